@@ -1,0 +1,147 @@
+"""Canonical order: what every channel's document is turned into, whatever its wire format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _Strict(BaseModel):
+    """Base of the canonical models: unknown fields are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
+
+
+class Source(StrEnum):
+    """The channel an order came in through."""
+
+    X12 = "x12"
+    EMAIL = "email"
+    SHOPIFY = "shopify"
+    AMAZON = "amazon"
+
+
+class Purpose(StrEnum):
+    """What the document does to the order it names (X12 BEG01: 00, 01, 05, 04)."""
+
+    ORIGINAL = "original"
+    CANCELLATION = "cancellation"
+    REPLACEMENT = "replacement"
+    CHANGE = "change"
+
+
+class PartyRole(StrEnum):
+    """A party's role on the order (X12 N101 entity codes mapped to words)."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+    SHIP_TO = "ship_to"
+    BILL_TO = "bill_to"
+    SHIP_FROM = "ship_from"
+    MARK_FOR = "mark_for"
+    REMIT_TO = "remit_to"
+    VENDOR = "vendor"
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    OTHER = "other"
+
+
+class ChargeKind(StrEnum):
+    """A charge adds to the total, an allowance takes from it (X12 SAC01 C / A)."""
+
+    CHARGE = "charge"
+    ALLOWANCE = "allowance"
+
+
+class Party(_Strict):
+    """A party named on the order: who buys, where it ships, who is billed."""
+
+    role: PartyRole
+    name: Text | None = None
+    id: Code | None = Field(default=None, description="The party's identifier in the qualifier's scheme.")
+    id_qualifier: Code | None = Field(
+        default=None, description="Scheme of `id`, e.g. X12 N103 `92` (buyer's code), `UL` (GLN), `1` (DUNS)."
+    )
+    address_lines: list[Text] = Field(default_factory=list)
+    city: Text | None = None
+    region: Text | None = Field(default=None, description="State or province code.")
+    postal_code: Code | None = None
+    country: Code | None = Field(default=None, description="ISO 3166 country code when known.")
+
+
+class Charge(_Strict):
+    """A charge or allowance at order or line level; `amount` is always positive."""
+
+    kind: ChargeKind
+    code: Code = Field(description="The channel's code for it, e.g. X12 SAC02 `D240` (freight), `C310` (discount).")
+    amount: Decimal = Field(ge=0)
+    description: Text | None = None
+
+
+class OrderLine(_Strict):
+    """One ordered item."""
+
+    line_no: Code = Field(description="The line's id in the source document (X12 PO101) or its position.")
+    sku: Code | None = Field(default=None, description="Our (the seller's) item number.")
+    gtin: Code | None = Field(default=None, description="GTIN/UPC/EAN as sent.")
+    buyer_part: Code | None = Field(default=None, description="The buyer's item number.")
+    description: Text | None = None
+    quantity: Decimal = Field(gt=0)
+    uom: Code = Field(default="EA", description="Unit of measure (X12 code, e.g. EA, CA, LB).")
+    unit_price: Decimal | None = Field(default=None, ge=0, description="Price per one `uom`, in the order currency.")
+    amount: Decimal | None = Field(default=None, description="Line total before charges: quantity x unit_price.")
+    charges: list[Charge] = Field(default_factory=list)
+
+
+class Order(_Strict):
+    """A customer order in the hub's one canonical shape, traceable to its raw document."""
+
+    source: Source
+    source_ref: Code = Field(description="The order's number in its channel: PO number, channel order id.")
+    partner_id: Code = Field(description="The trading partner or store account it came from (partner profile id).")
+    purpose: Purpose = Purpose.ORIGINAL
+    order_type: Code | None = Field(default=None, description="Channel order type, e.g. X12 BEG02 `SA`, `DS`, `RL`.")
+    release_no: Code | None = None
+    order_date: dt.date
+    currency: CurrencyCode = "USD"
+    parties: list[Party] = Field(default_factory=list)
+    lines: list[OrderLine] = Field(min_length=1)
+    charges: list[Charge] = Field(default_factory=list)
+    total: Decimal = Field(description="Lines plus charges minus allowances, in `currency`.")
+    dates: dict[str, dt.date] = Field(default_factory=dict, description="Other dates by meaning, e.g. `requested_ship`.")
+    references: dict[str, str] = Field(default_factory=dict, description="Other references by qualifier, e.g. `DP` (department).")
+    is_test: bool = Field(default=False, description="A test order (X12 ISA15 = T): never pushed to production targets.")
+    raw_document_id: Sha256 | None = Field(
+        default=None, description="sha256 of the raw document archived before parsing (set by intake)."
+    )
+    document_ref: Code | None = Field(
+        default=None, description="Where in the raw document the order is, e.g. `ISA 000000101/GS 1/ST 0001`."
+    )
+    warnings: list[Text] = Field(default_factory=list, description="Accepted-with-warnings notes for review.")
+
+    def party(self, role: PartyRole) -> Party | None:
+        """The first party with this role, if any."""
+        return next((p for p in self.parties if p.role == role), None)
+
+
+def order_total(lines: list[OrderLine], charges: list[Charge]) -> Decimal:
+    """Lines (with their own charges) plus order charges minus allowances."""
+
+    def signed(charge: Charge) -> Decimal:
+        return charge.amount if charge.kind is ChargeKind.CHARGE else -charge.amount
+
+    total = Decimal(0)
+    for line in lines:
+        total += line.amount if line.amount is not None else Decimal(0)
+        total += sum((signed(c) for c in line.charges), Decimal(0))
+    total += sum((signed(c) for c in charges), Decimal(0))
+    return total

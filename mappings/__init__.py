@@ -1,0 +1,1 @@
+"""Declarative mappings: partner profiles, X12 maps, and wire-format <-> canonical mappers."""

@@ -1,0 +1,118 @@
+"""Partner profiles: one YAML file per trading partner in ``mappings/partners/``.
+
+A profile says who the partner is on the wire (ISA/GS ids), how its documents are read (which
+product-id qualifier is our SKU, UOM codes), how we answer (997 or 999, our own ids) and where its
+files live on SFTP. Adding a partner is adding one file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hub.errors import ConfigurationError
+
+
+class _Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class X12Identity(_Profile):
+    """An X12 party's interchange and group ids."""
+
+    isa_qualifier: str = Field(min_length=2, max_length=2)
+    isa_id: str = Field(min_length=1, max_length=15)
+    gs_id: str = Field(min_length=2, max_length=15)
+
+
+class X12Profile(_Profile):
+    """How a partner's X12 is read and answered."""
+
+    partner: X12Identity
+    us: X12Identity = Field(description="Our ids as this partner knows them (receiver of their 850s).")
+    versions: list[str] = Field(default_factory=lambda: ["004010", "005010"])
+    ack: Literal["997", "999"] = "997"
+    sku_qualifiers: list[str] = Field(
+        default_factory=lambda: ["VN", "VP"], description="PO1 product-id qualifiers that carry our SKU."
+    )
+    gtin_qualifiers: list[str] = Field(default_factory=lambda: ["UP", "UK", "EN", "UA"])
+    buyer_part_qualifiers: list[str] = Field(default_factory=lambda: ["IN", "BP"])
+    uom_map: dict[str, str] = Field(default_factory=dict, description="Partner UOM code -> ours.")
+    accept_test_interchanges: bool = Field(
+        default=True, description="Process ISA15=T interchanges as test orders (never pushed to production)."
+    )
+    send_ta1: Literal["always", "on_error", "when_requested"] = "on_error"
+
+
+class SftpFolders(_Profile):
+    """The partner's folders on our SFTP server (paths relative to the SFTP root)."""
+
+    inbox: str
+    archive: str
+    outbound: str
+
+    @field_validator("inbox", "archive", "outbound")
+    @classmethod
+    def _no_parent_refs(cls, value: str) -> str:
+        if ".." in Path(value).parts:
+            raise ValueError("folder must not contain '..'")
+        return value
+
+
+class PartnerProfile(_Profile):
+    """One trading partner."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    name: str
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    x12: X12Profile | None = None
+    sftp: SftpFolders | None = None
+
+
+class PartnerDirectory:
+    """All partner profiles, looked up by id or by X12 sender identity."""
+
+    def __init__(self, profiles: list[PartnerProfile]) -> None:
+        self._by_id: dict[str, PartnerProfile] = {}
+        self._by_isa: dict[tuple[str, str], PartnerProfile] = {}
+        for profile in profiles:
+            if profile.id in self._by_id:
+                raise ConfigurationError(f"two partner profiles have the id {profile.id!r}")
+            self._by_id[profile.id] = profile
+            if profile.x12:
+                key = (profile.x12.partner.isa_qualifier, profile.x12.partner.isa_id.strip())
+                if key in self._by_isa:
+                    raise ConfigurationError(f"two partner profiles use the ISA sender {key[0]}/{key[1]}")
+                self._by_isa[key] = profile
+
+    @classmethod
+    def load(cls, folder: Path) -> PartnerDirectory:
+        """Read every ``*.yaml`` profile in ``folder``; a broken file is a configuration error."""
+        profiles = []
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                profiles.append(PartnerProfile.model_validate(data))
+            except Exception as exc:  # noqa: BLE001 - re-raised with the file name
+                raise ConfigurationError(f"partner profile {path.name}: {exc}") from exc
+        return cls(profiles)
+
+    def __iter__(self):
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, partner_id: str) -> PartnerProfile:
+        """The profile with this id, or a configuration error."""
+        try:
+            return self._by_id[partner_id]
+        except KeyError:
+            raise ConfigurationError(f"no partner profile {partner_id!r}") from None
+
+    def by_x12_sender(self, qualifier: str, sender_id: str) -> PartnerProfile | None:
+        """The profile whose ISA05/ISA06 match, or None for an unknown sender."""
+        return self._by_isa.get((qualifier, sender_id.strip()))
