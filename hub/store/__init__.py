@@ -1,0 +1,102 @@
+"""The hub store: raw archive, receipts, interchange ledger, orders, events, exceptions, outbox.
+
+SQLite by default (a file under ``HUB_DATA_DIR``), PostgreSQL with ``HUB_DATABASE_URL``. Functions
+take a SQLAlchemy ``Connection`` so that callers decide the transaction; ``HubStore`` owns the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from hub.store._archive import (
+    Receipt,
+    archive_raw,
+    finish_receipt,
+    get_receipt,
+    raw_content,
+    record_receipt,
+    sha256_hex,
+)
+from hub.store._engine import make_engine, migrate
+from hub.store._exceptions import (
+    OPEN,
+    REPLAYED,
+    RESOLVED,
+    QueuedException,
+    close_exception,
+    count_replay,
+    get_exception,
+    list_exceptions,
+    open_exception,
+)
+from hub.store._ledger import interchange_seen, next_control_number, record_interchange
+from hub.store._orders import SavedOrder, add_event, load_order, order_events_of, save_order
+from hub.store._outbound import (
+    OutboundDocument,
+    mark_outbound_sent,
+    outbound_for_receipt,
+    pending_outbound,
+    queue_outbound,
+)
+from hub.store._outbox import (
+    DEAD,
+    DONE,
+    FAILED,
+    IN_FLIGHT,
+    PENDING,
+    SKIPPED,
+    Delivery,
+    claim_due_deliveries,
+    deliveries_by_state,
+    enqueue_delivery,
+    finish_delivery,
+    requeue_delivery,
+)
+from hub.store import _tables as tables
+
+__all__ = [
+    "DEAD", "DONE", "FAILED", "IN_FLIGHT", "OPEN", "PENDING", "REPLAYED", "RESOLVED", "SKIPPED",
+    "Delivery", "HubStore", "OutboundDocument", "QueuedException", "Receipt", "SavedOrder",
+    "add_event", "archive_raw", "claim_due_deliveries", "close_exception", "count_replay",
+    "deliveries_by_state", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
+    "get_receipt", "interchange_seen", "list_exceptions", "load_order", "make_engine",
+    "mark_outbound_sent", "migrate", "next_control_number", "open_exception", "order_events_of",
+    "outbound_for_receipt", "pending_outbound", "queue_outbound", "raw_content", "record_interchange",
+    "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "utcnow",
+]
+
+
+def utcnow() -> dt.datetime:
+    """Now, timezone-aware UTC (every timestamp the store writes)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class HubStore:
+    """The store's engine, migrated on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self._migrated = False
+
+    def migrate(self) -> HubStore:
+        """Bring the schema to the newest revision (once per process)."""
+        if not self._migrated:
+            migrate(self.engine)
+            self._migrated = True
+        return self
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        self.migrate()
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()

@@ -1,0 +1,112 @@
+"""Raw document archive and receipts: bytes are stored, content addressed, before anything parses them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.store._tables import raw_documents, receipts
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One arrival of a raw document over a channel."""
+
+    id: int
+    channel: str
+    partner_id: str
+    source_name: str
+    raw_sha256: str
+    received_at: dt.datetime
+    state: str
+    outcome: str | None
+    reason: str | None
+
+
+def sha256_hex(data: bytes) -> str:
+    """The content address of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def archive_raw(conn: Connection, data: bytes, *, now: dt.datetime) -> str:
+    """Store ``data`` once under its sha256 (a second call with the same bytes stores nothing)."""
+    digest = sha256_hex(data)
+    exists = conn.execute(select(raw_documents.c.sha256).where(raw_documents.c.sha256 == digest)).first()
+    if exists is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(raw_documents.insert().values(sha256=digest, size=len(data), content=data, first_seen_at=now))
+        except IntegrityError:
+            pass  # stored concurrently by another run: same bytes, same address
+    return digest
+
+
+def raw_content(conn: Connection, sha256: str) -> bytes:
+    """The archived bytes of a raw document."""
+    row = conn.execute(select(raw_documents.c.content).where(raw_documents.c.sha256 == sha256)).one()
+    return bytes(row.content)
+
+
+def record_receipt(
+    conn: Connection, *, channel: str, partner_id: str, source_name: str, raw_sha256: str, now: dt.datetime
+) -> Receipt:
+    """The receipt of this (channel, partner, name, content), created on first sight (idempotent)."""
+    key = (
+        (receipts.c.channel == channel)
+        & (receipts.c.partner_id == partner_id)
+        & (receipts.c.source_name == source_name)
+        & (receipts.c.raw_sha256 == raw_sha256)
+    )
+    row = conn.execute(select(receipts).where(key)).first()
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    receipts.insert().values(
+                        channel=channel,
+                        partner_id=partner_id,
+                        source_name=source_name,
+                        raw_sha256=raw_sha256,
+                        received_at=now,
+                        state="received",
+                    )
+                )
+        except IntegrityError:
+            pass
+        row = conn.execute(select(receipts).where(key)).one()
+    return _receipt(row)
+
+
+def get_receipt(conn: Connection, receipt_id: int, *, for_update: bool = False) -> Receipt:
+    """A receipt by id (optionally locking it on PostgreSQL so one run processes it at a time)."""
+    query = select(receipts).where(receipts.c.id == receipt_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return _receipt(conn.execute(query).one())
+
+
+def finish_receipt(conn: Connection, receipt_id: int, *, outcome: str, reason: str | None, now: dt.datetime) -> None:
+    """Record what processing made of a receipt."""
+    conn.execute(
+        update(receipts)
+        .where(receipts.c.id == receipt_id)
+        .values(state="processed", outcome=outcome, reason=reason, processed_at=now)
+    )
+
+
+def _receipt(row) -> Receipt:
+    return Receipt(
+        id=row.id,
+        channel=row.channel,
+        partner_id=row.partner_id,
+        source_name=row.source_name,
+        raw_sha256=row.raw_sha256,
+        received_at=row.received_at,
+        state=row.state,
+        outcome=row.outcome,
+        reason=row.reason,
+    )

@@ -1,0 +1,192 @@
+"""Orders in the store: saved from canonical models, with their purpose applied and every change logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from hub.model import Order, Purpose
+from hub.store._tables import order_events, order_lines, order_parties, orders
+
+
+@dataclass(frozen=True)
+class SavedOrder:
+    """What saving a canonical order did.
+
+    ``action``: ``created``, ``replaced``, ``cancelled``, ``already_stored`` (this very document was
+    saved before: replays are no-ops), ``duplicate`` (another document already created this order
+    number) or ``unknown_order`` (a cancellation or replacement of an order we never received).
+    """
+
+    action: str
+    order_id: int | None
+
+
+def save_order(conn: Connection, order: Order, *, receipt_id: int | None, now: dt.datetime) -> SavedOrder:
+    """Apply ``order`` (an original, cancellation, replacement or change) to the store."""
+    row = conn.execute(
+        select(orders).where(
+            (orders.c.source == order.source.value)
+            & (orders.c.partner_id == order.partner_id)
+            & (orders.c.source_ref == order.source_ref)
+        )
+    ).first()
+    if row is not None and _same_document(row, order):
+        return SavedOrder("already_stored", row.id)
+    if order.purpose is Purpose.ORIGINAL:
+        if row is not None:
+            return SavedOrder("duplicate", row.id)
+        return SavedOrder("created", _insert(conn, order, receipt_id=receipt_id, now=now))
+    if row is None:
+        return SavedOrder("unknown_order", None)
+    if order.purpose is Purpose.CANCELLATION:
+        if row.status == "cancelled":
+            return SavedOrder("already_stored", row.id)
+        conn.execute(
+            update(orders)
+            .where(orders.c.id == row.id)
+            .values(status="cancelled", revision=row.revision + 1, updated_at=now)
+        )
+        add_event(conn, row.id, "cancelled", {"by": order.document_ref, "raw_document_id": order.raw_document_id},
+                  receipt_id=receipt_id, now=now)
+        return SavedOrder("cancelled", row.id)
+    _replace(conn, row, order, receipt_id=receipt_id, now=now)
+    return SavedOrder("replaced", row.id)
+
+
+def add_event(
+    conn: Connection, order_id: int, kind: str, detail: dict[str, Any], *, receipt_id: int | None = None, now: dt.datetime
+) -> None:
+    """Append to an order's event log (received, validated, acked, pushed, cancelled, replaced...)."""
+    conn.execute(order_events.insert().values(order_id=order_id, kind=kind, at=now, receipt_id=receipt_id, detail=detail))
+
+
+def load_order(conn: Connection, order_id: int) -> Order:
+    """The canonical model of a stored order (its newest revision)."""
+    payload = conn.execute(select(orders.c.payload).where(orders.c.id == order_id)).scalar_one()
+    return Order.model_validate(payload)
+
+
+def order_events_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+    """An order's event log, oldest first."""
+    rows = conn.execute(select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id))
+    return [{"kind": r.kind, "at": r.at, "receipt_id": r.receipt_id, "detail": r.detail} for r in rows]
+
+
+def _same_document(row: Any, order: Order) -> bool:
+    return (
+        order.raw_document_id is not None
+        and row.raw_sha256 == order.raw_document_id
+        and row.document_ref == order.document_ref
+    )
+
+
+def _insert(conn: Connection, order: Order, *, receipt_id: int | None, now: dt.datetime) -> int:
+    order_id = conn.execute(
+        orders.insert().values(
+            **_order_columns(order, receipt_id=receipt_id),
+            status="cancelled" if order.purpose is Purpose.CANCELLATION else "open",
+            revision=1,
+            created_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key[0]
+    _insert_children(conn, order_id, order)
+    add_event(conn, order_id, "received", {"document_ref": order.document_ref, "raw_document_id": order.raw_document_id,
+                                           "warnings": order.warnings}, receipt_id=receipt_id, now=now)
+    return order_id
+
+
+def _replace(conn: Connection, row: Any, order: Order, *, receipt_id: int | None, now: dt.datetime) -> None:
+    before = Order.model_validate(row.payload)
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == row.id)
+        .values(**_order_columns(order, receipt_id=receipt_id), status="open", revision=row.revision + 1, updated_at=now)
+    )
+    conn.execute(delete(order_lines).where(order_lines.c.order_id == row.id))
+    conn.execute(delete(order_parties).where(order_parties.c.order_id == row.id))
+    _insert_children(conn, row.id, order)
+    add_event(conn, row.id, "replaced" if order.purpose is Purpose.REPLACEMENT else "changed",
+              {"by": order.document_ref, "raw_document_id": order.raw_document_id, "changes": _changes(before, order)},
+              receipt_id=receipt_id, now=now)
+
+
+def _changes(before: Order, after: Order) -> dict[str, Any]:
+    """A short account of what a replacement changed, for the event log."""
+    changes: dict[str, Any] = {}
+    if before.total != after.total:
+        changes["total"] = [str(before.total), str(after.total)]
+    old_lines = {line.line_no: line for line in before.lines}
+    new_lines = {line.line_no: line for line in after.lines}
+    if added := sorted(new_lines.keys() - old_lines.keys()):
+        changes["lines_added"] = added
+    if removed := sorted(old_lines.keys() - new_lines.keys()):
+        changes["lines_removed"] = removed
+    changed = [
+        no for no in sorted(old_lines.keys() & new_lines.keys())
+        if old_lines[no].model_dump() != new_lines[no].model_dump()
+    ]
+    if changed:
+        changes["lines_changed"] = changed
+    return changes
+
+
+def _order_columns(order: Order, *, receipt_id: int | None) -> dict[str, Any]:
+    return {
+        "source": order.source.value,
+        "partner_id": order.partner_id,
+        "source_ref": order.source_ref,
+        "purpose": order.purpose.value,
+        "order_date": order.order_date,
+        "currency": order.currency,
+        "total": order.total,
+        "is_test": order.is_test,
+        "receipt_id": receipt_id,
+        "raw_sha256": order.raw_document_id,
+        "document_ref": order.document_ref,
+        "payload": order.model_dump(mode="json"),
+    }
+
+
+def _insert_children(conn: Connection, order_id: int, order: Order) -> None:
+    conn.execute(
+        order_lines.insert(),
+        [
+            {
+                "order_id": order_id,
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "gtin": line.gtin,
+                "buyer_part": line.buyer_part,
+                "description": line.description,
+                "quantity": line.quantity,
+                "uom": line.uom,
+                "unit_price": line.unit_price,
+                "amount": line.amount,
+            }
+            for line in order.lines
+        ],
+    )
+    if order.parties:
+        conn.execute(
+            order_parties.insert(),
+            [
+                {
+                    "order_id": order_id,
+                    "role": party.role.value,
+                    "name": party.name,
+                    "party_id": party.id,
+                    "id_qualifier": party.id_qualifier,
+                    "address_lines": list(party.address_lines),
+                    "city": party.city,
+                    "region": party.region,
+                    "postal_code": party.postal_code,
+                    "country": party.country,
+                }
+                for party in order.parties
+            ],
+        )

@@ -1,0 +1,62 @@
+"""Documents we owe partners (997, TA1, ...): queued with the intake that caused them, sent later."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
+
+from hub.store._tables import outbound_documents
+
+
+@dataclass(frozen=True)
+class OutboundDocument:
+    """One document to write to a partner's outbound folder."""
+
+    id: int
+    partner_id: str
+    kind: str
+    receipt_id: int | None
+    control_number: str
+    file_name: str
+    content: str
+    state: str
+
+
+def queue_outbound(
+    conn: Connection, *, partner_id: str, kind: str, receipt_id: int | None, control_number: str, file_name: str,
+    content: str, now: dt.datetime
+) -> int:
+    """Queue a document for sending (its control number is unique per partner)."""
+    return conn.execute(
+        outbound_documents.insert().values(
+            partner_id=partner_id, kind=kind, receipt_id=receipt_id, control_number=control_number,
+            file_name=file_name, content=content, state="pending", created_at=now,
+        )
+    ).inserted_primary_key[0]
+
+
+def pending_outbound(conn: Connection, *, partner_id: str | None = None, limit: int = 1000) -> list[OutboundDocument]:
+    """Documents not yet written to the partner, oldest first."""
+    query = select(outbound_documents).where(outbound_documents.c.state == "pending").order_by(outbound_documents.c.id)
+    if partner_id is not None:
+        query = query.where(outbound_documents.c.partner_id == partner_id)
+    return [_doc(row) for row in conn.execute(query.limit(limit))]
+
+
+def outbound_for_receipt(conn: Connection, receipt_id: int) -> list[OutboundDocument]:
+    """Every document we queued in answer to a receipt."""
+    rows = conn.execute(
+        select(outbound_documents).where(outbound_documents.c.receipt_id == receipt_id).order_by(outbound_documents.c.id)
+    )
+    return [_doc(row) for row in rows]
+
+
+def mark_outbound_sent(conn: Connection, document_id: int, *, now: dt.datetime) -> None:
+    """Record that a document reached the partner's folder."""
+    conn.execute(update(outbound_documents).where(outbound_documents.c.id == document_id).values(state="sent", sent_at=now))
+
+
+def _doc(row) -> OutboundDocument:
+    return OutboundDocument(**{k: row._mapping[k] for k in OutboundDocument.__dataclass_fields__})

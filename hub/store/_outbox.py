@@ -1,0 +1,106 @@
+"""The outbox: one delivery per (order, target system), claimed, retried with backoff, dead-lettered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, or_, select, update
+
+from hub.store._tables import outbox
+
+PENDING, IN_FLIGHT, DONE, FAILED, DEAD, SKIPPED = "pending", "in_flight", "done", "failed", "dead", "skipped"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row."""
+
+    id: int
+    order_id: int
+    target: str
+    state: str
+    attempts: int
+    last_error: str | None
+    external_ref: str | None
+    external_id: str | None
+
+
+def enqueue_delivery(conn: Connection, *, order_id: int, target: str, now: dt.datetime) -> None:
+    """Ask for the order to be delivered to ``target`` (no-op if it already was asked)."""
+    exists = conn.execute(
+        select(outbox.c.id).where((outbox.c.order_id == order_id) & (outbox.c.target == target))
+    ).first()
+    if exists is None:
+        conn.execute(outbox.insert().values(order_id=order_id, target=target, state=PENDING, attempts=0, updated_at=now))
+
+
+def requeue_delivery(conn: Connection, *, order_id: int, target: str, now: dt.datetime) -> None:
+    """Deliver again (after a replacement, or an operator's replay of a dead delivery)."""
+    conn.execute(
+        update(outbox)
+        .where((outbox.c.order_id == order_id) & (outbox.c.target == target))
+        .values(state=PENDING, next_attempt_at=None, updated_at=now)
+    )
+
+
+def claim_due_deliveries(
+    conn: Connection, *, target: str, now: dt.datetime, limit: int = 100, stale_after: dt.timedelta = dt.timedelta(minutes=15)
+) -> list[Delivery]:
+    """Claim due deliveries so that no two runs push the same one at the same time.
+
+    A row is claimed by a compare-and-set on its state; an ``in_flight`` row older than
+    ``stale_after`` (its run died) is due again.
+    """
+    due = (outbox.c.target == target) & or_(
+        (outbox.c.state == PENDING),
+        (outbox.c.state == FAILED) & ((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now)),
+        (outbox.c.state == IN_FLIGHT) & (outbox.c.updated_at <= now - stale_after),
+    )
+    candidates = conn.execute(select(outbox).where(due).order_by(outbox.c.id).limit(limit)).all()
+    claimed = []
+    for row in candidates:
+        result = conn.execute(
+            update(outbox)
+            .where((outbox.c.id == row.id) & (outbox.c.state == row.state) & (outbox.c.updated_at == row.updated_at))
+            .values(state=IN_FLIGHT, attempts=row.attempts + 1, updated_at=now)
+        )
+        if result.rowcount == 1:
+            claimed.append(_delivery(row, state=IN_FLIGHT, attempts=row.attempts + 1))
+    return claimed
+
+
+def finish_delivery(
+    conn: Connection,
+    delivery_id: int,
+    *,
+    state: str,
+    now: dt.datetime,
+    error: str | None = None,
+    external_ref: str | None = None,
+    external_id: str | None = None,
+    next_attempt_at: dt.datetime | None = None,
+) -> None:
+    """Record a delivery's result: done, failed (to retry at ``next_attempt_at``), dead or skipped."""
+    values = {"state": state, "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at}
+    if external_ref is not None:
+        values["external_ref"] = external_ref
+    if external_id is not None:
+        values["external_id"] = external_id
+    conn.execute(update(outbox).where(outbox.c.id == delivery_id).values(**values))
+
+
+def deliveries_by_state(conn: Connection, target: str) -> dict[str, int]:
+    """How many deliveries to ``target`` are in each state."""
+    from sqlalchemy import func
+
+    rows = conn.execute(
+        select(outbox.c.state, func.count()).where(outbox.c.target == target).group_by(outbox.c.state)
+    )
+    return {state: count for state, count in rows}
+
+
+def _delivery(row, **overrides) -> Delivery:
+    data = {k: row._mapping[k] for k in ("id", "order_id", "target", "state", "attempts", "last_error", "external_ref", "external_id")}
+    data.update(overrides)
+    return Delivery(**data)

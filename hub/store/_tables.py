@@ -1,0 +1,220 @@
+"""The hub store's tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from hub.store._types import ExactDecimal
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+TS = DateTime(timezone=True)
+
+# Every inbound byte, content addressed. Insert-only: a trigger refuses UPDATE and DELETE.
+raw_documents = Table(
+    "raw_documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("first_seen_at", TS, nullable=False),
+)
+
+# One row per arrival of a raw document: who sent it, under which name, and what became of it.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(20), nullable=False),
+    Column("partner_id", String(63), nullable=False),
+    Column("source_name", String(512), nullable=False),
+    Column("raw_sha256", String(64), ForeignKey("raw_documents.sha256"), nullable=False),
+    Column("received_at", TS, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("outcome", String(40)),
+    Column("reason", Text),
+    Column("processed_at", TS),
+    UniqueConstraint("channel", "partner_id", "source_name", "raw_sha256"),
+)
+
+# The interchange ledger: every ISA seen. An accepted one blocks any resend of its control number.
+interchanges = Table(
+    "interchanges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receipt_id", Integer, ForeignKey("receipts.id"), nullable=False),
+    Column("partner_id", String(63)),
+    Column("sender_qualifier", String(2), nullable=False),
+    Column("sender_id", String(15), nullable=False),
+    Column("receiver_qualifier", String(2), nullable=False),
+    Column("receiver_id", String(15), nullable=False),
+    Column("control_number", String(9), nullable=False),
+    Column("is_test", Boolean, nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("blocks_resend", Boolean, nullable=False),
+    Column("received_at", TS, nullable=False),
+    Index(
+        "uq_interchanges_sender_control",
+        "sender_qualifier",
+        "sender_id",
+        "control_number",
+        unique=True,
+        sqlite_where=text("blocks_resend"),
+        postgresql_where=text("blocks_resend"),
+    ),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(20), nullable=False),
+    Column("partner_id", String(63), nullable=False),
+    Column("source_ref", String(80), nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("order_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", ExactDecimal, nullable=False),
+    Column("is_test", Boolean, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("receipt_id", Integer, ForeignKey("receipts.id")),
+    Column("raw_sha256", String(64), ForeignKey("raw_documents.sha256")),
+    Column("document_ref", String(120)),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("source", "partner_id", "source_ref"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("line_no", String(80), nullable=False),
+    Column("sku", String(80)),
+    Column("gtin", String(80)),
+    Column("buyer_part", String(80)),
+    Column("description", Text),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("uom", String(80), nullable=False),
+    Column("unit_price", ExactDecimal),
+    Column("amount", ExactDecimal),
+)
+
+order_parties = Table(
+    "order_parties",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column("name", Text),
+    Column("party_id", String(80)),
+    Column("id_qualifier", String(80)),
+    Column("address_lines", JSON, nullable=False),
+    Column("city", Text),
+    Column("region", Text),
+    Column("postal_code", String(80)),
+    Column("country", String(80)),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("receipt_id", Integer, ForeignKey("receipts.id")),
+    Column("detail", JSON, nullable=False),
+)
+
+# Documents (or whole files) that could not be processed, for an operator to fix and replay.
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(20), nullable=False),
+    Column("partner_id", String(63)),
+    Column("receipt_id", Integer, ForeignKey("receipts.id")),
+    Column("raw_sha256", String(64), ForeignKey("raw_documents.sha256")),
+    Column("order_id", Integer, ForeignKey("orders.id")),
+    Column("document_ref", String(120)),
+    Column("kind", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("location", Text),
+    Column("state", String(20), nullable=False),
+    Column("replays", Integer, nullable=False, server_default="0"),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_exceptions_state", "state"),
+)
+
+# One delivery per (order, target system): pushes are retried, dead-lettered, replayed from here.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("target", String(40), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("external_ref", String(200)),
+    Column("external_id", String(200)),
+    Column("next_attempt_at", TS),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("order_id", "target"),
+    Index("ix_outbox_target_state", "target", "state"),
+)
+
+# Documents we send to partners (997, TA1, later 855/856/810), written to their SFTP outbound folder.
+outbound_documents = Table(
+    "outbound_documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", String(63), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("receipt_id", Integer, ForeignKey("receipts.id")),
+    Column("control_number", String(9), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+    UniqueConstraint("partner_id", "control_number"),
+)
+
+# Our outbound control numbers, per partner and kind: gap-free, never reused.
+control_numbers = Table(
+    "control_numbers",
+    metadata,
+    Column("partner_id", String(63), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
