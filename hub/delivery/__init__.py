@@ -1,0 +1,14 @@
+"""Delivery: orders to back-office systems and documents back to partners, from the store's queues."""
+
+from hub.delivery._acks import OutboundFolders, send_pending_acks
+from hub.delivery._erp import PushSummary, SalesOrderTarget, backoff, erp_reference, push_due_orders
+
+__all__ = [
+    "OutboundFolders",
+    "PushSummary",
+    "SalesOrderTarget",
+    "backoff",
+    "erp_reference",
+    "push_due_orders",
+    "send_pending_acks",
+]

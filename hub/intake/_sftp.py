@@ -1,0 +1,90 @@
+"""Polling a partner's SFTP inbox: every new file is archived and receipted before a run is asked for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from hub import store as st
+from hub.errors import RejectedDocument
+from hub.intake._receive import receive_document
+from mappings.profiles import PartnerProfile
+
+log = logging.getLogger(__name__)
+CHANNEL = "sftp"
+
+
+class RemoteFileLike(Protocol):
+    name: str
+    size: int
+    mtime: int
+
+
+class PartnerFolders(Protocol):
+    """What intake needs of an SFTP connection (``connectors.sftp.SftpClient`` provides it)."""
+
+    def list_files(self, folder: str) -> list[RemoteFileLike]: ...
+    def read_file(self, folder: str, name: str, *, max_bytes: int | None = None) -> bytes: ...
+    def move_file(self, folder: str, name: str, to_folder: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class PolledFile:
+    """A file found in an inbox and receipted, waiting for its intake run."""
+
+    name: str
+    size: int
+    mtime: int
+    receipt_id: int
+    raw_sha256: str
+
+    @property
+    def run_key(self) -> str:
+        """Derived from the content and the name: a re-tick never runs twice for the same file."""
+        return f"{self.raw_sha256[:32]}:{self.name}"
+
+
+def poll_inbox(
+    store: st.HubStore,
+    folders: PartnerFolders,
+    profile: PartnerProfile,
+    *,
+    max_bytes: int,
+    known: dict[str, tuple[int, int]] | None = None,
+    now: dt.datetime | None = None,
+) -> list[PolledFile]:
+    """Receipt every new file in the partner's inbox; archive the ones processed before.
+
+    ``known`` maps file names to (size, mtime) already receipted by an earlier tick (the sensor's
+    cursor): those are not downloaded again.
+    """
+    assert profile.sftp is not None
+    known = known or {}
+    polled: list[PolledFile] = []
+    for remote in folders.list_files(profile.sftp.inbox):
+        if known.get(remote.name) == (remote.size, remote.mtime):
+            continue
+        try:
+            data = folders.read_file(profile.sftp.inbox, remote.name, max_bytes=max_bytes)
+            receipt = receive_document(store, channel=CHANNEL, partner_id=profile.id, source_name=remote.name,
+                                       data=data, max_bytes=max_bytes, now=now)
+        except RejectedDocument as exc:
+            # Too large to archive: it stays in the inbox and waits in the exception queue.
+            with store.transaction() as conn:
+                st.open_exception(conn, channel=CHANNEL, kind="rejected_file", reason=exc.reason, partner_id=profile.id,
+                                  document_ref=remote.name, now=now or st.utcnow())
+            log.warning("refused file in %s inbox: %s", profile.id, exc.reason)
+            continue
+        if receipt.state == "processed":
+            archive_processed_file(folders, profile, remote.name)
+            continue
+        polled.append(PolledFile(remote.name, remote.size, remote.mtime, receipt.id, receipt.raw_sha256))
+    return polled
+
+
+def archive_processed_file(folders: PartnerFolders, profile: PartnerProfile, name: str) -> str:
+    """Move a processed file out of the inbox into the partner's archive folder."""
+    assert profile.sftp is not None
+    return folders.move_file(profile.sftp.inbox, name, profile.sftp.archive)

@@ -1,0 +1,163 @@
+"""Turn an archived X12 receipt into stored orders, ledger rows, queued acks and exceptions: one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, select
+
+from hub import store as st
+from hub.model import Order
+from mappings.profiles import PartnerDirectory
+from mappings.x12 import process_interchange_file
+
+ERP_TARGET = "erp"
+
+
+@dataclass
+class IntakeSummary:
+    """What one receipt produced (shown as Dagster run metadata and by the CLI)."""
+
+    receipt_id: int
+    partner_id: str
+    source_name: str
+    outcome: str
+    reason: str | None = None
+    already_processed: bool = False
+    interchanges: int = 0
+    documents: int = 0
+    orders_created: int = 0
+    orders_replaced: int = 0
+    orders_cancelled: int = 0
+    orders_unchanged: int = 0
+    test_orders: int = 0
+    exceptions: list[int] = field(default_factory=list)
+    acks_queued: list[str] = field(default_factory=list)
+
+
+def process_x12_receipt(
+    store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, replay: bool = False, now: dt.datetime | None = None
+) -> IntakeSummary:
+    """Validate and map an archived X12 file, store what it says, queue its acks (idempotent).
+
+    A receipt is processed once; calling again returns the recorded outcome. ``replay=True``
+    processes it again after a fix (orders already stored are left alone, no new acks are sent)
+    and closes the exceptions that no longer occur.
+    """
+    now = now or st.utcnow()
+    with store.transaction() as conn:
+        receipt = st.get_receipt(conn, receipt_id, for_update=True)
+        summary = IntakeSummary(receipt.id, receipt.partner_id, receipt.source_name, outcome=receipt.outcome or "")
+        if receipt.state == "processed" and not replay:
+            summary.already_processed = True
+            summary.reason = receipt.reason
+            return summary
+        earlier_open = [e for e in st.list_exceptions(conn, state=st.OPEN, limit=10_000) if e.receipt_id == receipt.id]
+
+        # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
+        scoped = PartnerDirectory([partners.get(receipt.partner_id)])
+        result = process_interchange_file(
+            st.raw_content(conn, receipt.raw_sha256),
+            partners=scoped,
+            raw_document_id=receipt.raw_sha256,
+            is_duplicate_interchange=lambda q, i, c: st.interchange_seen(
+                conn, sender_qualifier=q, sender_id=i, control_number=c, exclude_receipt_id=receipt.id
+            ),
+            next_control_number=None if replay else (lambda partner, kind: st.next_control_number(conn, partner, kind)),
+            now=now,
+        )
+        summary.outcome, summary.reason = result.outcome, result.reason
+        summary.interchanges = len(result.interchanges)
+
+        def queue(kind: str, reason: str, **where) -> None:
+            summary.exceptions.append(
+                st.open_exception(conn, channel=receipt.channel, kind=kind, reason=reason, now=now,
+                                  partner_id=receipt.partner_id, receipt_id=receipt.id,
+                                  raw_sha256=receipt.raw_sha256, **where)
+            )
+
+        if result.outcome == "not_x12":
+            queue("not_x12", result.reason or "not an X12 interchange")
+        for interchange in result.interchanges:
+            st.record_interchange(
+                conn, receipt_id=receipt.id, partner_id=interchange.partner_id,
+                sender_qualifier=interchange.sender_qualifier, sender_id=interchange.sender_id,
+                receiver_qualifier=interchange.receiver_qualifier, receiver_id=interchange.receiver_id,
+                control_number=interchange.control_number, is_test=interchange.is_test,
+                outcome=interchange.outcome, now=now,
+            )
+            if interchange.outcome == "rejected":
+                queue("rejected_interchange", interchange.reason or "interchange rejected",
+                      document_ref=f"ISA {interchange.control_number}")
+            for document in interchange.documents:
+                summary.documents += 1
+                _apply_document(conn, receipt, document, summary, queue, now)
+
+        if not replay:
+            for ack in result.acks:
+                st.queue_outbound(conn, partner_id=receipt.partner_id, kind=ack.kind, receipt_id=receipt.id,
+                                  control_number=ack.interchange_control_number, file_name=ack.file_name,
+                                  content=ack.text, now=now)
+                summary.acks_queued.append(ack.file_name)
+        for earlier in earlier_open:
+            if earlier.id in summary.exceptions:
+                st.count_replay(conn, earlier.id, now=now)
+            else:
+                st.close_exception(conn, earlier.id, state=st.REPLAYED, now=now)
+        st.finish_receipt(conn, receipt.id, outcome=result.outcome, reason=result.reason, now=now)
+    return summary
+
+
+def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now) -> None:
+    where = {"document_ref": document.ref}
+    if document.outcome == "unsupported":
+        queue("unsupported_transaction_set",
+              f"transaction set {document.transaction_set} is not supported yet; it was acknowledged, not processed",
+              **where)
+        return
+    if document.outcome == "rejected" or document.order is None:
+        errors = [p for p in document.errors if p.severity == "error"] or document.errors
+        first = errors[0] if errors else None
+        reason = "; ".join(p.message for p in errors[:5]) or "transaction set rejected"
+        queue("rejected_document", reason, location=first.location if first else None, **where)
+        return
+    order: Order = document.order
+    saved = st.save_order(conn, order, receipt_id=receipt.id, now=now)
+    if saved.action == "created":
+        summary.orders_created += 1
+        st.add_event(conn, saved.order_id, "validated", {"outcome": document.outcome, "warnings": order.warnings},
+                     receipt_id=receipt.id, now=now)
+        if order.is_test:
+            summary.test_orders += 1
+            st.add_event(conn, saved.order_id, "held", {"reason": "test order: never pushed to production targets"},
+                         receipt_id=receipt.id, now=now)
+        else:
+            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+    elif saved.action == "replaced":
+        summary.orders_replaced += 1
+        if not order.is_test:
+            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+            st.requeue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+    elif saved.action == "cancelled":
+        summary.orders_cancelled += 1
+        _skip_undelivered(conn, saved.order_id, now)
+    elif saved.action == "already_stored":
+        summary.orders_unchanged += 1
+    elif saved.action == "duplicate":
+        queue("duplicate_order", f"purchase order {order.source_ref} was already received in another document",
+              order_id=saved.order_id, **where)
+    else:  # unknown_order
+        queue("unknown_order",
+              f"{order.purpose.value} of purchase order {order.source_ref}, which was never received", **where)
+
+
+def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime) -> None:
+    """A cancelled order that has not reached the ERP yet must not reach it at all."""
+    row = conn.execute(
+        select(st.tables.outbox.c.id, st.tables.outbox.c.state).where(
+            (st.tables.outbox.c.order_id == order_id) & (st.tables.outbox.c.target == ERP_TARGET)
+        )
+    ).first()
+    if row is not None and row.state in (st.PENDING, st.FAILED):
+        st.finish_delivery(conn, row.id, state=st.SKIPPED, now=now, error="order cancelled before delivery")
