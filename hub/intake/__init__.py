@@ -2,11 +2,12 @@
 
 from hub.intake._receive import receive_document
 from hub.intake._sftp import CHANNEL as SFTP_CHANNEL
-from hub.intake._sftp import PartnerFolders, PolledFile, archive_processed_file, poll_inbox
+from hub.intake._sftp import InboxPoll, PartnerFolders, PolledFile, archive_processed_file, poll_inbox
 from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
 
 __all__ = [
     "ERP_TARGET",
+    "InboxPoll",
     "IntakeSummary",
     "PartnerFolders",
     "PolledFile",

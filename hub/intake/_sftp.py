@@ -46,6 +46,14 @@ class PolledFile:
         return f"{self.raw_sha256[:32]}:{self.name}"
 
 
+@dataclass
+class InboxPoll:
+    """One look at an inbox: the files newly receipted, and what the inbox holds now (the next cursor)."""
+
+    new_files: list[PolledFile]
+    present: dict[str, tuple[int, int]]
+
+
 def poll_inbox(
     store: st.HubStore,
     folders: PartnerFolders,
@@ -54,7 +62,7 @@ def poll_inbox(
     max_bytes: int,
     known: dict[str, tuple[int, int]] | None = None,
     now: dt.datetime | None = None,
-) -> list[PolledFile]:
+) -> InboxPoll:
     """Receipt every new file in the partner's inbox; archive the ones processed before.
 
     ``known`` maps file names to (size, mtime) already receipted by an earlier tick (the sensor's
@@ -63,7 +71,9 @@ def poll_inbox(
     assert profile.sftp is not None
     known = known or {}
     polled: list[PolledFile] = []
+    present: dict[str, tuple[int, int]] = {}
     for remote in folders.list_files(profile.sftp.inbox):
+        present[remote.name] = (remote.size, remote.mtime)
         if known.get(remote.name) == (remote.size, remote.mtime):
             continue
         try:
@@ -79,9 +89,10 @@ def poll_inbox(
             continue
         if receipt.state == "processed":
             archive_processed_file(folders, profile, remote.name)
+            del present[remote.name]
             continue
         polled.append(PolledFile(remote.name, remote.size, remote.mtime, receipt.id, receipt.raw_sha256))
-    return polled
+    return InboxPoll(polled, present)
 
 
 def archive_processed_file(folders: PartnerFolders, profile: PartnerProfile, name: str) -> str:

@@ -1,0 +1,95 @@
+"""Dagster resources: the hub store, partner SFTP and the ERP, configured from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import dagster as dg
+
+from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.sftp import SftpClient, SftpConfig
+from hub.settings import get_settings
+from hub.store import HubStore
+from mappings.profiles import PartnerDirectory
+
+
+@lru_cache(maxsize=8)
+def _store(url: str) -> HubStore:
+    return HubStore(url).migrate()
+
+
+class HubStoreResource(dg.ConfigurableResource):
+    """The hub store and the partner profiles."""
+
+    database_url: str
+    partners_dir: str = str(get_settings().partners_dir)
+    max_document_bytes: int = get_settings().max_document_bytes
+
+    def store(self) -> HubStore:
+        """The migrated store (one engine per URL per process)."""
+        return _store(self.database_url)
+
+    def partners(self) -> PartnerDirectory:
+        """Partner profiles, read fresh so a fixed profile takes effect on the next run."""
+        return PartnerDirectory.load(Path(self.partners_dir))
+
+
+class SftpResource(dg.ConfigurableResource):
+    """Our SFTP server where partners drop files and collect acks. Host keys are pinned."""
+
+    host: str
+    port: int = 22
+    username: str
+    password: str | None = None
+    private_key_path: str | None = None
+    known_hosts_path: str
+    timeout_seconds: float = 30.0
+
+    @contextmanager
+    def client(self) -> Iterator[SftpClient]:
+        """An open SFTP session."""
+        config = SftpConfig(
+            host=self.host, port=self.port, username=self.username, password=self.password,
+            private_key_path=self.private_key_path, known_hosts_path=self.known_hosts_path,
+            timeout_seconds=self.timeout_seconds,
+        )
+        with SftpClient(config) as client:
+            yield client
+
+
+class ErpResource(dg.ConfigurableResource):
+    """The ERP's External JSON-2 API (Odoo 19+, or the sandbox ERP that speaks the same contract)."""
+
+    base_url: str
+    database: str | None = None
+    api_key: str
+
+    @contextmanager
+    def gateway(self) -> Iterator[OdooSalesGateway]:
+        """Sales operations over one HTTP connection pool."""
+        config = OdooConfig(base_url=self.base_url, database=self.database or None, api_key=self.api_key)
+        with OdooJson2Client(config) as client:
+            yield OdooSalesGateway(client)
+
+
+def resources_from_env() -> dict[str, dg.ConfigurableResource]:
+    """Resources wired to ``HUB_*`` environment variables, resolved by Dagster at run time."""
+    return {
+        "hub_store": HubStoreResource(database_url=dg.EnvVar("HUB_DATABASE_URL")),
+        "sftp": SftpResource(
+            host=dg.EnvVar("HUB_SFTP_HOST"),
+            port=dg.EnvVar.int("HUB_SFTP_PORT"),
+            username=dg.EnvVar("HUB_SFTP_USERNAME"),
+            password=dg.EnvVar("HUB_SFTP_PASSWORD"),
+            private_key_path=dg.EnvVar("HUB_SFTP_PRIVATE_KEY_PATH"),
+            known_hosts_path=dg.EnvVar("HUB_SFTP_KNOWN_HOSTS_PATH"),
+        ),
+        "erp": ErpResource(
+            base_url=dg.EnvVar("HUB_ERP_URL"),
+            database=dg.EnvVar("HUB_ERP_DATABASE"),
+            api_key=dg.EnvVar("HUB_ERP_API_KEY"),
+        ),
+    }

@@ -1,0 +1,45 @@
+"""Replaying the exception queue after a fix: reprocess the raw document, or deliver the order again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from hub import store as st
+from hub.intake import ERP_TARGET, process_x12_receipt
+from mappings.profiles import PartnerDirectory
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    """What a replay did, in words for the operator."""
+
+    exception_id: int
+    done: bool
+    message: str
+
+
+def replay_exception(
+    store: st.HubStore, partners: PartnerDirectory, exception_id: int, *, now: dt.datetime | None = None
+) -> ReplayOutcome:
+    """Replay one queued exception. Safe to repeat: nothing is created twice."""
+    now = now or st.utcnow()
+    with store.transaction() as conn:
+        queued = st.get_exception(conn, exception_id)
+    if queued is None:
+        return ReplayOutcome(exception_id, False, "no such exception")
+    if queued.state != st.OPEN:
+        return ReplayOutcome(exception_id, False, f"already {queued.state}")
+    if queued.kind.startswith("erp_") and queued.order_id is not None:
+        with store.transaction() as conn:
+            st.requeue_delivery(conn, order_id=queued.order_id, target=ERP_TARGET, now=now)
+        return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP accepts the order")
+    if queued.receipt_id is not None:
+        summary = process_x12_receipt(store, partners, queued.receipt_id, replay=True, now=now)
+        with store.transaction() as conn:
+            after = st.get_exception(conn, exception_id)
+        assert after is not None
+        if after.state == st.REPLAYED:
+            return ReplayOutcome(exception_id, True, f"reprocessed: {summary.orders_created} order(s) created")
+        return ReplayOutcome(exception_id, False, f"still failing: {after.reason}")
+    return ReplayOutcome(exception_id, False, "nothing to replay: the file was never archived; ask the partner to resend it")
