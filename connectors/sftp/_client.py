@@ -1,0 +1,341 @@
+"""The SFTP client: list a partner's inbox, read files safely, write atomically, archive."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+import paramiko
+
+from connectors.sftp._config import SftpConfig
+from connectors.sftp._errors import (
+    RemoteFileMissing,
+    UnknownHostKey,
+    UnsafeFileName,
+    translate_connect_error,
+    translate_io_error,
+)
+from connectors.sftp._paths import (
+    MAX_NAME_BYTES,
+    is_safe_file_name,
+    is_temporary_file_name,
+    normalize_folder,
+    path_in_folder,
+)
+from hub.errors import (
+    ConfigurationError,
+    DuplicateDocument,
+    FatalError,
+    HubError,
+    RejectedDocument,
+    RetriableError,
+)
+
+logger = logging.getLogger(__name__)
+
+_READ_CHUNK = 32 * 1024  # paramiko's SFTP request size; larger reads are split anyway
+_MOVE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A regular file in a remote folder: its plain name, size in bytes and modification time (epoch seconds)."""
+
+    name: str
+    size: int
+    mtime: int
+
+
+class _PinnedHostKeyPolicy(paramiko.RejectPolicy):
+    """Reject unknown host keys (never trust on first use), with an error that names the key."""
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        raise UnknownHostKey(hostname, key)
+
+
+class SftpClient:
+    """One SFTP session with a pinned host key; use as ``with SftpClient(config) as sftp: ...``."""
+
+    def __init__(self, config: SftpConfig) -> None:
+        self._config = config
+        self._ssh: paramiko.SSHClient | None = None
+        self._sftp: paramiko.SFTPClient | None = None
+
+    # -- session ---------------------------------------------------------------------------------
+
+    def __enter__(self) -> SftpClient:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        """Open the SSH connection and the SFTP channel; host key, auth and network errors become hub errors."""
+        config = self._config
+        known_hosts = config.known_hosts_path
+        if not known_hosts.is_file():
+            raise ConfigurationError(
+                f"known_hosts file {known_hosts} does not exist: the host key of {config.address} must be pinned"
+            )
+        private_key = _load_private_key(config)
+        ssh = paramiko.SSHClient()
+        try:
+            # Only this file: the machine's and the user's known_hosts must not widen what we trust.
+            ssh.load_host_keys(str(known_hosts))
+            ssh.set_missing_host_key_policy(_PinnedHostKeyPolicy())
+            ssh.connect(
+                hostname=config.host,
+                port=config.port,
+                username=config.username,
+                password=config.password.get_secret_value() if config.password else None,
+                pkey=private_key,
+                timeout=config.timeout_seconds,
+                banner_timeout=config.timeout_seconds,
+                auth_timeout=config.timeout_seconds,
+                channel_timeout=config.timeout_seconds,
+                allow_agent=False,
+                look_for_keys=False,
+            )
+            sftp = ssh.open_sftp()
+            # Without a channel timeout a stalled server would hang a read forever.
+            sftp.get_channel().settimeout(config.timeout_seconds)
+        except Exception as exc:
+            ssh.close()
+            error = translate_connect_error(exc, where=config.address, known_hosts=str(known_hosts))
+            raise error from exc
+        self._ssh, self._sftp = ssh, sftp
+        logger.debug("SFTP session open with %s", config.address)
+
+    def close(self) -> None:
+        """Close the session (idempotent)."""
+        if self._sftp is not None:
+            self._sftp.close()
+        if self._ssh is not None:
+            self._ssh.close()
+        self._sftp = self._ssh = None
+
+    @property
+    def _session(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            raise FatalError("SftpClient is not connected: use it as a context manager")
+        return self._sftp
+
+    @contextmanager
+    def _errors(self, action: str, path: str) -> Iterator[None]:
+        try:
+            yield
+        except HubError:
+            raise
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise translate_io_error(exc, action=action, path=path) from exc
+
+    def _lstat_or_none(self, path: str) -> paramiko.SFTPAttributes | None:
+        with self._errors("look up", path):
+            try:
+                return self._session.lstat(path)
+            except FileNotFoundError:
+                return None
+
+    # -- operations --------------------------------------------------------------------------------
+
+    def list_files(self, folder: str) -> list[RemoteFile]:
+        """Finished regular files in ``folder``, oldest first (by mtime, then name).
+
+        Skipped: folders, symlinks and other non-regular entries; dotfiles and ``*.part``/``*.tmp``/
+        ``*.filepart`` (uploads in progress); names that are not safe (logged as a warning).
+        """
+        base = normalize_folder(folder)
+        try:
+            with self._errors("list", base):
+                try:
+                    entries = self._session.listdir_attr(base)
+                except FileNotFoundError:
+                    raise ConfigurationError(f"SFTP folder {base} does not exist on {self._config.address}") from None
+        except UnicodeDecodeError as exc:
+            # paramiko decodes names as UTF-8 and cannot return the rest of the listing.
+            raise RejectedDocument(
+                "a file name in this folder is not valid UTF-8; rename or remove it on the server",
+                location=f"sftp://{self._config.address}/{base}",
+            ) from exc
+        files = []
+        for entry in entries:
+            name = entry.filename
+            if not stat.S_ISREG(entry.st_mode or 0):
+                continue
+            if not is_safe_file_name(name):
+                logger.warning("skipping a file with an unsafe name in %s: %r", base, name)
+                continue
+            if is_temporary_file_name(name):
+                continue
+            files.append(RemoteFile(name=name, size=entry.st_size or 0, mtime=int(entry.st_mtime or 0)))
+        files.sort(key=lambda remote: (remote.mtime, remote.name))
+        return files
+
+    def read_file(self, folder: str, name: str, *, max_bytes: int | None = None) -> bytes:
+        """The bytes of one regular file; larger than ``max_bytes`` (default: the config's) is a RejectedDocument."""
+        path = path_in_folder(folder, name)
+        limit = self._config.max_file_bytes if max_bytes is None else max_bytes
+        attrs = self._lstat_or_none(path)
+        if attrs is None:
+            raise RemoteFileMissing(f"cannot read {path}: no such file")
+        if not stat.S_ISREG(attrs.st_mode or 0):
+            raise RejectedDocument("not a regular file", location=path)
+        size = attrs.st_size or 0
+        if size > limit:
+            raise RejectedDocument(f"file is {size} bytes, more than the limit of {limit} bytes", location=path)
+        chunks: list[bytes] = []
+        total = 0
+        with self._errors("read", path), self._session.open(path, "rb") as remote:
+            if size:
+                remote.prefetch(size)  # pipelined reads: one round trip instead of one per 32 KiB
+            while chunk := remote.read(_READ_CHUNK):
+                total += len(chunk)
+                if total > limit:
+                    # It grew after the size check: still not finished, or hostile. Stop reading now.
+                    raise RejectedDocument(f"file grew beyond the limit of {limit} bytes while reading", location=path)
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    def write_file_atomic(self, folder: str, name: str, data: bytes) -> str:
+        """Upload ``data`` as ``folder/name`` so that readers never see a partial file; returns the final path.
+
+        The bytes go to ``.name.part`` first and are renamed into place with the plain SFTP rename,
+        which must fail when the target exists (so nothing is ever overwritten). If ``name`` already
+        exists with identical bytes the call succeeds (a retry after a crash); with different bytes it
+        raises DuplicateDocument.
+        """
+        final = path_in_folder(folder, name)
+        part_name = f".{name}.part"
+        if len(part_name.encode("utf-8")) > MAX_NAME_BYTES:
+            raise UnsafeFileName(f"file name {name!r} is too long to upload under a temporary name")
+        part = path_in_folder(folder, part_name)
+        if self._lstat_or_none(final) is not None:
+            return self._existing_or_duplicate(final, data)
+        renamed = False
+        try:
+            with self._errors("upload", part):
+                with self._session.open(part, "wb") as remote:
+                    remote.set_pipelined(True)
+                    remote.write(data)
+                written = self._session.stat(part).st_size
+            if written != len(data):
+                raise RetriableError(f"upload of {final} incomplete: {written} of {len(data)} bytes arrived")
+            with self._errors("rename into place", final):
+                try:
+                    self._session.rename(part, final)
+                    renamed = True
+                except OSError:
+                    if self._lstat_or_none(final) is None:
+                        raise
+                    # Somebody else wrote the same name between our check and the rename.
+                    return self._existing_or_duplicate(final, data)
+        finally:
+            if not renamed:
+                self._remove_quietly(part)
+        return final
+
+    def move_file(self, folder: str, name: str, to_folder: str) -> str:
+        """Move a (processed) file to ``to_folder``; on a name clash add a UTC timestamp. Returns the new path."""
+        source = path_in_folder(folder, name)
+        attrs = self._lstat_or_none(source)
+        if attrs is None:
+            raise RemoteFileMissing(f"cannot move {source}: no such file")
+        if not stat.S_ISREG(attrs.st_mode or 0):
+            raise RejectedDocument("not a regular file", location=source)
+        target = path_in_folder(to_folder, name)
+        for attempt in range(_MOVE_ATTEMPTS):
+            if self._lstat_or_none(target) is None:
+                with self._errors("move", source):
+                    try:
+                        # Plain rename refuses an existing target, so a race cannot clobber an archived file.
+                        self._session.rename(source, target)
+                        return target
+                    except OSError:
+                        if self._lstat_or_none(source) is None:
+                            raise RemoteFileMissing(f"cannot move {source}: it disappeared") from None
+                        if self._lstat_or_none(target) is None:
+                            self._require_folder(to_folder)
+                            raise
+            target = path_in_folder(to_folder, _timestamped_name(name, attempt))
+        raise RetriableError(f"cannot move {source}: {_MOVE_ATTEMPTS} target names in {to_folder} were taken")
+
+    def ensure_folder(self, folder: str) -> None:
+        """Create ``folder`` and its missing parents (like ``mkdir -p``)."""
+        base = normalize_folder(folder)
+        if base in (".", "/"):
+            return
+        current = "/" if base.startswith("/") else ""
+        for part in base.strip("/").split("/"):
+            current = posixpath.join(current, part)
+            with self._errors("create folder", current):
+                try:
+                    attrs = self._session.stat(current)
+                except FileNotFoundError:
+                    try:
+                        self._session.mkdir(current)
+                        continue
+                    except OSError:
+                        attrs = self._session.stat(current)  # created concurrently? else this raises
+                if not stat.S_ISDIR(attrs.st_mode or 0):
+                    raise ConfigurationError(f"{current} on {self._config.address} exists but is not a folder")
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _existing_or_duplicate(self, path: str, data: bytes) -> str:
+        existing = self._lstat_or_none(path)
+        if existing is not None and stat.S_ISREG(existing.st_mode or 0) and existing.st_size == len(data):
+            folder, name = posixpath.split(path)
+            if self.read_file(folder or ".", name, max_bytes=len(data)) == data:
+                return path
+        raise DuplicateDocument(f"{path} already exists with different content; it is never overwritten")
+
+    def _require_folder(self, folder: str) -> None:
+        base = normalize_folder(folder)
+        attrs = self._lstat_or_none(base)
+        if attrs is None:
+            raise ConfigurationError(f"SFTP folder {base} does not exist on {self._config.address}")
+
+    def _remove_quietly(self, path: str) -> None:
+        try:
+            self._session.remove(path)
+        except (OSError, EOFError, paramiko.SSHException):
+            pass  # usually already renamed away; a leftover .part is skipped by list_files anyway
+
+
+def _load_private_key(config: SftpConfig) -> paramiko.PKey | None:
+    """The configured private key, loaded up front so a bad key file reads as what it is."""
+    path = config.private_key_path
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ConfigurationError(f"private key file {path} does not exist")
+    passphrase = config.private_key_passphrase.get_secret_value() if config.private_key_passphrase else None
+    try:
+        return paramiko.PKey.from_path(path, password=passphrase)
+    except paramiko.PasswordRequiredException:
+        raise ConfigurationError(f"private key {path} is encrypted and no passphrase is configured") from None
+    except (paramiko.SSHException, ValueError, OSError) as exc:
+        raise ConfigurationError(f"cannot load private key {path}: {exc}") from None
+
+
+def _timestamped_name(name: str, attempt: int) -> str:
+    """``order.edi`` -> ``order.20250101T120000123456Z.edi`` (plus ``-N`` on later attempts)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + (f"-{attempt}" if attempt else "")
+    stem, ext = posixpath.splitext(name)
+    if not stem:  # a name like ".edi" cannot occur (dotfiles are refused) but keep the stamp at the end
+        stem, ext = name, ""
+    room = MAX_NAME_BYTES - len(f".{stamp}{ext}".encode())
+    stem = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return f"{stem}.{stamp}{ext}"
