@@ -1,0 +1,161 @@
+"""The ``hub`` command line: demo, schema, offline mapping, and the exception queue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from hub.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hub`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return args.run(args) or 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="orderhub: the order integration hub")
+    commands = parser.add_subparsers(title="commands")
+
+    demo = commands.add_parser("demo", help="run the main job end to end on the embedded sandbox")
+    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its store and sandbox (default: HUB_DATA_DIR)")
+    demo.set_defaults(run=_demo)
+
+    schema = commands.add_parser("schema", help="print the canonical order's JSON Schema")
+    schema.set_defaults(run=_schema)
+
+    mapping = commands.add_parser("map", help="map saved documents to canonical JSON offline (writes nothing)")
+    mapping.add_argument("--source", choices=["x12"], required=True)
+    mapping.add_argument("--indent", type=int, default=None, help="pretty-print with this indent")
+    mapping.add_argument("files", nargs="+", type=Path)
+    mapping.set_defaults(run=_map)
+
+    exceptions = commands.add_parser("exceptions", help="the exception queue")
+    actions = exceptions.add_subparsers(title="actions")
+    listing = actions.add_parser("list", help="list exceptions (open ones by default)")
+    listing.add_argument("--state", default="open", help="open, replayed, resolved or all")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_exceptions_list)
+    show = actions.add_parser("show", help="one exception in full")
+    show.add_argument("id", type=int)
+    show.set_defaults(run=_exceptions_show)
+    replay = actions.add_parser("replay", help="replay exceptions after a fix")
+    replay.add_argument("ids", type=int, nargs="+")
+    replay.set_defaults(run=_exceptions_replay)
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hub.demo import run_demo
+
+    return run_demo(data_dir=args.data_dir)
+
+
+def _schema(_args: argparse.Namespace) -> int:
+    from hub.model import dumps_schema
+
+    print(dumps_schema())
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from mappings.profiles import PartnerDirectory
+    from mappings.x12 import process_interchange_file
+
+    from hub.store import sha256_hex
+
+    settings = get_settings()
+    partners = PartnerDirectory.load(settings.partners_dir)
+    status = 0
+    for path in args.files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"hub map: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            status = 1
+            continue
+        if len(data) > settings.max_document_bytes:
+            output = {"file": str(path), "outcome": "rejected", "reason": "file is over the size limit",
+                      "documents": [], "acks": []}
+        else:
+            result = process_interchange_file(data, partners=partners, raw_document_id=sha256_hex(data))
+            output = {"file": str(path), **result.to_json()}
+        print(json.dumps(output, indent=args.indent, default=str))
+    return status
+
+
+def _store():
+    from hub.store import HubStore
+
+    return HubStore(get_settings().resolved_database_url())
+
+
+def _exceptions_list(args: argparse.Namespace) -> int:
+    from hub import store as st
+
+    with _store().transaction() as conn:
+        rows = st.list_exceptions(conn, state=None if args.state == "all" else args.state)
+        names = _receipt_names(conn, {r.receipt_id for r in rows if r.receipt_id})
+    if args.json:
+        print(json.dumps([{**r.__dict__, "file": names.get(r.receipt_id)} for r in rows], default=str, indent=2))
+        return 0
+    if not rows:
+        print(f"no {args.state} exceptions")
+        return 0
+    print(f"{'id':>5}  {'state':9} {'partner':10} {'kind':28} {'file / document':40} reason")
+    for r in rows:
+        where = " ".join(filter(None, [names.get(r.receipt_id), r.document_ref]))
+        print(f"{r.id:>5}  {r.state:9} {r.partner_id or '-':10} {r.kind:28} {where[:40]:40} {r.reason[:100]}")
+    return 0
+
+
+def _exceptions_show(args: argparse.Namespace) -> int:
+    from hub import store as st
+
+    with _store().transaction() as conn:
+        row = st.get_exception(conn, args.id)
+        if row is None:
+            print(f"no exception {args.id}", file=sys.stderr)
+            return 1
+        names = _receipt_names(conn, {row.receipt_id} if row.receipt_id else set())
+    for key, value in {**row.__dict__, "file": names.get(row.receipt_id)}.items():
+        print(f"{key:>13}: {value}")
+    if row.state == st.OPEN:
+        print(f"\nFix the cause (partner profile, mapping, ERP catalog), then: hub exceptions replay {row.id}")
+    return 0
+
+
+def _exceptions_replay(args: argparse.Namespace) -> int:
+    from hub.replay import replay_exception
+    from mappings.profiles import PartnerDirectory
+
+    store = _store()
+    partners = PartnerDirectory.load(get_settings().partners_dir)
+    failed = 0
+    for exception_id in args.ids:
+        outcome = replay_exception(store, partners, exception_id)
+        failed += not outcome.done
+        print(f"exception {exception_id}: {outcome.message}")
+    return 1 if failed else 0
+
+
+def _receipt_names(conn, receipt_ids: set[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from hub.store import tables
+
+    if not receipt_ids:
+        return {}
+    rows = conn.execute(select(tables.receipts.c.id, tables.receipts.c.source_name).where(tables.receipts.c.id.in_(receipt_ids)))
+    return {row.id: row.source_name for row in rows}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
