@@ -1,0 +1,44 @@
+"""Connection settings for an Odoo database reached through the External JSON-2 API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from hub import __version__
+
+
+class OdooConfig(BaseModel):
+    """Where the Odoo server is and how to authenticate; the API key never appears in reprs or logs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(description="Server root, e.g. `https://mycompany.example.com` (no `/json/2`).")
+    database: str | None = Field(
+        default=None, description="Sent as `X-Odoo-Database`; only needed when one server hosts several databases."
+    )
+    api_key: SecretStr = Field(description="A user's API key, sent as `Authorization: bearer <key>`.")
+    timeout_seconds: float = Field(default=30, gt=0)
+    user_agent: str = Field(default=f"orderhub/{__version__}", min_length=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_root(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        if value.endswith("/json/2"):
+            # A common mistake when copying from Odoo's examples; the client adds the prefix itself.
+            value = value[: -len("/json/2")]
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _non_empty_key(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("api_key must not be empty")
+        return value
+
+    @property
+    def endpoint(self) -> str:
+        """The JSON-2 root URL, `<base_url>/json/2`."""
+        return f"{self.base_url}/json/2"

@@ -1,0 +1,109 @@
+"""How answers from Odoo's JSON-2 API become the hub's errors.
+
+    hub.errors.ConfigurationError   401/403 (bad or expired API key, missing access right),
+                                    404 for an unknown model, method or database,
+                                    anything that is not a JSON-2 endpoint
+    hub.errors.RetriableError       408, 409, 425, 429, 5xx, connection failures and timeouts
+                                    (``retry_after`` from the server's ``Retry-After``)
+    hub.errors.RejectedDocument
+        └── ErpRejected             400/422 (Odoo refused the values: validation, unknown
+                                    product, missing partner) and records that no longer exist
+    hub.errors.FatalError           any other status: the contract changed under us
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+from typing import Any
+
+import httpx
+
+from hub.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
+
+_MAX_MESSAGE = 300
+_RETRIABLE = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class ErpRejected(RejectedDocument):
+    """The ERP refused what we sent for this order; fix the data (or the ERP's master data), then replay."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        location: str | None = None,
+        status_code: int | None = None,
+        error_name: str | None = None,
+    ) -> None:
+        super().__init__(reason, location=location)
+        self.status_code = status_code
+        self.error_name = error_name
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def error_from_response(response: httpx.Response, *, call: str, secret: str) -> HubError:
+    """The hub error for a non-200 JSON-2 answer to ``call`` ("model.method").
+
+    The message carries Odoo's own message (shortened, with ``secret`` blanked out) but never
+    the ``debug`` traceback, which can quote record values.
+    """
+    status = response.status_code
+    name, message = _error_name_and_message(response)
+    message = _redact(message, secret)
+    text = f"Odoo {call}: HTTP {status}" + (f" {name}" if name else "") + (f": {message}" if message else "")
+
+    if status in (401, 403):
+        return ConfigurationError(f"{text} (check the API key, its expiry and the user's access rights)")
+    if status == 404:
+        if name.endswith("MissingError"):
+            return ErpRejected(text, status_code=status, error_name=name)
+        return ConfigurationError(f"{text} (is the Odoo app installed and the base URL / database right?)")
+    if status in (400, 422):
+        return ErpRejected(text, status_code=status, error_name=name)
+    if status in _RETRIABLE:
+        return RetriableError(text, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+    return FatalError(text)
+
+
+def _error_name_and_message(response: httpx.Response) -> tuple[str, str]:
+    try:
+        body: Any = json.loads(response.content)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        name = str(body.get("name") or "")
+        message = body.get("message")
+        if not message and isinstance(body.get("arguments"), list) and body["arguments"]:
+            message = body["arguments"][0]
+        return name, _shorten(str(message or ""))
+    # Not Odoo's error object: a proxy page or an older server. Keep only the reason phrase.
+    return "", response.reason_phrase or ""
+
+
+def _shorten(message: str) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+def _redact(message: str, secret: str) -> str:
+    return message.replace(secret, "***") if secret else message

@@ -1,0 +1,266 @@
+"""Business operations on Odoo sales: find, create and count sale orders by our reference.
+
+A push is idempotent on ``client_order_ref`` (the sale order's "Customer Reference"): the
+hub chooses it, we look for it before creating and again right after, so a retried or a
+concurrent push never leaves two sale orders for one order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from connectors.erp._client import OdooJson2Client
+from connectors.erp._errors import ErpRejected
+from connectors.erp._models import SALE_ORDER_FIELDS, PushResult, SaleOrderRef, created_id
+from hub.model import Order, OrderLine, Party, PartyRole
+
+_log = logging.getLogger(__name__)
+
+SALE_ORDER = "sale.order"
+PARTNER = "res.partner"
+PRODUCT = "product.product"
+
+# Role codes in partner references follow the X12 N101 entity codes partners already use.
+_ROLE_CODES = {
+    PartyRole.BUYER: "BY",
+    PartyRole.SELLER: "SE",
+    PartyRole.SHIP_TO: "ST",
+    PartyRole.BILL_TO: "BT",
+    PartyRole.SHIP_FROM: "SF",
+    PartyRole.MARK_FOR: "Z7",
+    PartyRole.REMIT_TO: "RI",
+    PartyRole.VENDOR: "VN",
+    PartyRole.SUPPLIER: "SU",
+    PartyRole.CUSTOMER: "CU",
+    PartyRole.OTHER: "OT",
+}
+# The Odoo customer of a sale order: the first of these roles present on the order.
+_CUSTOMER_ROLES = (PartyRole.BUYER, PartyRole.CUSTOMER, PartyRole.BILL_TO, PartyRole.SHIP_TO)
+_CONTACT_TYPES = {PartyRole.SHIP_TO: "delivery", PartyRole.BILL_TO: "invoice"}
+
+
+def party_ref(order: Order, party: Party) -> str:
+    """Our stable key for a party in the ERP's partner ``ref``, e.g. ``"acme:ST:0042"``.
+
+    A party without an id gets a digest of its name and address instead, so the key stays
+    stable for the same address and holds no readable personal data.
+    """
+    role = _ROLE_CODES[party.role]
+    if party.id:
+        return f"{order.partner_id}:{role}:{party.id}"
+    material = "|".join(
+        [party.name or "", *party.address_lines, party.city or "", party.region or "", party.postal_code or "", party.country or ""]
+    )
+    digest = hashlib.sha256(" ".join(material.casefold().split()).encode()).hexdigest()[:16]
+    return f"{order.partner_id}:{role}:#{digest}"
+
+
+class OdooSalesGateway:
+    """What the hub asks of the ERP: sale orders by our reference, partners and products behind them."""
+
+    batch_size = 200
+
+    def __init__(self, client: OdooJson2Client) -> None:
+        self._client = client
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def find_sale_orders(self, client_order_refs: Sequence[str]) -> dict[str, list[SaleOrderRef]]:
+        """Sale orders per reference (every asked reference is a key; oldest order first)."""
+        found: dict[str, list[SaleOrderRef]] = {ref: [] for ref in client_order_refs}
+        refs = list(found)
+        for start in range(0, len(refs), self.batch_size):
+            batch = refs[start : start + self.batch_size]
+            rows = self._client.call(
+                SALE_ORDER,
+                "search_read",
+                domain=[["client_order_ref", "in", batch]],
+                fields=SALE_ORDER_FIELDS,
+                order="id asc",
+            )
+            for row in rows:
+                order = SaleOrderRef.from_record(row)
+                # Odoo's "in" is exact, but a server-side ilike or trailing spaces must not mislead us.
+                if order.client_order_ref in found:
+                    found[order.client_order_ref].append(order)
+        return found
+
+    def sale_order_refs(self, client_order_refs: Sequence[str]) -> Counter[str]:
+        """How many sale orders carry each reference: 0 = missing, 2 or more = doubled."""
+        return Counter({ref: len(orders) for ref, orders in self.find_sale_orders(client_order_refs).items()})
+
+    def list_sale_orders_by_ref_prefix(self, prefix: str, *, limit: int | None = None) -> list[SaleOrderRef]:
+        """Sale orders whose reference starts with ``prefix`` (e.g. one partner's ``"acme:"``), oldest first."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params: dict[str, Any] = {"domain": [["client_order_ref", "=like", pattern]], "fields": SALE_ORDER_FIELDS, "order": "id asc"}
+        if limit is not None:
+            params["limit"] = limit
+        rows = self._client.call(SALE_ORDER, "search_read", **params)
+        return [SaleOrderRef.from_record(row) for row in rows]
+
+    # -- master data -------------------------------------------------------------------------
+
+    def ensure_partner(self, party: Party, *, ref: str, parent_id: int | None = None) -> int:
+        """The id of the ``res.partner`` whose ``ref`` is ``ref``; created from ``party`` if there is none.
+
+        With ``parent_id`` a ship-to or bill-to becomes a delivery or invoice address of that customer.
+        An existing partner is used as it is: the ERP owns its master data once it exists.
+        """
+        rows = self._client.call(PARTNER, "search_read", domain=[["ref", "=", ref]], fields=["id"], limit=1, order="id asc")
+        if rows:
+            return int(rows[0]["id"])
+        vals = _partner_values(party, ref=ref, parent_id=parent_id)
+        partner_id = created_id(self._client.call(PARTNER, "create", vals_list=[vals]))
+        _log.info("created ERP partner %s for ref %s", partner_id, ref)
+        return partner_id
+
+    def ensure_product(self, line: OrderLine) -> int:
+        """The id of the ``product.product`` for a line, by SKU (``default_code``) else GTIN (``barcode``).
+
+        Products are never created here: an unknown SKU is an :class:`ErpRejected`.
+        """
+        return self._resolve_products([line])[line.line_no]
+
+    # -- sale orders -------------------------------------------------------------------------
+
+    def push_sale_order(self, order: Order, *, client_order_ref: str) -> PushResult:
+        """Create the sale order for ``order`` unless one with ``client_order_ref`` exists already."""
+        if not client_order_ref or client_order_ref != client_order_ref.strip():
+            raise ValueError("client_order_ref must be a non-empty string without surrounding spaces")
+        existing = self.find_sale_orders([client_order_ref])[client_order_ref]
+        if existing:
+            if len(existing) > 1:
+                _log.warning("ERP holds %d sale orders for ref %s", len(existing), client_order_ref)
+            return PushResult(existing[0].id, existing[0].name, created=False)
+
+        # Products first: an order the ERP cannot take must not leave new partners behind.
+        product_ids = self._resolve_products(order.lines)
+        partner_ids = self._order_partners(order)
+        vals = {
+            **partner_ids,
+            "client_order_ref": client_order_ref,
+            # date_order is a UTC datetime in Odoo; noon keeps the calendar date in every timezone.
+            "date_order": f"{order.order_date.isoformat()} 12:00:00",
+            "origin": f"orderhub {order.source.value} {order.partner_id}",
+            "order_line": [(0, 0, _line_values(line, product_ids[line.line_no])) for line in order.lines],
+            "note": _note(order),
+        }
+        new_id = created_id(self._client.call(SALE_ORDER, "create", vals_list=[vals]))
+        return self._settle_duplicates(client_order_ref, new_id)
+
+    def _settle_duplicates(self, client_order_ref: str, new_id: int) -> PushResult:
+        """Look again after creating: if a concurrent push won the race, drop ours and report theirs."""
+        orders = self.find_sale_orders([client_order_ref])[client_order_ref]
+        keeper = orders[0] if orders else None
+        if keeper is None or keeper.id == new_id:
+            name = keeper.name if keeper else self._sale_order_name(new_id)
+            _log.info("created ERP sale order %s (id %s) for ref %s", name, new_id, client_order_ref)
+            return PushResult(new_id, name, created=True)
+        _log.warning("ref %s was pushed concurrently; removing duplicate sale order id %s", client_order_ref, new_id)
+        self._client.call(SALE_ORDER, "unlink", ids=[new_id])
+        return PushResult(keeper.id, keeper.name, created=False)
+
+    def _sale_order_name(self, sale_order_id: int) -> str:
+        rows = self._client.call(SALE_ORDER, "read", ids=[sale_order_id], fields=["name"])
+        return str(rows[0]["name"]) if rows else ""
+
+    def _order_partners(self, order: Order) -> dict[str, int]:
+        customer = next((p for role in _CUSTOMER_ROLES if (p := order.party(role)) is not None), None)
+        if customer is None:
+            raise ErpRejected("the order names no buyer, bill-to or ship-to party", location="parties")
+        customer_id = self.ensure_partner(customer, ref=party_ref(order, customer))
+
+        def address(role: PartyRole) -> int:
+            party = order.party(role)
+            if party is None or party is customer:
+                return customer_id
+            return self.ensure_partner(party, ref=party_ref(order, party), parent_id=customer_id)
+
+        return {
+            "partner_id": customer_id,
+            "partner_invoice_id": address(PartyRole.BILL_TO),
+            "partner_shipping_id": address(PartyRole.SHIP_TO),
+        }
+
+    def _resolve_products(self, lines: Iterable[OrderLine]) -> dict[str, int]:
+        """Product ids by line number, two searches at most; every unknown line named in one rejection."""
+        lines = list(lines)
+        by_sku = self._products_by("default_code", {line.sku for line in lines if line.sku})
+        unresolved_gtins = {line.gtin for line in lines if line.gtin and not by_sku.get(line.sku or "")}
+        by_gtin = self._products_by("barcode", unresolved_gtins)
+
+        resolved: dict[str, int] = {}
+        problems: list[tuple[str, str]] = []
+        for line in lines:
+            by, code, candidates = "SKU", line.sku, by_sku.get(line.sku or "")
+            if not candidates:
+                by, code, candidates = "GTIN", line.gtin, by_gtin.get(line.gtin or "")
+            if candidates and len(candidates) == 1:
+                resolved[line.line_no] = candidates[0]
+            elif candidates:
+                problems.append((line.line_no, f"{by} {code!r} matches {len(candidates)} ERP products"))
+            elif line.sku:
+                problems.append((line.line_no, f"unknown product SKU {line.sku!r}" + (f" / GTIN {line.gtin!r}" if line.gtin else "")))
+            elif line.gtin:
+                problems.append((line.line_no, f"unknown product GTIN {line.gtin!r}"))
+            else:
+                problems.append((line.line_no, "line has neither SKU nor GTIN"))
+        if problems:
+            reason = "; ".join(f"{text} (line {line_no})" for line_no, text in problems)
+            raise ErpRejected(reason, location="lines " + ", ".join(line_no for line_no, _ in problems))
+        return resolved
+
+    def _products_by(self, field: str, codes: set[str]) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        codes_list = sorted(codes)
+        for start in range(0, len(codes_list), self.batch_size):
+            rows = self._client.call(
+                PRODUCT,
+                "search_read",
+                domain=[[field, "in", codes_list[start : start + self.batch_size]]],
+                fields=["id", field],
+                order="id asc",
+            )
+            for row in rows:
+                if row.get(field):
+                    found.setdefault(str(row[field]), []).append(int(row["id"]))
+        return found
+
+
+def _partner_values(party: Party, *, ref: str, parent_id: int | None) -> dict[str, Any]:
+    vals: dict[str, Any] = {"name": party.name or ref, "ref": ref}
+    if party.address_lines:
+        vals["street"] = party.address_lines[0]
+        if len(party.address_lines) > 1:
+            vals["street2"] = ", ".join(party.address_lines[1:])
+    if party.city:
+        vals["city"] = party.city
+    if party.postal_code:
+        vals["zip"] = party.postal_code
+    if parent_id is not None:
+        vals["parent_id"] = parent_id
+        vals["type"] = _CONTACT_TYPES.get(party.role, "other")
+    else:
+        vals["is_company"] = True
+    return vals
+
+
+def _line_values(line: OrderLine, product_id: int) -> dict[str, Any]:
+    vals: dict[str, Any] = {"product_id": product_id, "product_uom_qty": line.quantity}
+    # Without a price the ERP's pricelist decides, as for an order keyed in by hand.
+    if line.unit_price is not None:
+        vals["price_unit"] = line.unit_price
+    if line.description:
+        vals["name"] = line.description
+    return vals
+
+
+def _note(order: Order) -> str:
+    note = f"Imported by orderhub from {order.source.value} order {order.source_ref} of {order.partner_id}"
+    if order.raw_document_id:
+        note += f" (raw document {order.raw_document_id[:12]})"
+    return note + "."

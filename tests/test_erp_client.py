@@ -1,0 +1,461 @@
+"""The Odoo JSON-2 client and sales gateway against a mocked server (respx): wire shapes and error mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from decimal import Decimal
+
+import httpx
+import pytest
+import respx
+
+from connectors.erp import (
+    ErpRejected,
+    OdooConfig,
+    OdooJson2Client,
+    OdooSalesGateway,
+    PushResult,
+    party_ref,
+    retry_after_seconds,
+)
+from hub.errors import ConfigurationError, FatalError, RetriableError
+from hub.model import Order, OrderLine, Party, PartyRole, Source
+
+BASE = "https://erp.example.com"
+API_KEY = "6578616d706c65206a736f6e20617069206b6579"
+CUSTOMER_NAME = "Jane Q. Customer"
+CUSTOMER_STREET = "17 Privacy Lane"
+
+
+@pytest.fixture
+def config() -> OdooConfig:
+    return OdooConfig(base_url=BASE, database="mycompany", api_key=API_KEY, timeout_seconds=5)
+
+
+@pytest.fixture
+def mock_erp():
+    with respx.mock(base_url=f"{BASE}/json/2", assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def client(config: OdooConfig):
+    with OdooJson2Client(config) as client:
+        yield client
+
+
+def body_of(request: httpx.Request) -> dict:
+    return json.loads(request.content)
+
+
+def odoo_error(status: int, name: str, message: str, headers: dict | None = None) -> httpx.Response:
+    """An error answer shaped like the one in Odoo's External JSON-2 API documentation."""
+    return httpx.Response(
+        status,
+        json={"name": name, "message": message, "arguments": [message, status], "context": {}, "debug": "Traceback ..."},
+        headers=headers,
+    )
+
+
+def make_order(*lines: OrderLine, parties: list[Party] | None = None) -> Order:
+    lines = lines or (OrderLine(line_no="1", sku="WID-100", quantity=Decimal("3"), unit_price=Decimal("4.50"), description="Widget, blue"),)
+    if parties is None:
+        parties = [
+            Party(role=PartyRole.BUYER, name="ACME Retail", id="0001"),
+            Party(role=PartyRole.SHIP_TO, name=CUSTOMER_NAME, id="0042", address_lines=[CUSTOMER_STREET], city="Springfield"),
+        ]
+    return Order(
+        source=Source.X12,
+        source_ref="4500012345",
+        partner_id="acme",
+        order_date=dt.date(2025, 3, 14),
+        parties=parties,
+        lines=list(lines),
+        total=Decimal("13.50"),
+    )
+
+
+# -- the generic client ---------------------------------------------------------------------------
+
+
+def test_call_posts_the_documented_request_and_parses_the_result(mock_erp, client):
+    route = mock_erp.post("/res.partner/search_read").mock(
+        return_value=httpx.Response(200, json=[{"id": 25, "name": "Deco Addict", "credit": 12.5}])
+    )
+
+    result = client.call(
+        "res.partner",
+        "search_read",
+        context={"lang": "en_US"},
+        domain=[("name", "ilike", "%deco%"), ("is_company", "=", True)],
+        fields=["name", "credit"],
+    )
+
+    assert result == [{"id": 25, "name": "Deco Addict", "credit": Decimal("12.5")}]
+    assert isinstance(result[0]["credit"], Decimal)  # money never goes through binary floats
+    request = route.calls.last.request
+    assert request.method == "POST"
+    assert str(request.url) == f"{BASE}/json/2/res.partner/search_read"
+    assert request.headers["Authorization"] == f"bearer {API_KEY}"
+    assert request.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert request.headers["X-Odoo-Database"] == "mycompany"
+    assert request.headers["User-Agent"].startswith("orderhub/")
+    assert body_of(request) == {
+        "context": {"lang": "en_US"},
+        "domain": [["name", "ilike", "%deco%"], ["is_company", "=", True]],
+        "fields": ["name", "credit"],
+    }
+
+
+def test_record_methods_send_ids_and_no_database_header_when_not_configured(mock_erp):
+    route = mock_erp.post("/res.partner/read").mock(return_value=httpx.Response(200, json=[{"id": 1, "name": "A"}]))
+    config = OdooConfig(base_url=f"{BASE}/json/2/", api_key=API_KEY)  # a copied /json/2 suffix is forgiven
+
+    with OdooJson2Client(config) as client:
+        client.call("res.partner", "read", ids=[1, 2, 3], fields=["name"], load=None)
+
+    request = route.calls.last.request
+    assert "X-Odoo-Database" not in request.headers
+    assert body_of(request) == {"ids": [1, 2, 3], "fields": ["name"], "load": None}
+
+
+def test_values_are_sent_in_odoo_formats(mock_erp, client):
+    route = mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[7]))
+
+    client.call(
+        "sale.order",
+        "create",
+        vals_list=[{"price": Decimal("4.50"), "day": dt.date(2025, 3, 14), "at": dt.datetime(2025, 3, 14, 12, 30, tzinfo=dt.UTC)}],
+    )
+
+    assert body_of(route.calls.last.request) == {
+        "vals_list": [{"price": 4.5, "day": "2025-03-14", "at": "2025-03-14 12:30:00"}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("response", "error_type"),
+    [
+        (odoo_error(401, "werkzeug.exceptions.Unauthorized", "Invalid apikey"), ConfigurationError),
+        (odoo_error(403, "odoo.exceptions.AccessError", "You are not allowed to create sale orders"), ConfigurationError),
+        (odoo_error(404, "werkzeug.exceptions.NotFound", "the model 'sale.order' does not exist"), ConfigurationError),
+        (httpx.Response(404, text="<html>Not Found</html>"), ConfigurationError),
+        (odoo_error(404, "odoo.exceptions.MissingError", "Record does not exist or has been deleted."), ErpRejected),
+        (odoo_error(422, "odoo.exceptions.ValidationError", "Missing required fields on sale.order: partner_id"), ErpRejected),
+        (odoo_error(422, "werkzeug.exceptions.UnprocessableEntity", "search_read() got an unexpected keyword argument 'x'"), ErpRejected),
+        (odoo_error(400, "werkzeug.exceptions.BadRequest", "could not parse the body as json"), ErpRejected),
+        (odoo_error(500, "builtins.KeyError", "internal server error"), RetriableError),
+        (httpx.Response(502, text="<html>Bad Gateway</html>"), RetriableError),
+        (httpx.Response(504), RetriableError),
+        (odoo_error(418, "werkzeug.exceptions.ImATeapot", "teapot"), FatalError),
+    ],
+)
+def test_error_statuses_become_hub_errors(mock_erp, client, response, error_type):
+    mock_erp.post("/sale.order/search_read").mock(return_value=response)
+
+    with pytest.raises(error_type) as caught:
+        client.call("sale.order", "search_read", domain=[])
+
+    assert f"HTTP {response.status_code}" in str(caught.value)
+    assert "Traceback" not in str(caught.value)  # Odoo's debug field can quote record values
+    if error_type is ErpRejected:
+        assert caught.value.status_code == response.status_code
+        assert caught.value.error_name == response.json()["name"]
+    if error_type is RetriableError:
+        assert caught.value.retry_after is None
+
+
+def test_rate_limit_carries_retry_after_seconds(mock_erp, client):
+    mock_erp.post("/sale.order/search_read").mock(
+        return_value=odoo_error(429, "werkzeug.exceptions.TooManyRequests", "slow down", headers={"Retry-After": "7"})
+    )
+
+    with pytest.raises(RetriableError) as caught:
+        client.call("sale.order", "search_read", domain=[])
+
+    assert caught.value.retry_after == 7
+
+
+def test_unavailable_with_http_date_retry_after(mock_erp, client):
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(503, headers={"Retry-After": later}))
+
+    with pytest.raises(RetriableError) as caught:
+        client.call("sale.order", "search_read", domain=[])
+
+    assert 3000 < caught.value.retry_after <= 3600
+
+
+def test_retry_after_header_forms():
+    now = dt.datetime(2025, 1, 1, 12, 0, tzinfo=dt.UTC)
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Wed, 01 Jan 2025 12:00:30 GMT", now=now) == 30
+    assert retry_after_seconds("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
+
+
+@pytest.mark.parametrize(
+    ("side_effect", "text"),
+    [(httpx.ConnectError("connection refused"), "cannot reach"), (httpx.ReadTimeout("slow"), "timed out")],
+)
+def test_network_failures_are_retriable(mock_erp, client, side_effect, text):
+    mock_erp.post("/sale.order/search_read").mock(side_effect=side_effect)
+
+    with pytest.raises(RetriableError, match=text):
+        client.call("sale.order", "search_read", domain=[])
+
+
+def test_a_200_that_is_not_json_means_a_wrong_base_url(mock_erp, client):
+    mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(200, text="<html>login</html>"))
+
+    with pytest.raises(ConfigurationError, match="not JSON"):
+        client.call("sale.order", "search_read", domain=[])
+
+
+def test_private_or_malformed_names_are_refused_before_any_request(mock_erp, client):
+    route = mock_erp.route()
+    with pytest.raises(ValueError):
+        client.call("sale.order", "_compute_amounts")
+    with pytest.raises(ValueError):
+        client.call("../admin", "search")
+    assert route.call_count == 0
+
+
+def test_api_key_never_appears_in_errors_logs_or_reprs(mock_erp, client, config, caplog):
+    caplog.set_level(logging.DEBUG)
+    # A server (or proxy) that echoes the credential back must not leak it through us.
+    mock_erp.post("/res.partner/search_read").mock(
+        return_value=odoo_error(401, "werkzeug.exceptions.Unauthorized", f"Invalid apikey {API_KEY}")
+    )
+
+    with pytest.raises(ConfigurationError) as caught:
+        client.call("res.partner", "search_read", domain=[])
+
+    assert API_KEY not in str(caught.value)
+    assert "Invalid apikey ***" in str(caught.value)
+    assert caplog.records, "the failed call should be logged"
+    assert API_KEY not in caplog.text
+    assert API_KEY not in repr(config) and API_KEY not in str(config.model_dump())
+
+
+def test_empty_api_key_is_a_configuration_mistake():
+    with pytest.raises(ValueError):
+        OdooConfig(base_url=BASE, api_key="  ")
+    with pytest.raises(ValueError):
+        OdooConfig(base_url="erp.example.com", api_key=API_KEY)
+
+
+# -- the sales gateway ----------------------------------------------------------------------------
+
+
+def sale_order_row(id_: int, ref: str, name: str | None = None) -> dict:
+    return {"id": id_, "name": name or f"S{id_:05d}", "client_order_ref": ref, "state": "draft", "amount_total": 13.5}
+
+
+def test_push_returns_the_existing_order_without_creating_anything(mock_erp, client):
+    search = mock_erp.post("/sale.order/search_read").mock(
+        return_value=httpx.Response(200, json=[sale_order_row(31, "acme:4500012345")])
+    )
+    create = mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[99]))
+    partners = mock_erp.post(path__startswith="/res.partner/")
+    products = mock_erp.post(path__startswith="/product.product/")
+
+    result = OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref="acme:4500012345")
+
+    assert result == PushResult(sale_order_id=31, name="S00031", created=False)
+    assert search.call_count == 1
+    assert body_of(search.calls.last.request)["domain"] == [["client_order_ref", "in", ["acme:4500012345"]]]
+    assert create.call_count == 0
+    assert partners.call_count == 0 and products.call_count == 0
+
+
+def test_push_creates_a_sale_order_with_partners_and_lines(mock_erp, client):
+    ref = "acme:4500012345"
+    search = mock_erp.post("/sale.order/search_read").mock(
+        side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])]
+    )
+    mock_erp.post("/product.product/search_read").mock(
+        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}])
+    )
+    partner_search = mock_erp.post("/res.partner/search_read").mock(
+        side_effect=[httpx.Response(200, json=[{"id": 11}]), httpx.Response(200, json=[])]
+    )
+    partner_create = mock_erp.post("/res.partner/create").mock(return_value=httpx.Response(200, json=[12]))
+    create = mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[40]))
+
+    result = OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref=ref)
+
+    assert result == PushResult(sale_order_id=40, name="S00040", created=True)
+    assert search.call_count == 2  # looked before creating and again after
+    assert [body_of(c.request)["domain"] for c in partner_search.calls] == [
+        [["ref", "=", "acme:BY:0001"]],
+        [["ref", "=", "acme:ST:0042"]],
+    ]
+    (ship_to_vals,) = body_of(partner_create.calls.last.request)["vals_list"]
+    assert ship_to_vals == {
+        "name": CUSTOMER_NAME,
+        "ref": "acme:ST:0042",
+        "street": CUSTOMER_STREET,
+        "city": "Springfield",
+        "parent_id": 11,
+        "type": "delivery",
+    }
+    (vals,) = body_of(create.calls.last.request)["vals_list"]
+    assert vals == {
+        "partner_id": 11,
+        "partner_invoice_id": 11,
+        "partner_shipping_id": 12,
+        "client_order_ref": ref,
+        "date_order": "2025-03-14 12:00:00",
+        "origin": "orderhub x12 acme",
+        "order_line": [[0, 0, {"product_id": 5, "product_uom_qty": 3.0, "price_unit": 4.5, "name": "Widget, blue"}]],
+        "note": "Imported by orderhub from x12 order 4500012345 of acme.",
+    }
+
+
+def test_push_drops_its_own_order_when_a_concurrent_push_won(mock_erp, client):
+    ref = "acme:4500012345"
+    mock_erp.post("/sale.order/search_read").mock(
+        side_effect=[
+            httpx.Response(200, json=[]),
+            httpx.Response(200, json=[sale_order_row(40, ref), sale_order_row(41, ref)]),
+        ]
+    )
+    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+    mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
+    mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[41]))
+    unlink = mock_erp.post("/sale.order/unlink").mock(return_value=httpx.Response(200, json=True))
+
+    result = OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref=ref)
+
+    assert result == PushResult(sale_order_id=40, name="S00040", created=False)
+    assert unlink.call_count == 1
+    assert body_of(unlink.calls.last.request) == {"ids": [41]}
+
+
+def test_unknown_sku_rejects_the_order_before_any_partner_or_order_is_created(mock_erp, client):
+    mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(200, json=[]))
+    products = mock_erp.post("/product.product/search_read").mock(
+        side_effect=[httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]), httpx.Response(200, json=[])]
+    )
+    partner_calls = mock_erp.post(path__startswith="/res.partner/")
+    create = mock_erp.post("/sale.order/create")
+    order = make_order(
+        OrderLine(line_no="1", sku="WID-100", quantity=Decimal(1)),
+        OrderLine(line_no="2", sku="NOPE-1", gtin="00099999999999", quantity=Decimal(1)),
+    )
+
+    with pytest.raises(ErpRejected) as caught:
+        OdooSalesGateway(client).push_sale_order(order, client_order_ref="acme:1")
+
+    assert "unknown product SKU 'NOPE-1'" in caught.value.reason
+    assert caught.value.location == "lines 2"
+    # First by SKU, then by GTIN for the line the SKU did not find.
+    assert [body_of(c.request)["domain"] for c in products.calls] == [
+        [["default_code", "in", ["NOPE-1", "WID-100"]]],
+        [["barcode", "in", ["00099999999999"]]],
+    ]
+    assert partner_calls.call_count == 0 and create.call_count == 0
+
+
+def test_ensure_product_finds_by_gtin_and_rejects_ambiguous_skus(mock_erp, client):
+    products = mock_erp.post("/product.product/search_read")
+    gateway = OdooSalesGateway(client)
+
+    products.mock(return_value=httpx.Response(200, json=[{"id": 8, "barcode": "00012345678905"}]))
+    assert gateway.ensure_product(OrderLine(line_no="1", gtin="00012345678905", quantity=Decimal(1))) == 8
+
+    products.mock(return_value=httpx.Response(200, json=[{"id": 8, "default_code": "DUP"}, {"id": 9, "default_code": "DUP"}]))
+    with pytest.raises(ErpRejected, match="matches 2 ERP products"):
+        gateway.ensure_product(OrderLine(line_no="1", sku="DUP", quantity=Decimal(1)))
+
+
+def test_ensure_partner_reuses_by_ref_or_creates(mock_erp, client):
+    search = mock_erp.post("/res.partner/search_read").mock(
+        side_effect=[httpx.Response(200, json=[{"id": 3}]), httpx.Response(200, json=[])]
+    )
+    create = mock_erp.post("/res.partner/create").mock(return_value=httpx.Response(200, json=[4]))
+    gateway = OdooSalesGateway(client)
+    party = Party(role=PartyRole.BUYER, name="ACME Retail", id="0001")
+
+    assert gateway.ensure_partner(party, ref="acme:BY:0001") == 3
+    assert create.call_count == 0
+    assert gateway.ensure_partner(party, ref="acme:BY:0001") == 4
+    assert body_of(create.calls.last.request) == {"vals_list": [{"name": "ACME Retail", "ref": "acme:BY:0001", "is_company": True}]}
+    assert search.call_count == 2
+
+
+def test_order_without_any_customer_party_is_rejected(mock_erp, client):
+    mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(200, json=[]))
+    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+
+    with pytest.raises(ErpRejected, match="no buyer"):
+        OdooSalesGateway(client).push_sale_order(make_order(parties=[]), client_order_ref="acme:1")
+
+
+def test_find_sale_orders_batches_and_groups_by_ref(mock_erp, client):
+    refs = [f"acme:{n}" for n in range(450)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        (_, _, asked), = body_of(request)["domain"]
+        # acme:0 exists twice, acme:1 once, the rest are missing.
+        rows = [sale_order_row(1, "acme:0"), sale_order_row(2, "acme:0"), sale_order_row(3, "acme:1")]
+        return httpx.Response(200, json=[row for row in rows if row["client_order_ref"] in asked])
+
+    search = mock_erp.post("/sale.order/search_read").mock(side_effect=answer)
+    gateway = OdooSalesGateway(client)
+
+    found = gateway.find_sale_orders(refs)
+
+    assert [len(body_of(c.request)["domain"][0][2]) for c in search.calls] == [200, 200, 50]
+    assert body_of(search.calls[0].request)["fields"] == ["id", "name", "client_order_ref", "state", "amount_total"]
+    assert list(found) == refs
+    assert [o.id for o in found["acme:0"]] == [1, 2]
+    assert found["acme:1"][0].amount_total == Decimal("13.5")
+    assert found["acme:2"] == []
+
+    counts = gateway.sale_order_refs(["acme:0", "acme:1", "acme:2"])
+    assert counts == {"acme:0": 2, "acme:1": 1, "acme:2": 0}
+
+
+def test_list_by_prefix_escapes_like_wildcards(mock_erp, client):
+    search = mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(200, json=[]))
+
+    OdooSalesGateway(client).list_sale_orders_by_ref_prefix("ac_me:", limit=10)
+
+    body = body_of(search.calls.last.request)
+    assert body["domain"] == [["client_order_ref", "=like", "ac\\_me:%"]]
+    assert body["limit"] == 10
+
+
+def test_no_customer_data_in_logs_during_a_push(mock_erp, client, caplog):
+    caplog.set_level(logging.DEBUG)
+    ref = "acme:4500012345"
+    mock_erp.post("/sale.order/search_read").mock(side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])])
+    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+    mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[]))
+    mock_erp.post("/res.partner/create").mock(
+        side_effect=[httpx.Response(200, json=[11]), odoo_error(422, "odoo.exceptions.ValidationError", f"bad street {CUSTOMER_STREET}")]
+    )
+
+    with pytest.raises(ErpRejected):
+        OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref=ref)
+
+    assert "ERP partner 11" in caplog.text  # the logs do say what happened ...
+    for secret in (CUSTOMER_NAME, CUSTOMER_STREET, API_KEY):  # ... but not to whom
+        assert secret not in caplog.text
+
+
+def test_party_ref_is_stable_and_does_not_expose_an_unnamed_party():
+    order = make_order()
+    with_id = Party(role=PartyRole.SHIP_TO, id="0042")
+    without_id = Party(role=PartyRole.SHIP_TO, name=CUSTOMER_NAME, address_lines=[CUSTOMER_STREET], city="Springfield")
+    same_spelled_differently = Party(role=PartyRole.SHIP_TO, name=CUSTOMER_NAME.upper(), address_lines=[f" {CUSTOMER_STREET} "], city="springfield")
+
+    assert party_ref(order, with_id) == "acme:ST:0042"
+    ref = party_ref(order, without_id)
+    assert ref.startswith("acme:ST:#") and "Jane" not in ref
+    assert party_ref(order, same_spelled_differently) == ref
