@@ -1,0 +1,29 @@
+"""X12 intake: read interchanges, map 850s to canonical orders, build the 997/TA1 answers.
+
+Pipeline (one module each, so each can deepen on its own)::
+
+    _tokenizer   bytes -> segments, delimiters re-read from every ISA
+    _envelope    ISA/GS/ST..SE/GE/IEA structure and control-number checks
+    _validation  segment/element syntax against a rules table (to be compiled from pyx12 maps)
+    _850         850 -> hub.model.Order, per-partner details from the partner profile
+    _acks        TA1 and 997 text in our own envelope
+    _process     the orchestration behind :func:`process_interchange_file`
+"""
+
+from mappings.x12._process import LocalControlNumbers, process_interchange_file
+from mappings.x12._results import DocumentResult, InterchangeResult, OutboundAck, Problem, X12FileResult
+from mappings.x12._tokenizer import Delimiters, NotX12, Segment, iter_segments
+
+__all__ = [
+    "Delimiters",
+    "DocumentResult",
+    "InterchangeResult",
+    "LocalControlNumbers",
+    "NotX12",
+    "OutboundAck",
+    "Problem",
+    "Segment",
+    "X12FileResult",
+    "iter_segments",
+    "process_interchange_file",
+]

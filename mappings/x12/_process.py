@@ -1,0 +1,302 @@
+"""Processing a received X12 file: envelopes -> partner checks -> 850 mapping -> acknowledgments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Callable
+
+from hub.errors import FatalError
+from mappings.profiles import PartnerDirectory, PartnerProfile
+from mappings.x12._850 import map_850
+from mappings.x12._acks import AckAddress, GroupAck, SetAck, ack_file_name, build_997, build_ta1, interchange_version
+from mappings.x12._envelope import EnvelopeWalker, FunctionalGroup, Interchange, TransactionSet
+from mappings.x12._results import DocumentResult, InterchangeResult, OutboundAck, Problem, X12FileResult
+from mappings.x12._tokenizer import NotX12
+from mappings.x12._validation import RULES_850, check_transaction_set
+
+DuplicateCheck = Callable[[str, str, str], bool]
+ControlNumbers = Callable[[str, str], int]
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MAX_CONTROL = 999_999_999
+
+
+class LocalControlNumbers:
+    """Control numbers for dry runs: a counter per (partner, kind) starting at 1."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], int] = defaultdict(int)
+
+    def __call__(self, partner_id: str, kind: str) -> int:
+        self._last[(partner_id, kind)] += 1
+        return self._last[(partner_id, kind)]
+
+
+def process_interchange_file(
+    data: bytes,
+    *,
+    partners: PartnerDirectory,
+    raw_document_id: str | None = None,
+    is_duplicate_interchange: DuplicateCheck = lambda q, i, c: False,
+    next_control_number: ControlNumbers | None = None,
+    now: dt.datetime | None = None,
+) -> X12FileResult:
+    """Read every interchange in ``data``: orders from accepted 850s, a 997/TA1 for each interchange.
+
+    Bad input never raises: it ends as an outcome with a reason. ``ValueError`` is raised only for a
+    caller's mistake (a ``raw_document_id`` that is not a sha256 hex digest).
+    """
+    if raw_document_id is not None and not _SHA256.match(raw_document_id):
+        raise ValueError("raw_document_id must be a lowercase sha256 hex digest")
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    context = _Context(
+        partners=partners,
+        raw_document_id=raw_document_id,
+        is_duplicate=is_duplicate_interchange,
+        next_control_number=next_control_number or LocalControlNumbers(),
+        now=now or dt.datetime.now(dt.timezone.utc),
+    )
+    walker = EnvelopeWalker(data)
+    results: list[InterchangeResult] = []
+    try:
+        for interchange in walker:
+            results.append(context.process(interchange))
+    except NotX12 as exc:
+        return X12FileResult(outcome="not_x12", reason=exc.reason, interchanges=[])
+    return _file_result(results, walker.fault)
+
+
+class _Context:
+    """The per-call collaborators and state (interchanges already seen in this file)."""
+
+    def __init__(self, *, partners, raw_document_id, is_duplicate, next_control_number, now) -> None:
+        self.partners: PartnerDirectory = partners
+        self.raw_document_id: str | None = raw_document_id
+        self.is_duplicate: DuplicateCheck = is_duplicate
+        self.next_control_number: ControlNumbers = next_control_number
+        self.now: dt.datetime = now
+        self.seen: set[tuple[str, str, str]] = set()
+
+    # -- interchange ------------------------------------------------------------------------------
+    def process(self, ic: Interchange) -> InterchangeResult:
+        sender_q, sender_id = ic.sender
+        receiver_q, receiver_id = ic.receiver
+        profile = self._check_partner(ic)
+        result = InterchangeResult(
+            partner_id=profile.id if profile else None,
+            sender_qualifier=sender_q,
+            sender_id=sender_id,
+            receiver_qualifier=receiver_q,
+            receiver_id=receiver_id,
+            control_number=ic.control_number,
+            is_test=ic.is_test,
+            version=ic.header.element(12),
+            outcome="rejected",
+            reason=None,
+        )
+        duplicate = False
+        group_acks: list[GroupAck] = []
+        if profile is not None and not ic.rejected:
+            key = (sender_q, sender_id, ic.control_number)
+            duplicate = key in self.seen or bool(self.is_duplicate(*key))
+            self.seen.add(key)
+            if duplicate:
+                ic.fault("025", f"interchange {ic.control_number} from {sender_q}/{sender_id} was received before")
+        result.errors = list(ic.problems)
+        if duplicate:
+            result.outcome, result.reason = "duplicate", "the interchange control number was received before from this sender"
+        elif ic.rejected:
+            result.reason = _first_error(ic.problems)
+            result.documents = [
+                _rejected_document(tset, f"the interchange was rejected: {result.reason}")
+                for group in ic.groups
+                for tset in group.sets
+            ]
+        else:
+            for group in ic.groups:
+                documents, group_ack = self._process_group(group, profile, ic.is_test)
+                result.documents.extend(documents)
+                result.errors.extend(group.problems)
+                group_acks.append(group_ack)
+            result.outcome, result.reason = _interchange_outcome(ic, result.documents, result.errors)
+        result.acks = self._acks(ic, profile, duplicate, group_acks)
+        return result
+
+    def _check_partner(self, ic: Interchange) -> PartnerProfile | None:
+        sender_q, sender_id = ic.sender
+        profile = self.partners.by_x12_sender(sender_q, sender_id)
+        if profile is None or profile.x12 is None:
+            ic.fault("006", f"unknown interchange sender {sender_q}/{sender_id}: no partner profile has this ISA05/ISA06")
+            return None
+        us = profile.x12.us
+        if ic.receiver != (us.isa_qualifier, us.isa_id.strip()):
+            ic.fault("009", f"the interchange is addressed to {ic.receiver[0]}/{ic.receiver[1]}, not to our ids for {profile.id}")
+        if ic.is_test and not profile.x12.accept_test_interchanges:
+            ic.fault("020", f"test interchanges (ISA15 = T) are not accepted from {profile.id}")
+        return profile
+
+    # -- groups and sets --------------------------------------------------------------------------
+    def _process_group(
+        self, group: FunctionalGroup, profile: PartnerProfile | None, is_test: bool
+    ) -> tuple[list[DocumentResult], GroupAck]:
+        assert profile is not None and profile.x12 is not None
+        version = group.version.strip()
+        if version[:6] not in profile.x12.versions:
+            group.problems.append(
+                group.locator.problem(
+                    f"version {version or '(none)'} is not agreed with {profile.id} ({', '.join(profile.x12.versions)})",
+                    segment_id="GS", element=8, code="2",
+                )
+            )
+        included = group.trailer.element(1).strip() if group.trailer else ""
+        ack = GroupAck(
+            functional_id=group.functional_id,
+            control_number=group.control_number.strip(),
+            version=version,
+            included=int(included) if included.isdigit() else len(group.sets),
+            codes=[p.code for p in group.problems if p.code],
+            rejected=group.rejected,
+        )
+        documents = []
+        for tset in group.sets:
+            if group.rejected:
+                document = _rejected_document(tset, f"the functional group was rejected: {_first_error(group.problems)}")
+            else:
+                document = self._process_set(tset, profile, is_test)
+            documents.append(document)
+            ack.sets.append(_set_ack(tset, document))
+        return documents, ack
+
+    def _process_set(self, tset: TransactionSet, profile: PartnerProfile, is_test: bool) -> DocumentResult:
+        ref = tset.locator.ref
+        set_id = tset.id.strip()
+        if tset.rejected:
+            return DocumentResult(ref, set_id, "rejected", list(tset.problems))
+        if set_id != "850":
+            note = tset.locator.problem(
+                f"transaction set {set_id} is not supported yet: acknowledged, not processed",
+                severity="warning",
+                acknowledged=False,
+            )
+            return DocumentResult(ref, set_id, "unsupported", [*tset.problems, note])
+        problems = [*tset.problems, *check_transaction_set(tset.segments, RULES_850, tset.locator)]
+        order = None
+        if not any(p.severity == "error" for p in problems):
+            order, found = map_850(
+                tset.segments, profile=profile, loc=tset.locator, is_test=is_test, raw_document_id=self.raw_document_id
+            )
+            problems.extend(found)
+        if order is None or any(p.severity == "error" for p in problems):
+            return DocumentResult(ref, set_id, "rejected", problems, None)
+        warned = any(p.severity == "warning" for p in problems)
+        return DocumentResult(ref, set_id, "accepted_with_warnings" if warned else "accepted", problems, order)
+
+    # -- acknowledgments --------------------------------------------------------------------------
+    def _acks(
+        self, ic: Interchange, profile: PartnerProfile | None, duplicate: bool, group_acks: list[GroupAck]
+    ) -> list[OutboundAck]:
+        isa = ic.header
+        if profile is not None and profile.x12 is not None:
+            ours = AckAddress(profile.x12.us.isa_qualifier, profile.x12.us.isa_id, profile.x12.us.gs_id)
+            theirs = AckAddress(isa.element(5), isa.element(6), profile.x12.partner.gs_id)
+            partner_key = profile.id
+            send_ta1 = profile.x12.send_ta1
+        else:
+            ours = AckAddress(isa.element(7), isa.element(8), isa.element(8).strip())
+            theirs = AckAddress(isa.element(5), isa.element(6), isa.element(6).strip())
+            partner_key = f"unknown:{ic.sender[0]}/{ic.sender[1]}"
+            send_ta1 = "on_error"
+        isa12 = interchange_version(isa.element(12))
+        test = ic.is_test
+        acks: list[OutboundAck] = []
+        faults = ic.problems
+        wanted = (
+            bool(faults)
+            or send_ta1 == "always"
+            or (send_ta1 == "when_requested" and isa.element(14) == "1")
+        )
+        if wanted:
+            ack_code = "R" if ic.rejected else ("E" if faults else "A")
+            errors = [p for p in faults if p.severity == "error"]
+            note = (errors or faults)[0].code if faults else "000"
+            control = self._control(partner_key, "interchange")
+            text = build_ta1(
+                ours=ours, theirs=theirs, control=control, received_control=ic.control_number,
+                received_date=isa.element(9), received_time=isa.element(10), ack_code=ack_code,
+                note_code=note or "000", isa12=isa12, test=test, now=self.now,
+            )
+            acks.append(OutboundAck("TA1", profile.id if profile else None, text, f"{control:09d}", ack_file_name("TA1", theirs.isa_id, control)))
+        if group_acks and not ic.rejected and not duplicate:
+            control = self._control(partner_key, "interchange")
+            numbered = [(g, self._control(partner_key, "group"), self._control(partner_key, "transaction")) for g in group_acks]
+            text = build_997(ours=ours, theirs=theirs, interchange_control=control, groups=numbered, isa12=isa12, test=test, now=self.now)
+            acks.append(OutboundAck("997", profile.id if profile else None, text, f"{control:09d}", ack_file_name("997", theirs.isa_id, control)))
+        return acks
+
+    def _control(self, partner_key: str, kind: str) -> int:
+        number = self.next_control_number(partner_key, kind)
+        if not isinstance(number, int) or not 1 <= number <= _MAX_CONTROL:
+            raise FatalError(f"next_control_number gave {number!r} for {kind}; expected 1..{_MAX_CONTROL}")
+        return number
+
+
+def _set_ack(tset: TransactionSet, document: DocumentResult) -> SetAck:
+    envelope_codes = [p.code for p in tset.problems if p.code]
+    told = [p for p in document.errors if p.acknowledged and p.segment_position is not None and p not in tset.problems]
+    if document.outcome == "rejected":
+        codes = envelope_codes + (["5"] if told else [])
+        return SetAck(tset.id, tset.control_number, "R", codes, told)
+    if told:
+        return SetAck(tset.id, tset.control_number, "E", ["5"], told)
+    return SetAck(tset.id, tset.control_number, "A", [], [])
+
+
+def _rejected_document(tset: TransactionSet, reason: str) -> DocumentResult:
+    problem = tset.locator.problem(reason, acknowledged=False)
+    return DocumentResult(tset.locator.ref, tset.id.strip(), "rejected", [*tset.problems, problem], None)
+
+
+def _first_error(problems: list[Problem]) -> str:
+    return next((p.message for p in problems if p.severity == "error"), "rejected")
+
+
+def _interchange_outcome(
+    ic: Interchange, documents: list[DocumentResult], problems: list[Problem]
+) -> tuple[str, str | None]:
+    outcomes = [d.outcome for d in documents]
+    rejected = outcomes.count("rejected")
+    if documents and rejected == len(documents):
+        return "rejected", "every transaction set was rejected"
+    if rejected:
+        return "partially_accepted", f"{rejected} of {len(documents)} transaction sets were rejected"
+    noted = [p for p in problems if p.severity == "warning"] + [p for p in ic.problems if p.severity == "warning"]
+    if noted:
+        return "accepted_with_warnings", f"accepted with errors noted: {noted[0].message}"
+    flagged = [d for d in documents if d.outcome != "accepted"]
+    if flagged:
+        return "accepted_with_warnings", f"{len(flagged)} transaction set(s) accepted with warnings or not supported"
+    return "accepted", None
+
+
+def _file_result(results: list[InterchangeResult], fault: str | None) -> X12FileResult:
+    outcomes = [r.outcome for r in results]
+    if fault is not None:
+        outcomes.append("rejected")
+    if not outcomes:
+        return X12FileResult("rejected", "the file holds no interchange", results)
+    reasons = [f"interchange {r.control_number}: {r.reason}" for r in results if r.reason]
+    if fault:
+        reasons.append(fault)
+    reason = "; ".join(reasons) or None
+    if all(o == "duplicate" for o in outcomes):
+        return X12FileResult("duplicate", reason, results)
+    if all(o == "accepted" for o in outcomes):
+        return X12FileResult("accepted", None, results)
+    if all(o in ("accepted", "accepted_with_warnings") for o in outcomes):
+        return X12FileResult("accepted_with_warnings", reason, results)
+    if all(o == "rejected" for o in outcomes):
+        return X12FileResult("rejected", reason, results)
+    return X12FileResult("partially_accepted", reason, results)

@@ -1,0 +1,157 @@
+"""What processing an X12 file produces: per file, per interchange, per transaction set."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.model import Order
+
+FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "duplicate", "not_x12")
+DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "rejected", "unsupported")
+
+
+@dataclass
+class Problem:
+    """An error or warning about an X12 document, located for a person and coded for the 997/TA1."""
+
+    severity: str  # 'error' | 'warning'
+    message: str
+    location: str
+    segment_id: str | None = None
+    segment_position: int | None = None
+    element_position: int | None = None
+    code: str | None = None
+    acknowledged: bool = True
+    """Whether the partner hears about it in the 997/TA1 (internal review notes are not sent)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as plain JSON data."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class OutboundAck:
+    """An acknowledgment interchange we would send back to the partner."""
+
+    kind: str  # '997' | 'TA1'
+    partner_id: str | None
+    text: str
+    interchange_control_number: str
+    file_name: str
+
+
+@dataclass
+class DocumentResult:
+    """One transaction set (ST..SE) and what became of it."""
+
+    ref: str
+    transaction_set: str
+    outcome: str
+    errors: list[Problem] = field(default_factory=list)
+    order: Order | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as plain JSON data (orders in the canonical JSON shape)."""
+        return {
+            "ref": self.ref,
+            "transaction_set": self.transaction_set,
+            "outcome": self.outcome,
+            "errors": [p.to_json() for p in self.errors],
+            "order": self.order.model_dump(mode="json") if self.order is not None else None,
+        }
+
+
+@dataclass
+class InterchangeResult:
+    """One ISA..IEA interchange: who sent it, its control number and its documents' outcomes."""
+
+    partner_id: str | None
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    control_number: str
+    is_test: bool
+    version: str
+    outcome: str
+    reason: str | None
+    documents: list[DocumentResult] = field(default_factory=list)
+    acks: list[OutboundAck] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    """Interchange- and group-level problems (the documents carry their own)."""
+
+
+@dataclass
+class X12FileResult:
+    """Everything processing one file produced: interchanges, documents, orders and acks."""
+
+    outcome: str
+    reason: str | None
+    interchanges: list[InterchangeResult] = field(default_factory=list)
+
+    @property
+    def documents(self) -> list[DocumentResult]:
+        """All transaction sets of all interchanges, in file order."""
+        return [d for ic in self.interchanges for d in ic.documents]
+
+    @property
+    def acks(self) -> list[OutboundAck]:
+        """All acknowledgments to send, in file order."""
+        return [a for ic in self.interchanges for a in ic.acks]
+
+    @property
+    def orders(self) -> list[Order]:
+        """The orders of the accepted documents."""
+        return [d.order for d in self.documents if d.order is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``hub map --source x12 FILE`` prints."""
+        return {
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "documents": [d.to_json() for d in self.documents],
+            "acks": [a.text for a in self.acks],
+        }
+
+
+class Locator:
+    """Builds located problems for one place in an interchange (``ISA n / GS n / ST n``)."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    @property
+    def ref(self) -> str:
+        """The compact reference, e.g. ``ISA 000000101/GS 1/ST 0001``."""
+        return "/".join(self.parts)
+
+    def problem(
+        self,
+        message: str,
+        *,
+        severity: str = "error",
+        segment_id: str | None = None,
+        position: int | None = None,
+        element: int | None = None,
+        code: str | None = None,
+        acknowledged: bool = True,
+    ) -> Problem:
+        """A problem located at this place (optionally a segment and an element in it)."""
+        where = list(self.parts)
+        if position is not None or segment_id is not None:
+            label = f"segment {position}" if position is not None else "segment"
+            where.append(f"{label} ({segment_id})" if segment_id else label)
+        if element is not None:
+            where.append(f"element {element}")
+        return Problem(
+            severity=severity,
+            message=message,
+            location=" / ".join(where),
+            segment_id=segment_id,
+            segment_position=position,
+            element_position=element,
+            code=code,
+            acknowledged=acknowledged,
+        )

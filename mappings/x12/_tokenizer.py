@@ -1,0 +1,202 @@
+"""Streaming X12 tokenizer: bytes in, segments out, delimiters re-read from every ISA.
+
+The tokenizer knows nothing about envelopes beyond the ISA's fixed layout (which is where the
+delimiters live) and the ST that restarts segment positions. Everything else is the envelope
+walker's and the validator's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+ISA_LENGTH = 106
+"""An ISA is 106 characters: 'ISA', 16 separators, 86 characters of fixed-width elements, terminator."""
+
+# Widths of ISA01..ISA16 in the fixed layout.
+_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+_ISA_SEPARATOR_OFFSETS: tuple[int, ...] = tuple(
+    3 + sum(_ISA_WIDTHS[:i]) + i for i in range(len(_ISA_WIDTHS))
+)
+# Bytes a translator may leave between segments (line breaks, padding, a DOS end-of-file mark).
+_PADDING = b" \t\r\n\x00\x1a"
+_BOM = b"\xef\xbb\xbf"
+
+
+class NotX12(Exception):
+    """The bytes are not an X12 interchange (or its ISA cannot be read): nothing can be acknowledged."""
+
+    def __init__(self, reason: str, *, offset: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.offset = offset
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    """The four X12 delimiters of one interchange, as read from its ISA."""
+
+    element: str = "*"
+    component: str = ">"
+    segment: str = "~"
+    repetition: str | None = None
+
+
+@dataclass(slots=True)
+class Segment:
+    """One segment: ``elements[0]`` is the segment id, so ``elements[n]`` is X12 element n."""
+
+    elements: list[str]
+    offset: int
+    """Byte offset of the segment's first byte in the file."""
+    position: int
+    """Position within its transaction set (ST = 1); 0 for envelope segments outside a set."""
+    delimiters: Delimiters
+
+    @property
+    def id(self) -> str:
+        """The segment id, e.g. ``PO1``."""
+        return self.elements[0]
+
+    def element(self, n: int) -> str:
+        """Element ``n`` (1-based, X12 numbering) or ``''`` when absent."""
+        return self.elements[n] if n < len(self.elements) else ""
+
+    def components(self, n: int) -> list[str]:
+        """Element ``n`` split on the component separator."""
+        return self.element(n).split(self.delimiters.component)
+
+    def repetitions(self, n: int) -> list[str]:
+        """Element ``n`` split on the repetition separator (5010), or the element alone."""
+        value = self.element(n)
+        return value.split(self.delimiters.repetition) if self.delimiters.repetition else [value]
+
+
+@dataclass(frozen=True, slots=True)
+class IsaHeader:
+    """A parsed ISA: its elements, delimiters, where it ends and whether it kept the fixed layout."""
+
+    elements: list[str]
+    delimiters: Delimiters
+    end: int
+    fixed_layout: bool
+
+
+def _is_delimiter_candidate(byte: int) -> bool:
+    char = chr(byte)
+    return not (char.isalnum() or char == " ")
+
+
+def read_isa(data: bytes, offset: int) -> IsaHeader:
+    """Read the ISA starting at ``offset``; raises :class:`NotX12` when it cannot be read at all."""
+    head = data[offset : offset + ISA_LENGTH]
+    if len(head) < 4 or not head.startswith(b"ISA"):
+        raise NotX12("the ISA header is truncated", offset=offset)
+    separator = head[3]
+    if not _is_delimiter_candidate(separator) or separator in b"\r\n":
+        raise NotX12("the ISA header has no valid element separator after 'ISA'", offset=offset)
+
+    fixed = len(head) == ISA_LENGTH and all(head[i] == separator for i in _ISA_SEPARATOR_OFFSETS)
+    if fixed:
+        fields = [head[i + 1 : i + 1 + w] for i, w in zip(_ISA_SEPARATOR_OFFSETS, _ISA_WIDTHS)]
+        terminator_at = offset + ISA_LENGTH - 1
+    else:
+        # Some translators trim the padding of ISA fields; find the 16 separators instead so the
+        # envelope can still be read (and the fault reported) rather than discarded.
+        window = data[offset : offset + 3 * ISA_LENGTH]
+        cuts = []
+        at = 3
+        while len(cuts) < 16:
+            at = window.find(bytes([separator]), at)
+            if at == -1:
+                raise NotX12("the ISA header is truncated or malformed", offset=offset)
+            cuts.append(at)
+            at += 1
+        if cuts[-1] + 2 >= len(window):
+            raise NotX12("the ISA header is truncated", offset=offset)
+        fields = [window[a + 1 : b] for a, b in zip(cuts, cuts[1:])] + [window[cuts[-1] + 1 : cuts[-1] + 2]]
+        terminator_at = offset + cuts[-1] + 2
+        if len(fields[15]) != 1:
+            raise NotX12("the ISA header is malformed (ISA16 is not one character)", offset=offset)
+
+    component = fields[15][0]
+    terminator = data[terminator_at]
+    if not _is_delimiter_candidate(component) or component == separator:
+        raise NotX12("the ISA16 component separator is not a valid delimiter", offset=offset)
+    if terminator in (separator, component) or not (_is_delimiter_candidate(terminator) or terminator in b"\r\n"):
+        raise NotX12("the character after ISA16 is not a valid segment terminator", offset=offset)
+
+    elements = ["ISA"] + [f.decode("latin-1") for f in fields]
+    repetition = elements[11]
+    repetition_sep = None
+    if len(repetition) == 1 and repetition != "U" and _is_delimiter_candidate(ord(repetition)):
+        if repetition not in (chr(separator), chr(component), chr(terminator)):
+            repetition_sep = repetition
+    delimiters = Delimiters(chr(separator), chr(component), chr(terminator), repetition_sep)
+    return IsaHeader(elements, delimiters, terminator_at + 1, fixed)
+
+
+def skip_padding(data: bytes, offset: int) -> int:
+    """The first offset at or after ``offset`` that is not inter-segment padding."""
+    n = len(data)
+    while offset < n and data[offset] in _PADDING:
+        offset += 1
+    return offset
+
+
+def first_content_offset(data: bytes) -> int:
+    """Where the interchange starts: after a UTF-8 BOM and padding; raises :class:`NotX12` otherwise."""
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    offset = skip_padding(data, start)
+    if offset >= len(data):
+        raise NotX12("the file is empty")
+    if data.startswith((b"UNA", b"UNB"), offset):
+        raise NotX12("the file is an EDIFACT interchange (UNA/UNB), not X12")
+    if not data.startswith(b"ISA", offset):
+        sample = data[offset : offset + 512]
+        if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 10:
+            raise NotX12("the file is binary data, not X12")
+        raise NotX12("the file does not start with an X12 ISA segment")
+    return offset
+
+
+def iter_segments(data: bytes) -> Iterator[Segment]:
+    """Yield every segment of every interchange in ``data``.
+
+    Raises :class:`NotX12` before the first segment when the file is not X12, and later when an
+    ISA that follows cannot be read (the segments before it have been yielded by then).
+    """
+    n = len(data)
+    offset = first_content_offset(data)
+    delimiters: Delimiters | None = None
+    terminator = b""
+    element = ""
+    strip_cr = False
+    position = 0
+    while offset < n:
+        if data.startswith(b"ISA", offset):
+            header = read_isa(data, offset)
+            delimiters = header.delimiters
+            terminator = delimiters.segment.encode("latin-1")
+            element = delimiters.element
+            strip_cr = delimiters.segment == "\n"
+            position = 0
+            yield Segment(header.elements, offset, 0, delimiters)
+            offset = skip_padding(data, header.end)
+            continue
+        assert delimiters is not None  # first_content_offset guarantees an ISA comes first
+        end = data.find(terminator, offset)
+        stop = n if end == -1 else end
+        text = data[offset:stop].decode("latin-1")
+        if strip_cr:
+            text = text.rstrip("\r")
+        elements = text.split(element)
+        segment_id = elements[0]
+        if segment_id == "ST":
+            position = 1
+        elif segment_id in ("GS", "GE", "IEA"):
+            position = 0
+        elif position:
+            position += 1
+        yield Segment(elements, offset, position, delimiters)
+        offset = skip_padding(data, stop + len(terminator))
