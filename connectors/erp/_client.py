@@ -93,7 +93,6 @@ class OdooJson2Client:
                 url,
                 content=json.dumps(body, default=_json_default, separators=(",", ":")).encode(),
                 headers=self._headers(),
-                timeout=self.config.timeout_seconds,
             )
         except httpx.TimeoutException as exc:
             # A timed-out create may still commit on the server: callers must look before they retry.

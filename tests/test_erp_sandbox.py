@@ -1,0 +1,258 @@
+"""The real ERP connector against the sandbox ERP served over a loopback socket, and the sandbox's contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, OdooSalesGateway
+from hub.errors import ConfigurationError, RetriableError
+from hub.model import Order, OrderLine, Party, PartyRole, Source
+from hub.sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+
+API_KEY = "sandbox-key-0123456789abcdef"
+ERROR_KEYS = {"name", "message", "arguments", "context", "debug"}
+
+
+@pytest.fixture
+def erp():
+    with SandboxErp(api_key=API_KEY) as erp:
+        erp.seed_products(DEMO_PRODUCTS)
+        yield erp
+
+
+@pytest.fixture
+def client(erp: SandboxErp):
+    config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key=API_KEY, timeout_seconds=10)
+    with OdooJson2Client(config) as client:
+        yield client
+
+
+@pytest.fixture
+def gateway(client: OdooJson2Client) -> OdooSalesGateway:
+    return OdooSalesGateway(client)
+
+
+def make_order(po: str = "4500012345", *lines: OrderLine) -> Order:
+    lines = lines or (
+        OrderLine(line_no="1", sku="WID-100", quantity=Decimal("3"), unit_price=Decimal("4.40")),
+        OrderLine(line_no="2", gtin="00012345678929", quantity=Decimal("2")),  # GAD-300 by barcode, list price
+    )
+    return Order(
+        source=Source.X12,
+        source_ref=po,
+        partner_id="acme",
+        order_date=dt.date(2025, 3, 14),
+        parties=[
+            Party(role=PartyRole.BUYER, name="ACME Retail", id="0001"),
+            Party(role=PartyRole.SHIP_TO, name="ACME Store 42", id="0042", address_lines=["1 Main St"], city="Springfield"),
+        ],
+        lines=list(lines),
+        total=Decimal("53.00"),
+    )
+
+
+def test_pushing_twice_makes_one_sale_order(erp, gateway):
+    first = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
+    second = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
+
+    assert first.created and not second.created
+    assert second.sale_order_id == first.sale_order_id and first.name == "S00001"
+    (order,) = erp.sale_orders()
+    assert order["client_order_ref"] == "acme:4500012345"
+    assert order["state"] == "draft"
+    assert order["amount_total"] == pytest.approx(3 * 4.40 + 2 * 19.90)
+    assert order["origin"] == "orderhub x12 acme"
+    assert order["date_order"] == "2025-03-14 12:00:00"
+    partners = {p["ref"]: p for p in erp.records("res.partner")}
+    assert set(partners) == {"acme:BY:0001", "acme:ST:0042"}
+    assert order["partner_id"][0] == partners["acme:BY:0001"]["id"]
+    assert order["partner_shipping_id"][0] == partners["acme:ST:0042"]["id"]
+    assert partners["acme:ST:0042"]["type"] == "delivery"
+    lines = erp.records("sale.order.line")
+    assert [(line["product_id"][1], line["product_uom_qty"], line["price_unit"]) for line in lines] == [
+        ("Widget, blue", 3.0, 4.40),
+        ("Gadget, large", 2.0, 19.90),
+    ]
+
+    # A second order reuses the partners instead of doubling them.
+    gateway.push_sale_order(make_order("4500012346"), client_order_ref="acme:4500012346")
+    assert len(erp.records("res.partner")) == 2
+    assert [o["name"] for o in erp.sale_orders()] == ["S00001", "S00002"]
+
+
+def test_unknown_sku_is_rejected_and_leaves_nothing_behind(erp, gateway):
+    order = make_order("1", OrderLine(line_no="1", sku="NO-SUCH-SKU", quantity=Decimal(1)))
+
+    with pytest.raises(ErpRejected, match="unknown product SKU 'NO-SUCH-SKU'"):
+        gateway.push_sale_order(order, client_order_ref="acme:1")
+
+    assert erp.sale_orders() == []
+    assert erp.records("res.partner") == []
+
+
+def test_bad_api_key_is_a_configuration_error(erp):
+    config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key="wrong-key")
+    with OdooJson2Client(config) as client, pytest.raises(ConfigurationError, match="HTTP 401.*Invalid apikey") as caught:
+        OdooSalesGateway(client).sale_order_refs(["acme:1"])
+    assert "wrong-key" not in str(caught.value)
+
+
+def test_wrong_database_is_a_configuration_error(erp):
+    config = OdooConfig(base_url=erp.base_url, database="production", api_key=API_KEY)
+    with OdooJson2Client(config) as client, pytest.raises(ConfigurationError, match="HTTP 404"):
+        client.call("sale.order", "search_count", domain=[])
+
+
+def test_unlinked_order_counts_as_missing_and_can_be_pushed_again(erp, client, gateway):
+    pushed = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
+    assert gateway.sale_order_refs(["acme:4500012345"]) == {"acme:4500012345": 1}
+
+    assert client.call("sale.order", "unlink", ids=[pushed.sale_order_id]) is True
+
+    assert gateway.sale_order_refs(["acme:4500012345"]) == {"acme:4500012345": 0}
+    again = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
+    assert again.created and again.sale_order_id != pushed.sale_order_id
+
+
+def test_delete_helper_and_doubled_orders_show_in_counts(erp, client, gateway):
+    gateway.push_sale_order(make_order("1"), client_order_ref="acme:1")
+    gateway.push_sale_order(make_order("2"), client_order_ref="acme:2")
+    partner_id = erp.records("res.partner")[0]["id"]
+    # Someone keys the same order in by hand in the ERP.
+    client.call("sale.order", "create", vals_list=[{"partner_id": partner_id, "client_order_ref": "acme:2"}])
+    assert erp.delete_sale_order("acme:1") == 1
+
+    assert gateway.sale_order_refs(["acme:1", "acme:2", "acme:3"]) == {"acme:1": 0, "acme:2": 2, "acme:3": 0}
+    assert [o.client_order_ref for o in gateway.list_sale_orders_by_ref_prefix("acme:")] == ["acme:2", "acme:2"]
+
+
+def test_confirmed_orders_cannot_be_unlinked(client, gateway):
+    pushed = gateway.push_sale_order(make_order(), client_order_ref="acme:1")
+    client.call("sale.order", "write", ids=[pushed.sale_order_id], vals={"state": "sale"})
+
+    with pytest.raises(ErpRejected, match="cancel it") as caught:
+        client.call("sale.order", "unlink", ids=[pushed.sale_order_id])
+
+    assert caught.value.status_code == 422 and caught.value.error_name == "odoo.exceptions.UserError"
+    assert gateway.sale_order_refs(["acme:1"])["acme:1"] == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "params", "error", "text"),
+    [
+        ("stock.picking", "search_read", {"domain": []}, ConfigurationError, "the model 'stock.picking' does not exist"),
+        ("sale.order", "action_confirm", {}, ConfigurationError, "sale.order.action_confirm' does not exist"),
+        ("sale.order", "search_read", {"domain": [], "colour": "red"}, ErpRejected, "unexpected keyword argument 'colour'"),
+        ("sale.order", "search_read", {"domain": [["colour", "=", "red"]]}, ErpRejected, "Invalid field"),
+        ("sale.order", "create", {"vals_list": [{"client_order_ref": "x"}]}, ErpRejected, "Missing required fields"),
+        ("sale.order", "create", {"vals_list": [{"partner_id": 999}]}, ErpRejected, "does not exist"),
+    ],
+)
+def test_contract_errors(client, model, method, params, error, text):
+    with pytest.raises(error, match=text):
+        client.call(model, method, **params)
+
+
+def test_a_record_method_on_a_deleted_record_is_missing(client):
+    with pytest.raises(ErpRejected) as caught:
+        client.call("sale.order", "read", ids=[404], fields=["name"])
+    assert caught.value.status_code == 404 and caught.value.error_name == "odoo.exceptions.MissingError"
+
+
+def test_model_methods_refuse_ids(client):
+    with pytest.raises(ErpRejected, match="cannot call sale.order.search_read with ids"):
+        client.call("sale.order", "search_read", ids=[1], domain=[])
+
+
+def test_a_failed_create_leaves_no_partial_records(erp, client):
+    lines = [[0, 0, {"product_id": 1, "product_uom_qty": 1}], [0, 0, {"product_id": 999}]]
+    partner_id = client.call("res.partner", "create", vals_list=[{"name": "ACME"}])[0]
+
+    with pytest.raises(ErpRejected):
+        client.call("sale.order", "create", vals_list=[{"partner_id": partner_id, "order_line": lines}])
+
+    assert erp.sale_orders() == [] and erp.records("sale.order.line") == []
+
+
+def test_domains_support_or_not_ilike_and_in(client):
+    ids = client.call(
+        "res.partner",
+        "create",
+        vals_list=[{"name": "Deco Addict", "ref": "a"}, {"name": "Azure Interior", "ref": "b"}, {"name": "Deco Co", "ref": "c"}],
+    )
+
+    def names(domain, **kw):
+        return [r["name"] for r in client.call("res.partner", "search_read", domain=domain, fields=["name"], **kw)]
+
+    assert names([["name", "ilike", "deco"]]) == ["Deco Addict", "Deco Co"]
+    assert names([["name", "ilike", "%deco%"], ["ref", "!=", "a"]]) == ["Deco Co"]
+    assert names(["|", ["ref", "=", "a"], ["ref", "=", "b"]]) == ["Deco Addict", "Azure Interior"]
+    assert names(["!", ["ref", "in", ["a", "b"]]]) == ["Deco Co"]
+    assert names([], order="name desc", limit=2) == ["Deco Co", "Deco Addict"]
+    assert client.call("res.partner", "search", domain=[["id", "in", ids[1:]]]) == ids[1:]
+    assert client.call("res.partner", "search_count", domain=[["name", "=like", "Deco%"]]) == 2
+    assert client.call("res.partner", "read", ids=[ids[0]], fields=["name", "parent_id"]) == [
+        {"id": ids[0], "name": "Deco Addict", "parent_id": False}
+    ]
+
+
+def test_injected_rate_limit_is_retriable_with_retry_after(erp, gateway):
+    erp.inject_failures(429, retry_after=5)
+
+    with pytest.raises(RetriableError) as caught:
+        gateway.sale_order_refs(["acme:1"])
+
+    assert caught.value.retry_after == 5
+    assert gateway.sale_order_refs(["acme:1"]) == {"acme:1": 0}  # the next call goes through
+
+
+def test_state_survives_a_restart(tmp_path: Path):
+    state = tmp_path / "erp.json"
+    with SandboxErp(api_key=API_KEY, state_path=state) as erp:
+        erp.seed_products(DEMO_PRODUCTS)
+        with OdooJson2Client(OdooConfig(base_url=erp.base_url, api_key=API_KEY)) as client:
+            OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref="acme:1")
+
+    with SandboxErp(api_key=API_KEY, state_path=state) as erp:
+        with OdooJson2Client(OdooConfig(base_url=erp.base_url, api_key=API_KEY)) as client:
+            gateway = OdooSalesGateway(client)
+            assert gateway.push_sale_order(make_order(), client_order_ref="acme:1").created is False
+            assert gateway.push_sale_order(make_order("2"), client_order_ref="acme:2").name == "S00002"
+        assert len(erp.records("product.product")) == len(DEMO_PRODUCTS)
+
+
+def test_http_contract_on_the_wire(erp):
+    url = f"{erp.base_url}/json/2/res.partner/search_read"
+
+    unauthorized = httpx.post(url, json={"domain": []}, headers={"Authorization": "bearer nope"})
+    wrong_type = httpx.post(url, content=b"domain=x", headers={"Authorization": f"bearer {API_KEY}", "Content-Type": "text/plain"})
+    wrong_verb = httpx.get(url, headers={"Authorization": f"bearer {API_KEY}"})
+    ok = httpx.post(url, json={"domain": [], "context": {"lang": "en_US"}}, headers={"Authorization": f"Bearer {API_KEY}"})
+
+    assert unauthorized.status_code == 401
+    assert set(unauthorized.json()) == ERROR_KEYS
+    assert unauthorized.json()["arguments"] == ["Invalid apikey", 401]
+    assert wrong_type.status_code == 415
+    assert wrong_verb.status_code == 404 and "POST /json/2/<model>/<method>" in wrong_verb.json()["message"]
+    assert ok.status_code == 200 and ok.json() == []
+    assert ok.headers["content-type"].startswith("application/json")
+    assert httpx.get(f"{erp.base_url}/web/version").json()["version"] == "19.0"
+
+
+# Starlette 1.x would rather its TestClient ran on httpx2; with httpx it still works, only warns.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_app_also_serves_in_process_without_a_socket():
+    from starlette.testclient import TestClient
+
+    erp = SandboxErp(api_key=API_KEY)  # never started: no port is bound
+    erp.seed_products(DEMO_PRODUCTS[:1])
+    config = OdooConfig(base_url="http://testserver", api_key=API_KEY)
+    with TestClient(erp.app) as http, OdooJson2Client(config, http_client=http) as client:
+        line = OrderLine(line_no="1", sku="WID-100", quantity=Decimal(1))
+        assert OdooSalesGateway(client).ensure_product(line) == 1
+    assert erp.calls == [("product.product", "search_read")]
