@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 MIB = 1024 * 1024
 
@@ -25,6 +25,12 @@ class SftpConfig(BaseModel):
     )
     timeout_seconds: float = Field(default=30.0, gt=0, description="Connect, authentication and per-read timeout.")
     max_file_bytes: int = Field(default=100 * MIB, gt=0, description="Largest file read_file accepts by default.")
+
+    @field_validator("password", "private_key_path", "private_key_passphrase", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        # Settings from environment variables arrive as "" when unset; that is "no credential", not a path ".".
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _needs_a_credential(self) -> SftpConfig:
