@@ -8,6 +8,7 @@ creates nothing twice.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -49,6 +50,8 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
+    # A client closing its session is normal here; paramiko would print it as a socket error.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     with SandboxEnvironment(data_dir / "sandbox", partners) as sandbox:
         sandbox.export()
         say(f"sandbox SFTP  sftp://{sandbox.sftp.host}:{sandbox.sftp.port}  (host key pinned in {sandbox.known_hosts})")
@@ -59,10 +62,14 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         from hub.definitions import defs  # imported once the environment is set
 
         instance = dg.DagsterInstance.get()
-        for tick, drop in ((1, _first_drop(sandbox)), (2, _second_drop(sandbox))):
+        for tick, dropper in ((1, _first_drop), (2, _second_drop)):
+            drop = dropper(sandbox)
             say(f"\n== tick {tick}: dropped {', '.join(drop) or 'nothing new'}")
-            for sensor_name, run_key, status in tick_sensors(defs, instance):
+            runs = tick_sensors(defs, instance)
+            for sensor_name, run_key, status in runs:
                 say(f"   {sensor_name}: run {run_key[:60]} -> {status}")
+            if not runs:
+                say("   no new files: everything in the inboxes was processed before (moved to the archive)")
         store = st.HubStore(os.environ["HUB_DATABASE_URL"])
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)
@@ -75,7 +82,9 @@ def tick_sensors(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[tup
     """Evaluate every sensor once and launch the runs it asks for, as the daemon would (skipping known run keys)."""
     launched = []
     for sensor in defs.resolve_all_sensor_defs() if hasattr(defs, "resolve_all_sensor_defs") else defs.sensors:
-        context = dg.build_sensor_context(instance=instance, definitions=defs, sensor_name=sensor.name)
+        context = dg.build_sensor_context(
+            instance=instance, definitions=defs, sensor_name=sensor.name, resources=dict(defs.resources or {})
+        )
         result = sensor.evaluate_tick(context)
         for request in result.run_requests or []:
             tags = {**request.tags, "dagster/run_key": request.run_key, "dagster/sensor_name": sensor.name}
@@ -84,8 +93,8 @@ def tick_sensors(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[tup
                 launched.append((sensor.name, request.run_key, "skipped (run key already launched)"))
                 continue
             job = defs.resolve_job_def(request.job_name or sensor.job_name)
-            run = job.execute_in_process(run_config=request.run_config, instance=instance, tags=tags,
-                                         raise_on_error=False)
+            run_config = {**request.run_config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+            run = job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
             launched.append((sensor.name, request.run_key, "success" if run.success else "FAILED"))
     return launched
 
@@ -131,7 +140,6 @@ def _print_summary(say, store: st.HubStore, sandbox: SandboxEnvironment, gateway
         exceptions = st.list_exceptions(conn)
         deliveries = st.deliveries_by_state(conn, "erp")
     check = reconcile_erp_orders(store, gateway)
-    erp_orders = gateway.count_sale_orders() if hasattr(gateway, "count_sale_orders") else None
     say("\n== summary")
     say(f"files received      {sum(receipts.values())}  " + _fmt(receipts))
     say(f"orders in the hub   {sum(orders.values())}  " + _fmt(orders) + f", test orders: {test_orders}")
@@ -140,7 +148,7 @@ def _print_summary(say, store: st.HubStore, sandbox: SandboxEnvironment, gateway
         if profile.sftp:
             files = sorted(p.name for p in sandbox.outbound(profile.id).iterdir())
             say(f"   {profile.id:10} outbound: {', '.join(files) or '-'}")
-    say(f"ERP deliveries      " + _fmt(Counter(deliveries)) + (f"; sale orders in the ERP: {erp_orders}" if erp_orders is not None else ""))
+    say(f"ERP sale orders     {check.found} for our orders; deliveries " + _fmt(Counter(deliveries)))
     say(f"exception queue     {len(exceptions)} open")
     for exc in exceptions:
         say(f"   #{exc.id} {exc.partner_id} {exc.kind}: {exc.reason[:110]}" + (f" [{exc.location}]" if exc.location else ""))

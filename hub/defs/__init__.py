@@ -23,7 +23,7 @@ edi_inbound_job = dg.define_asset_job(
 def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     """The hub's Definitions: one inbox sensor per partner profile that has SFTP folders."""
     partners = PartnerDirectory.load(partners_dir or get_settings().partners_dir)
-    sensors = [sftp_inbox_sensor(profile, edi_inbound_job) for profile in partners if profile.sftp and profile.x12]
+    sensors = [sftp_inbox_sensor(profile, edi_inbound_job.name) for profile in partners if profile.sftp and profile.x12]
     return dg.Definitions(
         assets=[edi_inbound_orders, edi_functional_acks, erp_sales_orders],
         asset_checks=[edi_documents_accounted_for, erp_sales_orders_exactly_once],

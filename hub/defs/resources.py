@@ -1,6 +1,5 @@
 """Dagster resources: the hub store, partner SFTP and the ERP, configured from the environment."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager

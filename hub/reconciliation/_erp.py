@@ -22,6 +22,7 @@ class ErpReconciliation:
     """The result: missing and doubled PO numbers, sorted."""
 
     expected: int
+    found: int
     missing: list[str]
     doubled: dict[str, int]
 
@@ -42,4 +43,4 @@ def reconcile_erp_orders(store: st.HubStore, erp: SaleOrderCounts) -> ErpReconci
     counts = erp.sale_order_refs(refs) if refs else Counter()
     missing = [ref for ref in refs if counts.get(ref, 0) == 0]
     doubled = {ref: counts[ref] for ref in refs if counts.get(ref, 0) > 1}
-    return ErpReconciliation(expected=len(refs), missing=missing, doubled=doubled)
+    return ErpReconciliation(expected=len(refs), found=sum(counts[ref] for ref in refs), missing=missing, doubled=doubled)

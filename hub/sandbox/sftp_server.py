@@ -134,7 +134,13 @@ class _RootedSftp(paramiko.SFTPServerInterface):
             entries = []
             for name in os.listdir(local):
                 attrs = paramiko.SFTPAttributes.from_stat(os.lstat(os.path.join(local, name)))
-                attrs.filename = name
+                raw = os.fsencode(name)
+                try:
+                    raw.decode("utf-8")
+                    attrs.filename = name
+                except UnicodeDecodeError:
+                    attrs.filename = raw  # sent as the bytes on disk, as OpenSSH does
+
                 entries.append(attrs)
             return entries
 

@@ -1,6 +1,5 @@
 """EDI over SFTP: the intake of partner files and the acks written back."""
 
-from __future__ import annotations
 
 import dagster as dg
 from pydantic import Field

@@ -1,6 +1,5 @@
 """One sensor per partner inbox: new files are archived and receipted, then a run is asked for."""
 
-from __future__ import annotations
 
 import json
 
@@ -12,7 +11,7 @@ from hub.intake import poll_inbox
 from mappings.profiles import PartnerProfile
 
 
-def sftp_inbox_sensor(profile: PartnerProfile, job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+def sftp_inbox_sensor(profile: PartnerProfile, job_name: str) -> dg.SensorDefinition:
     """The sensor watching ``profile``'s SFTP inbox.
 
     Its cursor maps the inbox's file names to (size, mtime) already receipted, so unchanged files are
@@ -22,7 +21,7 @@ def sftp_inbox_sensor(profile: PartnerProfile, job: dg.UnresolvedAssetJobDefinit
 
     @dg.sensor(
         name=f"sftp_inbox_{profile.id}",
-        job=job,
+        job_name=job_name,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Watches {profile.name}'s SFTP inbox ({profile.sftp.inbox if profile.sftp else '-'}).",

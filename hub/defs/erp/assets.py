@@ -1,6 +1,5 @@
 """Sales orders in the ERP, pushed from the outbox and checked exactly once."""
 
-from __future__ import annotations
 
 import dagster as dg
 
