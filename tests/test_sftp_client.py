@@ -8,6 +8,7 @@ mtime=)``, ``make_folder(relative)``, ``root`` (the local folder SFTP relative p
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -54,6 +55,13 @@ class SftpClientContract:
         for name in [".hidden.edi", ".order.edi.part", "order.edi.part", "x.TMP", "y.filepart",
                      "-rf.edi", "new\nline.edi", "rtl\u202efdp.edi", " padded.edi"]:
             site.put_file(f"{partner}/inbox/{name}", b"x")
+        site.put_file(f"{partner}/inbox/ok.edi", b"x")
+
+        assert [remote.name for remote in sftp.list_files(f"{partner}/inbox")] == ["ok.edi"]
+        assert "unsafe name" in caplog.text
+
+    def test_a_name_that_is_not_utf8_is_skipped_without_blocking_the_inbox(self, site, partner, sftp, caplog):
+        site.put_file(f"{partner}/inbox/" + os.fsdecode(b"bestellung-m\xfcller.edi"), b"latin-1 name")
         site.put_file(f"{partner}/inbox/ok.edi", b"x")
 
         assert [remote.name for remote in sftp.list_files(f"{partner}/inbox")] == ["ok.edi"]
@@ -252,6 +260,28 @@ class TestAgainstOpenSsh(SftpClientContract):
     @pytest.fixture
     def site(self, openssh_server):
         return openssh_server
+
+    def test_the_documented_ssh_keyscan_procedure_pins_the_key(self, openssh_server, tmp_path):
+        scanned = subprocess.run(
+            ["ssh-keyscan", "-p", str(openssh_server.port), openssh_server.host],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(scanned)
+
+        with SftpClient(openssh_server.sftp_config(known_hosts_path=known_hosts)) as sftp:
+            sftp.ensure_folder("keyscan")
+        assert (openssh_server.root / "keyscan").is_dir()
+
+    def test_hashed_known_hosts_entries_work(self, openssh_server, tmp_path):
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(openssh_server.known_hosts_path.read_text())
+        subprocess.run(["ssh-keygen", "-H", "-f", str(known_hosts)], capture_output=True, check=True)
+        assert known_hosts.read_text().startswith("|1|")
+
+        with SftpClient(openssh_server.sftp_config(known_hosts_path=known_hosts)) as sftp:
+            sftp.ensure_folder("hashed")
+        assert (openssh_server.root / "hashed").is_dir()
 
     def test_the_chroot_cannot_be_left_with_parent_references(self, openssh_server, sftp):
         # Raw paramiko, bypassing our path checks: the server itself must hold the line too.

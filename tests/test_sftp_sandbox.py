@@ -14,7 +14,7 @@ import paramiko
 import pytest
 
 from connectors.sftp import SftpClient, SftpConfig
-from hub.errors import ConfigurationError, RetriableError
+from hub.errors import ConfigurationError, RejectedDocument, RetriableError
 from hub.sandbox.sftp_server import SandboxSftpServer
 from tests.test_sftp_client import SftpClientContract
 
@@ -229,3 +229,18 @@ def test_write_known_hosts_replaces_only_this_servers_entry(tmp_path):
 def test_needs_a_credential(tmp_path):
     with pytest.raises(ValueError):
         SandboxSftpServer(tmp_path, username=USERNAME)
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(sandbox_site, monkeypatch):
+    sandbox_site.put_file("growing/po.edi", b"x" * 5000)
+    with SftpClient(sandbox_site.sftp_config()) as sftp:
+        real_lstat = sftp._lstat_or_none
+
+        def lstat_from_before_it_grew(path):
+            attrs = real_lstat(path)
+            attrs.st_size = 10
+            return attrs
+
+        monkeypatch.setattr(sftp, "_lstat_or_none", lstat_from_before_it_grew)
+        with pytest.raises(RejectedDocument, match="grew beyond the limit of 1000 bytes"):
+            sftp.read_file("growing", "po.edi", max_bytes=1000)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 import paramiko
+from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
 
 from connectors.sftp._config import SftpConfig
 from connectors.sftp._errors import (
@@ -57,6 +58,41 @@ class _PinnedHostKeyPolicy(paramiko.RejectPolicy):
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
         raise UnknownHostKey(hostname, key)
+
+
+class _PartnerFolderSftp(paramiko.SFTPClient):
+    """paramiko's SFTP client with a listing that survives file names that are not UTF-8.
+
+    paramiko decodes names strictly, so one partner file named in Latin-1 would make the whole inbox
+    unlistable. Here undecodable bytes become surrogates, which ``safe_file_name`` refuses: that file
+    is skipped with a warning and every other file keeps flowing. (Mirrors paramiko 5.1's own
+    ``listdir_attr``; paramiko is pinned.)
+    """
+
+    def listdir_attr(self, path: str = ".") -> list[paramiko.SFTPAttributes]:
+        path = self._adjust_cwd(path)
+        kind, msg = self._request(CMD_OPENDIR, path)
+        if kind != CMD_HANDLE:
+            raise paramiko.SFTPError("Expected handle")
+        handle = msg.get_binary()
+        entries = []
+        try:
+            while True:
+                try:
+                    kind, msg = self._request(CMD_READDIR, handle)
+                except EOFError:
+                    break  # end of the folder
+                if kind != CMD_NAME:
+                    raise paramiko.SFTPError("Expected name response")
+                for _ in range(msg.get_int()):
+                    filename = msg.get_string().decode("utf-8", errors="surrogateescape")
+                    longname = msg.get_string().decode("utf-8", errors="replace")
+                    attrs = paramiko.SFTPAttributes._from_msg(msg, filename, longname)
+                    if filename not in (".", ".."):
+                        entries.append(attrs)
+        finally:
+            self._request(CMD_CLOSE, handle)
+        return entries
 
 
 class SftpClient:
@@ -108,7 +144,7 @@ class SftpClient:
                 allow_agent=False,
                 look_for_keys=False,
             )
-            sftp = ssh.open_sftp()
+            sftp = _PartnerFolderSftp.from_transport(ssh.get_transport())
             # Without a channel timeout a stalled server would hang a read forever.
             sftp.get_channel().settimeout(config.timeout_seconds)
         except Exception as exc:
@@ -157,18 +193,11 @@ class SftpClient:
         ``*.filepart`` (uploads in progress); names that are not safe (logged as a warning).
         """
         base = normalize_folder(folder)
-        try:
-            with self._errors("list", base):
-                try:
-                    entries = self._session.listdir_attr(base)
-                except FileNotFoundError:
-                    raise ConfigurationError(f"SFTP folder {base} does not exist on {self._config.address}") from None
-        except UnicodeDecodeError as exc:
-            # paramiko decodes names as UTF-8 and cannot return the rest of the listing.
-            raise RejectedDocument(
-                "a file name in this folder is not valid UTF-8; rename or remove it on the server",
-                location=f"sftp://{self._config.address}/{base}",
-            ) from exc
+        with self._errors("list", base):
+            try:
+                entries = self._session.listdir_attr(base)
+            except FileNotFoundError:
+                raise ConfigurationError(f"SFTP folder {base} does not exist on {self._config.address}") from None
         files = []
         for entry in entries:
             name = entry.filename

@@ -32,6 +32,8 @@ def _unsafe_reason(name: str) -> str | None:
         return "the name contains a path separator"
     if "\x00" in name:
         return "the name contains a NUL byte"
+    if any(unicodedata.category(char) == "Cs" for char in name):
+        return "the name is not valid UTF-8"  # bytes kept as surrogates by the listing
     if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in name):
         return "the name contains a control or format character"
     if name.startswith("-"):
