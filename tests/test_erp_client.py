@@ -251,6 +251,25 @@ def test_empty_api_key_is_a_configuration_mistake():
 # -- the sales gateway ----------------------------------------------------------------------------
 
 
+def fake_partner_directory(mock_erp, existing: dict[str, int], *, first_new_id: int) -> tuple[respx.Route, respx.Route]:
+    """res.partner search_read / create routes backed by a dict of ref -> id."""
+    by_ref = dict(existing)
+
+    def search(request: httpx.Request) -> httpx.Response:
+        ((_, _, ref),) = body_of(request)["domain"]
+        return httpx.Response(200, json=[{"id": by_ref[ref]}] if ref in by_ref else [])
+
+    def create(request: httpx.Request) -> httpx.Response:
+        (vals,) = body_of(request)["vals_list"]
+        by_ref[vals["ref"]] = first_new_id + len(by_ref) - len(existing)
+        return httpx.Response(200, json=[by_ref[vals["ref"]]])
+
+    return (
+        mock_erp.post("/res.partner/search_read").mock(side_effect=search),
+        mock_erp.post("/res.partner/create").mock(side_effect=create),
+    )
+
+
 def sale_order_row(id_: int, ref: str, name: str | None = None) -> dict:
     return {"id": id_, "name": name or f"S{id_:05d}", "client_order_ref": ref, "state": "draft", "amount_total": 13.5}
 
@@ -280,10 +299,7 @@ def test_push_creates_a_sale_order_with_partners_and_lines(mock_erp, client):
     mock_erp.post("/product.product/search_read").mock(
         return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}])
     )
-    partner_search = mock_erp.post("/res.partner/search_read").mock(
-        side_effect=[httpx.Response(200, json=[{"id": 11}]), httpx.Response(200, json=[])]
-    )
-    partner_create = mock_erp.post("/res.partner/create").mock(return_value=httpx.Response(200, json=[12]))
+    partner_search, partner_create = fake_partner_directory(mock_erp, {"acme:BY:0001": 11}, first_new_id=12)
     create = mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[40]))
 
     result = OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref=ref)
@@ -293,7 +309,9 @@ def test_push_creates_a_sale_order_with_partners_and_lines(mock_erp, client):
     assert [body_of(c.request)["domain"] for c in partner_search.calls] == [
         [["ref", "=", "acme:BY:0001"]],
         [["ref", "=", "acme:ST:0042"]],
+        [["ref", "=", "acme:ST:0042"]],  # looked again after creating it
     ]
+    assert partner_create.call_count == 1
     (ship_to_vals,) = body_of(partner_create.calls.last.request)["vals_list"]
     assert ship_to_vals == {
         "name": CUSTOMER_NAME,
@@ -374,18 +392,28 @@ def test_ensure_product_finds_by_gtin_and_rejects_ambiguous_skus(mock_erp, clien
 
 
 def test_ensure_partner_reuses_by_ref_or_creates(mock_erp, client):
-    search = mock_erp.post("/res.partner/search_read").mock(
-        side_effect=[httpx.Response(200, json=[{"id": 3}]), httpx.Response(200, json=[])]
-    )
-    create = mock_erp.post("/res.partner/create").mock(return_value=httpx.Response(200, json=[4]))
+    search, create = fake_partner_directory(mock_erp, {"acme:BY:0001": 3}, first_new_id=4)
     gateway = OdooSalesGateway(client)
-    party = Party(role=PartyRole.BUYER, name="ACME Retail", id="0001")
 
-    assert gateway.ensure_partner(party, ref="acme:BY:0001") == 3
+    assert gateway.ensure_partner(Party(role=PartyRole.BUYER, name="ACME Retail", id="0001"), ref="acme:BY:0001") == 3
     assert create.call_count == 0
-    assert gateway.ensure_partner(party, ref="acme:BY:0001") == 4
-    assert body_of(create.calls.last.request) == {"vals_list": [{"name": "ACME Retail", "ref": "acme:BY:0001", "is_company": True}]}
-    assert search.call_count == 2
+    assert gateway.ensure_partner(Party(role=PartyRole.BUYER, name="Bluebird", id="9"), ref="bluebird:BY:9") == 4
+    assert body_of(create.calls.last.request) == {"vals_list": [{"name": "Bluebird", "ref": "bluebird:BY:9", "is_company": True}]}
+    assert gateway.ensure_partner(Party(role=PartyRole.BUYER, name="Bluebird", id="9"), ref="bluebird:BY:9") == 4
+    assert create.call_count == 1
+
+
+def test_ensure_partner_archives_its_copy_when_a_concurrent_push_created_one_first(mock_erp, client):
+    mock_erp.post("/res.partner/search_read").mock(
+        side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[{"id": 7}, {"id": 8}])]
+    )
+    mock_erp.post("/res.partner/create").mock(return_value=httpx.Response(200, json=[8]))
+    archive = mock_erp.post("/res.partner/write").mock(return_value=httpx.Response(200, json=True))
+
+    partner_id = OdooSalesGateway(client).ensure_partner(Party(role=PartyRole.SHIP_TO, id="0042"), ref="acme:ST:0042")
+
+    assert partner_id == 7
+    assert body_of(archive.calls.last.request) == {"ids": [8], "vals": {"active": False}}
 
 
 def test_order_without_any_customer_party_is_rejected(mock_erp, client):
@@ -459,3 +487,22 @@ def test_party_ref_is_stable_and_does_not_expose_an_unnamed_party():
     ref = party_ref(order, without_id)
     assert ref.startswith("acme:ST:#") and "Jane" not in ref
     assert party_ref(order, same_spelled_differently) == ref
+
+
+def test_a_push_retried_after_a_timed_out_create_finds_the_committed_order(mock_erp, client):
+    """A create that timed out may have committed: the retry must find it rather than create it again."""
+    ref = "acme:4500012345"
+    mock_erp.post("/sale.order/search_read").mock(
+        side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])]
+    )
+    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+    mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
+    create = mock_erp.post("/sale.order/create").mock(side_effect=httpx.ReadTimeout("no answer"))
+    gateway = OdooSalesGateway(client)
+
+    with pytest.raises(RetriableError):
+        gateway.push_sale_order(make_order(), client_order_ref=ref)
+    retried = gateway.push_sale_order(make_order(), client_order_ref=ref)
+
+    assert retried == PushResult(sale_order_id=40, name="S00040", created=False)
+    assert create.call_count == 1

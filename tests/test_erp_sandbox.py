@@ -199,6 +199,11 @@ def test_domains_support_or_not_ilike_and_in(client):
     assert client.call("res.partner", "read", ids=[ids[0]], fields=["name", "parent_id"]) == [
         {"id": ids[0], "name": "Deco Addict", "parent_id": False}
     ]
+    # Archived records drop out of searches unless the domain or the context asks for them.
+    client.call("res.partner", "write", ids=[ids[2]], vals={"active": False})
+    assert names([["name", "ilike", "deco"]]) == ["Deco Addict"]
+    assert names([["active", "=", False]]) == ["Deco Co"]
+    assert names([["name", "ilike", "deco"]], context={"active_test": False}) == ["Deco Addict", "Deco Co"]
 
 
 def test_injected_rate_limit_is_retriable_with_retry_after(erp, gateway):
@@ -245,7 +250,7 @@ def test_http_contract_on_the_wire(erp):
 
 
 # Starlette 1.x would rather its TestClient ran on httpx2; with httpx it still works, only warns.
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 def test_the_app_also_serves_in_process_without_a_socket():
     from starlette.testclient import TestClient
 
@@ -256,3 +261,35 @@ def test_the_app_also_serves_in_process_without_a_socket():
         line = OrderLine(line_no="1", sku="WID-100", quantity=Decimal(1))
         assert OdooSalesGateway(client).ensure_product(line) == 1
     assert erp.calls == [("product.product", "search_read")]
+
+
+def test_concurrent_pushes_of_one_order_leave_one_sale_order(erp):
+    """Two workers racing on the same order: the look-again-after-create step removes the loser's copy."""
+    import threading
+
+    config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key=API_KEY)
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def push() -> None:
+        try:
+            with OdooJson2Client(config) as client:
+                barrier.wait(timeout=10)
+                results.append(OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref="acme:race"))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=push) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+
+    assert errors == []
+    assert len({r.sale_order_id for r in results}) == 1
+    (order,) = erp.sale_orders()
+    assert order["client_order_ref"] == "acme:race"
+    # The buyer and the store were created by several workers at once; one of each stays active.
+    active = [p for p in erp.records("res.partner") if p["active"]]
+    assert sorted(p["ref"] for p in active) == ["acme:BY:0001", "acme:ST:0042"]
+    assert {order["partner_id"][0], order["partner_shipping_id"][0]} == {p["id"] for p in active}

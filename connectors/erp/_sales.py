@@ -110,13 +110,23 @@ class OdooSalesGateway:
         With ``parent_id`` a ship-to or bill-to becomes a delivery or invoice address of that customer.
         An existing partner is used as it is: the ERP owns its master data once it exists.
         """
-        rows = self._client.call(PARTNER, "search_read", domain=[["ref", "=", ref]], fields=["id"], limit=1, order="id asc")
-        if rows:
-            return int(rows[0]["id"])
+        existing = self._partner_ids(ref)
+        if existing:
+            return existing[0]
         vals = _partner_values(party, ref=ref, parent_id=parent_id)
         partner_id = created_id(self._client.call(PARTNER, "create", vals_list=[vals]))
+        # Two orders for the same store pushed at once both create it: keep the oldest, archive ours.
+        keeper = min(self._partner_ids(ref), default=partner_id)
+        if keeper != partner_id:
+            _log.warning("partner ref %s was created concurrently; archiving duplicate partner %s", ref, partner_id)
+            self._client.call(PARTNER, "write", ids=[partner_id], vals={"active": False})
+            return keeper
         _log.info("created ERP partner %s for ref %s", partner_id, ref)
         return partner_id
+
+    def _partner_ids(self, ref: str) -> list[int]:
+        rows = self._client.call(PARTNER, "search_read", domain=[["ref", "=", ref]], fields=["id"], order="id asc")
+        return [int(row["id"]) for row in rows]
 
     def ensure_product(self, line: OrderLine) -> int:
         """The id of the ``product.product`` for a line, by SKU (``default_code``) else GTIN (``barcode``).

@@ -219,10 +219,23 @@ class _Database:
         return ids
 
     def search(
-        self, model: str, domain: Any, *, offset: int = 0, limit: int | None = None, order: str | None = None
+        self,
+        model: str,
+        domain: Any,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
+        active_test: bool = True,
     ) -> list[int]:
         matches = _compile_domain(model, domain if domain is not None else [])
-        rows = [row for row in self.records[model].values() if matches(row, self)]
+        # Like Odoo, archived records are left out unless the domain or the context asks for them.
+        hide_archived = active_test and "active" in _MODELS[model] and not _mentions(domain, "active")
+        rows = [
+            row
+            for row in self.records[model].values()
+            if matches(row, self) and not (hide_archived and row.get("active") is False)
+        ]
         rows = _sorted(model, rows, order)
         if not isinstance(offset, int) or offset < 0 or (limit is not None and (not isinstance(limit, int) or limit < 0)):
             raise _unprocessable("offset and limit must be non-negative integers")
@@ -331,6 +344,8 @@ class _Database:
         return lines
 
     def _import(self, model: str, name: str, field: _Field, value: Any) -> Any:
+        if field.kind == "bool":
+            return bool(value)
         if value is False or value is None:
             if field.required:
                 raise _validation(f"Missing required value for {model}.{name}")
@@ -344,8 +359,6 @@ class _Database:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad
             return float(value)
-        if field.kind == "bool":
-            return bool(value)
         if field.kind == "selection":
             if value not in field.choices:
                 raise bad
@@ -431,6 +444,10 @@ _Predicate = Callable[[dict[str, Any], _Database], bool]
 _OPERATORS = frozenset(
     {"=", "!=", "<>", "in", "not in", "like", "not like", "ilike", "not ilike", "=like", "=ilike", "<", "<=", ">", ">="}
 )
+
+
+def _mentions(domain: Any, field: str) -> bool:
+    return isinstance(domain, list) and any(isinstance(t, list) and t and t[0] == field for t in domain)
 
 
 def _compile_domain(model: str, domain: Any) -> _Predicate:
@@ -560,22 +577,23 @@ def _sorted(model: str, rows: list[dict[str, Any]], order: Any) -> list[dict[str
 class _Methods:
     """The public ORM methods of one model, with the signatures Odoo 19 gives them."""
 
-    def __init__(self, db: _Database, model: str, ids: list[int]) -> None:
+    def __init__(self, db: _Database, model: str, ids: list[int], context: dict[str, Any]) -> None:
         self._db = db
         self._model = model
         self._ids = ids
+        self._active_test = context.get("active_test", True) is not False
 
     def search_read(
         self, domain: Any = None, fields: list[str] | None = None, offset: int = 0, limit: int | None = None, order: str | None = None
     ) -> list[dict[str, Any]]:
-        ids = self._db.search(self._model, domain, offset=offset, limit=limit, order=order)
+        ids = self._db.search(self._model, domain, offset=offset, limit=limit, order=order, active_test=self._active_test)
         return self._db.read(self._model, ids, fields)
 
     def search(self, domain: Any, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[int]:
-        return self._db.search(self._model, domain, offset=offset, limit=limit, order=order)
+        return self._db.search(self._model, domain, offset=offset, limit=limit, order=order, active_test=self._active_test)
 
     def search_count(self, domain: Any, limit: int | None = None) -> int:
-        count = len(self._db.search(self._model, domain))
+        count = len(self._db.search(self._model, domain, active_test=self._active_test))
         return count if limit is None else min(count, limit)
 
     def read(self, fields: list[str] | None = None, load: str | None = "_classic_read") -> list[dict[str, Any]]:
@@ -626,7 +644,9 @@ class _Json2Api:
             self._authenticate(request)
             context = body.pop("context", None) or {}
             ids = body.pop("ids", None) or []
-            result = self._dispatch(model, method, ids, body)
+            if not isinstance(context, dict):
+                raise _unprocessable("context must be an object")
+            result = self._dispatch(model, method, ids, context, body)
         except OdooFault as fault:
             return fault.response(context if isinstance(context, dict) else {})
         except Exception as exc:  # noqa: BLE001 - Odoo answers any other error as a 500 error object
@@ -677,7 +697,7 @@ class _Json2Api:
         if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), self.api_key.encode()):
             raise OdooFault(401, "werkzeug.exceptions.Unauthorized", "Invalid apikey")
 
-    def _dispatch(self, model: str, method: str, ids: Any, params: dict[str, Any]) -> Any:
+    def _dispatch(self, model: str, method: str, ids: Any, context: dict[str, Any], params: dict[str, Any]) -> Any:
         if model not in _METHODS:
             raise _not_found(f"the model {model!r} does not exist")
         if method not in _METHODS[model]:
@@ -686,7 +706,7 @@ class _Json2Api:
             raise _unprocessable("ids must be a list of integers")
         if method in _MODEL_METHODS and ids:
             raise _unprocessable(f"cannot call {model}.{method} with ids")
-        func = getattr(_Methods(self.db, model, ids), method)
+        func = getattr(_Methods(self.db, model, ids, context), method)
         try:
             inspect.signature(func).bind(**params)
         except TypeError as exc:
