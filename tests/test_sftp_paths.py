@@ -153,3 +153,11 @@ def test_using_the_client_without_connecting_is_a_bug(tmp_path):
     config = SftpConfig(host="h", username="u", password="p", known_hosts_path=tmp_path / "kh")
     with pytest.raises(FatalError, match="context manager"):
         SftpClient(config).list_files("x")
+
+
+def test_a_broken_known_hosts_file_is_a_configuration_error(tmp_path):
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("[127.0.0.1]:2222 ssh-ed25519 !!!not-base64!!!\n")
+    config = SftpConfig(host="127.0.0.1", port=2222, username="u", password="p", known_hosts_path=known_hosts)
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        SftpClient(config).connect()

@@ -119,6 +119,8 @@ class SftpClient:
 
     def connect(self) -> None:
         """Open the SSH connection and the SFTP channel; host key, auth and network errors become hub errors."""
+        if self._sftp is not None:
+            return
         config = self._config
         known_hosts = config.known_hosts_path
         if not known_hosts.is_file():
@@ -130,7 +132,10 @@ class SftpClient:
         try:
             # Only this file: the machine's and the user's known_hosts must not widen what we trust.
             ssh.load_host_keys(str(known_hosts))
-            ssh.set_missing_host_key_policy(_PinnedHostKeyPolicy())
+        except Exception as exc:  # noqa: BLE001 - paramiko raises several kinds for a broken file
+            raise ConfigurationError(f"known_hosts file {known_hosts} cannot be read: {exc!r}") from exc
+        ssh.set_missing_host_key_policy(_PinnedHostKeyPolicy())
+        try:
             ssh.connect(
                 hostname=config.host,
                 port=config.port,
@@ -145,6 +150,8 @@ class SftpClient:
                 look_for_keys=False,
             )
             sftp = _PartnerFolderSftp.from_transport(ssh.get_transport())
+            if sftp is None:
+                raise paramiko.SSHException("the server refused to open an SFTP channel")
             # Without a channel timeout a stalled server would hang a read forever.
             sftp.get_channel().settimeout(config.timeout_seconds)
         except Exception as exc:
