@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
 from mappings.profiles import PartnerProfile, X12Profile
 from mappings.x12._results import Locator, Problem
-from mappings.x12._tokenizer import Segment
+from mappings.x12._tokenizer import Segment, is_digits
 
 PURPOSES = {"00": Purpose.ORIGINAL, "01": Purpose.CANCELLATION, "04": Purpose.CHANGE, "05": Purpose.REPLACEMENT}
 PARTY_ROLES = {
@@ -239,7 +239,7 @@ class _PurchaseOrderReader:
         if not raw:
             return None
         try:
-            if not (raw.isdigit() and len(raw) == 8):
+            if not (is_digits(raw) and len(raw) == 8):
                 raise ValueError(raw)
             return dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
         except ValueError:
@@ -266,7 +266,7 @@ def map_850(
         reader.error(beg, "BEG05 (order date) is required and missing", 5, "1")
     if reader.ctt is not None:
         declared = reader.ctt.element(1).strip()
-        if declared.isdigit() and int(declared) != len(reader.lines):
+        if is_digits(declared) and int(declared) != len(reader.lines):
             reader.warn(
                 reader.ctt,
                 f"CTT01 says {int(declared)} line items, the order has {len(reader.lines)}",

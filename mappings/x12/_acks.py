@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from mappings.x12._results import Problem
+from mappings.x12._tokenizer import is_digits
 from mappings.x12._validation import RULES_850, TransactionSetRules
 
 ELEMENT = "*"
@@ -98,7 +99,7 @@ def _isa(ours: AckAddress, theirs: AckAddress, control: int, now: dt.datetime, i
 
 def interchange_version(received_isa12: str) -> str:
     """The ISA12 we answer with: the partner's when it is a plausible version, else 00401."""
-    return received_isa12 if len(received_isa12) == 5 and received_isa12.isdigit() else "00401"
+    return received_isa12 if len(received_isa12) == 5 and is_digits(received_isa12) else "00401"
 
 
 def build_ta1(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mappings.x12._results import Locator, Problem
-from mappings.x12._tokenizer import _ISA_WIDTHS, NotX12, Segment, iter_segments
+from mappings.x12._tokenizer import _ISA_WIDTHS, NotX12, Segment, is_digits, iter_segments
 
 
 @dataclass
@@ -117,7 +117,7 @@ class Interchange:
 
 def _same_number(a: str, b: str) -> bool:
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
+    if is_digits(a) and is_digits(b):
         return int(a) == int(b)
     return a == b
 
@@ -127,7 +127,7 @@ def _valid_date(value: str, fmt: str) -> bool:
         dt.datetime.strptime(value, fmt)
     except ValueError:
         return False
-    return value.isdigit()
+    return is_digits(value)
 
 
 def check_isa(ic: Interchange) -> None:
@@ -143,9 +143,9 @@ def check_isa(ic: Interchange) -> None:
         ic.fault("014", "ISA09 is not a valid YYMMDD date", reject=False)
     if not _valid_date(isa.element(10), "%H%M"):
         ic.fault("015", "ISA10 is not a valid HHMM time", reject=False)
-    if not (len(isa.element(12)) == 5 and isa.element(12).isdigit()):
+    if not (len(isa.element(12)) == 5 and is_digits(isa.element(12))):
         ic.fault("017", "ISA12 (control version) is not a 5-digit version number")
-    if not (len(isa.element(13)) == 9 and isa.element(13).isdigit()):
+    if not (len(isa.element(13)) == 9 and is_digits(isa.element(13))):
         ic.fault("018", "ISA13 (interchange control number) is not 9 digits")
     if isa.element(14) not in ("0", "1"):
         ic.fault("019", "ISA14 (acknowledgment requested) is not 0 or 1", reject=False)
@@ -249,12 +249,16 @@ class EnvelopeWalker:
         if not _same_number(iea.element(2), ic.control_number):
             ic.fault("001", "the IEA control number does not match the ISA control number (ISA13)")
         if not _same_number(iea.element(1), str(len(ic.groups))):
-            ic.fault("021", f"IEA01 says {iea.element(1)!r} functional groups, the interchange has {len(ic.groups)}")
+            ic.fault(
+                "021",
+                f"IEA01 says {iea.element(1)!r} functional groups, the interchange has {len(ic.groups)}",
+                reject=False,
+            )
 
     @staticmethod
     def _close_group(ic: Interchange, group: FunctionalGroup, *, missing_trailer: bool) -> None:
         loc = group.locator
-        if not group.control_number.strip().isdigit():
+        if not is_digits(group.control_number.strip()):
             group.problems.append(loc.problem("GS06 (group control number) is not numeric", segment_id="GS", element=6, code="6"))
         if missing_trailer:
             group.problems.append(loc.problem("the functional group has no GE trailer", segment_id="GE", code="3"))
@@ -279,7 +283,7 @@ class EnvelopeWalker:
     def _close_set(group: FunctionalGroup | None, tset: TransactionSet, *, missing_trailer: bool) -> None:
         loc = tset.locator
         ts_id = tset.id
-        if not (len(ts_id) == 3 and ts_id.isdigit()):
+        if not (len(ts_id) == 3 and is_digits(ts_id)):
             tset.problems.append(loc.problem("ST01 is not a transaction set id", segment_id="ST", position=1, element=1, code="6"))
         if not tset.control_number.strip():
             tset.problems.append(loc.problem("ST02 (control number) is missing", segment_id="ST", position=1, element=2, code="7"))

@@ -13,7 +13,7 @@ from mappings.x12._850 import map_850
 from mappings.x12._acks import AckAddress, GroupAck, SetAck, ack_file_name, build_997, build_ta1, interchange_version
 from mappings.x12._envelope import EnvelopeWalker, FunctionalGroup, Interchange, TransactionSet
 from mappings.x12._results import DocumentResult, InterchangeResult, OutboundAck, Problem, X12FileResult
-from mappings.x12._tokenizer import NotX12
+from mappings.x12._tokenizer import NotX12, is_digits
 from mappings.x12._validation import RULES_850, check_transaction_set
 
 DuplicateCheck = Callable[[str, str, str], bool]
@@ -156,7 +156,7 @@ class _Context:
             functional_id=group.functional_id,
             control_number=group.control_number.strip(),
             version=version,
-            included=int(included) if included.isdigit() else len(group.sets),
+            included=int(included) if is_digits(included) else len(group.sets),
             codes=[p.code for p in group.problems if p.code],
             rejected=group.rejected,
         )

@@ -82,6 +82,11 @@ class IsaHeader:
     fixed_layout: bool
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts '²' and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def _is_delimiter_candidate(byte: int) -> bool:
     char = chr(byte)
     return not (char.isalnum() or char == " ")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from mappings.x12._results import Locator, Problem
-from mappings.x12._tokenizer import Segment
+from mappings.x12._tokenizer import Segment, is_digits
 
 # AK304 segment syntax error codes.
 UNRECOGNIZED_SEGMENT = "1"
@@ -31,10 +31,10 @@ INVALID_CODE = "7"
 INVALID_DATE = "8"
 INVALID_TIME = "9"
 
-_SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
-_DECIMAL = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
-_INTEGER = re.compile(r"^-?\d+$")
-_TIME = re.compile(r"^([01]\d|2[0-3])[0-5]\d([0-5]\d(\d{1,2})?)?$")
+_SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.ASCII)
+_DECIMAL = re.compile(r"^-?(\d+\.?\d*|\.\d+)$", re.ASCII)
+_INTEGER = re.compile(r"^-?\d+$", re.ASCII)
+_TIME = re.compile(r"^([01]\d|2[0-3])[0-5]\d([0-5]\d(\d{1,2})?)?$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _element_code(rule: ElementRule, value: str) -> str | None:
             return INVALID_CHARACTER
         size = sum(c.isdigit() for c in value)
     elif kind == "DT":
-        if not value.isdigit() or len(value) != 8:
+        if not is_digits(value) or len(value) != 8:
             return INVALID_DATE
         try:
             dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
