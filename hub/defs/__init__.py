@@ -22,7 +22,9 @@ edi_inbound_job = dg.define_asset_job(
 
 def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     """The hub's Definitions: one inbox sensor per partner profile that has SFTP folders."""
-    partners = PartnerDirectory.load(partners_dir or get_settings().partners_dir)
+    settings = get_settings()
+    partners_dir = Path(partners_dir or settings.partners_dir)
+    partners = PartnerDirectory.load(partners_dir)
     sensors = [sftp_inbox_sensor(profile, edi_inbound_job.name) for profile in partners if profile.sftp and profile.x12]
     return dg.Definitions(
         assets=[edi_inbound_orders, edi_functional_acks, erp_sales_orders],
@@ -30,5 +32,5 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
         jobs=[edi_inbound_job, erp_push_job],
         sensors=sensors,
         schedules=[erp_push_schedule],
-        resources=resources_from_env(),
+        resources=resources_from_env(partners_dir, settings.max_document_bytes),
     )

@@ -10,7 +10,6 @@ import dagster as dg
 
 from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from connectors.sftp import SftpClient, SftpConfig
-from hub.settings import get_settings
 from hub.store import HubStore
 from mappings.profiles import PartnerDirectory
 
@@ -24,8 +23,8 @@ class HubStoreResource(dg.ConfigurableResource):
     """The hub store and the partner profiles."""
 
     database_url: str
-    partners_dir: str = str(get_settings().partners_dir)
-    max_document_bytes: int = get_settings().max_document_bytes
+    partners_dir: str
+    max_document_bytes: int = 100 * 1024 * 1024
 
     def store(self) -> HubStore:
         """The migrated store (one engine per URL per process)."""
@@ -51,8 +50,10 @@ class SftpResource(dg.ConfigurableResource):
     def client(self) -> Iterator[SftpClient]:
         """An open SFTP session."""
         config = SftpConfig(
-            host=self.host, port=self.port, username=self.username, password=self.password,
-            private_key_path=self.private_key_path, known_hosts_path=self.known_hosts_path,
+            host=self.host, port=self.port, username=self.username,
+            # Unused credentials are set to "" in the environment: both variables must exist for EnvVar.
+            password=self.password or None, private_key_path=self.private_key_path or None,
+            known_hosts_path=self.known_hosts_path,
             timeout_seconds=self.timeout_seconds,
         )
         with SftpClient(config) as client:
@@ -74,10 +75,13 @@ class ErpResource(dg.ConfigurableResource):
             yield OdooSalesGateway(client)
 
 
-def resources_from_env() -> dict[str, dg.ConfigurableResource]:
+def resources_from_env(partners_dir: Path, max_document_bytes: int) -> dict[str, dg.ConfigurableResource]:
     """Resources wired to ``HUB_*`` environment variables, resolved by Dagster at run time."""
     return {
-        "hub_store": HubStoreResource(database_url=dg.EnvVar("HUB_DATABASE_URL")),
+        "hub_store": HubStoreResource(
+            database_url=dg.EnvVar("HUB_DATABASE_URL"), partners_dir=str(partners_dir),
+            max_document_bytes=max_document_bytes,
+        ),
         "sftp": SftpResource(
             host=dg.EnvVar("HUB_SFTP_HOST"),
             port=dg.EnvVar.int("HUB_SFTP_PORT"),
