@@ -54,17 +54,33 @@ def odoo_error(status: int, name: str, message: str, headers: dict | None = None
     """An error answer shaped like the one in Odoo's External JSON-2 API documentation."""
     return httpx.Response(
         status,
-        json={"name": name, "message": message, "arguments": [message, status], "context": {}, "debug": "Traceback ..."},
+        json={
+            "name": name,
+            "message": message,
+            "arguments": [message, status],
+            "context": {},
+            "debug": "Traceback ...",
+        },
         headers=headers,
     )
 
 
 def make_order(*lines: OrderLine, parties: list[Party] | None = None) -> Order:
-    lines = lines or (OrderLine(line_no="1", sku="WID-100", quantity=Decimal("3"), unit_price=Decimal("4.50"), description="Widget, blue"),)
+    lines = lines or (
+        OrderLine(
+            line_no="1", sku="WID-100", quantity=Decimal("3"), unit_price=Decimal("4.50"), description="Widget, blue"
+        ),
+    )
     if parties is None:
         parties = [
             Party(role=PartyRole.BUYER, name="ACME Retail", id="0001"),
-            Party(role=PartyRole.SHIP_TO, name=CUSTOMER_NAME, id="0042", address_lines=[CUSTOMER_STREET], city="Springfield"),
+            Party(
+                role=PartyRole.SHIP_TO,
+                name=CUSTOMER_NAME,
+                id="0042",
+                address_lines=[CUSTOMER_STREET],
+                city="Springfield",
+            ),
         ]
     return Order(
         source=Source.X12,
@@ -127,7 +143,13 @@ def test_values_are_sent_in_odoo_formats(mock_erp, client):
     client.call(
         "sale.order",
         "create",
-        vals_list=[{"price": Decimal("4.50"), "day": dt.date(2025, 3, 14), "at": dt.datetime(2025, 3, 14, 12, 30, tzinfo=dt.UTC)}],
+        vals_list=[
+            {
+                "price": Decimal("4.50"),
+                "day": dt.date(2025, 3, 14),
+                "at": dt.datetime(2025, 3, 14, 12, 30, tzinfo=dt.UTC),
+            }
+        ],
     )
 
     assert body_of(route.calls.last.request) == {
@@ -139,12 +161,23 @@ def test_values_are_sent_in_odoo_formats(mock_erp, client):
     ("response", "error_type"),
     [
         (odoo_error(401, "werkzeug.exceptions.Unauthorized", "Invalid apikey"), ConfigurationError),
-        (odoo_error(403, "odoo.exceptions.AccessError", "You are not allowed to create sale orders"), ConfigurationError),
+        (
+            odoo_error(403, "odoo.exceptions.AccessError", "You are not allowed to create sale orders"),
+            ConfigurationError,
+        ),
         (odoo_error(404, "werkzeug.exceptions.NotFound", "the model 'sale.order' does not exist"), ConfigurationError),
         (httpx.Response(404, text="<html>Not Found</html>"), ConfigurationError),
         (odoo_error(404, "odoo.exceptions.MissingError", "Record does not exist or has been deleted."), ErpRejected),
-        (odoo_error(422, "odoo.exceptions.ValidationError", "Missing required fields on sale.order: partner_id"), ErpRejected),
-        (odoo_error(422, "werkzeug.exceptions.UnprocessableEntity", "search_read() got an unexpected keyword argument 'x'"), ErpRejected),
+        (
+            odoo_error(422, "odoo.exceptions.ValidationError", "Missing required fields on sale.order: partner_id"),
+            ErpRejected,
+        ),
+        (
+            odoo_error(
+                422, "werkzeug.exceptions.UnprocessableEntity", "search_read() got an unexpected keyword argument 'x'"
+            ),
+            ErpRejected,
+        ),
         (odoo_error(400, "werkzeug.exceptions.BadRequest", "could not parse the body as json"), ErpRejected),
         (odoo_error(500, "builtins.KeyError", "internal server error"), RetriableError),
         (httpx.Response(502, text="<html>Bad Gateway</html>"), RetriableError),
@@ -342,7 +375,9 @@ def test_push_drops_its_own_order_when_a_concurrent_push_won(mock_erp, client):
             httpx.Response(200, json=[sale_order_row(40, ref), sale_order_row(41, ref)]),
         ]
     )
-    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+    mock_erp.post("/product.product/search_read").mock(
+        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}])
+    )
     mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
     mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[41]))
     unlink = mock_erp.post("/sale.order/unlink").mock(return_value=httpx.Response(200, json=True))
@@ -386,7 +421,9 @@ def test_ensure_product_finds_by_gtin_and_rejects_ambiguous_skus(mock_erp, clien
     products.mock(return_value=httpx.Response(200, json=[{"id": 8, "barcode": "00012345678905"}]))
     assert gateway.ensure_product(OrderLine(line_no="1", gtin="00012345678905", quantity=Decimal(1))) == 8
 
-    products.mock(return_value=httpx.Response(200, json=[{"id": 8, "default_code": "DUP"}, {"id": 9, "default_code": "DUP"}]))
+    products.mock(
+        return_value=httpx.Response(200, json=[{"id": 8, "default_code": "DUP"}, {"id": 9, "default_code": "DUP"}])
+    )
     with pytest.raises(ErpRejected, match="matches 2 ERP products"):
         gateway.ensure_product(OrderLine(line_no="1", sku="DUP", quantity=Decimal(1)))
 
@@ -398,9 +435,12 @@ def test_ensure_partner_reuses_by_ref_or_creates(mock_erp, client):
     assert gateway.ensure_partner(Party(role=PartyRole.BUYER, name="ACME Retail", id="0001"), ref="acme:BY:0001") == 3
     assert create.call_count == 0
     assert gateway.ensure_partner(Party(role=PartyRole.BUYER, name="Bluebird", id="9"), ref="bluebird:BY:9") == 4
-    assert body_of(create.calls.last.request) == {"vals_list": [{"name": "Bluebird", "ref": "bluebird:BY:9", "is_company": True}]}
+    assert body_of(create.calls.last.request) == {
+        "vals_list": [{"name": "Bluebird", "ref": "bluebird:BY:9", "is_company": True}]
+    }
     assert gateway.ensure_partner(Party(role=PartyRole.BUYER, name="Bluebird", id="9"), ref="bluebird:BY:9") == 4
     assert create.call_count == 1
+    assert search.call_count == 4  # one look each time, plus one more right after creating
 
 
 def test_ensure_partner_archives_its_copy_when_a_concurrent_push_created_one_first(mock_erp, client):
@@ -418,7 +458,9 @@ def test_ensure_partner_archives_its_copy_when_a_concurrent_push_created_one_fir
 
 def test_order_without_any_customer_party_is_rejected(mock_erp, client):
     mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(200, json=[]))
-    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+    mock_erp.post("/product.product/search_read").mock(
+        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}])
+    )
 
     with pytest.raises(ErpRejected, match="no buyer"):
         OdooSalesGateway(client).push_sale_order(make_order(parties=[]), client_order_ref="acme:1")
@@ -428,7 +470,7 @@ def test_find_sale_orders_batches_and_groups_by_ref(mock_erp, client):
     refs = [f"acme:{n}" for n in range(450)]
 
     def answer(request: httpx.Request) -> httpx.Response:
-        (_, _, asked), = body_of(request)["domain"]
+        ((_, _, asked),) = body_of(request)["domain"]
         # acme:0 exists twice, acme:1 once, the rest are missing.
         rows = [sale_order_row(1, "acme:0"), sale_order_row(2, "acme:0"), sale_order_row(3, "acme:1")]
         return httpx.Response(200, json=[row for row in rows if row["client_order_ref"] in asked])
@@ -462,11 +504,18 @@ def test_list_by_prefix_escapes_like_wildcards(mock_erp, client):
 def test_no_customer_data_in_logs_during_a_push(mock_erp, client, caplog):
     caplog.set_level(logging.DEBUG)
     ref = "acme:4500012345"
-    mock_erp.post("/sale.order/search_read").mock(side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])])
-    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+    mock_erp.post("/sale.order/search_read").mock(
+        side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])]
+    )
+    mock_erp.post("/product.product/search_read").mock(
+        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}])
+    )
     mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[]))
     mock_erp.post("/res.partner/create").mock(
-        side_effect=[httpx.Response(200, json=[11]), odoo_error(422, "odoo.exceptions.ValidationError", f"bad street {CUSTOMER_STREET}")]
+        side_effect=[
+            httpx.Response(200, json=[11]),
+            odoo_error(422, "odoo.exceptions.ValidationError", f"bad street {CUSTOMER_STREET}"),
+        ]
     )
 
     with pytest.raises(ErpRejected):
@@ -481,7 +530,9 @@ def test_party_ref_is_stable_and_does_not_expose_an_unnamed_party():
     order = make_order()
     with_id = Party(role=PartyRole.SHIP_TO, id="0042")
     without_id = Party(role=PartyRole.SHIP_TO, name=CUSTOMER_NAME, address_lines=[CUSTOMER_STREET], city="Springfield")
-    same_spelled_differently = Party(role=PartyRole.SHIP_TO, name=CUSTOMER_NAME.upper(), address_lines=[f" {CUSTOMER_STREET} "], city="springfield")
+    same_spelled_differently = Party(
+        role=PartyRole.SHIP_TO, name=CUSTOMER_NAME.upper(), address_lines=[f" {CUSTOMER_STREET} "], city="springfield"
+    )
 
     assert party_ref(order, with_id) == "acme:ST:0042"
     ref = party_ref(order, without_id)
@@ -495,7 +546,9 @@ def test_a_push_retried_after_a_timed_out_create_finds_the_committed_order(mock_
     mock_erp.post("/sale.order/search_read").mock(
         side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])]
     )
-    mock_erp.post("/product.product/search_read").mock(return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}]))
+    mock_erp.post("/product.product/search_read").mock(
+        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}])
+    )
     mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
     create = mock_erp.post("/sale.order/create").mock(side_effect=httpx.ReadTimeout("no answer"))
     gateway = OdooSalesGateway(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def make_order(po: str = "4500012345", *lines: OrderLine) -> Order:
         order_date=dt.date(2025, 3, 14),
         parties=[
             Party(role=PartyRole.BUYER, name="ACME Retail", id="0001"),
-            Party(role=PartyRole.SHIP_TO, name="ACME Store 42", id="0042", address_lines=["1 Main St"], city="Springfield"),
+            Party(
+                role=PartyRole.SHIP_TO, name="ACME Store 42", id="0042", address_lines=["1 Main St"], city="Springfield"
+            ),
         ],
         lines=list(lines),
         total=Decimal("53.00"),
@@ -97,7 +100,10 @@ def test_unknown_sku_is_rejected_and_leaves_nothing_behind(erp, gateway):
 
 def test_bad_api_key_is_a_configuration_error(erp):
     config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key="wrong-key")
-    with OdooJson2Client(config) as client, pytest.raises(ConfigurationError, match="HTTP 401.*Invalid apikey") as caught:
+    with (
+        OdooJson2Client(config) as client,
+        pytest.raises(ConfigurationError, match=r"HTTP 401 .*Invalid apikey") as caught,
+    ):
         OdooSalesGateway(client).sale_order_refs(["acme:1"])
     assert "wrong-key" not in str(caught.value)
 
@@ -145,9 +151,21 @@ def test_confirmed_orders_cannot_be_unlinked(client, gateway):
 @pytest.mark.parametrize(
     ("model", "method", "params", "error", "text"),
     [
-        ("stock.picking", "search_read", {"domain": []}, ConfigurationError, "the model 'stock.picking' does not exist"),
+        (
+            "stock.picking",
+            "search_read",
+            {"domain": []},
+            ConfigurationError,
+            "the model 'stock.picking' does not exist",
+        ),
         ("sale.order", "action_confirm", {}, ConfigurationError, "sale.order.action_confirm' does not exist"),
-        ("sale.order", "search_read", {"domain": [], "colour": "red"}, ErpRejected, "unexpected keyword argument 'colour'"),
+        (
+            "sale.order",
+            "search_read",
+            {"domain": [], "colour": "red"},
+            ErpRejected,
+            "unexpected keyword argument 'colour'",
+        ),
         ("sale.order", "search_read", {"domain": [["colour", "=", "red"]]}, ErpRejected, "Invalid field"),
         ("sale.order", "create", {"vals_list": [{"client_order_ref": "x"}]}, ErpRejected, "Missing required fields"),
         ("sale.order", "create", {"vals_list": [{"partner_id": 999}]}, ErpRejected, "does not exist"),
@@ -165,7 +183,7 @@ def test_a_record_method_on_a_deleted_record_is_missing(client):
 
 
 def test_model_methods_refuse_ids(client):
-    with pytest.raises(ErpRejected, match="cannot call sale.order.search_read with ids"):
+    with pytest.raises(ErpRejected, match=re.escape("cannot call sale.order.search_read with ids")):
         client.call("sale.order", "search_read", ids=[1], domain=[])
 
 
@@ -183,7 +201,11 @@ def test_domains_support_or_not_ilike_and_in(client):
     ids = client.call(
         "res.partner",
         "create",
-        vals_list=[{"name": "Deco Addict", "ref": "a"}, {"name": "Azure Interior", "ref": "b"}, {"name": "Deco Co", "ref": "c"}],
+        vals_list=[
+            {"name": "Deco Addict", "ref": "a"},
+            {"name": "Azure Interior", "ref": "b"},
+            {"name": "Deco Co", "ref": "c"},
+        ],
     )
 
     def names(domain, **kw):
@@ -235,9 +257,13 @@ def test_http_contract_on_the_wire(erp):
     url = f"{erp.base_url}/json/2/res.partner/search_read"
 
     unauthorized = httpx.post(url, json={"domain": []}, headers={"Authorization": "bearer nope"})
-    wrong_type = httpx.post(url, content=b"domain=x", headers={"Authorization": f"bearer {API_KEY}", "Content-Type": "text/plain"})
+    wrong_type = httpx.post(
+        url, content=b"domain=x", headers={"Authorization": f"bearer {API_KEY}", "Content-Type": "text/plain"}
+    )
     wrong_verb = httpx.get(url, headers={"Authorization": f"bearer {API_KEY}"})
-    ok = httpx.post(url, json={"domain": [], "context": {"lang": "en_US"}}, headers={"Authorization": f"Bearer {API_KEY}"})
+    ok = httpx.post(
+        url, json={"domain": [], "context": {"lang": "en_US"}}, headers={"Authorization": f"Bearer {API_KEY}"}
+    )
 
     assert unauthorized.status_code == 401
     assert set(unauthorized.json()) == ERROR_KEYS

@@ -1,9 +1,9 @@
 """Odoo ERP over the External JSON-2 API (Odoo 19+): a generic client and the sales operations the hub uses.
 
-    from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 
-    with OdooJson2Client(OdooConfig(base_url=..., api_key=...)) as client:
-        result = OdooSalesGateway(client).push_sale_order(order, client_order_ref="acme:4500012345")
+with OdooJson2Client(OdooConfig(base_url=..., api_key=...)) as client:
+    result = OdooSalesGateway(client).push_sale_order(order, client_order_ref="acme:4500012345")
 """
 
 from connectors.erp._client import OdooJson2Client

@@ -1,14 +1,14 @@
 """How answers from Odoo's JSON-2 API become the hub's errors.
 
-    hub.errors.ConfigurationError   401/403 (bad or expired API key, missing access right),
-                                    404 for an unknown model, method or database,
-                                    anything that is not a JSON-2 endpoint
-    hub.errors.RetriableError       408, 409, 425, 429, 5xx, connection failures and timeouts
-                                    (``retry_after`` from the server's ``Retry-After``)
-    hub.errors.RejectedDocument
-        └── ErpRejected             400/422 (Odoo refused the values: validation, unknown
-                                    product, missing partner) and records that no longer exist
-    hub.errors.FatalError           any other status: the contract changed under us
+hub.errors.ConfigurationError   401/403 (bad or expired API key, missing access right),
+                                404 for an unknown model, method or database,
+                                anything that is not a JSON-2 endpoint
+hub.errors.RetriableError       408, 409, 425, 429, 5xx, connection failures and timeouts
+                                (``retry_after`` from the server's ``Retry-After``)
+hub.errors.RejectedDocument
+    └── ErpRejected             400/422 (Odoo refused the values: validation, unknown
+                                product, missing partner) and records that no longer exist
+hub.errors.FatalError           any other status: the contract changed under us
 """
 
 from __future__ import annotations

@@ -53,7 +53,14 @@ def party_ref(order: Order, party: Party) -> str:
     if party.id:
         return f"{order.partner_id}:{role}:{party.id}"
     material = "|".join(
-        [party.name or "", *party.address_lines, party.city or "", party.region or "", party.postal_code or "", party.country or ""]
+        [
+            party.name or "",
+            *party.address_lines,
+            party.city or "",
+            party.region or "",
+            party.postal_code or "",
+            party.country or "",
+        ]
     )
     digest = hashlib.sha256(" ".join(material.casefold().split()).encode()).hexdigest()[:16]
     return f"{order.partner_id}:{role}:#{digest}"
@@ -96,7 +103,11 @@ class OdooSalesGateway:
     def list_sale_orders_by_ref_prefix(self, prefix: str, *, limit: int | None = None) -> list[SaleOrderRef]:
         """Sale orders whose reference starts with ``prefix`` (e.g. one partner's ``"acme:"``), oldest first."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params: dict[str, Any] = {"domain": [["client_order_ref", "=like", pattern]], "fields": SALE_ORDER_FIELDS, "order": "id asc"}
+        params: dict[str, Any] = {
+            "domain": [["client_order_ref", "=like", pattern]],
+            "fields": SALE_ORDER_FIELDS,
+            "order": "id asc",
+        }
         if limit is not None:
             params["limit"] = limit
         rows = self._client.call(SALE_ORDER, "search_read", **params)
@@ -214,7 +225,12 @@ class OdooSalesGateway:
             elif candidates:
                 problems.append((line.line_no, f"{by} {code!r} matches {len(candidates)} ERP products"))
             elif line.sku:
-                problems.append((line.line_no, f"unknown product SKU {line.sku!r}" + (f" / GTIN {line.gtin!r}" if line.gtin else "")))
+                problems.append(
+                    (
+                        line.line_no,
+                        f"unknown product SKU {line.sku!r}" + (f" / GTIN {line.gtin!r}" if line.gtin else ""),
+                    )
+                )
             elif line.gtin:
                 problems.append((line.line_no, f"unknown product GTIN {line.gtin!r}"))
             else:

@@ -15,6 +15,7 @@ Run it on its own with ``python -m hub.sandbox.erp_server --port 8069 --state va
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hmac
 import inspect
@@ -142,7 +143,9 @@ class OdooFault(Exception):
             "context": context or {},
             "debug": "",
         }
-        return JSONResponse(body, status_code=self.status, headers=self.headers, media_type="application/json; charset=utf-8")
+        return JSONResponse(
+            body, status_code=self.status, headers=self.headers, media_type="application/json; charset=utf-8"
+        )
 
 
 def _not_found(message: str) -> OdooFault:
@@ -237,7 +240,11 @@ class _Database:
             if matches(row, self) and not (hide_archived and row.get("active") is False)
         ]
         rows = _sorted(model, rows, order)
-        if not isinstance(offset, int) or offset < 0 or (limit is not None and (not isinstance(limit, int) or limit < 0)):
+        if (
+            not isinstance(offset, int)
+            or offset < 0
+            or (limit is not None and (not isinstance(limit, int) or limit < 0))
+        ):
             raise _unprocessable("offset and limit must be non-negative integers")
         end = None if limit is None else offset + limit
         return [row["id"] for row in rows[offset:end]]
@@ -584,13 +591,22 @@ class _Methods:
         self._active_test = context.get("active_test", True) is not False
 
     def search_read(
-        self, domain: Any = None, fields: list[str] | None = None, offset: int = 0, limit: int | None = None, order: str | None = None
+        self,
+        domain: Any = None,
+        fields: list[str] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        order: str | None = None,
     ) -> list[dict[str, Any]]:
-        ids = self._db.search(self._model, domain, offset=offset, limit=limit, order=order, active_test=self._active_test)
+        ids = self._db.search(
+            self._model, domain, offset=offset, limit=limit, order=order, active_test=self._active_test
+        )
         return self._db.read(self._model, ids, fields)
 
     def search(self, domain: Any, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[int]:
-        return self._db.search(self._model, domain, offset=offset, limit=limit, order=order, active_test=self._active_test)
+        return self._db.search(
+            self._model, domain, offset=offset, limit=limit, order=order, active_test=self._active_test
+        )
 
     def search_count(self, domain: Any, limit: int | None = None) -> int:
         count = len(self._db.search(self._model, domain, active_test=self._active_test))
@@ -754,7 +770,13 @@ class SandboxErp:
     """A sandbox Odoo on 127.0.0.1, served by uvicorn in a daemon thread; a context manager."""
 
     def __init__(
-        self, *, api_key: str, database: str = "sandbox", state_path: Path | None = None, port: int = 0, host: str = "127.0.0.1"
+        self,
+        *,
+        api_key: str,
+        database: str = "sandbox",
+        state_path: Path | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
     ) -> None:
         if not api_key:
             raise ValueError("the sandbox ERP needs an API key")
@@ -883,10 +905,8 @@ def main(argv: list[str] | None = None) -> None:
     erp.seed_products(DEMO_PRODUCTS)
     with erp:
         print(f"sandbox ERP (Odoo JSON-2) on {erp.base_url}, database {erp.database!r}", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":
