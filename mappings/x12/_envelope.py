@@ -50,6 +50,7 @@ class FunctionalGroup:
     sets: list[TransactionSet] = field(default_factory=list)
     trailer: Segment | None = None
     problems: list[Problem] = field(default_factory=list)
+    set_control_numbers: set[str] = field(default_factory=set)
 
     @property
     def functional_id(self) -> str:
@@ -287,9 +288,7 @@ class EnvelopeWalker:
             tset.problems.append(loc.problem("ST01 is not a transaction set id", segment_id="ST", position=1, element=1, code="6"))
         if not tset.control_number.strip():
             tset.problems.append(loc.problem("ST02 (control number) is missing", segment_id="ST", position=1, element=2, code="7"))
-        elif group is not None and any(
-            other is not tset and other.control_number == tset.control_number for other in group.sets
-        ):
+        elif group is not None and tset.control_number in group.set_control_numbers:
             tset.problems.append(
                 loc.problem(
                     "ST02 is used by another transaction set in the same group",
@@ -299,6 +298,8 @@ class EnvelopeWalker:
                     code="23",
                 )
             )
+        if group is not None:
+            group.set_control_numbers.add(tset.control_number)
         if missing_trailer:
             tset.problems.append(loc.problem("the transaction set has no SE trailer", segment_id="SE", code="2"))
             return

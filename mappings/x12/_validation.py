@@ -57,6 +57,15 @@ class SegmentRule:
     max_elements: int | None = None
     notes: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
+    @property
+    def mandatory(self) -> tuple[int, ...]:
+        """Positions of the mandatory elements."""
+        cached = self.__dict__.get("_mandatory")
+        if cached is None:
+            cached = tuple(n for n, el in self.elements.items() if el.usage == "M")
+            object.__setattr__(self, "_mandatory", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class TransactionSetRules:
@@ -194,36 +203,42 @@ def _element_code(rule: ElementRule, value: str) -> str | None:
     return None
 
 
-def _present(seg: Segment, n: int) -> bool:
-    return bool(seg.element(n).strip())
-
-
 def check_segment(seg: Segment, rule: SegmentRule, loc: Locator) -> list[Problem]:
     """Element-level problems of one segment (AK4 material)."""
     found: list[Problem] = []
+    elements = seg.elements
+    count = len(elements)
+
+    def present(n: int) -> bool:
+        return n < count and not (elements[n] == "" or elements[n].isspace())
 
     def add(n: int, code: str, message: str) -> None:
         found.append(loc.problem(message, segment_id=seg.id, position=seg.position, element=n, code=code))
 
-    for n, el in rule.elements.items():
-        if not _present(seg, n):
-            if el.usage == "M":
-                add(n, MANDATORY_ELEMENT_MISSING, f"{seg.id}{n:02d} is required and missing")
-            continue
-        code = _element_code(el, seg.element(n))
-        if code is not None:
-            add(n, code, f"{seg.id}{n:02d} is not valid ({_CODE_WORDS[code]})")
+    for n in rule.mandatory:
+        if not present(n):
+            add(n, MANDATORY_ELEMENT_MISSING, f"{seg.id}{n:02d} is required and missing")
+    for n in range(1, count):
+        el = rule.elements.get(n)
+        if el is not None and present(n):
+            code = _element_code(el, elements[n])
+            if code is not None:
+                add(n, code, f"{seg.id}{n:02d} is not valid ({_CODE_WORDS[code]})")
     for kind, positions in rule.notes:
-        present = [_present(seg, n) for n in positions]
-        if kind == "R" and not any(present):
-            add(positions[0], CONDITIONAL_ELEMENT_MISSING, f"{seg.id} needs one of elements {positions}")
-        elif kind == "P" and any(present) and not all(present):
-            missing = next(n for n, p in zip(positions, present) if not p)
+        if kind == "R":
+            if not any(present(n) for n in positions):
+                add(positions[0], CONDITIONAL_ELEMENT_MISSING, f"{seg.id} needs one of elements {positions}")
+            continue
+        if positions[0] >= count and kind == "C":
+            continue
+        flags = [present(n) for n in positions]
+        if kind == "P" and any(flags) and not all(flags):
+            missing = next(n for n, p in zip(positions, flags) if not p)
             add(missing, CONDITIONAL_ELEMENT_MISSING, f"{seg.id}{missing:02d} is required with its pair {positions}")
-        elif kind == "C" and present[0] and not all(present[1:]):
-            missing = next(n for n, p in zip(positions[1:], present[1:]) if not p)
+        elif kind == "C" and flags[0] and not all(flags[1:]):
+            missing = next(n for n, p in zip(positions[1:], flags[1:]) if not p)
             add(missing, CONDITIONAL_ELEMENT_MISSING, f"{seg.id}{missing:02d} is required when {seg.id}{positions[0]:02d} is present")
-    if rule.max_elements is not None and len(seg.elements) - 1 > rule.max_elements:
+    if rule.max_elements is not None and count - 1 > rule.max_elements:
         add(rule.max_elements + 1, TOO_MANY_ELEMENTS, f"{seg.id} has more than {rule.max_elements} elements")
     return found
 
