@@ -44,11 +44,11 @@ test: venv system-deps
 	fi; \
 	exit $$status
 
-# Foreground UI + daemon. env --default-signal: a `dagster dev` that inherits an ignored SIGINT
-# (started with & from a script) would otherwise ignore Ctrl-C and SIGTERM.
+# Foreground UI + daemon over the demo's data, with the sandbox SFTP server and ERP running so the
+# sensors and jobs work from the UI. `hub ui` runs `dagster dev` in its own session with default
+# signal handling (a `dagster dev` that inherits an ignored SIGINT would ignore Ctrl-C and SIGTERM).
 ui: venv dagster-home
-	DAGSTER_HOME=$(DAGSTER_HOME) HUB_DATA_DIR=$(HUB_DATA_DIR) \
-	  env --default-signal=INT,TERM $(BIN)/dagster dev -m hub.definitions -h $(UI_HOST) -p $(UI_PORT)
+	DAGSTER_HOME=$(DAGSTER_HOME) HUB_DATA_DIR=$(HUB_DATA_DIR) $(BIN)/hub ui --host $(UI_HOST) --port $(UI_PORT)
 
 # Keeps the instance configuration (yaml + README) and drops runs, event logs, storage and data.
 clean:

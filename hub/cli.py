@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, help="where the demo keeps its store and sandbox (default: HUB_DATA_DIR)")
     demo.set_defaults(run=_demo)
 
+    ui = commands.add_parser("ui", help="start the sandbox systems and the Dagster UI on the demo's data")
+    ui.add_argument("--data-dir", type=Path, help="the demo's data folder (default: HUB_DATA_DIR)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(run=_ui)
+
     schema = commands.add_parser("schema", help="print the canonical order's JSON Schema")
     schema.set_defaults(run=_schema)
 
@@ -56,6 +62,12 @@ def _demo(args: argparse.Namespace) -> int:
     from hub.demo import run_demo
 
     return run_demo(data_dir=args.data_dir)
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from hub.demo import run_ui
+
+    return run_ui(data_dir=args.data_dir, host=args.host, port=args.port)
 
 
 def _schema(_args: argparse.Namespace) -> int:

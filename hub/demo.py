@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -41,10 +43,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
     """Run the demo end to end; returns a process exit code."""
     started = time.monotonic()
     settings = get_settings()
-    data_dir = Path(data_dir or settings.data_dir).resolve()
-    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
-    os.environ.setdefault("HUB_DATABASE_URL", f"sqlite:///{data_dir / 'hub.sqlite3'}")
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    data_dir = _prepare_environment(data_dir)
     partners = PartnerDirectory.load(settings.partners_dir)
 
     def say(text: str = "") -> None:
@@ -76,6 +75,42 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
     say(f"\ndemo finished in {time.monotonic() - started:.1f} s. Run it again: nothing is created twice.")
     say("Open the same runs, sensors and checks in the Dagster UI:  make ui  (then http://127.0.0.1:3000)")
     return 0
+
+
+def run_ui(data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 3000) -> int:
+    """Serve the Dagster UI (and daemon) over the demo's store, with the sandbox systems running."""
+    data_dir = _prepare_environment(data_dir)
+    partners = PartnerDirectory.load(get_settings().partners_dir)
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+    with SandboxEnvironment(data_dir / "sandbox", partners) as sandbox:
+        sandbox.export()
+        print(f"sandbox SFTP on port {sandbox.sftp.port}, sandbox ERP at {sandbox.erp.base_url}; "
+              f"drop files into {sandbox.sftp_root}/<partner>/inbox and watch the sensors pick them up.")
+        command = [sys.executable, "-m", "dagster", "dev", "-m", "hub.definitions", "-h", host, "-p", str(port)]
+        # Own session and default signal handling: Ctrl-C here stops dagster dev and its children.
+        process = subprocess.Popen(command, start_new_session=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+        def forward(signum, _frame) -> None:
+            # dagster dev runs in its own session: pass our stop on to it and its children.
+            os.killpg(process.pid, signal.SIGINT)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        while True:
+            try:
+                return process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _prepare_environment(data_dir: Path | None) -> Path:
+    """Default DAGSTER_HOME and the embedded store URL for the demo's data folder."""
+    data_dir = Path(data_dir or get_settings().data_dir).resolve()
+    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
+    os.environ.setdefault("HUB_DATABASE_URL", f"sqlite:///{data_dir / 'hub.sqlite3'}")
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return data_dir
 
 
 def tick_sensors(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[tuple[str, str, str]]:
