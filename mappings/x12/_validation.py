@@ -57,14 +57,11 @@ class SegmentRule:
     max_elements: int | None = None
     notes: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
-    @property
-    def mandatory(self) -> tuple[int, ...]:
-        """Positions of the mandatory elements."""
-        cached = self.__dict__.get("_mandatory")
-        if cached is None:
-            cached = tuple(n for n, el in self.elements.items() if el.usage == "M")
-            object.__setattr__(self, "_mandatory", cached)
-        return cached
+    mandatory: tuple[int, ...] = field(init=False)
+    """Positions of the mandatory elements (derived)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mandatory", tuple(n for n, el in self.elements.items() if el.usage == "M"))
 
 
 @dataclass(frozen=True)
@@ -229,8 +226,8 @@ def check_segment(seg: Segment, rule: SegmentRule, loc: Locator) -> list[Problem
             if not any(present(n) for n in positions):
                 add(positions[0], CONDITIONAL_ELEMENT_MISSING, f"{seg.id} needs one of elements {positions}")
             continue
-        if positions[0] >= count and kind == "C":
-            continue
+        if min(positions) >= count:
+            continue  # none of them present: pairs and conditionals hold
         flags = [present(n) for n in positions]
         if kind == "P" and any(flags) and not all(flags):
             missing = next(n for n, p in zip(positions, flags) if not p)
