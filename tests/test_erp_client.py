@@ -309,23 +309,24 @@ def sale_order_row(id_: int, ref: str, name: str | None = None) -> dict:
 
 def test_push_returns_the_existing_order_without_creating_anything(mock_erp, client):
     search = mock_erp.post("/sale.order/search_read").mock(
-        return_value=httpx.Response(200, json=[sale_order_row(31, "acme:4500012345")])
+        return_value=httpx.Response(200, json=[sale_order_row(31, "4500012345")])
     )
     create = mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[99]))
     partners = mock_erp.post(path__startswith="/res.partner/")
     products = mock_erp.post(path__startswith="/product.product/")
 
-    result = OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref="acme:4500012345")
+    result = OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref="4500012345")
 
     assert result == PushResult(sale_order_id=31, name="S00031", created=False)
     assert search.call_count == 1
-    assert body_of(search.calls.last.request)["domain"] == [["client_order_ref", "in", ["acme:4500012345"]]]
+    assert body_of(search.calls.last.request)["domain"] == [
+        ["client_order_ref", "in", ["4500012345"]], ["origin", "=", "orderhub:acme"]]
     assert create.call_count == 0
     assert partners.call_count == 0 and products.call_count == 0
 
 
 def test_push_creates_a_sale_order_with_partners_and_lines(mock_erp, client):
-    ref = "acme:4500012345"
+    ref = "4500012345"
     search = mock_erp.post("/sale.order/search_read").mock(
         side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])]
     )
@@ -361,14 +362,14 @@ def test_push_creates_a_sale_order_with_partners_and_lines(mock_erp, client):
         "partner_shipping_id": 12,
         "client_order_ref": ref,
         "date_order": "2025-03-14 12:00:00",
-        "origin": "orderhub x12 acme",
+        "origin": "orderhub:acme",
         "order_line": [[0, 0, {"product_id": 5, "product_uom_qty": 3.0, "price_unit": 4.5, "name": "Widget, blue"}]],
         "note": "Imported by orderhub from x12 order 4500012345 of acme.",
     }
 
 
 def test_push_drops_its_own_order_when_a_concurrent_push_won(mock_erp, client):
-    ref = "acme:4500012345"
+    ref = "4500012345"
     mock_erp.post("/sale.order/search_read").mock(
         side_effect=[
             httpx.Response(200, json=[]),
@@ -503,7 +504,7 @@ def test_list_by_prefix_escapes_like_wildcards(mock_erp, client):
 
 def test_no_customer_data_in_logs_during_a_push(mock_erp, client, caplog):
     caplog.set_level(logging.DEBUG)
-    ref = "acme:4500012345"
+    ref = "4500012345"
     mock_erp.post("/sale.order/search_read").mock(
         side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])]
     )
@@ -542,7 +543,7 @@ def test_party_ref_is_stable_and_does_not_expose_an_unnamed_party():
 
 def test_a_push_retried_after_a_timed_out_create_finds_the_committed_order(mock_erp, client):
     """A create that timed out may have committed: the retry must find it rather than create it again."""
-    ref = "acme:4500012345"
+    ref = "4500012345"
     mock_erp.post("/sale.order/search_read").mock(
         side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[sale_order_row(40, ref)])]
     )

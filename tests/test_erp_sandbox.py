@@ -60,16 +60,16 @@ def make_order(po: str = "4500012345", *lines: OrderLine) -> Order:
 
 
 def test_pushing_twice_makes_one_sale_order(erp, gateway):
-    first = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
-    second = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
+    first = gateway.push_sale_order(make_order(), client_order_ref="4500012345")
+    second = gateway.push_sale_order(make_order(), client_order_ref="4500012345")
 
     assert first.created and not second.created
     assert second.sale_order_id == first.sale_order_id and first.name == "S00001"
     (order,) = erp.sale_orders()
-    assert order["client_order_ref"] == "acme:4500012345"
+    assert order["client_order_ref"] == "4500012345"
     assert order["state"] == "draft"
     assert order["amount_total"] == pytest.approx(3 * 4.40 + 2 * 19.90)
-    assert order["origin"] == "orderhub x12 acme"
+    assert order["origin"] == "orderhub:acme"
     assert order["date_order"] == "2025-03-14 12:00:00"
     partners = {p["ref"]: p for p in erp.records("res.partner")}
     assert set(partners) == {"acme:BY:0001", "acme:ST:0042"}
@@ -115,13 +115,13 @@ def test_wrong_database_is_a_configuration_error(erp):
 
 
 def test_unlinked_order_counts_as_missing_and_can_be_pushed_again(erp, client, gateway):
-    pushed = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
-    assert gateway.sale_order_refs(["acme:4500012345"]) == {"acme:4500012345": 1}
+    pushed = gateway.push_sale_order(make_order(), client_order_ref="4500012345")
+    assert gateway.sale_order_refs(["4500012345"]) == {"4500012345": 1}
 
     assert client.call("sale.order", "unlink", ids=[pushed.sale_order_id]) is True
 
-    assert gateway.sale_order_refs(["acme:4500012345"]) == {"acme:4500012345": 0}
-    again = gateway.push_sale_order(make_order(), client_order_ref="acme:4500012345")
+    assert gateway.sale_order_refs(["4500012345"]) == {"4500012345": 0}
+    again = gateway.push_sale_order(make_order(), client_order_ref="4500012345")
     assert again.created and again.sale_order_id != pushed.sale_order_id
 
 
@@ -319,3 +319,16 @@ def test_concurrent_pushes_of_one_order_leave_one_sale_order(erp):
     active = [p for p in erp.records("res.partner") if p["active"]]
     assert sorted(p["ref"] for p in active) == ["acme:BY:0001", "acme:ST:0042"]
     assert {order["partner_id"][0], order["partner_shipping_id"][0]} == {p["id"] for p in active}
+
+
+def test_the_same_po_number_from_two_partners_makes_two_sale_orders(erp, gateway):
+    acme = make_order("1001")
+    other = acme.model_copy(update={"partner_id": "northwind"})
+
+    assert gateway.push_sale_order(acme, client_order_ref="1001").created
+    assert gateway.push_sale_order(other, client_order_ref="1001").created
+    assert not gateway.push_sale_order(other, client_order_ref="1001").created
+
+    assert sorted(o["origin"] for o in erp.sale_orders()) == ["orderhub:acme", "orderhub:northwind"]
+    assert gateway.sale_order_refs(["1001"], partner_id="acme") == {"1001": 1}
+    assert gateway.sale_order_refs(["1001"]) == {"1001": 2}

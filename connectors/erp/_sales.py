@@ -43,6 +43,15 @@ _CUSTOMER_ROLES = (PartyRole.BUYER, PartyRole.CUSTOMER, PartyRole.BILL_TO, Party
 _CONTACT_TYPES = {PartyRole.SHIP_TO: "delivery", PartyRole.BILL_TO: "invoice"}
 
 
+def sale_order_origin(partner_id: str) -> str:
+    """The sale order's ``origin`` (Source Document) we write: scopes our references per trading partner.
+
+    Two retailers may both send PO ``1001``; the customer reference stays the PO number they know,
+    and the origin tells their orders apart.
+    """
+    return f"orderhub:{partner_id}"
+
+
 def party_ref(order: Order, party: Party) -> str:
     """Our stable key for a party in the ERP's partner ``ref``, e.g. ``"acme:ST:0042"``.
 
@@ -76,8 +85,13 @@ class OdooSalesGateway:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def find_sale_orders(self, client_order_refs: Sequence[str]) -> dict[str, list[SaleOrderRef]]:
-        """Sale orders per reference (every asked reference is a key; oldest order first)."""
+    def find_sale_orders(
+        self, client_order_refs: Sequence[str], *, partner_id: str | None = None
+    ) -> dict[str, list[SaleOrderRef]]:
+        """Sale orders per reference (every asked reference is a key; oldest order first).
+
+        With ``partner_id``, only the sale orders we pushed for that trading partner count.
+        """
         found: dict[str, list[SaleOrderRef]] = {ref: [] for ref in client_order_refs}
         refs = list(found)
         for start in range(0, len(refs), self.batch_size):
@@ -85,7 +99,8 @@ class OdooSalesGateway:
             rows = self._client.call(
                 SALE_ORDER,
                 "search_read",
-                domain=[["client_order_ref", "in", batch]],
+                domain=[["client_order_ref", "in", batch]]
+                + ([["origin", "=", sale_order_origin(partner_id)]] if partner_id else []),
                 fields=SALE_ORDER_FIELDS,
                 order="id asc",
             )
@@ -96,9 +111,10 @@ class OdooSalesGateway:
                     found[order.client_order_ref].append(order)
         return found
 
-    def sale_order_refs(self, client_order_refs: Sequence[str]) -> Counter[str]:
+    def sale_order_refs(self, client_order_refs: Sequence[str], *, partner_id: str | None = None) -> Counter[str]:
         """How many sale orders carry each reference: 0 = missing, 2 or more = doubled."""
-        return Counter({ref: len(orders) for ref, orders in self.find_sale_orders(client_order_refs).items()})
+        found = self.find_sale_orders(client_order_refs, partner_id=partner_id)
+        return Counter({ref: len(orders) for ref, orders in found.items()})
 
     def list_sale_orders_by_ref_prefix(self, prefix: str, *, limit: int | None = None) -> list[SaleOrderRef]:
         """Sale orders whose reference starts with ``prefix`` (e.g. one partner's ``"acme:"``), oldest first."""
@@ -152,7 +168,7 @@ class OdooSalesGateway:
         """Create the sale order for ``order`` unless one with ``client_order_ref`` exists already."""
         if not client_order_ref or client_order_ref != client_order_ref.strip():
             raise ValueError("client_order_ref must be a non-empty string without surrounding spaces")
-        existing = self.find_sale_orders([client_order_ref])[client_order_ref]
+        existing = self.find_sale_orders([client_order_ref], partner_id=order.partner_id)[client_order_ref]
         if existing:
             if len(existing) > 1:
                 _log.warning("ERP holds %d sale orders for ref %s", len(existing), client_order_ref)
@@ -166,16 +182,16 @@ class OdooSalesGateway:
             "client_order_ref": client_order_ref,
             # date_order is a UTC datetime in Odoo; noon keeps the calendar date in every timezone.
             "date_order": f"{order.order_date.isoformat()} 12:00:00",
-            "origin": f"orderhub {order.source.value} {order.partner_id}",
+            "origin": sale_order_origin(order.partner_id),
             "order_line": [(0, 0, _line_values(line, product_ids[line.line_no])) for line in order.lines],
             "note": _note(order),
         }
         new_id = created_id(self._client.call(SALE_ORDER, "create", vals_list=[vals]))
-        return self._settle_duplicates(client_order_ref, new_id)
+        return self._settle_duplicates(client_order_ref, new_id, partner_id=order.partner_id)
 
-    def _settle_duplicates(self, client_order_ref: str, new_id: int) -> PushResult:
+    def _settle_duplicates(self, client_order_ref: str, new_id: int, *, partner_id: str) -> PushResult:
         """Look again after creating: if a concurrent push won the race, drop ours and report theirs."""
-        orders = self.find_sale_orders([client_order_ref])[client_order_ref]
+        orders = self.find_sale_orders([client_order_ref], partner_id=partner_id)[client_order_ref]
         keeper = orders[0] if orders else None
         if keeper is None or keeper.id == new_id:
             name = keeper.name if keeper else self._sale_order_name(new_id)

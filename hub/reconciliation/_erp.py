@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,7 +14,7 @@ from hub import store as st
 class SaleOrderCounts(Protocol):
     """What the check needs of an ERP (``connectors.erp.OdooSalesGateway`` provides it)."""
 
-    def sale_order_refs(self, client_order_refs: list[str]) -> Counter[str]: ...
+    def sale_order_refs(self, client_order_refs: list[str], *, partner_id: str | None = None) -> Counter[str]: ...
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,31 @@ class ErpReconciliation:
 
 
 def reconcile_erp_orders(store: st.HubStore, erp: SaleOrderCounts) -> ErpReconciliation:
-    """Compare the store's open production orders with the ERP's sale orders, by PO number."""
+    """Compare the store's open production orders with the ERP's sale orders, by partner and PO number.
+
+    Missing and doubled orders are named ``partner:PO`` when more than one partner is involved,
+    else by the bare PO number.
+    """
     orders = st.tables.orders
     with store.transaction() as conn:
-        refs = sorted(
-            conn.execute(
-                select(orders.c.source_ref).where((orders.c.status == "open") & (orders.c.is_test.is_(False)))
-            ).scalars()
-        )
-    counts = erp.sale_order_refs(refs) if refs else Counter()
-    missing = [ref for ref in refs if counts.get(ref, 0) == 0]
-    doubled = {ref: counts[ref] for ref in refs if counts.get(ref, 0) > 1}
-    return ErpReconciliation(expected=len(refs), found=sum(counts[ref] for ref in refs), missing=missing, doubled=doubled)
+        rows = conn.execute(
+            select(orders.c.partner_id, orders.c.source_ref)
+            .where((orders.c.status == "open") & (orders.c.is_test.is_(False)))
+            .order_by(orders.c.partner_id, orders.c.source_ref)
+        ).all()
+    by_partner: dict[str, list[str]] = defaultdict(list)
+    for partner_id, ref in rows:
+        by_partner[partner_id].append(ref)
+    missing, doubled, found = [], {}, 0
+    for partner_id, refs in by_partner.items():
+        counts = erp.sale_order_refs(refs, partner_id=partner_id)
+        found += sum(counts[ref] for ref in refs)
+        missing += [(partner_id, ref) for ref in refs if counts.get(ref, 0) == 0]
+        doubled.update({(partner_id, ref): counts[ref] for ref in refs if counts.get(ref, 0) > 1})
+    label = (lambda p, r: f"{p}:{r}") if len(by_partner) > 1 else (lambda p, r: r)
+    return ErpReconciliation(
+        expected=len(rows),
+        found=found,
+        missing=sorted(label(p, r) for p, r in missing),
+        doubled={label(p, r): n for (p, r), n in sorted(doubled.items())},
+    )
