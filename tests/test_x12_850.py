@@ -287,3 +287,35 @@ def test_sample_builder_makes_valid_850s_for_every_partner():
     pipes = build_850(PARTNERS.get("bluebird"), lines=20, element="|", line_break="")
     result = process(pipes)
     assert result.outcome == "accepted" and len(result.orders[0].lines) == 20
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "segment", "element", "code"),
+    [
+        (b"BEG*01*", b"BEG*09*", "BEG", 1, "7"),  # a purpose we cannot map
+        (b"*4500012345*", b"*" + b"9" * 23 + b"*", "BEG", 3, "5"),
+        (b"BEG*01*SA*", b"BEG*01*S*", "BEG", 2, "4"),
+        (b"CTT*1", b"CTT*1.5", "CTT", 1, "6"),
+        (b"CTT*1", b"CTT*1*1*1*1*1*1*1*1", "CTT", 8, "3"),
+    ],
+)
+def test_element_syntax_codes(old, new, segment, element, code):
+    result, doc = only_document(edit("acme_850_cancel.x12", old, new))
+    assert doc.outcome == "rejected"
+    assert [(p.segment_id, p.element_position, p.code) for p in doc.errors] == [(segment, element, code)]
+    assert f"AK4*{element}*" in "\n".join(ack_segments(result))
+
+
+@pytest.mark.parametrize(
+    ("segment", "code", "element"),
+    [
+        (b"DTM*002*20240115*25:00", "9", 3),  # invalid time
+        (b"DTM*002", "2", 2),  # neither date nor period
+        (b"N1*ST*Store*92", "2", 4),  # N103 without N104
+        (b"REF*DP", "2", 2),
+    ],
+)
+def test_header_segment_syntax(segment, code, element):
+    data = edit("acme_850_cancel.x12", b"PO1*1*", segment + b"~\nPO1*1*", se_delta=1)
+    _, doc = only_document(data)
+    assert [(p.element_position, p.code) for p in doc.errors] == [(element, code)]

@@ -205,3 +205,15 @@ def test_mutated_files_never_raise(data):
     for ack in result.acks:  # what we send must always be readable X12 again
         segments = list(iter_segments(ack.text.encode("latin-1")))
         assert segments[0].id == "ISA" and segments[-1].id == "IEA"
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_chunk_boundaries_do_not_change_the_segments(monkeypatch, chunk):
+    import mappings.x12._tokenizer as tokenizer
+
+    for path in sorted(DATA.glob("*.x12")):
+        data = path.read_bytes() + b"\r\n" + path.read_bytes()
+        expected = [(s.elements, s.offset, s.position, s.delimiters) for s in iter_segments(data)]
+        monkeypatch.setattr(tokenizer, "_CHUNK", chunk)
+        assert [(s.elements, s.offset, s.position, s.delimiters) for s in iter_segments(data)] == expected, path.name
+        monkeypatch.undo()

@@ -7,7 +7,7 @@ walker's and the validator's job.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 ISA_LENGTH = 106
@@ -20,7 +20,9 @@ _ISA_SEPARATOR_OFFSETS: tuple[int, ...] = tuple(
 )
 # Bytes a translator may leave between segments (line breaks, padding, a DOS end-of-file mark).
 _PADDING = b" \t\r\n\x00\x1a"
+_PADDING_TEXT = _PADDING.decode("latin-1")
 _BOM = b"\xef\xbb\xbf"
+_CHUNK = 1 << 20
 
 
 class NotX12(Exception):
@@ -173,35 +175,51 @@ def iter_segments(data: bytes) -> Iterator[Segment]:
     """
     n = len(data)
     offset = first_content_offset(data)
-    delimiters: Delimiters | None = None
-    terminator = b""
-    element = ""
-    strip_cr = False
+    while offset < n:
+        header = read_isa(data, offset)
+        yield Segment(header.elements, offset, 0, header.delimiters)
+        offset = yield from _interchange_body(data, skip_padding(data, header.end), header.delimiters)
+
+
+def _interchange_body(data: bytes, offset: int, delimiters: Delimiters) -> Generator[Segment, None, int]:
+    """The segments after an ISA up to the next ISA; returns where that ISA starts (or the end).
+
+    Works a chunk at a time (decode once, split once) because per-segment slicing and decoding
+    costs several times more; latin-1 keeps one character per byte, so offsets stay byte offsets.
+    """
+    n = len(data)
+    terminator = delimiters.segment
+    terminator_byte = terminator.encode("latin-1")
+    element = delimiters.element
+    strip_cr = terminator == "\n"
     position = 0
     while offset < n:
-        if data.startswith(b"ISA", offset):
-            header = read_isa(data, offset)
-            delimiters = header.delimiters
-            terminator = delimiters.segment.encode("latin-1")
-            element = delimiters.element
-            strip_cr = delimiters.segment == "\n"
-            position = 0
-            yield Segment(header.elements, offset, 0, delimiters)
-            offset = skip_padding(data, header.end)
-            continue
-        assert delimiters is not None  # first_content_offset guarantees an ISA comes first
-        end = data.find(terminator, offset)
-        stop = n if end == -1 else end
-        text = data[offset:stop].decode("latin-1")
-        if strip_cr:
-            text = text.rstrip("\r")
-        elements = text.split(element)
-        segment_id = elements[0]
-        if segment_id == "ST":
-            position = 1
-        elif segment_id in ("GS", "GE", "IEA"):
-            position = 0
-        elif position:
-            position += 1
-        yield Segment(elements, offset, position, delimiters)
-        offset = skip_padding(data, stop + len(terminator))
+        cut = n
+        if offset + _CHUNK < n:
+            cut = data.rfind(terminator_byte, offset, offset + _CHUNK)
+            if cut == -1:
+                cut = data.find(terminator_byte, offset + _CHUNK)
+            cut = n if cut == -1 else cut + 1
+        at = offset
+        for piece in data[offset:cut].decode("latin-1").split(terminator):
+            start = at
+            at += len(piece) + 1
+            body = piece.lstrip(_PADDING_TEXT)
+            if not body:
+                continue
+            start += len(piece) - len(body)
+            if body.startswith("ISA"):
+                return start
+            if strip_cr:
+                body = body.rstrip("\r")
+            elements = body.split(element)
+            segment_id = elements[0]
+            if segment_id == "ST":
+                position = 1
+            elif segment_id in ("GS", "GE", "IEA"):
+                position = 0
+            elif position:
+                position += 1
+            yield Segment(elements, start, position, delimiters)
+        offset = cut
+    return n

@@ -33,6 +33,7 @@ INVALID_TIME = "9"
 
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$", re.ASCII)
 _DECIMAL = re.compile(r"^-?(\d+\.?\d*|\.\d+)$", re.ASCII)
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f]")
 _INTEGER = re.compile(r"^-?\d+$", re.ASCII)
 _TIME = re.compile(r"^([01]\d|2[0-3])[0-5]\d([0-5]\d(\d{1,2})?)?$", re.ASCII)
 
@@ -176,7 +177,7 @@ def _element_code(rule: ElementRule, value: str) -> str | None:
         pattern = _DECIMAL if kind == "R" else _INTEGER
         if not pattern.match(value):
             return INVALID_CHARACTER
-        size = sum(c.isdigit() for c in value)
+        size = len(value) - value.count("-") - value.count(".")  # signs and points are not digits
     elif kind == "DT":
         if not is_digits(value) or len(value) != 8:
             return INVALID_DATE
@@ -188,7 +189,7 @@ def _element_code(rule: ElementRule, value: str) -> str | None:
     elif kind == "TM":
         return None if _TIME.match(value) else INVALID_TIME
     else:
-        if any(ord(c) < 32 for c in value):
+        if _CONTROL_CHARACTER.search(value):
             return INVALID_CHARACTER
         size = len(value)
     if size < rule.min_len:
