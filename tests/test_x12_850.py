@@ -55,7 +55,12 @@ def test_acme_850_maps_every_field():
     result = process(golden("acme_850_4010.x12"), raw_document_id=RAW_ID)
     assert result.outcome == "accepted" and result.reason is None
     doc = result.documents[0]
-    assert (doc.ref, doc.transaction_set, doc.outcome, doc.errors) == ("ISA 000000101/GS 1/ST 0001", "850", "accepted", [])
+    assert (doc.ref, doc.transaction_set, doc.outcome, doc.errors) == (
+        "ISA 000000101/GS 1/ST 0001",
+        "850",
+        "accepted",
+        [],
+    )
     order = doc.order
     assert order.source is Source.X12
     assert (order.source_ref, order.partner_id, order.purpose) == ("4500012345", "acme", Purpose.ORIGINAL)
@@ -99,7 +104,11 @@ def test_northwind_5010_test_interchange():
     result, doc = only_document(golden("northwind_850_5010.x12"))
     assert result.outcome == "accepted"
     interchange = result.interchanges[0]
-    assert (interchange.partner_id, interchange.sender_qualifier, interchange.sender_id) == ("northwind", "01", "123456789")
+    assert (interchange.partner_id, interchange.sender_qualifier, interchange.sender_id) == (
+        "northwind",
+        "01",
+        "123456789",
+    )
     assert (interchange.is_test, interchange.version, interchange.control_number) == (True, "00501", "000002001")
     order = doc.order
     assert order.is_test is True
@@ -137,7 +146,10 @@ def test_cancellation():
     assert doc.order.source_ref == "4500012345"
 
 
-@pytest.mark.parametrize(("code", "purpose"), [("00", Purpose.ORIGINAL), ("01", Purpose.CANCELLATION), ("04", Purpose.CHANGE), ("05", Purpose.REPLACEMENT)])
+@pytest.mark.parametrize(
+    ("code", "purpose"),
+    [("00", Purpose.ORIGINAL), ("01", Purpose.CANCELLATION), ("04", Purpose.CHANGE), ("05", Purpose.REPLACEMENT)],
+)
 def test_purpose_codes(code, purpose):
     _, doc = only_document(edit("acme_850_cancel.x12", b"BEG*01*", f"BEG*{code}*".encode()))
     assert doc.order.purpose is purpose
@@ -279,7 +291,9 @@ def test_raw_document_id_must_be_a_sha256():
 
 def test_sample_builder_makes_valid_850s_for_every_partner():
     for partner in PARTNERS:
-        data = build_850(partner, purchase_orders=3, lines=[SampleLine("A-1", "2", "3.50"), SampleLine("B-2", "1", "10")])
+        data = build_850(
+            partner, purchase_orders=3, lines=[SampleLine("A-1", "2", "3.50"), SampleLine("B-2", "1", "10")]
+        )
         result = process(data)
         assert result.outcome == "accepted", (partner.id, result.reason)
         assert [o.source_ref for o in result.orders] == ["PO-1001-1", "PO-1001-2", "PO-1001-3"]

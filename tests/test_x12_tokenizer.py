@@ -165,7 +165,25 @@ _SEEDS = [
         "acme_group_partial.x12",
     )
 ]
-_INTERESTING = [b"*", b"~", b"|", b">", b"^", b"\n", b"\r", b"ISA", b"SE", b"ST*850*", b"GE*", b"IEA*", b"-", b".", b"0", b"\x00", b"\xff"]
+_INTERESTING = [
+    b"*",
+    b"~",
+    b"|",
+    b">",
+    b"^",
+    b"\n",
+    b"\r",
+    b"ISA",
+    b"SE",
+    b"ST*850*",
+    b"GE*",
+    b"IEA*",
+    b"-",
+    b".",
+    b"0",
+    b"\x00",
+    b"\xff",
+]
 
 
 @st.composite

@@ -32,8 +32,17 @@ PARTY_ROLES = {
 }
 DATE_NAMES = {"002": "requested_delivery", "010": "requested_ship", "037": "ship_not_before", "038": "ship_no_later"}
 # PO105 price basis: how PO104 relates to one unit. Codes not listed are warned about and read as per unit.
-PRICE_DIVISORS = {"": Decimal(1), "PE": Decimal(1), "UM": Decimal(1), "CP": Decimal(1), "CT": Decimal(1),
-                  "CA": Decimal(1), "QT": Decimal(1), "HP": Decimal(100), "TP": Decimal(1000)}
+PRICE_DIVISORS = {
+    "": Decimal(1),
+    "PE": Decimal(1),
+    "UM": Decimal(1),
+    "CP": Decimal(1),
+    "CT": Decimal(1),
+    "CA": Decimal(1),
+    "QT": Decimal(1),
+    "HP": Decimal(100),
+    "TP": Decimal(1000),
+}
 NO_CHARGE = "NC"
 # Segments that belong to an N1 loop (header level); anything else ends the loop.
 _N1_LOOP = frozenset({"N1", "N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG"})
@@ -75,12 +84,21 @@ class _PurchaseOrderReader:
 
     # -- problems -------------------------------------------------------------------------------
     def error(self, seg: Segment, message: str, element: int | None = None, code: str | None = None) -> None:
-        self.problems.append(self.loc.problem(message, segment_id=seg.id, position=seg.position, element=element, code=code))
+        self.problems.append(
+            self.loc.problem(message, segment_id=seg.id, position=seg.position, element=element, code=code)
+        )
 
-    def warn(self, seg: Segment, message: str, element: int | None = None, code: str | None = None, *, tell_partner: bool) -> None:
+    def warn(
+        self, seg: Segment, message: str, element: int | None = None, code: str | None = None, *, tell_partner: bool
+    ) -> None:
         self.problems.append(
             self.loc.problem(
-                message, severity="warning", segment_id=seg.id, position=seg.position, element=element, code=code,
+                message,
+                severity="warning",
+                segment_id=seg.id,
+                position=seg.position,
+                element=element,
+                code=code,
                 acknowledged=tell_partner,
             )
         )
@@ -145,8 +163,10 @@ class _PurchaseOrderReader:
     def _seg_N4(self, seg: Segment) -> None:
         if self._party is not None:
             self._party.update(
-                city=_text(seg.element(1)), region=_text(seg.element(2)),
-                postal_code=_text(seg.element(3)), country=_text(seg.element(4)),
+                city=_text(seg.element(1)),
+                region=_text(seg.element(2)),
+                postal_code=_text(seg.element(3)),
+                country=_text(seg.element(4)),
             )
 
     def _seg_PO1(self, seg: Segment) -> None:
@@ -186,12 +206,22 @@ class _PurchaseOrderReader:
             return None
         divisor = PRICE_DIVISORS.get(basis)
         if divisor is None:
-            self.warn(seg, f"line {line_no}: price basis {basis!r} is not understood, PO104 read as price per unit", 5, "7", tell_partner=True)
+            self.warn(
+                seg,
+                f"line {line_no}: price basis {basis!r} is not understood, PO104 read as price per unit",
+                5,
+                "7",
+                tell_partner=True,
+            )
             divisor = Decimal(1)
         return price / divisor
 
     def _product_ids(self, seg: Segment, line: dict) -> None:
-        wanted = (("sku", self.x12.sku_qualifiers), ("gtin", self.x12.gtin_qualifiers), ("buyer_part", self.x12.buyer_part_qualifiers))
+        wanted = (
+            ("sku", self.x12.sku_qualifiers),
+            ("gtin", self.x12.gtin_qualifiers),
+            ("buyer_part", self.x12.buyer_part_qualifiers),
+        )
         for n in range(6, len(seg.elements), 2):
             qualifier, value = seg.element(n).strip(), _text(seg.element(n + 1))
             if not value:
@@ -201,7 +231,12 @@ class _PurchaseOrderReader:
                     line[field_name] = value
                     break
         if not any(k in line for k in ("sku", "gtin", "buyer_part")):
-            self.warn(seg, f"line {line['line_no']}: no item id with a qualifier this partner's profile knows", 6, tell_partner=False)
+            self.warn(
+                seg,
+                f"line {line['line_no']}: no item id with a qualifier this partner's profile knows",
+                6,
+                tell_partner=False,
+            )
 
     def _seg_PID(self, seg: Segment) -> None:
         if self._line is not None and seg.element(1).strip() == "F":
@@ -216,7 +251,9 @@ class _PurchaseOrderReader:
         code = _text(seg.element(2)) or _text(seg.element(3)) or "UNKNOWN"
         amount_text = seg.element(5).strip()
         if not amount_text:
-            self.warn(seg, f"{code}: allowance/charge without an amount (percentages are not applied)", 5, tell_partner=False)
+            self.warn(
+                seg, f"{code}: allowance/charge without an amount (percentages are not applied)", 5, tell_partner=False
+            )
             return
         amount = _decimal(amount_text)
         if amount is None:
@@ -285,7 +322,12 @@ def map_850(
 
 
 def _build_order(
-    reader: _PurchaseOrderReader, beg: Segment, order_date: dt.date, loc: Locator, is_test: bool, raw_document_id: str | None
+    reader: _PurchaseOrderReader,
+    beg: Segment,
+    order_date: dt.date,
+    loc: Locator,
+    is_test: bool,
+    raw_document_id: str | None,
 ) -> Order:
     lines = []
     for raw in reader.lines:

@@ -89,11 +89,23 @@ def segment(*elements: str) -> str:
 def _isa(ours: AckAddress, theirs: AckAddress, control: int, now: dt.datetime, isa12: str, test: bool) -> str:
     repetition = "U" if isa12 < "00402" else REPETITION
     return segment(
-        "ISA", "00", " " * 10, "00", " " * 10,
-        safe(ours.isa_qualifier, 2).ljust(2), safe(ours.isa_id, 15).ljust(15),
-        safe(theirs.isa_qualifier, 2).ljust(2), safe(theirs.isa_id, 15).ljust(15),
-        now.strftime("%y%m%d"), now.strftime("%H%M"), repetition, isa12, f"{control:09d}",
-        "0", "T" if test else "P", COMPONENT,
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        safe(ours.isa_qualifier, 2).ljust(2),
+        safe(ours.isa_id, 15).ljust(15),
+        safe(theirs.isa_qualifier, 2).ljust(2),
+        safe(theirs.isa_id, 15).ljust(15),
+        now.strftime("%y%m%d"),
+        now.strftime("%H%M"),
+        repetition,
+        isa12,
+        f"{control:09d}",
+        "0",
+        "T" if test else "P",
+        COMPONENT,
     )
 
 
@@ -144,7 +156,14 @@ def _set_response(set_ack: SetAck) -> list[str]:
         ak304 = segment_codes[0] if segment_codes else ("8" if element_problems else "")
         lines.append(segment("AK3", segment_id, str(position), "", ak304))
         for p in element_problems[:99]:
-            lines.append(segment("AK4", str(p.element_position), _element_ref(set_ack.set_id, segment_id, p.element_position or 0), p.code or ""))
+            lines.append(
+                segment(
+                    "AK4",
+                    str(p.element_position),
+                    _element_ref(set_ack.set_id, segment_id, p.element_position or 0),
+                    p.code or "",
+                )
+            )
     lines.append(segment("AK5", set_ack.status, *set_ack.codes[:5]))
     return lines
 
@@ -176,14 +195,26 @@ def build_997(
             body.extend(_set_response(set_ack))
         body.append(
             segment(
-                "AK9", group.status, str(group.included), str(len(group.sets)), str(group.accepted_count), *group.codes[:5]
+                "AK9",
+                group.status,
+                str(group.included),
+                str(len(group.sets)),
+                str(group.accepted_count),
+                *group.codes[:5],
             )
         )
         body.append(segment("SE", str(len(body) + 1), st02))
         parts.append(
             segment(
-                "GS", "FA", safe(ours.gs_id, 15), safe(theirs.gs_id, 15), now.strftime("%Y%m%d"), now.strftime("%H%M"),
-                str(gs_control), "X", version,
+                "GS",
+                "FA",
+                safe(ours.gs_id, 15),
+                safe(theirs.gs_id, 15),
+                now.strftime("%Y%m%d"),
+                now.strftime("%H%M"),
+                str(gs_control),
+                "X",
+                version,
             )
         )
         parts.extend(body)

@@ -111,9 +111,7 @@ class Interchange:
 
     def fault(self, note_code: str, message: str, *, reject: bool = True) -> None:
         """Record an interchange-level fault with its TA1 note code."""
-        self.problems.append(
-            self.locator.problem(message, severity="error" if reject else "warning", code=note_code)
-        )
+        self.problems.append(self.locator.problem(message, severity="error" if reject else "warning", code=note_code))
 
 
 def _same_number(a: str, b: str) -> bool:
@@ -134,7 +132,7 @@ def _valid_date(value: str, fmt: str) -> bool:
 def check_isa(ic: Interchange) -> None:
     """Record the ISA's own syntax faults (the fixed layout and its coded elements)."""
     isa = ic.header
-    if len(isa.elements) != 17 or any(len(e) != w for e, w in zip(isa.elements[1:], _ISA_WIDTHS)):
+    if len(isa.elements) != 17 or any(len(e) != w for e, w in zip(isa.elements[1:], _ISA_WIDTHS, strict=False)):
         ic.fault("022", "the ISA segment does not keep its fixed 106-character layout", reject=False)
     if isa.element(1) not in ("00", "03"):
         ic.fault("010", "ISA01 (authorization qualifier) is not 00 or 03", reject=False)
@@ -260,7 +258,9 @@ class EnvelopeWalker:
     def _close_group(ic: Interchange, group: FunctionalGroup, *, missing_trailer: bool) -> None:
         loc = group.locator
         if not is_digits(group.control_number.strip()):
-            group.problems.append(loc.problem("GS06 (group control number) is not numeric", segment_id="GS", element=6, code="6"))
+            group.problems.append(
+                loc.problem("GS06 (group control number) is not numeric", segment_id="GS", element=6, code="6")
+            )
         if missing_trailer:
             group.problems.append(loc.problem("the functional group has no GE trailer", segment_id="GE", code="3"))
             return
@@ -285,9 +285,13 @@ class EnvelopeWalker:
         loc = tset.locator
         ts_id = tset.id
         if not (len(ts_id) == 3 and is_digits(ts_id)):
-            tset.problems.append(loc.problem("ST01 is not a transaction set id", segment_id="ST", position=1, element=1, code="6"))
+            tset.problems.append(
+                loc.problem("ST01 is not a transaction set id", segment_id="ST", position=1, element=1, code="6")
+            )
         if not tset.control_number.strip():
-            tset.problems.append(loc.problem("ST02 (control number) is missing", segment_id="ST", position=1, element=2, code="7"))
+            tset.problems.append(
+                loc.problem("ST02 (control number) is missing", segment_id="ST", position=1, element=2, code="7")
+            )
         elif group is not None and tset.control_number in group.set_control_numbers:
             tset.problems.append(
                 loc.problem(
@@ -307,7 +311,13 @@ class EnvelopeWalker:
         assert se is not None
         if se.element(2) != tset.control_number:
             tset.problems.append(
-                loc.problem("the SE control number does not match ST02", segment_id="SE", position=se.position, element=2, code="3")
+                loc.problem(
+                    "the SE control number does not match ST02",
+                    segment_id="SE",
+                    position=se.position,
+                    element=2,
+                    code="3",
+                )
             )
         if not _same_number(se.element(1), str(len(tset.segments))):
             tset.problems.append(

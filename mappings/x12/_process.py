@@ -57,7 +57,7 @@ def process_interchange_file(
         raw_document_id=raw_document_id,
         is_duplicate=is_duplicate_interchange,
         next_control_number=next_control_number or LocalControlNumbers(),
-        now=now or dt.datetime.now(dt.timezone.utc),
+        now=now or dt.datetime.now(dt.UTC),
     )
     walker = EnvelopeWalker(data)
     results: list[InterchangeResult] = []
@@ -107,7 +107,10 @@ class _Context:
                 ic.fault("025", f"interchange {ic.control_number} from {sender_q}/{sender_id} was received before")
         result.errors = list(ic.problems)
         if duplicate:
-            result.outcome, result.reason = "duplicate", "the interchange control number was received before from this sender"
+            result.outcome, result.reason = (
+                "duplicate",
+                "the interchange control number was received before from this sender",
+            )
         elif ic.rejected:
             result.reason = _first_error(ic.problems)
             result.documents = [
@@ -129,11 +132,16 @@ class _Context:
         sender_q, sender_id = ic.sender
         profile = self.partners.by_x12_sender(sender_q, sender_id)
         if profile is None or profile.x12 is None:
-            ic.fault("006", f"unknown interchange sender {sender_q}/{sender_id}: no partner profile has this ISA05/ISA06")
+            ic.fault(
+                "006", f"unknown interchange sender {sender_q}/{sender_id}: no partner profile has this ISA05/ISA06"
+            )
             return None
         us = profile.x12.us
         if ic.receiver != (us.isa_qualifier, us.isa_id.strip()):
-            ic.fault("009", f"the interchange is addressed to {ic.receiver[0]}/{ic.receiver[1]}, not to our ids for {profile.id}")
+            ic.fault(
+                "009",
+                f"the interchange is addressed to {ic.receiver[0]}/{ic.receiver[1]}, not to our ids for {profile.id}",
+            )
         if ic.is_test and not profile.x12.accept_test_interchanges:
             ic.fault("020", f"test interchanges (ISA15 = T) are not accepted from {profile.id}")
         return profile
@@ -145,10 +153,13 @@ class _Context:
         assert profile is not None and profile.x12 is not None
         version = group.version.strip()
         if version[:6] not in profile.x12.versions:
+            agreed = ", ".join(profile.x12.versions)
             group.problems.append(
                 group.locator.problem(
-                    f"version {version or '(none)'} is not agreed with {profile.id} ({', '.join(profile.x12.versions)})",
-                    segment_id="GS", element=8, code="2",
+                    f"version {version or '(none)'} is not agreed with {profile.id} ({agreed})",
+                    segment_id="GS",
+                    element=8,
+                    code="2",
                 )
             )
         included = group.trailer.element(1).strip() if group.trailer else ""
@@ -163,7 +174,9 @@ class _Context:
         documents = []
         for tset in group.sets:
             if group.rejected:
-                document = _rejected_document(tset, f"the functional group was rejected: {_first_error(group.problems)}")
+                document = _rejected_document(
+                    tset, f"the functional group was rejected: {_first_error(group.problems)}"
+                )
             else:
                 document = self._process_set(tset, profile, is_test)
             documents.append(document)
@@ -213,27 +226,59 @@ class _Context:
         test = ic.is_test
         acks: list[OutboundAck] = []
         faults = ic.problems
-        wanted = (
-            bool(faults)
-            or send_ta1 == "always"
-            or (send_ta1 == "when_requested" and isa.element(14) == "1")
-        )
+        # A fault is always answered (the partner must learn its interchange was refused or
+        # noted); the profile's send_ta1 only decides about clean interchanges.
+        wanted = bool(faults) or send_ta1 == "always" or (send_ta1 == "when_requested" and isa.element(14) == "1")
         if wanted:
             ack_code = "R" if ic.rejected else ("E" if faults else "A")
             errors = [p for p in faults if p.severity == "error"]
             note = (errors or faults)[0].code if faults else "000"
             control = self._control(partner_key, "interchange")
             text = build_ta1(
-                ours=ours, theirs=theirs, control=control, received_control=ic.control_number,
-                received_date=isa.element(9), received_time=isa.element(10), ack_code=ack_code,
-                note_code=note or "000", isa12=isa12, test=test, now=self.now,
+                ours=ours,
+                theirs=theirs,
+                control=control,
+                received_control=ic.control_number,
+                received_date=isa.element(9),
+                received_time=isa.element(10),
+                ack_code=ack_code,
+                note_code=note or "000",
+                isa12=isa12,
+                test=test,
+                now=self.now,
             )
-            acks.append(OutboundAck("TA1", profile.id if profile else None, text, f"{control:09d}", ack_file_name("TA1", theirs.isa_id, control)))
+            acks.append(
+                OutboundAck(
+                    "TA1",
+                    profile.id if profile else None,
+                    text,
+                    f"{control:09d}",
+                    ack_file_name("TA1", theirs.isa_id, control),
+                )
+            )
         if group_acks and not ic.rejected and not duplicate:
             control = self._control(partner_key, "interchange")
-            numbered = [(g, self._control(partner_key, "group"), self._control(partner_key, "transaction")) for g in group_acks]
-            text = build_997(ours=ours, theirs=theirs, interchange_control=control, groups=numbered, isa12=isa12, test=test, now=self.now)
-            acks.append(OutboundAck("997", profile.id if profile else None, text, f"{control:09d}", ack_file_name("997", theirs.isa_id, control)))
+            numbered = [
+                (g, self._control(partner_key, "group"), self._control(partner_key, "transaction")) for g in group_acks
+            ]
+            text = build_997(
+                ours=ours,
+                theirs=theirs,
+                interchange_control=control,
+                groups=numbered,
+                isa12=isa12,
+                test=test,
+                now=self.now,
+            )
+            acks.append(
+                OutboundAck(
+                    "997",
+                    profile.id if profile else None,
+                    text,
+                    f"{control:09d}",
+                    ack_file_name("997", theirs.isa_id, control),
+                )
+            )
         return acks
 
     def _control(self, partner_key: str, kind: str) -> int:

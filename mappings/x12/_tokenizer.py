@@ -15,9 +15,7 @@ ISA_LENGTH = 106
 
 # Widths of ISA01..ISA16 in the fixed layout.
 _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
-_ISA_SEPARATOR_OFFSETS: tuple[int, ...] = tuple(
-    3 + sum(_ISA_WIDTHS[:i]) + i for i in range(len(_ISA_WIDTHS))
-)
+_ISA_SEPARATOR_OFFSETS: tuple[int, ...] = tuple(3 + sum(_ISA_WIDTHS[:i]) + i for i in range(len(_ISA_WIDTHS)))
 # Bytes a translator may leave between segments (line breaks, padding, a DOS end-of-file mark).
 _PADDING = b" \t\r\n\x00\x1a"
 _PADDING_TEXT = _PADDING.decode("latin-1")
@@ -105,7 +103,7 @@ def read_isa(data: bytes, offset: int) -> IsaHeader:
 
     fixed = len(head) == ISA_LENGTH and all(head[i] == separator for i in _ISA_SEPARATOR_OFFSETS)
     if fixed:
-        fields = [head[i + 1 : i + 1 + w] for i, w in zip(_ISA_SEPARATOR_OFFSETS, _ISA_WIDTHS)]
+        fields = [head[i + 1 : i + 1 + w] for i, w in zip(_ISA_SEPARATOR_OFFSETS, _ISA_WIDTHS, strict=True)]
         terminator_at = offset + ISA_LENGTH - 1
     else:
         # Some translators trim the padding of ISA fields; find the 16 separators instead so the
@@ -121,7 +119,9 @@ def read_isa(data: bytes, offset: int) -> IsaHeader:
             at += 1
         if cuts[-1] + 2 >= len(window):
             raise NotX12("the ISA header is truncated", offset=offset)
-        fields = [window[a + 1 : b] for a, b in zip(cuts, cuts[1:])] + [window[cuts[-1] + 1 : cuts[-1] + 2]]
+        fields = [window[a + 1 : b] for a, b in zip(cuts, cuts[1:], strict=False)] + [
+            window[cuts[-1] + 1 : cuts[-1] + 2]
+        ]
         terminator_at = offset + cuts[-1] + 2
         if len(fields[15]) != 1:
             raise NotX12("the ISA header is malformed (ISA16 is not one character)", offset=offset)

@@ -142,13 +142,16 @@ RULES_850 = TransactionSetRules(
         "N2": SegmentRule({1: _el("93", "M", "AN", 1, 60), 2: _el("93", "O", "AN", 1, 60)}, 2),
         "N3": SegmentRule({1: _el("166", "M", "AN", 1, 55), 2: _el("166", "O", "AN", 1, 55)}, 2),
         "N4": SegmentRule(
-            {1: _el("19", "O", "AN", 2, 30), 2: _el("156", "O", "ID", 2, 2), 3: _el("116", "O", "ID", 3, 15), 4: _el("26", "O", "ID", 2, 3)},
+            {
+                1: _el("19", "O", "AN", 2, 30),
+                2: _el("156", "O", "ID", 2, 2),
+                3: _el("116", "O", "ID", 3, 15),
+                4: _el("26", "O", "ID", 2, 3),
+            },
             7,
         ),
         "PO1": _po1_rule(),
-        "PID": SegmentRule(
-            {1: _el("349", "M", "ID", 1, 1, {"F", "S", "X"}), 5: _el("352", "X", "AN", 1, 80)}, 9
-        ),
+        "PID": SegmentRule({1: _el("349", "M", "ID", 1, 1, {"F", "S", "X"}), 5: _el("352", "X", "AN", 1, 80)}, 9),
         "SAC": SegmentRule(
             {
                 1: _el("248", "M", "ID", 1, 1, {"A", "C", "N"}),
@@ -231,11 +234,15 @@ def check_segment(seg: Segment, rule: SegmentRule, loc: Locator) -> list[Problem
             continue  # none of them present: pairs and conditionals hold
         flags = [present(n) for n in positions]
         if kind == "P" and any(flags) and not all(flags):
-            missing = next(n for n, p in zip(positions, flags) if not p)
+            missing = next(n for n, p in zip(positions, flags, strict=True) if not p)
             add(missing, CONDITIONAL_ELEMENT_MISSING, f"{seg.id}{missing:02d} is required with its pair {positions}")
         elif kind == "C" and flags[0] and not all(flags[1:]):
-            missing = next(n for n, p in zip(positions[1:], flags[1:]) if not p)
-            add(missing, CONDITIONAL_ELEMENT_MISSING, f"{seg.id}{missing:02d} is required when {seg.id}{positions[0]:02d} is present")
+            missing = next(n for n, p in zip(positions[1:], flags[1:], strict=True) if not p)
+            add(
+                missing,
+                CONDITIONAL_ELEMENT_MISSING,
+                f"{seg.id}{missing:02d} is required when {seg.id}{positions[0]:02d} is present",
+            )
     if rule.max_elements is not None and count - 1 > rule.max_elements:
         add(rule.max_elements + 1, TOO_MANY_ELEMENTS, f"{seg.id} has more than {rule.max_elements} elements")
     return found
@@ -271,7 +278,12 @@ def check_transaction_set(segments: list[Segment], rules: TransactionSetRules, l
             area = "summary"
         if misplaced:
             found.append(
-                loc.problem(f"segment {sid} is not expected here", segment_id=sid, position=seg.position, code=UNEXPECTED_SEGMENT)
+                loc.problem(
+                    f"segment {sid} is not expected here",
+                    segment_id=sid,
+                    position=seg.position,
+                    code=UNEXPECTED_SEGMENT,
+                )
             )
             seen.add(sid)
             continue

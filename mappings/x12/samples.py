@@ -60,11 +60,23 @@ def build_850(
 
     out = [
         seg(
-            "ISA", "00", " " * 10, "00", " " * 10,
-            _isa_field(x12.partner.isa_qualifier, 2), _isa_field(x12.partner.isa_id, 15),
-            _isa_field(x12.us.isa_qualifier, 2), _isa_field(x12.us.isa_id, 15),
-            "240105", "1200", "^" if five else "U", "00501" if five else "00401",
-            f"{control_number:09d}", "0", "T" if test else "P", component,
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            _isa_field(x12.partner.isa_qualifier, 2),
+            _isa_field(x12.partner.isa_id, 15),
+            _isa_field(x12.us.isa_qualifier, 2),
+            _isa_field(x12.us.isa_id, 15),
+            "240105",
+            "1200",
+            "^" if five else "U",
+            "00501" if five else "00401",
+            f"{control_number:09d}",
+            "0",
+            "T" if test else "P",
+            component,
         ),
         seg("GS", "PO", x12.partner.gs_id, x12.us.gs_id, "20240105", "1200", str(control_number), "X", version),
     ]
