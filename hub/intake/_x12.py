@@ -87,9 +87,12 @@ def process_x12_receipt(
                 control_number=interchange.control_number, is_test=interchange.is_test,
                 outcome=interchange.outcome, now=now,
             )
-            if interchange.outcome == "rejected":
-                queue("rejected_interchange", interchange.reason or "interchange rejected",
-                      document_ref=f"ISA {interchange.control_number}")
+            faults = [p for p in interchange.errors if p.severity == "error"]
+            if faults:
+                # The envelope itself was refused (TA1): one exception for the interchange, not one per set.
+                queue("rejected_interchange", _interchange_reason(interchange, faults, receipt, partners),
+                      location=faults[0].location, document_ref=f"ISA {interchange.control_number}")
+                continue
             for document in interchange.documents:
                 summary.documents += 1
                 _apply_document(conn, receipt, document, summary, queue, now)
@@ -107,6 +110,14 @@ def process_x12_receipt(
                 st.close_exception(conn, earlier.id, state=st.REPLAYED, now=now)
         st.finish_receipt(conn, receipt.id, outcome=result.outcome, reason=result.reason, now=now)
     return summary
+
+
+def _interchange_reason(interchange, faults, receipt: st.Receipt, partners: PartnerDirectory) -> str:
+    owner = partners.by_x12_sender(interchange.sender_qualifier, interchange.sender_id)
+    if owner is not None and owner.id != receipt.partner_id:
+        return (f"interchange from {owner.id} ({interchange.sender_qualifier}/{interchange.sender_id.strip()}) "
+                f"arrived in {receipt.partner_id}'s inbox: refused")
+    return "; ".join(p.message for p in faults[:5])
 
 
 def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now) -> None:
