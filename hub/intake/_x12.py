@@ -87,11 +87,14 @@ def process_x12_receipt(
                 control_number=interchange.control_number, is_test=interchange.is_test,
                 outcome=interchange.outcome, now=now,
             )
-            faults = [p for p in interchange.errors if p.severity == "error"]
-            if faults:
+            if interchange.outcome == "duplicate":
+                continue  # answered with TA1 025 and recorded in the ledger; nothing to fix
+            if interchange.envelope_rejected:
                 # The envelope itself was refused (TA1): one exception for the interchange, not one per set.
+                faults = [p for p in interchange.errors if p.severity == "error"]
                 queue("rejected_interchange", _interchange_reason(interchange, faults, receipt, partners),
-                      location=faults[0].location, document_ref=f"ISA {interchange.control_number}")
+                      location=faults[0].location if faults else None,
+                      document_ref=f"ISA {interchange.control_number}")
                 continue
             for document in interchange.documents:
                 summary.documents += 1
@@ -117,7 +120,7 @@ def _interchange_reason(interchange, faults, receipt: st.Receipt, partners: Part
     if owner is not None and owner.id != receipt.partner_id:
         return (f"interchange from {owner.id} ({interchange.sender_qualifier}/{interchange.sender_id.strip()}) "
                 f"arrived in {receipt.partner_id}'s inbox: refused")
-    return "; ".join(p.message for p in faults[:5])
+    return "; ".join(p.message for p in faults[:5]) or interchange.reason or "interchange rejected"
 
 
 def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now) -> None:

@@ -112,6 +112,7 @@ class _Context:
                 "the interchange control number was received before from this sender",
             )
         elif ic.rejected:
+            result.envelope_rejected = True
             result.reason = _first_error(ic.problems)
             result.documents = [
                 _rejected_document(tset, f"the interchange was rejected: {result.reason}")

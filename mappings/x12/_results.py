@@ -80,6 +80,7 @@ class InterchangeResult:
     documents: list[DocumentResult] = field(default_factory=list)
     acks: list[OutboundAck] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    envelope_rejected: bool = False  # the ISA/IEA itself was refused (a TA1 says why); no set was processed
     """Interchange- and group-level problems (the documents carry their own)."""
 
 
