@@ -1,0 +1,88 @@
+"""The ``hub`` command line as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hub import store as st
+from hub.cli import main
+from hub.intake import process_x12_receipt, receive_document
+from mappings.profiles import PartnerDirectory
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "hub" / "sandbox" / "samples"
+
+
+def test_schema_prints_the_canonical_order_schema(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Order"
+    for key in ("source", "source_ref", "partner_id", "purpose", "order_date", "currency", "parties", "lines",
+                "charges", "total"):
+        assert key in schema["properties"], key
+    line = schema["$defs"]["OrderLine"]["properties"]
+    assert {"line_no", "sku", "gtin", "buyer_part", "description", "quantity", "uom", "unit_price", "amount"} <= set(line)
+
+
+def test_map_prints_one_json_object_per_file_and_writes_nothing(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    files = [SAMPLES / "acme_po_4500012345.x12", SAMPLES / "acme_po_broken.x12", tmp_path / "nope.txt"]
+    files[2].write_text("hello, not EDI")
+    assert main(["map", "--source", "x12", *map(str, files)]) == 0
+    outputs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["outcome"] for o in outputs] == ["accepted", "partially_accepted", "not_x12"]
+    good, broken, other = outputs
+    assert [d["order"]["source_ref"] for d in good["documents"]] == ["4500012345", "4500012346"]
+    assert good["documents"][0]["order"]["total"] == "358.90", "102.00 + 199.90 + 42.00 + 15.00 freight (SAC05 1500, 2 implied decimals)"
+    assert good["documents"][0]["order"]["lines"][0] == {
+        "line_no": "1", "sku": "WID-100", "gtin": "012345678905", "buyer_part": None,
+        "description": "Widget, blue, 100 mm", "quantity": "24", "uom": "EA", "unit_price": "4.25",
+        "amount": "102.00", "charges": []}
+    assert broken["documents"][0]["outcome"] == "rejected"
+    assert {e["location"] for e in broken["documents"][0]["errors"]} >= {
+        "ISA 000004513 / GS 4513 / ST 0001 / segment 2 (BEG) / element 5"}
+    assert len(broken["acks"]) == 1 and "AK9*P*2*2*1" in broken["acks"][0]
+    assert other["acks"] == [] and "X12" in other["reason"]
+    assert list(tmp_path.iterdir()) == [tmp_path / "nope.txt"], "map writes no store"
+
+
+def test_map_reports_an_unreadable_file(capsys, tmp_path):
+    assert main(["map", "--source", "x12", str(tmp_path / "missing.x12")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.fixture
+def queued_store(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    monkeypatch.setenv("HUB_DATABASE_URL", url)
+    store = st.HubStore(url).migrate()
+    partners = PartnerDirectory.load(REPO / "mappings" / "partners")
+    data = (SAMPLES / "acme_po_broken.x12").read_bytes()
+    receipt = receive_document(store, channel="sftp", partner_id="acme", source_name="broken.x12", data=data,
+                               max_bytes=10_000)
+    process_x12_receipt(store, partners, receipt.id)
+    yield store
+    store.dispose()
+
+
+def test_exceptions_list_show_and_replay(queued_store, capsys):
+    assert main(["exceptions", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "rejected_document" in listing and "broken.x12" in listing and "BEG05" in listing
+
+    assert main(["exceptions", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["file"] == "broken.x12" and row["state"] == "open"
+
+    assert main(["exceptions", "show", str(row["id"])]) == 0
+    shown = capsys.readouterr().out
+    assert "segment 2 (BEG) / element 5" in shown and f"hub exceptions replay {row['id']}" in shown
+
+    # Nothing was fixed, so the replay fails, says why, and keeps the exception open.
+    assert main(["exceptions", "replay", str(row["id"])]) == 1
+    assert "still failing" in capsys.readouterr().out
+    assert main(["exceptions", "show", "999"]) == 1

@@ -1,0 +1,49 @@
+"""The Dagster definitions load and hang together (placeholder environment, no servers)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from hub.defs import build_definitions
+
+PLACEHOLDERS = {
+    "HUB_DATABASE_URL": "sqlite:///:memory:",
+    "HUB_SFTP_HOST": "127.0.0.1", "HUB_SFTP_PORT": "2222", "HUB_SFTP_USERNAME": "hub", "HUB_SFTP_PASSWORD": "x",
+    "HUB_SFTP_PRIVATE_KEY_PATH": "", "HUB_SFTP_KNOWN_HOSTS_PATH": "/nonexistent",
+    "HUB_ERP_URL": "http://127.0.0.1:9", "HUB_ERP_DATABASE": "db", "HUB_ERP_API_KEY": "key",
+}
+
+
+@pytest.fixture
+def defs(monkeypatch) -> dg.Definitions:
+    for key, value in PLACEHOLDERS.items():
+        monkeypatch.setenv(key, value)
+    return build_definitions()
+
+
+def test_definitions_load_with_a_sensor_per_partner_inbox(defs):
+    dg.Definitions.validate_loadable(defs)
+    repository = defs.get_repository_def()
+    assert sorted(s.name for s in repository.sensor_defs) == [
+        "sftp_inbox_acme", "sftp_inbox_bluebird", "sftp_inbox_northwind"]
+    assert {s.job_name for s in repository.sensor_defs} == {"edi_inbound_job"}
+    assert [s.name for s in repository.schedule_defs] == ["erp_push_every_10_minutes"]
+
+
+def test_the_intake_job_carries_the_assets_and_their_checks(defs):
+    job = defs.resolve_job_def("edi_inbound_job")
+    assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
+        "edi_inbound_orders", "edi_functional_acks", "erp_sales_orders"}
+    checks = {key.name: key for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert set(checks) == {"edi_documents_accounted_for", "erp_sales_orders_exactly_once"}
+    graph = defs.resolve_asset_graph()
+    spec = graph.get_check_spec(checks["edi_documents_accounted_for"])
+    assert spec.blocking, "a file not accounted for must stop the ERP push"
+
+
+def test_secrets_come_from_the_environment_not_the_code(defs):
+    resources = defs.resources
+    for name, field in (("erp", "api_key"), ("sftp", "password"), ("hub_store", "database_url")):
+        value = getattr(resources[name], field)
+        assert isinstance(value, dg.EnvVar), f"{name}.{field} must be an EnvVar"
