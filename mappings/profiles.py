@@ -62,6 +62,34 @@ class SftpFolders(_Profile):
         return value
 
 
+class ShopifyProfile(_Profile):
+    """A Shopify store we pull orders from (Admin REST API) and take webhooks for."""
+
+    shop_domain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+    api_version: str = Field(default="2024-10", pattern=r"^\d{4}-\d{2}$")
+    access_token_env: str = Field(description="Environment variable holding the Admin API access token.")
+    webhook_secret_env: str = Field(description="Environment variable holding the app's webhook signing secret.")
+    base_url_env: str | None = Field(
+        default=None, description="Optional environment variable overriding https://<shop_domain> (sandbox)."
+    )
+    lookback_minutes: int = Field(default=10, ge=0, description="Overlap re-read before the cursor each sync.")
+    push_test_orders: bool = False
+
+
+class AmazonProfile(_Profile):
+    """A marketplace seller account we pull orders from (SP-API style Orders API v0)."""
+
+    seller_id: str
+    marketplace_ids: list[str] = Field(min_length=1)
+    region_base_url: str = "https://sellingpartnerapi-na.amazon.com"
+    base_url_env: str | None = Field(default=None, description="Optional override of the API base URL (sandbox).")
+    token_url_env: str | None = Field(default=None, description="Optional override of the LWA token URL (sandbox).")
+    lwa_client_id_env: str
+    lwa_client_secret_env: str
+    refresh_token_env: str
+    lookback_minutes: int = Field(default=10, ge=0)
+
+
 class PartnerProfile(_Profile):
     """One trading partner."""
 
@@ -70,6 +98,8 @@ class PartnerProfile(_Profile):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     x12: X12Profile | None = None
     sftp: SftpFolders | None = None
+    shopify: ShopifyProfile | None = None
+    amazon: AmazonProfile | None = None
 
 
 class PartnerDirectory:
