@@ -150,3 +150,51 @@ def test_outbox_claims_each_delivery_once_and_retries_when_due(store):
         assert st.claim_due_deliveries(conn, target="erp", now=NOW) == []
         assert [d.attempts for d in st.claim_due_deliveries(conn, target="erp", now=later)] == [2]
         assert st.deliveries_by_state(conn, "erp") == {"in_flight": 1}
+
+
+def test_a_large_raw_document_is_stored_in_chunks_and_read_back_a_chunk_at_a_time(store, tmp_path):
+    path = tmp_path / "big.x12"
+    data = bytes(range(256)) * 10_000  # 2.56 MB, three 1 MiB chunks
+    path.write_bytes(data)
+    with store.transaction() as conn:
+        sha = st.archive_raw_file(conn, path, now=NOW)
+        assert st.archive_raw_file(conn, path, now=NOW) == sha == st.sha256_hex(data)
+        pieces = list(st.iter_raw_content(conn, sha))
+        assert [len(p) for p in pieces] == [1024 * 1024, 1024 * 1024, len(data) - 2 * 1024 * 1024]
+        assert b"".join(pieces) == data == st.raw_content(conn, sha)
+    with pytest.raises(DBAPIError, match="immutable"):
+        with store.transaction() as conn:
+            conn.execute(text("UPDATE raw_document_chunks SET data = :d"), {"d": b"x"})
+
+
+def test_channel_orders_keep_only_newer_versions_and_log_revisions(store):
+    later = NOW + dt.timedelta(minutes=5)
+    with store.transaction() as conn:
+        receipt(conn)
+        order = make_order(ref="5001")
+        first = st.save_channel_order(conn, order, source_updated_at=NOW, receipt_id=None, now=NOW)
+        assert first.action == "created"
+        same = st.save_channel_order(conn, order, source_updated_at=NOW, receipt_id=None, now=NOW)
+        older = st.save_channel_order(conn, make_order(ref="5001", qty="9"), source_updated_at=NOW - dt.timedelta(1),
+                                      receipt_id=None, now=NOW)
+        assert same.action == older.action == "unchanged"
+        edited = st.save_channel_order(conn, make_order(ref="5001", qty="1"), source_updated_at=later,
+                                       receipt_id=None, now=later)
+        assert edited == st.SavedOrder("updated", first.order_id)
+        cancelled = st.save_channel_order(conn, make_order(ref="5001", qty="1", purpose=Purpose.CANCELLATION),
+                                          source_updated_at=later + dt.timedelta(seconds=1), receipt_id=None, now=later)
+        assert cancelled.action == "cancelled"
+        row = conn.execute(select(st.tables.orders)).one()
+        events = [e["kind"] for e in st.order_events_of(conn, first.order_id)]
+    assert row.revision == 3 and row.status == "cancelled"
+    assert events == ["received", "updated", "cancelled"]
+
+
+def test_sync_cursors_move_forward_per_partner_and_channel(store):
+    with store.transaction() as conn:
+        assert st.get_cursor(conn, "shop", "shopify") is None
+        st.set_cursor(conn, "shop", "shopify", "2026-11-01T00:00:00+00:00", now=NOW)
+        st.set_cursor(conn, "shop", "shopify", "2026-11-02T00:00:00+00:00", now=NOW)
+        st.set_cursor(conn, "shop", "amazon", "x", now=NOW)
+        assert st.get_cursor(conn, "shop", "shopify") == "2026-11-02T00:00:00+00:00"
+        assert st.get_cursor(conn, "shop", "amazon") == "x"

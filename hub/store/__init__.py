@@ -15,12 +15,15 @@ from sqlalchemy import Connection, Engine
 from hub.store._archive import (
     Receipt,
     archive_raw,
+    archive_raw_file,
+    iter_raw_content,
     finish_receipt,
     get_receipt,
     raw_content,
     record_receipt,
     sha256_hex,
 )
+from hub.store._cursors import get_cursor, set_cursor
 from hub.store._engine import make_engine, migrate
 from hub.store._exceptions import (
     OPEN,
@@ -34,7 +37,7 @@ from hub.store._exceptions import (
     open_exception,
 )
 from hub.store._ledger import interchange_seen, next_control_number, record_interchange
-from hub.store._orders import SavedOrder, add_event, load_order, order_events_of, save_order
+from hub.store._orders import SavedOrder, add_event, load_order, order_events_of, save_channel_order, save_order
 from hub.store._outbound import (
     OutboundDocument,
     mark_outbound_sent,
@@ -61,7 +64,8 @@ from hub.store import _tables as tables
 __all__ = [
     "DEAD", "DONE", "FAILED", "IN_FLIGHT", "OPEN", "PENDING", "REPLAYED", "RESOLVED", "SKIPPED",
     "Delivery", "HubStore", "OutboundDocument", "QueuedException", "Receipt", "SavedOrder",
-    "add_event", "archive_raw", "claim_due_deliveries", "close_exception", "count_replay",
+    "add_event", "archive_raw", "archive_raw_file", "get_cursor", "iter_raw_content", "save_channel_order",
+    "set_cursor", "claim_due_deliveries", "close_exception", "count_replay",
     "deliveries_by_state", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
     "get_receipt", "interchange_seen", "list_exceptions", "load_order", "make_engine",
     "mark_outbound_sent", "migrate", "next_control_number", "open_exception", "order_events_of",

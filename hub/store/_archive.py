@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.store._tables import raw_documents, receipts
+from hub.store._tables import raw_document_chunks, raw_documents, receipts
+
+CHUNK_SIZE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,42 @@ def archive_raw(conn: Connection, data: bytes, *, now: dt.datetime) -> str:
     return digest
 
 
+def archive_raw_file(conn: Connection, path: Path, *, now: dt.datetime, chunk_size: int = CHUNK_SIZE) -> str:
+    """Store a file of any size in chunks, reading it twice (hash, then store) so memory stays flat."""
+    digest = hashlib.sha256()
+    size = chunks = 0
+    with path.open("rb") as stream:
+        while block := stream.read(chunk_size):
+            digest.update(block)
+            size += len(block)
+            chunks += 1
+    sha = digest.hexdigest()
+    if conn.execute(select(raw_documents.c.sha256).where(raw_documents.c.sha256 == sha)).first() is not None:
+        return sha
+    if chunks <= 1:
+        return archive_raw(conn, path.read_bytes(), now=now)
+    with conn.begin_nested():
+        conn.execute(raw_documents.insert().values(sha256=sha, size=size, content=b"", chunks=chunks, first_seen_at=now))
+        with path.open("rb") as stream:
+            for seq in range(chunks):
+                conn.execute(raw_document_chunks.insert().values(sha256=sha, seq=seq, data=stream.read(chunk_size)))
+    return sha
+
+
+def iter_raw_content(conn: Connection, sha256: str) -> Iterator[bytes]:
+    """The archived bytes of a raw document, a chunk at a time."""
+    row = conn.execute(select(raw_documents.c.content, raw_documents.c.chunks).where(raw_documents.c.sha256 == sha256)).one()
+    if row.chunks == 0:
+        yield bytes(row.content)
+        return
+    for seq in range(row.chunks):
+        yield bytes(conn.execute(select(raw_document_chunks.c.data).where(
+            (raw_document_chunks.c.sha256 == sha256) & (raw_document_chunks.c.seq == seq))).scalar_one())
+
+
 def raw_content(conn: Connection, sha256: str) -> bytes:
-    """The archived bytes of a raw document."""
-    row = conn.execute(select(raw_documents.c.content).where(raw_documents.c.sha256 == sha256)).one()
-    return bytes(row.content)
+    """The archived bytes of a raw document, whole (use ``iter_raw_content`` for large ones)."""
+    return b"".join(iter_raw_content(conn, sha256))
 
 
 def record_receipt(

@@ -57,6 +57,47 @@ def save_order(conn: Connection, order: Order, *, receipt_id: int | None, now: d
     return SavedOrder("replaced", row.id)
 
 
+def save_channel_order(
+    conn: Connection,
+    order: Order,
+    *,
+    source_updated_at: dt.datetime,
+    receipt_id: int | None,
+    now: dt.datetime,
+    not_pushed_reason: str | None = None,
+) -> SavedOrder:
+    """Store the newest version of an API channel's order (Shopify, marketplaces).
+
+    Channels resend whole orders whenever they change; a version is identified by the channel's
+    own ``updated_at``. The same or an older version changes nothing (``unchanged``), so overlapping
+    syncs and webhooks for the same order never double it. A newer one replaces the stored order
+    (``updated`` or ``cancelled``), and the event log keeps what changed.
+    """
+    row = conn.execute(
+        select(orders).where(
+            (orders.c.source == order.source.value)
+            & (orders.c.partner_id == order.partner_id)
+            & (orders.c.source_ref == order.source_ref)
+        )
+    ).first()
+    extra = {"source_updated_at": source_updated_at, "not_pushed_reason": not_pushed_reason}
+    if row is None:
+        order_id = _insert(conn, order, receipt_id=receipt_id, now=now, extra=extra)
+        return SavedOrder("cancelled" if order.purpose is Purpose.CANCELLATION else "created", order_id)
+    stored_at = row.source_updated_at
+    if stored_at is not None and _utc(source_updated_at) <= _utc(stored_at):
+        return SavedOrder("unchanged", row.id)
+    cancelling = order.purpose is Purpose.CANCELLATION
+    _replace(conn, row, order, receipt_id=receipt_id, now=now, extra=extra,
+             status="cancelled" if cancelling else "open", kind="cancelled" if cancelling else "updated")
+    return SavedOrder("cancelled" if cancelling else "updated", row.id)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite gives naive datetimes back; every time the store writes is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def add_event(
     conn: Connection, order_id: int, kind: str, detail: dict[str, Any], *, receipt_id: int | None = None, now: dt.datetime
 ) -> None:
@@ -84,10 +125,13 @@ def _same_document(row: Any, order: Order) -> bool:
     )
 
 
-def _insert(conn: Connection, order: Order, *, receipt_id: int | None, now: dt.datetime) -> int:
+def _insert(
+    conn: Connection, order: Order, *, receipt_id: int | None, now: dt.datetime, extra: dict[str, Any] | None = None
+) -> int:
     order_id = conn.execute(
         orders.insert().values(
             **_order_columns(order, receipt_id=receipt_id),
+            **(extra or {}),
             status="cancelled" if order.purpose is Purpose.CANCELLATION else "open",
             revision=1,
             created_at=now,
@@ -100,18 +144,24 @@ def _insert(conn: Connection, order: Order, *, receipt_id: int | None, now: dt.d
     return order_id
 
 
-def _replace(conn: Connection, row: Any, order: Order, *, receipt_id: int | None, now: dt.datetime) -> None:
+def _replace(
+    conn: Connection, row: Any, order: Order, *, receipt_id: int | None, now: dt.datetime,
+    extra: dict[str, Any] | None = None, status: str = "open", kind: str | None = None,
+) -> None:
     before = Order.model_validate(row.payload)
     conn.execute(
         update(orders)
         .where(orders.c.id == row.id)
-        .values(**_order_columns(order, receipt_id=receipt_id), status="open", revision=row.revision + 1, updated_at=now)
+        .values(**_order_columns(order, receipt_id=receipt_id), **(extra or {}), status=status,
+                revision=row.revision + 1, updated_at=now)
     )
     conn.execute(delete(order_lines).where(order_lines.c.order_id == row.id))
     conn.execute(delete(order_parties).where(order_parties.c.order_id == row.id))
     _insert_children(conn, row.id, order)
-    add_event(conn, row.id, "replaced" if order.purpose is Purpose.REPLACEMENT else "changed",
-              {"by": order.document_ref, "raw_document_id": order.raw_document_id, "changes": _changes(before, order)},
+    kind = kind or ("replaced" if order.purpose is Purpose.REPLACEMENT else "changed")
+    add_event(conn, row.id, kind,
+              {"by": order.document_ref, "raw_document_id": order.raw_document_id, "revision": row.revision + 1,
+               "changes": _changes(before, order)},
               receipt_id=receipt_id, now=now)
 
 

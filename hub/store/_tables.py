@@ -41,6 +41,7 @@ raw_documents = Table(
     Column("sha256", String(64), primary_key=True),
     Column("size", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),
+    Column("chunks", Integer, nullable=False, server_default="0"),
     Column("first_seen_at", TS, nullable=False),
 )
 
@@ -106,6 +107,10 @@ orders = Table(
     Column("raw_sha256", String(64), ForeignKey("raw_documents.sha256")),
     Column("document_ref", String(120)),
     Column("payload", JSON, nullable=False),
+    # The channel's own last-modified time of the version stored (API channels): older versions are ignored.
+    Column("source_updated_at", TS),
+    # Set when the order must not be delivered (test order, fulfilled by the marketplace, held...).
+    Column("not_pushed_reason", Text),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     UniqueConstraint("source", "partner_id", "source_ref"),
@@ -217,4 +222,24 @@ control_numbers = Table(
     Column("partner_id", String(63), primary_key=True),
     Column("kind", String(20), primary_key=True),
     Column("last_value", Integer, nullable=False),
+)
+
+# How far each API channel account has been read (e.g. Shopify updated_at high-water mark).
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("partner_id", String(63), primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("position", String(200), nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# Large raw documents in fixed-size pieces, so a 250 MB file is never held in memory whole.
+# raw_documents.content is empty for them and raw_documents.chunks says how many there are.
+raw_document_chunks = Table(
+    "raw_document_chunks",
+    metadata,
+    Column("sha256", String(64), ForeignKey("raw_documents.sha256"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )
