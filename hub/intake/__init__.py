@@ -1,11 +1,29 @@
 """Intake: receive raw documents from channels, archive them, and turn them into stored orders."""
 
+from hub.intake._channels import (
+    ChannelSummary,
+    MappedOrderLike,
+    advance_cursor,
+    apply_mapped_orders,
+    process_queued_receipt,
+    store_channel_document,
+    sync_window_start,
+    waiting_receipts,
+)
 from hub.intake._receive import receive_document
 from hub.intake._sftp import CHANNEL as SFTP_CHANNEL
 from hub.intake._sftp import InboxPoll, PartnerFolders, PolledFile, archive_processed_file, poll_inbox
 from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
 
 __all__ = [
+    "ChannelSummary",
+    "MappedOrderLike",
+    "advance_cursor",
+    "apply_mapped_orders",
+    "process_queued_receipt",
+    "store_channel_document",
+    "sync_window_start",
+    "waiting_receipts",
     "ERP_TARGET",
     "InboxPoll",
     "IntakeSummary",

@@ -32,7 +32,7 @@ class ErpReconciliation:
 
 
 def reconcile_erp_orders(store: st.HubStore, erp: SaleOrderCounts) -> ErpReconciliation:
-    """Compare the store's open production orders with the ERP's sale orders, by partner and PO number.
+    """Compare the store's open production orders meant for the ERP with the ERP's sale orders, by partner and PO number.
 
     Missing and doubled orders are named ``partner:PO`` when more than one partner is involved,
     else by the bare PO number.
@@ -41,7 +41,7 @@ def reconcile_erp_orders(store: st.HubStore, erp: SaleOrderCounts) -> ErpReconci
     with store.transaction() as conn:
         rows = conn.execute(
             select(orders.c.partner_id, orders.c.source_ref)
-            .where((orders.c.status == "open") & (orders.c.is_test.is_(False)))
+            .where((orders.c.status == "open") & orders.c.is_test.is_(False) & orders.c.not_pushed_reason.is_(None))
             .order_by(orders.c.partner_id, orders.c.source_ref)
         ).all()
     by_partner: dict[str, list[str]] = defaultdict(list)
