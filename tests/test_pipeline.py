@@ -258,3 +258,16 @@ def test_an_order_the_erp_refuses_is_dead_lettered_and_replayed_after_the_fix(pi
         assert st.get_exception(conn, queued.id).state == st.REPLAYED
     with pipeline.gateway() as gateway:
         assert gateway.sale_order_refs(["4500012345"]) == {"4500012345": 1}
+
+
+def test_a_large_file_streams_through_the_chunked_archive(pipeline: Pipeline, monkeypatch):
+    import hub.intake._sftp as sftp_intake
+    import hub.store._archive as archive
+
+    monkeypatch.setattr(sftp_intake, "IN_MEMORY_LIMIT", 100)
+    monkeypatch.setattr(archive, "CHUNK_SIZE", 256)
+    pipeline.drop("acme", "big.x12", GOOD)
+    assert [status for *_, status in pipeline.tick()] == ["success"]
+    assert pipeline.count(st.tables.raw_document_chunks) == -(-len(GOOD) // 256)
+    assert pipeline.count(st.tables.orders) == 2
+    assert pipeline.folder("acme", "archive") == {"big.x12": GOOD}

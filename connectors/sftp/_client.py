@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import posixpath
 import stat
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import BinaryIO
 
 import paramiko
 from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
@@ -221,6 +223,16 @@ class SftpClient:
 
     def read_file(self, folder: str, name: str, *, max_bytes: int | None = None) -> bytes:
         """The bytes of one regular file; larger than ``max_bytes`` (default: the config's) is a RejectedDocument."""
+        buffer = io.BytesIO()
+        self.download_file(folder, name, buffer, max_bytes=max_bytes)
+        return buffer.getvalue()
+
+    def download_file(self, folder: str, name: str, target: BinaryIO, *, max_bytes: int | None = None) -> int:
+        """Stream one regular file into ``target`` (e.g. a temporary file) a chunk at a time; returns its size.
+
+        Larger than ``max_bytes`` (default: the config's) is a RejectedDocument, checked before and
+        while reading, so memory stays flat whatever the partner uploads.
+        """
         path = path_in_folder(folder, name)
         limit = self._config.max_file_bytes if max_bytes is None else max_bytes
         attrs = self._lstat_or_none(path)
@@ -231,7 +243,6 @@ class SftpClient:
         size = attrs.st_size or 0
         if size > limit:
             raise RejectedDocument(f"file is {size} bytes, more than the limit of {limit} bytes", location=path)
-        chunks: list[bytes] = []
         total = 0
         with self._errors("read", path), self._session.open(path, "rb") as remote:
             if size:
@@ -241,8 +252,8 @@ class SftpClient:
                 if total > limit:
                     # It grew after the size check: still not finished, or hostile. Stop reading now.
                     raise RejectedDocument(f"file grew beyond the limit of {limit} bytes while reading", location=path)
-                chunks.append(chunk)
-        return b"".join(chunks)
+                target.write(chunk)
+        return total
 
     def write_file_atomic(self, folder: str, name: str, data: bytes) -> str:
         """Upload ``data`` as ``folder/name`` so that readers never see a partial file; returns the final path.

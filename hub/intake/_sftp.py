@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from hub import store as st
@@ -14,6 +16,8 @@ from mappings.profiles import PartnerProfile
 
 log = logging.getLogger(__name__)
 CHANNEL = "sftp"
+# Files up to this size are read into memory; larger ones stream through a temporary file.
+IN_MEMORY_LIMIT = 16 * 1024 * 1024
 
 
 class RemoteFileLike(Protocol):
@@ -77,9 +81,12 @@ def poll_inbox(
         if known.get(remote.name) == (remote.size, remote.mtime):
             continue
         try:
-            data = folders.read_file(profile.sftp.inbox, remote.name, max_bytes=max_bytes)
-            receipt = receive_document(store, channel=CHANNEL, partner_id=profile.id, source_name=remote.name,
-                                       data=data, max_bytes=max_bytes, now=now)
+            if remote.size > IN_MEMORY_LIMIT and hasattr(folders, "download_file"):
+                receipt = _receive_large_file(store, folders, profile, remote.name, max_bytes=max_bytes, now=now)
+            else:
+                data = folders.read_file(profile.sftp.inbox, remote.name, max_bytes=max_bytes)
+                receipt = receive_document(store, channel=CHANNEL, partner_id=profile.id, source_name=remote.name,
+                                           data=data, max_bytes=max_bytes, now=now)
         except RejectedDocument as exc:
             # Too large to archive: it stays in the inbox and waits in the exception queue.
             with store.transaction() as conn:
@@ -93,6 +100,21 @@ def poll_inbox(
             continue
         polled.append(PolledFile(remote.name, remote.size, remote.mtime, receipt.id, receipt.raw_sha256))
     return InboxPoll(polled, present)
+
+
+def _receive_large_file(
+    store: st.HubStore, folders, profile: PartnerProfile, name: str, *, max_bytes: int, now: dt.datetime | None
+) -> st.Receipt:
+    """Download through a temporary file into the chunked archive: memory stays flat for any size."""
+    now = now or st.utcnow()
+    with tempfile.TemporaryDirectory(prefix="orderhub-") as folder:
+        path = Path(folder) / "download"
+        with path.open("wb") as target:
+            folders.download_file(profile.sftp.inbox, name, target, max_bytes=max_bytes)
+        with store.transaction() as conn:
+            sha = st.archive_raw_file(conn, path, now=now)
+            return st.record_receipt(conn, channel=CHANNEL, partner_id=profile.id, source_name=name,
+                                     raw_sha256=sha, now=now)
 
 
 def archive_processed_file(folders: PartnerFolders, profile: PartnerProfile, name: str) -> str:

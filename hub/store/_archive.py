@@ -49,8 +49,9 @@ def archive_raw(conn: Connection, data: bytes, *, now: dt.datetime) -> str:
     return digest
 
 
-def archive_raw_file(conn: Connection, path: Path, *, now: dt.datetime, chunk_size: int = CHUNK_SIZE) -> str:
+def archive_raw_file(conn: Connection, path: Path, *, now: dt.datetime, chunk_size: int | None = None) -> str:
     """Store a file of any size in chunks, reading it twice (hash, then store) so memory stays flat."""
+    chunk_size = chunk_size or CHUNK_SIZE
     digest = hashlib.sha256()
     size = chunks = 0
     with path.open("rb") as stream:
