@@ -28,6 +28,55 @@ class X12Identity(_Profile):
     gs_id: str = Field(min_length=2, max_length=15)
 
 
+PriceMeaning = Literal[
+    "unit",
+    "ten",
+    "dozen",
+    "hundred",
+    "thousand",
+    "ten_thousand",
+    "hundred_thousand",
+    "pack",
+    "pound",
+    "ounce",
+    "kilogram",
+    "gram",
+    "ton",
+    "no_charge",
+    "not_a_cost",
+    "unpriced",
+]
+"""What a PO104 price is per: one line unit, a count of them, an outer pack, a weight, or nothing payable."""
+
+
+class X12Conventions(_Profile):
+    """Where a retailer's 850s differ from the plain reading of the standard."""
+
+    price_basis_default: str = Field(
+        default="PE", max_length=2, description="The PO105 code assumed when a line sends none."
+    )
+    price_basis: dict[str, PriceMeaning] = Field(
+        default_factory=dict,
+        description="PO105 codes this partner uses in its own sense, e.g. {CA: pack} for 'per case'.",
+    )
+    sac_amount_sign: Literal["absolute", "positive"] = Field(
+        default="absolute",
+        description="absolute: a negative SAC05 is read by its size (SAC01 says allowance or charge); "
+        "positive: a negative SAC05 is an error, as the standard says.",
+    )
+    line_numbers: Literal["as_sent", "position"] = Field(
+        default="as_sent", description="as_sent: PO101 is the line id; position: lines are numbered 1, 2, 3..."
+    )
+    case_uoms: list[str] = Field(
+        default_factory=lambda: ["CA", "CS", "BX", "CT", "PK"],
+        description="Order units that are an outer pack holding PO401 inner units.",
+    )
+    distribution_mismatch: Literal["warn", "reject"] = Field(
+        default="warn", description="When the SDQ store quantities do not add up to PO102."
+    )
+    release_number_required: bool = Field(default=True, description="A release order (BEG02 RL) must carry BEG04.")
+
+
 class X12Profile(_Profile):
     """How a partner's X12 is read and answered."""
 
@@ -45,6 +94,20 @@ class X12Profile(_Profile):
         default=True, description="Process ISA15=T interchanges as test orders (never pushed to production)."
     )
     send_ta1: Literal["always", "on_error", "when_requested"] = "on_error"
+    first_control_number: int = Field(
+        default=1,
+        ge=1,
+        le=999_999_999,
+        description="Our first ISA13/GS06/ST02 for this partner (e.g. to continue a previous system's numbers); "
+        "numbers then run on gap-free from the store.",
+    )
+    ack_gs_id: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=15,
+        description="GS03 of our acknowledgments when the partner receives them on another application id.",
+    )
+    conventions: X12Conventions = Field(default_factory=X12Conventions)
 
 
 class SftpFolders(_Profile):

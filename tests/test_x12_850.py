@@ -113,7 +113,7 @@ def test_northwind_5010_test_interchange():
     order = doc.order
     assert order.is_test is True
     assert (order.source_ref, order.order_type, order.release_no) == ("NW-778812", "DS", "R1")
-    assert order.dates == {"requested_delivery": dt.date(2024, 1, 20), "001": dt.date(2024, 1, 31)}
+    assert order.dates == {"requested_delivery": dt.date(2024, 1, 20), "cancel_after": dt.date(2024, 1, 31)}
     assert order.references == {"VR": "V-44"}
     ship_to = order.party(PartyRole.SHIP_TO)
     assert (ship_to.id_qualifier, ship_to.id) == ("UL", "0614141000012")
@@ -266,8 +266,20 @@ def test_line_without_known_item_id_is_accepted_with_a_review_note():
     assert "AK5*A" in ack_segments(result)  # internal review notes are not sent to the partner
 
 
-def test_percentage_allowance_without_amount_is_noted():
+def test_percentage_allowance_applies_to_the_line_amount():
     data = edit("acme_850_cancel.x12", b"CTT*1", b"SAC*A*C310****3*10~\nCTT*1", se_delta=1)
+    _, doc = only_document(data)
+    assert doc.outcome == "accepted"
+    line = doc.order.lines[0]
+    assert line.amount == Decimal("294.00")
+    [allowance] = line.charges
+    assert (allowance.kind, allowance.amount, allowance.percent, allowance.percent_basis) == (
+        ChargeKind.ALLOWANCE, Decimal("29.40"), Decimal("10"), "3")
+    assert doc.order.total == Decimal("264.60")
+
+
+def test_allowance_without_amount_percent_or_rate_is_noted():
+    data = edit("acme_850_cancel.x12", b"CTT*1", b"SAC*A*C310~\nCTT*1", se_delta=1)
     _, doc = only_document(data)
     assert doc.outcome == "accepted_with_warnings"
     assert doc.order.lines[0].charges == []

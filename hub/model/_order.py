@@ -52,6 +52,8 @@ class PartyRole(StrEnum):
     VENDOR = "vendor"
     SUPPLIER = "supplier"
     CUSTOMER = "customer"
+    SOLD_TO = "sold_to"
+    ORDERED_BY = "ordered_by"
     OTHER = "other"
 
 
@@ -60,6 +62,16 @@ class ChargeKind(StrEnum):
 
     CHARGE = "charge"
     ALLOWANCE = "allowance"
+
+
+class Contact(_Strict):
+    """A person or desk to contact about the order (X12 PER). Personal data: never logged."""
+
+    function: Code | None = Field(default=None, description="X12 PER01, e.g. `BD` buyer, `OC` order contact.")
+    name: Text | None = None
+    phone: Code | None = None
+    email: Code | None = None
+    fax: Code | None = None
 
 
 class Party(_Strict):
@@ -76,6 +88,12 @@ class Party(_Strict):
     region: Text | None = Field(default=None, description="State or province code.")
     postal_code: Code | None = None
     country: Code | None = Field(default=None, description="ISO 3166 country code when known.")
+    entity_code: Code | None = Field(default=None, description="The channel's own role code, e.g. X12 N101 `Z7`.")
+    id_scheme: Code | None = Field(
+        default=None, description="`id_qualifier` in words: `duns`, `duns_plus_4`, `gln`, `assigned_by_buyer`..."
+    )
+    references: dict[str, str] = Field(default_factory=dict, description="The party's references by qualifier.")
+    contacts: list[Contact] = Field(default_factory=list)
 
 
 class Charge(_Strict):
@@ -85,6 +103,53 @@ class Charge(_Strict):
     code: Code = Field(description="The channel's code for it, e.g. X12 SAC02 `D240` (freight), `C310` (discount).")
     amount: Decimal = Field(ge=0)
     description: Text | None = None
+    percent: Decimal | None = Field(default=None, description="When computed from a percentage (X12 SAC07).")
+    percent_basis: Code | None = Field(default=None, description="What the percentage applies to (X12 SAC06).")
+    rate: Decimal | None = Field(default=None, description="When computed as rate x quantity (X12 SAC08).")
+    quantity: Decimal | None = Field(default=None, description="The quantity the rate applies to (X12 SAC10).")
+    handling: Code | None = Field(default=None, description="How it is settled, X12 SAC12 (e.g. `02` off invoice).")
+
+
+class Distribution(_Strict):
+    """Part of a line's quantity destined for one location (X12 SDQ store distribution)."""
+
+    location_id: Code
+    quantity: Decimal = Field(gt=0)
+    id_qualifier: Code | None = Field(default=None, description="Scheme of `location_id`, e.g. X12 `92`, `UL`.")
+
+
+class Carrier(_Strict):
+    """How the buyer wants the goods shipped (X12 TD5)."""
+
+    scac: Code | None = Field(default=None, description="Standard Carrier Alpha Code.")
+    id_qualifier: Code | None = None
+    id: Code | None = None
+    transport_method: Code | None = Field(default=None, description="X12 TD504, e.g. `M` motor, `U` parcel.")
+    routing: Text | None = None
+    service_level: Code | None = None
+
+
+class PaymentTerms(_Strict):
+    """Payment terms (X12 ITD): a discount for paying early, the net due days."""
+
+    type_code: Code | None = Field(default=None, description="X12 ITD01, e.g. `01` basic, `08` discount offered.")
+    basis_date: Code | None = Field(default=None, description="X12 ITD02, e.g. `3` invoice date, `15` receipt.")
+    discount_percent: Decimal | None = None
+    discount_due_date: dt.date | None = None
+    discount_days: int | None = None
+    net_due_date: dt.date | None = None
+    net_days: int | None = None
+    discount_amount: Decimal | None = None
+    description: Text | None = None
+
+
+class ShippingTerms(_Strict):
+    """Who pays for transport and where ownership passes (X12 FOB)."""
+
+    payment_method: Code = Field(description="X12 FOB01, e.g. `PP` prepaid, `CC` collect.")
+    location_qualifier: Code | None = None
+    location: Text | None = None
+    terms_code: Code | None = Field(default=None, description="Incoterm or other transport terms (FOB05).")
 
 
 class OrderLine(_Strict):
@@ -100,6 +165,17 @@ class OrderLine(_Strict):
     unit_price: Decimal | None = Field(default=None, ge=0, description="Price per one `uom`, in the order currency.")
     amount: Decimal | None = Field(default=None, description="Line total before charges: quantity x unit_price.")
     charges: list[Charge] = Field(default_factory=list)
+    price_basis: Code | None = Field(default=None, description="What the sent price was per when not one `uom`, e.g. X12 PO105 `HP`.")
+    pack: Decimal | None = Field(default=None, description="Inner units per outer pack (X12 PO401).")
+    inner_pack: Decimal | None = Field(default=None, description="Units per inner pack (X12 PO414).")
+    pack_size: Decimal | None = Field(default=None, description="Size of one inner unit (X12 PO402).")
+    pack_size_uom: Code | None = None
+    pack_weight: Decimal | None = Field(default=None, description="Gross weight per pack (X12 PO406).")
+    pack_weight_uom: Code | None = None
+    distribution: list[Distribution] = Field(default_factory=list, description="Quantity per store or location.")
+    attributes: dict[str, str] = Field(default_factory=dict, description="Item characteristics, e.g. `buyer_color`.")
+    references: dict[str, str] = Field(default_factory=dict)
+    dates: dict[str, dt.date] = Field(default_factory=dict)
 
 
 class Order(_Strict):
@@ -127,6 +203,10 @@ class Order(_Strict):
         default=None, description="Where in the raw document the order is, e.g. `ISA 000000101/GS 1/ST 0001`."
     )
     warnings: list[Text] = Field(default_factory=list, description="Accepted-with-warnings notes for review.")
+    carrier: Carrier | None = None
+    terms: PaymentTerms | None = None
+    shipping_terms: ShippingTerms | None = None
+    contacts: list[Contact] = Field(default_factory=list)
 
     def party(self, role: PartyRole) -> Party | None:
         """The first party with this role, if any."""

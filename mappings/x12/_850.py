@@ -2,51 +2,180 @@
 
 Runs after syntax validation, so it reads elements without re-checking their X12 types; what it
 still checks are business facts the syntax cannot express (positive quantities, a currency code,
-the CTT line count). Per-partner differences come from the profile (qualifiers, UOM codes).
+the CTT line count, store quantities that add up). Per-partner differences come from the profile:
+qualifiers and UOM codes, and ``conventions`` (price basis meanings, SAC signs, line numbering).
+
+Amounts are worked out once the whole line is read (PO4 packs and weights come after PO1):
+unit price per the line's unit from PO104/PO105, line amount, then SAC allowances and charges at
+line level, then at header level (percentages apply to the lines' amounts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
 from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
+from hub.model._order import Carrier, Contact, Distribution, PaymentTerms, ShippingTerms
 from mappings.profiles import PartnerProfile, X12Profile
 from mappings.x12._results import Locator, Problem
 from mappings.x12._tokenizer import Segment, is_digits
 
 PURPOSES = {"00": Purpose.ORIGINAL, "01": Purpose.CANCELLATION, "04": Purpose.CHANGE, "05": Purpose.REPLACEMENT}
+ORDER_TYPES = {
+    "SA": "stand-alone order",
+    "DS": "drop ship",
+    "RL": "release against a blanket order",
+    "BK": "blanket order",
+    "KN": "purchase order (contract)",
+    "NE": "new order",
+    "RE": "reorder",
+    "OS": "special order",
+    "CN": "consigned order",
+    "RO": "rush order",
+    "PR": "promotion",
+}
+"""BEG02 codes in words (for people; the order keeps the code)."""
 PARTY_ROLES = {
     "ST": PartyRole.SHIP_TO,
     "BT": PartyRole.BILL_TO,
     "BY": PartyRole.BUYER,
     "SF": PartyRole.SHIP_FROM,
     "Z7": PartyRole.MARK_FOR,
+    "MA": PartyRole.MARK_FOR,
+    "SO": PartyRole.SOLD_TO,
+    "OB": PartyRole.ORDERED_BY,
     "SE": PartyRole.SELLER,
     "VN": PartyRole.VENDOR,
-    "RI": PartyRole.REMIT_TO,
     "SU": PartyRole.SUPPLIER,
+    "RI": PartyRole.REMIT_TO,
 }
-DATE_NAMES = {"002": "requested_delivery", "010": "requested_ship", "037": "ship_not_before", "038": "ship_no_later"}
-# PO105 price basis: how PO104 relates to one unit. Codes not listed are warned about and read as per unit.
-PRICE_DIVISORS = {
-    "": Decimal(1),
-    "PE": Decimal(1),
-    "UM": Decimal(1),
-    "CP": Decimal(1),
-    "CT": Decimal(1),
-    "CA": Decimal(1),
-    "QT": Decimal(1),
-    "HP": Decimal(100),
-    "TP": Decimal(1000),
+ID_SCHEMES = {
+    "1": "duns",
+    "9": "duns_plus_4",
+    "UL": "gln",
+    "91": "assigned_by_seller",
+    "92": "assigned_by_buyer",
+    "ZZ": "mutually_defined",
 }
-NO_CHARGE = "NC"
-# Segments that belong to an N1 loop (header level); anything else ends the loop.
+"""N103 identification code qualifiers in words."""
+DATE_NAMES = {
+    "001": "cancel_after",
+    "002": "requested_delivery",
+    "004": "purchase_order",
+    "010": "requested_ship",
+    "015": "promotion_start",
+    "016": "promotion_end",
+    "017": "estimated_delivery",
+    "037": "ship_not_before",
+    "038": "ship_no_later",
+    "063": "do_not_deliver_after",
+    "064": "do_not_deliver_before",
+    "106": "required_by",
+    "118": "requested_pickup",
+    "996": "required_delivery",
+}
+"""DTM01 qualifiers in words; other qualifiers keep their code as the key."""
+CHARACTERISTICS = {
+    "08": "product",
+    "35": "color",
+    "73": "vendor_color",
+    "74": "vendor_size",
+    "75": "buyer_color",
+    "77": "finish",
+    "78": "pattern",
+    "91": "buyer_size",
+    "92": "fabric",
+}
+"""PID02 product characteristic codes in words (the key of ``OrderLine.attributes``)."""
+
+# PO105 (element 639): what PO104 is a price of. Codes not listed are warned about and read per unit.
+STANDARD_PRICE_BASIS = {
+    "": "unit",
+    "PE": "unit",
+    "UM": "unit",
+    "CP": "unit",
+    "CT": "unit",
+    "CA": "unit",  # catalog price per unit; retailers using CA for "per case" say so in their profile
+    "QT": "unit",
+    "QE": "unit",
+    "LE": "unit",
+    "TE": "unit",
+    "WE": "unit",
+    "WH": "unit",
+    "NT": "unit",
+    "ST": "unit",
+    "FX": "unit",
+    "DS": "unit",
+    "PR": "unit",
+    "NE": "unit",
+    "DI": "unit",
+    "PN": "ten",
+    "PD": "dozen",
+    "LD": "dozen",
+    "TD": "dozen",
+    "WD": "dozen",
+    "HP": "hundred",
+    "LC": "hundred",
+    "QH": "hundred",
+    "TC": "hundred",
+    "WC": "hundred",
+    "TP": "thousand",
+    "LM": "thousand",
+    "QS": "thousand",
+    "TM": "thousand",
+    "WM": "thousand",
+    "TT": "ten_thousand",
+    "HT": "hundred_thousand",
+    "PP": "pound",
+    "PO": "ounce",
+    "PK": "kilogram",
+    "PG": "gram",
+    "PT": "ton",
+    "NC": "no_charge",
+    "NS": "no_charge",
+    "RE": "not_a_cost",
+    "RT": "not_a_cost",
+    "RD": "not_a_cost",
+    "RC": "not_a_cost",
+    "RM": "not_a_cost",
+    "SR": "not_a_cost",
+    "RS": "not_a_cost",
+    "NQ": "unpriced",
+    "TB": "unpriced",
+}
+_COUNTS = {
+    "unit": Decimal(1),
+    "ten": Decimal(10),
+    "dozen": Decimal(12),
+    "hundred": Decimal(100),
+    "thousand": Decimal(1000),
+    "ten_thousand": Decimal(10000),
+    "hundred_thousand": Decimal(100000),
+}
+# Weights in pounds, by X12 unit code (355) and by price-basis meaning.
+_POUNDS = {
+    "LB": Decimal(1),
+    "OZ": Decimal(1) / Decimal(16),
+    "KG": Decimal("2.20462262185"),
+    "GR": Decimal("0.00220462262185"),
+    "TN": Decimal(2000),
+}
+_WEIGHT_UNIT = {"pound": "LB", "ounce": "OZ", "kilogram": "KG", "gram": "GR", "ton": "TN"}
+# SAC06 percent qualifiers (378) whose base is the net amount (after earlier allowances/charges).
+_NET_PERCENT_BASES = frozenset({"2", "4", "7"})
+# Segments that belong to a header N1 loop; anything else ends the loop.
 _N1_LOOP = frozenset({"N1", "N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG"})
+# PO105 codes that say no more than "per one unit": not worth keeping on the line.
+_PLAIN_PRICE = frozenset({"", "PE", "UM"})
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CENT = Decimal("0.01")
+_PRICE_PLACES = Decimal("0.000001")
+_COMMUNICATION = {"TE": "phone", "EM": "email", "FX": "fax"}
 
 
 def _text(value: str) -> str | None:
@@ -62,13 +191,51 @@ def _decimal(value: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _unit_price(value: Decimal) -> Decimal:
+    """A per-unit price, kept exact when it is, else rounded to 6 places (e.g. 1.00 per dozen)."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -6:
+        return value
+    return value.quantize(_PRICE_PLACES, rounding=ROUND_HALF_UP).normalize() if value else Decimal(0)
+
+
+@dataclass
+class _Line:
+    """A PO1 loop as read, before its amounts are worked out."""
+
+    seg: Segment
+    line_no: str
+    quantity: Decimal | None
+    uom_code: str
+    uom: str
+    price: Decimal | None
+    basis: str
+    ids: dict[str, str] = field(default_factory=dict)
+    description: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    allowances: list[Segment] = field(default_factory=list)
+    distributions: list[tuple[Segment, Distribution]] = field(default_factory=list)
+    distribution_uoms: set[str] = field(default_factory=set)
+    pack: dict[str, object] = field(default_factory=dict)
+    unit_price: Decimal | None = None
+    amount: Decimal | None = None
+    charges: list[Charge] = field(default_factory=list)
+
+
 class _PurchaseOrderReader:
-    """Reads one 850's segments in order, keeping the loop it is in (header, N1, PO1, summary)."""
+    """Reads one 850's segments in order, keeping the loop it is in (header, N1, N9, PO1, summary)."""
 
     def __init__(self, profile: PartnerProfile, loc: Locator) -> None:
         self.profile = profile
         assert profile.x12 is not None, "only X12 partners send 850s"
         self.x12: X12Profile = profile.x12
+        self.conventions = profile.x12.conventions
         self.loc = loc
         self.problems: list[Problem] = []
         self.beg: Segment | None = None
@@ -76,11 +243,18 @@ class _PurchaseOrderReader:
         self.references: dict[str, str] = {}
         self.dates: dict[str, dt.date] = {}
         self.parties: list[dict] = []
-        self.charges: list[Charge] = []
-        self.lines: list[dict] = []
+        self.contacts: list[Contact] = []
+        self.allowances: list[Segment] = []
+        self.carrier: Carrier | None = None
+        self.terms: PaymentTerms | None = None
+        self.shipping_terms: ShippingTerms | None = None
+        self.lines: list[_Line] = []
         self.ctt: Segment | None = None
         self._party: dict | None = None
-        self._line: dict | None = None
+        self._line: _Line | None = None
+        self._line_party = False  # inside a line-level N1 loop (not modelled; its REF/PER are skipped)
+        self._in_n9 = False
+        self._previous = ""
 
     # -- problems -------------------------------------------------------------------------------
     def error(self, seg: Segment, message: str, element: int | None = None, code: str | None = None) -> None:
@@ -109,14 +283,21 @@ class _PurchaseOrderReader:
             sid = seg.id
             if self._party is not None and sid not in _N1_LOOP:
                 self._party = None
+            if self._line_party and sid not in _N1_LOOP:
+                self._line_party = False
+            if self._in_n9 and sid not in ("DTM", "MSG"):
+                self._in_n9 = False
             handler = getattr(self, f"_seg_{sid}", None) if sid.isalnum() else None
             if handler is not None:
                 handler(seg)
+            self._previous = sid
 
     def _seg_BEG(self, seg: Segment) -> None:
         self.beg = seg
 
     def _seg_CUR(self, seg: Segment) -> None:
+        if self._line is not None or self._previous == "SAC":
+            return  # a line's or an allowance's own currency: the order currency is the header's
         code = seg.element(2).strip()
         if _CURRENCY.match(code):
             self.currency = code
@@ -124,32 +305,102 @@ class _PurchaseOrderReader:
             self.error(seg, "CUR02 is not a three-letter currency code", 2, "7")
 
     def _seg_REF(self, seg: Segment) -> None:
-        if self._line is not None or self._party is not None:
-            return  # line- and party-level references have no place in the canonical order yet
+        if self._line_party:
+            return
         qualifier = seg.element(1).strip()
         value = _text(seg.element(2)) or _text(seg.element(3))
-        if qualifier and value and qualifier not in self.references:
-            self.references[qualifier] = value
+        if not (qualifier and value):
+            return
+        if self._party is not None:
+            target = self._party["references"]
+        elif self._line is not None:
+            target = self._line.references
+        else:
+            target = self.references
+        target.setdefault(qualifier, value)
+
+    def _seg_N9(self, seg: Segment) -> None:
+        self._seg_REF(seg)  # N901/N902 have REF's shape; its DTM and MSG stay in the N9 loop
+        self._in_n9 = True
+
+    def _seg_PER(self, seg: Segment) -> None:
+        if self._line_party:
+            return
+        contact: dict[str, str | None] = {"function": _text(seg.element(1)), "name": _text(seg.element(2))}
+        for n in (3, 5, 7):
+            kind = _COMMUNICATION.get(seg.element(n).strip())
+            if kind and not contact.get(kind):
+                contact[kind] = _text(seg.element(n + 1))
+        target = self._party["contacts"] if self._party is not None else self.contacts
+        target.append(Contact(**contact))
 
     def _seg_DTM(self, seg: Segment) -> None:
-        if self._line is not None:
+        if self._in_n9 or self._line_party:
             return
         qualifier = seg.element(1).strip()
         date = self._date(seg, 2)
         if date is not None and qualifier:
-            self.dates.setdefault(DATE_NAMES.get(qualifier, qualifier), date)
+            target = self._line.dates if self._line is not None else self.dates
+            target.setdefault(DATE_NAMES.get(qualifier, qualifier), date)
+
+    def _seg_FOB(self, seg: Segment) -> None:
+        method = _text(seg.element(1))
+        if method and self.shipping_terms is None and self._line is None:
+            self.shipping_terms = ShippingTerms(
+                payment_method=method,
+                location_qualifier=_text(seg.element(2)),
+                location=_text(seg.element(3)),
+                terms_code=_text(seg.element(5)),
+            )
+
+    def _seg_TD5(self, seg: Segment) -> None:
+        if self.carrier is not None or self._line is not None:
+            return
+        qualifier, code = _text(seg.element(2)), _text(seg.element(3))
+        carrier = Carrier(
+            scac=code if qualifier == "2" else None,
+            id_qualifier=qualifier,
+            id=code,
+            transport_method=_text(seg.element(4)),
+            routing=_text(seg.element(5)),
+            service_level=_text(seg.element(12)),
+        )
+        if any(v is not None for v in carrier.model_dump().values()):
+            self.carrier = carrier
+
+    def _seg_ITD(self, seg: Segment) -> None:
+        if self.terms is not None or self._line is not None:
+            return
+        percent = self._number(seg, 3, "the terms discount percent")
+        amount = self._number(seg, 8, "the terms discount amount", implied_decimals=2)
+        self.terms = PaymentTerms(
+            type_code=_text(seg.element(1)),
+            basis_date=_text(seg.element(2)),
+            discount_percent=percent,
+            discount_due_date=self._date(seg, 4),
+            discount_days=self._whole(seg, 5, "the discount days"),
+            net_due_date=self._date(seg, 6),
+            net_days=self._whole(seg, 7, "the net days"),
+            discount_amount=amount,
+            description=_text(seg.element(12)),
+        )
 
     def _seg_N1(self, seg: Segment) -> None:
         if self._line is not None:
-            self._party = None
-            return  # line-level ship-to (store-level distribution) is not modelled yet
+            self._party, self._line_party = None, True
+            return  # line-level parties (per-store ship-to) come as SDQ from our retailers; not modelled
         code = seg.element(1).strip()
+        qualifier = _text(seg.element(3))
         self._party = {
             "role": PARTY_ROLES.get(code, PartyRole.OTHER),
+            "entity_code": code or None,
             "name": _text(seg.element(2)),
-            "id_qualifier": _text(seg.element(3)),
+            "id_qualifier": qualifier,
+            "id_scheme": ID_SCHEMES.get(qualifier or ""),
             "id": _text(seg.element(4)),
             "address_lines": [],
+            "references": {},
+            "contacts": [],
         }
         self.parties.append(self._party)
 
@@ -170,8 +421,12 @@ class _PurchaseOrderReader:
             )
 
     def _seg_PO1(self, seg: Segment) -> None:
-        self._party = None
-        line_no = _text(seg.element(1)) or str(len(self.lines) + 1)
+        self._party, self._line_party = None, False
+        position = str(len(self.lines) + 1)
+        sent_no = _text(seg.element(1))
+        line_no = sent_no if sent_no and self.conventions.line_numbers == "as_sent" else position
+        if any(line.line_no == line_no for line in self.lines):
+            self.warn(seg, f"line number {line_no} is used twice in this order", 1, tell_partner=False)
         quantity = _decimal(seg.element(2))
         if quantity is None:
             self.error(seg, f"line {line_no}: the quantity is not a number", 2, "6")
@@ -180,43 +435,27 @@ class _PurchaseOrderReader:
         uom_code = seg.element(3).strip()
         if not uom_code:
             self.warn(seg, f"line {line_no}: no unit of measure, EA assumed", 3, tell_partner=False)
-        unit_price = self._unit_price(seg, line_no)
-        line = {
-            "line_no": line_no,
-            "quantity": quantity,
-            "uom": self.x12.uom_map.get(uom_code, uom_code) if uom_code else "EA",
-            "unit_price": unit_price,
-            "description": [],
-            "charges": [],
-        }
+        price = None
+        raw_price = seg.element(4).strip()
+        if raw_price:
+            price = _decimal(raw_price)
+            if price is None or price < 0:
+                self.error(seg, f"line {line_no}: the unit price is not a positive number", 4, "6")
+                price = None
+        line = _Line(
+            seg=seg,
+            line_no=line_no,
+            quantity=quantity,
+            uom_code=uom_code,
+            uom=self.x12.uom_map.get(uom_code, uom_code) if uom_code else "EA",
+            price=price,
+            basis=seg.element(5).strip(),
+        )
         self._product_ids(seg, line)
         self.lines.append(line)
         self._line = line
 
-    def _unit_price(self, seg: Segment, line_no: str) -> Decimal | None:
-        basis = seg.element(5).strip()
-        if basis == NO_CHARGE:
-            return Decimal(0)
-        raw = seg.element(4).strip()
-        if not raw:
-            return None
-        price = _decimal(raw)
-        if price is None or price < 0:
-            self.error(seg, f"line {line_no}: the unit price is not a positive number", 4, "6")
-            return None
-        divisor = PRICE_DIVISORS.get(basis)
-        if divisor is None:
-            self.warn(
-                seg,
-                f"line {line_no}: price basis {basis!r} is not understood, PO104 read as price per unit",
-                5,
-                "7",
-                tell_partner=True,
-            )
-            divisor = Decimal(1)
-        return price / divisor
-
-    def _product_ids(self, seg: Segment, line: dict) -> None:
+    def _product_ids(self, seg: Segment, line: _Line) -> None:
         wanted = (
             ("sku", self.x12.sku_qualifiers),
             ("gtin", self.x12.gtin_qualifiers),
@@ -227,50 +466,84 @@ class _PurchaseOrderReader:
             if not value:
                 continue
             for field_name, qualifiers in wanted:
-                if qualifier in qualifiers and field_name not in line:
-                    line[field_name] = value
+                if qualifier in qualifiers and field_name not in line.ids:
+                    line.ids[field_name] = value
                     break
-        if not any(k in line for k in ("sku", "gtin", "buyer_part")):
+        if not line.ids:
             self.warn(
                 seg,
-                f"line {line['line_no']}: no item id with a qualifier this partner's profile knows",
+                f"line {line.line_no}: no item id with a qualifier this partner's profile knows",
                 6,
                 tell_partner=False,
             )
 
     def _seg_PID(self, seg: Segment) -> None:
-        if self._line is not None and seg.element(1).strip() == "F":
+        if self._line is None:
+            return
+        kind, characteristic = seg.element(1).strip(), seg.element(2).strip()
+        if kind in ("F", "X"):
             text = _text(seg.element(5))
-            if text:
-                self._line["description"].append(text)
+            if not text:
+                return
+            if characteristic in ("", "08"):
+                self._line.description.append(text)
+            else:
+                self._line.attributes.setdefault(CHARACTERISTICS.get(characteristic, characteristic), text)
+        elif kind == "S":
+            code = _text(seg.element(4))
+            if code:
+                name = CHARACTERISTICS.get(characteristic, characteristic or "code")
+                self._line.attributes.setdefault(f"{name}_code", code)
+
+    def _seg_PO4(self, seg: Segment) -> None:
+        if self._line is None:
+            return
+        pack = self._line.pack
+        for key, n, what in (
+            ("pack", 1, "the pack (PO401)"),
+            ("pack_size", 2, "the size (PO402)"),
+            ("pack_weight", 6, "the gross weight per pack (PO406)"),
+            ("inner_pack", 14, "the inner pack (PO414)"),
+        ):
+            value = self._number(seg, n, what)
+            if value is not None and value <= 0:
+                self.error(seg, f"line {self._line.line_no}: {what} must be greater than zero", n, "6")
+            elif value is not None:
+                pack.setdefault(key, value)
+        for key, n in (("pack_size_uom", 3), ("pack_weight_uom", 7)):
+            if text := _text(seg.element(n)):
+                pack.setdefault(key, text)
+
+    def _seg_SDQ(self, seg: Segment) -> None:
+        if self._line is None:
+            return
+        qualifier = _text(seg.element(2))
+        if uom := seg.element(1).strip():
+            self._line.distribution_uoms.add(self.x12.uom_map.get(uom, uom))
+        for n in range(3, min(len(seg.elements), 23), 2):
+            location = _text(seg.element(n))
+            raw = seg.element(n + 1).strip()
+            if not location and not raw:
+                continue
+            quantity = _decimal(raw) if raw else None
+            if location is None or quantity is None or quantity < 0:
+                self.error(seg, f"line {self._line.line_no}: store quantity is missing or not a number", n + 1, "6")
+                continue
+            if quantity > 0:
+                self._line.distributions.append(
+                    (seg, Distribution(location_id=location, quantity=quantity, id_qualifier=qualifier))
+                )
 
     def _seg_SAC(self, seg: Segment) -> None:
-        indicator = seg.element(1).strip()
-        if indicator not in ("A", "C"):
+        if seg.element(1).strip() not in ("A", "C"):
             return  # N: informational, changes no amount
-        code = _text(seg.element(2)) or _text(seg.element(3)) or "UNKNOWN"
-        amount_text = seg.element(5).strip()
-        if not amount_text:
-            self.warn(
-                seg, f"{code}: allowance/charge without an amount (percentages are not applied)", 5, tell_partner=False
-            )
-            return
-        amount = _decimal(amount_text)
-        if amount is None:
-            self.error(seg, "SAC05 is not a number", 5, "6")
-            return
-        charge = Charge(
-            kind=ChargeKind.ALLOWANCE if indicator == "A" else ChargeKind.CHARGE,
-            code=code,
-            amount=abs(amount).scaleb(-2),  # SAC05 is N2: two implied decimals
-            description=_text(seg.element(15)),
-        )
-        (self._line["charges"] if self._line is not None else self.charges).append(charge)
+        (self._line.allowances if self._line is not None else self.allowances).append(seg)
 
     def _seg_CTT(self, seg: Segment) -> None:
         self._line = None
         self.ctt = seg
 
+    # -- elements -------------------------------------------------------------------------------
     def _date(self, seg: Segment, n: int) -> dt.date | None:
         raw = seg.element(n).strip()
         if not raw:
@@ -282,6 +555,208 @@ class _PurchaseOrderReader:
         except ValueError:
             self.error(seg, f"{seg.id}{n:02d} is not a CCYYMMDD date", n, "8")
             return None
+
+    def _number(self, seg: Segment, n: int, what: str, *, implied_decimals: int = 0) -> Decimal | None:
+        raw = seg.element(n).strip()
+        if not raw:
+            return None
+        if implied_decimals:
+            digits = raw[1:] if raw[:1] == "-" else raw
+            value = Decimal(raw).scaleb(-implied_decimals) if is_digits(digits) else None
+        else:
+            value = _decimal(raw)
+        if value is None:
+            self.error(seg, f"{seg.id}{n:02d} ({what}) is not a number", n, "6")
+        return value
+
+    def _whole(self, seg: Segment, n: int, what: str) -> int | None:
+        value = self._number(seg, n, what)
+        if value is None:
+            return None
+        if value != value.to_integral_value() or value < 0:
+            self.error(seg, f"{seg.id}{n:02d} ({what}) is not a whole number", n, "6")
+            return None
+        return int(value)
+
+    # -- amounts --------------------------------------------------------------------------------
+    def price_lines(self) -> None:
+        """Unit price, amount, store distribution and line charges of every line."""
+        for line in self.lines:
+            self._price_line(line)
+            self._check_distribution(line)
+            line.charges = self._charges(line.allowances, gross=line.amount, quantity=line.quantity)
+
+    def _price_line(self, line: _Line) -> None:
+        seg, code = line.seg, line.basis or self.conventions.price_basis_default
+        meaning = self.conventions.price_basis.get(code) or STANDARD_PRICE_BASIS.get(code)
+        if meaning is None:
+            self.warn(
+                seg,
+                f"line {line.line_no}: price basis {code!r} is not understood, PO104 read as price per unit",
+                5,
+                "7",
+                tell_partner=True,
+            )
+            meaning = "unit"
+        if meaning == "no_charge":
+            line.unit_price = Decimal(0)
+        elif line.price is None:
+            return
+        elif meaning in ("not_a_cost", "unpriced"):
+            what = "a retail price, not our selling price" if meaning == "not_a_cost" else "not a firm price"
+            self.warn(seg, f"line {line.line_no}: PO104 is {what} ({code}); the ERP price list applies", 5,
+                      tell_partner=False)
+            return
+        else:
+            ratio = self._price_ratio(line, meaning, code)
+            if ratio is None:
+                return
+            exact = line.price * ratio[0] / ratio[1]
+            line.unit_price = _unit_price(exact)
+            if line.quantity is not None:
+                line.amount = _money(line.quantity * exact)
+            return
+        if line.quantity is not None:
+            line.amount = _money(line.quantity * line.unit_price)
+
+    def _price_ratio(self, line: _Line, meaning: str, code: str) -> tuple[Decimal, Decimal] | None:
+        """(multiplier, divisor) turning PO104 into a price per line unit, e.g. (1, 100) per hundred."""
+        if meaning in _COUNTS:
+            return Decimal(1), _COUNTS[meaning]
+        if meaning == "pack":
+            if line.uom in self.conventions.case_uoms or line.uom_code in self.conventions.case_uoms:
+                return Decimal(1), Decimal(1)
+            pack = line.pack.get("pack")
+            if isinstance(pack, Decimal):
+                return Decimal(1), pack
+            self.warn(line.seg, f"line {line.line_no}: price per pack ({code}) without a PO4 pack; "
+                      "the ERP price list applies", 5, tell_partner=False)
+            return None
+        weight = self._weight_per_unit(line, _WEIGHT_UNIT[meaning])
+        if weight is None:
+            self.warn(line.seg, f"line {line.line_no}: price per {meaning} ({code}) but no weight per "
+                      f"{line.uom} (no PO4 size or gross weight); the ERP price list applies", 5, tell_partner=False)
+            return None
+        return weight, Decimal(1)
+
+    def _weight_per_unit(self, line: _Line, unit: str) -> Decimal | None:
+        """The weight of one line unit in ``unit`` (LB, KG...), from the line's UOM or its PO4."""
+        in_pounds = None
+        if line.uom == unit:
+            return Decimal(1)  # exact: a price per pound of a line ordered in pounds
+        if line.uom in _POUNDS:
+            in_pounds = _POUNDS[line.uom]
+        else:
+            pack, size, size_uom = line.pack.get("pack"), line.pack.get("pack_size"), line.pack.get("pack_size_uom")
+            gross, gross_uom = line.pack.get("pack_weight"), line.pack.get("pack_weight_uom")
+            is_case = line.uom in self.conventions.case_uoms or line.uom_code in self.conventions.case_uoms
+            if isinstance(size, Decimal) and size_uom in _POUNDS:
+                per_inner = size * _POUNDS[size_uom]  # type: ignore[index]
+                if not is_case:
+                    in_pounds = per_inner
+                elif isinstance(pack, Decimal):
+                    in_pounds = per_inner * pack
+            if in_pounds is None and is_case and isinstance(gross, Decimal) and gross_uom in _POUNDS:
+                in_pounds = gross * _POUNDS[gross_uom]  # type: ignore[index]
+        if in_pounds is None:
+            return None
+        return in_pounds if unit == "LB" else in_pounds / _POUNDS[unit]
+
+    def _check_distribution(self, line: _Line) -> None:
+        if not line.distributions or line.quantity is None:
+            return
+        first = line.distributions[0][0]
+        if line.distribution_uoms - {line.uom}:
+            self.warn(first, f"line {line.line_no}: store quantities are in another unit than the line; "
+                      "not compared with PO102", tell_partner=False)
+            return
+        total = sum((d.quantity for _, d in line.distributions), Decimal(0))
+        if total == line.quantity:
+            return
+        message = f"line {line.line_no}: store quantities add up to {total}, the line orders {line.quantity}"
+        if self.conventions.distribution_mismatch == "reject":
+            self.error(first, message)
+        else:
+            self.warn(first, message, tell_partner=True)
+
+    def _charges(self, segments: list[Segment], *, gross: Decimal | None, quantity: Decimal | None) -> list[Charge]:
+        """Charges of SAC segments in order; percentages apply to ``gross`` or the running net."""
+        charges: list[Charge] = []
+        net = gross
+        for seg in segments:
+            charge = self._charge(seg, gross=gross, net=net, quantity=quantity)
+            if charge is None:
+                continue
+            charges.append(charge)
+            if net is not None:
+                net += charge.amount if charge.kind is ChargeKind.CHARGE else -charge.amount
+        return charges
+
+    def _charge(
+        self, seg: Segment, *, gross: Decimal | None, net: Decimal | None, quantity: Decimal | None
+    ) -> Charge | None:
+        indicator = seg.element(1).strip()
+        code = _text(seg.element(2)) or _text(seg.element(4)) or "UNKNOWN"
+        details: dict = {
+            "handling": _text(seg.element(12)),
+            "description": _text(seg.element(15)),
+        }
+        amount = self._number(seg, 5, "the allowance or charge amount", implied_decimals=2)
+        if amount is not None and amount < 0:
+            if self.conventions.sac_amount_sign == "positive":
+                self.error(seg, f"{code}: SAC05 must not be negative (SAC01 says allowance or charge)", 5, "6")
+                return None
+            amount = -amount
+        percent = self._number(seg, 7, "the percent")
+        rate = self._number(seg, 8, "the rate")
+        rate_quantity = self._number(seg, 10, "the quantity")
+        if percent is not None:
+            basis = seg.element(6).strip()
+            details.update(percent=percent, percent_basis=basis or None)
+            if amount is None:
+                base = net if basis in _NET_PERCENT_BASES else gross
+                if base is None:
+                    self.warn(seg, f"{code}: a percentage of an amount we do not know; not applied", 7,
+                              tell_partner=False)
+                    return None
+                amount = _money(abs(base) * percent / 100)
+        if rate is not None:
+            details.update(rate=rate, quantity=rate_quantity if rate_quantity is not None else quantity)
+            if amount is None:
+                if details["quantity"] is None:
+                    self.warn(seg, f"{code}: a rate without a quantity; not applied", 10, tell_partner=False)
+                    return None
+                amount = _money(rate * details["quantity"])
+        if amount is None:
+            self.warn(seg, f"{code}: allowance/charge without an amount, percent or rate; not applied", 5,
+                      tell_partner=False)
+            return None
+        return Charge(
+            kind=ChargeKind.ALLOWANCE if indicator == "A" else ChargeKind.CHARGE, code=code, amount=amount, **details
+        )
+
+    def header_charges(self) -> list[Charge]:
+        """Order-level allowances and charges; percentages apply to the lines' amounts."""
+        priced = [line.amount for line in self.lines if line.amount is not None]
+        gross = sum(priced, Decimal(0)) if priced else None
+        quantities = [line.quantity for line in self.lines if line.quantity is not None]
+        if gross is not None:
+            net_lines = gross + sum(
+                (c.amount if c.kind is ChargeKind.CHARGE else -c.amount for line in self.lines for c in line.charges),
+                Decimal(0),
+            )
+        else:
+            net_lines = None
+        charges: list[Charge] = []
+        net = net_lines
+        for seg in self.allowances:
+            charge = self._charge(seg, gross=gross, net=net, quantity=sum(quantities, Decimal(0)) or None)
+            if charge is None:
+                continue
+            charges.append(charge)
+            if net is not None:
+                net += charge.amount if charge.kind is ChargeKind.CHARGE else -charge.amount
+        return charges
 
 
 def map_850(
@@ -298,6 +773,16 @@ def map_850(
     beg = reader.beg
     if beg is None or not reader.lines:
         return None, reader.problems  # the validator reports the missing segment
+    purpose_code = beg.element(1).strip()
+    if purpose_code not in PURPOSES:
+        reader.error(beg, f"BEG01 purpose {purpose_code!r} is not one we act on (00, 01, 04, 05)", 1, "7")
+    if (
+        beg.element(2).strip() == "RL"
+        and not beg.element(4).strip()
+        and profile.x12 is not None
+        and profile.x12.conventions.release_number_required
+    ):
+        reader.warn(beg, "a release order (BEG02 RL) without its release number in BEG04", 4, "2", tell_partner=True)
     order_date = reader._date(beg, 5)
     if order_date is None and not beg.element(5).strip():
         reader.error(beg, "BEG05 (order date) is required and missing", 5, "1")
@@ -309,10 +794,12 @@ def map_850(
                 f"CTT01 says {int(declared)} line items, the order has {len(reader.lines)}",
                 tell_partner=True,
             )
+    reader.price_lines()
+    header_charges = reader.header_charges()
     if any(p.severity == "error" for p in reader.problems) or order_date is None:
         return None, reader.problems
     try:
-        order = _build_order(reader, beg, order_date, loc, is_test, raw_document_id)
+        order = _build_order(reader, beg, order_date, header_charges, loc, is_test, raw_document_id)
     except ValidationError as exc:
         for err in exc.errors():
             where = ".".join(str(part) for part in err["loc"])
@@ -325,44 +812,54 @@ def _build_order(
     reader: _PurchaseOrderReader,
     beg: Segment,
     order_date: dt.date,
+    header_charges: list[Charge],
     loc: Locator,
     is_test: bool,
     raw_document_id: str | None,
 ) -> Order:
     lines = []
     for raw in reader.lines:
-        quantity, unit_price = raw["quantity"], raw["unit_price"]
         lines.append(
             OrderLine(
-                line_no=raw["line_no"],
-                sku=raw.get("sku"),
-                gtin=raw.get("gtin"),
-                buyer_part=raw.get("buyer_part"),
-                description=" ".join(raw["description"]) or None,
-                quantity=quantity,
-                uom=raw["uom"],
-                unit_price=unit_price,
-                amount=quantity * unit_price if unit_price is not None else None,
-                charges=raw["charges"],
+                line_no=raw.line_no,
+                sku=raw.ids.get("sku"),
+                gtin=raw.ids.get("gtin"),
+                buyer_part=raw.ids.get("buyer_part"),
+                description=" ".join(raw.description) or None,
+                quantity=raw.quantity,
+                uom=raw.uom,
+                unit_price=raw.unit_price,
+                amount=raw.amount,
+                charges=raw.charges,
+                price_basis=None if raw.basis in _PLAIN_PRICE else raw.basis,
+                distribution=[d for _, d in raw.distributions],
+                attributes=raw.attributes,
+                references=raw.references,
+                dates=raw.dates,
+                **raw.pack,
             )
         )
     return Order(
         source=Source.X12,
         source_ref=beg.element(3).strip(),
         partner_id=reader.profile.id,
-        purpose=PURPOSES.get(beg.element(1).strip(), Purpose.ORIGINAL),
+        purpose=PURPOSES[beg.element(1).strip()],
         order_type=_text(beg.element(2)),
         release_no=_text(beg.element(4)),
         order_date=order_date,
         currency=reader.currency,
         parties=[Party(**p) for p in reader.parties],
         lines=lines,
-        charges=reader.charges,
-        total=order_total(lines, reader.charges),
+        charges=header_charges,
+        total=order_total(lines, header_charges),
         dates=reader.dates,
         references=reader.references,
         is_test=is_test,
         raw_document_id=raw_document_id,
         document_ref=loc.ref,
         warnings=[p.message for p in reader.problems if p.severity == "warning"],
+        carrier=reader.carrier,
+        terms=reader.terms,
+        shipping_terms=reader.shipping_terms,
+        contacts=reader.contacts,
     )

@@ -8,6 +8,16 @@ from typing import Any
 
 from hub.model import Order
 
+# Business details an 850 may or may not carry: ``to_json`` leaves them out when empty, so the
+# machine-readable form stays as compact as the document it came from.
+_ORDER_DETAILS = frozenset({"carrier", "terms", "shipping_terms", "contacts"})
+_LINE_DETAILS = frozenset(
+    {"price_basis", "pack", "inner_pack", "pack_size", "pack_size_uom", "pack_weight", "pack_weight_uom",
+     "distribution", "attributes", "references", "dates"}
+)
+_PARTY_DETAILS = frozenset({"entity_code", "id_scheme", "references", "contacts"})
+_CHARGE_DETAILS = frozenset({"percent", "percent_basis", "rate", "quantity", "handling"})
+
 FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "duplicate", "not_x12")
 DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "rejected", "unsupported")
 
@@ -59,8 +69,24 @@ class DocumentResult:
             "transaction_set": self.transaction_set,
             "outcome": self.outcome,
             "errors": [p.to_json() for p in self.errors],
-            "order": self.order.model_dump(mode="json") if self.order is not None else None,
+            "order": order_json(self.order) if self.order is not None else None,
         }
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    """The order in canonical JSON, its optional business details only where the document had them."""
+
+    def compact(data: dict[str, Any], details: frozenset[str]) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if k not in details or v not in (None, [], {})}
+
+    def charges(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [compact(c, _CHARGE_DETAILS) for c in items]
+
+    data = compact(order.model_dump(mode="json"), _ORDER_DETAILS)
+    data["parties"] = [compact(p, _PARTY_DETAILS) for p in data["parties"]]
+    data["charges"] = charges(data["charges"])
+    data["lines"] = [{**compact(line, _LINE_DETAILS), "charges": charges(line["charges"])} for line in data["lines"]]
+    return data
 
 
 @dataclass
