@@ -1,0 +1,205 @@
+"""Saved SP-API responses -> canonical orders, offline (``hub map --source amazon FILE...``).
+
+Support replays what a customer's marketplace returned: any mix of getOrders and getOrderItems
+response bodies, exactly as the API sent them. Items are joined to their order by ``AmazonOrderId``
+(the getOrderItems payload names it); an order whose items are not among the files is reported as
+such, never mapped from a guess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hub.model import Order
+from mappings.amazon._fields import Problem
+from mappings.amazon._order import MappedOrder, map_amazon_order
+from mappings.profiles import PartnerProfile
+
+FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_amazon")
+DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "held", "incomplete", "rejected")
+
+
+@dataclass
+class AmazonDocumentResult:
+    """One order found in the files and what became of it."""
+
+    ref: str
+    outcome: str
+    errors: list[Problem] = field(default_factory=list)
+    order: Order | None = None
+    mapped: MappedOrder | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The result in the shape ``hub map`` prints for every source."""
+        return {
+            "ref": self.ref,
+            "transaction_set": None,
+            "outcome": self.outcome,
+            "errors": [p.to_json() for p in self.errors],
+            "order": self.order.model_dump(mode="json") if self.order is not None else None,
+        }
+
+
+@dataclass
+class AmazonMapResult:
+    """Everything mapping a set of saved SP-API responses produced."""
+
+    outcome: str
+    reason: str | None
+    documents: list[AmazonDocumentResult] = field(default_factory=list)
+
+    @property
+    def orders(self) -> list[Order]:
+        """The canonical orders that could be mapped."""
+        return [d.order for d in self.documents if d.order is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``hub map --source amazon FILE...`` prints (the same shape as ``--source x12``)."""
+        return {
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "documents": [d.to_json() for d in self.documents],
+            "acks": [],
+        }
+
+
+@dataclass
+class _OrderEntry:
+    order: dict[str, Any]
+    ref: str
+    raw_document_id: str
+
+
+@dataclass
+class _ItemsEntry:
+    items: list[dict[str, Any]] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+
+
+def map_amazon_payloads(
+    files: list[bytes], *, profile: PartnerProfile, names: list[str] | None = None
+) -> AmazonMapResult:
+    """Map getOrders and getOrderItems response bodies (any order, several pages each) to canonical orders."""
+    names = names if names is not None else [f"file{n + 1}" for n in range(len(files))]
+    if len(names) != len(files):
+        raise ValueError("one name per file, please")
+    orders: list[_OrderEntry] = []
+    items: dict[str, _ItemsEntry] = {}
+    unreadable: list[AmazonDocumentResult] = []
+    for name, data in zip(names, files, strict=True):
+        kind, payload, problem = _classify(data, name)
+        if problem is not None:
+            unreadable.append(AmazonDocumentResult(ref=name, outcome="rejected", errors=[problem]))
+        elif kind == "orders":
+            raw_id = hashlib.sha256(data).hexdigest()
+            for index, order in enumerate(payload["Orders"]):
+                orders.append(_OrderEntry(order, f"{name}:payload.Orders[{index}]", raw_id))
+        else:
+            entry = items.setdefault(payload["AmazonOrderId"], _ItemsEntry())
+            # Pages of one order's items arrive in file order; their positions stay traceable.
+            for index, item in enumerate(payload["OrderItems"]):
+                entry.items.append(item)
+                entry.refs.append(f"{name}:payload.OrderItems[{index}]")
+
+    documents: list[AmazonDocumentResult] = []
+    joined: set[str] = set()
+    for entry in orders:
+        order_id = entry.order.get("AmazonOrderId") if isinstance(entry.order, dict) else None
+        documents.append(_map_one(entry, items.get(order_id) if isinstance(order_id, str) else None, profile))
+        if isinstance(order_id, str):
+            joined.add(order_id)
+    for order_id, entry in items.items():
+        if order_id not in joined:
+            documents.append(
+                AmazonDocumentResult(
+                    ref=entry.refs[0].split(":", 1)[0] if entry.refs else order_id,
+                    outcome="incomplete",
+                    errors=[Problem("error", f"items of order {order_id}, but no getOrders response among the "
+                                             "files holds that order", "payload.AmazonOrderId")],
+                )
+            )
+    documents.extend(unreadable)
+    outcome, reason = _file_outcome(documents, any_amazon=bool(orders or items))
+    return AmazonMapResult(outcome=outcome, reason=reason, documents=documents)
+
+
+def _classify(data: bytes, name: str) -> tuple[str, dict[str, Any], Problem | None]:
+    try:
+        body = json.loads(data, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        return "", {}, Problem("error", "not JSON: not an SP-API response body", name)
+    payload = body.get("payload") if isinstance(body, dict) else None
+    if isinstance(body, dict) and "errors" in body and payload is None:
+        return "", {}, Problem("error", "an SP-API error response, not orders", f"{name}:errors")
+    if not isinstance(payload, dict):
+        return "", {}, Problem("error", "no 'payload' object: not a getOrders or getOrderItems response", name)
+    if isinstance(payload.get("Orders"), list):
+        return "orders", payload, None
+    if isinstance(payload.get("OrderItems"), list):
+        if not isinstance(payload.get("AmazonOrderId"), str) or not payload["AmazonOrderId"]:
+            return "", {}, Problem("error", "getOrderItems response without AmazonOrderId", f"{name}:payload")
+        return "items", payload, None
+    return "", {}, Problem("error", "payload has neither Orders nor OrderItems", f"{name}:payload")
+
+
+def _map_one(entry: _OrderEntry, items: _ItemsEntry | None, profile: PartnerProfile) -> AmazonDocumentResult:
+    if not isinstance(entry.order, dict):
+        return AmazonDocumentResult(entry.ref, "rejected", [Problem("error", "not an Order object", entry.ref)])
+    if items is None:
+        order_id = entry.order.get("AmazonOrderId")
+        return AmazonDocumentResult(
+            entry.ref,
+            "incomplete",
+            [Problem("error", f"no getOrderItems response for order {order_id} among the files: items unknown",
+                     entry.ref)],
+        )
+    file_name, document_ref = entry.ref.split(":", 1)
+    mapped = map_amazon_order(
+        entry.order,
+        items.items,
+        profile=profile,
+        raw_document_id=entry.raw_document_id,
+        document_ref=document_ref,
+        items_ref="payload.OrderItems",
+    )
+    # Item locations inside map_amazon_order count across pages; name the real file and position.
+    problems = [_relocate(p, file_name, items.refs) for p in mapped.located]
+    if mapped.state == "rejected":
+        outcome = "rejected"
+    elif mapped.state == "held":
+        outcome = "held"
+    elif any(p.severity == "warning" for p in problems):
+        outcome = "accepted_with_warnings"
+    else:
+        outcome = "accepted"
+    return AmazonDocumentResult(entry.ref, outcome, problems, mapped.order, mapped)
+
+
+def _relocate(problem: Problem, file_name: str, item_refs: list[str]) -> Problem:
+    prefix = "payload.OrderItems["
+    if problem.location.startswith(prefix):
+        index_text, _, rest = problem.location[len(prefix):].partition("]")
+        if index_text.isdigit() and int(index_text) < len(item_refs):
+            return Problem(problem.severity, problem.message, item_refs[int(index_text)] + rest)
+    if problem.location.startswith("payload."):
+        return Problem(problem.severity, problem.message, f"{file_name}:{problem.location}")
+    return problem
+
+
+def _file_outcome(documents: list[AmazonDocumentResult], *, any_amazon: bool) -> tuple[str, str | None]:
+    if not any_amazon:
+        return "not_amazon", "no getOrders or getOrderItems response among the files"
+    mapped = [d for d in documents if d.outcome in ("accepted", "accepted_with_warnings", "held")]
+    failed = [d for d in documents if d.outcome in ("rejected", "incomplete")]
+    if not documents:
+        return "accepted", None
+    if not failed:
+        warned = any(d.outcome == "accepted_with_warnings" for d in documents)
+        return ("accepted_with_warnings" if warned else "accepted"), None
+    if mapped:
+        return "partially_accepted", f"{len(failed)} of {len(documents)} documents could not be mapped"
+    return "rejected", "no order could be mapped"
