@@ -1,0 +1,89 @@
+"""Settings of one marketplace seller account on an SP-API style Orders API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from connectors._http import HttpConnectorConfig
+from mappings.profiles import AmazonProfile
+
+LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+
+
+class OperationLimit(BaseModel):
+    """A usage plan: tokens restored per second and the bucket size (burst)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate: float = Field(gt=0, description="Requests per second restored to the bucket.")
+    burst: int = Field(ge=1, description="Bucket size: requests that may go out at once.")
+
+
+class AmazonConfig(BaseModel):
+    """Where the Orders API and the LWA token endpoint are, the account's credentials and usage plans.
+
+    The default limits are the documented Orders v0 usage plans (getOrders 0.0167 rps burst 20,
+    getOrderItems 0.5 rps burst 30); the client follows ``x-amzn-RateLimit-Limit`` when the API sends it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = "https://sellingpartnerapi-na.amazon.com"
+    token_url: str = LWA_TOKEN_URL
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    refresh_token: SecretStr
+    marketplace_ids: tuple[str, ...] = Field(min_length=1, max_length=50)
+    max_results_per_page: int = Field(default=100, ge=1, le=100)
+    get_orders_limit: OperationLimit = OperationLimit(rate=0.0167, burst=20)
+    get_order_items_limit: OperationLimit = OperationLimit(rate=0.5, burst=30)
+    token_margin_seconds: float = Field(default=60, ge=0, description="Refresh the access token this long before it expires.")
+    timeout_seconds: float = Field(default=30, gt=0)
+    connect_timeout_seconds: float = Field(default=10, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    backoff_base_seconds: float = Field(default=0.5, ge=0)
+    backoff_cap_seconds: float = Field(default=120, ge=0, description="getOrders restores one token a minute.")
+
+    @field_validator("marketplace_ids")
+    @classmethod
+    def _plain_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for marketplace_id in value:
+            # They travel comma-separated in one query parameter.
+            if not marketplace_id or not marketplace_id.isalnum():
+                raise ValueError(f"not a marketplace id: {marketplace_id!r}")
+        return value
+
+    @property
+    def http(self) -> HttpConnectorConfig:
+        """The shared HTTP settings for the Orders API host."""
+        return HttpConnectorConfig(
+            base_url=self.base_url,
+            timeout_seconds=self.timeout_seconds,
+            connect_timeout_seconds=self.connect_timeout_seconds,
+            max_retries=self.max_retries,
+            backoff_base_seconds=self.backoff_base_seconds,
+            backoff_cap_seconds=self.backoff_cap_seconds,
+        )
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: AmazonProfile,
+        *,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        base_url: str | None = None,
+        token_url: str | None = None,
+        **overrides: object,
+    ) -> AmazonConfig:
+        """The config of a partner profile's account, with secrets (and sandbox URLs) resolved by the caller."""
+        return cls(
+            base_url=base_url or profile.region_base_url,
+            token_url=token_url or LWA_TOKEN_URL,
+            client_id=client_id,
+            client_secret=SecretStr(client_secret),
+            refresh_token=SecretStr(refresh_token),
+            marketplace_ids=tuple(profile.marketplace_ids),
+            **overrides,
+        )

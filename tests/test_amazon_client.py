@@ -1,0 +1,241 @@
+"""The marketplace client on the wire (respx): exact requests, LWA token caching, NextToken paging, limits, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import urllib.parse
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
+from hub.errors import ConfigurationError, RejectedDocument, RetriableError
+
+DATA = Path(__file__).parent / "data" / "amazon"
+API = "https://sellingpartnerapi-na.amazon.com"
+TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+ORDERS_URL = f"{API}/orders/v0/orders"
+SINCE = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
+
+
+class FakeTime:
+    """A clock that only moves when the client sleeps (or the test says so)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def time_():
+    return FakeTime()
+
+
+def make_client(time_: FakeTime, **overrides) -> AmazonClient:
+    config = AmazonConfig(
+        client_id="amzn1.application-oa2-client.demo",
+        client_secret="secret-value",
+        refresh_token="Atzr|refresh-value",
+        marketplace_ids=("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"),
+        **overrides,
+    )
+    return AmazonClient(config, sleep=time_.sleep, clock=time_.clock, rng=random.Random(7))
+
+
+def token_response(token: str = "Atza|token-1", expires_in: int = 3600) -> httpx.Response:
+    return httpx.Response(200, json={"access_token": token, "refresh_token": "Atzr|refresh-value",
+                                     "token_type": "bearer", "expires_in": expires_in})
+
+
+def raw(name: str) -> bytes:
+    return (DATA / name).read_bytes()
+
+
+def sp_error(status: int, code: str, message: str, **headers: str) -> httpx.Response:
+    body = {"errors": [{"code": code, "message": message, "details": ""}]}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def params(call) -> dict[str, str]:
+    return dict(call.request.url.params.multi_items())
+
+
+@respx.mock
+def test_get_orders_follows_next_token_with_exact_requests_and_keeps_raw_bytes(time_):
+    token = respx.post(TOKEN_URL).mock(return_value=token_response())
+    orders = respx.get(ORDERS_URL).mock(side_effect=[
+        httpx.Response(200, content=raw("get_orders_page1.json"), headers={"x-amzn-RateLimit-Limit": "0.0167"}),
+        httpx.Response(200, content=raw("get_orders_page2.json")),
+    ])
+    with make_client(time_) as client:
+        pages = list(client.iter_order_pages(SINCE))
+
+    assert [len(p.orders) for p in pages] == [3, 3]
+    assert pages[0].raw == raw("get_orders_page1.json") and pages[1].raw == raw("get_orders_page2.json")
+    assert pages[0].next_token == "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4+/=" and pages[1].next_token is None
+    first, second = orders.calls
+    assert first.request.url.path == "/orders/v0/orders"
+    assert params(first) == {"MarketplaceIds": "ATVPDKIKX0DER,A2EUQ1WTGCTBG2",
+                             "LastUpdatedAfter": "2024-05-02T08:00:00Z", "MaxResultsPerPage": "100"}
+    # With NextToken the API ignores every other criterion; MarketplaceIds is required on every call.
+    assert params(second) == {"MarketplaceIds": "ATVPDKIKX0DER,A2EUQ1WTGCTBG2",
+                              "NextToken": "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4+/="}
+    assert "NextToken=2YgYW55IGNhcm5hbCBwbGVhc3VyZS4%2B%2F%3D" in str(second.request.url)
+    for call in orders.calls:
+        assert call.request.headers["x-amz-access-token"] == "Atza|token-1"
+        assert "authorization" not in call.request.headers
+    # One token for both pages, asked for with the documented refresh-token grant.
+    assert token.call_count == 1
+    form = urllib.parse.parse_qs(token.calls[0].request.content.decode())
+    assert form == {"grant_type": ["refresh_token"], "refresh_token": ["Atzr|refresh-value"],
+                    "client_id": ["amzn1.application-oa2-client.demo"], "client_secret": ["secret-value"]}
+    assert token.calls[0].request.headers["content-type"] == "application/x-www-form-urlencoded"
+
+
+@respx.mock
+def test_get_order_items_follows_its_own_next_token_alone(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response())
+    order_id = "113-0000001-0000001"
+    route = respx.get(f"{ORDERS_URL}/{order_id}/orderItems").mock(side_effect=[
+        httpx.Response(200, content=raw("order_items_113-0000001-0000001_page1.json")),
+        httpx.Response(200, content=raw("order_items_113-0000001-0000001_page2.json")),
+    ])
+    with make_client(time_) as client:
+        pages = client.order_item_pages(order_id)
+    assert [p.amazon_order_id for p in pages] == [order_id, order_id]
+    assert [i["SellerSKU"] for p in pages for i in p.items] == ["WID-100", "GAD-300"]
+    assert pages[1].raw == raw("order_items_113-0000001-0000001_page2.json")
+    assert params(route.calls[0]) == {}
+    assert params(route.calls[1]) == {"NextToken": "MRgZW55IGNhcm5hbCBwbGVhc3VyZS6="}
+
+
+@respx.mock
+def test_access_token_is_cached_until_shortly_before_it_expires(time_):
+    token = respx.post(TOKEN_URL).mock(side_effect=[token_response("Atza|one", 3600), token_response("Atza|two", 3600)])
+    route = respx.get(f"{ORDERS_URL}/113-0000002-0000002/orderItems").mock(
+        return_value=httpx.Response(200, content=raw("order_items_113-0000002-0000002.json")))
+    with make_client(time_, token_margin_seconds=60) as client:
+        client.order_items("113-0000002-0000002")
+        time_.now += 3539  # still 61 s left: the cached token goes
+        client.order_items("113-0000002-0000002")
+        time_.now += 2  # within the margin: a new one is fetched first
+        client.order_items("113-0000002-0000002")
+    assert token.call_count == 2
+    assert [c.request.headers["x-amz-access-token"] for c in route.calls] == ["Atza|one", "Atza|one", "Atza|two"]
+
+
+@respx.mock
+def test_expired_token_403_refreshes_once_and_retries(time_):
+    token = respx.post(TOKEN_URL).mock(side_effect=[token_response("Atza|old"), token_response("Atza|new")])
+    route = respx.get(f"{ORDERS_URL}/113-0000002-0000002/orderItems").mock(side_effect=[
+        sp_error(403, "Unauthorized", "Access to requested resource is denied."),
+        httpx.Response(200, content=raw("order_items_113-0000002-0000002.json")),
+    ])
+    with make_client(time_) as client:
+        assert len(client.order_items("113-0000002-0000002")) == 1
+    assert token.call_count == 2
+    assert [c.request.headers["x-amz-access-token"] for c in route.calls] == ["Atza|old", "Atza|new"]
+
+
+@respx.mock
+def test_403_after_a_fresh_token_is_a_configuration_error(time_):
+    token = respx.post(TOKEN_URL).mock(side_effect=[token_response("Atza|a"), token_response("Atza|b")])
+    respx.get(f"{ORDERS_URL}/113-0000002-0000002/orderItems").mock(
+        return_value=sp_error(403, "Unauthorized", "Access to requested resource is denied."))
+    with make_client(time_) as client, pytest.raises(ConfigurationError, match="HTTP 403: Unauthorized"):
+        client.order_items("113-0000002-0000002")
+    assert token.call_count == 2  # one refresh, not a loop
+
+
+@respx.mock
+def test_quota_exceeded_429_backs_off_until_the_bucket_refills_then_succeeds(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response())
+    route = respx.get(f"{ORDERS_URL}/113-0000002-0000002/orderItems").mock(side_effect=[
+        sp_error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.",
+                 **{"x-amzn-RateLimit-Limit": "0.5"}),
+        httpx.Response(200, content=raw("order_items_113-0000002-0000002.json")),
+    ])
+    with make_client(time_) as client:
+        assert client.order_items("113-0000002-0000002")[0]["SellerSKU"] == "GIZ-400"
+        stats = client.stats
+    assert route.call_count == 2
+    assert (stats.requests, stats.responses_429, stats.retries) == (2, 1, 1)
+    # The 429 emptied the bucket: the retry waited for one token at the applied rate (0.5/s -> 2 s).
+    assert sum(time_.sleeps) == pytest.approx(2.0)
+
+
+@respx.mock
+def test_each_operation_has_its_own_bucket_and_follows_the_rate_limit_header(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response())
+    respx.get(f"{ORDERS_URL}/113-0000002-0000002/orderItems").mock(
+        return_value=httpx.Response(200, content=raw("order_items_113-0000002-0000002.json"),
+                                    headers={"x-amzn-RateLimit-Limit": "0.25"}))
+    respx.get(ORDERS_URL).mock(return_value=httpx.Response(200, content=raw("get_orders_page2.json")))
+    limits = {"get_orders_limit": OperationLimit(rate=1, burst=1), "get_order_items_limit": OperationLimit(rate=1, burst=2)}
+    with make_client(time_, **limits) as client:
+        client.order_items("113-0000002-0000002")
+        client.order_items("113-0000002-0000002")
+        assert time_.sleeps == []  # the burst of two went out at once
+        list(client.iter_order_pages(SINCE))
+        assert time_.sleeps == []  # getOrders has its own, still full, bucket
+        client.order_items("113-0000002-0000002")
+    # The third items call waited for one token at the rate the API announced (0.25/s), not the configured 1/s.
+    assert time_.sleeps == [pytest.approx(4.0)]
+
+
+@respx.mock
+def test_server_errors_are_retried_then_surface_as_retriable(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response())
+    route = respx.get(ORDERS_URL).mock(return_value=sp_error(503, "ServiceUnavailable", "Try again"))
+    with make_client(time_, max_retries=2) as client, pytest.raises(RetriableError, match="HTTP 503"):
+        list(client.iter_order_pages(SINCE))
+    assert route.call_count == 3
+
+
+@respx.mock
+def test_refused_queries_and_unknown_orders_map_to_hub_errors(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response())
+    respx.get(ORDERS_URL).mock(return_value=sp_error(400, "InvalidInput", "Invalid MarketplaceId"))
+    respx.get(f"{ORDERS_URL}/113-9999999-9999999/orderItems").mock(
+        return_value=sp_error(404, "NotFound", "Order not found"))
+    with make_client(time_) as client:
+        with pytest.raises(ConfigurationError, match="InvalidInput: Invalid MarketplaceId"):
+            list(client.iter_order_pages(SINCE))
+        with pytest.raises(RejectedDocument, match="NotFound: Order not found"):
+            client.order_items("113-9999999-9999999")
+        with pytest.raises(RejectedDocument, match="not an Amazon order id"):
+            client.order_items("../../admin")
+
+
+@respx.mock
+def test_a_refused_refresh_token_is_a_configuration_error(time_):
+    respx.post(TOKEN_URL).mock(return_value=httpx.Response(
+        400, json={"error_description": "The request has an invalid grant parameter : refresh_token",
+                   "error": "invalid_grant"}))
+    orders = respx.get(ORDERS_URL)
+    with make_client(time_) as client, pytest.raises(ConfigurationError, match="invalid_grant"):
+        list(client.iter_order_pages(SINCE))
+    assert orders.call_count == 0
+
+
+def test_naive_datetimes_are_refused(time_):
+    with make_client(time_) as client, pytest.raises(ValueError, match="timezone-aware"):
+        list(client.iter_order_pages(dt.datetime(2024, 5, 2)))
+
+
+def test_secrets_do_not_show_in_the_config_repr():
+    config = AmazonConfig(client_id="id", client_secret="s3cr3t", refresh_token="Atzr|r3fr3sh",
+                          marketplace_ids=("ATVPDKIKX0DER",))
+    assert "s3cr3t" not in repr(config) and "r3fr3sh" not in repr(config)
+    assert json.loads(config.model_dump_json())["client_secret"] == "**********"
