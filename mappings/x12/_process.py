@@ -10,11 +10,19 @@ from collections.abc import Callable
 from hub.errors import FatalError
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12._850 import map_850
-from mappings.x12._acks import AckAddress, GroupAck, SetAck, ack_file_name, build_997, build_ta1, interchange_version
+from mappings.x12._acks import (
+    AckAddress,
+    GroupAck,
+    SetAck,
+    ack_file_name,
+    build_functional_ack,
+    build_ta1,
+    interchange_version,
+)
 from mappings.x12._envelope import EnvelopeWalker, FunctionalGroup, Interchange, TransactionSet
 from mappings.x12._results import DocumentResult, InterchangeResult, OutboundAck, Problem, X12FileResult
 from mappings.x12._tokenizer import NotX12, is_digits
-from mappings.x12._validation import RULES_850, check_transaction_set
+from mappings.x12._validation import check_transaction_set
 
 DuplicateCheck = Callable[[str, str, str], bool]
 ControlNumbers = Callable[[str, str], int]
@@ -179,12 +187,14 @@ class _Context:
                     tset, f"the functional group was rejected: {_first_error(group.problems)}"
                 )
             else:
-                document = self._process_set(tset, profile, is_test)
+                document = self._process_set(tset, profile, is_test, version)
             documents.append(document)
             ack.sets.append(_set_ack(tset, document))
         return documents, ack
 
-    def _process_set(self, tset: TransactionSet, profile: PartnerProfile, is_test: bool) -> DocumentResult:
+    def _process_set(
+        self, tset: TransactionSet, profile: PartnerProfile, is_test: bool, version: str = "004010"
+    ) -> DocumentResult:
         ref = tset.locator.ref
         set_id = tset.id.strip()
         if tset.rejected:
@@ -196,7 +206,7 @@ class _Context:
                 acknowledged=False,
             )
             return DocumentResult(ref, set_id, "unsupported", [*tset.problems, note])
-        problems = [*tset.problems, *check_transaction_set(tset.segments, RULES_850, tset.locator)]
+        problems = [*tset.problems, *check_transaction_set(tset.segments, version, tset.locator)]
         order = None
         if not any(p.severity == "error" for p in problems):
             order, found = map_850(
@@ -215,7 +225,7 @@ class _Context:
         isa = ic.header
         if profile is not None and profile.x12 is not None:
             ours = AckAddress(profile.x12.us.isa_qualifier, profile.x12.us.isa_id, profile.x12.us.gs_id)
-            theirs = AckAddress(isa.element(5), isa.element(6), profile.x12.partner.gs_id)
+            theirs = AckAddress(isa.element(5), isa.element(6), profile.x12.ack_gs_id or profile.x12.partner.gs_id)
             partner_key = profile.id
             send_ta1 = profile.x12.send_ta1
         else:
@@ -262,7 +272,9 @@ class _Context:
             numbered = [
                 (g, self._control(partner_key, "group"), self._control(partner_key, "transaction")) for g in group_acks
             ]
-            text = build_997(
+            kind = profile.x12.ack if profile is not None and profile.x12 is not None else "997"
+            text = build_functional_ack(
+                kind,
                 ours=ours,
                 theirs=theirs,
                 interchange_control=control,
@@ -273,17 +285,20 @@ class _Context:
             )
             acks.append(
                 OutboundAck(
-                    "997",
+                    kind,
                     profile.id if profile else None,
                     text,
                     f"{control:09d}",
-                    ack_file_name("997", theirs.isa_id, control),
+                    ack_file_name(kind, theirs.isa_id, control),
                 )
             )
         return acks
 
     def _control(self, partner_key: str, kind: str) -> int:
         number = self.next_control_number(partner_key, kind)
+        x12 = next((p.x12 for p in self.partners if p.id == partner_key and p.x12 is not None), None)
+        if x12 is not None and isinstance(number, int):
+            number += x12.first_control_number - 1  # the profile's starting point; still gap-free
         if not isinstance(number, int) or not 1 <= number <= _MAX_CONTROL:
             raise FatalError(f"next_control_number gave {number!r} for {kind}; expected 1..{_MAX_CONTROL}")
         return number

@@ -52,6 +52,8 @@ class Segment:
     position: int
     """Position within its transaction set (ST = 1); 0 for envelope segments outside a set."""
     delimiters: Delimiters
+    text: str = ""
+    """The segment as received, without its terminator (what the validator's fast path matches)."""
 
     @property
     def id(self) -> str:
@@ -220,6 +222,6 @@ def _interchange_body(data: bytes, offset: int, delimiters: Delimiters) -> Gener
                 position = 0
             elif position:
                 position += 1
-            yield Segment(elements, start, position, delimiters)
+            yield Segment(elements, start, position, delimiters, body)
         offset = cut
     return n

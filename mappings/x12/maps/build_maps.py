@@ -218,6 +218,8 @@ DATA_ELEMENTS_5010 = {
 }
 
 # -- code lists the standard fixes (a practical subset of the large ones) ------------------------
+# PO105 (639, price basis) has no list here on purpose: an unknown basis is read as "per unit" with
+# a warning by the mapper rather than rejecting the order.
 CODES = {
     "353": "00 01 02 03 04 05 06 07 08 10 18 22 27".split(),
     "92": (
@@ -230,10 +232,6 @@ CODES = {
         "BA BD BE BF BG BH BJ BO BR BX CA CF CH CL CM CQ CR CS CT CY DA DR DZ EA FO FT GA GL GR GS HD HR IN KG "
         "KT LB LF LM LO LT LY ME ML MR MT OZ PA PC PD PF PH PK PL PR PT QT RE RL RM RO SF SH SJ SO SP SQ SS ST "
         "SY TB TC TK TN TO TS TU TY UN YD ZZ"
-    ).split(),
-    "639": (
-        "AA AP BD BR CA CP CT DI DS EC EP ES FB HF HP HT KA LE LM ME MP NC NQ NS NT PA PB PD PE PN PP PR PT "
-        "QE QH QS QT RC RD RE RM RS RT SA SR ST SW TB TC TD TE TM TP TR TT UM VQ WC WE WH WI WM WS"
     ).split(),
     "248": ["A", "C", "N"],
     "349": ["F", "S", "X"],
