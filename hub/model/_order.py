@@ -164,6 +164,9 @@ class OrderLine(_Strict):
     uom: Code = Field(default="EA", description="Unit of measure (X12 code, e.g. EA, CA, LB).")
     unit_price: Decimal | None = Field(default=None, ge=0, description="Price per one `uom`, in the order currency.")
     amount: Decimal | None = Field(default=None, description="Line total before charges: quantity x unit_price.")
+    tax_amount: Decimal | None = Field(
+        default=None, ge=0, description="Tax on the line in `currency` (included in the price when the order says so)."
+    )
     charges: list[Charge] = Field(default_factory=list)
     price_basis: Code | None = Field(default=None, description="What the sent price was per when not one `uom`, e.g. X12 PO105 `HP`.")
     pack: Decimal | None = Field(default=None, description="Inner units per outer pack (X12 PO401).")
@@ -193,6 +196,12 @@ class Order(_Strict):
     lines: list[OrderLine] = Field(min_length=1)
     charges: list[Charge] = Field(default_factory=list)
     total: Decimal = Field(description="Lines plus charges minus allowances, in `currency`.")
+    taxes_included: bool | None = Field(default=None, description="Prices include tax (channel setting), when known.")
+    tax_total: Decimal | None = Field(default=None, ge=0, description="All tax on the order in `currency`, when known.")
+    presentment_currency: CurrencyCode | None = Field(
+        default=None, description="The currency the customer saw and paid in, when it differs from the shop's."
+    )
+    presentment_total: Decimal | None = Field(default=None, description="`total` in `presentment_currency`.")
     dates: dict[str, dt.date] = Field(default_factory=dict, description="Other dates by meaning, e.g. `requested_ship`.")
     references: dict[str, str] = Field(default_factory=dict, description="Other references by qualifier, e.g. `DP` (department).")
     is_test: bool = Field(default=False, description="A test order (X12 ISA15 = T): never pushed to production targets.")

@@ -1,0 +1,130 @@
+"""Saved Shopify API bodies -> canonical orders (``hub map --source shopify FILE...`` and the intake).
+
+Three shapes are understood, exactly as Shopify sends them: an ``orders.json`` page
+(``{"orders": [...]}``), a single order (``{"order": {...}}``) and a webhook body (the bare order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hub.errors import RejectedDocument
+from hub.model import Order
+from mappings.profiles import PartnerProfile
+from mappings.shopify._fields import Problem
+from mappings.shopify._order import REJECTED, MappedOrder, map_shopify_order
+
+FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_shopify")
+DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "rejected")
+
+
+@dataclass
+class ShopifyDocumentResult:
+    """One order found in a body and what became of it."""
+
+    ref: str
+    outcome: str
+    errors: list[Problem] = field(default_factory=list)
+    order: Order | None = None
+    mapped: MappedOrder | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The result in the shape ``hub map`` prints for every source."""
+        return {
+            "ref": self.ref,
+            "transaction_set": None,
+            "outcome": self.outcome,
+            "errors": [p.to_json() for p in self.errors],
+            "order": self.order.model_dump(mode="json") if self.order is not None else None,
+        }
+
+
+@dataclass
+class ShopifyMapResult:
+    """Everything mapping one saved Shopify body produced."""
+
+    outcome: str
+    reason: str | None
+    documents: list[ShopifyDocumentResult] = field(default_factory=list)
+
+    @property
+    def orders(self) -> list[Order]:
+        """The canonical orders that could be mapped."""
+        return [d.order for d in self.documents if d.order is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``hub map --source shopify FILE`` prints (the same shape as ``--source x12``)."""
+        return {"outcome": self.outcome, "reason": self.reason, "documents": [d.to_json() for d in self.documents],
+                "acks": []}
+
+
+def order_objects(body: Any) -> list[tuple[str, Any]] | None:
+    """The (JSON path, order object) pairs of a parsed body, or None when it is no Shopify order body."""
+    if isinstance(body, dict) and isinstance(body.get("orders"), list):
+        return [(f"orders[{i}]", order) for i, order in enumerate(body["orders"])]
+    if isinstance(body, dict) and isinstance(body.get("order"), dict):
+        return [("order", body["order"])]
+    if isinstance(body, dict) and "id" in body and "line_items" in body:
+        return [("$", body)]  # a webhook delivers the bare order
+    return None
+
+
+def parse_body(data: bytes) -> Any:
+    """JSON with decimals kept exact (never through float)."""
+    return json.loads(data, parse_float=Decimal)
+
+
+def map_shopify_orders(data: bytes, *, profile: PartnerProfile, raw_document_id: str | None = None,
+                       body: Any = None) -> list[MappedOrder]:
+    """Every order of a raw body, mapped (for the intake: ``raw_document_id`` is the archived body's sha256).
+
+    A body that is no Shopify order body is a :class:`~hub.errors.RejectedDocument`. Pass an already
+    parsed ``body`` to skip parsing again.
+    """
+    if body is None:
+        try:
+            body = parse_body(data)
+        except ValueError as exc:
+            raise RejectedDocument(f"not JSON: {exc}", location="$") from exc
+    objects = order_objects(body)
+    if objects is None:
+        raise RejectedDocument("not a Shopify orders page, order or webhook body", location="$")
+    sha = raw_document_id or hashlib.sha256(data).hexdigest()
+    return [map_shopify_order(order if isinstance(order, dict) else {}, profile=profile, raw_document_id=sha,
+                              document_ref=ref) for ref, order in objects]
+
+
+def map_shopify_payload(data: bytes, *, profile: PartnerProfile) -> ShopifyMapResult:
+    """Map one saved body offline, reporting per order; never raises for bad input."""
+    try:
+        body = parse_body(data)
+    except ValueError as exc:
+        return ShopifyMapResult("not_shopify", f"not JSON: {exc}")
+    objects = order_objects(body)
+    if objects is None:
+        return ShopifyMapResult("not_shopify", "not a Shopify orders page ({\"orders\": [...]}), a single order "
+                                               "({\"order\": {...}}) or a webhook body")
+    documents = []
+    for (ref, _), mapped in zip(objects, map_shopify_orders(data, profile=profile, body=body), strict=True):
+        warnings = any(p.severity == "warning" for p in mapped.findings)
+        outcome = "rejected" if mapped.state == REJECTED else "accepted_with_warnings" if warnings else "accepted"
+        documents.append(ShopifyDocumentResult(ref, outcome, list(mapped.findings), mapped.order, mapped))
+    return ShopifyMapResult(*_file_outcome(documents), documents)
+
+
+def _file_outcome(documents: list[ShopifyDocumentResult]) -> tuple[str, str | None]:
+    if not documents:
+        return "accepted", "the body holds no orders"
+    outcomes = {d.outcome for d in documents}
+    if outcomes == {"rejected"}:
+        return "rejected", "no order could be mapped"
+    if "rejected" in outcomes:
+        rejected = sum(d.outcome == "rejected" for d in documents)
+        return "partially_accepted", f"{rejected} of {len(documents)} orders could not be mapped"
+    if "accepted_with_warnings" in outcomes:
+        return "accepted_with_warnings", None
+    return "accepted", None
