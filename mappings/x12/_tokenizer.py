@@ -7,7 +7,8 @@ walker's and the validator's job.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from typing import BinaryIO
 from dataclasses import dataclass
 
 ISA_LENGTH = 106
@@ -169,39 +170,135 @@ def first_content_offset(data: bytes) -> int:
     return offset
 
 
-def iter_segments(data: bytes) -> Iterator[Segment]:
-    """Yield every segment of every interchange in ``data``.
+Source = bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
 
-    Raises :class:`NotX12` before the first segment when the file is not X12, and later when an
-    ISA that follows cannot be read (the segments before it have been yielded by then).
+
+def _chunks(source: Source) -> Iterator[bytes]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield bytes(source)
+        return
+    read = getattr(source, "read", None)
+    if read is not None:
+        while chunk := read(_CHUNK):
+            yield chunk
+        return
+    for chunk in source:
+        if chunk:
+            yield bytes(chunk)
+
+
+def is_hard_wrapped(head: bytes) -> bool:
+    """Whether a file is cut into fixed-length records (line breaks inside segments are not data).
+
+    Seen as: at least two complete lines, all of the same length, and that length is not where the
+    ISA ends (a file with one segment per line has lines of varying length; an ISA alone on its
+    line ends at 106 characters, its terminator included).
     """
-    n = len(data)
-    offset = first_content_offset(data)
-    while offset < n:
-        header = read_isa(data, offset)
-        yield Segment(header.elements, offset, 0, header.delimiters)
-        offset = yield from _interchange_body(data, skip_padding(data, header.end), header.delimiters)
+    start = len(_BOM) if head.startswith(_BOM) else 0
+    lines = head[start:].split(b"\n")[:-1][:50]
+    if len(lines) < 2 or not lines[0].lstrip(_PADDING).startswith(b"ISA"):
+        return False
+    widths = {len(line.rstrip(b"\r")) for line in lines[: min(len(lines), 2 if len(lines) < 4 else len(lines) - 1)]}
+    if len(widths) != 1:
+        return False
+    width = widths.pop()
+    if width < 20:
+        return False
+    isa_end = 106 - 1  # offset of the ISA terminator
+    first = lines[0].rstrip(b"\r")
+    # An ISA kept on its own line (width 106) or ending exactly at the line end is a terminator-per-line file.
+    return not (width == isa_end + 1 and len(first) == width and first[3:4] != first[isa_end : isa_end + 1])
 
 
-def _interchange_body(data: bytes, offset: int, delimiters: Delimiters) -> Generator[Segment, None, int]:
-    """The segments after an ISA up to the next ISA; returns where that ISA starts (or the end).
+def _unwrapped(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk.replace(b"\r", b"").replace(b"\n", b"")
+
+
+class _Buffer:
+    """Bytes read so far that are not consumed yet, refilled from the source a chunk at a time."""
+
+    def __init__(self, source: Source) -> None:
+        chunks = _chunks(source)
+        first = next(chunks, b"")
+        while len(first) < 4096:
+            more = next(chunks, None)
+            if more is None:
+                break
+            first += more
+        self.wrapped = is_hard_wrapped(first)
+        rest = _unwrapped(chunks) if self.wrapped else chunks
+        self.data = first.replace(b"\r", b"").replace(b"\n", b"") if self.wrapped else first
+        self.base = 0
+        self._rest = rest
+        self.eof = False
+
+    def refill(self, keep_from: int) -> bool:
+        """Drop bytes before ``keep_from``, append the next chunk; False at the end of the source."""
+        chunk = next(self._rest, None)
+        if chunk is None:
+            self.eof = True
+            return False
+        self.base += keep_from
+        self.data = self.data[keep_from:] + chunk
+        return True
+
+
+def iter_segments(source: Source) -> Iterator[Segment]:
+    """Yield every segment of every interchange in ``source`` (bytes, a binary file or byte chunks).
+
+    Raises :class:`NotX12` before the first segment when the input is not X12, and later when an
+    ISA that follows cannot be read (the segments before it have been yielded by then). A stream is
+    read a chunk at a time, so memory does not grow with the file. Offsets are byte offsets in the
+    input (in the unwrapped input for files hard-wrapped at a fixed record length).
+    """
+    buf = _Buffer(source)
+    while len(buf.data) < 3 * ISA_LENGTH and buf.refill(0):
+        pass
+    offset = first_content_offset(buf.data)
+    while True:
+        while len(buf.data) - offset < 3 * ISA_LENGTH and buf.refill(offset):
+            offset = 0
+        if offset >= len(buf.data):
+            return
+        header = read_isa(buf.data, offset)
+        yield Segment(header.elements, buf.base + offset, 0, header.delimiters, "")
+        offset = yield from _interchange_body(buf, skip_padding(buf.data, header.end), header.delimiters)
+        if offset is None:
+            return
+
+
+def _interchange_body(buf: _Buffer, offset: int, delimiters: Delimiters) -> Generator[Segment, None, int | None]:
+    """The segments after an ISA up to the next ISA; returns where that ISA starts (None at the end).
 
     Works a chunk at a time (decode once, split once) because per-segment slicing and decoding
     costs several times more; latin-1 keeps one character per byte, so offsets stay byte offsets.
     """
-    n = len(data)
     terminator = delimiters.segment
     terminator_byte = terminator.encode("latin-1")
     element = delimiters.element
     strip_cr = terminator == "\n"
     position = 0
-    while offset < n:
-        cut = n
-        if offset + _CHUNK < n:
-            cut = data.rfind(terminator_byte, offset, offset + _CHUNK)
+    while True:
+        data = buf.data
+        n = len(data)
+        if offset >= n:
+            if not buf.refill(n):
+                return None
+            offset = 0
+            continue
+        if buf.eof:
+            cut = n
+        else:
+            cut = data.rfind(terminator_byte, offset)
             if cut == -1:
-                cut = data.find(terminator_byte, offset + _CHUNK)
-            cut = n if cut == -1 else cut + 1
+                if buf.refill(offset):
+                    offset = 0
+                    continue
+                cut = n  # the end of the input: the rest is the last (unterminated) segment
+            else:
+                cut += 1
+        data = buf.data
         at = offset
         for piece in data[offset:cut].decode("latin-1").split(terminator):
             start = at
@@ -222,6 +319,9 @@ def _interchange_body(data: bytes, offset: int, delimiters: Delimiters) -> Gener
                 position = 0
             elif position:
                 position += 1
-            yield Segment(elements, start, position, delimiters, body)
+            yield Segment(elements, buf.base + start, position, delimiters, body)
         offset = cut
-    return n
+        if cut >= len(data):
+            if not buf.refill(cut):
+                return None
+            offset = 0
