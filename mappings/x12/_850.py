@@ -257,13 +257,24 @@ class _PurchaseOrderReader:
         self._previous = ""
 
     # -- problems -------------------------------------------------------------------------------
-    def error(self, seg: Segment, message: str, element: int | None = None, code: str | None = None) -> None:
+    def error(
+        self, seg: Segment, message: str, element: int | None = None, code: str | None = None, *, trigger=None
+    ) -> None:
         self.problems.append(
-            self.loc.problem(message, segment_id=seg.id, position=seg.position, element=element, code=code)
+            self.loc.problem(
+                message, segment_id=seg.id, position=seg.position, element=element, code=code, trigger=trigger
+            )
         )
 
     def warn(
-        self, seg: Segment, message: str, element: int | None = None, code: str | None = None, *, tell_partner: bool
+        self,
+        seg: Segment,
+        message: str,
+        element: int | None = None,
+        code: str | None = None,
+        *,
+        tell_partner: bool,
+        trigger: tuple[str, int, int | None] | None = None,
     ) -> None:
         self.problems.append(
             self.loc.problem(
@@ -274,6 +285,7 @@ class _PurchaseOrderReader:
                 element=element,
                 code=code,
                 acknowledged=tell_partner,
+                trigger=trigger,
             )
         )
 
@@ -674,10 +686,11 @@ class _PurchaseOrderReader:
         if total == line.quantity:
             return
         message = f"line {line.line_no}: store quantities add up to {total}, the line orders {line.quantity}"
+        trigger = ("PO1", line.seg.position, 2)  # the quantity the stores should add up to
         if self.conventions.distribution_mismatch == "reject":
-            self.error(first, message)
+            self.error(first, message, trigger=trigger)
         else:
-            self.warn(first, message, tell_partner=True)
+            self.warn(first, message, tell_partner=True, trigger=trigger)
 
     def _charges(self, segments: list[Segment], *, gross: Decimal | None, quantity: Decimal | None) -> list[Charge]:
         """Charges of SAC segments in order; percentages apply to ``gross`` or the running net."""
@@ -782,7 +795,14 @@ def map_850(
         and profile.x12 is not None
         and profile.x12.conventions.release_number_required
     ):
-        reader.warn(beg, "a release order (BEG02 RL) without its release number in BEG04", 4, "2", tell_partner=True)
+        reader.warn(
+            beg,
+            "a release order (BEG02 RL) without its release number in BEG04",
+            4,
+            "2",
+            tell_partner=True,
+            trigger=("BEG", beg.position, 2),
+        )
     order_date = reader._date(beg, 5)
     if order_date is None and not beg.element(5).strip():
         reader.error(beg, "BEG05 (order date) is required and missing", 5, "1")

@@ -1,6 +1,10 @@
-"""Acknowledgments we send: the TA1 (interchange) and the 997 (functional groups, transaction sets).
+"""Acknowledgments we send: the TA1 (interchange), and the 997 or 999 (functional groups, sets).
 
-Both are written with our fixed delimiters ('*', '>', '~' plus a line break) inside our own ISA
+The 999 (implementation acknowledgment, 005010X231A1) says what the 997 says, from the same
+problems: IK3/IK4/IK5 where the 997 has AK3/AK4/AK5, plus a CTX naming the segment and element
+that made a conditional problem apply (e.g. the PO102 quantity that store quantities must match).
+
+All are written with our fixed delimiters ('*', '>', '~' plus a line break) inside our own ISA
 envelope, addressed from our ids to the partner's. Control numbers are given by the caller.
 """
 
@@ -20,6 +24,8 @@ REPETITION = "^"
 TERMINATOR = "~\n"
 _UNSAFE = re.compile(r"[*>~^\r\n\x00-\x1f]")
 _RULES_BY_SET: dict[str, TransactionSetRules] = {RULES_850.set_id: RULES_850}
+IMPLEMENTATION_999 = "005010X231A1"
+_MAX_CONTEXTS = 10  # CTX repeats at most 10 times per IK3 and per IK4
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,16 @@ def _element_ref(set_id: str, segment_id: str, position: int) -> str:
     return element.ref if element else ""
 
 
-def _set_response(set_ack: SetAck) -> list[str]:
+def _context(trigger: tuple[str, int, int | None]) -> str:
+    """A 999 CTX naming the segment (and element) whose presence made a problem apply."""
+    segment_id, position, element = trigger
+    return segment("CTX", "SITUATIONAL TRIGGER", safe(segment_id, 3), str(position), "", str(element or ""))
+
+
+def _set_response(set_ack: SetAck, kind: str = "997") -> list[str]:
+    """AK2, the located problems (AK3/AK4 or IK3/CTX/IK4/CTX) and AK5/IK5 of one transaction set."""
+    implementation = kind == "999"
+    segment_tag, element_tag, status_tag = ("IK3", "IK4", "IK5") if implementation else ("AK3", "AK4", "AK5")
     lines = [segment("AK2", safe(set_ack.set_id, 3), safe(set_ack.control_number, 9))]
     by_segment: dict[tuple[int, str], list[Problem]] = {}
     for problem in set_ack.problems:
@@ -151,20 +166,28 @@ def _set_response(set_ack: SetAck) -> list[str]:
             key = (problem.segment_position, safe(problem.segment_id or "", 3))
             by_segment.setdefault(key, []).append(problem)
     for (position, segment_id), problems in sorted(by_segment.items()):
-        segment_codes = [p.code for p in problems if p.element_position is None and p.code]
+        segment_problems = [p for p in problems if p.element_position is None or not p.code]
+        segment_codes = [p.code for p in segment_problems if p.code]
         element_problems = [p for p in problems if p.element_position is not None and p.code]
-        ak304 = segment_codes[0] if segment_codes else ("8" if element_problems else "")
-        lines.append(segment("AK3", segment_id, str(position), "", ak304))
+        code = segment_codes[0] if segment_codes else ("8" if element_problems else "")
+        if implementation and not code:
+            code = "8"  # IK304 is mandatory: a business warning (CTT count, store quantities) is reported as 8
+        lines.append(segment(segment_tag, segment_id, str(position), "", code))
+        if implementation:
+            triggers = dict.fromkeys(p.trigger for p in segment_problems if p.trigger)
+            lines.extend(_context(t) for t in list(triggers)[:_MAX_CONTEXTS])
         for p in element_problems[:99]:
             lines.append(
                 segment(
-                    "AK4",
+                    element_tag,
                     str(p.element_position),
                     _element_ref(set_ack.set_id, segment_id, p.element_position or 0),
                     p.code or "",
                 )
             )
-    lines.append(segment("AK5", set_ack.status, *set_ack.codes[:5]))
+            if implementation and p.trigger:
+                lines.append(_context(p.trigger))
+    lines.append(segment(status_tag, set_ack.status, *set_ack.codes[:5]))
     return lines
 
 
@@ -182,17 +205,67 @@ def build_997(
 
     ``groups`` holds (what to acknowledge, our GS06, our ST02) per received group.
     """
+    return build_functional_ack(
+        "997",
+        ours=ours,
+        theirs=theirs,
+        interchange_control=interchange_control,
+        groups=groups,
+        isa12=isa12,
+        test=test,
+        now=now,
+    )
+
+
+def build_999(
+    *,
+    ours: AckAddress,
+    theirs: AckAddress,
+    interchange_control: int,
+    groups: list[tuple[GroupAck, int, int]],
+    isa12: str,
+    test: bool,
+    now: dt.datetime,
+) -> str:
+    """A complete interchange with one FA group (005010X231A1) and one 999 per received group."""
+    return build_functional_ack(
+        "999",
+        ours=ours,
+        theirs=theirs,
+        interchange_control=interchange_control,
+        groups=groups,
+        isa12=isa12,
+        test=test,
+        now=now,
+    )
+
+
+def build_functional_ack(
+    kind: str,
+    *,
+    ours: AckAddress,
+    theirs: AckAddress,
+    interchange_control: int,
+    groups: list[tuple[GroupAck, int, int]],
+    isa12: str,
+    test: bool,
+    now: dt.datetime,
+) -> str:
+    """The 997 or 999 interchange (``kind``), as the partner's profile asks."""
+    if kind not in ("997", "999"):
+        raise ValueError(f"not a functional acknowledgment: {kind!r}")
+    implementation = kind == "999"
     parts = [_isa(ours, theirs, interchange_control, now, isa12, test)]
     for group, gs_control, st_control in groups:
         version = safe(group.version, 12) or "004010"
         st02 = f"{st_control:04d}"
-        body = [segment("ST", "997", st02)]
+        body = [segment("ST", kind, st02, IMPLEMENTATION_999) if implementation else segment("ST", kind, st02)]
         ak1 = [safe(group.functional_id, 2), safe(group.control_number, 9)]
-        if version.startswith("005"):
-            ak1.append(version)  # AK103 exists from 5010 on
+        if version.startswith("005") or implementation:
+            ak1.append(version)  # AK103 exists from 5010 on; the 999 always names the version it checked
         body.append(segment("AK1", *ak1))
         for set_ack in group.sets:
-            body.extend(_set_response(set_ack))
+            body.extend(_set_response(set_ack, kind))
         body.append(
             segment(
                 "AK9",
@@ -214,7 +287,7 @@ def build_997(
                 now.strftime("%H%M"),
                 str(gs_control),
                 "X",
-                version,
+                IMPLEMENTATION_999 if implementation else version,
             )
         )
         parts.extend(body)

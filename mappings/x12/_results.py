@@ -10,9 +10,12 @@ from hub.model import Order
 
 # Business details an 850 may or may not carry: ``to_json`` leaves them out when empty, so the
 # machine-readable form stays as compact as the document it came from.
-_ORDER_DETAILS = frozenset({"carrier", "terms", "shipping_terms", "contacts"})
+_ORDER_DETAILS = frozenset(
+    {"carrier", "terms", "shipping_terms", "contacts", "taxes_included", "tax_total", "presentment_currency",
+     "presentment_total"}
+)
 _LINE_DETAILS = frozenset(
-    {"price_basis", "pack", "inner_pack", "pack_size", "pack_size_uom", "pack_weight", "pack_weight_uom",
+    {"tax_amount", "price_basis", "pack", "inner_pack", "pack_size", "pack_size_uom", "pack_weight", "pack_weight_uom",
      "distribution", "attributes", "references", "dates"}
 )
 _PARTY_DETAILS = frozenset({"entity_code", "id_scheme", "references", "contacts"})
@@ -35,6 +38,8 @@ class Problem:
     code: str | None = None
     acknowledged: bool = True
     """Whether the partner hears about it in the 997/TA1 (internal review notes are not sent)."""
+    trigger: tuple[str, int, int | None] | None = None
+    """The segment id, position and element whose presence made this a problem (a 999 CTX), if any."""
 
     def to_json(self) -> dict[str, Any]:
         """The problem as plain JSON data."""
@@ -45,7 +50,7 @@ class Problem:
 class OutboundAck:
     """An acknowledgment interchange we would send back to the partner."""
 
-    kind: str  # '997' | 'TA1'
+    kind: str  # '997' | '999' | 'TA1'
     partner_id: str | None
     text: str
     interchange_control_number: str
@@ -164,6 +169,7 @@ class Locator:
         element: int | None = None,
         code: str | None = None,
         acknowledged: bool = True,
+        trigger: tuple[str, int, int | None] | None = None,
     ) -> Problem:
         """A problem located at this place (optionally a segment and an element in it)."""
         where = list(self.parts)
@@ -181,4 +187,5 @@ class Locator:
             element_position=element,
             code=code,
             acknowledged=acknowledged,
+            trigger=trigger,
         )
