@@ -182,7 +182,8 @@ def test_each_operation_has_its_own_bucket_and_follows_the_rate_limit_header(tim
         return_value=httpx.Response(200, content=raw("order_items_113-0000002-0000002.json"),
                                     headers={"x-amzn-RateLimit-Limit": "0.25"}))
     respx.get(ORDERS_URL).mock(return_value=httpx.Response(200, content=raw("get_orders_page2.json")))
-    limits = {"get_orders_limit": OperationLimit(rate=1, burst=1), "get_order_items_limit": OperationLimit(rate=1, burst=2)}
+    limits = {"get_orders_limit": OperationLimit(rate=1, burst=1),
+              "get_order_items_limit": OperationLimit(rate=1, burst=2)}
     with make_client(time_, **limits) as client:
         client.order_items("113-0000002-0000002")
         client.order_items("113-0000002-0000002")

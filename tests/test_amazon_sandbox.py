@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
-from hub.model import Purpose
 from hub.sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
 from mappings.amazon import map_amazon_order
 from mappings.profiles import PartnerProfile

@@ -37,7 +37,9 @@ class AmazonConfig(BaseModel):
     max_results_per_page: int = Field(default=100, ge=1, le=100)
     get_orders_limit: OperationLimit = OperationLimit(rate=0.0167, burst=20)
     get_order_items_limit: OperationLimit = OperationLimit(rate=0.5, burst=30)
-    token_margin_seconds: float = Field(default=60, ge=0, description="Refresh the access token this long before it expires.")
+    token_margin_seconds: float = Field(
+        default=60, ge=0, description="Refresh the access token this long before it expires."
+    )
     timeout_seconds: float = Field(default=30, gt=0)
     connect_timeout_seconds: float = Field(default=10, gt=0)
     max_retries: int = Field(default=5, ge=0)

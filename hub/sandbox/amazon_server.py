@@ -52,6 +52,7 @@ GET_ORDER_ITEMS = "getOrderItems"
 DEFAULT_LIMITS: dict[str, tuple[float, int]] = {GET_ORDERS: (0.0167, 20), GET_ORDER_ITEMS: (0.5, 30)}
 _CENT = Decimal("0.01")
 _TAX_RATE = Decimal("0.08")
+_MAX_CURSORS = 10_000
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -72,7 +73,8 @@ class _Fault(Exception):
 
     def response(self) -> JSONResponse:
         body = {"errors": [{"code": self.code, "message": self.message, "details": self.details}]}
-        return JSONResponse(body, status_code=self.status, headers={"x-amzn-RequestId": str(uuid.uuid4()), **self.headers})
+        headers = {"x-amzn-RequestId": str(uuid.uuid4()), **self.headers}
+        return JSONResponse(body, status_code=self.status, headers=headers)
 
 
 class _Bucket:
@@ -155,8 +157,8 @@ class _Api:
         if not (_same(form.get("client_id"), self.client_id) and _same(form.get("client_secret"), self.client_secret)):
             return JSONResponse({"error": "invalid_client", "error_description": "Client authentication failed"}, 401)
         if not _same(form.get("refresh_token"), self.refresh_token):
-            return JSONResponse({"error": "invalid_grant",
-                                 "error_description": "The request has an invalid grant parameter : refresh_token"}, 400)
+            description = "The request has an invalid grant parameter : refresh_token"
+            return JSONResponse({"error": "invalid_grant", "error_description": description}, 400)
         access_token = "Atza|" + secrets.token_urlsafe(48)
         with self.state.lock:
             self.state.access_tokens[access_token] = self.clock() + self.token_lifetime_seconds
@@ -282,6 +284,9 @@ class _Api:
         # 17 random bytes: base64 with '+', '/' and '=' in it, so clients must encode the token properly.
         token = base64.b64encode(os.urandom(17)).decode()
         self.state.cursors[token] = cursor
+        if len(self.state.cursors) > _MAX_CURSORS:
+            # Like the real API, old tokens stop working: the oldest one is forgotten.
+            del self.state.cursors[next(iter(self.state.cursors))]
         return token
 
 
@@ -530,7 +535,9 @@ class SandboxAmazon:
             self._state.items[order_id] = item_bodies
         return copy.deepcopy(order)
 
-    def update_order(self, order_id: str, *, status: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
+    def update_order(
+        self, order_id: str, *, status: str | None = None, at: dt.datetime | None = None
+    ) -> dict[str, Any]:
         """Change an order as the marketplace would (a Pending order gets prices and an address once
         Unshipped; a cancelled one loses its quantities); ``LastUpdateDate`` moves to ``at`` (default now)."""
         with self._state.lock:
@@ -583,8 +590,8 @@ class SandboxAmazon:
             ("113-1000002-0000002", [item("GIZ-400", 3)], {"fulfillment": "AFN", "status": "Shipped"}),
             ("113-1000003-0000003", [item("WID-200", 1)], {"status": "Pending"}),
             ("113-1000004-0000004", [item("WID-100", 4)], {"status": "Canceled"}),
-            ("113-1000005-0000005", [item("BOX-500", 3, shipping=Decimal("4.00"))], {"business_po": "PO-77881",
-                                                                                      "city": ("Chicago", "IL", "60601")}),
+            ("113-1000005-0000005", [item("BOX-500", 3, shipping=Decimal("4.00"))],
+             {"business_po": "PO-77881", "city": ("Chicago", "IL", "60601")}),
             ("113-1000006-0000006", [item("GAD-300", 1), item("GIZ-400", 2), item("WID-100", 1),
                                      item("WID-200", 5), item("BOX-500", 1), item("GIZ-400", 1)],
              {"status": "Shipped", "city": ("Austin", "TX", "78701")}),

@@ -264,7 +264,9 @@ def _lines(
         if price is not None:
             amount, price_currency = price
             if price_currency != currency:
-                findings.error(f"{where}.ItemPrice.CurrencyCode", f"{price_currency} differs from the order's {currency}")
+                findings.error(
+                    f"{where}.ItemPrice.CurrencyCode", f"{price_currency} differs from the order's {currency}"
+                )
                 continue
             unit_price = _unit_price(amount, quantity, where, findings)
         lines.append(
@@ -322,7 +324,8 @@ def _parties(order: dict[str, Any], address: dict[str, Any] | None) -> list[Part
 
 def _party(role: PartyRole, address: dict[str, Any]) -> Party:
     # Name and street are restricted data: present only when fetched with a Restricted Data Token.
-    lines = [line[:_MAX_TEXT] for key in ("AddressLine1", "AddressLine2", "AddressLine3") if (line := text(address, key))]
+    keys = ("AddressLine1", "AddressLine2", "AddressLine3")
+    lines = [line[:_MAX_TEXT] for key in keys if (line := text(address, key))]
     name = text(address, "Name")
     return Party(
         role=role,
