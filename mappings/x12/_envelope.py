@@ -51,6 +51,8 @@ class FunctionalGroup:
     trailer: Segment | None = None
     problems: list[Problem] = field(default_factory=list)
     set_control_numbers: set[str] = field(default_factory=set)
+    set_count: int = 0
+    """Transaction sets seen (also when they are not kept in ``sets`` while streaming)."""
 
     @property
     def functional_id(self) -> str:
@@ -153,11 +155,20 @@ def check_isa(ic: Interchange) -> None:
 
 
 class EnvelopeWalker:
-    """Iterate the interchanges of a file; ``fault`` says why reading stopped early, if it did."""
+    """Iterate the interchanges of a file; ``fault`` says why reading stopped early, if it did.
 
-    def __init__(self, data: bytes) -> None:
+    ``on_interchange(ic)`` is called when an ISA has been read, ``on_set(ic, group, tset)`` when a
+    transaction set is complete. With ``keep_sets=False`` a set is not kept in its group after
+    ``on_set`` (its segments are dropped), so memory does not grow with the file.
+    """
+
+    def __init__(self, data, *, on_interchange=None, on_set=None, keep_sets: bool = True) -> None:
         self._data = data
         self.fault: str | None = None
+        self._on_interchange = on_interchange
+        self._on_set = on_set
+        self._keep_sets = keep_sets
+        self._ic: Interchange | None = None
 
     def __iter__(self) -> Iterator[Interchange]:
         ic: Interchange | None = None
@@ -181,8 +192,10 @@ class EnvelopeWalker:
                     self._close_open(ic, group, tset, premature=True)
                     yielded = True
                     yield ic
-                ic = Interchange(seg, Locator(f"ISA {seg.element(13).strip()}"))
+                ic = self._ic = Interchange(seg, Locator(f"ISA {seg.element(13).strip()}"))
                 check_isa(ic)
+                if self._on_interchange is not None:
+                    self._on_interchange(ic)
                 group = tset = None
                 continue
             if ic is None:
@@ -204,7 +217,9 @@ class EnvelopeWalker:
                     ic.stray_segments += 1
                     continue
                 tset = TransactionSet(seg, Locator(*group.locator.parts, f"ST {seg.element(2).strip()}"), [seg])
-                group.sets.append(tset)
+                group.set_count += 1
+                if self._keep_sets:
+                    group.sets.append(tset)
             elif sid == "SE" and tset is not None:
                 tset.segments.append(seg)
                 tset.trailer = seg
@@ -254,6 +269,13 @@ class EnvelopeWalker:
                 reject=False,
             )
 
+    def _close_set(self, group: FunctionalGroup | None, tset: TransactionSet, *, missing_trailer: bool) -> None:
+        self._check_set(group, tset, missing_trailer=missing_trailer)
+        if self._on_set is not None and group is not None:
+            self._on_set(self._ic, group, tset)
+        if not self._keep_sets:
+            tset.segments = []
+
     @staticmethod
     def _close_group(ic: Interchange, group: FunctionalGroup, *, missing_trailer: bool) -> None:
         loc = group.locator
@@ -270,10 +292,10 @@ class EnvelopeWalker:
             group.problems.append(
                 loc.problem("the GE control number does not match GS06", segment_id="GE", element=2, code="4")
             )
-        if not _same_number(ge.element(1), str(len(group.sets))):
+        if not _same_number(ge.element(1), str(group.set_count)):
             group.problems.append(
                 loc.problem(
-                    f"GE01 says {ge.element(1)!r} transaction sets, the group has {len(group.sets)}",
+                    f"GE01 says {ge.element(1)!r} transaction sets, the group has {group.set_count}",
                     segment_id="GE",
                     element=1,
                     code="5",
@@ -281,7 +303,7 @@ class EnvelopeWalker:
             )
 
     @staticmethod
-    def _close_set(group: FunctionalGroup | None, tset: TransactionSet, *, missing_trailer: bool) -> None:
+    def _check_set(group: FunctionalGroup | None, tset: TransactionSet, *, missing_trailer: bool) -> None:
         loc = tset.locator
         ts_id = tset.id
         if not (len(ts_id) == 3 and is_digits(ts_id)):

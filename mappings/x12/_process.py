@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
+import tempfile
+from collections import namedtuple
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -20,8 +23,9 @@ from mappings.x12._acks import (
     interchange_version,
 )
 from mappings.x12._envelope import EnvelopeWalker, FunctionalGroup, Interchange, TransactionSet
+from mappings.x12._results import Locator
 from mappings.x12._results import DocumentResult, InterchangeResult, OutboundAck, Problem, X12FileResult
-from mappings.x12._tokenizer import NotX12, is_digits
+from mappings.x12._tokenizer import NotX12, Segment, Source, is_digits
 from mappings.x12._validation import check_transaction_set
 
 DuplicateCheck = Callable[[str, str, str], bool]
@@ -43,15 +47,22 @@ class LocalControlNumbers:
 
 
 def process_interchange_file(
-    data: bytes,
+    data: Source,
     *,
     partners: PartnerDirectory,
     raw_document_id: str | None = None,
     is_duplicate_interchange: DuplicateCheck = lambda q, i, c: False,
     next_control_number: ControlNumbers | None = None,
     now: dt.datetime | None = None,
+    on_document: Callable[[DocumentResult], None] | None = None,
 ) -> X12FileResult:
     """Read every interchange in ``data``: orders from accepted 850s, a 997/TA1 for each interchange.
+
+    ``data`` is bytes, a binary file or an iterable of byte chunks. With ``on_document``, every
+    accepted transaction set is handed over once its interchange has been read to its IEA and
+    found sound (a later envelope fault must still be able to refuse it), and is not kept in the
+    result: the result then holds counts (``handed_over``), rejected and unsupported documents and
+    the acks, and memory does not grow with the file (accepted sets wait in a temporary file).
 
     Bad input never raises: it ends as an outcome with a reason. ``ValueError`` is raised only for a
     caller's mistake (a ``raw_document_id`` that is not a sha256 hex digest).
@@ -67,11 +78,15 @@ def process_interchange_file(
         next_control_number=next_control_number or LocalControlNumbers(),
         now=now or dt.datetime.now(dt.UTC),
     )
-    walker = EnvelopeWalker(data)
     results: list[InterchangeResult] = []
+    streaming = _Streaming(context, on_document) if on_document is not None else None
+    if streaming is None:
+        walker = EnvelopeWalker(data)
+    else:
+        walker = EnvelopeWalker(data, on_interchange=streaming.start, on_set=streaming.add_set, keep_sets=False)
     try:
         for interchange in walker:
-            results.append(context.process(interchange))
+            results.append(context.process(interchange) if streaming is None else streaming.finish(interchange))
     except NotX12 as exc:
         return X12FileResult(outcome="not_x12", reason=exc.reason, interchanges=[])
     return _file_result(results, walker.fault)
@@ -195,24 +210,36 @@ class _Context:
     def _process_set(
         self, tset: TransactionSet, profile: PartnerProfile, is_test: bool, version: str = "004010"
     ) -> DocumentResult:
+        document, problems = self._validate_set(tset, version)
+        return document if document is not None else self._map_set(tset, problems, profile, is_test)
+
+    def _validate_set(self, tset: TransactionSet, version: str) -> tuple[DocumentResult | None, list[Problem]]:
+        """The syntax verdict: a final result (rejected, unsupported) or the problems to map with."""
         ref = tset.locator.ref
         set_id = tset.id.strip()
         if tset.rejected:
-            return DocumentResult(ref, set_id, "rejected", list(tset.problems))
+            return DocumentResult(ref, set_id, "rejected", list(tset.problems)), []
         if set_id != "850":
             note = tset.locator.problem(
                 f"transaction set {set_id} is not supported yet: acknowledged, not processed",
                 severity="warning",
                 acknowledged=False,
             )
-            return DocumentResult(ref, set_id, "unsupported", [*tset.problems, note])
+            return DocumentResult(ref, set_id, "unsupported", [*tset.problems, note]), []
         problems = [*tset.problems, *check_transaction_set(tset.segments, version, tset.locator)]
-        order = None
-        if not any(p.severity == "error" for p in problems):
-            order, found = map_850(
-                tset.segments, profile=profile, loc=tset.locator, is_test=is_test, raw_document_id=self.raw_document_id
-            )
-            problems.extend(found)
+        if any(p.severity == "error" for p in problems):
+            return DocumentResult(ref, set_id, "rejected", problems, None), problems
+        return None, problems
+
+    def _map_set(
+        self, tset: TransactionSet, problems: list[Problem], profile: PartnerProfile, is_test: bool
+    ) -> DocumentResult:
+        ref = tset.locator.ref
+        set_id = tset.id.strip()
+        order, found = map_850(
+            tset.segments, profile=profile, loc=tset.locator, is_test=is_test, raw_document_id=self.raw_document_id
+        )
+        problems = [*problems, *found]
         if order is None or any(p.severity == "error" for p in problems):
             return DocumentResult(ref, set_id, "rejected", problems, None)
         warned = any(p.severity == "warning" for p in problems)
@@ -361,3 +388,136 @@ def _file_result(results: list[InterchangeResult], fault: str | None) -> X12File
     if all(o == "rejected" for o in outcomes):
         return X12FileResult("rejected", reason, results)
     return X12FileResult("partially_accepted", reason, results)
+
+
+_Outcome = namedtuple("_Outcome", "outcome")
+_OUTCOMES = {name: _Outcome(name) for name in ("accepted", "accepted_with_warnings", "rejected", "unsupported")}
+
+
+class _Streaming:
+    """Processing while reading: sets are validated at their SE, held on disk, handed over at the IEA.
+
+    Per set only a slot is kept in memory (None for a held set, the final small result for a
+    rejected or unsupported one), so a file of any size is read in flat memory.
+    """
+
+    def __init__(self, context: _Context, on_document: Callable[[DocumentResult], None]) -> None:
+        self.context = context
+        self.on_document = on_document
+        self.profile: PartnerProfile | None = None
+        self.duplicate = False
+        self.groups: dict[int, tuple[str, list]] = {}
+        self.spool = None
+
+    def start(self, ic: Interchange) -> None:
+        """An ISA was read: check the partner and the duplicate ledger before any set is read."""
+        context = self.context
+        self.profile = context._check_partner(ic)
+        self.duplicate = False
+        if self.profile is not None and not ic.rejected:
+            key = (*ic.sender, ic.control_number)
+            self.duplicate = key in context.seen or bool(context.is_duplicate(*key))
+            context.seen.add(key)
+            if self.duplicate:
+                ic.fault("025", f"interchange {ic.control_number} from {key[0]}/{key[1]} was received before")
+        self.groups = {}
+        if self.spool is not None:
+            self.spool.close()
+        self.spool = tempfile.TemporaryFile()
+
+    def _group(self, group: FunctionalGroup) -> tuple[str, list]:
+        entry = self.groups.get(id(group))
+        if entry is None:
+            version = group.version.strip()
+            profile = self.profile
+            if profile is not None and profile.x12 is not None and version[:6] not in profile.x12.versions:
+                agreed = ", ".join(profile.x12.versions)
+                group.problems.append(
+                    group.locator.problem(f"version {version or '(none)'} is not agreed with {profile.id} ({agreed})",
+                                          segment_id="GS", element=8, code="2")
+                )
+            entry = self.groups[id(group)] = (version, [])
+        return entry
+
+    def add_set(self, ic: Interchange, group: FunctionalGroup, tset: TransactionSet) -> None:
+        """A set is complete: judge its syntax now, hold it (on disk) when it may become an order."""
+        version, slots = self._group(group)
+        if self.duplicate or ic.rejected or group.rejected or self.profile is None:
+            slots.append((tset, None))
+            return
+        document, problems = self.context._validate_set(tset, version)
+        if document is not None:
+            slots.append((tset, document))
+            return
+        record = (tset.header.elements, tset.header.offset, tset.locator.parts, problems,
+                  [(s.elements, s.offset, s.position, s.text) for s in tset.segments])
+        pickle.dump(record, self.spool, protocol=pickle.HIGHEST_PROTOCOL)
+        slots.append(None)
+
+    def _held(self, delimiters) -> tuple[TransactionSet, list[Problem]]:
+        """The next held set, rebuilt from the temporary file (held sets have no envelope errors)."""
+        _header, _offset, parts, problems, segments = pickle.load(self.spool)
+        rebuilt = [Segment(e, o, p, delimiters, t) for e, o, p, t in segments]
+        tset = TransactionSet(rebuilt[0], Locator(*parts), rebuilt)
+        return tset, problems
+
+    def finish(self, ic: Interchange) -> InterchangeResult:
+        """The IEA (or the end of the file): decide, hand over the sound sets, build the acks."""
+        context, profile = self.context, self.profile
+        sender_q, sender_id = ic.sender
+        result = InterchangeResult(
+            partner_id=profile.id if profile else None, sender_qualifier=sender_q, sender_id=sender_id,
+            receiver_qualifier=ic.receiver[0], receiver_id=ic.receiver[1], control_number=ic.control_number,
+            is_test=ic.is_test, version=ic.header.element(12), outcome="rejected", reason=None,
+        )
+        result.errors = list(ic.problems)
+        self.spool.seek(0)
+        delimiters = ic.header.delimiters
+        group_acks: list[GroupAck] = []
+        outcomes = []
+        if self.duplicate:
+            result.outcome = "duplicate"
+            result.reason = "the interchange control number was received before from this sender"
+        elif ic.rejected:
+            result.envelope_rejected = True
+            result.reason = _first_error(ic.problems)
+            for group in ic.groups:
+                for slot in self._group(group)[1]:
+                    tset = slot[0] if slot is not None else self._held(delimiters)[0]
+                    result.documents.append(_rejected_document(tset, f"the interchange was rejected: {result.reason}"))
+        else:
+            for group in ic.groups:
+                _, slots = self._group(group)
+                included = group.trailer.element(1).strip() if group.trailer else ""
+                ack = GroupAck(
+                    functional_id=group.functional_id, control_number=group.control_number.strip(),
+                    version=group.version.strip(), included=int(included) if is_digits(included) else group.set_count,
+                    codes=[p.code for p in group.problems if p.code], rejected=group.rejected,
+                )
+                for slot in slots:
+                    if slot is None:
+                        tset, problems = self._held(delimiters)
+                        if group.rejected:
+                            document = _rejected_document(
+                                tset, f"the functional group was rejected: {_first_error(group.problems)}")
+                        else:
+                            document = context._map_set(tset, problems, profile, ic.is_test)
+                    else:
+                        tset, document = slot
+                        if document is None or group.rejected:
+                            document = _rejected_document(
+                                tset, f"the functional group was rejected: {_first_error(group.problems)}")
+                    ack.sets.append(_set_ack(tset, document))
+                    outcomes.append(_OUTCOMES.get(document.outcome, _OUTCOMES["rejected"]))
+                    if document.order is not None:
+                        self.on_document(document)
+                        result.handed_over += 1
+                    else:
+                        result.documents.append(document)
+                result.errors.extend(group.problems)
+                group_acks.append(ack)
+            result.outcome, result.reason = _interchange_outcome(ic, outcomes, result.errors)
+        self.spool.close()
+        self.spool = None
+        result.acks = context._acks(ic, profile, self.duplicate, group_acks)
+        return result

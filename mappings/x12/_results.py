@@ -112,6 +112,7 @@ class InterchangeResult:
     acks: list[OutboundAck] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     envelope_rejected: bool = False  # the ISA/IEA itself was refused (a TA1 says why); no set was processed
+    handed_over: int = 0  # accepted documents given to process_interchange_file's on_document (not kept here)
     """Interchange- and group-level problems (the documents carry their own)."""
 
 
