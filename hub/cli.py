@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     mapping.add_argument("files", nargs="+", type=Path)
     mapping.set_defaults(run=_map)
 
+    edi = commands.add_parser("edi", help="X12 tools for onboarding partners")
+    edi_actions = edi.add_subparsers(title="actions")
+    edi_validate = edi_actions.add_parser(
+        "validate", help="check a partner's X12 files: every problem located, the acks we would send (writes nothing)"
+    )
+    edi_validate.add_argument("files", nargs="+", type=Path)
+    edi_validate.add_argument("--partners", type=Path, help="partner profiles folder (default: HUB_PARTNERS_DIR)")
+    edi_validate.set_defaults(run=_edi_validate)
+
     exceptions = commands.add_parser("exceptions", help="the exception queue")
     actions = exceptions.add_subparsers(title="actions")
     listing = actions.add_parser("list", help="list exceptions (open ones by default)")
@@ -101,6 +110,14 @@ def _map(args: argparse.Namespace) -> int:
             output = {"file": str(path), **result.to_json()}
         print(json.dumps(output, indent=args.indent, default=str))
     return status
+
+
+def _edi_validate(args: argparse.Namespace) -> int:
+    from hub.edi_validate import validate_files
+    from mappings.profiles import PartnerDirectory
+
+    partners = PartnerDirectory.load(args.partners or get_settings().partners_dir)
+    return validate_files(args.files, partners)
 
 
 def _store():
