@@ -1,0 +1,227 @@
+"""850 business meaning: price bases, allowances and charges, packs, distributions, partner conventions,
+999 details, and cancellations/replacements acting on the stored order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from hub import store as st
+from hub.model import ChargeKind, Purpose
+from mappings.profiles import PartnerDirectory
+from mappings.x12 import iter_segments, process_interchange_file
+
+REPO = Path(__file__).resolve().parent.parent
+PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")
+NOW = dt.datetime(2024, 2, 12, 9, 30)
+
+
+def interchange(body: list[str], *, partner: str = "ACMERETAIL", control: int = 900, purpose: str = "00",
+                po: str = "PO-77", order_type: str = "SA", release: str = "") -> bytes:
+    """One 004010 850 from ``partner`` (a ZZ sender) with ``body`` between BEG and CTT."""
+    segments = [f"ST*850*0001", f"BEG*{purpose}*{order_type}*{po}*{release}*20240212", *body,
+                f"CTT*{sum(s.startswith('PO1*') for s in body)}"]
+    segments.append(f"SE*{len(segments) + 1}*0001")
+    head = (f"ISA*00*          *00*          *ZZ*{partner:<15}*ZZ*ORDERHUB       *240212*0815*U*00401*"
+            f"{control:09d}*0*P*>~\nGS*PO*{partner}*ORDERHUB*20240212*0815*{control}*X*004010~\n")
+    tail = f"GE*1*{control}~\nIEA*1*{control:09d}~\n"
+    return (head + "".join(s + "~\n" for s in segments) + tail).encode()
+
+
+def with_conventions(partner_id: str, **changes) -> PartnerDirectory:
+    profiles = []
+    for profile in PARTNERS:
+        if profile.id == partner_id:
+            conventions = profile.x12.conventions.model_copy(update=changes)
+            profile = profile.model_copy(update={"x12": profile.x12.model_copy(update={"conventions": conventions})})
+        profiles.append(profile)
+    return PartnerDirectory(profiles)
+
+
+def document(data: bytes, partners: PartnerDirectory = PARTNERS):
+    result = process_interchange_file(data, partners=partners, now=NOW)
+    assert len(result.documents) == 1, result.reason
+    return result.documents[0]
+
+
+def one_line(po1: str, *more: str, partners: PartnerDirectory = PARTNERS):
+    doc = document(interchange([po1, *more]), partners)
+    assert doc.order is not None, [p.message for p in doc.errors]
+    return doc.order.lines[0], doc
+
+
+@pytest.mark.parametrize(
+    ("po1", "unit_price", "amount"),
+    [
+        ("PO1*1*10*EA*24.50**VN*A", "24.50", "245.00"),  # blank basis: the profile's default, PE
+        ("PO1*1*10*EA*24.50*PE*VN*A", "24.50", "245.00"),
+        ("PO1*1*10*EA*24.50*CT*VN*A", "24.50", "245.00"),  # contract price, per unit
+        ("PO1*1*10*EA*24.50*QT*VN*A", "24.50", "245.00"),  # quoted, per unit
+        ("PO1*1*150*EA*12.00*HP*VN*A", "0.12", "18.00"),  # per hundred
+        ("PO1*1*2500*EA*8.00*TP*VN*A", "0.008", "20.00"),  # per thousand
+        ("PO1*1*18*EA*6.00*PD*VN*A", "0.5", "9.00"),  # per dozen
+        ("PO1*1*7*EA*1.00*PD*VN*A", "0.083333", "0.58"),  # per dozen, not exact: amount from the exact price
+        ("PO1*1*3*EA*9.99*NC*VN*A", "0", "0.00"),  # no charge whatever PO104 says
+        ("PO1*1*20*LB*3.10*PP*VN*A", "3.10", "62.00"),  # per pound, ordered in pounds
+        ("PO1*1*4*KG*2.00*PP*VN*A", "4.409245", "17.64"),  # per pound, ordered in kilograms
+    ],
+)
+def test_price_basis_gives_a_price_per_line_unit(po1, unit_price, amount):
+    line, _ = one_line(po1)
+    assert (line.unit_price, line.amount) == (Decimal(unit_price), Decimal(amount))
+
+
+def test_price_per_pound_of_eaches_uses_the_po4_size():
+    line, doc = one_line("PO1*1*6*EA*2.00*PP*VN*A", "PO4*12*2.5*LB")
+    assert (line.unit_price, line.amount, line.pack, line.pack_size, line.pack_size_uom) == (
+        Decimal("5.00"), Decimal("30.00"), Decimal("12"), Decimal("2.5"), "LB")
+    assert doc.outcome == "accepted"
+
+
+def test_price_per_kilogram_of_cases_uses_the_po4_gross_weight():
+    line, _ = one_line("PO1*1*2*CA*10.00*PK*VN*A", "PO4*1****G*11*LB")
+    # 11 LB = 4.98951607 KG a case -> 49.90 a case
+    assert (line.unit_price, line.amount, line.pack_weight, line.pack_weight_uom) == (
+        Decimal("49.895161"), Decimal("99.79"), Decimal("11"), "LB")
+
+
+def test_a_weight_price_without_a_weight_is_left_to_the_erp_with_a_note():
+    line, doc = one_line("PO1*1*6*EA*2.00*PP*VN*A")
+    assert (line.unit_price, line.amount) == (None, None)
+    [note] = doc.errors
+    assert (note.severity, note.acknowledged, note.element_position) == ("warning", False, 5)
+    assert "no weight per EA" in note.message
+
+
+def test_retail_prices_are_not_our_price():
+    line, doc = one_line("PO1*1*6*EA*19.99*RE*VN*A")
+    assert line.unit_price is None and line.price_basis == "RE"
+    assert "retail price" in doc.errors[0].message and not doc.errors[0].acknowledged
+
+
+def test_price_basis_meaning_from_the_profile():
+    partners = with_conventions("acme", price_basis={"CA": "pack"})
+    line, _ = one_line("PO1*1*24*EA*30.00*CA*VN*A", "PO4*12", partners=partners)
+    assert (line.unit_price, line.amount) == (Decimal("2.5"), Decimal("60.00"))
+    line, _ = one_line("PO1*1*24*EA*30.00*CA*VN*A", "PO4*12")  # the standard's CA: catalog price per unit
+    assert (line.unit_price, line.amount) == (Decimal("30.00"), Decimal("720.00"))
+
+
+def test_price_basis_default_from_the_profile():
+    partners = with_conventions("acme", price_basis_default="HP")
+    line, _ = one_line("PO1*1*200*EA*5.00**VN*A", partners=partners)
+    assert (line.unit_price, line.amount) == (Decimal("0.05"), Decimal("10.00"))
+
+
+def test_allowances_and_charges_amount_percent_and_rate():
+    doc = document(interchange([
+        "SAC*C*D240***1250",  # 12.50 freight (N2)
+        "SAC*A*C310****3*5",  # 5 % of the lines' gross (100.00 + 50.00)
+        "SAC*A*C000****4*10",  # 10 % of the net so far: 150 - 5 (line) - 7.50 + 12.50 = 150.00
+        "PO1*1*10*EA*10.00*PE*VN*A",
+        "SAC*A*C310***500",  # 5.00 off the line
+        "PO1*2*5*EA*10.00*PE*VN*B",
+        "SAC*C*H000******0.40",  # rate 0.40 per unit of the line (5)
+    ]))
+    order = doc.order
+    assert [(c.kind, c.amount) for c in order.lines[0].charges] == [(ChargeKind.ALLOWANCE, Decimal("5.00"))]
+    assert [(c.amount, c.rate, c.quantity) for c in order.lines[1].charges] == [
+        (Decimal("2.00"), Decimal("0.40"), Decimal("5"))]
+    assert [(c.kind, c.code, c.amount) for c in order.charges] == [
+        (ChargeKind.CHARGE, "D240", Decimal("12.50")),
+        (ChargeKind.ALLOWANCE, "C310", Decimal("7.50")),
+        (ChargeKind.ALLOWANCE, "C000", Decimal("15.20")),
+    ]
+    assert order.total == Decimal("150.00") - 5 + 2 + Decimal("12.50") - Decimal("7.50") - Decimal("15.20")
+
+
+def test_negative_sac_amount_is_read_by_size_or_refused_per_profile():
+    data = interchange(["SAC*A*C310***-500", "PO1*1*1*EA*10.00*PE*VN*A"])
+    assert document(data).order.charges[0].amount == Decimal("5.00")
+    refused = document(data, with_conventions("acme", sac_amount_sign="positive"))
+    assert refused.outcome == "rejected"
+    assert [(p.segment_id, p.element_position, p.code) for p in refused.errors] == [("SAC", 5, "6")]
+
+
+def test_line_numbers_as_sent_or_by_position():
+    body = ["PO1*A1*1*EA*1.00*PE*VN*A", "PO1*A1*1*EA*1.00*PE*VN*B"]
+    order = document(interchange(body)).order
+    assert [line.line_no for line in order.lines] == ["A1", "A1"] and "used twice" in order.warnings[0]
+    order = document(interchange(body), with_conventions("acme", line_numbers="position")).order
+    assert [line.line_no for line in order.lines] == ["1", "2"] and order.warnings == []
+
+
+def test_store_distribution_mismatch_can_reject_per_profile():
+    body = ["PO1*1*10*EA*1.00*PE*VN*A", "SDQ*EA*92*0001*4*0002*5"]
+    assert document(interchange(body)).outcome == "accepted_with_warnings"
+    rejected = document(interchange(body), with_conventions("acme", distribution_mismatch="reject"))
+    assert rejected.outcome == "rejected" and rejected.errors[0].trigger == ("PO1", 3, 2)
+
+
+def test_distribution_in_another_unit_is_not_compared():
+    line, doc = one_line("PO1*1*2*CA*1.00*PE*VN*A", "SDQ*EA*92*0001*12*0002*12")
+    assert [d.quantity for d in line.distribution] == [Decimal("12"), Decimal("12")]
+    assert doc.errors[0].acknowledged is False and "another unit" in doc.errors[0].message
+
+
+def test_release_order_needs_its_release_number():
+    doc = document(interchange(["PO1*1*1*EA*1.00*PE*VN*A"], order_type="RL"))
+    assert doc.outcome == "accepted_with_warnings"
+    assert (doc.errors[0].segment_id, doc.errors[0].element_position, doc.errors[0].code) == ("BEG", 4, "2")
+    doc = document(interchange(["PO1*1*1*EA*1.00*PE*VN*A"], order_type="RL", release="0003"))
+    assert (doc.outcome, doc.order.order_type, doc.order.release_no) == ("accepted", "RL", "0003")
+
+
+def test_n9_dates_and_line_level_references_stay_where_they_belong():
+    doc = document(interchange([
+        "N9*ZZ*NOTE-1", "DTM*002*20240301", "MSG*Deliver to the back door",
+        "PO1*1*1*EA*1.00*PE*VN*A", "REF*PD*PROMO9", "DTM*010*20240220",
+    ]))
+    order = doc.order
+    assert order.references == {"ZZ": "NOTE-1"} and order.dates == {}
+    assert order.lines[0].references == {"PD": "PROMO9"}
+    assert order.lines[0].dates == {"requested_ship": dt.date(2024, 2, 20)}
+
+
+def test_contacts_never_reach_problem_messages():
+    doc = document(interchange(["PER*BD*Pat Secret*TE*5550000*EM*pat@example.com", "PO1*1*0*EA*1.00*PE*VN*A"]))
+    assert doc.outcome == "rejected"
+    assert all("Pat" not in p.message and "5550000" not in p.message for p in doc.errors)
+
+
+def test_999_for_a_partner_on_4010():
+    profiles = [p.model_copy(update={"x12": p.x12.model_copy(update={"ack": "999"})}) if p.id == "acme" else p
+                for p in PARTNERS]
+    result = process_interchange_file(interchange(["PO1*1*1*EA*1.00*PE*VN*A"]), partners=PartnerDirectory(profiles),
+                                      now=NOW)
+    [ack] = result.acks
+    elements = [s.elements for s in iter_segments(ack.text.encode())]
+    assert ack.kind == "999" and ack.file_name == "999_ACMERETAIL_000000001.x12"
+    assert elements[1][8] == "005010X231A1" and elements[2] == ["ST", "999", "0001", "005010X231A1"]
+    assert elements[3] == ["AK1", "PO", "900", "004010"]
+    assert elements[5] == ["IK5", "A"]
+
+
+# -- the store: cancellations and replacements act on the earlier order, the event log says what changed --
+
+def test_replacement_and_cancellation_change_the_stored_order(sqlite_store):
+    original = document(interchange(["PO1*1*10*EA*2.00*PE*VN*A", "PO1*2*1*EA*5.00*PE*VN*B"])).order
+    replacement = document(interchange(["PO1*1*12*EA*2.00*PE*VN*A", "PO1*3*1*EA*7.00*PE*VN*C"], control=901,
+                                       purpose="05")).order
+    cancellation = document(interchange(["PO1*1*12*EA*2.00*PE*VN*A"], control=902, purpose="01")).order
+    assert (replacement.purpose, cancellation.purpose) == (Purpose.REPLACEMENT, Purpose.CANCELLATION)
+    with sqlite_store.transaction() as conn:
+        created = st.save_order(conn, original, receipt_id=None, now=NOW)
+        replaced = st.save_order(conn, replacement, receipt_id=None, now=NOW)
+        cancelled = st.save_order(conn, cancellation, receipt_id=None, now=NOW)
+        assert (created.action, replaced.action, cancelled.action) == ("created", "replaced", "cancelled")
+        assert created.order_id == replaced.order_id == cancelled.order_id
+        events = st.order_events_of(conn, created.order_id)
+        stored = st.load_order(conn, created.order_id)
+    assert [e["kind"] for e in events] == ["received", "replaced", "cancelled"]
+    assert events[1]["detail"]["changes"] == {
+        "total": ["25.00", "31.00"], "lines_added": ["3"], "lines_removed": ["2"], "lines_changed": ["1"]}
+    assert stored.total == Decimal("31.00")
