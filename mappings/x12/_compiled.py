@@ -423,68 +423,64 @@ def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem
     width = cmap.width
     steps = cmap.steps
     pad = [""] * 64
-    first = True
-    for seg in segments:
+    for index, seg in enumerate(segments):
         elements = seg.elements
         sid = elements[0]
-        if first:
-            first = False
-            if sid == "ST":
-                target = node
-                _check_elements(cmap, node, seg, patterns, syntax, width, pad, loc, problems)
+        if index == 0 and sid == "ST":
+            target = node
+        else:
+            step = steps[node.idx].get(sid)
+            if step is None:
+                step = cmap.step(node, sid)
+            target = step.target
+            if target is None:
+                _misplaced(tmap, sid, seg, loc, problems)
                 continue
-        step = steps[node.idx].get(sid)
-        if step is None:
-            step = cmap.step(node, sid)
-        target = step.target
-        if target is None:
-            printable = "".join(c for c in sid[:3] if c.isprintable())
-            if sid in known:
-                problems.append(loc.problem(f"segment {sid} is not expected here", segment_id=sid,
-                                            position=seg.position, code=UNEXPECTED_SEGMENT))
+            pending = [(i, n) for i, n in step.candidates if counts[i] < 1] if step.candidates else None
+            loop = step.loop
+            if loop is None:
+                count = counts[target.idx] = counts[target.idx] + 1
+                if count > target.max_use:
+                    problems.append(loc.problem(f"segment {sid} appears more than {target.max_use} time(s) here",
+                                                segment_id=sid, position=seg.position, code=SEGMENT_OVER_MAXIMUM))
+                if pending:
+                    pending = [(i, n) for i, n in pending if n is not target and n.pos != target.pos]
             else:
-                problems.append(loc.problem(f"segment id {printable!r} is not part of a {tmap.set_id}",
-                                            segment_id=printable or None, position=seg.position,
-                                            code=UNRECOGNIZED_SEGMENT))
-            continue
-        if step.candidates:
-            pending = [(i, n) for i, n in step.candidates if counts[i] < 1]
-        else:
-            pending = None
-        loop = step.loop
-        if loop is None:
-            count = counts[target.idx] = counts[target.idx] + 1
-            if count > target.max_use:
-                problems.append(loc.problem(f"segment {sid} appears more than {target.max_use} time(s) here",
-                                            segment_id=sid, position=seg.position, code=SEGMENT_OVER_MAXIMUM))
+                counts[loop.idx + 1 : loop.end] = cmap.zeros[loop.idx + 1 : loop.end]
+                count = counts[loop.idx] = counts[loop.idx] + 1
+                if count > loop.repeat:
+                    problems.append(loc.problem(f"loop {loop.id} repeats more than {loop.repeat} time(s)",
+                                                segment_id=sid, position=seg.position, code=LOOP_OVER_MAXIMUM))
+                counts[target.idx] += 1
             if pending:
-                pending = [(i, n) for i, n in pending if n is not target and n.pos != target.pos]
-        else:
-            counts[loop.idx + 1 : loop.end] = cmap.zeros[loop.idx + 1 : loop.end]
-            count = counts[loop.idx] = counts[loop.idx] + 1
-            if count > loop.repeat:
-                problems.append(loc.problem(f"loop {loop.id} repeats more than {loop.repeat} time(s)",
-                                            segment_id=sid, position=seg.position, code=LOOP_OVER_MAXIMUM))
-            counts[target.idx] += 1
-        if pending:
-            for _, missing in pending:
-                problems.append(loc.problem(f"the mandatory segment {missing.id} is missing", segment_id=missing.id,
-                                            position=seg.position, code=MANDATORY_SEGMENT_MISSING))
-        node = target
-        _check_elements(cmap, target, seg, patterns, syntax, width, pad, loc, problems)
+                for _, missing in pending:
+                    problems.append(loc.problem(f"the mandatory segment {missing.id} is missing",
+                                                segment_id=missing.id, position=seg.position,
+                                                code=MANDATORY_SEGMENT_MISSING))
+            node = target
+        # Fast path: the segment's regex and its syntax notes; the exact checks only on failure.
+        idx = target.idx
+        text = seg.text
+        if text and patterns[idx].fullmatch(text) is not None:
+            check = syntax[idx]
+            if check is None or check(elements + pad[: width[idx] - len(elements)] if width[idx] > len(elements)
+                                      else elements):
+                continue
+        _check_elements(cmap, target, seg, loc, problems)
     return problems
 
 
-def _check_elements(cmap, node, seg, patterns, syntax, width, pad, loc, problems) -> None:
-    text = seg.text
-    if text and patterns[node.idx].fullmatch(text) is not None:
-        check = syntax[node.idx]
-        if check is None:
-            return
-        elements = seg.elements
-        padded = elements + pad[: max(width[node.idx] - len(elements), 0)]
-        if check(padded):
-            return
+def _misplaced(tmap: TransactionMap, sid: str, seg, loc: Locator, problems: list[Problem]) -> None:
+    if sid in tmap.segment_ids:
+        problems.append(loc.problem(f"segment {sid} is not expected here", segment_id=sid,
+                                    position=seg.position, code=UNEXPECTED_SEGMENT))
+    else:
+        printable = "".join(c for c in sid[:3] if c.isprintable())
+        problems.append(loc.problem(f"segment id {printable!r} is not part of a {tmap.set_id}",
+                                    segment_id=printable or None, position=seg.position, code=UNRECOGNIZED_SEGMENT))
+
+
+def _check_elements(cmap: CompiledMap, node: SegmentNode, seg, loc: Locator, problems: list[Problem]) -> None:
     component = seg.delimiters.component
     for position, code, message in element_problems(node, seg.elements, component, cmap.extended):
         problems.append(loc.problem(message, segment_id=node.id, position=seg.position, element=position, code=code))
