@@ -55,10 +55,23 @@ def process_x12_receipt(
             return summary
         earlier_open = [e for e in st.list_exceptions(conn, state=st.OPEN, limit=10_000) if e.receipt_id == receipt.id]
 
+        def queue(kind: str, reason: str, **where) -> None:
+            summary.exceptions.append(
+                st.open_exception(conn, channel=receipt.channel, kind=kind, reason=reason, now=now,
+                                  partner_id=receipt.partner_id, receipt_id=receipt.id,
+                                  raw_sha256=receipt.raw_sha256, **where)
+            )
+
+        def accepted(document) -> None:
+            # Streamed: each accepted set is stored as soon as its interchange proved sound, so
+            # memory does not grow with the file.
+            summary.documents += 1
+            _apply_document(conn, receipt, document, summary, queue, now)
+
         # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
         scoped = PartnerDirectory([partners.get(receipt.partner_id)])
         result = process_interchange_file(
-            st.raw_content(conn, receipt.raw_sha256),
+            st.iter_raw_content(conn, receipt.raw_sha256),
             partners=scoped,
             raw_document_id=receipt.raw_sha256,
             is_duplicate_interchange=lambda q, i, c: st.interchange_seen(
@@ -66,16 +79,10 @@ def process_x12_receipt(
             ),
             next_control_number=None if replay else (lambda partner, kind: st.next_control_number(conn, partner, kind)),
             now=now,
+            on_document=accepted,
         )
         summary.outcome, summary.reason = result.outcome, result.reason
         summary.interchanges = len(result.interchanges)
-
-        def queue(kind: str, reason: str, **where) -> None:
-            summary.exceptions.append(
-                st.open_exception(conn, channel=receipt.channel, kind=kind, reason=reason, now=now,
-                                  partner_id=receipt.partner_id, receipt_id=receipt.id,
-                                  raw_sha256=receipt.raw_sha256, **where)
-            )
 
         if result.outcome == "not_x12":
             queue("not_x12", result.reason or "not an X12 interchange")
