@@ -88,10 +88,11 @@ def test_delimiters_come_from_the_isa(name, element, component, segment, repetit
 
 
 def test_5010_repetition_separator_is_read_from_isa11():
-    data = (LAYOUTS / "caret_separator_5010.x12").read_bytes().replace(b"^", b"*").replace(b"*00501*", b"^00501*")
-    data = data.replace(b"*^00501*", b"*^*00501*", 1) if b"*^*00501*" not in data else data
-    first = next(iter_segments(data))
-    assert first.delimiters.repetition == "^"
+    data = (LAYOUTS / "tilde_newline.x12").read_bytes().replace(b"*U*00401*", b"*^*00501*", 1)
+    data = data.replace(b"REF*DP*042", b"REF*DP*042^043")
+    segments = list(iter_segments(data))
+    assert segments[0].delimiters.repetition == "^"
+    assert next(s for s in segments if s.id == "REF").repetitions(2) == ["042", "043"]
 
 
 def test_hard_wrapping_is_detected_only_for_fixed_length_records():
