@@ -80,6 +80,9 @@ def test_mfn_order_with_promotion_shipping_and_taxes_maps_exactly():
         "promotion": (ChargeKind.ALLOWANCE, Decimal("1.00")),
         "promotion_tax": (ChargeKind.ALLOWANCE, Decimal("0.08")),
     }  # zero amounts (ShippingDiscount 0.00) are left out
+    # The line's net tax (item + shipping tax - promotion tax) and the order's, taxes on top of prices.
+    assert (first.tax_amount, second.tax_amount, o.tax_total, o.taxes_included) == (
+        Decimal("1.12"), Decimal("1.59"), Decimal("2.71"), False)
     assert (second.amount, second.unit_price, charges(second)) == (
         Decimal("19.90"), Decimal("19.90"), {"item_tax": (ChargeKind.CHARGE, Decimal("1.59"))})
     ship_to = o.party(PartyRole.SHIP_TO)

@@ -1,7 +1,7 @@
 """One marketplace order (a getOrders entry and its getOrderItems items) -> the canonical order.
 
 Amazon's amounts are per order item and per kind: ``ItemPrice`` is the line total (unit price times
-quantity), ``ItemTax`` its tax, ``ShippingPrice``/``ShippingTax`` the item's share of shipping,
+quantity), ``ItemTax`` its tax (also summed into the line's ``tax_amount``), ``ShippingPrice``/``ShippingTax`` the item's share of shipping,
 ``PromotionDiscount``/``ShippingDiscount`` (and their taxes) what promotions took off. They become
 the line's amount and its charges and allowances; ``OrderTotal`` is what the buyer pays.
 
@@ -66,6 +66,8 @@ _DATES: tuple[tuple[str, str], ...] = (
     ("EarliestDeliveryDate", "earliest_delivery"),
     ("LatestDeliveryDate", "latest_delivery"),
 )
+# Tax charges and the allowances that give tax back: their net is the line's tax_amount.
+_TAX_SIGNS = {"item_tax": 1, "shipping_tax": 1, "promotion_tax": -1, "shipping_discount_tax": -1}
 _UNIT_PRICE_PLACES = Decimal("0.0001")
 _MAX_TEXT = 1000
 
@@ -175,6 +177,9 @@ def map_amazon_order(
             parties=_parties(order, address),
             lines=lines,
             total=total,
+            # US marketplace prices exclude tax: it is added as item/shipping tax charges.
+            taxes_included=False,
+            tax_total=_tax_total(lines),
             dates=dates,
             references=_references(order, profile),
             raw_document_id=raw_document_id,
@@ -260,6 +265,11 @@ def _lines(
                 amount = -amount
             if amount:
                 charges.append(Charge(kind=kind, code=code, amount=amount))
+        taxes = [c for c in charges if c.code in _TAX_SIGNS]
+        tax_amount = sum((_TAX_SIGNS[c.code] * c.amount for c in taxes), Decimal(0)) if taxes else None
+        if tax_amount is not None and tax_amount < 0:
+            findings.warning(f"{where}.PromotionDiscountTax", f"tax given back exceeds the tax charged ({tax_amount})")
+            tax_amount = None
         amount = unit_price = None
         if price is not None:
             amount, price_currency = price
@@ -278,10 +288,16 @@ def _lines(
                 quantity=Decimal(quantity),
                 unit_price=unit_price,
                 amount=amount,
+                tax_amount=tax_amount,
                 charges=charges,
             )
         )
     return lines
+
+
+def _tax_total(lines: list[OrderLine]) -> Decimal | None:
+    taxes = [line.tax_amount for line in lines if line.tax_amount is not None]
+    return sum(taxes, Decimal(0)) if taxes else None
 
 
 def _unit_price(amount: Decimal, quantity: int, where: str, findings: Findings) -> Decimal | None:
