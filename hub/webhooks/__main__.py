@@ -1,0 +1,30 @@
+"""Serve the webhook app: ``python -m hub.webhooks --port 8082`` (store and partners from the hub settings)."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from hub.settings import get_settings
+from hub.store import HubStore
+from hub.webhooks._shopify import DEFAULT_MAX_BYTES, create_webhook_app
+from mappings.profiles import PartnerDirectory
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run uvicorn in the foreground."""
+    parser = argparse.ArgumentParser(description="orderhub webhook receiver")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8082)
+    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    partners = PartnerDirectory.load(settings.partners_dir)
+    app = create_webhook_app(lambda: HubStore(settings.resolved_database_url()).migrate(), partners,
+                             max_bytes=args.max_bytes)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
