@@ -80,8 +80,8 @@ def test_overlapping_pages_and_webhooks_store_each_order_version_once(store):
                                data=page({"id": 2, "qty": "1", "updated": 0}), max_bytes=10_000)
     assert waiting_receipts(store, "shopify_webhook") == [receipt.id]
     late = ChannelSummary()
-    process_queued_receipt(store, receipt.id, mapper, late)
-    process_queued_receipt(store, receipt.id, mapper, late)
+    process_queued_receipt(store, receipt.id, lambda raw, sha, _r: mapper(raw, sha), late)
+    process_queued_receipt(store, receipt.id, lambda raw, sha, _r: mapper(raw, sha), late)
     assert late.orders_unchanged == 1 and waiting_receipts(store, "shopify_webhook") == []
     with store.transaction() as conn:
         rows = conn.execute(select(st.tables.orders.c.source_ref, st.tables.orders.c.revision)

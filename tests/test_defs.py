@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
 from hub.defs import build_definitions
+from mappings.profiles import PartnerDirectory
+
+REPO = Path(__file__).resolve().parent.parent
 
 PLACEHOLDERS = {
     "HUB_DATABASE_URL": "sqlite:///:memory:",
@@ -25,10 +30,13 @@ def defs(monkeypatch) -> dg.Definitions:
 def test_definitions_load_with_a_sensor_per_partner_inbox(defs):
     dg.Definitions.validate_loadable(defs)
     repository = defs.get_repository_def()
-    assert sorted(s.name for s in repository.sensor_defs) == [
-        "sftp_inbox_acme", "sftp_inbox_bluebird", "sftp_inbox_northwind"]
-    assert {s.job_name for s in repository.sensor_defs} == {"edi_inbound_job"}
-    assert [s.name for s in repository.schedule_defs] == ["erp_push_every_10_minutes"]
+    partners = PartnerDirectory.load(REPO / "mappings" / "partners")
+    inboxes = {f"sftp_inbox_{p.id}" for p in partners if p.sftp and p.x12}
+    assert {"sftp_inbox_acme", "sftp_inbox_bluebird", "sftp_inbox_northwind"} <= inboxes
+    sensors = {s.name: s for s in repository.sensor_defs}
+    assert inboxes <= set(sensors)
+    assert {sensors[name].job_name for name in inboxes} == {"edi_inbound_job"}
+    assert "erp_push_every_10_minutes" in {s.name for s in repository.schedule_defs}
 
 
 def test_the_intake_job_carries_the_assets_and_their_checks(defs):

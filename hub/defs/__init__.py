@@ -6,31 +6,74 @@ from pathlib import Path
 
 import dagster as dg
 
+from hub.defs.channels.assets import (
+    account_job_and_schedule,
+    amazon_sync_asset,
+    shopify_sync_asset,
+    webhook_asset,
+    webhook_queue_sensor,
+)
+from hub.defs.channels.resources import amazon_resource, shopify_resource
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_functional_acks, edi_inbound_orders
 from hub.defs.edi.sensors import sftp_inbox_sensor
-from hub.defs.erp.assets import erp_push_job, erp_push_schedule, erp_sales_orders, erp_sales_orders_exactly_once
+from hub.defs.erp.assets import build_erp_assets, erp_push_job, erp_push_schedule
 from hub.defs.resources import resources_from_env
 from hub.settings import get_settings
 from mappings.profiles import PartnerDirectory
 
 edi_inbound_job = dg.define_asset_job(
     "edi_inbound_job",
-    selection=dg.AssetSelection.assets(edi_inbound_orders, edi_functional_acks, erp_sales_orders),
+    selection=dg.AssetSelection.assets(edi_inbound_orders, edi_functional_acks, "erp_sales_orders"),
     description="One partner file: intake, acks back to the partner, orders to the ERP, checks.",
+)
+shopify_webhook_job = dg.define_asset_job(
+    "shopify_webhook_job",
+    selection=dg.AssetSelection.assets("shopify_webhook_orders", "erp_sales_orders"),
+    description="Queued Shopify webhook bodies to orders, then to the ERP.",
 )
 
 
 def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
-    """The hub's Definitions: one inbox sensor per partner profile that has SFTP folders."""
+    """The hub's Definitions, built from the partner profiles.
+
+    One SFTP inbox sensor per EDI partner; one sync asset, job and schedule per Shopify store and
+    marketplace seller account, each with its own concurrency pool; the webhook queue sensor.
+    """
     settings = get_settings()
     partners_dir = Path(partners_dir or settings.partners_dir)
     partners = PartnerDirectory.load(partners_dir)
+    resources = resources_from_env(partners_dir, settings.max_document_bytes)
+
+    channel_assets, jobs, schedules = [], [edi_inbound_job, erp_push_job], [erp_push_schedule]
+    for profile in partners:
+        for section, make_asset, make_resource in (
+            ("shopify", shopify_sync_asset, shopify_resource),
+            ("amazon", amazon_sync_asset, amazon_resource),
+        ):
+            if getattr(profile, section) is None:
+                continue
+            account = f"{section}_{profile.id}"
+            asset = make_asset(profile)
+            resources[account] = make_resource(profile)
+            job, schedule = account_job_and_schedule(asset, account)
+            channel_assets.append(asset)
+            jobs.append(job)
+            schedules.append(schedule)
+
     sensors = [sftp_inbox_sensor(profile, edi_inbound_job.name) for profile in partners if profile.sftp and profile.x12]
+    webhooks = []
+    if any(profile.shopify for profile in partners):
+        webhooks = [webhook_asset()]
+        jobs.append(shopify_webhook_job)
+        sensors.append(webhook_queue_sensor(shopify_webhook_job.name))
+
+    upstream = [edi_inbound_orders.key, *(a.key for a in channel_assets), *(a.key for a in webhooks)]
+    erp_sales_orders, erp_check = build_erp_assets(upstream)
     return dg.Definitions(
-        assets=[edi_inbound_orders, edi_functional_acks, erp_sales_orders],
-        asset_checks=[edi_documents_accounted_for, erp_sales_orders_exactly_once],
-        jobs=[edi_inbound_job, erp_push_job],
+        assets=[edi_inbound_orders, edi_functional_acks, *channel_assets, *webhooks, erp_sales_orders],
+        asset_checks=[edi_documents_accounted_for, erp_check],
+        jobs=jobs,
         sensors=sensors,
-        schedules=[erp_push_schedule],
-        resources=resources_from_env(partners_dir, settings.max_document_bytes),
+        schedules=schedules,
+        resources=resources,
     )

@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import Connection, select
 
 from hub import store as st
+from hub.errors import RejectedDocument
 from hub.intake._x12 import ERP_TARGET, _skip_undelivered
 from hub.model import Order
 
@@ -62,15 +63,18 @@ def store_channel_document(
     raw: bytes,
     map_orders: Callable[[str], Iterable[MappedOrderLike]],
     summary: ChannelSummary,
+    attachments: Iterable[bytes] = (),
     now: dt.datetime | None = None,
 ) -> st.Receipt:
-    """Archive one raw API body, then map and store its orders, in one transaction.
+    """Archive one raw API body (and the bodies it needs, e.g. order items), then map and store its orders.
 
-    ``map_orders`` gets the body's sha256 (for the orders' ``raw_document_id``) and yields mapped
-    orders. A receipt already processed is not applied again.
+    All in one transaction. ``map_orders`` gets the body's sha256 (for the orders'
+    ``raw_document_id``) and yields mapped orders. A receipt already processed is not applied again.
     """
     now = now or st.utcnow()
     with store.transaction() as conn:
+        for attachment in attachments:
+            st.archive_raw(conn, attachment, now=now)
         sha = st.archive_raw(conn, raw, now=now)
         receipt = st.record_receipt(conn, channel=channel, partner_id=partner_id, source_name=source_name,
                                     raw_sha256=sha, now=now)
@@ -84,16 +88,28 @@ def store_channel_document(
 
 
 def process_queued_receipt(
-    store: st.HubStore, receipt_id: int, map_orders: Callable[[bytes, str], Iterable[MappedOrderLike]],
+    store: st.HubStore, receipt_id: int,
+    map_orders: Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]],
     summary: ChannelSummary, *, now: dt.datetime | None = None,
 ) -> st.Receipt:
-    """Map and store a receipt that was archived earlier (a queued webhook body); idempotent."""
+    """Map and store a receipt that was archived earlier (a queued webhook body); idempotent.
+
+    ``map_orders(raw, sha256, receipt)`` maps the body; a body that is no order at all
+    (``RejectedDocument``) goes to the exception queue.
+    """
     now = now or st.utcnow()
     with store.transaction() as conn:
         receipt = st.get_receipt(conn, receipt_id, for_update=True)
         if receipt.state == "processed":
             return receipt
-        mapped = map_orders(st.raw_content(conn, receipt.raw_sha256), receipt.raw_sha256)
+        try:
+            mapped = list(map_orders(st.raw_content(conn, receipt.raw_sha256), receipt.raw_sha256, receipt))
+        except RejectedDocument as exc:
+            summary.exceptions.append(st.open_exception(
+                conn, channel=receipt.channel, kind="rejected_document", reason=exc.reason, location=exc.location,
+                now=now, partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
+            st.finish_receipt(conn, receipt.id, outcome="rejected", reason=exc.reason, now=now)
+            return receipt
         apply_mapped_orders(conn, receipt, mapped, summary, now=now)
         st.finish_receipt(conn, receipt.id, outcome="accepted", reason=None, now=now)
     return receipt
@@ -109,6 +125,13 @@ def apply_mapped_orders(
             # Not complete yet (e.g. a marketplace order without prices or address): its next
             # version, once complete, arrives with a newer updated_at and is stored then.
             summary.orders_held += 1
+            continue
+        if mapped.order is None and getattr(mapped, "cancelled", False) and mapped.state != "rejected":
+            # Cancelled with nothing left to show (e.g. a marketplace cancelling every item).
+            if _cancel_stored(conn, receipt, mapped, now):
+                summary.orders_cancelled += 1
+            else:
+                summary.orders_unchanged += 1
             continue
         if mapped.order is None or mapped.state == "rejected":
             summary.exceptions.append(st.open_exception(
@@ -136,6 +159,27 @@ def apply_mapped_orders(
             st.add_event(conn, saved.order_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
             continue
         st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+
+
+def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime) -> bool:
+    orders = st.tables.orders
+    row = conn.execute(select(orders).where(
+        (orders.c.source == _SOURCE_OF.get(receipt.channel, receipt.channel)) & (orders.c.partner_id == receipt.partner_id)
+        & (orders.c.source_ref == mapped.channel_order_id))).first()
+    if row is None or row.status == "cancelled":
+        return False
+    stored = row.source_updated_at
+    if stored is not None and (stored if stored.tzinfo else stored.replace(tzinfo=dt.UTC)) >= mapped.updated_at:
+        return False
+    conn.execute(orders.update().where(orders.c.id == row.id).values(
+        status="cancelled", revision=row.revision + 1, source_updated_at=mapped.updated_at, updated_at=now))
+    st.add_event(conn, row.id, "cancelled", {"by": receipt.source_name}, receipt_id=receipt.id, now=now)
+    _skip_undelivered(conn, row.id, now)
+    return True
+
+
+# Receipts' channel -> the orders' source (webhook bodies are Shopify orders).
+_SOURCE_OF = {"shopify_webhook": "shopify"}
 
 
 def sync_window_start(store: st.HubStore, *, partner_id: str, channel: str, lookback: dt.timedelta,

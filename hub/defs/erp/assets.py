@@ -4,53 +4,56 @@
 import dagster as dg
 
 from hub import store as st
-from hub.defs.edi.assets import edi_inbound_orders
 from hub.defs.resources import ErpResource, HubStoreResource
 from hub.delivery import push_due_orders
 from hub.intake import ERP_TARGET
 from hub.reconciliation import reconcile_erp_orders
 
 
-@dg.asset(group_name="erp", kinds={"odoo"}, deps=[edi_inbound_orders], pool="erp")
-def erp_sales_orders(hub_store: HubStoreResource, erp: ErpResource) -> dg.MaterializeResult:
-    """Accepted production orders delivered to the ERP as sale orders (idempotent on the PO number)."""
-    store = hub_store.store()
-    with erp.gateway() as gateway:
-        summary = push_due_orders(store, gateway)
-    with store.transaction() as conn:
-        states = st.deliveries_by_state(conn, ERP_TARGET)
-    return dg.MaterializeResult(
-        metadata={
-            "pushed": summary.pushed,
-            "already_present": summary.already_present,
-            "retrying": summary.retrying,
-            "dead_lettered": summary.dead,
-            "outbox": dg.MetadataValue.json(states),
-        }
-    )
+def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:
+    """The ERP asset, downstream of every channel's intake asset, and its exactly-once check."""
 
+    @dg.asset(name="erp_sales_orders", group_name="erp", kinds={"odoo"}, deps=upstream, pool="erp")
+    def erp_sales_orders(hub_store: HubStoreResource, erp: ErpResource) -> dg.MaterializeResult:
+        """Accepted production orders delivered to the ERP as sale orders (idempotent on the PO number)."""
+        store = hub_store.store()
+        with erp.gateway() as gateway:
+            summary = push_due_orders(store, gateway)
+        with store.transaction() as conn:
+            states = st.deliveries_by_state(conn, ERP_TARGET)
+        return dg.MaterializeResult(
+            metadata={
+                "pushed": summary.pushed,
+                "already_present": summary.already_present,
+                "retrying": summary.retrying,
+                "dead_lettered": summary.dead,
+                "outbox": dg.MetadataValue.json(states),
+            }
+        )
 
-@dg.asset_check(asset=erp_sales_orders)
-def erp_sales_orders_exactly_once(hub_store: HubStoreResource, erp: ErpResource) -> dg.AssetCheckResult:
-    """Every accepted production order exists exactly once in the ERP (by PO number)."""
-    with erp.gateway() as gateway:
-        result = reconcile_erp_orders(hub_store.store(), gateway)
-    return dg.AssetCheckResult(
-        passed=result.passed,
-        metadata={
-            "expected_orders": result.expected,
-            "missing_count": len(result.missing),
-            "doubled_count": len(result.doubled),
-            "missing_po_numbers": dg.MetadataValue.json(result.missing[:500]),
-            "doubled_po_numbers": dg.MetadataValue.json(result.doubled),
-        },
-        description=None if result.passed else
-        f"{len(result.missing)} missing, {len(result.doubled)} doubled in the ERP",
-    )
+    @dg.asset_check(asset=erp_sales_orders, name="erp_sales_orders_exactly_once")
+    def erp_sales_orders_exactly_once(hub_store: HubStoreResource, erp: ErpResource) -> dg.AssetCheckResult:
+        """Every accepted production order exists exactly once in the ERP (by partner and PO number)."""
+        with erp.gateway() as gateway:
+            result = reconcile_erp_orders(hub_store.store(), gateway)
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            metadata={
+                "expected_orders": result.expected,
+                "missing_count": len(result.missing),
+                "doubled_count": len(result.doubled),
+                "missing_po_numbers": dg.MetadataValue.json(result.missing[:500]),
+                "doubled_po_numbers": dg.MetadataValue.json(result.doubled),
+            },
+            description=None if result.passed else
+            f"{len(result.missing)} missing, {len(result.doubled)} doubled in the ERP",
+        )
+
+    return erp_sales_orders, erp_sales_orders_exactly_once
 
 
 erp_push_job = dg.define_asset_job(
-    "erp_push_job", selection=dg.AssetSelection.assets(erp_sales_orders),
+    "erp_push_job", selection=dg.AssetSelection.assets("erp_sales_orders"),
     description="Retry due ERP deliveries and re-check that every order is there exactly once.",
 )
 

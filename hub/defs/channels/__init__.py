@@ -1,0 +1,1 @@
+"""Dagster definitions for API channels: one sync asset, job and schedule per store or seller account."""

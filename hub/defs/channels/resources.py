@@ -1,0 +1,79 @@
+"""Per-account API resources: each account's secrets come from the environment variables its profile names."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from pydantic import SecretStr
+
+from connectors.amazon import AmazonClient, AmazonConfig
+from connectors.shopify import ShopifyClient, ShopifyConfig
+from mappings.profiles import PartnerProfile
+
+
+class ShopifyStoreResource(dg.ConfigurableResource):
+    """One Shopify store's Admin API access."""
+
+    shop_domain: str
+    api_version: str
+    access_token: str
+    base_url: str = ""
+
+    @contextmanager
+    def client(self) -> Iterator[ShopifyClient]:
+        """A client pacing itself on the store's call-limit bucket."""
+        config = ShopifyConfig(shop_domain=self.shop_domain, api_version=self.api_version,
+                               access_token=SecretStr(self.access_token), base_url=self.base_url or None)
+        client = ShopifyClient(config)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+class AmazonSellerResource(dg.ConfigurableResource):
+    """One marketplace seller account (SP-API style Orders API, LWA tokens)."""
+
+    marketplace_ids: list[str]
+    base_url: str
+    token_url: str = ""
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+    @contextmanager
+    def client(self) -> Iterator[AmazonClient]:
+        """A client with per-operation rate limits and a cached access token."""
+        config_kwargs = {"token_url": self.token_url} if self.token_url else {}
+        config = AmazonConfig(base_url=self.base_url, client_id=self.client_id,
+                              client_secret=SecretStr(self.client_secret), refresh_token=SecretStr(self.refresh_token),
+                              marketplace_ids=tuple(self.marketplace_ids), **config_kwargs)
+        client = AmazonClient(config)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def shopify_resource(profile: PartnerProfile) -> ShopifyStoreResource:
+    """The resource for a profile's store, wired to the environment variables the profile names."""
+    shop = profile.shopify
+    assert shop is not None
+    return ShopifyStoreResource(
+        shop_domain=shop.shop_domain, api_version=shop.api_version, access_token=dg.EnvVar(shop.access_token_env),
+        base_url=dg.EnvVar(shop.base_url_env) if shop.base_url_env else "",
+    )
+
+
+def amazon_resource(profile: PartnerProfile) -> AmazonSellerResource:
+    """The resource for a profile's seller account, wired to the environment variables the profile names."""
+    seller = profile.amazon
+    assert seller is not None
+    return AmazonSellerResource(
+        marketplace_ids=list(seller.marketplace_ids),
+        base_url=dg.EnvVar(seller.base_url_env) if seller.base_url_env else seller.region_base_url,
+        token_url=dg.EnvVar(seller.token_url_env) if seller.token_url_env else "",
+        client_id=dg.EnvVar(seller.lwa_client_id_env),
+        client_secret=dg.EnvVar(seller.lwa_client_secret_env),
+        refresh_token=dg.EnvVar(seller.refresh_token_env),
+    )
