@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from hub.sandbox.erp_server import SandboxErp
+from hub.sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
 from hub.sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 
@@ -20,14 +20,14 @@ SFTP_PASSWORD = "sandbox-sftp-password"
 ERP_API_KEY = "sandbox-erp-api-key"
 ERP_DATABASE = "sandbox"
 
-# The ERP's product catalog in the sandbox: (SKU, name, list price, GTIN).
+# The ERP's product catalog in the sandbox: (SKU, name, list price, GTIN). The sandbox store and
+# marketplace sell DEMO_PRODUCTS; the partners' sample 850s order the rest too.
 CATALOG = [
-    ("WID-100", "Widget, blue, 100 mm", "4.25", "00012345678905"),
-    ("WID-200", "Widget, red, 200 mm", "6.10", "00012345678912"),
-    ("GAD-310", "Gadget 310", "19.99", "00012345678929"),
-    ("GAD-320", "Gadget 320 deluxe", "27.50", "00012345678936"),
-    ("BOLT-M8", "Bolt M8 x 40, box of 100", "8.40", "00012345678943"),
-    ("NUT-M8", "Nut M8, box of 100", "3.15", "00012345678950"),
+    *DEMO_PRODUCTS,
+    ("GAD-310", "Gadget 310", "19.99", "00012345678943"),
+    ("GAD-320", "Gadget 320 deluxe", "27.50", "00012345678950"),
+    ("BOLT-M8", "Bolt M8 x 40, box of 100", "8.40", "00012345678967"),
+    ("NUT-M8", "Nut M8, box of 100", "3.15", "00012345678974"),
     ("TENT-2P", "Tent, two person", "149.00", "00098765432109"),
     ("LAMP-LED", "Camping lamp, LED", "24.95", "00098765432116"),
 ]
