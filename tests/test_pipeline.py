@@ -115,7 +115,7 @@ def pipeline(request, tmp_path, monkeypatch) -> Iterator[Pipeline]:
         env.update(HUB_SFTP_HOST=server.host, HUB_SFTP_PORT=str(server.port), HUB_SFTP_USERNAME=server.username,
                    HUB_SFTP_PASSWORD="", HUB_SFTP_PRIVATE_KEY_PATH=str(server.private_key_path),
                    HUB_SFTP_KNOWN_HOSTS_PATH=str(server.known_hosts_path))
-    for profile in partners:
+    for profile in (p for p in partners if p.sftp):
         for folder in (profile.sftp.inbox, profile.sftp.archive, profile.sftp.outbound):
             make_folder(folder)
     erp = SandboxErp(api_key=ERP_API_KEY, database=ERP_DATABASE)
