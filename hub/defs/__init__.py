@@ -13,7 +13,6 @@ from hub.defs.channels.assets import (
     webhook_asset,
     webhook_queue_sensor,
 )
-from hub.defs.channels.resources import amazon_resource, shopify_resource
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_functional_acks, edi_inbound_orders
 from hub.defs.edi.sensors import sftp_inbox_sensor
 from hub.defs.erp.assets import build_erp_assets, erp_push_job, erp_push_schedule
@@ -46,15 +45,11 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
 
     channel_assets, jobs, schedules = [], [edi_inbound_job, erp_push_job], [erp_push_schedule]
     for profile in partners:
-        for section, make_asset, make_resource in (
-            ("shopify", shopify_sync_asset, shopify_resource),
-            ("amazon", amazon_sync_asset, amazon_resource),
-        ):
+        for section, make_asset in (("shopify", shopify_sync_asset), ("amazon", amazon_sync_asset)):
             if getattr(profile, section) is None:
                 continue
             account = f"{section}_{profile.id}"
             asset = make_asset(profile)
-            resources[account] = make_resource(profile)
             job, schedule = account_job_and_schedule(asset, account)
             channel_assets.append(asset)
             jobs.append(job)

@@ -3,6 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
+from hub.defs.channels.resources import amazon_resource, shopify_resource
 from hub.defs.resources import HubStoreResource
 from hub.intake import ChannelSummary, process_queued_receipt, sync_amazon_orders, sync_shopify_orders, waiting_receipts
 from mappings.profiles import PartnerProfile
@@ -11,11 +12,15 @@ WEBHOOK_CHANNEL = "shopify_webhook"
 
 
 def shopify_sync_asset(profile: PartnerProfile) -> dg.AssetsDefinition:
-    """Orders of one Shopify store, read incrementally by updated_at."""
+    """Orders of one Shopify store, read incrementally by updated_at.
+
+    The store's resource is bound to this asset alone: a job that does not read this store does not
+    need its secrets in the environment.
+    """
     key = f"shopify_{profile.id}"
 
     @dg.asset(name=f"shopify_orders_{profile.id}", group_name="shopify", kinds={"shopify"}, pool=key,
-              required_resource_keys={key, "hub_store"},
+              required_resource_keys={key, "hub_store"}, resource_defs={key: shopify_resource(profile)},
               description=f"Orders of {profile.name} ({profile.shopify.shop_domain}) by updated_at, with lookback.")
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource = getattr(context.resources, key)
@@ -31,7 +36,7 @@ def amazon_sync_asset(profile: PartnerProfile) -> dg.AssetsDefinition:
     key = f"amazon_{profile.id}"
 
     @dg.asset(name=f"amazon_orders_{profile.id}", group_name="marketplaces", kinds={"amazon"}, pool=key,
-              required_resource_keys={key, "hub_store"},
+              required_resource_keys={key, "hub_store"}, resource_defs={key: amazon_resource(profile)},
               description=f"Orders of {profile.name} (seller {profile.amazon.seller_id}) by LastUpdateDate.")
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource = getattr(context.resources, key)
