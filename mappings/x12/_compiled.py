@@ -229,25 +229,45 @@ def _char_class(chars: set[str]) -> str:
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
+def _trie(codes: list[str]) -> str:
+    """An alternation of literal codes as a prefix tree: one branch per character, no backtracking."""
+    tree: dict = {}
+    for code in codes:
+        node = tree
+        for char in code:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return "(?>" + emit(tree) + ")"
+
+
 def _value_pattern(rule: ElementDef, allowed: set[str]) -> str:
     kind, lo, hi = rule.type, rule.min_len, rule.max_len
     if rule.usage == "N":
         return "(?!)"
     if rule.codes is not None:
-        codes = sorted((c for c in rule.codes if c and set(c) <= allowed and c[-1] != " " and lo <= len(c) <= hi),
-                       key=lambda c: (-len(c), c))
-        return "(?:" + "|".join(re.escape(c) for c in codes) + ")" if codes else "(?!)"
+        codes = sorted(c for c in rule.codes if c and set(c) <= allowed and c[-1] != " " and lo <= len(c) <= hi)
+        return _trie(codes) if codes else "(?!)"
     if kind in ("AN", "ID"):
-        tail = allowed - {" "}
-        return f"{_char_class(allowed)}{{{max(lo - 1, 0)},{hi - 1}}}{_char_class(tail)}"
+        # Possessive: a value longer than allowed fails at once; no trailing space (pyx12's rule).
+        return f"{_char_class(allowed)}{{{lo},{hi}}}+(?<! )"
     if kind[:1] == "N":
-        return f"-?[0-9]{{{lo},{hi}}}"
+        return f"-?[0-9]{{{lo},{hi}}}+"
     if kind == "R":
-        return f"-?(?=(?:\\.?[0-9]){{{lo},{hi}}}(?![0-9.]))[0-9]*(?:\\.[0-9]+)?"
+        # Digits only, or with one decimal point: then the characters are the digits plus one.
+        return f"-?+(?:[0-9]{{{lo},{hi}}}+(?![0-9.])|(?=[0-9.]{{{lo + 1},{hi + 1}}}+(?![0-9.]))[0-9]*+\\.[0-9]++)"
     if kind == "DT":
         return _DATE8 if lo == hi == 8 else "(?!)"
     if kind == "TM":
-        return f"(?=[0-9]{{{lo},{hi}}}(?![0-9])){_TIME}"
+        return f"(?=[0-9]{{{lo},{hi}}}+(?![0-9])){_TIME}"
     return "(?!)"
 
 

@@ -203,6 +203,7 @@ def load_map(folder: Path, file_name: str) -> TransactionMap:
                           frozenset(first_by_id), first_by_id)
 
 
+@functools.cache
 def map_for(set_id: str, version: str, functional_id: str = "PO") -> TransactionMap | None:
     """Our map for transaction set ``set_id`` in a group with GS08 ``version``, or None."""
     version = version.strip()
