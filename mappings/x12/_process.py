@@ -391,6 +391,29 @@ def _file_result(results: list[InterchangeResult], fault: str | None) -> X12File
     return X12FileResult("partially_accepted", reason, results)
 
 
+class _SetAcks(list):
+    """A group's set acks, compact: a plain acceptance is kept as its control number alone.
+
+    A 250 MB file holds ~190,000 sets; a full SetAck each would be most of the memory we use.
+    """
+
+    def __init__(self, set_id: str) -> None:
+        super().__init__()
+        self.set_id = set_id
+
+    def add(self, ack: SetAck) -> None:
+        """Keep ``ack`` (as a string when it is a plain acceptance of this group's set id)."""
+        if ack.status == "A" and not ack.codes and not ack.problems and ack.set_id == self.set_id:
+            self.append(ack.control_number)
+        else:
+            self.append(ack)
+
+    def __iter__(self):
+        set_id = self.set_id
+        for item in super().__iter__():
+            yield SetAck(set_id, item, "A") if isinstance(item, str) else item
+
+
 _Outcome = namedtuple("_Outcome", "outcome")
 _OUTCOMES = {name: _Outcome(name) for name in ("accepted", "accepted_with_warnings", "rejected", "unsupported")}
 
@@ -497,6 +520,7 @@ class _Streaming:
                     functional_id=group.functional_id, control_number=group.control_number.strip(),
                     version=group.version.strip(), included=int(included) if is_digits(included) else group.set_count,
                     codes=[p.code for p in group.problems if p.code], rejected=group.rejected,
+                    sets=_SetAcks("850"),
                 )
                 for slot in slots:
                     if slot is None:
@@ -511,7 +535,7 @@ class _Streaming:
                         if document is None or group.rejected:
                             document = _rejected_document(
                                 tset, f"the functional group was rejected: {_first_error(group.problems)}")
-                    ack.sets.append(_set_ack(tset, document))
+                    ack.sets.add(_set_ack(tset, document))
                     outcomes.append(_OUTCOMES.get(document.outcome, _OUTCOMES["rejected"]))
                     if document.order is not None:
                         self.on_document(document)
