@@ -1,0 +1,104 @@
+"""API channels end to end through Dagster: sandbox marketplace and store -> store -> sandbox ERP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+from sqlalchemy import select
+
+from hub import store as st
+from hub.defs import build_definitions
+from hub.sandbox.amazon_server import SandboxAmazon
+from hub.sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
+from hub.sandbox.erp_server import SandboxErp
+
+AMAZON = {"HUB_AMAZON_US_CLIENT_ID": "amzn1.application-oa2-client.test", "HUB_AMAZON_US_CLIENT_SECRET": "s3cret",
+          "HUB_AMAZON_US_REFRESH_TOKEN": "Atzr|refresh"}
+
+
+@pytest.fixture
+def erp() -> Iterator[SandboxErp]:
+    server = SandboxErp(api_key=ERP_API_KEY, database=ERP_DATABASE).start()
+    server.seed_products(CATALOG)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hub_env(tmp_path, monkeypatch, erp):
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    for key, value in {"HUB_DATABASE_URL": url, "HUB_ERP_URL": erp.base_url, "HUB_ERP_DATABASE": ERP_DATABASE,
+                       "HUB_ERP_API_KEY": ERP_API_KEY, **AMAZON}.items():
+        monkeypatch.setenv(key, value)
+    store = st.HubStore(url).migrate()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def marketplace(monkeypatch) -> Iterator[SandboxAmazon]:
+    server = SandboxAmazon(client_id=AMAZON["HUB_AMAZON_US_CLIENT_ID"], client_secret=AMAZON["HUB_AMAZON_US_CLIENT_SECRET"],
+                           refresh_token=AMAZON["HUB_AMAZON_US_REFRESH_TOKEN"],
+                           # A faster restore rate than production's, announced in x-amzn-RateLimit-Limit,
+                           # which the client follows: the tests never wait a real minute for a token.
+                           limits={"getOrders": (5.0, 20), "getOrderItems": (10.0, 30)}).start()
+    monkeypatch.setenv("HUB_AMAZON_US_URL", server.base_url)
+    monkeypatch.setenv("HUB_AMAZON_US_TOKEN_URL", server.token_url)
+    yield server
+    server.stop()
+
+
+def run(job: str) -> dg.ExecuteInProcessResult:
+    instance = dg.DagsterInstance.ephemeral()
+    return build_definitions().resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False)
+
+
+def orders_by_ref(store):
+    with store.transaction() as conn:
+        rows = conn.execute(select(st.tables.orders)).all()
+    return {row.source_ref: row for row in rows}
+
+
+def test_marketplace_orders_sync_incrementally_and_reach_the_erp(hub_env, marketplace, erp):
+    ids = marketplace.seed_demo_orders()
+    result = run("amazon_marketplace_us_sync")
+    assert result.success
+    meta = result.asset_materializations_for_node("amazon_orders_marketplace_us")[0].metadata
+    assert meta["orders_held"].value == 1, "the Pending order waits for prices and an address"
+    assert meta["http_responses_429"].value == 0
+
+    orders = orders_by_ref(hub_env)
+    assert ids[2] not in orders  # Pending: held, not stored
+    assert orders[ids[1]].not_pushed_reason, "fulfilled by the marketplace: recorded, not sent to our warehouse"
+    assert ids[3] not in orders, "cancelled before we ever saw it: nothing to store or cancel"
+    pushed = [ids[0], ids[4], ids[5]]
+    assert all(orders[i].status == "open" and orders[i].not_pushed_reason is None for i in pushed)
+    assert sorted(o["client_order_ref"] for o in erp.sale_orders()) == sorted(pushed)
+    check = result.get_asset_check_evaluations()[0]
+    assert check.passed
+
+    # Next sync: nothing new, nothing doubled; then the Pending order is completed and arrives.
+    assert run("amazon_marketplace_us_sync").success
+    assert len(erp.sale_orders()) == 3
+    marketplace.update_order(ids[2], status="Unshipped", at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
+    third = run("amazon_marketplace_us_sync")
+    meta = third.asset_materializations_for_node("amazon_orders_marketplace_us")[0].metadata
+    assert meta["orders_new"].value == 1 and meta["orders_held"].value == 0
+    assert sorted(o["client_order_ref"] for o in erp.sale_orders()) == sorted([*pushed, ids[2]])
+
+
+def test_a_quota_storm_still_stores_every_order_once(hub_env, marketplace, erp):
+    ids = marketplace.seed_demo_orders()
+    marketplace.inject_failures(429, times=3)
+    result = run("amazon_marketplace_us_sync")
+    assert result.success
+    meta = result.asset_materializations_for_node("amazon_orders_marketplace_us")[0].metadata
+    assert meta["http_responses_429"].value == 3
+    orders = orders_by_ref(hub_env)
+    assert set(orders) == set(ids) - {ids[2], ids[3]}
+    with hub_env.transaction() as conn:
+        revisions = conn.execute(select(st.tables.orders.c.revision)).scalars().all()
+    assert set(revisions) == {1}
