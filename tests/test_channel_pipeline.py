@@ -102,3 +102,68 @@ def test_a_quota_storm_still_stores_every_order_once(hub_env, marketplace, erp):
     with hub_env.transaction() as conn:
         revisions = conn.execute(select(st.tables.orders.c.revision)).scalars().all()
     assert set(revisions) == {1}
+
+
+SHOPIFY = {"HUB_SHOPIFY_TRAILHEAD_TOKEN": "shpat_test_token", "HUB_SHOPIFY_TRAILHEAD_WEBHOOK_SECRET": "whsec_test"}
+
+
+@pytest.fixture
+def shop(monkeypatch) -> Iterator:
+    from hub.sandbox.shopify_server import SandboxShopify
+
+    server = SandboxShopify(access_token=SHOPIFY["HUB_SHOPIFY_TRAILHEAD_TOKEN"],
+                            webhook_secret=SHOPIFY["HUB_SHOPIFY_TRAILHEAD_WEBHOOK_SECRET"],
+                            shop_domain="trailhead-outfitters.myshopify.com").start()
+    for key, value in {**SHOPIFY, "HUB_SHOPIFY_TRAILHEAD_URL": server.base_url}.items():
+        monkeypatch.setenv(key, value)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook_url(hub_env) -> Iterator[str]:
+    from pathlib import Path
+
+    from hub.sandbox._server import BackgroundServer
+    from hub.webhooks import create_webhook_app
+    from mappings.profiles import PartnerDirectory
+
+    partners = PartnerDirectory.load(Path(__file__).resolve().parent.parent / "mappings" / "partners")
+    with BackgroundServer(create_webhook_app(lambda: hub_env, partners), name="webhooks") as server:
+        yield f"{server.base_url}/webhooks/shopify/trailhead"
+
+
+def test_shop_orders_by_sync_and_by_webhook_are_one_order_each(hub_env, shop, erp, webhook_url):
+    ids = shop.seed_orders(12)
+    first = run("shopify_trailhead_sync")
+    assert first.success
+    meta = first.asset_materializations_for_node("shopify_orders_trailhead")[0].metadata
+    assert meta["orders_new"].value + meta["orders_not_pushed"].value >= 1
+    stored = orders_by_ref(hub_env)
+    assert set(stored) == {str(i) for i in ids}
+
+    # The same order arrives again by webhook (create and a retry of it), then edited by webhook.
+    assert shop.send_webhook(webhook_url, "orders/create", ids[0], webhook_id="w-1").status_code == 200
+    assert shop.send_webhook(webhook_url, "orders/create", ids[0], webhook_id="w-1").status_code == 200
+    shop.update_order(ids[1], note="leave at the back door")
+    assert shop.send_webhook(webhook_url, "orders/updated", ids[1], webhook_id="w-2").status_code == 200
+    forged = shop.send_webhook(webhook_url, "orders/updated", ids[2], webhook_id="w-3", secret="not-the-secret")
+    assert forged.status_code == 401
+
+    with hub_env.transaction() as conn:
+        queued = conn.execute(select(st.tables.receipts.c.source_name).where(
+            st.tables.receipts.c.channel == "shopify_webhook")).scalars().all()
+    assert sorted(queued) == ["orders/create:w-1", "orders/updated:w-2"], "one receipt per webhook id, none forged"
+
+    assert run("shopify_webhook_job").success
+    after = orders_by_ref(hub_env)
+    assert set(after) == set(stored), "webhooks and polling deliver the same orders: still one each"
+    assert after[str(ids[0])].revision == 1
+    assert after[str(ids[1])].revision == 2, "the edit replaced the earlier version"
+    refs = [o["client_order_ref"] for o in erp.sale_orders()]
+    assert len(refs) == len(set(refs))
+
+    # A later sync re-reads the overlap window: nothing changes.
+    again = run("shopify_trailhead_sync")
+    meta = again.asset_materializations_for_node("shopify_orders_trailhead")[0].metadata
+    assert meta["orders_new"].value == meta["orders_updated"].value == 0

@@ -27,7 +27,6 @@ import hmac
 import os
 import random
 import secrets
-import socket
 import threading
 import time
 import urllib.parse
@@ -37,11 +36,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from hub.sandbox._server import BackgroundServer
 
 from hub.sandbox.erp_server import DEMO_PRODUCTS
 
@@ -395,7 +395,6 @@ class SandboxAmazon:
             raise ValueError("the sandbox marketplace needs a client id, a client secret and a refresh token")
         self.marketplace_id = marketplace_id
         self.host = host
-        self._port = port
         self._now = now or (lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
         self._state = _State()
         self._api = _Api(
@@ -410,18 +409,14 @@ class SandboxAmazon:
             now=self._now,
         )
         self.app = create_app(self._api)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._runner = BackgroundServer(self.app, host=host, port=port, name="sandbox marketplace")
 
     # -- serving ---------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` once started."""
-        if self._socket is None:
-            raise RuntimeError("the sandbox marketplace is not started")
-        return f"http://{self.host}:{self._socket.getsockname()[1]}"
+        """``http://127.0.0.1:PORT`` once started (the port is chosen at start when 0 was given)."""
+        return self._runner.base_url
 
     @property
     def token_url(self) -> str:
@@ -429,41 +424,13 @@ class SandboxAmazon:
         return f"{self.base_url}/auth/o2/token"
 
     def start(self) -> SandboxAmazon:
-        """Bind the port and serve until :meth:`stop`; returns once the server accepts connections."""
-        if self._thread is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
-        self._socket = sock
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="sandbox-amazon", daemon=True
-        )
-        self._thread.start()
-        started = threading.Event()
-        for _ in range(500):
-            if self._server.started:
-                started.set()
-                break
-            if not self._thread.is_alive():
-                break
-            started.wait(0.01)
-        if not started.is_set():
-            self.stop()
-            raise RuntimeError("the sandbox marketplace did not start")
+        """Serve until :meth:`stop`; returns once the server accepts connections."""
+        self._runner.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = None
+        """Stop serving and release the port (the state stays)."""
+        self._runner.stop()
 
     def __enter__(self) -> SandboxAmazon:
         return self.start()

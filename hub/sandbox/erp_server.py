@@ -22,7 +22,6 @@ import inspect
 import json
 import os
 import re
-import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -30,11 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from hub.sandbox._server import BackgroundServer
 
 # (default_code, name, list_price, barcode): a small catalog the demo partners' orders refer to.
 DEMO_PRODUCTS: list[tuple[str, str, float, str | None]] = [
@@ -782,58 +782,24 @@ class SandboxErp:
             raise ValueError("the sandbox ERP needs an API key")
         self.database = database
         self.host = host
-        self._port = port
         self._db = _Database(state_path)
         self._api = _Json2Api(self._db, api_key=api_key, database=database)
         self.app = create_app(self._api)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._runner = BackgroundServer(self.app, host=host, port=port, name="sandbox ERP")
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` once started (the port is chosen at start when 0 was given)."""
-        if self._socket is None:
-            raise RuntimeError("the sandbox ERP is not started")
-        return f"http://{self.host}:{self._socket.getsockname()[1]}"
+        return self._runner.base_url
 
     def start(self) -> SandboxErp:
-        """Bind the port and serve until :meth:`stop`; returns once the server accepts connections."""
-        if self._thread is not None:
-            return self
-        # Binding here (not in uvicorn) makes port 0 usable: the real port is known before serving.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
-        self._socket = sock
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="sandbox-erp", daemon=True
-        )
-        self._thread.start()
-        started = threading.Event()
-        for _ in range(500):
-            if self._server.started:
-                started.set()
-                break
-            if not self._thread.is_alive():
-                break
-            started.wait(0.01)
-        if not started.is_set():
-            self.stop()
-            raise RuntimeError("the sandbox ERP did not start")
+        """Serve until :meth:`stop`; returns once the server accepts connections."""
+        self._runner.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = None
+        """Stop serving and release the port (the state stays)."""
+        self._runner.stop()
 
     def __enter__(self) -> SandboxErp:
         return self.start()

@@ -28,7 +28,6 @@ import hmac
 import json
 import os
 import random
-import socket
 import threading
 import time
 import uuid
@@ -37,11 +36,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from hub.sandbox._server import BackgroundServer
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 _THROTTLED = "Exceeded {rate:g} calls per second for api client. Reduce request rates to resume uninterrupted service."
@@ -383,52 +383,25 @@ class SandboxShopify:
         self.api_version = api_version
         self.webhook_secret = webhook_secret
         self.host = host
-        self._port = port
         self._now = now or (lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
         self._shop = _Shop(shop_domain=shop_domain, currency=currency,
                            bucket=LeakyBucket(bucket_size, leak_rate, clock), now=self._now)
         self.app = create_app(_AdminApi(self._shop, access_token=access_token))
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._runner = BackgroundServer(self.app, host=host, port=port, name="sandbox shop")
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` once started."""
-        if self._socket is None:
-            raise RuntimeError("the sandbox shop is not started")
-        return f"http://{self.host}:{self._socket.getsockname()[1]}"
+        """``http://127.0.0.1:PORT`` once started (the port is chosen at start when 0 was given)."""
+        return self._runner.base_url
 
     def start(self) -> SandboxShopify:
-        """Bind the port and serve until :meth:`stop`; returns once the server accepts connections."""
-        if self._thread is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
-        self._socket = sock
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name="sandbox-shopify",
-                                        daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 5
-        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if not self._server.started:
-            self.stop()
-            raise RuntimeError("the sandbox shop did not start")
+        """Serve until :meth:`stop`; returns once the server accepts connections."""
+        self._runner.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = None
+        """Stop serving and release the port (the state stays)."""
+        self._runner.stop()
 
     def __enter__(self) -> SandboxShopify:
         return self.start()
