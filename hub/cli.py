@@ -37,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the canonical order's JSON Schema")
     schema.set_defaults(run=_schema)
 
-    mapping = commands.add_parser("map", help="map saved documents to canonical JSON offline (writes nothing)")
-    mapping.add_argument("--source", choices=["x12"], required=True)
+    mapping = commands.add_parser("map", help="map saved documents (X12 files, Shopify or marketplace API bodies) to canonical JSON offline; writes nothing")
+    mapping.add_argument("--source", choices=["x12", "shopify", "amazon"], required=True)
+    mapping.add_argument("--partner", help="partner profile to map with (shopify/amazon; default: the only one)")
     mapping.add_argument("--indent", type=int, default=None, help="pretty-print with this indent")
     mapping.add_argument("files", nargs="+", type=Path)
     mapping.set_defaults(run=_map)
@@ -88,12 +89,10 @@ def _schema(_args: argparse.Namespace) -> int:
 
 def _map(args: argparse.Namespace) -> int:
     from mappings.profiles import PartnerDirectory
-    from mappings.x12 import process_interchange_file
-
-    from hub.store import sha256_hex
 
     settings = get_settings()
     partners = PartnerDirectory.load(settings.partners_dir)
+    files: list[tuple[Path, bytes]] = []
     status = 0
     for path in args.files:
         try:
@@ -103,13 +102,47 @@ def _map(args: argparse.Namespace) -> int:
             status = 1
             continue
         if len(data) > settings.max_document_bytes:
-            output = {"file": str(path), "outcome": "rejected", "reason": "file is over the size limit",
-                      "documents": [], "acks": []}
-        else:
-            result = process_interchange_file(data, partners=partners, raw_document_id=sha256_hex(data))
-            output = {"file": str(path), **result.to_json()}
-        print(json.dumps(output, indent=args.indent, default=str))
+            print(json.dumps({"file": str(path), "outcome": "rejected", "reason": "file is over the size limit",
+                              "documents": [], "acks": []}, indent=args.indent))
+            status = 1
+            continue
+        files.append((path, data))
+    if args.source == "amazon":
+        # getOrders and getOrderItems bodies belong together: one result for all the files given.
+        if files:
+            from mappings.amazon import map_amazon_payloads
+
+            profile = _channel_profile(partners, "amazon", args.partner)
+            result = map_amazon_payloads([d for _, d in files], profile=profile, names=[str(p) for p, _ in files])
+            print(json.dumps({"files": [str(p) for p, _ in files], **result.to_json()}, indent=args.indent, default=str))
+        return status
+    for path, data in files:
+        print(json.dumps({"file": str(path), **_map_one(args.source, data, partners, args.partner)},
+                         indent=args.indent, default=str))
     return status
+
+
+def _map_one(source: str, data: bytes, partners, partner_id: str | None) -> dict:
+    from hub.store import sha256_hex
+
+    if source == "shopify":
+        from mappings.shopify import map_shopify_payload
+
+        return map_shopify_payload(data, profile=_channel_profile(partners, "shopify", partner_id)).to_json()
+    from mappings.x12 import process_interchange_file
+
+    return process_interchange_file(data, partners=partners, raw_document_id=sha256_hex(data)).to_json()
+
+
+def _channel_profile(partners, section: str, partner_id: str | None):
+    """The profile to map with: the one named, or the only one with that channel."""
+    if partner_id:
+        return partners.get(partner_id)
+    candidates = [p for p in partners if getattr(p, section) is not None]
+    if len(candidates) != 1:
+        names = ", ".join(p.id for p in candidates) or "none"
+        raise SystemExit(f"hub map: say which {section} account with --partner (profiles: {names})")
+    return candidates[0]
 
 
 def _edi_validate(args: argparse.Namespace) -> int:

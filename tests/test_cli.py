@@ -86,3 +86,35 @@ def test_exceptions_list_show_and_replay(queued_store, capsys):
     assert main(["exceptions", "replay", str(row["id"])]) == 1
     assert "still failing" in capsys.readouterr().out
     assert main(["exceptions", "show", "999"]) == 1
+
+
+def test_map_shopify_bodies_as_saved(capsys):
+    data = REPO / "tests" / "data" / "shopify"
+    files = [data / "orders_page_multicurrency.json", data / "webhook_orders_create_digital.json"]
+    assert main(["map", "--source", "shopify", *map(str, files)]) == 0
+    page, webhook = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = json.loads((data / "orders_page_multicurrency.expected.json").read_text())
+    assert page["outcome"] == expected["outcome"]
+    assert [d["order"]["source_ref"] for d in page["documents"] if d["order"]] == [
+        d["order"]["source_ref"] for d in expected["documents"] if d["order"]]
+    assert all(d["order"]["source"] == "shopify" and d["order"]["partner_id"] == "trailhead"
+               for d in page["documents"] if d["order"])
+    assert webhook["acks"] == [] and len(webhook["documents"]) == 1
+
+
+def test_map_amazon_joins_items_to_orders_across_files(capsys):
+    data = REPO / "tests" / "data" / "amazon"
+    pages = sorted(data.glob("get_orders_page*.json"))
+    items = sorted(data.glob("order_items_*.json"))
+    assert main(["map", "--source", "amazon", *map(str, pages + items)]) == 0
+    (result,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    orders = {d["order"]["source_ref"]: d for d in result["documents"] if d["order"]}
+    assert "113-0000001-0000001" in orders
+    two_pages = orders["113-0000001-0000001"]["order"]["lines"]
+    assert len(two_pages) >= 2, "items from both getOrderItems pages are joined to their order"
+
+    # Without the items files, orders are reported as incomplete instead of guessed.
+    assert main(["map", "--source", "amazon", str(pages[0])]) == 0
+    (alone,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {d["outcome"] for d in alone["documents"]} <= {"incomplete", "held", "rejected"}
+    assert all(d["order"] is None for d in alone["documents"] if d["outcome"] == "incomplete")
