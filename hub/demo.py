@@ -1,9 +1,10 @@
-"""``hub demo``: partner files flow from a sandbox SFTP server through Dagster to a sandbox ERP.
+"""``hub demo``: orders flow from every channel's sandbox through Dagster to a sandbox ERP.
 
 The demo drops sample 850s (three partners, one broken file, one resend) into the sandbox partners'
-inboxes, evaluates each partner's inbox sensor, runs the requested jobs on the Dagster instance in
-``DAGSTER_HOME`` (so the runs show in the UI afterwards), and prints what happened. Running it again
-creates nothing twice.
+SFTP inboxes and evaluates each inbox sensor; runs the sync job of the sandbox Shopify store and
+marketplace seller account; sends the store's webhooks (one retried, one forged) and lets the
+webhook sensor process them. Every run goes to the Dagster instance in ``DAGSTER_HOME`` (so it
+shows in the UI afterwards). It prints what happened; running it again creates nothing twice.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ FIRST_DROP = {
     "northwind": ["northwind_po_NW-77001.x12"],
     "bluebird": ["bluebird_po_BB-2026-118.x12"],
 }
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 SECOND_DROP = {"acme": [("acme_po_4500012345.x12", "acme_po_4500012345_RESENT.x12")]}
 
 
@@ -69,6 +71,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
                 say(f"   {sensor_name}: run {run_key[:60]} -> {status}")
             if not runs:
                 say("   no new files: everything in the inboxes was processed before (moved to the archive)")
+        _channels(say, defs, instance, sandbox)
         store = st.HubStore(os.environ["HUB_DATABASE_URL"])
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)
@@ -128,10 +131,42 @@ def tick_sensors(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[tup
                 launched.append((sensor.name, request.run_key, "skipped (run key already launched)"))
                 continue
             job = defs.resolve_job_def(request.job_name or sensor.job_name)
-            run_config = {**request.run_config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+            run_config = {**request.run_config, **QUIET}
             run = job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
             launched.append((sensor.name, request.run_key, "success" if run.success else "FAILED"))
     return launched
+
+
+def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: SandboxEnvironment) -> None:
+    """The store and the marketplace: their scheduled syncs, then webhooks (one forged)."""
+    sync_jobs = sorted(job.name for job in defs.resolve_all_job_defs() if job.name.endswith("_sync"))
+    if not sync_jobs:
+        return
+    say("\n== shop and marketplace: the scheduled syncs run once")
+    for name in sync_jobs:
+        result = defs.resolve_job_def(name).execute_in_process(instance=instance, raise_on_error=False,
+                                                               run_config=QUIET, tags={"hub/demo": "sync"})
+        meta = {}
+        for event in result.get_asset_materialization_events():
+            if not event.asset_key.to_user_string().startswith("erp"):
+                meta = {k: v.value for k, v in event.materialization.metadata.items()}
+        say(f"   {name}: {'success' if result.success else 'FAILED'}; new {meta.get('orders_new', 0)}, "
+            f"updated {meta.get('orders_updated', 0)}, unchanged {meta.get('orders_unchanged', 0)}, "
+            f"held {meta.get('orders_held', 0)}, not for delivery {meta.get('orders_not_pushed', 0)}; "
+            f"{meta.get('http_requests', 0)} requests, {meta.get('http_responses_429', 0)} refused (429)")
+    if sandbox.shop is None:
+        return
+    say("\n== webhooks from the shop: an edited order, the same webhook retried, and a forged one")
+    order_id = sandbox.shop.order_ids()[0]
+    edited = sandbox.shop.update_order(order_id, note="Please gift wrap")
+    webhook_id = f"demo-{edited['updated_at']}"
+    for label, kwargs in (("orders/updated", {}), ("orders/updated (retry)", {}),
+                          ("forged signature", {"secret": "not-the-app-secret"})):
+        response = sandbox.shop.send_webhook(sandbox.webhook_url(), "orders/updated", order_id,
+                                             webhook_id=webhook_id, **kwargs)
+        say(f"   {label}: HTTP {response.status_code}")
+    for sensor_name, run_key, status in tick_sensors(defs, instance):
+        say(f"   {sensor_name}: run {run_key[:60]} -> {status}")
 
 
 def _first_drop(sandbox: SandboxEnvironment) -> list[str]:
@@ -169,6 +204,8 @@ def _print_summary(say, store: st.HubStore, sandbox: SandboxEnvironment, gateway
         receipts = Counter(dict(conn.execute(select(t.receipts.c.outcome, func.count()).group_by(t.receipts.c.outcome)).all()))
         orders = Counter(dict(conn.execute(select(t.orders.c.status, func.count()).group_by(t.orders.c.status)).all()))
         test_orders = conn.execute(select(func.count()).where(t.orders.c.is_test)).scalar_one()
+        by_source = Counter(dict(conn.execute(select(t.orders.c.source, func.count()).group_by(t.orders.c.source)).all()))
+        not_pushed = conn.execute(select(func.count()).where(t.orders.c.not_pushed_reason.is_not(None))).scalar_one()
         acks = Counter(dict(conn.execute(
             select(t.outbound_documents.c.kind, func.count()).where(t.outbound_documents.c.state == "sent")
             .group_by(t.outbound_documents.c.kind)).all()))
@@ -176,8 +213,10 @@ def _print_summary(say, store: st.HubStore, sandbox: SandboxEnvironment, gateway
         deliveries = st.deliveries_by_state(conn, "erp")
     check = reconcile_erp_orders(store, gateway)
     say("\n== summary")
-    say(f"files received      {sum(receipts.values())}  " + _fmt(receipts))
-    say(f"orders in the hub   {sum(orders.values())}  " + _fmt(orders) + f", test orders: {test_orders}")
+    say(f"documents received  {sum(receipts.values())}  " + _fmt(receipts) + "  (files, API pages, webhooks)")
+    say(f"orders in the hub   {sum(orders.values())}  " + _fmt(orders) + f", test orders: {test_orders}, "
+        f"not for delivery: {not_pushed}")
+    say(f"   by channel         " + _fmt(by_source))
     say(f"acks sent           {sum(acks.values())}  " + _fmt(acks))
     for profile in sandbox.partners:
         if profile.sftp:

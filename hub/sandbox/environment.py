@@ -1,4 +1,4 @@
-"""The local sandbox systems the demo and the UI run against: a partner SFTP server and an ERP.
+"""The local sandbox systems the demo and the UI run against: partner SFTP, a store, a marketplace, an ERP.
 
 Both speak the real protocols (SFTP with a pinned host key; Odoo's JSON-2 API) on 127.0.0.1, and
 their state lives under one folder so a second run sees what the first one left.
@@ -6,19 +6,31 @@ their state lives under one folder so a second run sees what the first one left.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from types import TracebackType
 
+from hub.sandbox._server import BackgroundServer
+from hub.sandbox.amazon_server import SandboxAmazon
 from hub.sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from hub.sandbox.shopify_server import SandboxShopify
+from hub.store import HubStore
+from hub.webhooks import create_webhook_app
 from hub.sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 
 SFTP_USER = "orderhub"
+SHOP_ORDERS = 12
 # Sandbox-only credentials: real deployments set HUB_SFTP_* and HUB_ERP_API_KEY in their environment.
 SFTP_PASSWORD = "sandbox-sftp-password"
 ERP_API_KEY = "sandbox-erp-api-key"
 ERP_DATABASE = "sandbox"
+SHOPIFY_TOKEN = "shpat_sandbox_token"
+SHOPIFY_WEBHOOK_SECRET = "sandbox-webhook-secret"
+AMAZON_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
+AMAZON_CLIENT_SECRET = "sandbox-lwa-secret"
+AMAZON_REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
 
 # The ERP's product catalog in the sandbox: (SKU, name, list price, GTIN). The sandbox store and
 # marketplace sell DEMO_PRODUCTS; the partners' sample 850s order the rest too.
@@ -34,7 +46,7 @@ CATALOG = [
 
 
 class SandboxEnvironment:
-    """Starts the sandbox SFTP server and ERP under ``folder`` and exports the ``HUB_*`` settings for them."""
+    """Starts the sandbox systems (state under ``folder``) and exports the ``HUB_*`` settings pointing at them."""
 
     def __init__(self, folder: Path, partners: PartnerDirectory) -> None:
         self.folder = Path(folder)
@@ -45,6 +57,17 @@ class SandboxEnvironment:
             self.sftp_root, username=SFTP_USER, password=SFTP_PASSWORD, host_key_path=self.folder / "sftp_host_key"
         )
         self.erp = SandboxErp(api_key=ERP_API_KEY, database=ERP_DATABASE, state_path=self.folder / "erp_state.json")
+        # The first Shopify store and seller account among the profiles get a sandbox each.
+        self.shop_profile = next((p for p in partners if p.shopify), None)
+        self.seller_profile = next((p for p in partners if p.amazon), None)
+        self.shop = self.marketplace = self.webhooks = None
+        if self.shop_profile is not None:
+            self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
+                                       shop_domain=self.shop_profile.shopify.shop_domain)
+        if self.seller_profile is not None:
+            self.marketplace = SandboxAmazon(client_id=AMAZON_CLIENT_ID, client_secret=AMAZON_CLIENT_SECRET,
+                                             refresh_token=AMAZON_REFRESH_TOKEN,
+                                             marketplace_id=self.seller_profile.amazon.marketplace_ids[0])
 
     def __enter__(self) -> SandboxEnvironment:
         self.start()
@@ -63,15 +86,37 @@ class SandboxEnvironment:
         self.sftp.write_known_hosts(self.known_hosts)
         self.erp.start()
         self.erp.seed_products(CATALOG)
+        # Channel orders are seeded at fixed times of the day, so a second run the same day finds
+        # the same order versions (and stores nothing new).
+        day = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.shop is not None:
+            self.shop.start()
+            self.shop.seed_orders(SHOP_ORDERS, start=day - dt.timedelta(hours=3))
+        if self.marketplace is not None:
+            self.marketplace.start()
+            self.marketplace.seed_demo_orders(at=day - dt.timedelta(hours=2))
+        if self.shop_profile is not None:
+            self.webhooks = BackgroundServer(
+                create_webhook_app(lambda: HubStore(os.environ["HUB_DATABASE_URL"]), self.partners,
+                                   env={self.shop_profile.shopify.webhook_secret_env: SHOPIFY_WEBHOOK_SECRET}),
+                name="webhook endpoint",
+            ).start()
 
     def stop(self) -> None:
-        """Stop both systems (their state stays on disk)."""
-        self.erp.stop()
+        """Stop every system (the ERP's and the SFTP server's state stays on disk)."""
+        for server in (self.webhooks, self.marketplace, self.shop, self.erp):
+            if server is not None:
+                server.stop()
         self.sftp.stop()
+
+    def webhook_url(self) -> str:
+        """Where the sandbox shop delivers its webhooks."""
+        assert self.webhooks is not None and self.shop_profile is not None
+        return f"{self.webhooks.base_url}/webhooks/shopify/{self.shop_profile.id}"
 
     def environment(self) -> dict[str, str]:
         """The ``HUB_*`` variables that point the hub's resources at this sandbox."""
-        return {
+        env = {
             "HUB_SFTP_HOST": self.sftp.host,
             "HUB_SFTP_PORT": str(self.sftp.port),
             "HUB_SFTP_USERNAME": SFTP_USER,
@@ -82,6 +127,21 @@ class SandboxEnvironment:
             "HUB_ERP_DATABASE": ERP_DATABASE,
             "HUB_ERP_API_KEY": ERP_API_KEY,
         }
+        if self.shop is not None:
+            shop = self.shop_profile.shopify
+            env[shop.access_token_env] = SHOPIFY_TOKEN
+            env[shop.webhook_secret_env] = SHOPIFY_WEBHOOK_SECRET
+            if shop.base_url_env:
+                env[shop.base_url_env] = self.shop.base_url
+        if self.marketplace is not None:
+            seller = self.seller_profile.amazon
+            env.update({seller.lwa_client_id_env: AMAZON_CLIENT_ID, seller.lwa_client_secret_env: AMAZON_CLIENT_SECRET,
+                        seller.refresh_token_env: AMAZON_REFRESH_TOKEN})
+            if seller.base_url_env:
+                env[seller.base_url_env] = self.marketplace.base_url
+            if seller.token_url_env:
+                env[seller.token_url_env] = self.marketplace.token_url
+        return env
 
     def export(self) -> None:
         """Put :meth:`environment` into ``os.environ`` (for Dagster's ``EnvVar`` resolution)."""
