@@ -303,7 +303,7 @@ def test_raw_document_id_must_be_a_sha256():
 
 
 def test_sample_builder_makes_valid_850s_for_every_partner():
-    for partner in PARTNERS:
+    for partner in (p for p in PARTNERS if p.x12):  # the store and marketplace accounts speak no X12
         data = build_850(
             partner, purchase_orders=3, lines=[SampleLine("A-1", "2", "3.50"), SampleLine("B-2", "1", "10")]
         )
