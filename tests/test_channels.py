@@ -125,3 +125,50 @@ def test_the_cursor_starts_from_the_high_water_mark_minus_lookback_and_never_goe
     advance_cursor(store, partner_id="shop", channel="shopify", newest=T0)
     start = sync_window_start(store, partner_id="shop", channel="shopify", lookback=lookback, initial=T0)
     assert start == T0 + dt.timedelta(minutes=50)
+
+
+def test_an_order_updated_in_the_same_second_as_the_cursor_is_not_lost(sqlite_store):
+    """Shopify can commit an order with updated_at == the newest one we saw, after our read."""
+    from pathlib import Path
+
+    from hub.intake import sync_shopify_orders
+    from mappings.profiles import PartnerDirectory
+
+    profile = PartnerDirectory.load(Path(__file__).resolve().parent.parent / "mappings" / "partners").get("trailhead")
+    stamp = "2026-11-20T10:00:00-05:00"
+
+    def shopify_order(order_id: int) -> dict:
+        return {"id": order_id, "name": f"#{order_id}", "created_at": stamp, "updated_at": stamp, "currency": "USD",
+                "taxes_included": False, "current_total_price": "5.00", "total_price": "5.00",
+                "line_items": [{"id": order_id * 10, "sku": "WID-100", "title": "Widget", "quantity": 1,
+                                "current_quantity": 1, "price": "5.00",
+                                "price_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}}}]}
+
+    class Page:
+        def __init__(self, orders):
+            self.orders = orders
+            self.raw = json.dumps({"orders": orders}).encode()
+            self.url_path = f"/admin/api/2024-10/orders.json?ids={','.join(str(o['id']) for o in orders)}"
+
+    class FakeShop:
+        def __init__(self):
+            self.visible = [shopify_order(1)]
+            self.windows = []
+
+        def iter_order_pages(self, updated_at_min, *, updated_at_max=None):
+            self.windows.append(updated_at_min)
+            yield Page([o for o in self.visible
+                        if dt.datetime.fromisoformat(o["updated_at"]) >= updated_at_min])
+
+    shop = FakeShop()
+    now = dt.datetime(2026, 11, 20, 16, 0, tzinfo=dt.UTC)
+    first = sync_shopify_orders(sqlite_store, shop, profile, now=now)
+    assert first.summary.orders_new == 1
+    assert first.cursor == dt.datetime.fromisoformat(stamp).isoformat()
+    # Order 2 was committed with the very same updated_at, after the first read.
+    shop.visible.append(shopify_order(2))
+    second = sync_shopify_orders(sqlite_store, shop, profile, now=now + dt.timedelta(minutes=5))
+    assert shop.windows[1] < dt.datetime.fromisoformat(stamp), "the next window starts before the cursor"
+    assert (second.summary.orders_new, second.summary.orders_unchanged) == (1, 1), second.summary
+    with sqlite_store.transaction() as conn:
+        assert sorted(conn.execute(select(st.tables.orders.c.source_ref)).scalars()) == ["1", "2"]

@@ -169,7 +169,7 @@ def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLik
     if row is None or row.status == "cancelled":
         return False
     stored = row.source_updated_at
-    if stored is not None and (stored if stored.tzinfo else stored.replace(tzinfo=dt.UTC)) >= mapped.updated_at:
+    if stored is not None and stored >= mapped.updated_at:
         return False
     conn.execute(orders.update().where(orders.c.id == row.id).values(
         status="cancelled", revision=row.revision + 1, source_updated_at=mapped.updated_at, updated_at=now))

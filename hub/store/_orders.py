@@ -85,17 +85,12 @@ def save_channel_order(
         order_id = _insert(conn, order, receipt_id=receipt_id, now=now, extra=extra)
         return SavedOrder("cancelled" if order.purpose is Purpose.CANCELLATION else "created", order_id)
     stored_at = row.source_updated_at
-    if stored_at is not None and _utc(source_updated_at) <= _utc(stored_at):
+    if stored_at is not None and source_updated_at <= stored_at:
         return SavedOrder("unchanged", row.id)
     cancelling = order.purpose is Purpose.CANCELLATION
     _replace(conn, row, order, receipt_id=receipt_id, now=now, extra=extra,
              status="cancelled" if cancelling else "open", kind="cancelled" if cancelling else "updated")
     return SavedOrder("cancelled" if cancelling else "updated", row.id)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back; every time the store writes is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def add_event(

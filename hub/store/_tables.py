@@ -7,7 +7,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
     text,
 )
 
-from hub.store._types import ExactDecimal
+from hub.store._types import ExactDecimal, UtcDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -32,7 +31,7 @@ metadata = MetaData(
     }
 )
 
-TS = DateTime(timezone=True)
+TS = UtcDateTime()
 
 # Every inbound byte, content addressed. Insert-only: a trigger refuses UPDATE and DELETE.
 raw_documents = Table(
