@@ -6,25 +6,35 @@ import json
 from typing import Any
 
 from hub.model._order import (
+    Carrier,
     Charge,
     ChargeKind,
+    Contact,
+    Distribution,
     Order,
     OrderLine,
     Party,
     PartyRole,
+    PaymentTerms,
     Purpose,
+    ShippingTerms,
     Source,
     order_total,
 )
 
 __all__ = [
+    "Carrier",
     "Charge",
     "ChargeKind",
+    "Contact",
+    "Distribution",
     "Order",
     "OrderLine",
     "Party",
     "PartyRole",
+    "PaymentTerms",
     "Purpose",
+    "ShippingTerms",
     "Source",
     "order_json_schema",
     "order_total",

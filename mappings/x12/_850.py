@@ -19,8 +19,22 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
-from hub.model._order import Carrier, Contact, Distribution, PaymentTerms, ShippingTerms
+from hub.model import (
+    Carrier,
+    Charge,
+    ChargeKind,
+    Contact,
+    Distribution,
+    Order,
+    OrderLine,
+    Party,
+    PartyRole,
+    PaymentTerms,
+    Purpose,
+    ShippingTerms,
+    Source,
+    order_total,
+)
 from mappings.profiles import PartnerProfile, X12Profile
 from mappings.x12._results import Locator, Problem
 from mappings.x12._tokenizer import Segment, is_digits
