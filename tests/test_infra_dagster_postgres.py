@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from tests.fixtures.postgres import PostgresServer
 
+pytestmark = pytest.mark.integration
+
 PRODUCTION_INSTANCE_YAML = Path(__file__).resolve().parent.parent / "dagster_home" / "dagster.postgres.yaml"
 
 

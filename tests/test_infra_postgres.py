@@ -7,6 +7,8 @@ import sqlalchemy as sa
 
 from tests.fixtures.postgres import PostgresServer
 
+pytestmark = pytest.mark.integration
+
 
 def test_hub_engine_round_trips_rows_through_psycopg3(postgres_server: PostgresServer, fresh_postgres_database: str):
     engine = sa.create_engine(postgres_server.url(fresh_postgres_database))
