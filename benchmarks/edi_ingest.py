@@ -42,6 +42,13 @@ NOW = dt.datetime(2024, 1, 6, 9, 30, tzinfo=dt.UTC)
 
 
 def _rss_mb() -> float:
+    """This process's peak RSS. VmHWM restarts at exec; ru_maxrss keeps a forking parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
