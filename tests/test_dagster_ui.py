@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-pytest_plugins = ["tests.fixtures.dagster_ui"]
 
 pytestmark = pytest.mark.integration
 

@@ -24,11 +24,13 @@ edi_inbound_job = dg.define_asset_job(
     "edi_inbound_job",
     selection=dg.AssetSelection.assets(edi_inbound_orders, edi_functional_acks, "erp_sales_orders"),
     description="One partner file: intake, acks back to the partner, orders to the ERP, checks.",
+    tags={"hub/connector": "sftp"},
 )
 shopify_webhook_job = dg.define_asset_job(
     "shopify_webhook_job",
     selection=dg.AssetSelection.assets("shopify_webhook_orders", "erp_sales_orders"),
     description="Queued Shopify webhook bodies to orders, then to the ERP.",
+    tags={"hub/connector": "shopify_webhooks"},
 )
 
 

@@ -55,6 +55,7 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
 erp_push_job = dg.define_asset_job(
     "erp_push_job", selection=dg.AssetSelection.assets("erp_sales_orders"),
     description="Retry due ERP deliveries and re-check that every order is there exactly once.",
+    tags={"hub/connector": "erp"},
 )
 
 erp_push_schedule = dg.ScheduleDefinition(
