@@ -164,12 +164,15 @@ class SftpClient:
         logger.debug("SFTP session open with %s", config.address)
 
     def close(self) -> None:
-        """Close the session (idempotent)."""
-        if self._sftp is not None:
-            self._sftp.close()
-        if self._ssh is not None:
-            self._ssh.close()
-        self._sftp = self._ssh = None
+        """Close the session (idempotent; a server that already went away is not an error here)."""
+        sftp, ssh, self._sftp, self._ssh = self._sftp, self._ssh, None, None
+        if sftp is not None:
+            try:
+                sftp.close()
+            except (EOFError, OSError, paramiko.SSHException):
+                logger.debug("SFTP channel already closed by the server")
+        if ssh is not None:
+            ssh.close()
 
     @property
     def _session(self) -> paramiko.SFTPClient:
