@@ -216,7 +216,7 @@ def _print_summary(say, store: st.HubStore, sandbox: SandboxEnvironment, gateway
     say(f"documents received  {sum(receipts.values())}  " + _fmt(receipts) + "  (files, API pages, webhooks)")
     say(f"orders in the hub   {sum(orders.values())}  " + _fmt(orders) + f", test orders: {test_orders}, "
         f"not for delivery: {not_pushed}")
-    say(f"   by channel         " + _fmt(by_source))
+    say("   by channel         " + _fmt(by_source))
     say(f"acks sent           {sum(acks.values())}  " + _fmt(acks))
     for profile in sandbox.partners:
         if profile.sftp:

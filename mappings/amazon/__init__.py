@@ -4,8 +4,8 @@
     result = map_amazon_payloads([orders_page, items_page, ...], profile=profile)   # hub map --source amazon
 """
 
-from mappings.amazon._fields import Problem
-from mappings.amazon._order import MappedOrder, map_amazon_order
+from mappings._channel import MappedOrder, Problem
+from mappings.amazon._order import map_amazon_order
 from mappings.amazon._payloads import AmazonDocumentResult, AmazonMapResult, map_amazon_payloads
 
 __all__ = [

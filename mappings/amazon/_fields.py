@@ -3,54 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-
-@dataclass
-class Problem:
-    """Something wrong or worth knowing about a marketplace document, located by JSON path."""
-
-    severity: str  # 'error' | 'warning' | 'note'
-    message: str
-    location: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The problem as plain JSON data."""
-        return {"severity": self.severity, "message": self.message, "location": self.location}
-
-
-@dataclass
-class Findings:
-    """Problems collected while reading one order; errors mean it cannot be mapped."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def error(self, location: str, message: str) -> None:
-        """Record a problem that stops the order from being mapped."""
-        self.problems.append(Problem("error", message, location))
-
-    def warning(self, location: str, message: str) -> None:
-        """Record a problem a person should review; the order is still mapped."""
-        self.problems.append(Problem("warning", message, location))
-
-    def note(self, location: str, message: str) -> None:
-        """Record a plain fact about the order (e.g. why it is not sent to the warehouse)."""
-        self.problems.append(Problem("note", message, location))
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any error was recorded."""
-        return any(p.severity == "error" for p in self.problems)
-
-    @property
-    def warnings(self) -> list[Problem]:
-        """The warnings recorded so far."""
-        return [p for p in self.problems if p.severity == "warning"]
+from mappings._channel import Findings
 
 
 def text(obj: dict[str, Any], key: str) -> str | None:

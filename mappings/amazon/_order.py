@@ -16,14 +16,14 @@ What is decided here, in the order's own words (``MappedOrder``):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from pydantic import ValidationError
 
 from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
-from mappings.amazon._fields import Findings, Problem, money, text, timestamp
+from mappings.amazon._fields import Findings, money, text, timestamp
+from mappings._channel import MappedOrder
 from mappings.profiles import PartnerProfile
 
 PENDING_STATUSES = frozenset({"Pending", "PendingAvailability"})
@@ -72,24 +72,6 @@ _UNIT_PRICE_PLACES = Decimal("0.0001")
 _MAX_TEXT = 1000
 
 
-@dataclass
-class MappedOrder:
-    """What one marketplace order became: the canonical order (or why there is none) and whether to push it."""
-
-    channel_order_id: str
-    updated_at: dt.datetime | None
-    """``LastUpdateDate`` (tz-aware); None only when the order is rejected for lacking it."""
-    order: Order | None
-    state: str  # 'ok' | 'held' | 'rejected'
-    problems: list[str]
-    push: bool
-    reason_not_pushed: str | None
-    cancelled: bool = False
-    """The marketplace cancelled the order. ``order`` is None when no item kept a quantity to show."""
-    located: list[Problem] = field(default_factory=list, repr=False)
-    """The same problems as structured data (severity, message, JSON path)."""
-
-
 def map_amazon_order(
     order: dict[str, Any],
     items: list[dict[str, Any]],
@@ -129,7 +111,7 @@ def map_amazon_order(
         if missing:
             findings.note(where, f"held: order is {status}, waiting for {' and '.join(missing)}")
             return MappedOrder(order_id, updated_at, None, "held", _strings(findings), False,
-                               f"pending: waiting for {' and '.join(missing)}", located=findings.problems)
+                               f"pending: waiting for {' and '.join(missing)}", findings=findings.problems)
     if not items:
         findings.error(items_where, "the order has no items")
         return _rejected(order_id, updated_at, findings)
@@ -162,7 +144,7 @@ def map_amazon_order(
         # A cancelled order whose items all show QuantityOrdered 0: nothing left to express as lines.
         findings.note(items_where, "every item shows quantity 0: the cancellation carries no lines")
         return MappedOrder(order_id, updated_at, None, "ok", _strings(findings), False, reason,
-                           cancelled=True, located=findings.problems)
+                           cancelled=True, findings=findings.problems)
 
     dates = _dates(order, where, findings)
     try:
@@ -191,12 +173,12 @@ def map_amazon_order(
             findings.error(f"{where} ({'.'.join(str(p) for p in error['loc'])})", error["msg"])
         return _rejected(order_id, updated_at, findings)
     return MappedOrder(order_id, updated_at, canonical, "ok", _strings(findings), reason is None, reason,
-                       cancelled=cancelled, located=findings.problems)
+                       cancelled=cancelled, findings=findings.problems)
 
 
 def _rejected(order_id: str, updated_at: dt.datetime | None, findings: Findings) -> MappedOrder:
     return MappedOrder(order_id, updated_at, None, "rejected", _strings(findings), False,
-                       "rejected: cannot be mapped", located=findings.problems)
+                       "rejected: cannot be mapped", findings=findings.problems)
 
 
 def _strings(findings: Findings) -> list[str]:

@@ -14,57 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from hub.model import Order
-from mappings.amazon._fields import Problem
-from mappings.amazon._order import MappedOrder, map_amazon_order
+from mappings._channel import Problem
+from mappings.amazon._order import map_amazon_order
+from mappings._channel import DocumentResult as AmazonDocumentResult
+from mappings._channel import MapResult as AmazonMapResult
 from mappings.profiles import PartnerProfile
 
 FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_amazon")
 DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "held", "incomplete", "rejected")
-
-
-@dataclass
-class AmazonDocumentResult:
-    """One order found in the files and what became of it."""
-
-    ref: str
-    outcome: str
-    errors: list[Problem] = field(default_factory=list)
-    order: Order | None = None
-    mapped: MappedOrder | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The result in the shape ``hub map`` prints for every source."""
-        return {
-            "ref": self.ref,
-            "transaction_set": None,
-            "outcome": self.outcome,
-            "errors": [p.to_json() for p in self.errors],
-            "order": self.order.model_dump(mode="json") if self.order is not None else None,
-        }
-
-
-@dataclass
-class AmazonMapResult:
-    """Everything mapping a set of saved SP-API responses produced."""
-
-    outcome: str
-    reason: str | None
-    documents: list[AmazonDocumentResult] = field(default_factory=list)
-
-    @property
-    def orders(self) -> list[Order]:
-        """The canonical orders that could be mapped."""
-        return [d.order for d in self.documents if d.order is not None]
-
-    def to_json(self) -> dict[str, Any]:
-        """What ``hub map --source amazon FILE...`` prints (the same shape as ``--source x12``)."""
-        return {
-            "outcome": self.outcome,
-            "reason": self.reason,
-            "documents": [d.to_json() for d in self.documents],
-            "acks": [],
-        }
 
 
 @dataclass
@@ -167,7 +124,7 @@ def _map_one(entry: _OrderEntry, items: _ItemsEntry | None, profile: PartnerProf
         items_ref="payload.OrderItems",
     )
     # Item locations inside map_amazon_order count across pages; name the real file and position.
-    problems = [_relocate(p, file_name, items.refs) for p in mapped.located]
+    problems = [_relocate(p, file_name, items.refs) for p in mapped.findings]
     if mapped.state == "rejected":
         outcome = "rejected"
     elif mapped.state == "held":

@@ -1,7 +1,7 @@
 """Shopify order JSON (Admin REST API / webhooks) -> canonical orders; see ``_order.py`` for the decisions."""
 
-from mappings.shopify._fields import Problem
-from mappings.shopify._order import HELD, OK, REJECTED, MappedOrder, map_shopify_order
+from mappings._channel import HELD, OK, REJECTED, MappedOrder, Problem
+from mappings.shopify._order import map_shopify_order
 from mappings.shopify._payloads import (
     ShopifyDocumentResult,
     ShopifyMapResult,

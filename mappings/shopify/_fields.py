@@ -3,45 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-
-@dataclass
-class Problem:
-    """Something wrong or worth review in a Shopify document, located by JSON path."""
-
-    severity: str  # 'error' | 'warning'
-    message: str
-    location: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The problem as plain JSON data."""
-        return {"severity": self.severity, "message": self.message, "location": self.location}
-
-
-@dataclass
-class Findings:
-    """Problems collected while reading one order; an error means it cannot be mapped."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def error(self, location: str, message: str) -> None:
-        """Record a problem that stops the order from being mapped."""
-        self.problems.append(Problem("error", message, location))
-
-    def warning(self, location: str, message: str) -> None:
-        """Record something a person should review; the order is still mapped."""
-        self.problems.append(Problem("warning", message, location))
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any problem stops the mapping."""
-        return any(p.severity == "error" for p in self.problems)
+from mappings._channel import Findings
 
 
 def text(obj: Any, key: str) -> str | None:

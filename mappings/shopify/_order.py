@@ -26,17 +26,16 @@ Decisions, in the order a reader meets them:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
+from mappings._channel import OK, REJECTED, MappedOrder
 from mappings.profiles import PartnerProfile
 from mappings.shopify._fields import (
     Findings,
-    Problem,
     presentment_money,
     prorate,
     shop_money,
@@ -44,22 +43,7 @@ from mappings.shopify._fields import (
     timestamp,
 )
 
-OK, HELD, REJECTED = "ok", "held", "rejected"
 _ZERO = Decimal(0)
-
-
-@dataclass
-class MappedOrder:
-    """One channel order after mapping, as the hub's API-channel intake stores it."""
-
-    channel_order_id: str
-    updated_at: dt.datetime | None  # None only when rejected for lacking it
-    order: Order | None
-    state: str  # 'ok' | 'held' | 'rejected'
-    problems: list[str] = field(default_factory=list)
-    push: bool = True
-    reason_not_pushed: str | None = None
-    findings: list[Problem] = field(default_factory=list, repr=False)
 
 
 def map_shopify_order(
@@ -144,12 +128,12 @@ def map_shopify_order(
     elif purpose is Purpose.CANCELLATION:
         push, reason = False, "every line was removed or refunded"
     return MappedOrder(order_id, updated_at, order, OK, [str(p) for p in findings.problems], push, reason,
-                       findings.problems)
+                       findings=findings.problems)
 
 
 def _rejected(order_id: str, updated_at: dt.datetime | None, findings: Findings) -> MappedOrder:
     return MappedOrder(order_id, updated_at, None, REJECTED, [str(p) for p in findings.problems], False,
-                       "could not be mapped", findings.problems)
+                       "could not be mapped", findings=findings.problems)
 
 
 def _refunded_quantities(data: dict[str, Any]) -> dict[str, Decimal]:

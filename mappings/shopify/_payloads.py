@@ -8,58 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from hub.errors import RejectedDocument
-from hub.model import Order
+from mappings._channel import DocumentResult as ShopifyDocumentResult
+from mappings._channel import MapResult as ShopifyMapResult
 from mappings.profiles import PartnerProfile
-from mappings.shopify._fields import Problem
 from mappings.shopify._order import REJECTED, MappedOrder, map_shopify_order
 
 FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_shopify")
 DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "rejected")
-
-
-@dataclass
-class ShopifyDocumentResult:
-    """One order found in a body and what became of it."""
-
-    ref: str
-    outcome: str
-    errors: list[Problem] = field(default_factory=list)
-    order: Order | None = None
-    mapped: MappedOrder | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The result in the shape ``hub map`` prints for every source."""
-        return {
-            "ref": self.ref,
-            "transaction_set": None,
-            "outcome": self.outcome,
-            "errors": [p.to_json() for p in self.errors],
-            "order": self.order.model_dump(mode="json") if self.order is not None else None,
-        }
-
-
-@dataclass
-class ShopifyMapResult:
-    """Everything mapping one saved Shopify body produced."""
-
-    outcome: str
-    reason: str | None
-    documents: list[ShopifyDocumentResult] = field(default_factory=list)
-
-    @property
-    def orders(self) -> list[Order]:
-        """The canonical orders that could be mapped."""
-        return [d.order for d in self.documents if d.order is not None]
-
-    def to_json(self) -> dict[str, Any]:
-        """What ``hub map --source shopify FILE`` prints (the same shape as ``--source x12``)."""
-        return {"outcome": self.outcome, "reason": self.reason, "documents": [d.to_json() for d in self.documents],
-                "acks": []}
 
 
 def order_objects(body: Any) -> list[tuple[str, Any]] | None:

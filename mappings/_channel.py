@@ -1,0 +1,123 @@
+"""What every API channel mapper (Shopify, marketplaces) shares: located problems, mapped orders, results.
+
+The shapes match the X12 side where a caller sees both: ``hub map`` prints the same JSON for every
+source, and the hub's API-channel intake stores a :class:`MappedOrder` whatever channel made it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.model import Order
+
+OK, HELD, REJECTED = "ok", "held", "rejected"
+
+
+@dataclass
+class Problem:
+    """Something wrong or worth knowing about a channel document, located by JSON path."""
+
+    severity: str  # 'error' | 'warning' | 'note'
+    message: str
+    location: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as plain JSON data."""
+        return {"severity": self.severity, "message": self.message, "location": self.location}
+
+
+@dataclass
+class Findings:
+    """Problems collected while reading one order; an error means it cannot be mapped."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, location: str, message: str) -> None:
+        """Record a problem that stops the order from being mapped."""
+        self.problems.append(Problem("error", message, location))
+
+    def warning(self, location: str, message: str) -> None:
+        """Record something a person should review; the order is still mapped."""
+        self.problems.append(Problem("warning", message, location))
+
+    def note(self, location: str, message: str) -> None:
+        """Record a plain fact about the order (e.g. why it is not sent to the warehouse)."""
+        self.problems.append(Problem("note", message, location))
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any problem stops the mapping."""
+        return any(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The warnings recorded so far."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+@dataclass
+class MappedOrder:
+    """One channel order after mapping, as the hub's API-channel intake stores it."""
+
+    channel_order_id: str
+    updated_at: dt.datetime | None
+    """The channel's last-modified time (tz-aware); None only when rejected for lacking it."""
+    order: Order | None
+    state: str  # 'ok' | 'held' | 'rejected'
+    problems: list[str] = field(default_factory=list)
+    push: bool = True
+    reason_not_pushed: str | None = None
+    cancelled: bool = False
+    """The channel cancelled the order; ``order`` may be None when nothing is left to show."""
+    findings: list[Problem] = field(default_factory=list, repr=False)
+    """The same problems as structured data (severity, message, JSON path)."""
+
+
+@dataclass
+class DocumentResult:
+    """One order found in saved API bodies and what became of it."""
+
+    ref: str
+    outcome: str
+    errors: list[Problem] = field(default_factory=list)
+    order: Order | None = None
+    mapped: MappedOrder | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The result in the shape ``hub map`` prints for every source."""
+        return {
+            "ref": self.ref,
+            "transaction_set": None,
+            "outcome": self.outcome,
+            "errors": [p.to_json() for p in self.errors],
+            "order": self.order.model_dump(mode="json") if self.order is not None else None,
+        }
+
+
+@dataclass
+class MapResult:
+    """Everything mapping saved API bodies produced."""
+
+    outcome: str
+    reason: str | None
+    documents: list[DocumentResult] = field(default_factory=list)
+
+    @property
+    def orders(self) -> list[Order]:
+        """The canonical orders that could be mapped."""
+        return [d.order for d in self.documents if d.order is not None]
+
+    @property
+    def mapped_orders(self) -> list[MappedOrder]:
+        """Every order as the intake would store it."""
+        return [d.mapped for d in self.documents if d.mapped is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``hub map --source shopify|amazon`` prints (the same shape as ``--source x12``)."""
+        return {"outcome": self.outcome, "reason": self.reason, "documents": [d.to_json() for d in self.documents],
+                "acks": []}
