@@ -213,3 +213,21 @@ def test_acks_are_written_once_even_after_a_crash_between_write_and_record(sqlit
     with sqlite_store.transaction() as conn:
         assert st.pending_outbound(conn) == []
     assert list(folders.files) == [pending.file_name]
+
+
+def test_the_ledger_refuses_a_resend_after_a_restart(store_url):
+    """A new process (new engine, nothing in memory) still knows the interchange: TA1 025, no order."""
+    data = build_850(ACME, control_number=777)
+    first = st.HubStore(store_url).migrate()
+    assert process_x12_receipt(first, PARTNERS, receive(first, data, "a.x12")).outcome == "accepted"
+    first.dispose()
+
+    restarted = st.HubStore(store_url).migrate()
+    resend = data.replace(b"*0000*", b"*0001*", 1) if b"*0000*" in data else data + b"\n"
+    summary = process_x12_receipt(restarted, PARTNERS, receive(restarted, resend, "a-resent.x12"))
+    assert summary.outcome == "duplicate" and summary.orders_created == 0
+    with restarted.transaction() as conn:
+        assert conn.execute(select(st.tables.orders)).all().__len__() == 1
+        (ta1,) = [d for d in st.pending_outbound(conn) if d.kind == "TA1"]
+    assert "*R*025" in ta1.content
+    restarted.dispose()
