@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub import store as st
-from hub.intake import ERP_TARGET, process_x12_receipt
+from hub.intake import ERP_TARGET, ChannelSummary, process_queued_receipt, process_x12_receipt
 from mappings.profiles import PartnerDirectory
 
 
@@ -17,6 +17,30 @@ class ReplayOutcome:
     exception_id: int
     done: bool
     message: str
+
+
+def _map_shopify(partners: PartnerDirectory):
+    from mappings.shopify import map_shopify_orders
+
+    return lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
+                                                        raw_document_id=sha)
+
+
+# Channels whose archived bodies can simply be mapped again (no other document needed).
+CHANNEL_MAPPERS = {"shopify": _map_shopify, "shopify_webhook": _map_shopify}
+
+
+def _replay_channel_receipt(
+    store: st.HubStore, partners: PartnerDirectory, queued: st.QueuedException, now: dt.datetime
+) -> ReplayOutcome:
+    summary = ChannelSummary()
+    process_queued_receipt(store, queued.receipt_id, CHANNEL_MAPPERS[queued.channel](partners), summary, now=now,
+                           replay=True)
+    with store.transaction() as conn:
+        after = st.get_exception(conn, queued.id)
+    if after is not None and after.state == st.REPLAYED:
+        return ReplayOutcome(queued.id, True, f"mapped again: {summary.orders_new} new, {summary.orders_updated} updated")
+    return ReplayOutcome(queued.id, False, f"still failing: {after.reason if after else 'unknown'}")
 
 
 def replay_exception(
@@ -34,6 +58,11 @@ def replay_exception(
         with store.transaction() as conn:
             st.requeue_delivery(conn, order_id=queued.order_id, target=ERP_TARGET, now=now)
         return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP accepts the order")
+    if queued.receipt_id is not None and queued.channel in CHANNEL_MAPPERS:
+        return _replay_channel_receipt(store, partners, queued, now)
+    if queued.receipt_id is not None and queued.channel == "amazon":
+        return ReplayOutcome(exception_id, False, "marketplace pages are replayed by syncing again: move the "
+                             "account's sync cursor back before the order's LastUpdateDate (docs/operations.md)")
     if queued.receipt_id is not None:
         summary = process_x12_receipt(store, partners, queued.receipt_id, replay=True, now=now)
         with store.transaction() as conn:

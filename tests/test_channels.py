@@ -172,3 +172,53 @@ def test_an_order_updated_in_the_same_second_as_the_cursor_is_not_lost(sqlite_st
     assert (second.summary.orders_new, second.summary.orders_unchanged) == (1, 1), second.summary
     with sqlite_store.transaction() as conn:
         assert sorted(conn.execute(select(st.tables.orders.c.source_ref)).scalars()) == ["1", "2"]
+
+
+def test_a_queued_body_replays_after_the_mapping_is_fixed(store):
+    receipt = receive_document(store, channel="shopify_webhook", partner_id="shop", source_name="orders/create:w9",
+                               data=page({"id": 9, "qty": "1", "updated": 0, "broken": True}), max_bytes=10_000)
+    first = ChannelSummary()
+    process_queued_receipt(store, receipt.id, lambda raw, sha, _r: mapper(raw, sha), first)
+    with store.transaction() as conn:
+        (queued,) = st.list_exceptions(conn)
+
+    # Still broken: the replay keeps it open and counts the attempt.
+    process_queued_receipt(store, receipt.id, lambda raw, sha, _r: mapper(raw, sha), ChannelSummary(), replay=True)
+    with store.transaction() as conn:
+        assert st.get_exception(conn, queued.id).replays == 1 and st.get_exception(conn, queued.id).state == st.OPEN
+
+    def fixed(raw: bytes, sha: str, _receipt) -> list[Mapped]:
+        body = json.loads(raw)
+        for order in body["orders"]:
+            order.pop("broken", None)
+        return mapper(json.dumps(body).encode(), sha)
+
+    again = ChannelSummary()
+    process_queued_receipt(store, receipt.id, fixed, again, replay=True)
+    assert again.orders_new == 1 and again.exceptions == []
+    with store.transaction() as conn:
+        assert st.get_exception(conn, queued.id).state == st.REPLAYED
+        assert conn.execute(select(st.tables.orders.c.source_ref)).scalars().all() == ["9"]
+
+
+def test_replay_of_a_shopify_body_maps_the_archived_bytes_again(sqlite_store):
+    from pathlib import Path
+
+    from hub.replay import replay_exception
+    from mappings.profiles import PartnerDirectory
+
+    repo = Path(__file__).resolve().parent.parent
+    partners = PartnerDirectory.load(repo / "mappings" / "partners")
+    body = (repo / "tests" / "data" / "shopify" / "orders_page_partly_broken.json").read_bytes()
+    receipt = receive_document(sqlite_store, channel="shopify_webhook", partner_id="trailhead",
+                               source_name="orders/create:w1", data=body, max_bytes=1_000_000)
+    from mappings.shopify import map_shopify_orders
+
+    summary = ChannelSummary()
+    process_queued_receipt(sqlite_store, receipt.id, lambda raw, sha, r: map_shopify_orders(
+        raw, profile=partners.get(r.partner_id), raw_document_id=sha), summary)
+    assert summary.orders_new >= 1 and len(summary.exceptions) == 2
+    outcome = replay_exception(sqlite_store, partners, summary.exceptions[0])
+    assert not outcome.done and outcome.message.startswith("still failing")
+    with sqlite_store.transaction() as conn:
+        assert len(conn.execute(select(st.tables.orders)).all()) == summary.orders_new, "nothing doubled"

@@ -90,29 +90,43 @@ def store_channel_document(
 def process_queued_receipt(
     store: st.HubStore, receipt_id: int,
     map_orders: Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]],
-    summary: ChannelSummary, *, now: dt.datetime | None = None,
+    summary: ChannelSummary, *, now: dt.datetime | None = None, replay: bool = False,
 ) -> st.Receipt:
-    """Map and store a receipt that was archived earlier (a queued webhook body); idempotent.
+    """Map and store a receipt that was archived earlier (a queued webhook body, an API page); idempotent.
 
     ``map_orders(raw, sha256, receipt)`` maps the body; a body that is no order at all
-    (``RejectedDocument``) goes to the exception queue.
+    (``RejectedDocument``) goes to the exception queue. ``replay=True`` maps a processed receipt
+    again after a fix: versions already stored stay unchanged, and the receipt's exceptions that no
+    longer occur are closed.
     """
     now = now or st.utcnow()
     with store.transaction() as conn:
         receipt = st.get_receipt(conn, receipt_id, for_update=True)
-        if receipt.state == "processed":
+        if receipt.state == "processed" and not replay:
             return receipt
-        try:
-            mapped = list(map_orders(st.raw_content(conn, receipt.raw_sha256), receipt.raw_sha256, receipt))
-        except RejectedDocument as exc:
-            summary.exceptions.append(st.open_exception(
-                conn, channel=receipt.channel, kind="rejected_document", reason=exc.reason, location=exc.location,
-                now=now, partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
-            st.finish_receipt(conn, receipt.id, outcome="rejected", reason=exc.reason, now=now)
-            return receipt
-        apply_mapped_orders(conn, receipt, mapped, summary, now=now)
-        st.finish_receipt(conn, receipt.id, outcome="accepted", reason=None, now=now)
+        earlier = [e for e in st.list_exceptions(conn, limit=10_000) if e.receipt_id == receipt.id] if replay else []
+        already = len(summary.exceptions)
+        _map_and_apply(conn, receipt, map_orders, summary, now)
+        still_failing = set(summary.exceptions[already:])
+        for queued in earlier:
+            if queued.id in still_failing:
+                st.count_replay(conn, queued.id, now=now)
+            else:
+                st.close_exception(conn, queued.id, state=st.REPLAYED, now=now)
     return receipt
+
+
+def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: ChannelSummary, now: dt.datetime) -> None:
+    try:
+        mapped = list(map_orders(st.raw_content(conn, receipt.raw_sha256), receipt.raw_sha256, receipt))
+    except RejectedDocument as exc:
+        summary.exceptions.append(st.open_exception(
+            conn, channel=receipt.channel, kind="rejected_document", reason=exc.reason, location=exc.location,
+            now=now, partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
+        st.finish_receipt(conn, receipt.id, outcome="rejected", reason=exc.reason, now=now)
+        return
+    apply_mapped_orders(conn, receipt, mapped, summary, now=now)
+    st.finish_receipt(conn, receipt.id, outcome="accepted", reason=None, now=now)
 
 
 def apply_mapped_orders(
