@@ -55,3 +55,27 @@ def test_secrets_come_from_the_environment_not_the_code(defs):
     for name, field in (("erp", "api_key"), ("sftp", "password"), ("hub_store", "database_url")):
         value = getattr(resources[name], field)
         assert isinstance(value, dg.EnvVar), f"{name}.{field} must be an EnvVar"
+
+
+def test_the_exception_queue_asset_lists_what_waits_and_warns_when_it_is_stale(defs, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from hub import store as st
+
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    monkeypatch.setenv("HUB_DATABASE_URL", url)
+    store = st.HubStore(url).migrate()
+    with store.transaction() as conn:
+        st.open_exception(conn, channel="sftp", kind="rejected_document", reason="BEG05 is not valid | bad date",
+                          partner_id="acme", location="ISA 1 / GS 1 / ST 0001 / segment 2 (BEG) / element 5",
+                          now=st.utcnow() - dt.timedelta(days=2))
+        st.open_exception(conn, channel="erp", kind="erp_rejected", reason="unknown product SKU X", now=st.utcnow())
+    result = defs.resolve_job_def("exception_queue_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    meta = result.asset_materializations_for_node("exception_queue")[0].metadata
+    assert meta["open"].value == 2
+    assert meta["by_kind"].value == {"rejected_document": 1, "erp_rejected": 1}
+    assert "element 5" in meta["newest"].value and "BEG05 is not valid / bad date" in meta["newest"].value
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["stale"].value == 1
+    store.dispose()

@@ -16,6 +16,12 @@ from hub.defs.channels.assets import (
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_functional_acks, edi_inbound_orders
 from hub.defs.edi.sensors import sftp_inbox_sensor
 from hub.defs.erp.assets import build_erp_assets, erp_push_job, erp_push_schedule
+from hub.defs.operations import (
+    exception_queue,
+    exception_queue_job,
+    exception_queue_schedule,
+    no_exception_waits_over_a_day,
+)
 from hub.defs.resources import resources_from_env
 from hub.settings import get_settings
 from mappings.profiles import PartnerDirectory
@@ -45,7 +51,9 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     partners = PartnerDirectory.load(partners_dir)
     resources = resources_from_env(partners_dir, settings.max_document_bytes)
 
-    channel_assets, jobs, schedules = [], [edi_inbound_job, erp_push_job], [erp_push_schedule]
+    channel_assets = []
+    jobs = [edi_inbound_job, erp_push_job, exception_queue_job]
+    schedules = [erp_push_schedule, exception_queue_schedule]
     for profile in partners:
         for section, make_asset in (("shopify", shopify_sync_asset), ("amazon", amazon_sync_asset)):
             if getattr(profile, section) is None:
@@ -67,8 +75,9 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     upstream = [edi_inbound_orders.key, *(a.key for a in channel_assets), *(a.key for a in webhooks)]
     erp_sales_orders, erp_check = build_erp_assets(upstream)
     return dg.Definitions(
-        assets=[edi_inbound_orders, edi_functional_acks, *channel_assets, *webhooks, erp_sales_orders],
-        asset_checks=[edi_documents_accounted_for, erp_check],
+        assets=[edi_inbound_orders, edi_functional_acks, *channel_assets, *webhooks, erp_sales_orders,
+                exception_queue],
+        asset_checks=[edi_documents_accounted_for, erp_check, no_exception_waits_over_a_day],
         jobs=jobs,
         sensors=sensors,
         schedules=schedules,
