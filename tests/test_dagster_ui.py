@@ -1,4 +1,4 @@
-"""The hub's pipelines are visible in the Dagster UI: partner inbox sensors, EDI and ERP assets, checks."""
+"""The hub's pipelines are visible in the Dagster UI: inbox and webhook sensors, channel, ERP and ops assets, checks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.integration
 
-PARTNER_INBOX_SENSORS = ["sftp_inbox_acme", "sftp_inbox_northwind", "sftp_inbox_bluebird"]
-ORDER_FLOW_ASSETS = ["edi_inbound_orders", "edi_functional_acks", "erp_sales_orders"]
+PARTNER_INBOX_SENSORS = ["sftp_inbox_acme", "sftp_inbox_northwind", "sftp_inbox_bluebird", "shopify_webhook_queue"]
+ORDER_FLOW_ASSETS = ["edi_inbound_orders", "edi_functional_acks", "erp_sales_orders", "shopify_orders_trailhead",
+                     "amazon_orders_marketplace_us", "shopify_webhook_orders", "exception_queue"]
 
 
 def _asset_link(page, asset: str):
