@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from hub import store as st
-from hub.model import Order
+from hub.model import Order, Purpose
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 
@@ -62,11 +62,13 @@ def process_x12_receipt(
                                   raw_sha256=receipt.raw_sha256, **where)
             )
 
+        batch = _OrderBatch(conn, receipt, summary, queue, now)
+
         def accepted(document) -> None:
-            # Streamed: each accepted set is stored as soon as its interchange proved sound, so
-            # memory does not grow with the file.
+            # Streamed: accepted sets are stored in batches as soon as their interchange proved
+            # sound, so memory does not grow with the file.
             summary.documents += 1
-            _apply_document(conn, receipt, document, summary, queue, now)
+            batch.add(document)
 
         # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
         scoped = PartnerDirectory([partners.get(receipt.partner_id)])
@@ -81,6 +83,7 @@ def process_x12_receipt(
             now=now,
             on_document=accepted,
         )
+        batch.flush()
         summary.outcome, summary.reason = result.outcome, result.reason
         summary.interchanges = len(result.interchanges)
 
@@ -128,6 +131,61 @@ def _interchange_reason(interchange, faults, receipt: st.Receipt, partners: Part
         return (f"interchange from {owner.id} ({interchange.sender_qualifier}/{interchange.sender_id.strip()}) "
                 f"arrived in {receipt.partner_id}'s inbox: refused")
     return "; ".join(p.message for p in faults[:5]) or interchange.reason or "interchange rejected"
+
+
+class _OrderBatch:
+    """New orders waiting to be saved together (``save_orders_bulk``); anything else goes one by one.
+
+    Same outcome as ``_apply_document`` per document: the batch is flushed before any document
+    that is not a plain new order, so a cancellation or replacement sees the orders before it.
+    """
+
+    SIZE = 500
+
+    def __init__(self, conn: Connection, receipt: st.Receipt, summary: IntakeSummary, queue, now: dt.datetime) -> None:
+        self.conn, self.receipt, self.summary, self.queue, self.now = conn, receipt, summary, queue, now
+        self.documents: list = []
+
+    def add(self, document) -> None:
+        """Save ``document``'s order now or with the batch."""
+        order = document.order
+        new_order = order is not None and order.purpose is Purpose.ORIGINAL
+        if new_order and document.outcome in ("accepted", "accepted_with_warnings"):
+            self.documents.append(document)
+            if len(self.documents) >= self.SIZE:
+                self.flush()
+            return
+        self.flush()
+        _apply_document(self.conn, self.receipt, document, self.summary, self.queue, self.now)
+
+    def flush(self) -> None:
+        """Save the waiting orders, then their events and deliveries, as ``_apply_document`` would."""
+        documents, self.documents = self.documents, []
+        if not documents:
+            return
+        conn, receipt_id, summary, now = self.conn, self.receipt.id, self.summary, self.now
+        saved = st.save_orders_bulk(conn, [d.order for d in documents], receipt_id=receipt_id, now=now)
+        validated, held, deliver = [], [], []
+        for document, result in zip(documents, saved, strict=True):
+            order = document.order
+            if result.action == "created":
+                summary.orders_created += 1
+                validated.append((result.order_id, "validated",
+                                  {"outcome": document.outcome, "warnings": order.warnings}))
+                if order.is_test:
+                    summary.test_orders += 1
+                    held.append((result.order_id, "held", {"reason": "test order: never pushed to production targets"}))
+                else:
+                    deliver.append(result.order_id)
+            elif result.action == "already_stored":
+                summary.orders_unchanged += 1
+            else:  # duplicate: another document already created this order number
+                self.queue("duplicate_order",
+                           f"purchase order {order.source_ref} was already received in another document",
+                           order_id=result.order_id, document_ref=document.ref)
+        # Per order the log reads received, validated, held, as when saved one by one.
+        st.add_events_bulk(conn, validated + held, receipt_id=receipt_id, now=now)
+        st.enqueue_deliveries_bulk(conn, deliver, target=ERP_TARGET, now=now)
 
 
 def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now) -> None:

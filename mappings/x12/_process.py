@@ -432,6 +432,7 @@ class _Streaming:
         self.duplicate = False
         self.groups: dict[int, tuple[str, list]] = {}
         self.spool = None
+        self.terminator = "~"
 
     def start(self, ic: Interchange) -> None:
         """An ISA was read: check the partner and the duplicate ledger before any set is read."""
@@ -448,6 +449,7 @@ class _Streaming:
         if self.spool is not None:
             self.spool.close()
         self.spool = tempfile.TemporaryFile()
+        self.terminator = ic.header.delimiters.segment
 
     def _group(self, group: FunctionalGroup) -> tuple[str, list]:
         entry = self.groups.get(id(group))
@@ -474,17 +476,26 @@ class _Streaming:
             slots.append((tset, document))
             return
         # marshal: several times faster than pickle for plain lists of strings; the rare warnings
-        # found so far (Problem objects) travel pickled inside.
-        record = (tset.locator.parts, pickle.dumps(problems) if problems else b"",
-                  [(s.elements, s.offset, s.position, s.text) for s in tset.segments])
-        marshal.dump(record, self.spool)
+        # found so far (Problem objects) travel pickled inside. The segments travel as their text
+        # joined by the terminator (it never occurs inside one) and are split again when read:
+        # one string instead of a list per segment. A length prefix lets the reader take the
+        # record in one read (``marshal.load`` on a file reads it piece by piece).
+        segments = tset.segments
+        record = marshal.dumps((tset.locator.parts, pickle.dumps(problems) if problems else b"",
+                                [s.offset for s in segments], [s.position for s in segments],
+                                self.terminator.join([s.text for s in segments])))
+        self.spool.write(len(record).to_bytes(4, "little"))
+        self.spool.write(record)
         slots.append(None)
 
     def _held(self, delimiters) -> tuple[TransactionSet, list[Problem]]:
         """The next held set, rebuilt from the temporary file (held sets have no envelope errors)."""
-        parts, problems, segments = marshal.load(self.spool)
+        size = int.from_bytes(self.spool.read(4), "little")
+        parts, problems, offsets, positions, joined = marshal.loads(self.spool.read(size))
         problems = pickle.loads(problems) if problems else []
-        rebuilt = [Segment(e, o, p, delimiters, t) for e, o, p, t in segments]
+        element = delimiters.element
+        rebuilt = [Segment(t.split(element), o, p, delimiters, t)
+                   for t, o, p in zip(joined.split(delimiters.segment), offsets, positions, strict=True)]
         tset = TransactionSet(rebuilt[0], Locator(*parts), rebuilt)
         return tset, problems
 

@@ -1,0 +1,232 @@
+"""Saving many canonical orders at once: the same outcomes as ``save_order``, a few statements per batch.
+
+Large X12 files bring thousands of new orders; saving them one by one costs several statements
+per order (and ORM-free as it is, SQLAlchemy's per-row parameter handling dominates). Here a batch
+of originals costs one SELECT for the order numbers already stored, one ``executemany`` per table
+and one SELECT for the new ids. Cancellations, replacements and changes act on a stored order and
+keep going through ``save_order``, in their place in the sequence.
+
+On SQLite the rows are handed to the driver with their values already in stored form (each
+column's own bind processor, except the hot ones done inline: exact decimals as text, the payload
+serialized once by pydantic); elsewhere they go through SQLAlchemy Core ``executemany``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from hub.model import Order, Purpose
+from hub.store._orders import SavedOrder, save_order
+from hub.store._outbox import PENDING
+from hub.store._tables import order_events, order_lines, order_parties, orders, outbox
+from hub.store._types import ExactDecimal, UtcDateTime
+
+_ORDER_COLUMNS = (
+    "source", "partner_id", "source_ref", "purpose", "order_date", "currency", "total", "is_test", "receipt_id",
+    "raw_sha256", "document_ref", "payload", "status", "revision", "created_at", "updated_at",
+)
+_LINE_COLUMNS = (
+    "order_id", "line_no", "sku", "gtin", "buyer_part", "description", "quantity", "uom", "unit_price", "amount",
+)
+_PARTY_COLUMNS = (
+    "order_id", "role", "name", "party_id", "id_qualifier", "address_lines", "city", "region", "postal_code",
+    "country",
+)
+_EVENT_COLUMNS = ("order_id", "kind", "at", "receipt_id", "detail")
+_OUTBOX_COLUMNS = ("order_id", "target", "state", "attempts", "updated_at")
+_KEYS_PER_SELECT = 500  # bound parameters per IN list stay far below every backend's limit
+
+
+def save_orders_bulk(
+    conn: Connection, orders_: Sequence[Order], *, receipt_id: int | None, now: dt.datetime
+) -> list[SavedOrder]:
+    """Apply ``orders_`` in sequence, as ``save_order`` one by one would; one result per order."""
+    results: list[SavedOrder] = []
+    run: list[Order] = []
+    for order in orders_:
+        if order.purpose is Purpose.ORIGINAL:
+            run.append(order)
+            continue
+        # A cancellation or replacement may name an order created earlier in this very batch.
+        results.extend(_save_originals(conn, run, receipt_id=receipt_id, now=now))
+        run = []
+        results.append(save_order(conn, order, receipt_id=receipt_id, now=now))
+    results.extend(_save_originals(conn, run, receipt_id=receipt_id, now=now))
+    return results
+
+
+def add_events_bulk(
+    conn: Connection, events: Iterable[tuple[int, str, dict[str, Any]]], *, receipt_id: int | None, now: dt.datetime
+) -> None:
+    """Append ``(order_id, kind, detail)`` events to the orders' logs, in the given order."""
+    rows = [(order_id, kind, now, receipt_id, detail) for order_id, kind, detail in events]
+    _insert_many(conn, order_events, _EVENT_COLUMNS, rows)
+
+
+def enqueue_deliveries_bulk(conn: Connection, order_ids: Sequence[int], *, target: str, now: dt.datetime) -> None:
+    """``enqueue_delivery`` for many orders: one pending delivery each, none added twice."""
+    if not order_ids:
+        return
+    asked: set[int] = set()
+    for chunk in _chunks(list(dict.fromkeys(order_ids)), _KEYS_PER_SELECT):
+        asked.update(conn.execute(
+            select(outbox.c.order_id).where((outbox.c.target == target) & outbox.c.order_id.in_(chunk))
+        ).scalars())
+    rows = []
+    for order_id in order_ids:
+        if order_id not in asked:
+            asked.add(order_id)
+            rows.append((order_id, target, PENDING, 0, now))
+    _insert_many(conn, outbox, _OUTBOX_COLUMNS, rows)
+
+
+# -- originals --------------------------------------------------------------------------------------
+def _save_originals(
+    conn: Connection, batch: list[Order], *, receipt_id: int | None, now: dt.datetime
+) -> list[SavedOrder]:
+    if not batch:
+        return []
+    stored = _stored_rows(conn, batch)
+    # Per order: an earlier row (stored, or created earlier in this batch) decides, as in save_order.
+    earlier: dict[tuple[str, str, str], tuple[int | None, str | None, str | None]] = dict(stored)
+    verdicts: list[tuple[str, tuple[str, str, str]]] = []
+    new: list[Order] = []
+    for order in batch:
+        key = (order.source.value, order.partner_id, order.source_ref)
+        row = earlier.get(key)
+        if row is None:
+            earlier[key] = (None, order.raw_document_id, order.document_ref)
+            new.append(order)
+            verdicts.append(("created", key))
+        elif order.raw_document_id is not None and row[1] == order.raw_document_id and row[2] == order.document_ref:
+            verdicts.append(("already_stored", key))
+        else:
+            verdicts.append(("duplicate", key))
+    ids = _insert_orders(conn, new, receipt_id=receipt_id, now=now) if new else {}
+    for key, row in stored.items():
+        ids[key] = row[0]
+    return [SavedOrder(action, ids[key]) for action, key in verdicts]
+
+
+def _stored_rows(conn: Connection, batch: list[Order]) -> dict[tuple[str, str, str], tuple]:
+    """(source, partner, number) -> (id, raw_sha256, document_ref) of the batch's orders already stored."""
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for order in batch:
+        wanted.setdefault((order.source.value, order.partner_id), []).append(order.source_ref)
+    found = {}
+    for (source, partner_id), refs in wanted.items():
+        for chunk in _chunks(list(dict.fromkeys(refs)), _KEYS_PER_SELECT):
+            rows = conn.execute(
+                select(orders.c.id, orders.c.source_ref, orders.c.raw_sha256, orders.c.document_ref).where(
+                    (orders.c.source == source) & (orders.c.partner_id == partner_id) & orders.c.source_ref.in_(chunk)
+                )
+            )
+            for row in rows:
+                found[(source, partner_id, row.source_ref)] = (row.id, row.raw_sha256, row.document_ref)
+    return found
+
+
+def _insert_orders(
+    conn: Connection, new: list[Order], *, receipt_id: int | None, now: dt.datetime
+) -> dict[tuple[str, str, str], int]:
+    """Insert new originals with their lines, parties and 'received' events; their ids by key."""
+    raw_json = conn.dialect.name == "sqlite"
+    order_rows = []
+    for order in new:
+        # On SQLite the JSON column holds text: pydantic serializes the payload once, in Rust.
+        payload = _JsonText(order.model_dump_json()) if raw_json else order.model_dump(mode="json")
+        order_rows.append((
+            order.source.value, order.partner_id, order.source_ref, order.purpose.value, order.order_date,
+            order.currency, order.total, order.is_test, receipt_id, order.raw_document_id, order.document_ref,
+            payload, "open", 1, now, now,
+        ))
+    _insert_many(conn, orders, _ORDER_COLUMNS, order_rows)
+    stored = _stored_rows(conn, new)
+    ids = {key: row[0] for key, row in stored.items()}
+    line_rows = []
+    party_rows = []
+    events = []
+    for order in new:
+        order_id = ids[(order.source.value, order.partner_id, order.source_ref)]
+        line_rows.extend(
+            (order_id, line.line_no, line.sku, line.gtin, line.buyer_part, line.description, line.quantity, line.uom,
+             line.unit_price, line.amount)
+            for line in order.lines
+        )
+        party_rows.extend(
+            (order_id, party.role.value, party.name, party.id, party.id_qualifier, list(party.address_lines),
+             party.city, party.region, party.postal_code, party.country)
+            for party in order.parties
+        )
+        events.append((order_id, "received", {"document_ref": order.document_ref,
+                                              "raw_document_id": order.raw_document_id,
+                                              "warnings": order.warnings}))
+    _insert_many(conn, order_lines, _LINE_COLUMNS, line_rows)
+    _insert_many(conn, order_parties, _PARTY_COLUMNS, party_rows)
+    add_events_bulk(conn, events, receipt_id=receipt_id, now=now)
+    return ids
+
+
+# -- statements -------------------------------------------------------------------------------------
+class _JsonText(str):
+    """A JSON value already serialized (SQLite only): stored as is, not serialized again."""
+
+
+def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One ``executemany`` of ``rows`` (values in ``columns`` order) into ``table``."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns)]
+    binders = [(i, bind) for i, bind in binders if bind is not None]
+    if binders:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, bind in binders:
+                values[i] = bind(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    conn.exec_driver_sql(sql, rows)
+
+
+def _binder(column, dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy would do to a value of ``column`` before the driver sees it (fast where it counts)."""
+    kind = column.type
+    process = kind.dialect_impl(dialect).bind_processor(dialect)  # as Core does: the dialect's own impl
+    if isinstance(kind, ExactDecimal):
+        # ExactDecimal on SQLite: canonical text, format(Decimal(value), "f"); a Decimal needs no Decimal().
+        def exact(value, process=process):
+            if type(value) is Decimal:
+                return format(value, "f")
+            return process(value) if process is not None else value
+        return exact
+    if isinstance(kind, UtcDateTime) and process is not None:
+        # A batch stamps every row with the same ``now``: convert it once.
+        last: list[Any] = [object(), None]
+
+        def stamp(value, process=process):
+            if value is not last[0]:
+                last[0], last[1] = value, process(value)
+            return last[1]
+        return stamp
+    if process is not None and column.name in ("payload", "detail", "address_lines"):
+        def as_json(value, process=process):
+            return str(value) if type(value) is _JsonText else process(value)
+        return as_json
+    return process
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
