@@ -151,11 +151,13 @@ def _insert_orders(
     line_rows = []
     party_rows = []
     events = []
+    # Lines are most of the rows: on SQLite their decimals are put in stored form right here.
+    dec = _decimal_text if raw_json else _same
     for order in new:
         order_id = ids[(order.source.value, order.partner_id, order.source_ref)]
         line_rows.extend(
-            (order_id, line.line_no, line.sku, line.gtin, line.buyer_part, line.description, line.quantity, line.uom,
-             line.unit_price, line.amount)
+            (order_id, line.line_no, line.sku, line.gtin, line.buyer_part, line.description, dec(line.quantity),
+             line.uom, dec(line.unit_price), dec(line.amount))
             for line in order.lines
         )
         party_rows.extend(
@@ -166,7 +168,7 @@ def _insert_orders(
         events.append((order_id, "received", {"document_ref": order.document_ref,
                                               "raw_document_id": order.raw_document_id,
                                               "warnings": order.warnings}))
-    _insert_many(conn, order_lines, _LINE_COLUMNS, line_rows)
+    _insert_many(conn, order_lines, _LINE_COLUMNS, line_rows, bound={"quantity", "unit_price", "amount"})
     _insert_many(conn, order_parties, _PARTY_COLUMNS, party_rows)
     add_events_bulk(conn, events, receipt_id=receipt_id, now=now)
     return ids
@@ -177,15 +179,20 @@ class _JsonText(str):
     """A JSON value already serialized (SQLite only): stored as is, not serialized again."""
 
 
-def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """One ``executemany`` of ``rows`` (values in ``columns`` order) into ``table``."""
+def _insert_many(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple], *, bound: set[str] | None = None
+) -> None:
+    """One ``executemany`` of ``rows`` (values in ``columns`` order) into ``table``.
+
+    On SQLite, the ``bound`` columns already hold the stored form (see ``_decimal_text``).
+    """
     if not rows:
         return
     dialect = conn.dialect
     if dialect.name != "sqlite":
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns)]
+    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns) if name not in (bound or ())]
     binders = [(i, bind) for i, bind in binders if bind is not None]
     if binders:
         converted = []
@@ -197,6 +204,15 @@ def _insert_many(conn: Connection, table: Table, columns: tuple[str, ...], rows:
         rows = converted
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     conn.exec_driver_sql(sql, rows)
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    """ExactDecimal's stored form on SQLite (``format(Decimal(value), "f")``) of a Decimal or None."""
+    return None if value is None else format(value, "f")
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _binder(column, dialect) -> Callable[[Any], Any] | None:
