@@ -217,7 +217,7 @@ def _unit_price(value: Decimal) -> Decimal:
     return value.quantize(_PRICE_PLACES, rounding=ROUND_HALF_UP).normalize() if value else Decimal(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     """A PO1 loop as read, before its amounts are worked out."""
 
@@ -516,9 +516,12 @@ class _PurchaseOrderReader:
     def _seg_PID(self, seg: Segment) -> None:
         if self._line is None:
             return
-        kind, characteristic = seg.element(1).strip(), seg.element(2).strip()
+        elements = seg.elements
+        if len(elements) < 6:
+            elements = elements + [""] * (6 - len(elements))
+        kind, characteristic = elements[1].strip(), elements[2].strip()
         if kind in ("F", "X"):
-            text = _text(seg.element(5))
+            text = elements[5].strip() or None
             if not text:
                 return
             if characteristic in ("", "08"):
@@ -526,7 +529,7 @@ class _PurchaseOrderReader:
             else:
                 self._line.attributes.setdefault(CHARACTERISTICS.get(characteristic, characteristic), text)
         elif kind == "S":
-            code = _text(seg.element(4))
+            code = elements[4].strip() or None
             if code:
                 name = CHARACTERISTICS.get(characteristic, characteristic or "code")
                 self._line.attributes.setdefault(f"{name}_code", code)
@@ -619,8 +622,10 @@ class _PurchaseOrderReader:
         """Unit price, amount, store distribution and line charges of every line."""
         for line in self.lines:
             self._price_line(line)
-            self._check_distribution(line)
-            line.charges = self._charges(line.allowances, gross=line.amount, quantity=line.quantity)
+            if line.distributions:
+                self._check_distribution(line)
+            if line.allowances:
+                line.charges = self._charges(line.allowances, gross=line.amount, quantity=line.quantity)
 
     def _price_line(self, line: _Line) -> None:
         seg, code = line.seg, line.basis or self.conventions.price_basis_default
@@ -644,10 +649,13 @@ class _PurchaseOrderReader:
                       tell_partner=False)
             return
         else:
-            ratio = self._price_ratio(line, meaning, code)
-            if ratio is None:
-                return
-            exact = line.price * ratio[0] / ratio[1]
+            if meaning == "unit":
+                exact = line.price  # price x 1 / 1: the same digits and exponent
+            else:
+                ratio = self._price_ratio(line, meaning, code)
+                if ratio is None:
+                    return
+                exact = line.price * ratio[0] / ratio[1]
             line.unit_price = _unit_price(exact)
             if line.quantity is not None:
                 line.amount = _money(line.quantity * exact)
@@ -856,6 +864,11 @@ def map_850(
     return order, reader.problems
 
 
+# Order fields whose default is None or empty: left out of the data when they have nothing.
+_DEFAULT_EMPTY = frozenset({"order_type", "release_no", "parties", "charges", "dates", "references",
+                            "raw_document_id", "warnings", "carrier", "terms", "shipping_terms", "contacts"})
+
+
 def _build_order(
     reader: _PurchaseOrderReader,
     beg: Segment,
@@ -871,27 +884,34 @@ def _build_order(
     built from Python costs twice as much. When the data breaks a rule, the order is built again
     the line-by-line way so the error names the field exactly as it always has.
     """
-    lines = [
-        {
-            "line_no": raw.line_no,
-            "sku": raw.ids.get("sku"),
-            "gtin": raw.ids.get("gtin"),
-            "buyer_part": raw.ids.get("buyer_part"),
-            "description": " ".join(raw.description) or None,
-            "quantity": raw.quantity,
-            "uom": raw.uom,
-            "unit_price": raw.unit_price,
-            "amount": raw.amount,
-            "charges": raw.charges,
-            "price_basis": None if raw.basis in _PLAIN_PRICE else raw.basis,
-            "distribution": [d for _, d in raw.distributions],
-            "attributes": raw.attributes,
-            "references": raw.references,
-            "dates": raw.dates,
-            **raw.pack,
-        }
-        for raw in reader.lines
-    ]
+    lines = []
+    for raw in reader.lines:
+        # Only what the document says: a field left out takes its default (None or empty), the
+        # same value the line-by-line build passed explicitly.
+        line: dict = {"line_no": raw.line_no, "quantity": raw.quantity, "uom": raw.uom}
+        if raw.ids:
+            line.update(raw.ids)  # sku / gtin / buyer_part
+        if raw.description:
+            line["description"] = " ".join(raw.description)
+        if raw.unit_price is not None:
+            line["unit_price"] = raw.unit_price
+        if raw.amount is not None:
+            line["amount"] = raw.amount
+        if raw.charges:
+            line["charges"] = raw.charges
+        if raw.basis not in _PLAIN_PRICE:
+            line["price_basis"] = raw.basis
+        if raw.distributions:
+            line["distribution"] = [d for _, d in raw.distributions]
+        if raw.attributes:
+            line["attributes"] = raw.attributes
+        if raw.references:
+            line["references"] = raw.references
+        if raw.dates:
+            line["dates"] = raw.dates
+        if raw.pack:
+            line.update(raw.pack)
+        lines.append(line)
     data = {
         "source": Source.X12,
         "source_ref": beg.element(3).strip(),
@@ -917,6 +937,7 @@ def _build_order(
         "shipping_terms": reader.shipping_terms,
         "contacts": reader.contacts,
     }
+    data = {k: v for k, v in data.items() if k not in _DEFAULT_EMPTY or not (v is None or v == [] or v == {})}
     try:
         return Order.model_validate(data)
     except ValidationError:
