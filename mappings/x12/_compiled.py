@@ -408,6 +408,15 @@ class CompiledMap:
         extended = set(self.extended)
         return {n.idx: _segment_pattern(n, element, component, extended) for n in self.map.nodes if n.is_segment}
 
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one instance per map file, kept for the process
+    def clean_checks(self, element: str, component: str) -> list:
+        """Per node index: ``check(text, elements)``, True when the segment breaks no element rule."""
+        patterns = self.patterns(element, component)
+        checks: list = [None] * self.size
+        for idx, pattern in patterns.items():
+            checks[idx] = _clean_check(pattern.fullmatch, self.syntax[idx], self.width[idx])
+        return checks
+
     def step(self, node: SegmentNode, sid: str) -> _Step:
         """The memoized walk from ``node`` for segment id ``sid``."""
         table = self.steps[node.idx]
@@ -432,28 +441,28 @@ def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem
     if not segments:
         return problems
     tmap = cmap.map
-    known = tmap.segment_ids
     counts = list(cmap.zeros)
+    zeros = cmap.zeros
     node = tmap.st
     counts[node.parent.idx] = 1
     counts[node.idx] = 1
     delimiters = segments[0].delimiters
-    patterns = cmap.patterns(delimiters.element, delimiters.component)
-    syntax = cmap.syntax
-    width = cmap.width
+    clean = cmap.clean_checks(delimiters.element, delimiters.component)
     steps = cmap.steps
-    pad = [""] * 64
-    for index, seg in enumerate(segments):
+    table = steps[node.idx]
+    first = True
+    for seg in segments:
         elements = seg.elements
         sid = elements[0]
-        if index == 0 and sid == "ST":
+        if first and sid == "ST":
             target = node
         else:
-            step = steps[node.idx].get(sid)
+            step = table.get(sid)
             if step is None:
                 step = cmap.step(node, sid)
             target = step.target
             if target is None:
+                first = False
                 _misplaced(tmap, sid, seg, loc, problems)
                 continue
             pending = [(i, n) for i, n in step.candidates if counts[i] < 1] if step.candidates else None
@@ -466,7 +475,7 @@ def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem
                 if pending:
                     pending = [(i, n) for i, n in pending if n is not target and n.pos != target.pos]
             else:
-                counts[loop.idx + 1 : loop.end] = cmap.zeros[loop.idx + 1 : loop.end]
+                counts[loop.idx + 1 : loop.end] = zeros[loop.idx + 1 : loop.end]
                 count = counts[loop.idx] = counts[loop.idx] + 1
                 if count > loop.repeat:
                     problems.append(loc.problem(f"loop {loop.id} repeats more than {loop.repeat} time(s)",
@@ -478,16 +487,27 @@ def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem
                                                 segment_id=missing.id, position=seg.position,
                                                 code=MANDATORY_SEGMENT_MISSING))
             node = target
+            table = steps[target.idx]
+        first = False
         # Fast path: the segment's regex and its syntax notes; the exact checks only on failure.
-        idx = target.idx
-        text = seg.text
-        if text and patterns[idx].fullmatch(text) is not None:
-            check = syntax[idx]
-            if check is None or check(elements + pad[: width[idx] - len(elements)] if width[idx] > len(elements)
-                                      else elements):
-                continue
-        _check_elements(cmap, target, seg, loc, problems)
+        if not clean[target.idx](seg.text, elements):
+            _check_elements(cmap, target, seg, loc, problems)
     return problems
+
+
+def _clean_check(fullmatch, syntax, width: int):
+    """The fast path of one segment node: its regex, then its syntax notes on the padded elements."""
+    if syntax is None:
+        def check(text: str, elements: list[str]) -> bool:
+            return bool(text) and fullmatch(text) is not None
+        return check
+    pad = [""] * width
+
+    def check_with_notes(text: str, elements: list[str]) -> bool:
+        if not text or fullmatch(text) is None:
+            return False
+        return bool(syntax(elements + pad[: width - len(elements)] if width > len(elements) else elements))
+    return check_with_notes
 
 
 def _misplaced(tmap: TransactionMap, sid: str, seg, loc: Locator, problems: list[Problem]) -> None:
