@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/edi_ingest.py [--pos 10000] [--lines 20] [--pyx12-pos 300] [--big]
 
 * ours: validate + canonical Order + store into a fresh SQLite file, streaming (``on_document``), one
-  pass over the file; stored as intake stores them (``hub.intake``): batches of 500 new orders through
-  ``save_orders_bulk`` (orders, lines, parties, 'received' events), then their 'validated' events and
-  their pending ERP deliveries;
+  pass over the file; stored as intake stores them (``hub.intake``): each order turned into its rows
+  (``order_rows``) as it arrives, batches of 500 through ``save_orders_bulk`` (orders, lines, parties,
+  'received' events), then their 'validated' events and their pending ERP deliveries;
 * pyx12: ``x12n_document`` with our 850 map on a slice (``--pyx12-pos`` POs; it runs ~100 POs/s),
   timed per PO and extrapolated;
 * peak memory: tracemalloc peak of the in-process run and the RSS high-water mark;
@@ -33,7 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hub.store import HubStore, add_events_bulk, enqueue_deliveries_bulk, save_orders_bulk  # noqa: E402
+from hub.store import (  # noqa: E402
+    HubStore,
+    add_events_bulk,
+    enqueue_deliveries_bulk,
+    order_rows,
+    save_orders_bulk,
+)
 from mappings.profiles import PartnerDirectory  # noqa: E402
 from mappings.x12 import process_interchange_file  # noqa: E402
 from mappings.x12.samples import build_850  # noqa: E402
@@ -66,19 +72,22 @@ def ingest(source, partners, *, store_url: str | None) -> tuple[int, float, dict
 
     def flush() -> None:
         t = time.perf_counter()
-        saved = save_orders_bulk(conn, [d.order for d in batch], receipt_id=None, now=NOW)
-        created = [(s.order_id, d) for s, d in zip(saved, batch, strict=True) if s.action == "created"]
+        saved = save_orders_bulk(conn, [rows for rows, _ in batch], receipt_id=None, now=NOW)
+        created = [(s.order_id, rows, outcome) for s, (rows, outcome) in zip(saved, batch, strict=True)
+                   if s.action == "created"]
         assert len(created) == len(batch), "the benchmark's orders are all new"
-        add_events_bulk(conn, [(i, "validated", {"outcome": d.outcome, "warnings": d.order.warnings})
-                               for i, d in created], receipt_id=None, now=NOW)
-        enqueue_deliveries_bulk(conn, [i for i, _ in created], target="erp", now=NOW)
+        add_events_bulk(conn, [(i, "validated", {"outcome": outcome, "warnings": list(rows.warnings)})
+                               for i, rows, outcome in created], receipt_id=None, now=NOW)
+        enqueue_deliveries_bulk(conn, [i for i, _, _ in created], target="erp", now=NOW)
         batch.clear()
         phases["store"] += time.perf_counter() - t
 
     def on_document(document) -> None:
         counted[0] += 1
         if conn is not None:
-            batch.append(document)
+            t = time.perf_counter()
+            batch.append((order_rows(conn, document.order), document.outcome))  # as intake: rows, not models
+            phases["store"] += time.perf_counter() - t
             if len(batch) >= 500:
                 flush()
 

@@ -84,7 +84,9 @@ def one_by_one(conn, receipt_id):
 
 
 def in_bulk(conn, receipt_id):
-    results = st.save_orders_bulk(conn, SEQUENCE, receipt_id=receipt_id, now=NOW)
+    # Originals as models or already as rows (what intake holds in its batches): the same outcome.
+    mixed = [st.order_rows(conn, o) if o.purpose is Purpose.ORIGINAL and n % 2 else o for n, o in enumerate(SEQUENCE)]
+    results = st.save_orders_bulk(conn, mixed, receipt_id=receipt_id, now=NOW)
     created = [r.order_id for r, o in zip(results, SEQUENCE, strict=True) if r.action == "created" and not o.is_test]
     st.enqueue_deliveries_bulk(conn, created + created[:1], target="erp", now=NOW)
     st.add_events_bulk(conn, [(i, "validated", {"outcome": "accepted"}) for i in created], receipt_id=receipt_id,
@@ -137,3 +139,8 @@ def test_bulk_save_of_many_new_orders_returns_their_ids_in_order(sqlite_store, s
         refs = dict(conn.execute(select(st.tables.orders.c.id, st.tables.orders.c.source_ref)).all())
     assert [refs[r.order_id] for r in results] == [o.source_ref for o in batch]
     assert {r.action for r in results} <= {"created"}
+
+
+def test_only_originals_are_turned_into_rows(sqlite_store):
+    with sqlite_store.transaction() as conn, pytest.raises(ValueError, match="original"):
+        st.order_rows(conn, order("PO-1", purpose=Purpose.CANCELLATION))

@@ -138,21 +138,23 @@ class _OrderBatch:
 
     Same outcome as ``_apply_document`` per document: the batch is flushed before any document
     that is not a plain new order, so a cancellation or replacement sees the orders before it.
+    Orders wait as plain rows (``order_rows``), not as models: cheap for the garbage collector.
     """
 
     SIZE = 500
 
     def __init__(self, conn: Connection, receipt: st.Receipt, summary: IntakeSummary, queue, now: dt.datetime) -> None:
         self.conn, self.receipt, self.summary, self.queue, self.now = conn, receipt, summary, queue, now
-        self.documents: list = []
+        self.waiting: list[tuple[st.OrderRows, str, bool, str]] = []
 
     def add(self, document) -> None:
         """Save ``document``'s order now or with the batch."""
         order = document.order
         new_order = order is not None and order.purpose is Purpose.ORIGINAL
         if new_order and document.outcome in ("accepted", "accepted_with_warnings"):
-            self.documents.append(document)
-            if len(self.documents) >= self.SIZE:
+            rows = st.order_rows(self.conn, order)
+            self.waiting.append((rows, document.outcome, order.is_test, document.ref))
+            if len(self.waiting) >= self.SIZE:
                 self.flush()
             return
         self.flush()
@@ -160,19 +162,17 @@ class _OrderBatch:
 
     def flush(self) -> None:
         """Save the waiting orders, then their events and deliveries, as ``_apply_document`` would."""
-        documents, self.documents = self.documents, []
-        if not documents:
+        waiting, self.waiting = self.waiting, []
+        if not waiting:
             return
         conn, receipt_id, summary, now = self.conn, self.receipt.id, self.summary, self.now
-        saved = st.save_orders_bulk(conn, [d.order for d in documents], receipt_id=receipt_id, now=now)
+        saved = st.save_orders_bulk(conn, [rows for rows, *_ in waiting], receipt_id=receipt_id, now=now)
         validated, held, deliver = [], [], []
-        for document, result in zip(documents, saved, strict=True):
-            order = document.order
+        for (rows, outcome, is_test, ref), result in zip(waiting, saved, strict=True):
             if result.action == "created":
                 summary.orders_created += 1
-                validated.append((result.order_id, "validated",
-                                  {"outcome": document.outcome, "warnings": order.warnings}))
-                if order.is_test:
+                validated.append((result.order_id, "validated", {"outcome": outcome, "warnings": list(rows.warnings)}))
+                if is_test:
                     summary.test_orders += 1
                     held.append((result.order_id, "held", {"reason": "test order: never pushed to production targets"}))
                 else:
@@ -181,8 +181,8 @@ class _OrderBatch:
                 summary.orders_unchanged += 1
             else:  # duplicate: another document already created this order number
                 self.queue("duplicate_order",
-                           f"purchase order {order.source_ref} was already received in another document",
-                           order_id=result.order_id, document_ref=document.ref)
+                           f"purchase order {rows.key[2]} was already received in another document",
+                           order_id=result.order_id, document_ref=ref)
         # Per order the log reads received, validated, held, as when saved one by one.
         st.add_events_bulk(conn, validated + held, receipt_id=receipt_id, now=now)
         st.enqueue_deliveries_bulk(conn, deliver, target=ERP_TARGET, now=now)

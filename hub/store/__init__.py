@@ -23,7 +23,7 @@ from hub.store._archive import (
     record_receipt,
     sha256_hex,
 )
-from hub.store._bulk import add_events_bulk, enqueue_deliveries_bulk, save_orders_bulk
+from hub.store._bulk import OrderRows, add_events_bulk, enqueue_deliveries_bulk, order_rows, save_orders_bulk
 from hub.store._cursors import get_cursor, set_cursor
 from hub.store._engine import make_engine, migrate
 from hub.store._exceptions import (
@@ -64,9 +64,9 @@ from hub.store import _tables as tables
 
 __all__ = [
     "DEAD", "DONE", "FAILED", "IN_FLIGHT", "OPEN", "PENDING", "REPLAYED", "RESOLVED", "SKIPPED",
-    "Delivery", "HubStore", "OutboundDocument", "QueuedException", "Receipt", "SavedOrder",
+    "Delivery", "HubStore", "OrderRows", "OutboundDocument", "QueuedException", "Receipt", "SavedOrder",
     "add_event", "add_events_bulk", "archive_raw", "archive_raw_file", "enqueue_deliveries_bulk", "get_cursor",
-    "iter_raw_content", "save_channel_order", "save_orders_bulk",
+    "iter_raw_content", "order_rows", "save_channel_order", "save_orders_bulk",
     "set_cursor", "claim_due_deliveries", "close_exception", "count_replay",
     "deliveries_by_state", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
     "get_receipt", "interchange_seen", "list_exceptions", "load_order", "make_engine",

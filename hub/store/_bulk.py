@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +28,8 @@ from hub.store._tables import order_events, order_lines, order_parties, orders, 
 from hub.store._types import ExactDecimal, UtcDateTime
 
 _ORDER_COLUMNS = (
-    "source", "partner_id", "source_ref", "purpose", "order_date", "currency", "total", "is_test", "receipt_id",
-    "raw_sha256", "document_ref", "payload", "status", "revision", "created_at", "updated_at",
+    "source", "partner_id", "source_ref", "purpose", "order_date", "currency", "total", "is_test", "raw_sha256",
+    "document_ref", "payload", "status", "revision", "receipt_id", "created_at", "updated_at",
 )
 _LINE_COLUMNS = (
     "order_id", "line_no", "sku", "gtin", "buyer_part", "description", "quantity", "uom", "unit_price", "amount",
@@ -43,14 +44,20 @@ _KEYS_PER_SELECT = 500  # bound parameters per IN list stay far below every back
 
 
 def save_orders_bulk(
-    conn: Connection, orders_: Sequence[Order], *, receipt_id: int | None, now: dt.datetime
+    conn: Connection, orders_: Sequence[Order | OrderRows], *, receipt_id: int | None, now: dt.datetime
 ) -> list[SavedOrder]:
-    """Apply ``orders_`` in sequence, as ``save_order`` one by one would; one result per order."""
+    """Apply ``orders_`` in sequence, as ``save_order`` one by one would; one result per order.
+
+    Originals may come as ``order_rows(conn, order)`` already (cheaper to hold in a batch).
+    """
     results: list[SavedOrder] = []
-    run: list[Order] = []
+    run: list[OrderRows] = []
     for order in orders_:
-        if order.purpose is Purpose.ORIGINAL:
+        if isinstance(order, OrderRows):
             run.append(order)
+            continue
+        if order.purpose is Purpose.ORIGINAL:
+            run.append(order_rows(conn, order))
             continue
         # A cancellation or replacement may name an order created earlier in this very batch.
         results.extend(_save_originals(conn, run, receipt_id=receipt_id, now=now))
@@ -86,24 +93,70 @@ def enqueue_deliveries_bulk(conn: Connection, order_ids: Sequence[int], *, targe
 
 
 # -- originals --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OrderRows:
+    """A new (original) order as the plain rows it is stored as; see ``order_rows``.
+
+    Holding hundreds of pydantic orders until a batch is written makes the garbage collector
+    walk all of their objects again and again; a batch of these costs it almost nothing.
+    """
+
+    key: tuple[str, str, str]
+    """(source, partner_id, source_ref)."""
+    raw_document_id: str | None
+    document_ref: str | None
+    order: tuple
+    """The orders row without receipt_id, created_at, updated_at (set when saved)."""
+    lines: list[tuple]
+    """Order line rows without order_id."""
+    parties: list[tuple]
+    """Order party rows without order_id."""
+    warnings: tuple[str, ...]
+
+
+def order_rows(conn: Connection, order: Order) -> OrderRows:
+    """``order`` (an original) in stored form for this connection's backend, to save later in bulk."""
+    if order.purpose is not Purpose.ORIGINAL:
+        raise ValueError("only original orders are saved from rows; others go through save_order")
+    sqlite = conn.dialect.name == "sqlite"
+    # On SQLite the JSON column holds text: pydantic serializes the payload once, in Rust.
+    payload = _JsonText(order.model_dump_json()) if sqlite else order.model_dump(mode="json")
+    row = (order.source.value, order.partner_id, order.source_ref, order.purpose.value, order.order_date,
+           order.currency, order.total, order.is_test, order.raw_document_id, order.document_ref, payload, "open", 1)
+    # Lines are most of the rows: on SQLite their decimals are put in stored form right here.
+    dec = _decimal_text if sqlite else _same
+    lines = [
+        (line.line_no, line.sku, line.gtin, line.buyer_part, line.description, dec(line.quantity), line.uom,
+         dec(line.unit_price), dec(line.amount))
+        for line in order.lines
+    ]
+    parties = [
+        (party.role.value, party.name, party.id, party.id_qualifier, list(party.address_lines), party.city,
+         party.region, party.postal_code, party.country)
+        for party in order.parties
+    ]
+    return OrderRows((order.source.value, order.partner_id, order.source_ref), order.raw_document_id,
+                     order.document_ref, row, lines, parties, tuple(order.warnings))
+
+
 def _save_originals(
-    conn: Connection, batch: list[Order], *, receipt_id: int | None, now: dt.datetime
+    conn: Connection, batch: list[OrderRows], *, receipt_id: int | None, now: dt.datetime
 ) -> list[SavedOrder]:
     if not batch:
         return []
-    stored = _stored_rows(conn, batch)
+    stored = _stored_rows(conn, [rows.key for rows in batch])
     # Per order: an earlier row (stored, or created earlier in this batch) decides, as in save_order.
     earlier: dict[tuple[str, str, str], tuple[int | None, str | None, str | None]] = dict(stored)
     verdicts: list[tuple[str, tuple[str, str, str]]] = []
-    new: list[Order] = []
-    for order in batch:
-        key = (order.source.value, order.partner_id, order.source_ref)
+    new: list[OrderRows] = []
+    for rows in batch:
+        key = rows.key
         row = earlier.get(key)
         if row is None:
-            earlier[key] = (None, order.raw_document_id, order.document_ref)
-            new.append(order)
+            earlier[key] = (None, rows.raw_document_id, rows.document_ref)
+            new.append(rows)
             verdicts.append(("created", key))
-        elif order.raw_document_id is not None and row[1] == order.raw_document_id and row[2] == order.document_ref:
+        elif rows.raw_document_id is not None and row[1] == rows.raw_document_id and row[2] == rows.document_ref:
             verdicts.append(("already_stored", key))
         else:
             verdicts.append(("duplicate", key))
@@ -113,11 +166,11 @@ def _save_originals(
     return [SavedOrder(action, ids[key]) for action, key in verdicts]
 
 
-def _stored_rows(conn: Connection, batch: list[Order]) -> dict[tuple[str, str, str], tuple]:
-    """(source, partner, number) -> (id, raw_sha256, document_ref) of the batch's orders already stored."""
+def _stored_rows(conn: Connection, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple]:
+    """(source, partner, number) -> (id, raw_sha256, document_ref) of the orders already stored."""
     wanted: dict[tuple[str, str], list[str]] = {}
-    for order in batch:
-        wanted.setdefault((order.source.value, order.partner_id), []).append(order.source_ref)
+    for source, partner_id, source_ref in keys:
+        wanted.setdefault((source, partner_id), []).append(source_ref)
     found = {}
     for (source, partner_id), refs in wanted.items():
         for chunk in _chunks(list(dict.fromkeys(refs)), _KEYS_PER_SELECT):
@@ -132,42 +185,21 @@ def _stored_rows(conn: Connection, batch: list[Order]) -> dict[tuple[str, str, s
 
 
 def _insert_orders(
-    conn: Connection, new: list[Order], *, receipt_id: int | None, now: dt.datetime
+    conn: Connection, new: list[OrderRows], *, receipt_id: int | None, now: dt.datetime
 ) -> dict[tuple[str, str, str], int]:
     """Insert new originals with their lines, parties and 'received' events; their ids by key."""
-    raw_json = conn.dialect.name == "sqlite"
-    order_rows = []
-    for order in new:
-        # On SQLite the JSON column holds text: pydantic serializes the payload once, in Rust.
-        payload = _JsonText(order.model_dump_json()) if raw_json else order.model_dump(mode="json")
-        order_rows.append((
-            order.source.value, order.partner_id, order.source_ref, order.purpose.value, order.order_date,
-            order.currency, order.total, order.is_test, receipt_id, order.raw_document_id, order.document_ref,
-            payload, "open", 1, now, now,
-        ))
-    _insert_many(conn, orders, _ORDER_COLUMNS, order_rows)
-    stored = _stored_rows(conn, new)
-    ids = {key: row[0] for key, row in stored.items()}
+    _insert_many(conn, orders, _ORDER_COLUMNS, [(*rows.order, receipt_id, now, now) for rows in new])
+    ids = {key: row[0] for key, row in _stored_rows(conn, [rows.key for rows in new]).items()}
     line_rows = []
     party_rows = []
     events = []
-    # Lines are most of the rows: on SQLite their decimals are put in stored form right here.
-    dec = _decimal_text if raw_json else _same
-    for order in new:
-        order_id = ids[(order.source.value, order.partner_id, order.source_ref)]
-        line_rows.extend(
-            (order_id, line.line_no, line.sku, line.gtin, line.buyer_part, line.description, dec(line.quantity),
-             line.uom, dec(line.unit_price), dec(line.amount))
-            for line in order.lines
-        )
-        party_rows.extend(
-            (order_id, party.role.value, party.name, party.id, party.id_qualifier, list(party.address_lines),
-             party.city, party.region, party.postal_code, party.country)
-            for party in order.parties
-        )
-        events.append((order_id, "received", {"document_ref": order.document_ref,
-                                              "raw_document_id": order.raw_document_id,
-                                              "warnings": order.warnings}))
+    for rows in new:
+        order_id = ids[rows.key]
+        line_rows.extend((order_id, *line) for line in rows.lines)
+        party_rows.extend((order_id, *party) for party in rows.parties)
+        events.append((order_id, "received", {"document_ref": rows.document_ref,
+                                              "raw_document_id": rows.raw_document_id,
+                                              "warnings": list(rows.warnings)}))
     _insert_many(conn, order_lines, _LINE_COLUMNS, line_rows, bound={"quantity", "unit_price", "amount"})
     _insert_many(conn, order_parties, _PARTY_COLUMNS, party_rows)
     add_events_bulk(conn, events, receipt_id=receipt_id, now=now)
