@@ -154,6 +154,9 @@ def check_isa(ic: Interchange) -> None:
         ic.fault("020", "ISA15 (test indicator) is not T or P")
 
 
+_ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+
+
 class EnvelopeWalker:
     """Iterate the interchanges of a file; ``fault`` says why reading stopped early, if it did.
 
@@ -186,7 +189,10 @@ class EnvelopeWalker:
                     raise
                 self.fault = f"reading stopped at byte {exc.offset}: {exc.reason}"
                 break
-            sid = seg.id
+            sid = seg.elements[0]
+            if tset is not None and sid not in _ENVELOPE_IDS:
+                tset.segments.append(seg)  # most segments: the body of an open set
+                continue
             if sid == "ISA":
                 if ic is not None:
                     self._close_open(ic, group, tset, premature=True)
