@@ -313,19 +313,7 @@ def _syntax_check(node: SegmentNode):
     """A generated predicate over the padded element list: True when every syntax note holds."""
     if not node.syntax:
         return None
-    terms = []
-    for kind, idx in node.syntax:
-        flags = [f"(e[{n}] != '')" for n in idx]
-        if kind == "P":
-            terms.append(f"({' + '.join(flags)}) in (0, {len(idx)})")
-        elif kind == "R":
-            terms.append(f"({' or '.join(flags)})")
-        elif kind == "E":
-            terms.append(f"({' + '.join(flags)}) <= 1")
-        elif kind == "C":
-            terms.append(f"(not {flags[0]} or ({' and '.join(flags[1:])}))")
-        elif kind == "L":
-            terms.append(f"(not {flags[0]} or ({' or '.join(flags[1:])}))")
+    terms = _syntax_terms(node, lambda n: f"(e[{n}] != '')")
     return eval(f"lambda e: {' and '.join(terms)}")  # noqa: S307 - built from our own map tables only
 
 
@@ -413,8 +401,9 @@ class CompiledMap:
         """Per node index: ``check(text, elements)``, True when the segment breaks no element rule."""
         patterns = self.patterns(element, component)
         checks: list = [None] * self.size
+        nodes = self.map.nodes
         for idx, pattern in patterns.items():
-            checks[idx] = _clean_check(pattern.fullmatch, self.syntax[idx], self.width[idx])
+            checks[idx] = _clean_check(pattern.fullmatch, nodes[idx])
         return checks
 
     def step(self, node: SegmentNode, sid: str) -> _Step:
@@ -495,19 +484,52 @@ def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem
     return problems
 
 
-def _clean_check(fullmatch, syntax, width: int):
-    """The fast path of one segment node: its regex, then its syntax notes on the padded elements."""
-    if syntax is None:
+def _syntax_terms(node: SegmentNode, present) -> list[str]:
+    """One Python expression per syntax note of ``node``; ``present(n)`` says element n is there."""
+    terms = []
+    for kind, idx in node.syntax:
+        flags = [present(n) for n in idx]
+        if kind == "P":
+            terms.append(f"({' + '.join(flags)}) in (0, {len(idx)})")
+        elif kind == "R":
+            terms.append(f"({' or '.join(flags)})")
+        elif kind == "E":
+            terms.append(f"({' + '.join(flags)}) <= 1")
+        elif kind == "C":
+            terms.append(f"(not {flags[0]} or ({' and '.join(flags[1:])}))")
+        elif kind == "L":
+            terms.append(f"(not {flags[0]} or ({' or '.join(flags[1:])}))")
+    return terms
+
+
+def _clean_check(fullmatch, node: SegmentNode):
+    """The fast path of one segment node as one generated function: its regex, then its syntax notes.
+
+    The notes read the element list padded with empty elements: an element past its end is absent.
+    """
+    terms = []
+    for kind, idx in node.syntax:
+        # Element values are strings: present is truthy, absent ('') is falsy.
+        if kind == "P" and len(idx) == 2:
+            terms.append(f"((not e[{idx[0]}]) == (not e[{idx[1]}]))")
+        else:
+            terms.extend(_syntax_terms(SegmentNode(node.idx, node.id, "", "", 0, 0, [(kind, idx)], []),
+                                       lambda n: f"(e[{n}] != '')"))
+    if not terms:
         def check(text: str, elements: list[str]) -> bool:
             return bool(text) and fullmatch(text) is not None
         return check
-    pad = [""] * width
-
-    def check_with_notes(text: str, elements: list[str]) -> bool:
-        if not text or fullmatch(text) is None:
-            return False
-        return bool(syntax(elements + pad[: width - len(elements)] if width > len(elements) else elements))
-    return check_with_notes
+    source = (
+        "def check(text, e):\n"
+        "    if not text or fullmatch(text) is None:\n"
+        "        return False\n"
+        f"    if len(e) < {len(node.elements) + 1}:\n"
+        "        e = e + PAD\n"
+        f"    return bool({' and '.join(terms)})\n"
+    )
+    namespace = {"fullmatch": fullmatch, "PAD": [""] * (len(node.elements) + 1)}
+    exec(source, namespace)  # noqa: S102 - built from our own map tables only
+    return namespace["check"]
 
 
 def _misplaced(tmap: TransactionMap, sid: str, seg, loc: Locator, problems: list[Problem]) -> None:
