@@ -267,6 +267,11 @@ class _PurchaseOrderReader:
         self._party: dict | None = None
         self._line: _Line | None = None
         self._line_numbers: set[str] = set()
+        self._wanted_ids = (
+            ("sku", self.x12.sku_qualifiers),
+            ("gtin", self.x12.gtin_qualifiers),
+            ("buyer_part", self.x12.buyer_part_qualifiers),
+        )
         self._line_party = False  # inside a line-level N1 loop (not modelled; its REF/PER are skipped)
         self._in_n9 = False
         self._previous = ""
@@ -489,11 +494,7 @@ class _PurchaseOrderReader:
         self._line = line
 
     def _product_ids(self, seg: Segment, line: _Line) -> None:
-        wanted = (
-            ("sku", self.x12.sku_qualifiers),
-            ("gtin", self.x12.gtin_qualifiers),
-            ("buyer_part", self.x12.buyer_part_qualifiers),
-        )
+        wanted = self._wanted_ids
         elements = seg.elements
         last = len(elements) - 1
         for n in range(6, last + 1, 2):
