@@ -391,27 +391,54 @@ def _file_result(results: list[InterchangeResult], fault: str | None) -> X12File
     return X12FileResult("partially_accepted", reason, results)
 
 
-class _SetAcks(list):
-    """A group's set acks, compact: a plain acceptance is kept as its control number alone.
+class _SetAcks:
+    """A group's set acks, compact: plain acceptances are kept as their control numbers, packed.
 
-    A 250 MB file holds ~190,000 sets; a full SetAck each would be most of the memory we use.
+    A 250 MB file holds ~190,000 sets; a SetAck each would be most of the memory we use, and
+    even a string each costs ~60 bytes. Runs of plain acceptances are packed into one string
+    every ``_PACK`` control numbers (an accepted ST02 passed the validator: it holds no NUL).
+    Behaves as the read-only list of SetAck the 997 builder iterates.
     """
 
+    _PACK = 1024
+
     def __init__(self, set_id: str) -> None:
-        super().__init__()
         self.set_id = set_id
+        self._items: list = []  # SetAck, or a list of packed runs (str of NUL-separated numbers)
+        self._run: list[str] = []
+        self._count = 0
 
     def add(self, ack: SetAck) -> None:
-        """Keep ``ack`` (as a string when it is a plain acceptance of this group's set id)."""
-        if ack.status == "A" and not ack.codes and not ack.problems and ack.set_id == self.set_id:
-            self.append(ack.control_number)
-        else:
-            self.append(ack)
+        """Keep ``ack`` (packed when it is a plain acceptance of this group's set id)."""
+        self._count += 1
+        plain = ack.status == "A" and not ack.codes and not ack.problems and ack.set_id == self.set_id
+        if plain and "\x00" not in ack.control_number:
+            self._run.append(ack.control_number)
+            if len(self._run) >= self._PACK:
+                self._pack()
+            return
+        self._pack()
+        self._items.append(ack)
+
+    def _pack(self) -> None:
+        if self._run:
+            if not self._items or not isinstance(self._items[-1], list):
+                self._items.append([])
+            self._items[-1].append("\x00".join(self._run))
+            self._run = []
+
+    def __len__(self) -> int:
+        return self._count
 
     def __iter__(self):
         set_id = self.set_id
-        for item in super().__iter__():
-            yield SetAck(set_id, item, "A") if isinstance(item, str) else item
+        for item in [*self._items, ["\x00".join(self._run)] if self._run else []]:
+            if isinstance(item, list):
+                for packed in item:
+                    for number in packed.split("\x00"):
+                        yield SetAck(set_id, number, "A")
+            else:
+                yield item
 
 
 _Outcome = namedtuple("_Outcome", "outcome")
