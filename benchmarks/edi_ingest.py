@@ -5,7 +5,8 @@
 * ours: validate + canonical Order + store into a fresh SQLite file, streaming (``on_document``), one
   pass over the file; stored as intake stores them (``hub.intake``): each order turned into its rows
   (``order_rows``) as it arrives, batches of 500 through ``save_orders_bulk`` (orders, lines, parties,
-  'received' events), then their 'validated' events and their pending ERP deliveries;
+  'received' events), then their 'validated' events and their pending ERP deliveries (the 'store'
+  figure includes turning each Order into rows, payload JSON included);
 * pyx12: ``x12n_document`` with our 850 map on a slice (``--pyx12-pos`` POs; it runs ~100 POs/s),
   timed per PO and extrapolated;
 * peak memory: tracemalloc peak of the in-process run and the RSS high-water mark;
