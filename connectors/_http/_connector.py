@@ -106,6 +106,10 @@ class HttpConnector:
         """The hub error for a non-2xx answer, or None to hand the answer back to the caller as it is."""
         return default_error(response, what=self._what(response.request), retry_after=self.retry_after(response))
 
+    def needs_fresh_token(self, response: httpx.Response) -> bool:
+        """Whether this refusal means the access token expired (then it is refreshed once and retried)."""
+        return response.status_code == 401
+
     def retry_after(self, response: httpx.Response) -> float | None:
         """Seconds the server asks us to wait before retrying (``Retry-After``), or None."""
         return retry_after_seconds(response.headers.get("Retry-After"))
@@ -156,7 +160,7 @@ class HttpConnector:
                 self.stats.responses_429 += 1
             if response.is_success:
                 return response
-            if response.status_code == 401 and not refreshed and callable(getattr(self.auth, "refresh", None)):
+            if not refreshed and callable(getattr(self.auth, "refresh", None)) and self.needs_fresh_token(response):
                 # An access token can expire early or be revoked: one fresh token, one more try.
                 refreshed = True
                 self.auth.refresh()  # type: ignore[attr-defined]

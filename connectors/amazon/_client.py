@@ -18,7 +18,6 @@ from connectors._http import (
     NextTokenPaginator,
     OAuthRefreshAuth,
     PageRequest,
-    default_error,
 )
 from connectors.amazon._config import AmazonConfig
 from connectors.amazon._models import (
@@ -159,23 +158,18 @@ class AmazonClient(HttpConnector):
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """One call, paced by its operation's bucket; a 403 Unauthorized refreshes the token once."""
+        """One call, paced by its operation's bucket."""
         with self.limiter.using(_operation(path)):
-            response = super().request(method, path, params=params, json=json, headers=headers)
-            if response.status_code == 403:
-                # SP-API answers an expired or revoked access token with 403 Unauthorized, not 401.
-                self.auth.refresh()  # type: ignore[attr-defined]
-                response = super().request(method, path, params=params, json=json, headers=headers)
-                if response.status_code == 403:
-                    raise self._final_error(response)
-        return response
+            return super().request(method, path, params=params, json=json, headers=headers)
+
+    def needs_fresh_token(self, response: httpx.Response) -> bool:
+        """SP-API answers an expired or revoked access token with 403 Unauthorized, not 401."""
+        return response.status_code == 401 or (
+            response.status_code == 403 and bool(_error_codes(response) & _TOKEN_ERRORS))
 
     def classify_error(self, response: httpx.Response) -> HubError | None:
         """SP-API specifics on top of the shared mapping."""
         status = response.status_code
-        if status == 403 and _error_codes(response) & {"Unauthorized", "InvalidAccessToken", "ExpiredToken"} \
-                and callable(getattr(self.auth, "refresh", None)):
-            return None  # handed back to request(): refresh the token once and retry
         if status == 404 and _ITEMS_PATH.match(response.request.url.path):
             return RejectedDocument(
                 f"{self._what(response.request)}: HTTP 404: {_first_message(response)}",
@@ -189,8 +183,8 @@ class AmazonClient(HttpConnector):
             )
         return super().classify_error(response)
 
-    def _final_error(self, response: httpx.Response) -> HubError:
-        return default_error(response, what=self._what(response.request), retry_after=None)
+
+_TOKEN_ERRORS = frozenset({"Unauthorized", "InvalidAccessToken", "ExpiredToken"})
 
 
 def _operation(path: str) -> str:
