@@ -176,20 +176,13 @@ def apply_mapped_orders(
 
 
 def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime) -> bool:
-    orders = st.tables.orders
-    row = conn.execute(select(orders).where(
-        (orders.c.source == _SOURCE_OF.get(receipt.channel, receipt.channel)) & (orders.c.partner_id == receipt.partner_id)
-        & (orders.c.source_ref == mapped.channel_order_id))).first()
-    if row is None or row.status == "cancelled":
-        return False
-    stored = row.source_updated_at
-    if stored is not None and stored >= mapped.updated_at:
-        return False
-    conn.execute(orders.update().where(orders.c.id == row.id).values(
-        status="cancelled", revision=row.revision + 1, source_updated_at=mapped.updated_at, updated_at=now))
-    st.add_event(conn, row.id, "cancelled", {"by": receipt.source_name}, receipt_id=receipt.id, now=now)
-    _skip_undelivered(conn, row.id, now)
-    return True
+    saved = st.cancel_channel_order(
+        conn, source=_SOURCE_OF.get(receipt.channel, receipt.channel), partner_id=receipt.partner_id,
+        source_ref=mapped.channel_order_id, source_updated_at=mapped.updated_at, by=receipt.source_name,
+        receipt_id=receipt.id, now=now)
+    if saved.action == "cancelled":
+        _skip_undelivered(conn, saved.order_id, now)
+    return saved.action == "cancelled"
 
 
 # Receipts' channel -> the orders' source (webhook bodies are Shopify orders).

@@ -38,7 +38,15 @@ from hub.store._exceptions import (
     open_exception,
 )
 from hub.store._ledger import interchange_seen, next_control_number, record_interchange
-from hub.store._orders import SavedOrder, add_event, load_order, order_events_of, save_channel_order, save_order
+from hub.store._orders import (
+    SavedOrder,
+    add_event,
+    cancel_channel_order,
+    load_order,
+    order_events_of,
+    save_channel_order,
+    save_order,
+)
 from hub.store._outbound import (
     OutboundDocument,
     mark_outbound_sent,
@@ -67,7 +75,7 @@ __all__ = [
     "Delivery", "HubStore", "OrderRows", "OutboundDocument", "QueuedException", "Receipt", "SavedOrder",
     "add_event", "add_events_bulk", "archive_raw", "archive_raw_file", "enqueue_deliveries_bulk", "get_cursor",
     "iter_raw_content", "order_rows", "save_channel_order", "save_orders_bulk",
-    "set_cursor", "claim_due_deliveries", "close_exception", "count_replay",
+    "set_cursor", "cancel_channel_order", "claim_due_deliveries", "close_exception", "count_replay",
     "deliveries_by_state", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
     "get_receipt", "interchange_seen", "list_exceptions", "load_order", "make_engine",
     "mark_outbound_sent", "migrate", "next_control_number", "open_exception", "order_events_of",

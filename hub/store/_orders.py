@@ -27,13 +27,7 @@ class SavedOrder:
 
 def save_order(conn: Connection, order: Order, *, receipt_id: int | None, now: dt.datetime) -> SavedOrder:
     """Apply ``order`` (an original, cancellation, replacement or change) to the store."""
-    row = conn.execute(
-        select(orders).where(
-            (orders.c.source == order.source.value)
-            & (orders.c.partner_id == order.partner_id)
-            & (orders.c.source_ref == order.source_ref)
-        )
-    ).first()
+    row = _stored(conn, order.source.value, order.partner_id, order.source_ref)
     if row is not None and _same_document(row, order):
         return SavedOrder("already_stored", row.id)
     if order.purpose is Purpose.ORIGINAL:
@@ -73,13 +67,7 @@ def save_channel_order(
     syncs and webhooks for the same order never double it. A newer one replaces the stored order
     (``updated`` or ``cancelled``), and the event log keeps what changed.
     """
-    row = conn.execute(
-        select(orders).where(
-            (orders.c.source == order.source.value)
-            & (orders.c.partner_id == order.partner_id)
-            & (orders.c.source_ref == order.source_ref)
-        )
-    ).first()
+    row = _stored(conn, order.source.value, order.partner_id, order.source_ref)
     extra = {"source_updated_at": source_updated_at, "not_pushed_reason": not_pushed_reason}
     if row is None:
         order_id = _insert(conn, order, receipt_id=receipt_id, now=now, extra=extra)
@@ -91,6 +79,34 @@ def save_channel_order(
     _replace(conn, row, order, receipt_id=receipt_id, now=now, extra=extra,
              status="cancelled" if cancelling else "open", kind="cancelled" if cancelling else "updated")
     return SavedOrder("cancelled" if cancelling else "updated", row.id)
+
+
+def cancel_channel_order(
+    conn: Connection, *, source: str, partner_id: str, source_ref: str, source_updated_at: dt.datetime,
+    by: str, receipt_id: int | None, now: dt.datetime,
+) -> SavedOrder:
+    """Cancel a stored channel order when the channel says so with nothing left to show (no new payload).
+
+    ``unchanged`` when there is no such order, it is cancelled already, or the news is not newer.
+    """
+    row = _stored(conn, source, partner_id, source_ref)
+    if row is None or row.status == "cancelled" or (
+        row.source_updated_at is not None and row.source_updated_at >= source_updated_at
+    ):
+        return SavedOrder("unchanged", None if row is None else row.id)
+    conn.execute(update(orders).where(orders.c.id == row.id).values(
+        status="cancelled", revision=row.revision + 1, source_updated_at=source_updated_at, updated_at=now))
+    add_event(conn, row.id, "cancelled", {"by": by}, receipt_id=receipt_id, now=now)
+    return SavedOrder("cancelled", row.id)
+
+
+def _stored(conn: Connection, source: str, partner_id: str, source_ref: str) -> Any:
+    """The stored row of an order (one per source, partner and reference), or None."""
+    return conn.execute(
+        select(orders).where(
+            (orders.c.source == source) & (orders.c.partner_id == partner_id) & (orders.c.source_ref == source_ref)
+        )
+    ).first()
 
 
 def add_event(
