@@ -138,6 +138,85 @@ def test_allowances_and_charges_amount_percent_and_rate():
     assert order.total == Decimal("150.00") - 5 + 2 + Decimal("12.50") - Decimal("7.50") - Decimal("15.20")
 
 
+def sac(indicator: str, code: str, *, amount: str = "", basis: str = "", percent: str = "", handling: str = "") -> str:
+    """A SAC segment: SAC05 amount (two implied decimals), SAC06/07 percent, SAC12 method of handling."""
+    return f"SAC*{indicator}*{code}***{amount}*{basis}*{percent}*****{handling}".rstrip("*")
+
+
+def ack_of(data: bytes, partners: PartnerDirectory = PARTNERS) -> list[str]:
+    result = process_interchange_file(data, partners=partners, now=NOW)
+    [ack] = result.acks
+    return [s.rstrip("~") for s in ack.text.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("handling", "counted"),
+    [
+        ("", True),  # no SAC12: on the invoice
+        ("02", True),  # off invoice
+        ("06", True),  # charge to be paid by the customer
+        ("01", False),  # bill back
+        ("03", False),  # vendor check to customer
+        ("04", False),  # credit customer account
+        ("05", False),  # charge to be paid by the vendor
+        ("15", False),  # information only
+    ],
+)
+def test_only_allowances_and_charges_settled_on_the_invoice_count_in_the_total(handling, counted):
+    doc = document(interchange([
+        sac("A", "C310", amount="1000", handling=handling),  # 10.00 off
+        sac("C", "D240", amount="2500", handling=handling),  # 25.00 freight
+        "PO1*1*10*EA*10.00*PE*VN*A",
+        sac("A", "C000", amount="500", handling=handling),  # 5.00 off the line
+    ]))
+    order = doc.order
+    assert doc.outcome == "accepted", [p.message for p in doc.errors]
+    # finance sees every one of them, with how it is settled
+    assert [(c.code, c.amount, c.handling) for c in order.charges] == [
+        ("C310", Decimal("10.00"), handling or None), ("D240", Decimal("25.00"), handling or None)]
+    assert [(c.code, c.amount, c.handling) for c in order.lines[0].charges] == [
+        ("C000", Decimal("5.00"), handling or None)]
+    expected = Decimal("100.00") - 10 + 25 - 5 if counted else Decimal("100.00")
+    assert order.total == expected
+
+
+def test_allowances_settled_outside_the_invoice_leave_the_running_net_alone():
+    doc = document(interchange([
+        sac("A", "C310", basis="1", percent="10", handling="01"),  # 10 % bill back: 25.00, not on the invoice
+        sac("A", "C000", basis="4", percent="10"),  # 10 % of the net: 250.00 - 20.00 (the tee, on the invoice)
+        "PO1*1*10*EA*20.00*PE*VN*A",
+        sac("A", "C310", amount="1000", handling="04"),  # 10.00 credited to the account
+        sac("A", "C000", basis="2", percent="10", handling="02"),  # 10 % of the line's net, still 200.00
+        "PO1*2*5*EA*10.00*PE*VN*B",
+        sac("C", "H000", basis="2", percent="10", handling="05"),  # paid by the vendor: no change to the line
+    ]))
+    order = doc.order
+    tee, hoodie = order.lines
+    assert [(c.amount, c.handling) for c in tee.charges] == [(Decimal("10.00"), "04"), (Decimal("20.00"), "02")]
+    assert [(c.kind, c.amount, c.handling) for c in hoodie.charges] == [(ChargeKind.CHARGE, Decimal("5.00"), "05")]
+    assert [(c.code, c.amount, c.handling) for c in order.charges] == [
+        ("C310", Decimal("25.00"), "01"), ("C000", Decimal("23.00"), None)]
+    # lines 250.00, on the invoice: -20.00 on the tee, -23.00 on the order
+    assert order.total == Decimal("250.00") - 20 - 23
+    assert doc.outcome == "accepted" and order.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("handling", "note"),
+    [("07", "settling it is optional (07)"), ("ZZ", "SAC12 handling 'ZZ' is not one we know")],
+)
+def test_optional_or_unknown_handling_is_counted_with_a_note_for_review(handling, note):
+    data = interchange([sac("A", "C310", amount="1000", handling=handling), "PO1*1*10*EA*10.00*PE*VN*A"])
+    doc = document(data)
+    assert doc.order.total == Decimal("90.00")
+    assert doc.order.charges[0].handling == handling
+    [problem] = doc.errors
+    assert (problem.severity, problem.acknowledged, problem.segment_id, problem.element_position) == (
+        "warning", False, "SAC", 12)
+    assert note in problem.message and "counted in the order total" in problem.message
+    assert doc.outcome == "accepted_with_warnings" and "AK5*A" in ack_of(data)  # ours to review, not the partner's
+
+
 def test_negative_sac_amount_is_read_by_size_or_refused_per_profile():
     data = interchange(["SAC*A*C310***-500", "PO1*1*1*EA*10.00*PE*VN*A"])
     assert document(data).order.charges[0].amount == Decimal("5.00")

@@ -96,6 +96,12 @@ class Party(_Strict):
     contacts: list[Contact] = Field(default_factory=list)
 
 
+# X12 SAC12 (element 331) codes of allowances and charges settled outside the invoice: the buyer bills
+# them back (01), the vendor sends a check (03) or credits the buyer's account (04), the vendor pays the
+# charge (05), or they are sent for information only (15). Other channels leave `handling` None.
+_SETTLED_OUTSIDE_INVOICE = frozenset({"01", "03", "04", "05", "15"})
+
+
 class Charge(_Strict):
     """A charge or allowance at order or line level; `amount` is always positive."""
 
@@ -107,7 +113,17 @@ class Charge(_Strict):
     percent_basis: Code | None = Field(default=None, description="What the percentage applies to (X12 SAC06).")
     rate: Decimal | None = Field(default=None, description="When computed as rate x quantity (X12 SAC08).")
     quantity: Decimal | None = Field(default=None, description="The quantity the rate applies to (X12 SAC10).")
-    handling: Code | None = Field(default=None, description="How it is settled, X12 SAC12 (e.g. `02` off invoice).")
+    handling: Code | None = Field(
+        default=None,
+        description="How it is settled, X12 SAC12: `02` off invoice, `06` paid by the customer; "
+        "`01` bill back, `03` vendor check, `04` credit to the account, `05` paid by the vendor and `15` "
+        "information only are settled outside the invoice and do not count in the order total.",
+    )
+
+    @property
+    def counts_in_total(self) -> bool:
+        """Whether it changes what the invoice asks for (not when settled outside it, see `handling`)."""
+        return self.handling not in _SETTLED_OUTSIDE_INVOICE
 
 
 class Distribution(_Strict):
@@ -195,7 +211,9 @@ class Order(_Strict):
     parties: list[Party] = Field(default_factory=list)
     lines: list[OrderLine] = Field(min_length=1)
     charges: list[Charge] = Field(default_factory=list)
-    total: Decimal = Field(description="Lines plus charges minus allowances, in `currency`.")
+    total: Decimal = Field(
+        description="Lines plus charges minus allowances settled on the invoice (see `Charge.handling`), in `currency`."
+    )
     taxes_included: bool | None = Field(default=None, description="Prices include tax (channel setting), when known.")
     tax_total: Decimal | None = Field(default=None, ge=0, description="All tax on the order in `currency`, when known.")
     presentment_currency: CurrencyCode | None = Field(
@@ -223,9 +241,11 @@ class Order(_Strict):
 
 
 def order_total(lines: list[OrderLine], charges: list[Charge]) -> Decimal:
-    """Lines (with their own charges) plus order charges minus allowances."""
+    """Lines (with their own charges) plus order charges minus allowances, those settled on the invoice."""
 
     def signed(charge: Charge) -> Decimal:
+        if not charge.counts_in_total:
+            return Decimal(0)
         return charge.amount if charge.kind is ChargeKind.CHARGE else -charge.amount
 
     total = Decimal(0)

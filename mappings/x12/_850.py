@@ -182,6 +182,21 @@ _POUNDS = {
 _WEIGHT_UNIT = {"pound": "LB", "ounce": "OZ", "kilogram": "KG", "gram": "GR", "ton": "TN"}
 # SAC06 percent qualifiers (378) whose base is the net amount (after earlier allowances/charges).
 _NET_PERCENT_BASES = frozenset({"2", "4", "7"})
+# SAC12 (element 331): how an allowance or charge is settled. Only what is settled on the invoice
+# changes the order total and the running net later percentages apply to (``Charge.counts_in_total``):
+# no code, 02 and 06 do; 01, 03, 04, 05 and 15 are settled outside the invoice and only recorded.
+# 07 says settling it is not obligatory: it is counted (the buyer may still take it on the invoice)
+# with a note for review; so is a code not listed here, rather than guessing which way it goes.
+_HANDLING = {
+    "01": "bill back",
+    "02": "off invoice",
+    "03": "vendor check to customer",
+    "04": "credit customer account",
+    "05": "charge to be paid by vendor",
+    "06": "charge to be paid by customer",
+    "07": "optional",
+    "15": "information only",
+}
 # Segments that belong to a header N1 loop; anything else ends the loop.
 _N1_LOOP = frozenset({"N1", "N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG"})
 # PO105 codes that say no more than "per one unit": not worth keeping on the line.
@@ -734,7 +749,7 @@ class _PurchaseOrderReader:
             if charge is None:
                 continue
             charges.append(charge)
-            if net is not None:
+            if net is not None and charge.counts_in_total:
                 net += charge.amount if charge.kind is ChargeKind.CHARGE else -charge.amount
         return charges
 
@@ -743,10 +758,14 @@ class _PurchaseOrderReader:
     ) -> Charge | None:
         indicator = seg.element(1).strip()
         code = _text(seg.element(2)) or _text(seg.element(4)) or "UNKNOWN"
-        details: dict = {
-            "handling": _text(seg.element(12)),
-            "description": _text(seg.element(15)),
-        }
+        handling = _text(seg.element(12))
+        details: dict = {"handling": handling, "description": _text(seg.element(15))}
+        if handling is not None and handling not in _HANDLING:
+            self.warn(seg, f"{code}: SAC12 handling {handling!r} is not one we know; counted in the order total",
+                      12, tell_partner=False)
+        elif handling == "07":
+            self.warn(seg, f"{code}: SAC12 says settling it is optional (07); counted in the order total", 12,
+                      tell_partner=False)
         amount = self._number(seg, 5, "the allowance or charge amount", implied_decimals=2)
         if amount is not None and amount < 0:
             if self.conventions.sac_amount_sign == "positive":
@@ -788,7 +807,12 @@ class _PurchaseOrderReader:
         quantities = [line.quantity for line in self.lines if line.quantity is not None]
         if gross is not None:
             net_lines = gross + sum(
-                (c.amount if c.kind is ChargeKind.CHARGE else -c.amount for line in self.lines for c in line.charges),
+                (
+                    c.amount if c.kind is ChargeKind.CHARGE else -c.amount
+                    for line in self.lines
+                    for c in line.charges
+                    if c.counts_in_total
+                ),
                 Decimal(0),
             )
         else:
@@ -800,7 +824,7 @@ class _PurchaseOrderReader:
             if charge is None:
                 continue
             charges.append(charge)
-            if net is not None:
+            if net is not None and charge.counts_in_total:
                 net += charge.amount if charge.kind is ChargeKind.CHARGE else -charge.amount
         return charges
 
