@@ -246,6 +246,25 @@ def test_ctt_disagreement_is_a_warning_noted_in_the_997():
     assert "AK9*E*1*1*1" in segments
 
 
+def test_ctt_hash_total_disagreement_is_a_warning_noted_in_the_997():
+    # 12 + 100 + 2 = 114 quantities ordered; the partner says 115
+    result, doc = only_document(edit("acme_850_4010.x12", b"CTT*3*114", b"CTT*3*115"))
+    assert doc.outcome == "accepted_with_warnings" and doc.order is not None
+    assert doc.order.warnings == ["CTT02 says the quantities add up to 115, the lines order 114"]
+    assert result.outcome == "accepted_with_warnings"
+    segments = ack_segments(result)
+    assert segments[segments.index("AK2*850*0001") + 1 :][:2] == ["AK3*CTT*30", "AK5*E*5"]
+    assert "AK9*E*1*1*1" in segments
+
+
+def test_ctt_line_count_and_hash_total_both_wrong_are_one_ak3():
+    result, doc = only_document(edit("acme_850_4010.x12", b"CTT*3*114", b"CTT*4*113"))
+    assert doc.order.warnings == [
+        "CTT01 says 4 line items, the order has 3", "CTT02 says the quantities add up to 113, the lines order 114"]
+    segments = ack_segments(result)
+    assert segments[segments.index("AK2*850*0001") + 1 :][:2] == ["AK3*CTT*30", "AK5*E*5"]
+
+
 def test_unknown_segment_is_rejected_as_unrecognized():
     result, doc = only_document(edit("acme_850_cancel.x12", b"CTT*1", b"ZZZ*1~\nCTT*1", se_delta=1))
     assert doc.outcome == "rejected"

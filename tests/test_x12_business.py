@@ -20,10 +20,10 @@ NOW = dt.datetime(2024, 2, 12, 9, 30)
 
 
 def interchange(body: list[str], *, partner: str = "ACMERETAIL", control: int = 900, purpose: str = "00",
-                po: str = "PO-77", order_type: str = "SA", release: str = "") -> bytes:
-    """One 004010 850 from ``partner`` (a ZZ sender) with ``body`` between BEG and CTT."""
-    segments = [f"ST*850*0001", f"BEG*{purpose}*{order_type}*{po}*{release}*20240212", *body,
-                f"CTT*{sum(s.startswith('PO1*') for s in body)}"]
+                po: str = "PO-77", order_type: str = "SA", release: str = "", hash_total: str = "") -> bytes:
+    """One 004010 850 from ``partner`` (a ZZ sender) with ``body`` between BEG and CTT (CTT02 ``hash_total``)."""
+    ctt = f"CTT*{sum(s.startswith('PO1*') for s in body)}" + (f"*{hash_total}" if hash_total else "")
+    segments = [f"ST*850*0001", f"BEG*{purpose}*{order_type}*{po}*{release}*20240212", *body, ctt]
     segments.append(f"SE*{len(segments) + 1}*0001")
     head = (f"ISA*00*          *00*          *ZZ*{partner:<15}*ZZ*ORDERHUB       *240212*0815*U*00401*"
             f"{control:09d}*0*P*>~\nGS*PO*{partner}*ORDERHUB*20240212*0815*{control}*X*004010~\n")
@@ -244,6 +244,44 @@ def test_distribution_in_another_unit_is_not_compared():
     line, doc = one_line("PO1*1*2*CA*1.00*PE*VN*A", "SDQ*EA*92*0001*12*0002*12")
     assert [d.quantity for d in line.distribution] == [Decimal("12"), Decimal("12")]
     assert doc.errors[0].acknowledged is False and "another unit" in doc.errors[0].message
+
+
+def partner_on_999(partner_id: str = "acme") -> PartnerDirectory:
+    return PartnerDirectory([p.model_copy(update={"x12": p.x12.model_copy(update={"ack": "999"})})
+                             if p.id == partner_id else p for p in PARTNERS])
+
+
+@pytest.mark.parametrize(
+    "hash_total",
+    [
+        "6.5",  # the plain sum of PO102: 2.5 + 4
+        "6.50",  # the same number
+        "29",  # X12's hash total (element 347): digits without decimal points, 25 + 4
+    ],
+)
+def test_ctt02_hash_total_that_adds_up_is_accepted(hash_total):
+    body = ["PO1*1*2.5*LB*3.10*PP*VN*A", "PO1*2*4*EA*1.00*PE*VN*B"]
+    doc = document(interchange(body, hash_total=hash_total))
+    assert (doc.outcome, doc.errors, doc.order.warnings) == ("accepted", [], [])
+
+
+def test_ctt02_hash_total_that_disagrees_is_noted_to_the_partner():
+    data = interchange(["PO1*1*10*EA*1.00*PE*VN*A", "PO1*2*3*EA*1.00*PE*VN*B"], hash_total="14")
+    doc = document(data)
+    assert doc.outcome == "accepted_with_warnings" and doc.order.total == Decimal("13.00")
+    assert doc.order.warnings == ["CTT02 says the quantities add up to 14, the lines order 13"]
+    [problem] = doc.errors
+    assert (problem.segment_id, problem.element_position, problem.acknowledged) == ("CTT", 2, True)
+    segments = ack_of(data)
+    assert segments[segments.index("AK2*850*0001") + 1:][:2] == ["AK3*CTT*5", "AK5*E*5"]
+    assert "AK9*E*1*1*1" in segments
+    segments = ack_of(data, partner_on_999())
+    assert segments[segments.index("AK2*850*0001") + 1:][:2] == ["IK3*CTT*5**8", "IK5*E*5"]
+
+
+def test_ctt02_is_compared_exactly():
+    data = interchange(["PO1*1*2.5*LB*3.10*PP*VN*A", "PO1*2*4*EA*1.00*PE*VN*B"], hash_total="6.49")
+    assert document(data).order.warnings == ["CTT02 says the quantities add up to 6.49, the lines order 6.5"]
 
 
 def test_release_order_needs_its_release_number():

@@ -875,6 +875,7 @@ def map_850(
                 f"CTT01 says {int(declared)} line items, the order has {len(reader.lines)}",
                 tell_partner=True,
             )
+        _check_hash_total(reader)
     reader.price_lines()
     header_charges = reader.header_charges()
     if any(p.severity == "error" for p in reader.problems) or order_date is None:
@@ -887,6 +888,38 @@ def map_850(
             reader.problems.append(loc.problem(f"the order does not fit the canonical model: {where}: {err['msg']}"))
         return None, reader.problems
     return order, reader.problems
+
+
+def _check_hash_total(reader: _PurchaseOrderReader) -> None:
+    """CTT02, when sent, must be what the lines' PO102 quantities add up to (noted to the partner if not).
+
+    Retailers send the plain sum (114, or 6.5 for 2.5 + 4), compared exactly as a Decimal. X12's own
+    definition of a hash total (element 347) adds the digits without decimal points or signs and keeps
+    the rightmost 10 (25 + 4 = 29 for the same lines): a partner following it to the letter is right too.
+    """
+    assert reader.ctt is not None
+    hash_total = _decimal(reader.ctt.element(2))
+    quantities = [line.quantity for line in reader.lines]
+    if hash_total is None or None in quantities:
+        return  # not sent, or a quantity that is not a number: already an error of its own
+    ordered = sum(quantities, Decimal(0))  # type: ignore[arg-type]
+    if hash_total == ordered or hash_total == _digit_hash(line.seg.element(2) for line in reader.lines):
+        return
+    reader.warn(
+        reader.ctt,
+        f"CTT02 says the quantities add up to {hash_total}, the lines order {ordered}",
+        2,
+        tell_partner=True,
+    )
+
+
+def _digit_hash(values) -> int:
+    """X12 hash total (element 347): the values' digits summed, decimal points and signs ignored, 10 digits kept."""
+    total = 0
+    for value in values:
+        digits = value.strip().lstrip("+-").replace(".", "")
+        total += int(digits) if is_digits(digits) else 0
+    return total % 10**10
 
 
 # Order fields whose default is None or empty: left out of the data when they have nothing.
