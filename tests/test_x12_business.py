@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub import store as st
-from hub.model import ChargeKind, Purpose
+from hub.model import ChargeKind, PartyRole, Purpose
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 
@@ -301,6 +301,65 @@ def test_n9_dates_and_line_level_references_stay_where_they_belong():
     assert order.references == {"ZZ": "NOTE-1"} and order.dates == {}
     assert order.lines[0].references == {"PD": "PROMO9"}
     assert order.lines[0].dates == {"requested_ship": dt.date(2024, 2, 20)}
+
+
+LINE_PARTIES = [
+    "N1*ST*Harbor & Pine DC East*UL*0614141000104",  # the order's ship-to
+    "PO1*1*24*EA*18.50*PE*VN*HP-TEE*UP*012345678929",
+    "REF*PD*PROMO9",  # the line's own reference
+    "DTM*010*20240220",  # the line's own date
+    "N1*ST*Harbor & Pine Store 0118*92*0118",  # this line ships to a store
+    "N2*Back entrance",
+    "N3*12 Harbor Road*Unit 4",
+    "N4*Portland*ME*04101*US",
+    "REF*ST*S-0118",
+    "PER*RE*Store Receiving*TE*2075550100*EM*recv0118@harborpine.example",
+    "DTM*002*20240305",  # the store's delivery date: not the line's
+    "N1*Z7*Mark for department 42*1*123456789",
+    "REF*DP*42",
+    "PO1*2*6*EA*10.00*PE*VN*HP-CAP",
+    "REF*PD*PROMO10",
+]
+
+
+def test_line_level_n1_loops_are_the_lines_parties():
+    doc = document(interchange(LINE_PARTIES))
+    assert doc.outcome == "accepted", [p.message for p in doc.errors]
+    order = doc.order
+    assert [(p.role, p.id) for p in order.parties] == [(PartyRole.SHIP_TO, "0614141000104")]
+    tee, cap = order.lines
+    store, mark_for = tee.parties
+    assert (store.role, store.entity_code, store.name, store.id_qualifier, store.id_scheme, store.id) == (
+        PartyRole.SHIP_TO, "ST", "Harbor & Pine Store 0118", "92", "assigned_by_buyer", "0118")
+    assert (store.address_lines, store.city, store.region, store.postal_code, store.country) == (
+        ["Back entrance", "12 Harbor Road", "Unit 4"], "Portland", "ME", "04101", "US")
+    assert store.references == {"ST": "S-0118"}
+    assert [(c.function, c.name, c.phone, c.email) for c in store.contacts] == [
+        ("RE", "Store Receiving", "2075550100", "recv0118@harborpine.example")]
+    assert (mark_for.role, mark_for.entity_code, mark_for.id_scheme, mark_for.id, mark_for.references) == (
+        PartyRole.MARK_FOR, "Z7", "duns", "123456789", {"DP": "42"})
+    # the N1 loops' REF, PER and DTM are the parties', not the line's; the next line has its own
+    assert (tee.references, tee.dates) == ({"PD": "PROMO9"}, {"requested_ship": dt.date(2024, 2, 20)})
+    assert order.contacts == [] and order.references == {}
+    assert (cap.parties, cap.references) == ([], {"PD": "PROMO10"})
+
+
+def test_line_parties_round_trip_through_json_and_both_builds():
+    from mappings.x12 import iter_segments
+    from mappings.x12._850 import _build_order, _build_order_by_line, _PurchaseOrderReader
+    from mappings.x12._results import Locator
+
+    order = document(interchange(LINE_PARTIES)).order
+    assert type(order).model_validate_json(order.model_dump_json()) == order
+    # the line-by-line build (used to name the field when the data breaks a rule) gives the same order
+    segments = [s for s in iter_segments(interchange(LINE_PARTIES)) if s.position > 0]
+    reader = _PurchaseOrderReader(PARTNERS.get("acme"), Locator("ISA 000000900", "GS 900", "ST 0001"))
+    reader.read(segments)
+    reader.price_lines()
+    charges = reader.header_charges()
+    args = (reader, reader.beg, dt.date(2024, 2, 12), charges, reader.loc, False, None)
+    fast, by_line = _build_order(*args), _build_order_by_line(*args)
+    assert fast == by_line and [len(line.parties) for line in by_line.lines] == [2, 0]
 
 
 def test_contacts_never_reach_problem_messages():

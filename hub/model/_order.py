@@ -192,6 +192,11 @@ class OrderLine(_Strict):
     pack_weight: Decimal | None = Field(default=None, description="Gross weight per pack (X12 PO406).")
     pack_weight_uom: Code | None = None
     distribution: list[Distribution] = Field(default_factory=list, description="Quantity per store or location.")
+    parties: list[Party] = Field(
+        default_factory=list,
+        description="Parties of this line only, e.g. its own ship-to or mark-for (X12 N1 loop inside the PO1 loop); "
+        "the order's `parties` apply to every line.",
+    )
     attributes: dict[str, str] = Field(default_factory=dict, description="Item characteristics, e.g. `buyer_color`.")
     references: dict[str, str] = Field(default_factory=dict)
     dates: dict[str, dt.date] = Field(default_factory=dict)

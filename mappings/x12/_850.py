@@ -199,6 +199,8 @@ _HANDLING = {
 }
 # Segments that belong to a header N1 loop; anything else ends the loop.
 _N1_LOOP = frozenset({"N1", "N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG"})
+# Segments of an N1 loop inside a PO1 loop (a line's own ship-to or mark-for): it also holds QTY, DTM, SCH.
+_LINE_N1_LOOP = _N1_LOOP | {"QTY", "DTM", "SCH"}
 # PO105 codes that say no more than "per one unit": not worth keeping on the line.
 _PLAIN_PRICE = frozenset({"", "PE", "UM"})
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -251,6 +253,7 @@ class _Line:
     allowances: list[Segment] = field(default_factory=list)
     distributions: list[tuple[Segment, Distribution]] = field(default_factory=list)
     distribution_uoms: set[str] = field(default_factory=set)
+    parties: list[dict] = field(default_factory=list)
     pack: dict[str, object] = field(default_factory=dict)
     unit_price: Decimal | None = None
     amount: Decimal | None = None
@@ -287,7 +290,8 @@ class _PurchaseOrderReader:
             ("gtin", self.x12.gtin_qualifiers),
             ("buyer_part", self.x12.buyer_part_qualifiers),
         )
-        self._line_party = False  # inside a line-level N1 loop (not modelled; its REF/PER are skipped)
+        self._line_party = False  # the party being read is a line's (its DTMs are not the line's dates)
+        self._party_loop = _N1_LOOP  # the segments that continue the party's N1 loop
         self._in_n9 = False
         self._previous = ""
 
@@ -329,10 +333,8 @@ class _PurchaseOrderReader:
         handlers = _HANDLERS
         for seg in segments[1:]:
             sid = seg.elements[0]
-            if self._party is not None and sid not in _N1_LOOP:
-                self._party = None
-            if self._line_party and sid not in _N1_LOOP:
-                self._line_party = False
+            if self._party is not None and sid not in self._party_loop:
+                self._party, self._line_party = None, False
             if self._in_n9 and sid not in ("DTM", "MSG"):
                 self._in_n9 = False
             handler = handlers.get(sid)
@@ -353,8 +355,6 @@ class _PurchaseOrderReader:
             self.error(seg, "CUR02 is not a three-letter currency code", 2, "7")
 
     def _seg_REF(self, seg: Segment) -> None:
-        if self._line_party:
-            return
         qualifier = seg.element(1).strip()
         value = _text(seg.element(2)) or _text(seg.element(3))
         if not (qualifier and value):
@@ -372,8 +372,6 @@ class _PurchaseOrderReader:
         self._in_n9 = True
 
     def _seg_PER(self, seg: Segment) -> None:
-        if self._line_party:
-            return
         contact: dict[str, str | None] = {"function": _text(seg.element(1)), "name": _text(seg.element(2))}
         for n in (3, 5, 7):
             kind = _COMMUNICATION.get(seg.element(n).strip())
@@ -384,7 +382,7 @@ class _PurchaseOrderReader:
 
     def _seg_DTM(self, seg: Segment) -> None:
         if self._in_n9 or self._line_party:
-            return
+            return  # an N9 note's date, or a date for one line party (the party has no dates): not the line's
         qualifier = seg.element(1).strip()
         date = self._date(seg, 2)
         if date is not None and qualifier:
@@ -434,12 +432,9 @@ class _PurchaseOrderReader:
         )
 
     def _seg_N1(self, seg: Segment) -> None:
-        if self._line is not None:
-            self._party, self._line_party = None, True
-            return  # line-level parties (per-store ship-to) come as SDQ from our retailers; not modelled
         code = seg.element(1).strip()
         qualifier = _text(seg.element(3))
-        self._party = {
+        party = {
             "role": PARTY_ROLES.get(code, PartyRole.OTHER),
             "entity_code": code or None,
             "name": _text(seg.element(2)),
@@ -450,7 +445,13 @@ class _PurchaseOrderReader:
             "references": {},
             "contacts": [],
         }
-        self.parties.append(self._party)
+        if self._line is not None:  # a ship-to or mark-for of this line only
+            self._line.parties.append(party)
+            self._line_party, self._party_loop = True, _LINE_N1_LOOP
+        else:
+            self.parties.append(party)
+            self._line_party, self._party_loop = False, _N1_LOOP
+        self._party = party
 
     def _seg_N2(self, seg: Segment) -> None:
         if self._party is not None:
@@ -961,6 +962,8 @@ def _build_order(
             line["price_basis"] = raw.basis
         if raw.distributions:
             line["distribution"] = [d for _, d in raw.distributions]
+        if raw.parties:
+            line["parties"] = raw.parties
         if raw.attributes:
             line["attributes"] = raw.attributes
         if raw.references:
@@ -1027,6 +1030,7 @@ def _build_order_by_line(
                 charges=raw.charges,
                 price_basis=None if raw.basis in _PLAIN_PRICE else raw.basis,
                 distribution=[d for _, d in raw.distributions],
+                parties=[Party(**p) for p in raw.parties],
                 attributes=raw.attributes,
                 references=raw.references,
                 dates=raw.dates,
