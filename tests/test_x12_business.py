@@ -401,3 +401,11 @@ def test_replacement_and_cancellation_change_the_stored_order(sqlite_store):
     assert events[1]["detail"]["changes"] == {
         "total": ["25.00", "31.00"], "lines_added": ["3"], "lines_removed": ["2"], "lines_changed": ["1"]}
     assert stored.total == Decimal("31.00")
+
+
+def test_line_parties_are_kept_by_the_store(sqlite_store):
+    order = document(interchange(LINE_PARTIES)).order
+    with sqlite_store.transaction() as conn:
+        saved = st.save_order(conn, order, receipt_id=None, now=NOW)
+        stored = st.load_order(conn, saved.order_id)
+    assert stored.lines[0].parties == order.lines[0].parties and stored.lines[0].parties[0].city == "Portland"
