@@ -362,6 +362,16 @@ def test_line_parties_round_trip_through_json_and_both_builds():
     assert fast == by_line and [len(line.parties) for line in by_line.lines] == [2, 0]
 
 
+def test_machine_readable_form_shows_line_parties_only_where_the_document_has_them():
+    from mappings.x12._results import order_json
+
+    tee, cap = order_json(document(interchange(LINE_PARTIES)).order)["lines"]
+    store, mark_for = tee["parties"]
+    assert (store["id"], store["references"], store["city"]) == ("0118", {"ST": "S-0118"}, "Portland")
+    assert "contacts" not in mark_for and mark_for["references"] == {"DP": "42"}  # empty details left out
+    assert "parties" not in cap
+
+
 def test_contacts_never_reach_problem_messages():
     doc = document(interchange(["PER*BD*Pat Secret*TE*5550000*EM*pat@example.com", "PO1*1*0*EA*1.00*PE*VN*A"]))
     assert doc.outcome == "rejected"

@@ -16,7 +16,7 @@ _ORDER_DETAILS = frozenset(
 )
 _LINE_DETAILS = frozenset(
     {"tax_amount", "price_basis", "pack", "inner_pack", "pack_size", "pack_size_uom", "pack_weight", "pack_weight_uom",
-     "distribution", "attributes", "references", "dates"}
+     "distribution", "attributes", "references", "dates", "parties"}
 )
 _PARTY_DETAILS = frozenset({"entity_code", "id_scheme", "references", "contacts"})
 _CHARGE_DETAILS = frozenset({"percent", "percent_basis", "rate", "quantity", "handling"})
@@ -80,17 +80,25 @@ class DocumentResult:
 
 def order_json(order: Order) -> dict[str, Any]:
     """The order in canonical JSON, its optional business details only where the document had them."""
+    data = _compact(order.model_dump(mode="json"), _ORDER_DETAILS)
+    data["parties"] = [_compact(p, _PARTY_DETAILS) for p in data["parties"]]
+    data["charges"] = _charges(data["charges"])
+    data["lines"] = [_line_json(line) for line in data["lines"]]
+    return data
 
-    def compact(data: dict[str, Any], details: frozenset[str]) -> dict[str, Any]:
-        return {k: v for k, v in data.items() if k not in details or v not in (None, [], {})}
 
-    def charges(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [compact(c, _CHARGE_DETAILS) for c in items]
+def _compact(data: dict[str, Any], details: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in details or v not in (None, [], {})}
 
-    data = compact(order.model_dump(mode="json"), _ORDER_DETAILS)
-    data["parties"] = [compact(p, _PARTY_DETAILS) for p in data["parties"]]
-    data["charges"] = charges(data["charges"])
-    data["lines"] = [{**compact(line, _LINE_DETAILS), "charges": charges(line["charges"])} for line in data["lines"]]
+
+def _charges(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [_compact(c, _CHARGE_DETAILS) for c in items]
+
+
+def _line_json(line: dict[str, Any]) -> dict[str, Any]:
+    data = {**_compact(line, _LINE_DETAILS), "charges": _charges(line["charges"])}
+    if "parties" in data:  # a ship-to or mark-for per line (line-level N1 loop)
+        data["parties"] = [_compact(p, _PARTY_DETAILS) for p in data["parties"]]
     return data
 
 
