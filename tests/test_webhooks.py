@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import httpx
 import pytest
-import uvicorn
-from starlette.testclient import TestClient
 
 from hub import store as st
 from hub.intake import waiting_receipts
+from hub.sandbox._server import BackgroundServer
 from hub.sandbox.shopify_server import SandboxShopify, sign_webhook
 from hub.webhooks import CHANNEL, create_webhook_app, shopify_signature_valid
 from mappings.profiles import PartnerDirectory, PartnerProfile
@@ -33,10 +32,16 @@ def headers(body: bytes = BODY, *, topic="orders/create", webhook_id="wh-1", sec
             "Content-Type": "application/json"}
 
 
+@contextmanager
+def served(app) -> Iterator[httpx.Client]:
+    """The app behind uvicorn on a loopback port, as Shopify reaches it, and a client for it."""
+    with BackgroundServer(app, name="webhook receiver") as server, httpx.Client(base_url=server.base_url) as client:
+        yield client
+
+
 @pytest.fixture
 def app_client(sqlite_store):
-    app = create_webhook_app(lambda: sqlite_store, PARTNERS, max_bytes=4096, env=ENV)
-    with TestClient(app) as client:
+    with served(create_webhook_app(lambda: sqlite_store, PARTNERS, max_bytes=4096, env=ENV)) as client:
         yield client
 
 
@@ -110,8 +115,7 @@ def test_unknown_partner_topic_shop_or_missing_id_is_refused(app_client, sqlite_
 
 
 def test_missing_secret_is_503_so_shopify_retries(sqlite_store):
-    app = create_webhook_app(lambda: sqlite_store, PARTNERS, env={})
-    with TestClient(app) as client:
+    with served(create_webhook_app(lambda: sqlite_store, PARTNERS, env={})) as client:
         assert client.post("/webhooks/shopify/sandbox-shop", content=BODY, headers=headers()).status_code == 503
     assert receipts(sqlite_store) == []
 
@@ -125,16 +129,8 @@ def test_signature_check():
 def test_sandbox_shop_webhooks_over_a_socket_are_queued_and_map(sqlite_store):
     """The sandbox signs and posts real webhooks to the app served by uvicorn on loopback."""
     app = create_webhook_app(lambda: sqlite_store, PARTNERS, env=ENV)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/webhooks/shopify/sandbox-shop"
-    try:
+    with BackgroundServer(app, name="webhook receiver") as server:
+        url = f"{server.base_url}/webhooks/shopify/sandbox-shop"
         with SandboxShopify(access_token="t", webhook_secret=SECRET, shop_domain=DOMAIN) as shop:
             (order_id,) = shop.seed_orders(1)
             assert shop.send_webhook(url, "orders/create", order_id, webhook_id="a").status_code == 200
@@ -142,10 +138,6 @@ def test_sandbox_shop_webhooks_over_a_socket_are_queued_and_map(sqlite_store):
             assert shop.send_webhook(url, "orders/cancelled", order_id, webhook_id="b").status_code == 200
             assert shop.send_webhook(url, "orders/cancelled", order_id, webhook_id="c",
                                      secret="forged").status_code == 401
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
     queued = receipts(sqlite_store)
     assert [r.source_name for r in queued] == ["orders/create:a", "orders/cancelled:b"]
     with sqlite_store.transaction() as conn:
