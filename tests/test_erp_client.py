@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from connectors.erp import (
+    CancelResult,
     ErpRejected,
     OdooConfig,
     OdooJson2Client,
@@ -307,22 +308,172 @@ def sale_order_row(id_: int, ref: str, name: str | None = None) -> dict:
     return {"id": id_, "name": name or f"S{id_:05d}", "client_order_ref": ref, "state": "draft", "amount_total": 13.5}
 
 
-def test_push_returns_the_existing_order_without_creating_anything(mock_erp, client):
-    search = mock_erp.post("/sale.order/search_read").mock(
-        return_value=httpx.Response(200, json=[sale_order_row(31, "4500012345")])
+def mock_existing_sale_order(mock_erp, *, state="draft", locked=False, lines=None, shipping_id=11):
+    """An ERP holding sale order S00031 (id 31) for PO 4500012345, as `read` and `search_read` return it."""
+    if lines is None:
+        lines = [sale_order_line(101, product=(5, "[WID-100] Widget, blue"), qty=3.0, price=4.5, name="Widget, blue")]
+    mock_erp.post("/sale.order/search_read").mock(
+        return_value=httpx.Response(200, json=[{**sale_order_row(31, "4500012345"), "state": state}])
     )
+    detail = mock_erp.post("/sale.order/read").mock(return_value=httpx.Response(200, json=[{
+        "id": 31, "name": "S00031", "state": state, "locked": locked, "partner_id": [11, "ACME Retail"],
+        "partner_invoice_id": [11, "ACME Retail"], "partner_shipping_id": [shipping_id, "ACME Retail"],
+        "date_order": "2025-03-14 12:00:00",
+    }]))
+    line_search = mock_erp.post("/sale.order.line/search_read").mock(return_value=httpx.Response(200, json=lines))
+    mock_erp.post("/product.product/search_read").mock(
+        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}, {"id": 7, "default_code": "GAD-300"}])
+    )
+    mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
+    write = mock_erp.post("/sale.order/write").mock(return_value=httpx.Response(200, json=True))
     create = mock_erp.post("/sale.order/create").mock(return_value=httpx.Response(200, json=[99]))
-    partners = mock_erp.post(path__startswith="/res.partner/")
-    products = mock_erp.post(path__startswith="/product.product/")
+    return detail, line_search, write, create
+
+
+def sale_order_line(id_, *, product, qty, price, name="", delivered=0.0, invoiced=0.0) -> dict:
+    return {"id": id_, "sequence": 10, "display_type": False, "product_id": list(product), "name": name,
+            "product_uom_qty": qty, "price_unit": price, "qty_delivered": delivered, "qty_invoiced": invoiced}
+
+
+def test_push_of_an_order_already_in_the_erp_compares_and_changes_nothing(mock_erp, client):
+    detail, line_search, write, create = mock_existing_sale_order(mock_erp)
 
     result = OdooSalesGateway(client).push_sale_order(make_order(), client_order_ref="4500012345")
 
-    assert result == PushResult(sale_order_id=31, name="S00031", created=False)
-    assert search.call_count == 1
-    assert body_of(search.calls.last.request)["domain"] == [
-        ["client_order_ref", "in", ["4500012345"]], ["origin", "=", "orderhub:acme"]]
+    assert result == PushResult(sale_order_id=31, name="S00031", created=False, action="unchanged")
+    assert body_of(detail.calls.last.request) == {
+        "ids": [31],
+        "fields": ["id", "name", "state", "locked", "partner_id", "partner_invoice_id", "partner_shipping_id",
+                   "date_order"],
+    }
+    assert body_of(line_search.calls.last.request) == {
+        "domain": [["order_id", "=", 31], ["display_type", "=", False]],
+        "fields": ["id", "sequence", "display_type", "product_id", "name", "product_uom_qty", "price_unit",
+                   "qty_delivered", "qty_invoiced"],
+        "order": "sequence asc, id asc",
+    }
+    assert write.call_count == 0 and create.call_count == 0
+
+
+def test_push_rewrites_a_quotation_with_x2many_commands(mock_erp, client):
+    _, _, write, create = mock_existing_sale_order(mock_erp, state="sent", lines=[
+        sale_order_line(101, product=(5, "[WID-100] Widget, blue"), qty=2.0, price=4.5, name="Widget, blue"),
+        sale_order_line(102, product=(5, "[WID-100] Widget, blue"), qty=1.0, price=4.5, name="extra"),
+    ])
+    order = make_order(
+        OrderLine(line_no="1", sku="WID-100", quantity=Decimal("3"), unit_price=Decimal("4.50"),
+                  description="Widget, blue"),
+    )
+
+    result = OdooSalesGateway(client).push_sale_order(order, client_order_ref="4500012345")
+
+    assert result.action == "updated" and not result.created
+    assert result.changes == ("line 1: quantity 2 -> 3", "ERP line 2 removed ([WID-100] Widget, blue, quantity 1)")
+    assert body_of(write.calls.last.request) == {
+        "ids": [31],
+        "vals": {
+            "note": "Imported by orderhub from x12 order 4500012345 of acme.",
+            "order_line": [[1, 101, {"product_uom_qty": 3.0}], [2, 102, 0]],
+        },
+    }
     assert create.call_count == 0
-    assert partners.call_count == 0 and products.call_count == 0
+
+
+def test_push_adds_lines_and_moves_the_delivery_address_of_a_draft(mock_erp, client):
+    _, _, write, _ = mock_existing_sale_order(mock_erp, shipping_id=12)
+    order = make_order(
+        OrderLine(line_no="1", sku="WID-100", quantity=Decimal("3"), unit_price=Decimal("4.50"),
+                  description="Widget, blue"),
+        OrderLine(line_no="2", sku="GAD-300", quantity=Decimal("1")),
+    )
+
+    result = OdooSalesGateway(client).push_sale_order(order, client_order_ref="4500012345")
+
+    assert result.changes == ("delivery address changed", "line 2 added (GAD-300, quantity 1)")
+    vals = body_of(write.calls.last.request)["vals"]
+    assert vals["partner_shipping_id"] == 11
+    assert vals["order_line"] == [[0, 0, {"product_id": 7, "product_uom_qty": 1.0}]]
+
+
+@pytest.mark.parametrize(("state", "locked", "why"), [("sale", False, "confirmed"), ("draft", True, "locked"),
+                                                      ("cancel", False, "cancelled")])
+def test_push_never_changes_a_confirmed_locked_or_cancelled_order(mock_erp, client, state, locked, why):
+    _, _, write, create = mock_existing_sale_order(mock_erp, state=state, locked=locked)
+    order = make_order(OrderLine(line_no="1", sku="WID-100", quantity=Decimal("5"), unit_price=Decimal("4.75"),
+                                 description="Widget, blue"))
+
+    result = OdooSalesGateway(client).push_sale_order(order, client_order_ref="4500012345")
+
+    assert result.action == "needs_review"
+    assert result.reason == f"sale order S00031 is {why} in the ERP; the hub does not change it on its own"
+    assert result.changes == ("line 1: quantity 3 -> 5", "line 1: unit price 4.5 -> 4.75")
+    assert write.call_count == 0 and create.call_count == 0
+
+
+def mock_cancellable(mock_erp, *, state="sale", lines=None, cancel_answer=None, state_after="cancel"):
+    mock_erp.post("/sale.order/search_read").mock(
+        return_value=httpx.Response(200, json=[{**sale_order_row(31, "4500012345"), "state": state}])
+    )
+    mock_erp.post("/sale.order.line/search_read").mock(return_value=httpx.Response(200, json=lines or [
+        sale_order_line(101, product=(5, "[WID-100] Widget, blue"), qty=3.0, price=4.5)]))
+    cancel = mock_erp.post("/sale.order/action_cancel").mock(
+        return_value=cancel_answer or httpx.Response(200, json=True))
+    read = mock_erp.post("/sale.order/read").mock(
+        return_value=httpx.Response(200, json=[{"id": 31, "state": state_after}]))
+    return cancel, read
+
+
+def test_cancel_calls_action_cancel_without_the_wizard_and_checks_the_state(mock_erp, client):
+    cancel, read = mock_cancellable(mock_erp)
+
+    result = OdooSalesGateway(client).cancel_sale_order(make_order(), client_order_ref="4500012345")
+
+    assert result == CancelResult("cancelled", 31, "S00031")
+    assert str(cancel.calls.last.request.url) == f"{BASE}/json/2/sale.order/action_cancel"
+    assert body_of(cancel.calls.last.request) == {"ids": [31], "context": {"disable_cancel_warning": True}}
+    assert body_of(read.calls.last.request) == {"ids": [31], "fields": ["state"]}
+
+
+def test_cancel_refused_by_odoo_carries_odoos_message(mock_erp, client):
+    mock_cancellable(mock_erp, cancel_answer=odoo_error(
+        422, "odoo.exceptions.UserError", "You cannot cancel a locked order. Please unlock it first."))
+
+    result = OdooSalesGateway(client).cancel_sale_order(make_order(), client_order_ref="4500012345")
+
+    assert result.action == "refused" and result.name == "S00031"
+    assert result.reason == (
+        "Odoo refused to cancel sale order S00031: Odoo sale.order.action_cancel: HTTP 422 "
+        "odoo.exceptions.UserError: You cannot cancel a locked order. Please unlock it first.")
+
+
+def test_cancel_answered_with_the_wizard_is_a_refusal(mock_erp, client):
+    mock_cancellable(mock_erp, cancel_answer=httpx.Response(200, json={
+        "type": "ir.actions.act_window", "res_model": "sale.order.cancel", "target": "new"}), state_after="sale")
+
+    result = OdooSalesGateway(client).cancel_sale_order(make_order(), client_order_ref="4500012345")
+
+    assert result.action == "refused" and "sale.order.cancel" in result.reason
+
+
+def test_an_invoiced_or_delivered_order_is_not_cancelled(mock_erp, client):
+    cancel, _ = mock_cancellable(mock_erp, lines=[
+        sale_order_line(101, product=(5, "[WID-100] Widget, blue"), qty=3.0, price=4.5, delivered=3.0, invoiced=3.0)])
+
+    result = OdooSalesGateway(client).cancel_sale_order(make_order(), client_order_ref="4500012345")
+
+    assert result.action == "refused"
+    assert "delivered 3, invoiced 3" in result.reason
+    assert cancel.call_count == 0
+
+
+@pytest.mark.parametrize(("rows", "action"), [([], "not_in_erp"), ([{**sale_order_row(31, "4500012345"),
+                                                                     "state": "cancel"}], "already_cancelled")])
+def test_cancel_with_nothing_to_cancel_sends_no_action(mock_erp, client, rows, action):
+    mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(200, json=rows))
+    cancel = mock_erp.post("/sale.order/action_cancel")
+
+    assert OdooSalesGateway(client).cancel_sale_order(make_order(), client_order_ref="4500012345").action == action
+    assert cancel.call_count == 0
 
 
 def test_push_creates_a_sale_order_with_partners_and_lines(mock_erp, client):
@@ -552,11 +703,19 @@ def test_a_push_retried_after_a_timed_out_create_finds_the_committed_order(mock_
     )
     mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
     create = mock_erp.post("/sale.order/create").mock(side_effect=httpx.ReadTimeout("no answer"))
+    # What the timed-out create committed: the order as it was sent.
+    mock_erp.post("/sale.order/read").mock(return_value=httpx.Response(200, json=[{
+        "id": 40, "name": "S00040", "state": "draft", "locked": False, "partner_id": [11, "ACME Retail"],
+        "partner_invoice_id": [11, "ACME Retail"], "partner_shipping_id": [11, "ACME Retail"],
+        "date_order": "2025-03-14 12:00:00"}]))
+    mock_erp.post("/sale.order.line/search_read").mock(return_value=httpx.Response(200, json=[
+        sale_order_line(400, product=(5, "Widget, blue"), qty=3.0, price=4.5, name="Widget, blue")]))
+    write = mock_erp.post("/sale.order/write")
     gateway = OdooSalesGateway(client)
 
     with pytest.raises(RetriableError):
         gateway.push_sale_order(make_order(), client_order_ref=ref)
     retried = gateway.push_sale_order(make_order(), client_order_ref=ref)
 
-    assert retried == PushResult(sale_order_id=40, name="S00040", created=False)
-    assert create.call_count == 1
+    assert retried == PushResult(sale_order_id=40, name="S00040", created=False, action="unchanged")
+    assert create.call_count == 1 and write.call_count == 0

@@ -35,11 +35,20 @@ class Pushed:
     created: bool
 
 
+@dataclass
+class Cancelled:
+    action: str
+    sale_order_id: int | None = None
+    name: str = ""
+    reason: str = ""
+
+
 class FakeErp:
     """Keeps sale orders per (partner, PO); can refuse SKUs or fail like a busy server."""
 
     def __init__(self, refuse_sku: str | None = None, fail_times: int = 0):
         self.orders: dict[tuple[str, str], int] = {}
+        self.cancelled: set[tuple[str, str]] = set()
         self.refuse_sku, self.fail_times = refuse_sku, fail_times
 
     def push_sale_order(self, order, *, client_order_ref):
@@ -53,8 +62,19 @@ class FakeErp:
         self.orders.setdefault(key, len(self.orders) + 1)
         return Pushed(self.orders[key], f"S{self.orders[key]:05d}", created)
 
+    def cancel_sale_order(self, order, *, client_order_ref):
+        key = (order.partner_id, client_order_ref)
+        if key not in self.orders:
+            return Cancelled("not_in_erp")
+        self.cancelled.add(key)
+        return Cancelled("cancelled", self.orders[key], f"S{self.orders[key]:05d}")
+
     def sale_order_refs(self, refs, *, partner_id=None):
         return Counter({ref: int((partner_id, ref) in self.orders) for ref in refs})
+
+    def sale_order_states(self, refs, *, partner_id=None):
+        return {ref: (["cancel" if (partner_id, ref) in self.cancelled else "sale"]
+                      if (partner_id, ref) in self.orders else []) for ref in refs}
 
 
 def test_a_test_interchange_is_stored_but_never_queued_for_the_erp(sqlite_store):

@@ -9,6 +9,17 @@ from typing import Any
 from hub.errors import FatalError
 
 SALE_ORDER_FIELDS = ["id", "name", "client_order_ref", "state", "amount_total"]
+# What the hub compares before it changes a sale order it pushed (``locked``: Odoo 17+).
+SALE_ORDER_DETAIL_FIELDS = [
+    "id", "name", "state", "locked", "partner_id", "partner_invoice_id", "partner_shipping_id", "date_order",
+]
+SALE_ORDER_LINE_FIELDS = [
+    "id", "sequence", "display_type", "product_id", "name", "product_uom_qty", "price_unit", "qty_delivered",
+    "qty_invoiced",
+]
+# Odoo 17+ sale.order states: quotations can still be rewritten, the others belong to the ERP's people.
+QUOTATION_STATES = frozenset({"draft", "sent"})
+CANCELLED = "cancel"
 
 
 @dataclass(frozen=True)
@@ -36,11 +47,73 @@ class SaleOrderRef:
 
 @dataclass(frozen=True)
 class PushResult:
-    """The outcome of pushing one order: the ERP's sale order and whether this call created it."""
+    """The outcome of pushing one order: the ERP's sale order and what this call did to it.
+
+    ``action``: ``created``; ``updated`` (a quotation rewritten to match the order, ``changes`` says
+    how); ``unchanged`` (it matched already); ``needs_review`` (it differs but is confirmed, locked or
+    cancelled in the ERP, so nothing was changed: ``changes`` and ``reason`` say what and why).
+    """
 
     sale_order_id: int
     name: str
     created: bool
+    action: str = ""
+    changes: tuple[str, ...] = ()
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.action:
+            object.__setattr__(self, "action", "created" if self.created else "unchanged")
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """The outcome of cancelling one order in the ERP.
+
+    ``action``: ``cancelled``; ``already_cancelled``; ``not_in_erp`` (nothing to cancel); ``refused``
+    (Odoo refused, or cancelling would leave deliveries or invoices behind: ``reason`` says which).
+    """
+
+    action: str
+    sale_order_id: int | None = None
+    name: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SaleOrderLine:
+    """A product line of a sale order as read back from Odoo."""
+
+    id: int
+    product_id: int | None
+    product_name: str
+    name: str
+    quantity: Decimal
+    price_unit: Decimal
+    qty_delivered: Decimal
+    qty_invoiced: Decimal
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> SaleOrderLine:
+        """Build from a ``sale.order.line`` `search_read` row."""
+        product = record.get("product_id")
+        return cls(
+            id=int(record["id"]),
+            product_id=many2one_id(product),
+            product_name=odoo_str(product[1]) if isinstance(product, (list, tuple)) and len(product) > 1 else "",
+            name=odoo_str(record.get("name")),
+            quantity=odoo_decimal(record.get("product_uom_qty")),
+            price_unit=odoo_decimal(record.get("price_unit")),
+            qty_delivered=odoo_decimal(record.get("qty_delivered")),
+            qty_invoiced=odoo_decimal(record.get("qty_invoiced")),
+        )
+
+
+def odoo_decimal(value: Any) -> Decimal:
+    """A float field's value as Decimal (``false`` and missing are 0)."""
+    if value is None or value is False:
+        return Decimal(0)
+    return Decimal(str(value))
 
 
 def odoo_str(value: Any) -> str:

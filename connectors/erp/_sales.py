@@ -1,8 +1,15 @@
-"""Business operations on Odoo sales: find, create and count sale orders by our reference.
+"""Business operations on Odoo sales: find, create, update, cancel and count sale orders by our reference.
 
 A push is idempotent on ``client_order_ref`` (the sale order's "Customer Reference"): the
 hub chooses it, we look for it before creating and again right after, so a retried or a
 concurrent push never leaves two sale orders for one order.
+
+A push of an order already in the ERP makes the sale order match it, but only while the sale
+order is a quotation (``draft`` / ``sent``, not ``locked``): its lines are rewritten with Odoo's
+x2many commands (``[1, id, vals]`` changed, ``[2, id, 0]`` removed, ``[0, 0, vals]`` added). A
+confirmed, locked or cancelled sale order belongs to the ERP's people: the push changes nothing and
+says what differs (``needs_review``). A cancellation calls ``action_cancel`` (without Odoo's wizard)
+unless the sale order has delivered or invoiced quantities, which Odoo would leave behind.
 """
 
 from __future__ import annotations
@@ -11,11 +18,25 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from connectors.erp._client import OdooJson2Client
 from connectors.erp._errors import ErpRejected
-from connectors.erp._models import SALE_ORDER_FIELDS, PushResult, SaleOrderRef, created_id
+from connectors.erp._models import (
+    CANCELLED,
+    QUOTATION_STATES,
+    SALE_ORDER_DETAIL_FIELDS,
+    SALE_ORDER_FIELDS,
+    SALE_ORDER_LINE_FIELDS,
+    CancelResult,
+    PushResult,
+    SaleOrderLine,
+    SaleOrderRef,
+    created_id,
+    many2one_id,
+    odoo_str,
+)
 from hub.model import Order, OrderLine, Party, PartyRole
 
 _log = logging.getLogger(__name__)
@@ -23,6 +44,7 @@ _log = logging.getLogger(__name__)
 SALE_ORDER = "sale.order"
 PARTNER = "res.partner"
 PRODUCT = "product.product"
+SALE_ORDER_LINE = "sale.order.line"
 
 # Role codes in partner references follow the X12 N101 entity codes partners already use.
 _ROLE_CODES = {
@@ -41,6 +63,15 @@ _ROLE_CODES = {
 # The Odoo customer of a sale order: the first of these roles present on the order.
 _CUSTOMER_ROLES = (PartyRole.BUYER, PartyRole.CUSTOMER, PartyRole.BILL_TO, PartyRole.SHIP_TO)
 _CONTACT_TYPES = {PartyRole.SHIP_TO: "delivery", PartyRole.BILL_TO: "invoice"}
+# Odoo keeps quantities and prices as floats rounded to the database's precision (2 decimals by
+# default): closer than this counts as equal, so a push is not an update forever after.
+_TOLERANCE = Decimal("0.005")
+_HEADER_LABELS = {
+    "partner_id": "customer",
+    "partner_invoice_id": "invoice address",
+    "partner_shipping_id": "delivery address",
+    "date_order": "order date",
+}
 
 
 def sale_order_origin(partner_id: str) -> str:
@@ -164,15 +195,22 @@ class OdooSalesGateway:
 
     # -- sale orders -------------------------------------------------------------------------
 
+    def sale_order_states(
+        self, client_order_refs: Sequence[str], *, partner_id: str | None = None
+    ) -> dict[str, list[str]]:
+        """The states (``draft``, ``sent``, ``sale``, ``cancel``) of the sale orders per reference, oldest first."""
+        found = self.find_sale_orders(client_order_refs, partner_id=partner_id)
+        return {ref: [order.state for order in orders] for ref, orders in found.items()}
+
     def push_sale_order(self, order: Order, *, client_order_ref: str) -> PushResult:
-        """Create the sale order for ``order`` unless one with ``client_order_ref`` exists already."""
+        """Make the ERP hold ``order``: create its sale order, or bring the existing quotation up to date."""
         if not client_order_ref or client_order_ref != client_order_ref.strip():
             raise ValueError("client_order_ref must be a non-empty string without surrounding spaces")
         existing = self.find_sale_orders([client_order_ref], partner_id=order.partner_id)[client_order_ref]
         if existing:
             if len(existing) > 1:
                 _log.warning("ERP holds %d sale orders for ref %s", len(existing), client_order_ref)
-            return PushResult(existing[0].id, existing[0].name, created=False)
+            return self._update_sale_order(order, existing[0])
 
         # Products first: an order the ERP cannot take must not leave new partners behind.
         product_ids = self._resolve_products(order.lines)
@@ -180,14 +218,96 @@ class OdooSalesGateway:
         vals = {
             **partner_ids,
             "client_order_ref": client_order_ref,
-            # date_order is a UTC datetime in Odoo; noon keeps the calendar date in every timezone.
-            "date_order": f"{order.order_date.isoformat()} 12:00:00",
+            "date_order": _date_order(order),
             "origin": sale_order_origin(order.partner_id),
             "order_line": [(0, 0, _line_values(line, product_ids[line.line_no])) for line in order.lines],
             "note": _note(order),
         }
         new_id = created_id(self._client.call(SALE_ORDER, "create", vals_list=[vals]))
         return self._settle_duplicates(client_order_ref, new_id, partner_id=order.partner_id)
+
+    def _update_sale_order(self, order: Order, found: SaleOrderRef) -> PushResult:
+        """Compare the sale order with ``order``; rewrite it only while it is an unlocked quotation."""
+        detail = self._sale_order_detail(found.id)
+        lines = self._sale_order_lines(found.id)
+        product_ids = self._resolve_products(order.lines)
+        state, locked = odoo_str(detail.get("state")), bool(detail.get("locked"))
+        editable = state in QUOTATION_STATES and not locked
+        # Partners are created only for a quotation we will write; otherwise a missing one is a change.
+        partner_ids = self._order_partners(order, create=editable)
+        header, header_changes = _header_changes(order, detail, partner_ids, compare_date=editable)
+        commands, line_changes = _line_changes(order.lines, product_ids, lines)
+        changes = tuple(header_changes + line_changes)
+        if not changes:
+            return PushResult(found.id, found.name, created=False, action="unchanged")
+        if not editable:
+            why = "locked" if locked else {"sale": "confirmed", CANCELLED: "cancelled"}.get(state, f"in state {state}")
+            reason = f"sale order {found.name} is {why} in the ERP; the hub does not change it on its own"
+            return PushResult(found.id, found.name, created=False, action="needs_review", changes=changes,
+                              reason=reason)
+        vals: dict[str, Any] = {**header, "note": _note(order)}
+        if commands:
+            vals["order_line"] = commands
+        self._client.call(SALE_ORDER, "write", ids=[found.id], vals=vals)
+        _log.info("updated ERP sale order %s (%d change(s))", found.name, len(changes))
+        return PushResult(found.id, found.name, created=False, action="updated", changes=changes)
+
+    def cancel_sale_order(self, order: Order, *, client_order_ref: str) -> CancelResult:
+        """Cancel the sale order(s) of ``order`` with Odoo's ``action_cancel``; refuse where Odoo would leave goods or bills."""
+        found = self.find_sale_orders([client_order_ref], partner_id=order.partner_id)[client_order_ref]
+        if not found:
+            return CancelResult("not_in_erp")
+        live = [so for so in found if so.state != CANCELLED]
+        if not live:
+            return CancelResult("already_cancelled", found[0].id, found[0].name)
+        for so in live:
+            refused = self._cancel(so)
+            if refused:
+                return CancelResult("refused", so.id, so.name, reason=refused)
+        _log.info("cancelled ERP sale order %s", live[0].name)
+        return CancelResult("cancelled", live[0].id, live[0].name)
+
+    def _cancel(self, so: SaleOrderRef) -> str:
+        """Cancel one sale order; the reason it was not cancelled, or "" when it was."""
+        done = [line for line in self._sale_order_lines(so.id) if line.qty_delivered or line.qty_invoiced]
+        if done:
+            # Odoo would cancel it anyway and keep done deliveries and posted invoices: goods out, nothing billed.
+            what = ", ".join(
+                f"{line.product_name or line.name}: delivered {_num(line.qty_delivered)}, "
+                f"invoiced {_num(line.qty_invoiced)}" for line in done
+            )
+            return (f"sale order {so.name} has delivered or invoiced quantities ({what}); cancelling it would "
+                    "leave them behind")
+        try:
+            # Without this context Odoo answers a non-draft order with its cancel wizard and cancels nothing.
+            answer = self._client.call(SALE_ORDER, "action_cancel", ids=[so.id],
+                                       context={"disable_cancel_warning": True})
+        except ErpRejected as exc:
+            return f"Odoo refused to cancel sale order {so.name}: {exc.reason}"
+        if isinstance(answer, dict):
+            return f"Odoo answered the cancellation of sale order {so.name} with a wizard ({answer.get('res_model')})"
+        rows = self._client.call(SALE_ORDER, "read", ids=[so.id], fields=["state"])
+        state = odoo_str(rows[0].get("state")) if rows else ""
+        if state != CANCELLED:
+            return f"sale order {so.name} is still in state {state or 'unknown'} after action_cancel"
+        return ""
+
+    def _sale_order_detail(self, sale_order_id: int) -> dict[str, Any]:
+        rows = self._client.call(SALE_ORDER, "read", ids=[sale_order_id], fields=SALE_ORDER_DETAIL_FIELDS)
+        if not rows:
+            raise ErpRejected(f"sale order id {sale_order_id} disappeared while it was being compared")
+        return rows[0]
+
+    def _sale_order_lines(self, sale_order_id: int) -> list[SaleOrderLine]:
+        """The product lines of a sale order in Odoo's order (sections and notes left out)."""
+        rows = self._client.call(
+            SALE_ORDER_LINE,
+            "search_read",
+            domain=[["order_id", "=", sale_order_id], ["display_type", "=", False]],
+            fields=SALE_ORDER_LINE_FIELDS,
+            order="sequence asc, id asc",
+        )
+        return [SaleOrderLine.from_record(row) for row in rows]
 
     def _settle_duplicates(self, client_order_ref: str, new_id: int, *, partner_id: str) -> PushResult:
         """Look again after creating: if a concurrent push won the race, drop ours and report theirs."""
@@ -205,17 +325,25 @@ class OdooSalesGateway:
         rows = self._client.call(SALE_ORDER, "read", ids=[sale_order_id], fields=["name"])
         return str(rows[0]["name"]) if rows else ""
 
-    def _order_partners(self, order: Order) -> dict[str, int]:
+    def _order_partners(self, order: Order, *, create: bool = True) -> dict[str, int | None]:
+        """The sale order's partner ids for ``order``; without ``create``, None for a partner not in the ERP yet."""
         customer = next((p for role in _CUSTOMER_ROLES if (p := order.party(role)) is not None), None)
         if customer is None:
             raise ErpRejected("the order names no buyer, bill-to or ship-to party", location="parties")
-        customer_id = self.ensure_partner(customer, ref=party_ref(order, customer))
 
-        def address(role: PartyRole) -> int:
+        def partner(party: Party, parent_id: int | None = None) -> int | None:
+            ref = party_ref(order, party)
+            if create:
+                return self.ensure_partner(party, ref=ref, parent_id=parent_id)
+            return next(iter(self._partner_ids(ref)), None)
+
+        customer_id = partner(customer)
+
+        def address(role: PartyRole) -> int | None:
             party = order.party(role)
             if party is None or party is customer:
                 return customer_id
-            return self.ensure_partner(party, ref=party_ref(order, party), parent_id=customer_id)
+            return partner(party, customer_id)
 
         return {
             "partner_id": customer_id,
@@ -299,6 +427,78 @@ def _line_values(line: OrderLine, product_id: int) -> dict[str, Any]:
     if line.description:
         vals["name"] = line.description
     return vals
+
+
+def _date_order(order: Order) -> str:
+    # date_order is a UTC datetime in Odoo; noon keeps the calendar date in every timezone.
+    return f"{order.order_date.isoformat()} 12:00:00"
+
+
+def _header_changes(
+    order: Order, detail: dict[str, Any], partner_ids: dict[str, int | None], *, compare_date: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """The header values to write and their descriptions.
+
+    The order date is compared on quotations only: Odoo sets it to the confirmation time on confirm.
+    The note is written with any other change but never compared (Odoo keeps it as HTML).
+    """
+    vals: dict[str, Any] = {}
+    changes: list[str] = []
+    for field, wanted in partner_ids.items():
+        if many2one_id(detail.get(field)) != wanted:
+            vals[field] = wanted
+            changes.append(f"{_HEADER_LABELS[field]} changed")
+    if compare_date and odoo_str(detail.get("date_order")) != _date_order(order):
+        vals["date_order"] = _date_order(order)
+        changes.append(f"order date {odoo_str(detail.get('date_order'))[:10]} -> {order.order_date.isoformat()}")
+    # A partner the ERP does not have yet is only described, never written as an empty value.
+    return {k: v for k, v in vals.items() if v is not None}, changes
+
+
+def _line_changes(
+    lines: Sequence[OrderLine], product_ids: dict[str, int], erp_lines: Sequence[SaleOrderLine]
+) -> tuple[list[Any], list[str]]:
+    """The x2many commands that turn ``erp_lines`` into ``lines``, and what they change in words.
+
+    Lines pair up in order (the hub creates them in the order's line order): a pair that differs is
+    updated in place (``[1, id, vals]``), ERP lines beyond ours are removed (``[2, id, 0]``), our lines
+    beyond the ERP's are added (``[0, 0, vals]``).
+    """
+    commands: list[Any] = []
+    changes: list[str] = []
+    for line, erp in zip(lines, erp_lines):
+        wanted = _line_values(line, product_ids[line.line_no])
+        vals: dict[str, Any] = {}
+        if erp.product_id != wanted["product_id"]:
+            vals["product_id"] = wanted["product_id"]
+            changes.append(f"line {line.line_no}: product {erp.product_name or erp.product_id} -> "
+                           f"{line.sku or line.gtin}")
+        if abs(erp.quantity - line.quantity) >= _TOLERANCE:
+            vals["product_uom_qty"] = line.quantity
+            changes.append(f"line {line.line_no}: quantity {_num(erp.quantity)} -> {_num(line.quantity)}")
+        if line.unit_price is not None and abs(erp.price_unit - line.unit_price) >= _TOLERANCE:
+            vals["price_unit"] = line.unit_price
+            changes.append(f"line {line.line_no}: unit price {_num(erp.price_unit)} -> {_num(line.unit_price)}")
+        if line.description and erp.name != line.description:
+            vals["name"] = line.description
+            changes.append(f"line {line.line_no}: description changed")
+        if vals:
+            if "product_id" in vals:
+                vals = {**wanted, **vals}  # a new product: the rest of the line must be ours, not the old product's
+            commands.append([1, erp.id, vals])
+    for index, erp in enumerate(erp_lines[len(lines):], start=len(lines) + 1):
+        commands.append([2, erp.id, 0])
+        changes.append(f"ERP line {index} removed ({erp.product_name or erp.name}, quantity {_num(erp.quantity)})")
+    for line in lines[len(erp_lines):]:
+        commands.append([0, 0, _line_values(line, product_ids[line.line_no])])
+        changes.append(f"line {line.line_no} added ({line.sku or line.gtin}, quantity {_num(line.quantity)})")
+    return commands, changes
+
+
+def _num(value: Decimal) -> str:
+    """A quantity or price for a message: ``3``, ``4.5`` (no float noise, no exponent)."""
+    text = format(value.normalize(), "f")
+    return text
 
 
 def _note(order: Order) -> str:

@@ -1,4 +1,17 @@
-"""Pushing accepted orders to the ERP from the outbox: idempotent, retried with backoff, dead-lettered."""
+"""Making the ERP match the stored orders, from the outbox: idempotent, retried with backoff, dead-lettered.
+
+A due delivery loads its order as stored now and asks the ERP for what that means:
+
+open order      not in the ERP: create its sale order (event ``pushed``); in the ERP and a
+                quotation: rewrite it to match (``erp_updated``) or find it matches (nothing to
+                do); confirmed, locked or cancelled there and different: dead-letter
+                ``erp_update_needs_review``, the sale order untouched
+cancelled order not in the ERP: skipped; in the ERP: ``action_cancel`` (``erp_cancelled``), or
+                ``erp_cancel_refused`` when Odoo refuses or deliveries/invoices would be left behind
+
+If the order changes again while its delivery is in flight, the delivery stays due and the next
+pass delivers the newer revision.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +35,23 @@ class PushedSaleOrder(Protocol):
     created: bool
 
 
+class CancelledSaleOrder(Protocol):
+    action: str
+    sale_order_id: int | None
+    name: str
+    reason: str
+
+
 class SalesOrderTarget(Protocol):
-    """What delivery needs of an ERP (``connectors.erp.OdooSalesGateway`` provides it)."""
+    """What delivery needs of an ERP (``connectors.erp.OdooSalesGateway`` provides it).
+
+    ``push_sale_order`` results may carry ``action`` (created / updated / unchanged / needs_review),
+    ``changes`` and ``reason``; without ``action``, ``created`` decides between created and unchanged.
+    """
 
     def push_sale_order(self, order: Order, *, client_order_ref: str) -> PushedSaleOrder: ...
+
+    def cancel_sale_order(self, order: Order, *, client_order_ref: str) -> CancelledSaleOrder: ...
 
 
 @dataclass
@@ -33,13 +59,21 @@ class PushSummary:
     """What one push pass did."""
 
     pushed: int = 0
-    already_present: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    cancelled: int = 0
+    skipped: int = 0
     retrying: int = 0
     dead: int = 0
 
     @property
+    def already_present(self) -> int:
+        """Orders found in the ERP as they are stored (the older name of ``unchanged``)."""
+        return self.unchanged
+
+    @property
     def attempted(self) -> int:
-        return self.pushed + self.already_present + self.retrying + self.dead
+        return self.pushed + self.updated + self.unchanged + self.cancelled + self.skipped + self.retrying + self.dead
 
 
 def erp_reference(order: Order) -> str:
@@ -54,30 +88,47 @@ def backoff(attempt: int, retry_after: float | None = None, *, base: float = 30.
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What the ERP now holds for one delivery, as the outbox and the event log record it."""
+
+    state: str  # st.DONE or st.SKIPPED
+    counter: str  # the PushSummary field to count it in
+    event: str | None = None
+    detail: dict | None = None
+    sale_order_name: str | None = None
+    sale_order_id: int | None = None
+    note: str | None = None
+
+
 def push_due_orders(
     store: st.HubStore, target: SalesOrderTarget, *, max_attempts: int = 5, limit: int = 500,
     now: dt.datetime | None = None,
 ) -> PushSummary:
-    """Push every due outbox row for the ERP once. A configuration error stops the pass (and is raised)."""
+    """Make the ERP match every order with a due delivery, once. A configuration error stops the pass (and is raised)."""
     now = now or st.utcnow()
     summary = PushSummary()
     with store.transaction() as conn:
         deliveries = st.claim_due_deliveries(conn, target=ERP_TARGET, now=now, limit=limit)
     for index, delivery in enumerate(deliveries):
         with store.transaction() as conn:
-            order = st.load_order(conn, delivery.order_id)
+            stored = st.load_stored_order(conn, delivery.order_id)
         try:
-            result = target.push_sale_order(order, client_order_ref=erp_reference(order))
+            outcome = _deliver(target, stored, delivery)
         except ConfigurationError:
             _release(store, deliveries[index:], now)
             raise
+        except _DeadLetter as exc:
+            _dead(store, delivery, stored, now, kind=exc.kind, reason=exc.reason)
+            summary.dead += 1
+            continue
         except RejectedDocument as exc:
-            _dead(store, delivery, now, kind="erp_rejected", reason=f"the ERP refused the order: {exc.reason}")
+            _dead(store, delivery, stored, now, kind="erp_rejected", reason=f"the ERP refused the order: {exc.reason}")
             summary.dead += 1
             continue
         except RetriableError as exc:
             if delivery.attempts >= max_attempts:
-                _dead(store, delivery, now, kind="erp_unreachable",
+                _dead(store, delivery, stored, now, kind="erp_unreachable",
                       reason=f"gave up after {delivery.attempts} attempts: {exc}")
                 summary.dead += 1
             else:
@@ -87,25 +138,80 @@ def push_due_orders(
                                        next_attempt_at=now + dt.timedelta(seconds=wait))
                 summary.retrying += 1
             continue
-        with store.transaction() as conn:
-            st.finish_delivery(conn, delivery.id, state=st.DONE, now=now, external_ref=result.name,
-                               external_id=str(result.sale_order_id))
-            st.add_event(conn, delivery.order_id, "pushed",
-                         {"target": ERP_TARGET, "sale_order": result.name, "created": result.created}, now=now)
-            for queued in st.list_exceptions(conn, state=st.OPEN, limit=10_000):
-                if queued.order_id == delivery.order_id and queued.kind.startswith("erp_"):
-                    st.close_exception(conn, queued.id, state=st.REPLAYED, now=now)
-        if result.created:
-            summary.pushed += 1
-        else:
-            summary.already_present += 1
+        _record(store, delivery, stored, outcome, now)
+        setattr(summary, outcome.counter, getattr(summary, outcome.counter) + 1)
     return summary
 
 
-def _dead(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, *, kind: str, reason: str) -> None:
+class _DeadLetter(Exception):
+    """The ERP holds something the hub must not change on its own: an exception for a person."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def _deliver(target: SalesOrderTarget, stored: st.StoredOrder, delivery: st.Delivery) -> _Outcome:
+    order = stored.order
+    ref = erp_reference(order)
+    if stored.cancelled:
+        result = target.cancel_sale_order(order, client_order_ref=ref)
+        if result.action == "not_in_erp":
+            return _Outcome(st.SKIPPED, "skipped", note="order cancelled before it reached the ERP")
+        if result.action == "refused":
+            raise _DeadLetter("erp_cancel_refused", f"the order was cancelled but {result.reason}")
+        detail = {"target": ERP_TARGET, "sale_order": result.name, "revision": stored.revision}
+        if result.action == "cancelled":
+            return _Outcome(st.DONE, "cancelled", "erp_cancelled", detail, result.name, result.sale_order_id)
+        return _Outcome(st.DONE, "unchanged", None, None, result.name, result.sale_order_id)  # already cancelled
+
+    result = target.push_sale_order(order, client_order_ref=ref)
+    action = getattr(result, "action", None) or ("created" if result.created else "unchanged")
+    changes = list(getattr(result, "changes", ()) or ())
+    if action == "needs_review":
+        reason = getattr(result, "reason", "") or f"sale order {result.name} cannot be changed by the hub"
+        raise _DeadLetter("erp_update_needs_review",
+                          f"{reason}; order revision {stored.revision} differs: {'; '.join(changes)}")
+    detail = {"target": ERP_TARGET, "sale_order": result.name, "revision": stored.revision}
+    if action == "created":
+        return _Outcome(st.DONE, "pushed", "pushed", {**detail, "created": True}, result.name, result.sale_order_id)
+    if action == "updated":
+        return _Outcome(st.DONE, "updated", "erp_updated", {**detail, "changes": changes}, result.name,
+                        result.sale_order_id)
+    # Unchanged: the first delivery still says where the order went (e.g. found after a timed-out create).
+    first = delivery.external_id is None
+    return _Outcome(st.DONE, "unchanged", "pushed" if first else None, {**detail, "created": False} if first else None,
+                    result.name, result.sale_order_id)
+
+
+def _record(store: st.HubStore, delivery: st.Delivery, stored: st.StoredOrder, outcome: _Outcome,
+            now: dt.datetime) -> None:
+    with store.transaction() as conn:
+        # The order changed while we talked to the ERP: leave the delivery due for its newer revision.
+        newer = st.order_revision(conn, delivery.order_id) != stored.revision
+        st.finish_delivery(
+            conn, delivery.id, state=st.PENDING if newer else outcome.state, now=now, error=outcome.note,
+            external_ref=outcome.sale_order_name,
+            external_id=None if outcome.sale_order_id is None else str(outcome.sale_order_id),
+        )
+        if outcome.event:
+            st.add_event(conn, delivery.order_id, outcome.event, outcome.detail or {}, now=now)
+        for queued in st.list_exceptions(conn, state=st.OPEN, limit=10_000):
+            if queued.order_id == delivery.order_id and queued.kind.startswith("erp_"):
+                st.close_exception(conn, queued.id, state=st.REPLAYED, now=now)
+
+
+def _dead(store: st.HubStore, delivery: st.Delivery, stored: st.StoredOrder, now: dt.datetime, *, kind: str,
+          reason: str) -> None:
     with store.transaction() as conn:
         st.finish_delivery(conn, delivery.id, state=st.DEAD, now=now, error=reason)
-        st.open_exception(conn, channel="erp", kind=kind, reason=reason, order_id=delivery.order_id, now=now)
+        exception_id = st.open_exception(conn, channel="erp", kind=kind, reason=reason, order_id=delivery.order_id,
+                                         partner_id=stored.order.partner_id, now=now)
+        # One open ERP problem per order: the one this pass found replaces older ones.
+        for queued in st.list_exceptions(conn, state=st.OPEN, limit=10_000):
+            if queued.order_id == delivery.order_id and queued.kind.startswith("erp_") and queued.id != exception_id:
+                st.close_exception(conn, queued.id, state=st.RESOLVED, now=now)
     log.warning("ERP delivery %s dead-lettered (%s)", delivery.id, kind)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from hub import store as st
 from hub.errors import RejectedDocument
-from hub.intake._x12 import ERP_TARGET, _skip_undelivered
+from hub.intake._x12 import ERP_TARGET, deliver_cancellation
 from hub.model import Order
 
 
@@ -162,7 +162,7 @@ def apply_mapped_orders(
             continue
         if saved.action == "cancelled":
             summary.orders_cancelled += 1
-            _skip_undelivered(conn, saved.order_id, now)
+            deliver_cancellation(conn, saved.order_id, now)
             continue
         if saved.action == "created":
             summary.orders_new += 1
@@ -173,6 +173,9 @@ def apply_mapped_orders(
             st.add_event(conn, saved.order_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
             continue
         st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+        if saved.action == "updated":
+            # A newer version of an order already delivered: the ERP's sale order must follow it.
+            st.requeue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
 
 
 def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime) -> bool:
@@ -181,7 +184,7 @@ def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLik
         source_ref=mapped.channel_order_id, source_updated_at=mapped.updated_at, by=receipt.source_name,
         receipt_id=receipt.id, now=now)
     if saved.action == "cancelled":
-        _skip_undelivered(conn, saved.order_id, now)
+        deliver_cancellation(conn, saved.order_id, now)
     return saved.action == "cancelled"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from hub import store as st
 from hub.model import Order, Purpose
@@ -220,7 +220,7 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
             st.requeue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
     elif saved.action == "cancelled":
         summary.orders_cancelled += 1
-        _skip_undelivered(conn, saved.order_id, now)
+        deliver_cancellation(conn, saved.order_id, now)
     elif saved.action == "already_stored":
         summary.orders_unchanged += 1
     elif saved.action == "duplicate":
@@ -231,12 +231,22 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
               f"{order.purpose.value} of purchase order {order.source_ref}, which was never received", **where)
 
 
-def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime) -> None:
-    """A cancelled order that has not reached the ERP yet must not reach it at all."""
-    row = conn.execute(
-        select(st.tables.outbox.c.id, st.tables.outbox.c.state).where(
-            (st.tables.outbox.c.order_id == order_id) & (st.tables.outbox.c.target == ERP_TARGET)
-        )
-    ).first()
-    if row is not None and row.state in (st.PENDING, st.FAILED):
-        st.finish_delivery(conn, row.id, state=st.SKIPPED, now=now, error="order cancelled before delivery")
+def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime) -> bool:
+    """A cancelled order that has not reached the ERP yet must not reach it at all; True if that was the case.
+
+    "Not reached" means never attempted: a failed attempt may have created the sale order (a
+    timed-out create), so it is not skipped here.
+    """
+    delivery = st.delivery_of(conn, order_id=order_id, target=ERP_TARGET)
+    if delivery is None or delivery.state == st.SKIPPED:
+        return True
+    if delivery.state in (st.PENDING, st.FAILED) and delivery.attempts == 0 and delivery.external_id is None:
+        st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error="order cancelled before delivery")
+        return True
+    return False
+
+
+def deliver_cancellation(conn: Connection, order_id: int, now: dt.datetime) -> None:
+    """Take a cancellation to the ERP: skip a delivery that never happened, else queue it again to cancel there."""
+    if not _skip_undelivered(conn, order_id, now):
+        st.requeue_delivery(conn, order_id=order_id, target=ERP_TARGET, now=now)

@@ -2,7 +2,13 @@
 
 It serves ``POST /json/2/<model>/<method>`` for the models and methods the hub's ERP connector
 uses (partners, products, sale orders), with Odoo's headers, status codes and error objects
-(``name``, ``message``, ``arguments``, ``context``, ``debug``). State lives in memory behind one
+(``name``, ``message``, ``arguments``, ``context``, ``debug``). Sale orders follow Odoo 17+'s
+workflow: ``state`` draft / sent / sale / cancel and the ``locked`` flag; ``write`` takes the
+one2many commands ``[0, 0, vals]``, ``[1, id, vals]``, ``[2, id, 0]`` and ``[5, 0, 0]`` for
+``order_line`` under Odoo's rules (no line removed from a confirmed order, no protected line field
+changed on a locked one); ``action_confirm``, ``action_cancel`` (its wizard unless the context says
+``disable_cancel_warning``; refused on a locked order), ``action_draft``, ``action_lock`` and
+``action_unlock`` behave as in Odoo. State lives in memory behind one
 lock and, when ``state_path`` is set, in a JSON file so the demo's data survives a restart.
 
     with SandboxErp(api_key="demo-key") as erp:
@@ -54,7 +60,7 @@ _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 @dataclass(frozen=True)
 class _Field:
-    kind: str  # char | text | float | bool | selection | datetime | many2one | one2many
+    kind: str  # char | text | integer | float | bool | selection | datetime | many2one | one2many
     required: bool = False
     readonly: bool = False  # computed by the server: values sent for it are ignored, as Odoo does
     comodel: str | None = None
@@ -98,6 +104,7 @@ _MODELS: dict[str, dict[str, _Field]] = {
         "partner_shipping_id": _Field("many2one", comodel="res.partner"),
         "date_order": _Field("datetime"),
         "state": _Field("selection", choices=("draft", "sent", "sale", "cancel")),
+        "locked": _Field("bool"),
         "order_line": _Field("one2many", comodel="sale.order.line"),
         "amount_untaxed": _Field("float", readonly=True),
         "amount_total": _Field("float", readonly=True),
@@ -106,22 +113,36 @@ _MODELS: dict[str, dict[str, _Field]] = {
     "sale.order.line": {
         "order_id": _Field("many2one", required=True, comodel="sale.order"),
         "product_id": _Field("many2one", required=True, comodel="product.product"),
+        "sequence": _Field("integer"),
+        "display_type": _Field("selection", choices=("line_section", "line_note")),
         "name": _Field("text"),
         "product_uom_qty": _Field("float"),
         "price_unit": _Field("float"),
         "price_subtotal": _Field("float", readonly=True),
+        # Computed in Odoo from done deliveries and posted invoices; the sandbox's helpers set them.
+        "qty_delivered": _Field("float", readonly=True),
+        "qty_invoiced": _Field("float", readonly=True),
     },
 }
 
 _METHODS: dict[str, frozenset[str]] = {
     "res.partner": frozenset({"search_read", "search", "search_count", "read", "create", "write"}),
     "product.product": frozenset({"search_read", "search", "search_count", "read", "create"}),
-    "sale.order": frozenset({"search_read", "search", "search_count", "read", "create", "write", "unlink"}),
+    "sale.order": frozenset({
+        "search_read", "search", "search_count", "read", "create", "write", "unlink",
+        "action_confirm", "action_cancel", "action_draft", "action_lock", "action_unlock",
+    }),
     "sale.order.line": frozenset({"search_read", "read"}),
 }
 # @api.model methods: Odoo refuses them when ``ids`` are given.
 _MODEL_METHODS = frozenset({"search_read", "search", "search_count", "create"})
-_MUTATING = frozenset({"create", "write", "unlink"})
+_MUTATING = frozenset(
+    {"create", "write", "unlink", "action_confirm", "action_cancel", "action_draft", "action_lock", "action_unlock"}
+)
+# sale.order.line fields Odoo refuses to change on a locked order, with the labels its message lists.
+_PROTECTED_LINE_FIELDS = {
+    "product_id": "Product", "name": "Description", "price_unit": "Unit Price", "product_uom_qty": "Quantity",
+}
 
 
 class OdooFault(Exception):
@@ -185,6 +206,8 @@ class _Database:
         self.records: dict[str, dict[int, dict[str, Any]]] = {model: {} for model in _MODELS}
         self.next_id: dict[str, int] = {model: 1 for model in _MODELS}
         self.sale_order_sequence = 0
+        # Odoo's "Lock Confirmed Sales" setting: confirmed orders are locked at once.
+        self.lock_confirmed_sales = False
         if state_path is not None and state_path.exists():
             self._load(state_path)
 
@@ -288,6 +311,8 @@ class _Database:
             return list(value or [])
         if field.kind == "float":
             return float(value or 0.0)
+        if field.kind == "integer":
+            return int(value or 0)
         if field.kind == "bool":
             return bool(value)
         return value if value not in (None, "") else False
@@ -300,17 +325,19 @@ class _Database:
         self.records[model][record_id] = row
         self._defaults(model, row)
         if lines is not None:
-            self._create_lines(row, lines)
+            self._apply_line_commands(row, lines, state="draft", locked=False)
         self._recompute(model, row)
         return record_id
 
     def write(self, model: str, ids: list[int], vals: dict[str, Any]) -> None:
         for record_id in self.existing(model, ids):
-            row = dict(self.records[model][record_id])
+            before = self.records[model][record_id]
+            row = dict(before)
             lines = self._assign(model, row, vals, creating=False)
             self.records[model][record_id] = row
             if lines is not None:
-                self._create_lines(row, lines)
+                # Odoo's line rules look at the order as it was when the call started.
+                self._apply_line_commands(row, lines, state=before.get("state"), locked=bool(before.get("locked")))
             self._recompute(model, row)
 
     def unlink(self, model: str, ids: list[int], *, check_state: bool = True) -> None:
@@ -366,6 +393,10 @@ class _Database:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad
             return float(value)
+        if field.kind == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise bad
+            return value
         if field.kind == "selection":
             if value not in field.choices:
                 raise bad
@@ -400,13 +431,70 @@ class _Database:
             row["partner_shipping_id"] = row.get("partner_shipping_id") or row["partner_id"]
             row.setdefault("order_line", [])
 
-    def _create_lines(self, order: dict[str, Any], commands: list[dict[str, Any]]) -> None:
-        for vals in commands:
-            line_id = self.create("sale.order.line", {**vals, "order_id": order["id"]})
-            order.setdefault("order_line", []).append(line_id)
+    def _apply_line_commands(
+        self, order: dict[str, Any], commands: list[tuple[int, int, dict[str, Any]]], *, state: Any, locked: bool
+    ) -> None:
+        """Run ``order_line`` commands on ``order`` with Odoo's rules for confirmed and locked orders."""
+        line_ids: list[int] = list(order.get("order_line") or [])
+        for code, line_id, vals in commands:
+            if code in (1, 2) and line_id not in line_ids:
+                raise _missing("sale.order.line", [line_id])
+            if code in (2, 5) and state == "sale" and (line_ids if code == 5 else [line_id]):
+                raise _user_error(
+                    "Once a sales order is confirmed, you can't remove one of its lines (we need to track if "
+                    "something gets invoiced or delivered).\nSet the quantity to 0 instead."
+                )
+            if code in (0, 1) and locked:
+                protected = [label for name, label in _PROTECTED_LINE_FIELDS.items() if name in vals]
+                if protected:
+                    raise _user_error(
+                        "It is forbidden to modify the following fields in a locked order:\n" + "\n".join(protected)
+                    )
+            if code == 0:
+                line_ids.append(self.create("sale.order.line", {**vals, "order_id": order["id"]}))
+            elif code == 1:
+                self.write("sale.order.line", [line_id], {k: v for k, v in vals.items() if k != "order_id"})
+            else:
+                for removed in line_ids if code == 5 else [line_id]:
+                    self.records["sale.order.line"].pop(removed, None)
+                line_ids = [] if code == 5 else [i for i in line_ids if i != line_id]
+        order["order_line"] = line_ids
+
+    def confirm(self, ids: list[int], *, lock: bool) -> None:
+        """Odoo's ``action_confirm``: quotations only; locked too when "Lock Confirmed Sales" is on."""
+        orders = [self.records["sale.order"][i] for i in self.existing("sale.order", ids)]
+        if any(order.get("state") not in ("draft", "sent") for order in orders):
+            raise _user_error("Some orders are not in a state requiring confirmation.")
+        now = dt.datetime.now(dt.UTC).strftime(_DATETIME_FORMAT)
+        for order in orders:
+            # Odoo replaces the quotation date with the confirmation time.
+            order.update(state="sale", date_order=now, locked=lock or bool(order.get("locked")))
+
+    def cancel(self, ids: list[int], *, show_wizard: bool) -> Any:
+        """Odoo's ``action_cancel``: refused on a locked order; the wizard's action for a non-draft one unless skipped."""
+        orders = [self.records["sale.order"][i] for i in self.existing("sale.order", ids)]
+        if any(order.get("locked") for order in orders):
+            raise _user_error("You cannot cancel a locked order. Please unlock it first.")
+        if show_wizard and any(order.get("state") != "draft" for order in orders):
+            if len(orders) != 1:
+                raise ValueError(f"Expected singleton: sale.order{tuple(ids)}")
+            return {
+                "name": "Cancel Sales Order",
+                "view_mode": "form",
+                "res_model": "sale.order.cancel",
+                "view_id": 1,
+                "type": "ir.actions.act_window",
+                "context": {"default_order_id": orders[0]["id"], "mark_so_as_canceled": True},
+                "target": "new",
+            }
+        for order in orders:
+            # Done deliveries and posted invoices stay as they are, as in Odoo.
+            order["state"] = "cancel"
+        return True
 
     def _recompute(self, model: str, row: dict[str, Any]) -> None:
         if model == "sale.order.line":
+            row.setdefault("sequence", 10)
             product = self.records["product.product"][row["product_id"]]
             if row.get("price_unit") is None:
                 row["price_unit"] = product.get("list_price") or 0.0
@@ -422,15 +510,21 @@ class _Database:
             row["amount_total"] = total  # the sandbox has no taxes
 
 
-def _line_commands(value: Any) -> list[dict[str, Any]]:
-    """The ``(0, 0, vals)`` commands of a one2many value; other commands are outside the sandbox."""
+def _line_commands(value: Any) -> list[tuple[int, int, dict[str, Any]]]:
+    """The one2many commands of a value: create ``[0, 0, vals]``, update ``[1, id, vals]``, delete ``[2, id, 0]``
+    and clear ``[5, 0, 0]`` (Odoo's ``Command.create/update/delete/clear``); others are outside the sandbox."""
     if not isinstance(value, list):
         raise _validation("order_line must be a list of commands")
     commands = []
     for command in value:
-        if not (isinstance(command, list) and len(command) == 3 and command[0] == 0 and isinstance(command[2], dict)):
-            raise _validation(f"unsupported one2many command {command!r} (the sandbox takes [0, 0, values] only)")
-        commands.append(command[2])
+        if not (isinstance(command, list) and len(command) == 3 and command[0] in (0, 1, 2, 5)):
+            raise _validation(f"unsupported one2many command {command!r} (the sandbox takes commands 0, 1, 2 and 5)")
+        code, record_id, vals = command
+        if code in (1, 2) and (isinstance(record_id, bool) or not isinstance(record_id, int)):
+            raise _validation(f"one2many command {command!r} needs a record id")
+        if code in (0, 1) and not isinstance(vals, dict):
+            raise _validation(f"one2many command {command!r} needs values")
+        commands.append((code, record_id if code in (1, 2) else 0, vals if code in (0, 1) else {}))
     return commands
 
 
@@ -588,6 +682,7 @@ class _Methods:
         self._db = db
         self._model = model
         self._ids = ids
+        self._context = context
         self._active_test = context.get("active_test", True) is not False
 
     def search_read(
@@ -628,6 +723,31 @@ class _Methods:
 
     def unlink(self) -> bool:
         self._db.unlink(self._model, self._ids)
+        return True
+
+    def action_confirm(self) -> bool:
+        self._db.confirm(self._ids, lock=self._db.lock_confirmed_sales)
+        return True
+
+    def action_cancel(self) -> Any:
+        return self._db.cancel(self._ids, show_wizard=not self._context.get("disable_cancel_warning"))
+
+    def action_draft(self) -> bool:
+        # Odoo's "Set to Quotation": only cancelled or sent orders go back to draft.
+        for record_id in self._db.existing(self._model, self._ids):
+            row = self._db.records[self._model][record_id]
+            if row.get("state") in ("cancel", "sent"):
+                row["state"] = "draft"
+        return True
+
+    def action_lock(self) -> bool:
+        for record_id in self._db.existing(self._model, self._ids):
+            self._db.records[self._model][record_id]["locked"] = True
+        return True
+
+    def action_unlock(self) -> bool:
+        for record_id in self._db.existing(self._model, self._ids):
+            self._db.records[self._model][record_id]["locked"] = False
         return True
 
 
@@ -777,12 +897,14 @@ class SandboxErp:
         state_path: Path | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
+        lock_confirmed_sales: bool = False,
     ) -> None:
         if not api_key:
             raise ValueError("the sandbox ERP needs an API key")
         self.database = database
         self.host = host
         self._db = _Database(state_path)
+        self._db.lock_confirmed_sales = lock_confirmed_sales
         self._api = _Json2Api(self._db, api_key=api_key, database=database)
         self.app = create_app(self._api)
         self._runner = BackgroundServer(self.app, host=host, port=port, name="sandbox ERP")
@@ -833,6 +955,42 @@ class SandboxErp:
                 self._db.unlink("sale.order", ids, check_state=False)
                 self._db.save()
         return len(ids)
+
+    def confirm_sale_order(self, client_order_ref: str, *, lock: bool = False) -> str:
+        """Confirm the sale order with this reference as a salesperson would (Odoo's ``action_confirm``); its name."""
+        with self._db.lock:
+            ids = self._sale_order_ids(client_order_ref)
+            self._db.confirm(ids, lock=lock or self._db.lock_confirmed_sales)
+            self._db.save()
+            return self._db.records["sale.order"][ids[0]]["name"]
+
+    def deliver_and_invoice(self, client_order_ref: str, *, delivered: bool = True, invoiced: bool = True) -> None:
+        """Mark every line of a confirmed sale order delivered and/or invoiced in full (a done transfer, a posted invoice)."""
+        with self._db.lock:
+            for order_id in self._sale_order_ids(client_order_ref):
+                order = self._db.records["sale.order"][order_id]
+                if order.get("state") != "sale":
+                    raise ValueError(f"sale order {order['name']} is not confirmed")
+                for line_id in order.get("order_line") or []:
+                    line = self._db.records["sale.order.line"][line_id]
+                    if delivered:
+                        line["qty_delivered"] = line["product_uom_qty"]
+                    if invoiced:
+                        line["qty_invoiced"] = line["product_uom_qty"]
+            self._db.save()
+
+    def sale_order_lines(self, client_order_ref: str) -> list[dict[str, Any]]:
+        """The lines of the (oldest) sale order with this reference, in Odoo's line order."""
+        with self._db.lock:
+            order = self._db.records["sale.order"][self._sale_order_ids(client_order_ref)[0]]
+            ids = self._db.search("sale.order.line", [["order_id", "=", order["id"]]], order="sequence, id")
+            return self._db.read("sale.order.line", ids, None)
+
+    def _sale_order_ids(self, client_order_ref: str) -> list[int]:
+        ids = self._db.search("sale.order", [["client_order_ref", "=", client_order_ref]])
+        if not ids:
+            raise KeyError(f"no sale order with reference {client_order_ref!r}")
+        return ids
 
     def sale_orders(self) -> list[dict[str, Any]]:
         """Every sale order as `search_read` returns it, oldest first."""

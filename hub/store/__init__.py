@@ -40,9 +40,12 @@ from hub.store._exceptions import (
 from hub.store._ledger import interchange_seen, next_control_number, record_interchange
 from hub.store._orders import (
     SavedOrder,
+    StoredOrder,
     add_event,
     cancel_channel_order,
     load_order,
+    load_stored_order,
+    order_revision,
     order_events_of,
     save_channel_order,
     save_order,
@@ -64,6 +67,7 @@ from hub.store._outbox import (
     Delivery,
     claim_due_deliveries,
     deliveries_by_state,
+    delivery_of,
     enqueue_delivery,
     finish_delivery,
     requeue_delivery,
@@ -73,12 +77,13 @@ from hub.store import _tables as tables
 __all__ = [
     "DEAD", "DONE", "FAILED", "IN_FLIGHT", "OPEN", "PENDING", "REPLAYED", "RESOLVED", "SKIPPED",
     "Delivery", "HubStore", "OrderRows", "OutboundDocument", "QueuedException", "Receipt", "SavedOrder",
+    "StoredOrder",
     "add_event", "add_events_bulk", "archive_raw", "archive_raw_file", "enqueue_deliveries_bulk", "get_cursor",
     "iter_raw_content", "order_rows", "save_channel_order", "save_orders_bulk",
     "set_cursor", "cancel_channel_order", "claim_due_deliveries", "close_exception", "count_replay",
-    "deliveries_by_state", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
-    "get_receipt", "interchange_seen", "list_exceptions", "load_order", "make_engine",
-    "mark_outbound_sent", "migrate", "next_control_number", "open_exception", "order_events_of",
+    "deliveries_by_state", "delivery_of", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
+    "get_receipt", "interchange_seen", "list_exceptions", "load_order", "load_stored_order", "make_engine",
+    "mark_outbound_sent", "migrate", "next_control_number", "open_exception", "order_events_of", "order_revision",
     "outbound_for_receipt", "pending_outbound", "queue_outbound", "raw_content", "record_interchange",
     "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "utcnow",
 ]

@@ -122,6 +122,33 @@ def load_order(conn: Connection, order_id: int) -> Order:
     return Order.model_validate(payload)
 
 
+@dataclass(frozen=True)
+class StoredOrder:
+    """A stored order as delivery sees it: its newest revision, and whether it is open or cancelled."""
+
+    id: int
+    order: Order
+    status: str
+    revision: int
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+
+def load_stored_order(conn: Connection, order_id: int) -> StoredOrder:
+    """The canonical model of a stored order with its status (``open`` / ``cancelled``) and revision."""
+    row = conn.execute(
+        select(orders.c.payload, orders.c.status, orders.c.revision).where(orders.c.id == order_id)
+    ).one()
+    return StoredOrder(order_id, Order.model_validate(row.payload), row.status, row.revision)
+
+
+def order_revision(conn: Connection, order_id: int) -> int:
+    """The stored revision of an order (it goes up with every replacement, newer version or cancellation)."""
+    return conn.execute(select(orders.c.revision).where(orders.c.id == order_id)).scalar_one()
+
+
 def order_events_of(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     """An order's event log, oldest first."""
     rows = conn.execute(select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.id))

@@ -35,8 +35,17 @@ def enqueue_delivery(conn: Connection, *, order_id: int, target: str, now: dt.da
         conn.execute(outbox.insert().values(order_id=order_id, target=target, state=PENDING, attempts=0, updated_at=now))
 
 
+def delivery_of(conn: Connection, *, order_id: int, target: str) -> Delivery | None:
+    """The outbox row of an order for ``target``, or None if it was never queued."""
+    row = conn.execute(select(outbox).where((outbox.c.order_id == order_id) & (outbox.c.target == target))).first()
+    return None if row is None else _delivery(row)
+
+
 def requeue_delivery(conn: Connection, *, order_id: int, target: str, now: dt.datetime) -> None:
-    """Deliver again (after a replacement, or an operator's replay of a dead delivery)."""
+    """Deliver again: the order changed or was cancelled after delivery, or an operator replays a dead delivery.
+
+    The pass then makes the target match the stored order (create, update or cancel).
+    """
     conn.execute(
         update(outbox)
         .where((outbox.c.order_id == order_id) & (outbox.c.target == target))

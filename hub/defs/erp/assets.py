@@ -15,7 +15,7 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
 
     @dg.asset(name="erp_sales_orders", group_name="erp", kinds={"odoo"}, deps=upstream, pool="erp")
     def erp_sales_orders(hub_store: HubStoreResource, erp: ErpResource) -> dg.MaterializeResult:
-        """Accepted production orders delivered to the ERP as sale orders (idempotent on the PO number)."""
+        """Accepted production orders as sale orders in the ERP: created, kept up to date, cancelled (idempotent on the PO number)."""
         store = hub_store.store()
         with erp.gateway() as gateway:
             summary = push_due_orders(store, gateway)
@@ -24,7 +24,10 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
         return dg.MaterializeResult(
             metadata={
                 "pushed": summary.pushed,
-                "already_present": summary.already_present,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+                "cancelled": summary.cancelled,
+                "skipped": summary.skipped,
                 "retrying": summary.retrying,
                 "dead_lettered": summary.dead,
                 "outbox": dg.MetadataValue.json(states),
@@ -33,7 +36,7 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
 
     @dg.asset_check(asset=erp_sales_orders, name="erp_sales_orders_exactly_once")
     def erp_sales_orders_exactly_once(hub_store: HubStoreResource, erp: ErpResource) -> dg.AssetCheckResult:
-        """Every accepted production order exists exactly once in the ERP (by partner and PO number)."""
+        """Every accepted production order exists exactly once in the ERP, and every cancelled one is cancelled there."""
         with erp.gateway() as gateway:
             result = reconcile_erp_orders(hub_store.store(), gateway)
         return dg.AssetCheckResult(
@@ -44,9 +47,13 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
                 "doubled_count": len(result.doubled),
                 "missing_po_numbers": dg.MetadataValue.json(result.missing[:500]),
                 "doubled_po_numbers": dg.MetadataValue.json(result.doubled),
+                "cancelled_orders": result.cancelled_expected,
+                "cancelled_in_erp_po_numbers": dg.MetadataValue.json(result.cancelled_in_erp[:500]),
+                "not_cancelled_po_numbers": dg.MetadataValue.json(result.not_cancelled[:500]),
             },
             description=None if result.passed else
-            f"{len(result.missing)} missing, {len(result.doubled)} doubled in the ERP",
+            f"{len(result.missing)} missing, {len(result.doubled)} doubled, {len(result.cancelled_in_erp)} cancelled "
+            f"in the ERP only, {len(result.not_cancelled)} not cancelled in the ERP",
         )
 
     return erp_sales_orders, erp_sales_orders_exactly_once
