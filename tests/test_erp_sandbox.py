@@ -332,3 +332,112 @@ def test_the_same_po_number_from_two_partners_makes_two_sale_orders(erp, gateway
     assert sorted(o["origin"] for o in erp.sale_orders()) == ["orderhub:acme", "orderhub:northwind"]
     assert gateway.sale_order_refs(["1001"], partner_id="acme") == {"1001": 1}
     assert gateway.sale_order_refs(["1001"]) == {"1001": 2}
+
+
+# -- changing and cancelling sale orders: Odoo 17+'s state rules ------------------------------------
+
+
+def _sale_order(client: OdooJson2Client, order_id: int) -> dict:
+    (row,) = client.call("sale.order", "read", ids=[order_id], fields=["state", "locked", "order_line", "amount_total"])
+    return row
+
+
+def test_order_line_commands_rewrite_a_quotation(erp, client, gateway):
+    pushed = gateway.push_sale_order(make_order(), client_order_ref="acme:1")
+    first, second = _sale_order(client, pushed.sale_order_id)["order_line"]
+    giz = erp.seed_products([("GIZ-400", "Gizmo", 7.25, None)])[0]
+
+    client.call("sale.order", "write", ids=[pushed.sale_order_id], vals={"order_line": [
+        [1, first, {"product_uom_qty": 5}], [2, second, 0], [0, 0, {"product_id": giz, "product_uom_qty": 2}]]})
+
+    lines = erp.sale_order_lines("acme:1")
+    assert [(line["product_id"][1], line["product_uom_qty"]) for line in lines] == [("Widget, blue", 5.0),
+                                                                                    ("Gizmo", 2.0)]
+    assert _sale_order(client, pushed.sale_order_id)["amount_total"] == 5 * 4.40 + 2 * 7.25
+    assert second not in {r["id"] for r in erp.records("sale.order.line")}
+
+    client.call("sale.order", "write", ids=[pushed.sale_order_id], vals={"order_line": [[5, 0, 0]]})
+    assert _sale_order(client, pushed.sale_order_id)["order_line"] == []
+
+
+def test_a_confirmed_order_keeps_its_lines_and_a_locked_one_its_quantities(erp, client, gateway):
+    pushed = gateway.push_sale_order(make_order(), client_order_ref="acme:1")
+    first, _ = _sale_order(client, pushed.sale_order_id)["order_line"]
+    assert client.call("sale.order", "action_confirm", ids=[pushed.sale_order_id]) is True
+    assert _sale_order(client, pushed.sale_order_id)["state"] == "sale"
+
+    with pytest.raises(ErpRejected, match="Once a sales order is confirmed, you can't remove one of its lines") as e:
+        client.call("sale.order", "write", ids=[pushed.sale_order_id], vals={"order_line": [[2, first, 0]]})
+    assert e.value.status_code == 422 and e.value.error_name == "odoo.exceptions.UserError"
+    with pytest.raises(ErpRejected, match="not in a state requiring confirmation"):
+        client.call("sale.order", "action_confirm", ids=[pushed.sale_order_id])
+
+    client.call("sale.order", "action_lock", ids=[pushed.sale_order_id])
+    response = httpx.post(
+        f"{erp.base_url}/json/2/sale.order/write",
+        json={"ids": [pushed.sale_order_id], "vals": {"order_line": [[1, first, {"product_uom_qty": 9}]]}},
+        headers={"Authorization": f"bearer {API_KEY}"},
+    )
+    assert response.status_code == 422
+    assert set(response.json()) == ERROR_KEYS
+    assert response.json()["message"] == "It is forbidden to modify the following fields in a locked order:\nQuantity"
+    assert erp.sale_order_lines("acme:1")[0]["product_uom_qty"] == 3.0
+
+
+def test_action_cancel_shows_its_wizard_unless_told_not_to_and_refuses_a_locked_order(erp, client, gateway):
+    pushed = gateway.push_sale_order(make_order(), client_order_ref="acme:1")
+    client.call("sale.order", "action_confirm", ids=[pushed.sale_order_id])
+
+    wizard = client.call("sale.order", "action_cancel", ids=[pushed.sale_order_id])
+    assert wizard["res_model"] == "sale.order.cancel" and wizard["type"] == "ir.actions.act_window"
+    assert _sale_order(client, pushed.sale_order_id)["state"] == "sale", "the wizard cancels nothing"
+
+    client.call("sale.order", "action_lock", ids=[pushed.sale_order_id])
+    with pytest.raises(ErpRejected, match="You cannot cancel a locked order. Please unlock it first."):
+        client.call("sale.order", "action_cancel", ids=[pushed.sale_order_id],
+                    context={"disable_cancel_warning": True})
+
+    client.call("sale.order", "action_unlock", ids=[pushed.sale_order_id])
+    assert client.call("sale.order", "action_cancel", ids=[pushed.sale_order_id],
+                       context={"disable_cancel_warning": True}) is True
+    assert _sale_order(client, pushed.sale_order_id)["state"] == "cancel"
+    client.call("sale.order", "action_draft", ids=[pushed.sale_order_id])
+    assert _sale_order(client, pushed.sale_order_id)["state"] == "draft"
+
+
+def test_gateway_updates_a_quotation_and_leaves_a_confirmed_order_alone(erp, gateway):
+    gateway.push_sale_order(make_order(), client_order_ref="acme:1")
+    changed = make_order("4500012345", OrderLine(line_no="1", sku="WID-100", quantity=Decimal("4"),
+                                                 unit_price=Decimal("4.40")))
+
+    updated = gateway.push_sale_order(changed, client_order_ref="acme:1")
+    again = gateway.push_sale_order(changed, client_order_ref="acme:1")
+
+    assert updated.action == "updated"
+    assert updated.changes == ("line 1: quantity 3 -> 4", "ERP line 2 removed (Gadget, large, quantity 2)")
+    assert again.action == "unchanged", "an update already applied is not applied again"
+    assert [(x["product_id"][1], x["product_uom_qty"]) for x in erp.sale_order_lines("acme:1")] == [
+        ("Widget, blue", 4.0)]
+
+    erp.confirm_sale_order("acme:1")
+    review = gateway.push_sale_order(make_order(), client_order_ref="acme:1")
+    assert review.action == "needs_review" and "S00001 is confirmed" in review.reason
+    assert review.changes == ("line 1: quantity 4 -> 3", "line 2 added (00012345678929, quantity 2)")
+    assert len(erp.sale_order_lines("acme:1")) == 1
+
+
+def test_gateway_cancels_unless_the_order_is_invoiced(erp, gateway):
+    gateway.push_sale_order(make_order("1"), client_order_ref="acme:1")
+    gateway.push_sale_order(make_order("2"), client_order_ref="acme:2")
+    erp.confirm_sale_order("acme:2")
+    erp.deliver_and_invoice("acme:2")
+
+    assert gateway.cancel_sale_order(make_order("1"), client_order_ref="acme:1").action == "cancelled"
+    assert gateway.cancel_sale_order(make_order("1"), client_order_ref="acme:1").action == "already_cancelled"
+    refused = gateway.cancel_sale_order(make_order("2"), client_order_ref="acme:2")
+    assert gateway.cancel_sale_order(make_order("3"), client_order_ref="acme:3").action == "not_in_erp"
+
+    assert refused.action == "refused" and "delivered 3, invoiced 3" in refused.reason
+    assert {o["client_order_ref"]: o["state"] for o in erp.sale_orders()} == {"acme:1": "cancel", "acme:2": "sale"}
+    assert gateway.sale_order_states(["acme:1", "acme:2", "acme:3"]) == {
+        "acme:1": ["cancel"], "acme:2": ["sale"], "acme:3": []}
