@@ -1,8 +1,11 @@
 """X12 850 ingest speed and memory, side by side with pyx12's validating parse (same map, same strictness).
 
     .venv/bin/python benchmarks/edi_ingest.py [--pos 10000] [--lines 20] [--pyx12-pos 300] [--big]
+                                              [--store-url postgresql+psycopg://USER:PASSWORD@HOST/DB]
 
-* ours: validate + canonical Order + store into a fresh SQLite file, streaming (``on_document``), one
+* ours: validate + canonical Order + store into a fresh SQLite file (or, with ``--store-url``, an
+  empty PostgreSQL database you provide: the production store; its tables are created, and the
+  orders written are left there), streaming (``on_document``), one
   pass over the file; stored as intake stores them (``hub.intake``): each order turned into its rows
   (``order_rows``) as it arrives, batches of 500 through ``save_orders_bulk`` (orders, lines, parties,
   'received' events), then their 'validated' events and their pending ERP deliveries (the 'store'
@@ -21,8 +24,8 @@ import argparse
 import datetime as dt
 import io
 import logging
-import re
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -34,16 +37,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hub.store import (  # noqa: E402
+from hub.store import (
     HubStore,
     add_events_bulk,
     enqueue_deliveries_bulk,
     order_rows,
     save_orders_bulk,
 )
-from mappings.profiles import PartnerDirectory  # noqa: E402
-from mappings.x12 import process_interchange_file  # noqa: E402
-from mappings.x12.samples import build_850  # noqa: E402
+from mappings.profiles import PartnerDirectory
+from mappings.x12 import process_interchange_file
+from mappings.x12.samples import build_850
 
 PARTNERS_DIR = ROOT / "mappings" / "partners"
 MAPS_4010 = ROOT / "mappings" / "x12" / "maps" / "004010"
@@ -154,6 +157,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=20)
     parser.add_argument("--pyx12-pos", type=int, default=300)
     parser.add_argument("--big", action="store_true", help="also stream a ~250 MB file (child process)")
+    parser.add_argument("--store-url", help="store into this (empty) database instead of a temporary SQLite file")
     parser.add_argument("--big-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.big_child:
@@ -172,7 +176,8 @@ def main() -> None:
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     with tempfile.TemporaryDirectory() as folder:
-        _, full_untraced, phases = ingest(data, partners, store_url=f"sqlite:///{folder}/bench.sqlite")
+        store_url = args.store_url or f"sqlite:///{folder}/bench.sqlite"
+        _, full_untraced, phases = ingest(data, partners, store_url=store_url)
     ours_per_po = full_untraced / orders
     ours_no_store_per_po = validate_map / orders
 
@@ -181,8 +186,9 @@ def main() -> None:
     theirs_per_po = theirs / args.pyx12_pos
 
     print(f"ours, validate + Order:            {validate_map:7.2f} s  {args.pos / validate_map:8.0f} POs/s")
+    backend = store_url.split(":", 1)[0].split("+", 1)[0]
     print(f"ours, validate + Order + store:    {full_untraced:7.2f} s  {args.pos / full_untraced:8.0f} POs/s"
-          f"  (store {phases['store']:.2f} s)")
+          f"  (store {phases['store']:.2f} s, {backend})")
     print(f"pyx12 x12n_document (same map):    {theirs:7.2f} s for {args.pyx12_pos} POs "
           f"{1 / theirs_per_po:8.0f} POs/s  -> {theirs_per_po * args.pos:.0f} s for {args.pos} POs")
     print(f"ratio (pyx12 / ours, with store):  {theirs_per_po / ours_per_po:7.1f}x")

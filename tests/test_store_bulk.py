@@ -120,9 +120,9 @@ def test_bulk_save_matches_save_order_row_for_row(store_url, tmp_path, request):
     assert orders[0]["total"] == Decimal("4938271.5648")
 
 
-def test_bulk_payload_reads_back_as_the_same_order(sqlite_store):
+def test_bulk_payload_reads_back_as_the_same_order(store):
     original = order("PO-9", lines=3)
-    with sqlite_store.transaction() as conn:
+    with store.transaction() as conn:
         st.archive_raw(conn, RAW, now=NOW)
         [saved] = st.save_orders_bulk(conn, [original], receipt_id=None, now=NOW)
         assert st.load_order(conn, saved.order_id) == original
@@ -131,14 +131,36 @@ def test_bulk_payload_reads_back_as_the_same_order(sqlite_store):
 
 
 @pytest.mark.parametrize("size", [0, 1, 1200])
-def test_bulk_save_of_many_new_orders_returns_their_ids_in_order(sqlite_store, size):
+def test_bulk_save_of_many_new_orders_returns_their_ids_in_order(store, size):
     batch = [order(f"PO-{n:05d}", doc=f"ISA 1/GS 1/ST {n:04d}", lines=1) for n in range(size)]
-    with sqlite_store.transaction() as conn:
+    with store.transaction() as conn:
         st.archive_raw(conn, RAW, now=NOW)
         results = st.save_orders_bulk(conn, batch, receipt_id=None, now=NOW)
         refs = dict(conn.execute(select(st.tables.orders.c.id, st.tables.orders.c.source_ref)).all())
     assert [refs[r.order_id] for r in results] == [o.source_ref for o in batch]
     assert {r.action for r in results} <= {"created"}
+
+
+def test_a_second_batch_finds_what_is_stored_across_lookup_chunks(store):
+    """More keys than one lookup takes (500): every stored order and queued delivery is found again."""
+    first = [order(f"PO-{n:05d}", doc=f"ISA 1/GS 1/ST {n:04d}", lines=1) for n in range(1100)]
+    again = first[::-1] + [order(f"PO-{n:05d}", doc=f"ISA 9/GS 1/ST {n:04d}", raw=OTHER, lines=1)
+                           for n in range(0, 1100, 100)] + [order("PO-NEW", lines=1)]
+    with store.transaction() as conn:
+        st.archive_raw(conn, RAW, now=NOW)
+        created = st.save_orders_bulk(conn, first, receipt_id=None, now=NOW)
+        st.enqueue_deliveries_bulk(conn, [r.order_id for r in created], target="erp", now=NOW)
+    with store.transaction() as conn:
+        results = st.save_orders_bulk(conn, again, receipt_id=None, now=NOW)
+        ids = [r.order_id for r in results]
+        st.enqueue_deliveries_bulk(conn, ids, target="erp", now=NOW)
+        st.enqueue_deliveries_bulk(conn, ids[:3], target="wms", now=NOW)  # another target is its own queue
+        queued = conn.execute(select(st.tables.outbox.c.order_id, st.tables.outbox.c.target)).all()
+    by_ref = {o.source_ref: r.order_id for o, r in zip(first, created, strict=True)}
+    assert [r.action for r in results] == ["already_stored"] * 1100 + ["duplicate"] * 11 + ["created"]
+    assert ids[:1100] == [by_ref[o.source_ref] for o in first[::-1]]
+    assert ids[1100:1111] == [by_ref[f"PO-{n:05d}"] for n in range(0, 1100, 100)]
+    assert sorted(queued) == sorted([(i, "erp") for i in {*by_ref.values(), ids[-1]}] + [(i, "wms") for i in ids[:3]])
 
 
 def test_only_originals_are_turned_into_rows(sqlite_store):

@@ -2,13 +2,16 @@
 
 Large X12 files bring thousands of new orders; saving them one by one costs several statements
 per order (and ORM-free as it is, SQLAlchemy's per-row parameter handling dominates). Here a batch
-of originals costs one SELECT for the order numbers already stored, one ``executemany`` per table
+of originals costs one SELECT for the order numbers already stored, one bulk insert per table
 and one SELECT for the new ids. Cancellations, replacements and changes act on a stored order and
 keep going through ``save_order``, in their place in the sequence.
 
-On SQLite the rows are handed to the driver with their values already in stored form (each
-column's own bind processor, except the hot ones done inline: exact decimals as text, the payload
-serialized once by pydantic); elsewhere they go through SQLAlchemy Core ``executemany``.
+The rows are handed to the driver with their values already in stored form (each column's own
+bind processor, the hot ones done inline: exact decimals, the payload serialized once by pydantic):
+SQLite takes them in one ``executemany`` per table, PostgreSQL (psycopg 3) as ``COPY ... FROM
+STDIN``; another driver gets SQLAlchemy Core ``executemany``. On PostgreSQL the lookups probe the
+unique indexes key by key (see ``_STORED_ORDERS_PG``): a plain ``IN`` list is planned as a scan
+while the table has no statistics, which is exactly the case during a big first load.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, select, text
 
 from hub.model import Order, Purpose
 from hub.store._orders import SavedOrder, save_order
@@ -41,6 +44,22 @@ _PARTY_COLUMNS = (
 _EVENT_COLUMNS = ("order_id", "kind", "at", "receipt_id", "detail")
 _OUTBOX_COLUMNS = ("order_id", "target", "state", "attempts", "updated_at")
 _KEYS_PER_SELECT = 500  # bound parameters per IN list stay far below every backend's limit
+
+# PostgreSQL plans ``source_ref IN (500 values)`` on a table it has no statistics for yet (a new
+# store, or one that grew by thousands of rows inside this very transaction) as a walk through every
+# order of the partner: ~100 ms a batch at 10,000 orders, growing with the table. One index probe
+# per key costs ~2 ms per 500 keys whatever the statistics say (LATERAL ... LIMIT 1 keeps the
+# planner from turning it back into a join).
+_STORED_ORDERS_PG = text(
+    "SELECT o.id, o.source_ref, o.raw_sha256, o.document_ref FROM unnest(CAST(:refs AS text[])) AS wanted(ref) "
+    "JOIN LATERAL (SELECT id, source_ref, raw_sha256, document_ref FROM orders WHERE source = :source "
+    "AND partner_id = :partner_id AND source_ref = wanted.ref LIMIT 1) AS o ON true"
+)
+_QUEUED_PG = text(  # by order id alone: with the target inside, the (target, state) index looked cheaper
+    "SELECT q.order_id FROM unnest(CAST(:ids AS integer[])) AS wanted(order_id) "
+    "JOIN LATERAL (SELECT order_id, target FROM outbox WHERE order_id = wanted.order_id OFFSET 0) AS q ON true "
+    "WHERE q.target = :target"
+)
 
 
 def save_orders_bulk(
@@ -80,10 +99,14 @@ def enqueue_deliveries_bulk(conn: Connection, order_ids: Sequence[int], *, targe
     if not order_ids:
         return
     asked: set[int] = set()
+    postgres = conn.dialect.name == "postgresql"
     for chunk in _chunks(list(dict.fromkeys(order_ids)), _KEYS_PER_SELECT):
-        asked.update(conn.execute(
-            select(outbox.c.order_id).where((outbox.c.target == target) & outbox.c.order_id.in_(chunk))
-        ).scalars())
+        if postgres:
+            query = conn.execute(_QUEUED_PG, {"ids": chunk, "target": target})
+        else:
+            query = conn.execute(
+                select(outbox.c.order_id).where((outbox.c.target == target) & outbox.c.order_id.in_(chunk)))
+        asked.update(query.scalars())
     rows = []
     for order_id in order_ids:
         if order_id not in asked:
@@ -119,8 +142,9 @@ def order_rows(conn: Connection, order: Order) -> OrderRows:
     if order.purpose is not Purpose.ORIGINAL:
         raise ValueError("only original orders are saved from rows; others go through save_order")
     sqlite = conn.dialect.name == "sqlite"
-    # On SQLite the JSON column holds text: pydantic serializes the payload once, in Rust.
-    payload = _JsonText(order.model_dump_json()) if sqlite else order.model_dump(mode="json")
+    # The JSON column holds text on SQLite and PostgreSQL (json, not jsonb): pydantic serializes the
+    # payload once, in Rust, and the insert passes it on as it is.
+    payload = _JsonText(order.model_dump_json()) if sqlite or _copies(conn) else order.model_dump(mode="json")
     row = (order.source.value, order.partner_id, order.source_ref, order.purpose.value, order.order_date,
            order.currency, order.total, order.is_test, order.raw_document_id, order.document_ref, payload, "open", 1)
     # Lines are most of the rows: on SQLite their decimals are put in stored form right here.
@@ -174,11 +198,15 @@ def _stored_rows(conn: Connection, keys: list[tuple[str, str, str]]) -> dict[tup
     found = {}
     for (source, partner_id), refs in wanted.items():
         for chunk in _chunks(list(dict.fromkeys(refs)), _KEYS_PER_SELECT):
-            rows = conn.execute(
-                select(orders.c.id, orders.c.source_ref, orders.c.raw_sha256, orders.c.document_ref).where(
-                    (orders.c.source == source) & (orders.c.partner_id == partner_id) & orders.c.source_ref.in_(chunk)
+            if conn.dialect.name == "postgresql":
+                rows = conn.execute(_STORED_ORDERS_PG, {"refs": chunk, "source": source, "partner_id": partner_id})
+            else:
+                rows = conn.execute(
+                    select(orders.c.id, orders.c.source_ref, orders.c.raw_sha256, orders.c.document_ref).where(
+                        (orders.c.source == source) & (orders.c.partner_id == partner_id)
+                        & orders.c.source_ref.in_(chunk)
+                    )
                 )
-            )
             for row in rows:
                 found[(source, partner_id, row.source_ref)] = (row.id, row.raw_sha256, row.document_ref)
     return found
@@ -208,23 +236,29 @@ def _insert_orders(
 
 # -- statements -------------------------------------------------------------------------------------
 class _JsonText(str):
-    """A JSON value already serialized (SQLite only): stored as is, not serialized again."""
+    """A JSON value already serialized (by pydantic): stored as it is, not serialized again."""
 
 
 def _insert_many(
     conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple], *, bound: set[str] | None = None
 ) -> None:
-    """One ``executemany`` of ``rows`` (values in ``columns`` order) into ``table``.
+    """Insert ``rows`` (values in ``columns`` order) into ``table`` the fastest way the backend has.
 
-    On SQLite, the ``bound`` columns already hold the stored form (see ``_decimal_text``).
+    SQLite: one driver ``executemany``. PostgreSQL with psycopg 3: ``COPY ... FROM STDIN`` in the
+    connection's own transaction (several times faster than multi-row INSERTs at 200,000 lines).
+    Values go through each column's own bind processor first, so both store what SQLAlchemy would;
+    on SQLite the ``bound`` columns already hold the stored form (see ``_decimal_text``).
+    Elsewhere: SQLAlchemy Core ``executemany``.
     """
     if not rows:
         return
     dialect = conn.dialect
-    if dialect.name != "sqlite":
+    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    if dialect.name != "sqlite" and not copy:
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns) if name not in (bound or ())]
+    skip = bound if dialect.name == "sqlite" else ()
+    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns) if name not in (skip or ())]
     binders = [(i, bind) for i, bind in binders if bind is not None]
     if binders:
         converted = []
@@ -234,8 +268,19 @@ def _insert_many(
                 values[i] = bind(values[i])
             converted.append(tuple(values))
         rows = converted
+    if copy:
+        driver = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as out:
+            for row in rows:
+                out.write_row(row)
+        return
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     conn.exec_driver_sql(sql, rows)
+
+
+def _copies(conn: Connection) -> bool:
+    """Whether ``_insert_many`` loads this connection's rows with COPY (PostgreSQL through psycopg 3)."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
 
 
 def _decimal_text(value: Decimal | None) -> str | None:
