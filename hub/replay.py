@@ -57,7 +57,8 @@ def replay_exception(
     if queued.kind.startswith("erp_") and queued.order_id is not None:
         with store.transaction() as conn:
             st.requeue_delivery(conn, order_id=queued.order_id, target=ERP_TARGET, now=now)
-        return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP accepts the order")
+        # The next push pass makes the ERP match the order as stored now (create, update or cancel).
+        return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP matches the order")
     if queued.receipt_id is not None and queued.channel in CHANNEL_MAPPERS:
         return _replay_channel_receipt(store, partners, queued, now)
     if queued.receipt_id is not None and queued.channel == "amazon":

@@ -17,7 +17,12 @@ from sqlalchemy import select
 from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
-from hub.intake import ChannelSummary, process_x12_receipt, receive_document, store_channel_document
+from hub.intake import (
+    ChannelSummary,
+    process_x12_receipt,
+    receive_document,
+    store_channel_document,
+)
 from hub.model import Order, OrderLine, Party, PartyRole, Source
 from hub.reconciliation import reconcile_erp_orders
 from hub.replay import replay_exception
@@ -253,6 +258,24 @@ def test_a_locked_order_is_refused_with_odoos_message(sqlite_store, erp, gateway
     assert push_due_orders(sqlite_store, gateway).cancelled == 1
     assert open_exceptions(sqlite_store) == []
     assert reconcile_erp_orders(sqlite_store, gateway).passed
+
+
+def test_an_order_reopened_after_its_sale_order_was_cancelled_goes_to_review(sqlite_store, erp, gateway):
+    send(sqlite_store, ORIGINAL, "1.x12")
+    push_due_orders(sqlite_store, gateway)
+    send(sqlite_store, CANCELLATION, "3.x12")
+    push_due_orders(sqlite_store, gateway)
+    same_again = build_850(ACME, po_number=PO, purpose="05", control_number=4,
+                           lines=[SampleLine("WID-100", "2", "4.50"), SampleLine("GAD-300", "1", "19.90")])
+
+    assert send(sqlite_store, same_again, "4.x12").orders_replaced == 1
+    assert push_due_orders(sqlite_store, gateway).dead == 1
+
+    (queued,) = open_exceptions(sqlite_store)
+    assert queued.kind == "erp_update_needs_review"
+    assert "is cancelled in the ERP" in queued.reason
+    assert "the order is open but its sale order is cancelled" in queued.reason
+    assert [o["state"] for o in erp.sale_orders()] == ["cancel"]
 
 
 def test_a_sale_order_cancelled_in_the_erp_only_fails_the_check(sqlite_store, erp, gateway):

@@ -238,6 +238,9 @@ class OdooSalesGateway:
         header, header_changes = _header_changes(order, detail, partner_ids, compare_date=editable)
         commands, line_changes = _line_changes(order.lines, product_ids, lines)
         changes = tuple(header_changes + line_changes)
+        if state == CANCELLED:
+            # The order is live in the hub (e.g. replaced after a cancellation): a cancelled sale order never matches.
+            changes = ("the order is open but its sale order is cancelled", *changes)
         if not changes:
             return PushResult(found.id, found.name, created=False, action="unchanged")
         if not editable:
