@@ -129,6 +129,22 @@ def test_cancellation_and_replacement_act_on_the_stored_order(sqlite_store):
     assert push_due_orders(sqlite_store, FakeErp()).attempted == 0, "a cancelled order never reaches the ERP"
 
 
+def test_a_cancellation_after_delivery_queues_the_delivery_again_to_cancel_in_the_erp(sqlite_store):
+    original = build_850(ACME, po_number="PO-9", lines=[SampleLine("WID-100", "2", "4.00")], control_number=1)
+    cancellation = build_850(ACME, po_number="PO-9", purpose="01", control_number=2)
+    erp = FakeErp()
+    process_x12_receipt(sqlite_store, PARTNERS, receive(sqlite_store, original, "1.x12"))
+    assert push_due_orders(sqlite_store, erp).pushed == 1
+
+    process_x12_receipt(sqlite_store, PARTNERS, receive(sqlite_store, cancellation, "2.x12"))
+    with sqlite_store.transaction() as conn:
+        assert conn.execute(select(st.tables.outbox.c.state)).scalar_one() == st.PENDING
+
+    assert push_due_orders(sqlite_store, erp).cancelled == 1
+    assert erp.cancelled == {("acme", "PO-9")}
+    assert reconcile_erp_orders(sqlite_store, erp).passed
+
+
 def test_a_cancellation_of_an_unknown_po_is_queued(sqlite_store):
     summary = process_x12_receipt(sqlite_store, PARTNERS,
                                   receive(sqlite_store, build_850(ACME, po_number="PO-404", purpose="01")))
