@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     show = actions.add_parser("show", help="one exception in full")
     show.add_argument("id", type=int)
     show.set_defaults(run=_exceptions_show)
+    resolve = actions.add_parser("resolve", help="close open exceptions handled by hand, with a note saying how")
+    resolve.add_argument("ids", nargs="+", type=int)
+    resolve.add_argument("--note", required=True, help="how it was handled, e.g. 'agreed with the buyer: resend'")
+    resolve.set_defaults(run=_exceptions_resolve)
     replay = actions.add_parser("replay", help="replay exceptions after a fix")
     replay.add_argument("ids", type=int, nargs="+")
     replay.set_defaults(run=_exceptions_replay)
@@ -205,6 +209,26 @@ def _exceptions_replay(args: argparse.Namespace) -> int:
         outcome = replay_exception(store, partners, exception_id)
         failed += not outcome.done
         print(f"exception {exception_id}: {outcome.message}")
+    return 1 if failed else 0
+
+
+def _exceptions_resolve(args: argparse.Namespace) -> int:
+    from hub import store as st
+
+    note = args.note.strip()
+    if not note:
+        print("say how it was handled: --note TEXT", file=sys.stderr)
+        return 2
+    failed = 0
+    with _store().transaction() as conn:
+        for exception_id in args.ids:
+            row = st.get_exception(conn, exception_id)
+            if row is None or row.state != st.OPEN:
+                failed += 1
+                print(f"exception {exception_id}: " + ("not found" if row is None else f"already {row.state}"))
+                continue
+            st.close_exception(conn, exception_id, state=st.RESOLVED, now=st.utcnow(), note=note)
+            print(f"exception {exception_id}: resolved")
     return 1 if failed else 0
 
 

@@ -88,6 +88,26 @@ def test_exceptions_list_show_and_replay(queued_store, capsys):
     assert main(["exceptions", "show", "999"]) == 1
 
 
+def test_exceptions_resolve_closes_open_ones_with_a_note(queued_store, capsys):
+    with queued_store.transaction() as conn:
+        (row,) = st.list_exceptions(conn)
+    assert main(["exceptions", "resolve", str(row.id), "--note", "  "]) == 2  # a note is what makes it an audit
+    assert main(["exceptions", "resolve", str(row.id), "--note", "partner resent it as PO 4500012399"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"exception {row.id}: resolved"
+    with queued_store.transaction() as conn:
+        closed = st.get_exception(conn, row.id)
+        assert st.list_exceptions(conn) == []
+    assert (closed.state, closed.resolution) == ("resolved", "partner resent it as PO 4500012399")
+    # Resolving again, or an id that does not exist, changes nothing and fails.
+    assert main(["exceptions", "resolve", str(row.id), "999", "--note", "again"]) == 1
+    assert capsys.readouterr().out.splitlines()[-2:] == [f"exception {row.id}: already resolved",
+                                                          "exception 999: not found"]
+    with queued_store.transaction() as conn:
+        assert st.get_exception(conn, row.id).resolution == "partner resent it as PO 4500012399"
+    assert main(["exceptions", "show", str(row.id)]) == 0
+    assert "resolution: partner resent it as PO 4500012399" in capsys.readouterr().out
+
+
 def test_map_shopify_bodies_as_saved(capsys):
     data = REPO / "tests" / "data" / "shopify"
     files = [data / "orders_page_multicurrency.json", data / "webhook_orders_create_digital.json"]

@@ -211,7 +211,8 @@ def _dead(store: st.HubStore, delivery: st.Delivery, stored: st.StoredOrder, now
         # One open ERP problem per order: the one this pass found replaces older ones.
         for queued in st.list_exceptions(conn, state=st.OPEN, limit=10_000):
             if queued.order_id == delivery.order_id and queued.kind.startswith("erp_") and queued.id != exception_id:
-                st.close_exception(conn, queued.id, state=st.RESOLVED, now=now)
+                st.close_exception(conn, queued.id, state=st.RESOLVED, now=now,
+                                   note=f"superseded by exception {exception_id} ({kind})")
     log.warning("ERP delivery %s dead-lettered (%s)", delivery.id, kind)
 
 

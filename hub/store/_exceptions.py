@@ -30,6 +30,8 @@ class QueuedException:
     replays: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    resolution: str | None = None
+    """How it was handled, when resolved by hand (or what superseded it)."""
 
 
 def open_exception(
@@ -91,11 +93,15 @@ def get_exception(conn: Connection, exception_id: int) -> QueuedException | None
     return None if row is None else QueuedException(**row._mapping)
 
 
-def close_exception(conn: Connection, exception_id: int, *, state: str, now: dt.datetime) -> None:
-    """Mark an exception replayed (it worked) or resolved (handled by hand)."""
-    values = {"state": state, "updated_at": now}
+def close_exception(
+    conn: Connection, exception_id: int, *, state: str, now: dt.datetime, note: str | None = None
+) -> None:
+    """Mark an exception replayed (it worked) or resolved (handled by hand; ``note`` says how)."""
+    values: dict = {"state": state, "updated_at": now}
     if state == REPLAYED:
         values["replays"] = exceptions.c.replays + 1
+    if note is not None:
+        values["resolution"] = note
     conn.execute(update(exceptions).where(exceptions.c.id == exception_id).values(**values))
 
 

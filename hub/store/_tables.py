@@ -176,6 +176,7 @@ exceptions = Table(
     Column("replays", Integer, nullable=False, server_default="0"),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("resolution", Text),  # how it was handled, when resolved by hand (migration 0003)
     Index("ix_exceptions_state", "state"),
 )
 
