@@ -6,7 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub import store as st
-from hub.intake import ERP_TARGET, ChannelSummary, process_queued_receipt, process_x12_receipt
+from hub.intake import (
+    ERP_TARGET,
+    ChannelSummary,
+    map_amazon_page,
+    process_queued_receipt,
+    process_x12_receipt,
+)
 from mappings.profiles import PartnerDirectory
 
 
@@ -30,12 +36,32 @@ def _map_shopify(partners: PartnerDirectory):
 CHANNEL_MAPPERS = {"shopify": _map_shopify, "shopify_webhook": _map_shopify}
 
 
-def _replay_channel_receipt(
+def _replay_amazon_page(
     store: st.HubStore, partners: PartnerDirectory, queued: st.QueuedException, now: dt.datetime
 ) -> ReplayOutcome:
+    """Map an archived getOrders page again with the getOrderItems bodies archived with it; no API call."""
+    from connectors.amazon import parse_order_items_page, parse_orders_page
+
+    with store.transaction() as conn:
+        attached = [(sha, st.raw_content(conn, sha)) for sha in st.receipt_raw_attachments(conn, queued.receipt_id)]
+    if not attached:
+        return ReplayOutcome(queued.id, False, "this page was archived without its order items (before migration "
+                             "0004): move the account's sync cursor back before the order's LastUpdateDate and sync")
+    item_pages: dict[str, list] = {}
+    for sha, body in attached:
+        items = parse_order_items_page(body, order_id=None, what=f"archived getOrderItems {sha[:16]}")
+        item_pages.setdefault(items.amazon_order_id, []).append(items)
+
+    def map_orders(raw: bytes, sha: str, receipt: st.Receipt):
+        page = parse_orders_page(raw, what=f"archived getOrders {sha[:16]}")
+        return map_amazon_page(page, item_pages, partners.get(receipt.partner_id), sha)
+
+    return _replay_receipt(store, queued, map_orders, now)
+
+
+def _replay_receipt(store: st.HubStore, queued: st.QueuedException, map_orders, now: dt.datetime) -> ReplayOutcome:
     summary = ChannelSummary()
-    process_queued_receipt(store, queued.receipt_id, CHANNEL_MAPPERS[queued.channel](partners), summary, now=now,
-                           replay=True)
+    process_queued_receipt(store, queued.receipt_id, map_orders, summary, now=now, replay=True)
     with store.transaction() as conn:
         after = st.get_exception(conn, queued.id)
     if after is not None and after.state == st.REPLAYED:
@@ -60,10 +86,9 @@ def replay_exception(
         # The next push pass makes the ERP match the order as stored now (create, update or cancel).
         return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP matches the order")
     if queued.receipt_id is not None and queued.channel in CHANNEL_MAPPERS:
-        return _replay_channel_receipt(store, partners, queued, now)
+        return _replay_receipt(store, queued, CHANNEL_MAPPERS[queued.channel](partners), now)
     if queued.receipt_id is not None and queued.channel == "amazon":
-        return ReplayOutcome(exception_id, False, "marketplace pages are replayed by syncing again: move the "
-                             "account's sync cursor back before the order's LastUpdateDate (docs/operations.md)")
+        return _replay_amazon_page(store, partners, queued, now)
     if queued.receipt_id is not None:
         summary = process_x12_receipt(store, partners, queued.receipt_id, replay=True, now=now)
         with store.transaction() as conn:

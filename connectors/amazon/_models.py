@@ -59,14 +59,21 @@ def parse_orders_page(raw: bytes, *, what: str) -> OrdersPage:
     return OrdersPage(raw, orders, _token(payload), payload.get("LastUpdatedBefore"))
 
 
-def parse_order_items_page(raw: bytes, *, order_id: str, what: str) -> OrderItemsPage:
-    """Read a getOrderItems body; it must name the order that was asked for."""
+def parse_order_items_page(raw: bytes, *, order_id: str | None, what: str) -> OrderItemsPage:
+    """Read a getOrderItems body; it must name the order that was asked for.
+
+    ``order_id=None`` (an archived body read again) takes the order from the body's ``AmazonOrderId``.
+    """
     payload = _payload(raw, what)
     items = payload.get("OrderItems")
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise FatalError(f"{what}: payload.OrderItems is not a list of items")
     answered = payload.get("AmazonOrderId")
-    if answered is not None and answered != order_id:
+    if order_id is None:
+        if not isinstance(answered, str) or not answered:
+            raise FatalError(f"{what}: payload.AmazonOrderId is missing")
+        order_id = answered
+    elif answered is not None and answered != order_id:
         raise FatalError(f"{what}: asked for the items of {order_id}, got those of {answered}")
     return OrderItemsPage(raw, order_id, items, _token(payload))
 

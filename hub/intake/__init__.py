@@ -11,7 +11,7 @@ from hub.intake._channels import (
     waiting_receipts,
 )
 from hub.intake._receive import receive_document
-from hub.intake._sync import SyncResult, sync_amazon_orders, sync_shopify_orders
+from hub.intake._sync import SyncResult, map_amazon_page, sync_amazon_orders, sync_shopify_orders
 from hub.intake._sftp import CHANNEL as SFTP_CHANNEL
 from hub.intake._sftp import InboxPoll, PartnerFolders, PolledFile, archive_processed_file, poll_inbox
 from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
@@ -19,6 +19,7 @@ from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
 __all__ = [
     "SyncResult",
     "sync_amazon_orders",
+    "map_amazon_page",
     "sync_shopify_orders",
     "ChannelSummary",
     "MappedOrderLike",

@@ -68,16 +68,18 @@ def store_channel_document(
 ) -> st.Receipt:
     """Archive one raw API body (and the bodies it needs, e.g. order items), then map and store its orders.
 
-    All in one transaction. ``map_orders`` gets the body's sha256 (for the orders'
-    ``raw_document_id``) and yields mapped orders. A receipt already processed is not applied again.
+    All in one transaction. The bodies it needs are linked to its receipt, in order
+    (``receipt_raw_attachments``), so a replay maps it again from the archive alone.
+    ``map_orders`` gets the body's sha256 (for the orders' ``raw_document_id``) and yields mapped
+    orders. A receipt already processed is not applied again.
     """
     now = now or st.utcnow()
     with store.transaction() as conn:
-        for attachment in attachments:
-            st.archive_raw(conn, attachment, now=now)
+        attached = [st.archive_raw(conn, attachment, now=now) for attachment in attachments]
         sha = st.archive_raw(conn, raw, now=now)
         receipt = st.record_receipt(conn, channel=channel, partner_id=partner_id, source_name=source_name,
                                     raw_sha256=sha, now=now)
+        st.attach_raw_documents(conn, receipt.id, attached)  # so the body can be mapped again from the archive
         receipt = st.get_receipt(conn, receipt.id, for_update=True)
         summary.pages += 1
         if receipt.state == "processed":

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub import store as st
-from hub.intake._channels import ChannelSummary, advance_cursor, store_channel_document, sync_window_start
+from hub.intake._channels import (
+    ChannelSummary,
+    advance_cursor,
+    store_channel_document,
+    sync_window_start,
+)
 from mappings.profiles import PartnerProfile
+
+if TYPE_CHECKING:
+    from connectors.amazon import OrderItemsPage, OrdersPage
 
 # How far back the very first sync of an account reads.
 INITIAL_WINDOW = dt.timedelta(days=30)
@@ -55,8 +64,6 @@ def sync_shopify_orders(store: st.HubStore, client, profile: PartnerProfile, *, 
 
 def sync_amazon_orders(store: st.HubStore, client, profile: PartnerProfile, *, now: dt.datetime | None = None) -> SyncResult:
     """Read every marketplace order updated since the cursor, with its items; every body archived raw first."""
-    from mappings.amazon import map_amazon_order
-
     assert profile.amazon is not None
     now = now or st.utcnow()
     start = sync_window_start(store, partner_id=profile.id, channel="amazon",
@@ -70,13 +77,10 @@ def sync_amazon_orders(store: st.HubStore, client, profile: PartnerProfile, *, n
         mapped = []
 
         def map_orders(sha: str, page=page, item_pages=item_pages, mapped=mapped):
-            for i, order in enumerate(page.orders):
-                order_id = order.get("AmazonOrderId", "")
-                items = [item for p in item_pages.get(order_id, []) for item in p.items]
-                mapped.append(map_amazon_order(order, items, profile=profile, raw_document_id=sha,
-                                               document_ref=f"payload.Orders[{i}]"))
+            mapped.extend(map_amazon_page(page, item_pages, profile, sha))
             return mapped
 
+        # The items' bodies are linked to the page's receipt: a replay maps the page from the archive alone.
         attachments = [p.raw for pages in item_pages.values() for p in pages]
         store_channel_document(store, channel="amazon", partner_id=profile.id,
                                source_name=f"getOrders {start.isoformat()} {page.sha256[:16]}", raw=page.raw,
@@ -84,6 +88,20 @@ def sync_amazon_orders(store: st.HubStore, client, profile: PartnerProfile, *, n
         newest = _newest(newest, mapped)
     cursor = advance_cursor(store, partner_id=profile.id, channel="amazon", newest=newest, now=now)
     return SyncResult(summary, start, cursor, _stats(client))
+
+
+def map_amazon_page(page: OrdersPage, item_pages: Mapping[str, list[OrderItemsPage]], profile: PartnerProfile,
+                    sha: str) -> list:
+    """Each order of a getOrders page with all its items (``item_pages`` by AmazonOrderId), mapped."""
+    from mappings.amazon import map_amazon_order
+
+    mapped = []
+    for i, order in enumerate(page.orders):
+        order_id = order.get("AmazonOrderId", "")
+        items = [item for p in item_pages.get(order_id, []) for item in p.items]
+        mapped.append(map_amazon_order(order, items, profile=profile, raw_document_id=sha,
+                                       document_ref=f"payload.Orders[{i}]"))
+    return mapped
 
 
 def _newest(newest: dt.datetime | None, mapped) -> dt.datetime | None:

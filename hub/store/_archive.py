@@ -11,7 +11,12 @@ from pathlib import Path
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.store._tables import raw_document_chunks, raw_documents, receipts
+from hub.store._tables import (
+    raw_document_chunks,
+    raw_documents,
+    receipt_attachments,
+    receipts,
+)
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -116,6 +121,21 @@ def record_receipt(
             pass
         row = conn.execute(select(receipts).where(key)).one()
     return _receipt(row)
+
+
+def attach_raw_documents(conn: Connection, receipt_id: int, raw_sha256s: list[str]) -> None:
+    """Link archived raw documents to a receipt, in order; a receipt keeps the first list it was given."""
+    if not raw_sha256s or receipt_raw_attachments(conn, receipt_id):
+        return
+    conn.execute(receipt_attachments.insert(),
+                 [{"receipt_id": receipt_id, "seq": n, "raw_sha256": sha} for n, sha in enumerate(raw_sha256s)])
+
+
+def receipt_raw_attachments(conn: Connection, receipt_id: int) -> list[str]:
+    """The sha256s of the raw documents linked to a receipt, in the order they were read."""
+    query = (select(receipt_attachments.c.raw_sha256).where(receipt_attachments.c.receipt_id == receipt_id)
+             .order_by(receipt_attachments.c.seq))
+    return list(conn.execute(query).scalars())
 
 
 def get_receipt(conn: Connection, receipt_id: int, *, for_update: bool = False) -> Receipt:

@@ -236,6 +236,16 @@ sync_cursors = Table(
 
 # Large raw documents in fixed-size pieces, so a 250 MB file is never held in memory whole.
 # raw_documents.content is empty for them and raw_documents.chunks says how many there are.
+# Raw documents a receipt needs besides its body (a marketplace page's getOrderItems answers), in
+# the order they were read: a page can be mapped again from the archive alone.
+receipt_attachments = Table(
+    "receipt_attachments",
+    metadata,
+    Column("receipt_id", Integer, ForeignKey("receipts.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("raw_sha256", String(64), ForeignKey("raw_documents.sha256"), nullable=False),
+)
+
 raw_document_chunks = Table(
     "raw_document_chunks",
     metadata,
