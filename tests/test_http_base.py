@@ -405,3 +405,77 @@ def test_logs_hold_no_secrets_query_values_or_bodies(clock, caplog):
     assert "/v1/orders?email&api_key" in text and "HTTP 503" in text and "HTTP 422" in text
     for leak in (SECRET, "jane.doe", "k-9", "invalid"):
         assert leak not in text
+
+
+# -- per-call options: an encoded body, retries narrowed or widened, a caller's client ---------------
+
+
+@respx.mock
+def test_a_call_can_send_its_own_encoded_body(clock):
+    route = respx.post(f"{BASE}/x").mock(return_value=httpx.Response(200, json={}))
+    with make(clock) as api:
+        api.request("POST", "/x", content=b'{"price":4.5}', headers={"Content-Type": "application/json; charset=utf-8"})
+    request = route.calls.last.request
+    assert request.content == b'{"price":4.5}'
+    assert request.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert request.headers["X-Api-Key"] == SECRET and request.headers["User-Agent"].startswith("orderhub/")
+
+
+@respx.mock
+def test_max_retries_zero_sends_a_call_once_and_hands_back_retry_after(clock):
+    route = respx.get(f"{BASE}/x").mock(return_value=httpx.Response(503, headers={"Retry-After": "4"}))
+    with make(clock, max_retries=5) as api:
+        with pytest.raises(RetriableError) as info:
+            api.request("GET", "/x", max_retries=0)
+    assert route.call_count == 1 and clock.sleeps == []
+    assert info.value.retry_after == 4.0
+
+
+@respx.mock
+def test_max_retries_zero_does_not_resend_after_a_connect_error(clock):
+    route = respx.post(f"{BASE}/x").mock(side_effect=httpx.ConnectError("refused"))
+    with make(clock) as api:
+        with pytest.raises(RetriableError, match="cannot reach api.example.test"):
+            api.request("POST", "/x", max_retries=0)
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_a_post_declared_idempotent_is_retried_after_a_read_timeout(clock):
+    route = respx.post(f"{BASE}/search").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200)])
+    with make(clock) as api:
+        assert api.request("POST", "/search", json={}, idempotent=True).status_code == 200
+    assert route.call_count == 2
+
+
+@respx.mock
+def test_a_put_declared_not_idempotent_is_not_retried_after_a_read_timeout(clock):
+    route = respx.put(f"{BASE}/x").mock(side_effect=httpx.ReadTimeout("slow"))
+    with make(clock) as api:
+        with pytest.raises(RetriableError, match="timed out talking to api.example.test"):
+            api.request("PUT", "/x", json={}, idempotent=False)
+    assert route.call_count == 1
+
+
+def test_a_callers_http_client_is_used_with_our_headers_and_left_open(clock):
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/moved":
+            return httpx.Response(302, headers={"Location": f"{BASE}/elsewhere"})
+        return httpx.Response(200, json={"ok": True})
+
+    own = httpx.Client(base_url=BASE, transport=httpx.MockTransport(answer), follow_redirects=True)
+    cfg = HttpConnectorConfig(base_url=BASE)
+    with HttpConnector(cfg, auth=StaticHeaderAuth("X-Api-Key", SECRET), http_client=own, sleep=clock.sleep,
+                       clock=clock) as api:
+        assert api.request("GET", "/x").json() == {"ok": True}
+        with pytest.raises(ConfigurationError, match="wrong base URL"):
+            api.request("GET", "/moved")  # the caller's client follows redirects; our calls never do
+
+    assert [r.url.path for r in seen] == ["/x", "/moved"]
+    assert seen[0].headers["User-Agent"].startswith("orderhub/") and seen[0].headers["Accept"] == "application/json"
+    assert seen[0].headers["X-Api-Key"] == SECRET
+    assert not own.is_closed
+    own.close()

@@ -49,13 +49,16 @@ class HttpConnector:
     Subclasses (one per external API) set ``name`` and may override :meth:`classify_error` and
     :meth:`retry_after`. ``transport`` is the test seam (``httpx.MockTransport``; respx patches
     the default one); ``sleep`` and ``clock`` are injected so tests never really wait.
+    ``http_client`` sends through a client the caller owns instead (e.g. Starlette's
+    ``TestClient``): its timeouts are the caller's and :meth:`close` leaves it open.
 
     Retries: 429, 5xx, connection failures and timeouts are retried up to ``max_retries`` times
     with exponential backoff and full jitter, or after exactly the server's ``Retry-After``. A
     ``Retry-After`` longer than ``backoff_cap_seconds`` is not slept through: the call fails at
     once with a :class:`~hub.errors.RetriableError` carrying it, so a scheduler can come back later.
     A timeout after a non-idempotent request (POST, PATCH) was sent is not retried: it may have
-    taken effect.
+    taken effect. One call can narrow this: ``max_retries=0`` for a call that changes data when
+    someone else (an outbox) retries it, ``idempotent=True`` for a POST that only reads.
     """
 
     name = "http"
@@ -67,6 +70,7 @@ class HttpConnector:
         auth: Auth,
         rate_limiter: RateLimiter | None = None,
         transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -79,13 +83,15 @@ class HttpConnector:
         self._clock = clock
         self._rng = rng or random.Random()
         self._base = httpx.URL(config.base_url)
-        self._http = httpx.Client(
+        self._default_headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
             base_url=config.base_url,
             timeout=httpx.Timeout(config.timeout_seconds, connect=config.connect_timeout_seconds),
             transport=transport,
             # A redirect means a wrong base URL; following it could send credentials elsewhere.
             follow_redirects=False,
-            headers={"User-Agent": config.user_agent, "Accept": "application/json"},
+            headers=self._default_headers,
         )
 
     def __enter__(self) -> HttpConnector:
@@ -97,8 +103,9 @@ class HttpConnector:
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        """Close the connection pool (not a caller's ``http_client``)."""
+        if self._owns_http:
+            self._http.close()
 
     # -- hooks ----------------------------------------------------------------------------------
 
@@ -123,28 +130,42 @@ class HttpConnector:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Send one call (retrying as the class docstring says) and return its 2xx answer, or raise a hub error."""
+        """Send one call (retrying as the class docstring says) and return its 2xx answer, or raise a hub error.
+
+        ``content`` is a body already encoded by the caller (then set its ``Content-Type`` in
+        ``headers``); ``max_retries`` replaces the config's for this call; ``idempotent`` says
+        whether a request that may have reached the server can be sent again (default: by method).
+        """
         method = method.upper()
         url = self._url(path)
+        retries = self.config.max_retries if max_retries is None else max_retries
+        repeatable = method in _IDEMPOTENT if idempotent is None else idempotent
+        # A caller's http_client lacks our default headers; on our own client they are already there.
+        headers = {**self._default_headers, **(headers or {})} if not self._owns_http else headers
         attempt = 0
         refreshed = False
         while True:
             self._pace()
-            request = self._http.build_request(method, url, params=params, json=json, headers=headers)
+            request = self._http.build_request(method, url, params=params, json=json, content=content,
+                                               headers=headers)
             self.auth.apply(request)
             what = self._what(request)
             started = self._clock()
             self.stats.requests += 1
             try:
-                response = self._http.send(request)
+                # Never follow a redirect, on a caller's client too: it could carry our credentials elsewhere.
+                response = self._http.send(request, follow_redirects=False)
             except httpx.TransportError as exc:
-                error = RetriableError(f"{what}: {type(exc).__name__} talking to {self._base.host}")
-                retriable = isinstance(exc, _NOT_SENT) or method in _IDEMPOTENT
+                error = RetriableError(f"{what}: {self._transport_failure(exc)}")
+                retriable = isinstance(exc, _NOT_SENT) or repeatable
                 _log.info("%s %s%s -> %s (attempt %d)", self.name, what, _query_names(request), type(exc).__name__,
                           attempt + 1)
-                if not retriable or attempt >= self.config.max_retries:
+                if not retriable or attempt >= retries:
                     raise error from exc
                 attempt += 1
                 self._back_off(self._backoff_delay(attempt), throttled=False)
@@ -168,7 +189,7 @@ class HttpConnector:
             error = self.classify_error(response)
             if error is None:
                 return response
-            if isinstance(error, RetriableError) and attempt < self.config.max_retries:
+            if isinstance(error, RetriableError) and attempt < retries:
                 hint = self.retry_after(response)
                 if hint is not None and hint > self.config.backoff_cap_seconds:
                     _log.warning("%s %s -> HTTP %s, Retry-After %.0fs is too long to wait here",
@@ -241,6 +262,11 @@ class HttpConnector:
 
     def _what(self, request: httpx.Request) -> str:
         return f"{request.method} {request.url.path}"
+
+    def _transport_failure(self, exc: httpx.TransportError) -> str:
+        if isinstance(exc, httpx.TimeoutException):
+            return f"timed out talking to {self._base.host} ({type(exc).__name__})"
+        return f"cannot reach {self._base.host} ({type(exc).__name__})"
 
 
 def _query_names(request: httpx.Request) -> str:
