@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 from decimal import Decimal
 
 import httpx
@@ -21,7 +22,7 @@ from connectors.erp import (
     party_ref,
     retry_after_seconds,
 )
-from hub.errors import ConfigurationError, FatalError, RetriableError
+from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from hub.model import Order, OrderLine, Party, PartyRole, Source
 
 BASE = "https://erp.example.com"
@@ -722,3 +723,195 @@ def test_a_push_retried_after_a_timed_out_create_finds_the_committed_order(mock_
 
     assert retried == PushResult(sale_order_id=40, name="S00040", created=False, action="unchanged")
     assert create.call_count == 1 and write.call_count == 0
+
+
+# -- on the shared HTTP base: what is retried and what is not ----------------------------------------
+
+
+class FakeClock:
+    """A clock that only moves when the client sleeps, so retry tests never wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def retrying_client(clock: FakeClock):
+    """A client whose reads are retried (as the hub's ERP resource configures it)."""
+    config = OdooConfig(base_url=BASE, database="mycompany", api_key=API_KEY, max_read_retries=3,
+                        backoff_base_seconds=1, backoff_cap_seconds=60)
+    with OdooJson2Client(config, sleep=clock.sleep, clock=clock, rng=random.Random(7)) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "params"),
+    [
+        ("sale.order", "create", {"vals_list": [{"partner_id": 11}]}),
+        ("sale.order", "write", {"ids": [31], "vals": {"note": "x"}}),
+        ("sale.order", "action_confirm", {"ids": [31]}),
+        ("sale.order", "action_cancel", {"ids": [31]}),
+        ("res.partner", "create", {"vals_list": [{"name": "ACME"}]}),
+    ],
+)
+def test_a_call_that_changes_data_is_sent_once_on_a_503(mock_erp, retrying_client, clock, model, method, params):
+    route = mock_erp.post(f"/{model}/{method}").mock(
+        return_value=odoo_error(503, "werkzeug.exceptions.ServiceUnavailable", "maintenance",
+                                headers={"Retry-After": "7"})
+    )
+
+    with pytest.raises(RetriableError) as caught:
+        retrying_client.call(model, method, **params)
+
+    assert route.call_count == 1  # the outbox retries it, after looking whether it took effect
+    assert caught.value.retry_after == 7
+    assert clock.sleeps == []
+    assert retrying_client.stats.retries == 0
+
+
+def test_a_timed_out_write_is_not_sent_again(mock_erp, retrying_client, clock):
+    route = mock_erp.post("/sale.order/create").mock(side_effect=httpx.ReadTimeout("no answer"))
+
+    with pytest.raises(RetriableError, match="timed out"):
+        retrying_client.call("sale.order", "create", vals_list=[{"partner_id": 11}])
+
+    assert route.call_count == 1 and clock.sleeps == []
+
+
+def test_a_read_is_retried_after_the_servers_retry_after(mock_erp, retrying_client, clock):
+    route = mock_erp.post("/sale.order/search_read").mock(side_effect=[
+        odoo_error(503, "werkzeug.exceptions.ServiceUnavailable", "maintenance", headers={"Retry-After": "2"}),
+        odoo_error(429, "werkzeug.exceptions.TooManyRequests", "slow down", headers={"Retry-After": "5"}),
+        httpx.Response(200, json=[{"id": 31}]),
+    ])
+
+    assert retrying_client.call("sale.order", "search_read", domain=[], fields=["id"]) == [{"id": 31}]
+
+    assert route.call_count == 3
+    assert clock.sleeps == [2.0, 5.0]
+    # Every attempt is the same request.
+    assert {c.request.content for c in route.calls} == {b'{"domain":[],"fields":["id"]}'}
+    assert retrying_client.stats.retries == 2 and retrying_client.stats.responses_429 == 1
+
+
+def test_a_read_without_retry_after_backs_off_with_jitter_then_gives_up(mock_erp, retrying_client, clock):
+    route = mock_erp.post("/sale.order/search_count").mock(return_value=httpx.Response(502, text="<html>bad</html>"))
+
+    with pytest.raises(RetriableError, match="HTTP 502") as caught:
+        retrying_client.call("sale.order", "search_count", domain=[])
+
+    assert route.call_count == 4  # the first attempt and max_read_retries=3 more
+    assert caught.value.retry_after is None
+    assert len(clock.sleeps) == 3
+    for n, slept in enumerate(clock.sleeps, start=1):
+        assert 0 <= slept <= 2 ** (n - 1)  # full jitter under base * 2^(n-1)
+
+
+def test_a_read_with_a_retry_after_beyond_the_cap_is_handed_back_at_once(mock_erp, retrying_client, clock):
+    route = mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(503, headers={"Retry-After": "600"}))
+
+    with pytest.raises(RetriableError) as caught:
+        retrying_client.call("sale.order", "search_read", domain=[])
+
+    assert route.call_count == 1 and clock.sleeps == []
+    assert caught.value.retry_after == 600
+
+
+def test_a_read_that_timed_out_is_sent_again(mock_erp, retrying_client):
+    route = mock_erp.post("/sale.order/read").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=[{"id": 31, "name": "S00031"}])]
+    )
+
+    assert retrying_client.call("sale.order", "read", ids=[31], fields=["name"]) == [{"id": 31, "name": "S00031"}]
+    assert route.call_count == 2
+
+
+def test_reads_are_not_retried_unless_configured(mock_erp, client):
+    route = mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(503))
+
+    with pytest.raises(RetriableError):
+        client.call("sale.order", "search_read", domain=[])
+
+    assert route.call_count == 1
+
+
+def test_a_refused_api_key_is_a_configuration_error_and_not_retried(mock_erp, retrying_client, clock):
+    route = mock_erp.post("/res.partner/search_read").mock(
+        return_value=odoo_error(401, "werkzeug.exceptions.Unauthorized", "Invalid apikey")
+    )
+
+    with pytest.raises(ConfigurationError, match="HTTP 401 werkzeug.exceptions.Unauthorized: Invalid apikey"):
+        retrying_client.call("res.partner", "search_read", domain=[])
+
+    assert route.call_count == 1 and clock.sleeps == []
+
+
+def test_a_user_error_is_a_rejected_document_with_odoos_message(mock_erp, retrying_client, clock):
+    message = "You cannot cancel a locked order. Please unlock it first."
+    route = mock_erp.post("/sale.order/action_cancel").mock(
+        return_value=odoo_error(422, "odoo.exceptions.UserError", message)
+    )
+
+    with pytest.raises(RejectedDocument) as caught:
+        retrying_client.call("sale.order", "action_cancel", ids=[31])
+
+    assert isinstance(caught.value, ErpRejected)
+    assert caught.value.reason == f"Odoo sale.order.action_cancel: HTTP 422 odoo.exceptions.UserError: {message}"
+    assert caught.value.status_code == 422 and caught.value.error_name == "odoo.exceptions.UserError"
+    assert route.call_count == 1 and clock.sleeps == []
+
+
+def test_a_redirect_is_not_followed_and_means_a_wrong_base_url(mock_erp, retrying_client):
+    mock_erp.post("/sale.order/search_read").mock(
+        return_value=httpx.Response(303, headers={"Location": "https://erp.example.com/web/login"})
+    )
+    login = respx.get("https://erp.example.com/web/login")
+
+    with pytest.raises(ConfigurationError, match="redirected to https://erp.example.com/web/login"):
+        retrying_client.call("sale.order", "search_read", domain=[])
+
+    assert login.call_count == 0
+
+
+def test_retries_log_model_method_and_status_but_no_key_or_values(mock_erp, retrying_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    mock_erp.post("/res.partner/search_read").mock(side_effect=[
+        httpx.Response(503),
+        odoo_error(422, "odoo.exceptions.ValidationError", f"bad street {CUSTOMER_STREET} for key {API_KEY}"),
+    ])
+
+    with pytest.raises(ErpRejected) as caught:
+        retrying_client.call("res.partner", "search_read", domain=[("street", "=", CUSTOMER_STREET)])
+
+    assert "/json/2/res.partner/search_read" in caplog.text and "HTTP 503" in caplog.text and "HTTP 422" in caplog.text
+    for secret in (API_KEY, CUSTOMER_STREET):
+        assert secret not in caplog.text
+    assert API_KEY not in str(caught.value)  # Odoo's message travels in the exception, the key blanked out
+
+
+def test_the_hub_resource_retries_reads(mock_erp):
+    from hub.defs.resources import ErpResource
+
+    route = mock_erp.post("/sale.order/search_read").mock(
+        side_effect=[httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200, json=[])]
+    )
+    resource = ErpResource(base_url=BASE, database="", api_key=API_KEY)
+
+    with resource.gateway() as gateway:
+        assert gateway.sale_order_refs(["acme:1"]) == {"acme:1": 0}
+
+    assert route.call_count == 2
+    assert "X-Odoo-Database" not in route.calls.last.request.headers  # "" in the environment means none

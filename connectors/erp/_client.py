@@ -1,35 +1,50 @@
-"""A thin client for Odoo's External JSON-2 API: ``POST /json/2/<model>/<method>``."""
+"""A thin client for Odoo's External JSON-2 API: ``POST /json/2/<model>/<method>``, on the shared HTTP base."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
+import random
 import re
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 
 import httpx
 
+from connectors._http import HttpConnector, StaticHeaderAuth
 from connectors.erp._config import OdooConfig
 from connectors.erp._errors import error_from_response
-from hub.errors import ConfigurationError, RetriableError
-
-_log = logging.getLogger(__name__)
+from hub.errors import ConfigurationError, HubError
 
 _MODEL = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 # Odoo refuses methods starting with "_" (private) over RPC; refuse them before the round trip.
 _METHOD = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 
+# ORM methods that only read: safe to send again after a timeout or a 5xx. Any other method
+# (create, write, unlink, action_confirm, action_cancel, ...) may change data and is sent once.
+READ_ONLY_METHODS = frozenset(
+    {"read", "search", "search_read", "search_count", "search_fetch", "read_group", "name_search", "fields_get",
+     "default_get"}
+)
 
-class OdooJson2Client:
+
+class OdooJson2Client(HttpConnector):
     """Calls any public model method over JSON-2 and returns its JSON result (floats as Decimal).
 
-    Pass ``http_client`` (e.g. a Starlette ``TestClient``) or ``transport`` (e.g.
-    ``httpx.MockTransport``) in tests; otherwise the client opens and owns its own connection pool.
+    Timeouts, Retry-After, pacing and logs without secrets come from ``connectors._http``.
+    Read-only methods (:data:`READ_ONLY_METHODS`) are retried ``config.max_read_retries`` times
+    with the base's backoff; a call that changes data is sent exactly once, because a timed-out
+    create may still commit: the outbox (``hub.delivery``) looks in the ERP before it tries again.
+    Errors become hub errors in ``_errors.py`` (with ``retry_after`` from ``Retry-After``).
+
+    Pass ``http_client`` (e.g. a Starlette ``TestClient``, left open on :meth:`close`) or
+    ``transport`` (e.g. ``httpx.MockTransport``) in tests; ``sleep``/``clock``/``rng`` keep
+    retry tests from waiting.
     """
+
+    name = "odoo"
 
     def __init__(
         self,
@@ -37,32 +52,23 @@ class OdooJson2Client:
         *,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
     ) -> None:
-        self.config = config
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=httpx.Timeout(config.timeout_seconds),
+        self.odoo = config
+        super().__init__(
+            config.http_config(),
+            auth=StaticHeaderAuth("Authorization", config.api_key, prefix="bearer"),
             transport=transport,
-            # Odoo answers JSON-2 calls directly; a redirect means a wrong base URL (e.g. http -> https
-            # or a login page), which must not silently turn the POST into a GET.
-            follow_redirects=False,
+            http_client=http_client,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
         )
 
     def __enter__(self) -> OdooJson2Client:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection pool if this client opened it."""
-        if self._owns_http:
-            self._http.close()
 
     def call(
         self,
@@ -85,46 +91,46 @@ class OdooJson2Client:
             body["context"] = context
         body.update(params)
 
-        call = f"{model}.{method}"
-        url = f"{self.config.endpoint}/{model}/{method}"
-        started = time.monotonic()
-        try:
-            response = self._http.post(
-                url,
-                content=json.dumps(body, default=_json_default, separators=(",", ":")).encode(),
-                headers=self._headers(),
-            )
-        except httpx.TimeoutException as exc:
-            # A timed-out create may still commit on the server: callers must look before they retry.
-            raise RetriableError(f"Odoo {call}: timed out after {self.config.timeout_seconds:g}s") from exc
-        except httpx.TransportError as exc:
-            raise RetriableError(f"Odoo {call}: cannot reach {self.config.base_url}: {type(exc).__name__}") from exc
-
-        elapsed_ms = (time.monotonic() - started) * 1000
-        # Model, method and status only: parameters and results can hold customer data.
-        _log.debug("odoo %s -> HTTP %s in %.0f ms", call, response.status_code, elapsed_ms)
+        read_only = method in READ_ONLY_METHODS
+        response = self.request(
+            "POST",
+            f"{self.odoo.endpoint}/{model}/{method}",
+            content=json.dumps(body, default=_json_default, separators=(",", ":")).encode(),
+            headers=self._headers(),
+            max_retries=None if read_only else 0,
+            idempotent=read_only,
+        )
         if response.status_code != 200:
-            error = error_from_response(response, call=call, secret=self.config.api_key.get_secret_value())
-            # Odoo's message can quote record values (names, addresses): it travels in the exception only.
-            _log.warning("odoo %s failed: HTTP %s (%s)", call, response.status_code, type(error).__name__)
+            # Odoo answers 200 or an error; another 2xx (a proxy's 204) is no result: the old contract's FatalError.
+            error = self.classify_error(response)
+            assert error is not None
             raise error
         try:
             return json.loads(response.content, parse_float=Decimal)
         except ValueError as exc:
             raise ConfigurationError(
-                f"Odoo {call}: HTTP 200 but the body is not JSON; is {self.config.base_url} an Odoo 19+ server?"
+                f"Odoo {model}.{method}: HTTP 200 but the body is not JSON; is {self.odoo.base_url} an Odoo 19+ server?"
             ) from exc
 
+    def classify_error(self, response: httpx.Response) -> HubError | None:
+        """Odoo's error bodies and statuses (``_errors.py``), with the API key blanked out of its message."""
+        return error_from_response(
+            response, call=_call_of(response.request), secret=self.odoo.api_key.get_secret_value()
+        )
+
     def _headers(self) -> dict[str, str]:
-        headers = {
-            "Authorization": f"bearer {self.config.api_key.get_secret_value()}",
-            "Content-Type": "application/json; charset=utf-8",
-            "Accept": "application/json",
-            "User-Agent": self.config.user_agent,
-        }
-        if self.config.database:
-            headers["X-Odoo-Database"] = self.config.database
+        # Authorization comes from the auth; User-Agent and Accept from the base.
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if self.odoo.database:
+            # A database name, not a secret: fine in requests the base may describe in logs.
+            headers["X-Odoo-Database"] = self.odoo.database
         return headers
+
+
+def _call_of(request: httpx.Request) -> str:
+    """``model.method`` from ``.../json/2/<model>/<method>``."""
+    model, _, method = request.url.path.rstrip("/").rpartition("/")
+    return f"{model.rpartition('/')[2]}.{method}"
 
 
 def _json_default(value: Any) -> Any:

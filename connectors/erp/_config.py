@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from connectors._http import HttpConnectorConfig
 from hub import __version__
 
 
@@ -18,6 +19,18 @@ class OdooConfig(BaseModel):
     )
     api_key: SecretStr = Field(description="A user's API key, sent as `Authorization: bearer <key>`.")
     timeout_seconds: float = Field(default=30, gt=0)
+    connect_timeout_seconds: float | None = Field(default=None, gt=0, description="Default: `timeout_seconds`.")
+    max_read_retries: int = Field(
+        default=0,
+        ge=0,
+        description="Retries of a read-only call (search_read, read, ...) after its first attempt, with the "
+        "shared base's backoff and Retry-After. Calls that change data are never retried here: the outbox "
+        "retries them after looking whether they took effect.",
+    )
+    backoff_base_seconds: float = Field(default=0.5, ge=0)
+    backoff_cap_seconds: float = Field(
+        default=60, ge=0, description="Longest single wait; a longer Retry-After is handed back as RetriableError."
+    )
     user_agent: str = Field(default=f"orderhub/{__version__}", min_length=1)
 
     @field_validator("base_url")
@@ -42,3 +55,15 @@ class OdooConfig(BaseModel):
     def endpoint(self) -> str:
         """The JSON-2 root URL, `<base_url>/json/2`."""
         return f"{self.base_url}/json/2"
+
+    def http_config(self) -> HttpConnectorConfig:
+        """The shared HTTP base's settings; its ``max_retries`` applies to read-only calls only."""
+        return HttpConnectorConfig(
+            base_url=self.base_url,
+            timeout_seconds=self.timeout_seconds,
+            connect_timeout_seconds=self.connect_timeout_seconds or self.timeout_seconds,
+            max_retries=self.max_read_retries,
+            backoff_base_seconds=self.backoff_base_seconds,
+            backoff_cap_seconds=self.backoff_cap_seconds,
+            user_agent=self.user_agent,
+        )

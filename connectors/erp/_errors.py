@@ -1,7 +1,11 @@
-"""How answers from Odoo's JSON-2 API become the hub's errors.
+"""How answers from Odoo's JSON-2 API become the hub's errors (the ERP's ``classify_error``).
+
+Odoo's error body (``{"name", "message", "arguments", "context", "debug"}``) and a few of its
+statuses differ from the shared mapping in ``connectors._http``, so the ERP keeps its own:
 
 hub.errors.ConfigurationError   401/403 (bad or expired API key, missing access right),
                                 404 for an unknown model, method or database,
+                                3xx (a wrong base URL: redirects are never followed),
                                 anything that is not a JSON-2 endpoint
 hub.errors.RetriableError       408, 409, 425, 429, 5xx, connection failures and timeouts
                                 (``retry_after`` from the server's ``Retry-After``)
@@ -13,17 +17,18 @@ hub.errors.FatalError           any other status: the contract changed under us
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 from typing import Any
 
 import httpx
 
+from connectors._http import retry_after_seconds
 from hub.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
 
 _MAX_MESSAGE = 300
 _RETRIABLE = {408, 409, 425, 429, 500, 502, 503, 504}
+
+__all__ = ["ErpRejected", "error_from_response", "retry_after_seconds"]
 
 
 class ErpRejected(RejectedDocument):
@@ -40,25 +45,6 @@ class ErpRejected(RejectedDocument):
         super().__init__(reason, location=location)
         self.status_code = status_code
         self.error_name = error_name
-
-
-def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def error_from_response(response: httpx.Response, *, call: str, secret: str) -> HubError:
@@ -78,6 +64,9 @@ def error_from_response(response: httpx.Response, *, call: str, secret: str) -> 
         if name.endswith("MissingError"):
             return ErpRejected(text, status_code=status, error_name=name)
         return ConfigurationError(f"{text} (is the Odoo app installed and the base URL / database right?)")
+    if 300 <= status < 400:
+        where = _redact(response.headers.get("location", "?"), secret)
+        return ConfigurationError(f"{text} (redirected to {where}: is the base URL right?)")
     if status in (400, 422):
         return ErpRejected(text, status_code=status, error_name=name)
     if status in _RETRIABLE:

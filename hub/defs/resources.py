@@ -66,11 +66,14 @@ class ErpResource(dg.ConfigurableResource):
     base_url: str
     database: str | None = None
     api_key: str
+    # Reads ride out a short outage within the run; writes are never resent by the client (the outbox does it).
+    max_read_retries: int = 3
 
     @contextmanager
     def gateway(self) -> Iterator[OdooSalesGateway]:
         """Sales operations over one HTTP connection pool."""
-        config = OdooConfig(base_url=self.base_url, database=self.database or None, api_key=self.api_key)
+        config = OdooConfig(base_url=self.base_url, database=self.database or None, api_key=self.api_key,
+                            max_read_retries=self.max_read_retries)
         with OdooJson2Client(config) as client:
             yield OdooSalesGateway(client)
 
