@@ -151,6 +151,11 @@ class AmazonProfile(_Profile):
     lwa_client_secret_env: str
     refresh_token_env: str
     lookback_minutes: int = Field(default=10, ge=0)
+    restricted_data: list[Literal["shippingAddress", "buyerInfo", "buyerTaxInformation"]] = Field(
+        default_factory=list,
+        description="getOrders data elements fetched with a Restricted Data Token (buyer name, street, phone); "
+                    "empty: the LWA token only, addresses without name or street.",
+    )
 
 
 class PartnerProfile(_Profile):

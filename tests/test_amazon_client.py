@@ -13,7 +13,8 @@ import pytest
 import respx
 
 from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
-from hub.errors import ConfigurationError, RejectedDocument, RetriableError
+from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from mappings.profiles import PartnerProfile
 
 DATA = Path(__file__).parent / "data" / "amazon"
 API = "https://sellingpartnerapi-na.amazon.com"
@@ -240,3 +241,139 @@ def test_secrets_do_not_show_in_the_config_repr():
                           marketplace_ids=("ATVPDKIKX0DER",))
     assert "s3cr3t" not in repr(config) and "r3fr3sh" not in repr(config)
     assert json.loads(config.model_dump_json())["client_secret"] == "**********"
+
+
+# -- Restricted Data Tokens (Tokens API 2021-03-01) ----------------------------------------------------
+
+TOKENS_URL = f"{API}/tokens/2021-03-01/restrictedDataToken"
+
+
+def rdt_response(token: str = "Atz.sprdt|rdt-1", expires_in: int = 3600) -> httpx.Response:
+    return httpx.Response(200, json={"restrictedDataToken": token, "expiresIn": expires_in},
+                          headers={"x-amzn-RateLimit-Limit": "1.0"})
+
+
+@respx.mock
+def test_restricted_data_token_is_created_with_the_lwa_token_and_sent_on_get_orders_only(time_, caplog):
+    caplog.set_level("DEBUG")
+    lwa = respx.post(TOKEN_URL).mock(return_value=token_response("Atza|lwa-1"))
+    rdt = respx.post(TOKENS_URL).mock(return_value=rdt_response("Atz.sprdt|rdt-1"))
+    orders = respx.get(ORDERS_URL).mock(side_effect=[
+        httpx.Response(200, content=raw("get_orders_page1.json")),
+        httpx.Response(200, content=raw("get_orders_page2.json")),
+    ])
+    items = respx.get(f"{ORDERS_URL}/113-0000002-0000002/orderItems").mock(
+        return_value=httpx.Response(200, content=raw("order_items_113-0000002-0000002.json")))
+    with make_client(time_, restricted_data=("shippingAddress", "buyerInfo")) as client:
+        pages = list(client.iter_order_pages(SINCE))
+        client.order_items("113-0000002-0000002")
+
+    assert [len(p.orders) for p in pages] == [3, 3]
+    # One LWA token and one RDT for the whole sync.
+    assert (lwa.call_count, rdt.call_count) == (1, 1)
+    request = rdt.calls[0].request
+    assert (request.method, request.url.path) == ("POST", "/tokens/2021-03-01/restrictedDataToken")
+    assert request.url.params.multi_items() == []
+    assert request.headers["content-type"] == "application/json"
+    assert json.loads(request.content) == {"restrictedResources": [
+        {"method": "GET", "path": "/orders/v0/orders", "dataElements": ["shippingAddress", "buyerInfo"]}]}
+    # The Tokens API is called with the LWA token; getOrders with the RDT in its place; getOrderItems keeps LWA.
+    assert request.headers["x-amz-access-token"] == "Atza|lwa-1"
+    assert [c.request.headers["x-amz-access-token"] for c in orders.calls] == ["Atz.sprdt|rdt-1"] * 2
+    assert items.calls[0].request.headers["x-amz-access-token"] == "Atza|lwa-1"
+    # The Tokens API has its own usage plan (bucket), apart from getOrders'.
+    assert client.limiter.buckets["createRestrictedDataToken"].capacity == 10
+    assert time_.sleeps == []
+    # Neither token reaches a log line.
+    assert "restrictedDataToken" in caplog.text
+    assert "rdt-1" not in caplog.text and "lwa-1" not in caplog.text
+
+
+@respx.mock
+def test_without_restricted_data_get_orders_carries_the_lwa_token_and_no_rdt_is_asked_for(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response("Atza|lwa-1"))
+    rdt = respx.post(TOKENS_URL).mock(return_value=rdt_response())
+    orders = respx.get(ORDERS_URL).mock(return_value=httpx.Response(200, content=raw("get_orders_page2.json")))
+    with make_client(time_) as client:
+        list(client.iter_order_pages(SINCE))
+    assert rdt.call_count == 0
+    assert orders.calls[0].request.headers["x-amz-access-token"] == "Atza|lwa-1"
+
+
+@respx.mock
+def test_restricted_data_token_is_cached_until_shortly_before_expires_in(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response("Atza|lwa", 7200))
+    rdt = respx.post(TOKENS_URL).mock(side_effect=[rdt_response("Atz.sprdt|one", 3600),
+                                                   rdt_response("Atz.sprdt|two", 3600)])
+    orders = respx.get(ORDERS_URL).mock(return_value=httpx.Response(200, content=raw("get_orders_page2.json")))
+    limits = {"get_orders_limit": OperationLimit(rate=1000, burst=1000)}
+    with make_client(time_, restricted_data=("shippingAddress",), token_margin_seconds=60, **limits) as client:
+        list(client.iter_order_pages(SINCE))
+        time_.now += 3539  # 61 s left: the cached RDT goes
+        list(client.iter_order_pages(SINCE))
+        time_.now += 2  # within the margin: a new one first
+        list(client.iter_order_pages(SINCE))
+    assert rdt.call_count == 2
+    assert [c.request.headers["x-amz-access-token"] for c in orders.calls] == [
+        "Atz.sprdt|one", "Atz.sprdt|one", "Atz.sprdt|two"]
+
+
+@respx.mock
+def test_an_expired_rdt_403_gets_a_new_rdt_once_and_keeps_the_lwa_token(time_):
+    lwa = respx.post(TOKEN_URL).mock(return_value=token_response("Atza|lwa"))
+    rdt = respx.post(TOKENS_URL).mock(side_effect=[rdt_response("Atz.sprdt|old"), rdt_response("Atz.sprdt|new")])
+    orders = respx.get(ORDERS_URL).mock(side_effect=[
+        sp_error(403, "Unauthorized", "Access to requested resource is denied."),
+        httpx.Response(200, content=raw("get_orders_page2.json")),
+    ])
+    with make_client(time_, restricted_data=("shippingAddress",)) as client:
+        assert len(next(client.iter_order_pages(SINCE)).orders) == 3
+    assert [c.request.headers["x-amz-access-token"] for c in orders.calls] == ["Atz.sprdt|old", "Atz.sprdt|new"]
+    assert (lwa.call_count, rdt.call_count) == (1, 2)
+
+
+@respx.mock
+def test_an_expired_lwa_token_on_the_tokens_api_is_refreshed_then_the_rdt_is_created(time_):
+    lwa = respx.post(TOKEN_URL).mock(side_effect=[token_response("Atza|old"), token_response("Atza|new")])
+    rdt = respx.post(TOKENS_URL).mock(side_effect=[
+        sp_error(403, "Unauthorized", "Access to requested resource is denied."), rdt_response("Atz.sprdt|1")])
+    orders = respx.get(ORDERS_URL).mock(return_value=httpx.Response(200, content=raw("get_orders_page2.json")))
+    with make_client(time_, restricted_data=("shippingAddress",)) as client:
+        list(client.iter_order_pages(SINCE))
+    assert [c.request.headers["x-amz-access-token"] for c in rdt.calls] == ["Atza|old", "Atza|new"]
+    assert lwa.call_count == 2
+    assert orders.calls[0].request.headers["x-amz-access-token"] == "Atz.sprdt|1"
+
+
+@respx.mock
+def test_a_tokens_api_refusal_is_a_configuration_error_naming_the_data_elements(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response())
+    respx.post(TOKENS_URL).mock(return_value=sp_error(403, "Unauthorized", "Access to requested resource is denied."))
+    orders = respx.get(ORDERS_URL)
+    with make_client(time_, restricted_data=("shippingAddress", "buyerInfo")) as client, \
+            pytest.raises(ConfigurationError, match=r"restrictedDataToken: HTTP 403.*shippingAddress, buyerInfo"):
+        list(client.iter_order_pages(SINCE))
+    assert orders.call_count == 0
+
+
+@respx.mock
+def test_an_rdt_answer_without_a_token_is_a_fatal_contract_change(time_):
+    respx.post(TOKEN_URL).mock(return_value=token_response())
+    respx.post(TOKENS_URL).mock(return_value=httpx.Response(200, json={"expiresIn": 3600}))
+    with make_client(time_, restricted_data=("shippingAddress",)) as client, \
+            pytest.raises(FatalError, match="without a restrictedDataToken"):
+        list(client.iter_order_pages(SINCE))
+
+
+def test_restricted_data_accepts_only_get_orders_data_elements_and_comes_from_the_profile():
+    with pytest.raises(ValueError, match="not a getOrders data element: 'shippingLabel'"):
+        AmazonConfig(client_id="id", client_secret="s", refresh_token="r", marketplace_ids=("ATVPDKIKX0DER",),
+                     restricted_data=("shippingLabel",))
+    profile = PartnerProfile.model_validate({
+        "id": "m", "name": "M", "amazon": {"seller_id": "A1", "marketplace_ids": ["ATVPDKIKX0DER"],
+                                           "lwa_client_id_env": "X", "lwa_client_secret_env": "Y",
+                                           "refresh_token_env": "Z", "restricted_data": ["shippingAddress"]}})
+    config = AmazonConfig.from_profile(profile.amazon, client_id="id", client_secret="s", refresh_token="r")
+    assert config.restricted_data == ("shippingAddress",)
+    plain = profile.amazon.model_copy(update={"restricted_data": []})
+    assert AmazonConfig.from_profile(plain, client_id="id", client_secret="s", refresh_token="r").restricted_data == ()

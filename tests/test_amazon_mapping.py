@@ -255,3 +255,43 @@ def test_payloads_report_items_without_their_order_and_files_that_are_not_sp_api
     ]
     assert out["documents"][1]["errors"][0]["message"] == "an SP-API error response, not orders"
     assert map_amazon_payloads([b"{}"], profile=PROFILE).to_json()["outcome"] == "not_amazon"
+
+
+def test_full_address_from_a_restricted_data_token_carries_no_restricted_warning():
+    order = copy.deepcopy(orders("get_orders_page1.json")[0])
+    order["ShippingAddress"].update(Name="Jane Doe", AddressLine1="1234 Elm St", AddressLine2="Apt 5B",
+                                    Phone="+1 734-555-0142", AddressType="Residential")
+    order["BuyerInfo"] = {"BuyerEmail": "0a1b2c3d4e5f6a7b@marketplace.amazon.com", "BuyerName": "Jane Doe"}
+    mapped = map_amazon_order(
+        order,
+        items("order_items_113-0000001-0000001_page1.json", "order_items_113-0000001-0000001_page2.json"),
+        profile=PROFILE,
+        raw_document_id=RAW_ID,
+        document_ref="payload.Orders[0]",
+    )
+    assert (mapped.state, mapped.push) == ("ok", True)
+    assert mapped.problems == [] and mapped.order.warnings == []
+    ship_to = mapped.order.party(PartyRole.SHIP_TO)
+    assert (ship_to.name, ship_to.address_lines) == ("Jane Doe", ["1234 Elm St", "Apt 5B"])
+    assert (ship_to.city, ship_to.region, ship_to.postal_code, ship_to.country) == ("Canton", "MI", "48187-1234", "US")
+    # Everything else maps exactly as without the token.
+    plain = map_amazon_order(
+        orders("get_orders_page1.json")[0],
+        items("order_items_113-0000001-0000001_page1.json", "order_items_113-0000001-0000001_page2.json"),
+        profile=PROFILE, raw_document_id=RAW_ID, document_ref="payload.Orders[0]",
+    )
+    assert mapped.order.model_dump(exclude={"parties", "warnings"}) == plain.order.model_dump(
+        exclude={"parties", "warnings"})
+
+
+def test_pii_never_reaches_problem_messages_even_when_the_order_is_rejected():
+    order = copy.deepcopy(orders("get_orders_page1.json")[0])
+    order["ShippingAddress"].update(Name="Jane Doe", AddressLine1="1234 Elm St", Phone="+1 734-555-0142")
+    order["BuyerInfo"] = {"BuyerEmail": "0a1b2c3d4e5f6a7b@marketplace.amazon.com"}
+    order["PurchaseDate"] = "not a date"
+    mapped = map_amazon_order(order, items("order_items_113-0000001-0000001_page1.json"), profile=PROFILE,
+                              raw_document_id=RAW_ID)
+    assert mapped.state == "rejected"
+    text = " ".join(mapped.problems)
+    for pii in ("Jane Doe", "1234 Elm St", "555-0142", "0a1b2c3d4e5f6a7b"):
+        assert pii not in text

@@ -11,6 +11,7 @@ import pytest
 
 from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from hub.sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
+from hub.model import PartyRole
 from mappings.amazon import map_amazon_order
 from mappings.profiles import PartnerProfile
 
@@ -169,3 +170,110 @@ def test_a_429_storm_still_yields_every_order_exactly_once():
     assert refused >= 5 and stats.responses_429 == refused
     # The client learned the real rates from x-amzn-RateLimit-Limit.
     assert client.limiter.buckets[GET_ORDERS].leak_rate == pytest.approx(40.0)
+
+
+# -- Restricted Data Tokens ------------------------------------------------------------------------
+
+LWA_FORM = {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN, "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET}
+QUERY = {"MarketplaceIds": "ATVPDKIKX0DER", "LastUpdatedAfter": "2020-01-01T00:00:00Z"}
+TOKENS = "/tokens/2021-03-01/restrictedDataToken"
+
+
+def resource(*elements: str, path: str = "/orders/v0/orders") -> dict:
+    return {"restrictedResources": [{"method": "GET", "path": path, "dataElements": list(elements)}]}
+
+
+def test_tokens_api_issues_an_rdt_for_get_orders_and_refuses_bad_requests():
+    with sandbox() as market, httpx.Client(base_url=market.base_url) as http:
+        lwa = {"x-amz-access-token": http.post("/auth/o2/token", data=LWA_FORM).json()["access_token"]}
+        issued = http.post(TOKENS, json=resource("shippingAddress", "buyerInfo"), headers=lwa)
+        assert issued.status_code == 200 and issued.headers["x-amzn-RateLimit-Limit"] == "1"
+        assert set(issued.json()) == {"restrictedDataToken", "expiresIn"}  # no payload wrapper in this API
+        assert issued.json()["expiresIn"] == 3600 and issued.json()["restrictedDataToken"].startswith("Atz.sprdt|")
+
+        def refused(body, headers=lwa, **kw):
+            answer = http.post(TOKENS, json=body, headers=headers, **kw)
+            return answer.status_code, answer.json()["errors"][0]["code"]
+
+        assert refused(resource("shippingAddress"), headers={}) == (403, "Unauthorized")
+        rdt = {"x-amz-access-token": issued.json()["restrictedDataToken"]}
+        assert refused(resource("shippingAddress"), headers=rdt) == (403, "Unauthorized")  # an RDT cannot mint RDTs
+        assert refused({}) == (400, "InvalidInput")
+        assert refused({"restrictedResources": []}) == (400, "InvalidInput")
+        assert refused({"restrictedResources": [{"path": "/orders/v0/orders"}]}) == (400, "InvalidInput")
+        assert refused(resource()) == (400, "InvalidInput")
+        assert refused(resource("shippingLabel")) == (400, "InvalidInput")
+        assert refused(resource("buyerInfo", path="/reports/2021-06-30/documents/1")) == (400, "InvalidInput")
+        as_form = http.post(TOKENS, content=b"restrictedResources=x", headers={
+            **lwa, "content-type": "application/x-www-form-urlencoded"})
+        assert as_form.status_code == 415
+    assert market.restricted_tokens_issued == 1
+
+
+def test_get_orders_shows_name_street_phone_only_with_an_rdt_covering_them():
+    with sandbox() as market, httpx.Client(base_url=market.base_url) as http:
+        market.seed_demo_orders()
+        lwa = {"x-amz-access-token": http.post("/auth/o2/token", data=LWA_FORM).json()["access_token"]}
+
+        def first_unshipped(headers):
+            answer = http.get("/orders/v0/orders", params=QUERY, headers=headers)
+            assert answer.status_code == 200, answer.text
+            return next(o for o in answer.json()["payload"]["Orders"] if o["AmazonOrderId"] == "113-1000001-0000001")
+
+        def rdt(*elements):
+            token = http.post(TOKENS, json=resource(*elements), headers=lwa).json()["restrictedDataToken"]
+            return {"x-amz-access-token": token}
+
+        plain = first_unshipped(lwa)
+        assert set(plain["ShippingAddress"]) == {"City", "StateOrRegion", "PostalCode", "CountryCode"}
+        assert plain["BuyerInfo"] == {}
+        address_only = first_unshipped(rdt("shippingAddress"))
+        address = address_only["ShippingAddress"]
+        assert address["Name"] and address["AddressLine1"] and address["Phone"].startswith("+1 ")
+        assert address["City"] == "Canton" and address_only["BuyerInfo"] == {}
+        full = first_unshipped(rdt("shippingAddress", "buyerInfo"))
+        assert full["ShippingAddress"] == address
+        assert full["BuyerInfo"]["BuyerEmail"].endswith("@marketplace.amazon.com")
+        # The RDT is for getOrders only: getOrderItems with it is refused.
+        items = http.get("/orders/v0/orders/113-1000001-0000001/orderItems", headers=rdt("shippingAddress"))
+        assert (items.status_code, items.json()["errors"][0]["code"]) == (403, "Unauthorized")
+        # A Pending order still has no address at all, RDT or not.
+        assert market.order("113-1000003-0000003", data_elements=["shippingAddress"]).get("ShippingAddress") is None
+
+
+def test_expired_or_unknown_rdt_is_refused_with_403_unauthorized():
+    with sandbox() as market, httpx.Client(base_url=market.base_url) as http:
+        lwa = {"x-amz-access-token": http.post("/auth/o2/token", data=LWA_FORM).json()["access_token"]}
+        rdt = {"x-amz-access-token": http.post(TOKENS, json=resource("shippingAddress"),
+                                               headers=lwa).json()["restrictedDataToken"]}
+        assert http.get("/orders/v0/orders", params=QUERY, headers=rdt).status_code == 200
+        market.expire_restricted_data_tokens()
+        expired = http.get("/orders/v0/orders", params=QUERY, headers=rdt)
+        assert (expired.status_code, expired.json()["errors"][0]["code"]) == (403, "Unauthorized")
+        assert "expired" in expired.json()["errors"][0]["details"]
+        forged = http.get("/orders/v0/orders", params=QUERY, headers={"x-amz-access-token": "Atz.sprdt|forged"})
+        assert (forged.status_code, forged.json()["errors"][0]["code"]) == (403, "Unauthorized")
+        assert http.get("/orders/v0/orders", params=QUERY, headers=lwa).status_code == 200  # LWA still valid
+
+
+def test_client_with_restricted_data_maps_full_addresses_and_renews_an_expired_rdt(caplog):
+    caplog.set_level("DEBUG")
+    with sandbox() as market:
+        market.seed_demo_orders()
+        with client_for(market, restricted_data=("shippingAddress", "buyerInfo")) as client:
+            seen = sync(client)
+            market.expire_restricted_data_tokens()
+            again = sync(client)
+    assert sorted(again) == sorted(seen)
+    assert (market.tokens_issued, market.restricted_tokens_issued) == (1, 2)
+    (order, items, sha), = seen["113-1000001-0000001"]
+    mapped = map_amazon_order(order, items, profile=PROFILE, raw_document_id=sha)
+    ship_to = mapped.order.party(PartyRole.SHIP_TO)
+    street = order["ShippingAddress"]["AddressLine1"]
+    assert ship_to.name == order["ShippingAddress"]["Name"] and ship_to.address_lines[0] == street
+    assert not any("restricted" in p for p in mapped.problems), mapped.problems
+    # The PII read never shows in a log line.
+    for secret in (street, order["ShippingAddress"]["Name"], order["ShippingAddress"]["Phone"],
+                   order["BuyerInfo"]["BuyerEmail"]):
+        assert secret not in caplog.text

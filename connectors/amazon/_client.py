@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from connectors._http import (
     Auth,
@@ -31,6 +32,13 @@ from connectors.amazon._models import (
     parse_orders_page,
 )
 from connectors.amazon._rate import OperationBucket, OperationRateLimiter
+from connectors.amazon._restricted import (
+    CREATE_RESTRICTED_DATA_TOKEN,
+    RESTRICTED_DATA_TOKEN_PATH,
+    RestrictedDataAuth,
+    parse_restricted_data_token,
+    restricted_data_token_request,
+)
 from hub.errors import ConfigurationError, HubError, RejectedDocument
 
 ACCESS_TOKEN_HEADER = "x-amz-access-token"
@@ -67,6 +75,10 @@ class AmazonClient(HttpConnector):
     ``Unauthorized`` (e.g. the token expired early) fetches a new one once and retries.
     Each operation has its own token bucket (usage plan); 429 ``QuotaExceeded`` empties it and
     the call is retried after the bucket refills.
+
+    With ``restricted_data`` set, getOrders is sent with a Restricted Data Token instead (created
+    through the Tokens API, cached the same way, renewed once on a 403): then the orders carry the
+    buyer's name, street and phone. Neither token nor any of that data is ever logged.
     """
 
     name = "amazon"
@@ -96,11 +108,25 @@ class AmazonClient(HttpConnector):
                 transport=token_transport or transport,
                 clock=clock,
             )
+        if config.restricted_data:
+            auth = RestrictedDataAuth(
+                auth,
+                self._create_restricted_data_token,
+                restricted=_is_get_orders,
+                header=ACCESS_TOKEN_HEADER,
+                margin_seconds=config.token_margin_seconds,
+                clock=clock,
+            )
         self.limiter = OperationRateLimiter(
             {
                 GET_ORDERS: OperationBucket(config.get_orders_limit.rate, config.get_orders_limit.burst, clock=clock),
                 GET_ORDER_ITEMS: OperationBucket(
                     config.get_order_items_limit.rate, config.get_order_items_limit.burst, clock=clock
+                ),
+                CREATE_RESTRICTED_DATA_TOKEN: OperationBucket(
+                    config.create_restricted_data_token_limit.rate,
+                    config.create_restricted_data_token_limit.burst,
+                    clock=clock,
                 ),
             }
         )
@@ -147,6 +173,15 @@ class AmazonClient(HttpConnector):
         """All items of one order (every page's ``OrderItems``, in order)."""
         return [item for page in self.order_item_pages(order_id) for item in page.items]
 
+    def _create_restricted_data_token(self) -> tuple[SecretStr, float]:
+        """createRestrictedDataToken for getOrders and the configured data elements (sent with the LWA token)."""
+        body = restricted_data_token_request("GET", ORDERS_PATH, self.amazon.restricted_data)
+        # Creating a token changes nothing on the account: a timed-out call may be sent again.
+        response = self.request("POST", RESTRICTED_DATA_TOKEN_PATH, json=body, idempotent=True)
+        return parse_restricted_data_token(
+            response.content, what=f"{CREATE_RESTRICTED_DATA_TOKEN} {RESTRICTED_DATA_TOKEN_PATH}"
+        )
+
     # -- the base's hooks -----------------------------------------------------------------------------
 
     def request(
@@ -157,10 +192,11 @@ class AmazonClient(HttpConnector):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        **kw: Any,
     ) -> httpx.Response:
         """One call, paced by its operation's bucket."""
         with self.limiter.using(_operation(path)):
-            return super().request(method, path, params=params, json=json, headers=headers)
+            return super().request(method, path, params=params, json=json, headers=headers, **kw)
 
     def needs_fresh_token(self, response: httpx.Response) -> bool:
         """SP-API answers an expired or revoked access token with 403 Unauthorized, not 401."""
@@ -175,6 +211,12 @@ class AmazonClient(HttpConnector):
                 f"{self._what(response.request)}: HTTP 404: {_first_message(response)}",
                 location=response.request.url.path,
             )
+        if status == 403 and response.request.url.path == RESTRICTED_DATA_TOKEN_PATH:
+            # Still refused after a fresh LWA token: the app lacks the role for these data elements.
+            return ConfigurationError(
+                f"{self._what(response.request)}: HTTP 403: {_first_message(response)} (the application needs "
+                f"the roles for {', '.join(self.amazon.restricted_data)}, or remove restricted_data)"
+            )
         if status == 400:
             # We only read: a refused query is our configuration or code, not a partner's document.
             return ConfigurationError(
@@ -188,7 +230,15 @@ _TOKEN_ERRORS = frozenset({"Unauthorized", "InvalidAccessToken", "ExpiredToken"}
 
 
 def _operation(path: str) -> str:
-    return GET_ORDER_ITEMS if _ITEMS_PATH.match(httpx.URL(path).path) else GET_ORDERS
+    plain = httpx.URL(path).path
+    if plain == RESTRICTED_DATA_TOKEN_PATH:
+        return CREATE_RESTRICTED_DATA_TOKEN
+    return GET_ORDER_ITEMS if _ITEMS_PATH.match(plain) else GET_ORDERS
+
+
+def _is_get_orders(request: httpx.Request) -> bool:
+    # The RDT covers exactly the resource it was created for: GET /orders/v0/orders.
+    return request.method == "GET" and request.url.path == ORDERS_PATH
 
 
 def _iso(moment: dt.datetime) -> str:

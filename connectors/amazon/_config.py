@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from connectors._http import HttpConnectorConfig
+from connectors.amazon._restricted import ORDERS_DATA_ELEMENTS
 from mappings.profiles import AmazonProfile
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
@@ -23,7 +24,10 @@ class AmazonConfig(BaseModel):
     """Where the Orders API and the LWA token endpoint are, the account's credentials and usage plans.
 
     The default limits are the documented Orders v0 usage plans (getOrders 0.0167 rps burst 20,
-    getOrderItems 0.5 rps burst 30); the client follows ``x-amzn-RateLimit-Limit`` when the API sends it.
+    getOrderItems 0.5 rps burst 30, createRestrictedDataToken 1 rps burst 10); the client follows
+    ``x-amzn-RateLimit-Limit`` when the API sends it. ``restricted_data`` names the getOrders data
+    elements (``shippingAddress``, ``buyerInfo``, ``buyerTaxInformation``) to fetch with a Restricted
+    Data Token; empty (the default) sends the LWA token and gets addresses without name or street.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -37,6 +41,8 @@ class AmazonConfig(BaseModel):
     max_results_per_page: int = Field(default=100, ge=1, le=100)
     get_orders_limit: OperationLimit = OperationLimit(rate=0.0167, burst=20)
     get_order_items_limit: OperationLimit = OperationLimit(rate=0.5, burst=30)
+    create_restricted_data_token_limit: OperationLimit = OperationLimit(rate=1, burst=10)
+    restricted_data: tuple[str, ...] = ()
     token_margin_seconds: float = Field(
         default=60, ge=0, description="Refresh the access token this long before it expires."
     )
@@ -54,6 +60,15 @@ class AmazonConfig(BaseModel):
             if not marketplace_id or not marketplace_id.isalnum():
                 raise ValueError(f"not a marketplace id: {marketplace_id!r}")
         return value
+
+    @field_validator("restricted_data")
+    @classmethod
+    def _orders_data_elements(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [element for element in value if element not in ORDERS_DATA_ELEMENTS]
+        if unknown:
+            raise ValueError(f"not a getOrders data element: {', '.join(map(repr, unknown))} "
+                             f"(known: {', '.join(sorted(ORDERS_DATA_ELEMENTS))})")
+        return tuple(dict.fromkeys(value))  # the order kept, repeats dropped
 
     @property
     def http(self) -> HttpConnectorConfig:
@@ -87,5 +102,5 @@ class AmazonConfig(BaseModel):
             client_secret=SecretStr(client_secret),
             refresh_token=SecretStr(refresh_token),
             marketplace_ids=tuple(profile.marketplace_ids),
-            **overrides,
+            **{"restricted_data": tuple(profile.restricted_data), **overrides},
         )

@@ -3,7 +3,9 @@
 It serves the LWA token endpoint (``POST /auth/o2/token``, refresh-token grant, expiring access
 tokens), ``GET /orders/v0/orders`` (``MarketplaceIds``, ``LastUpdatedAfter``/``CreatedAfter``,
 ``LastUpdatedBefore``, ``MaxResultsPerPage``, ``NextToken``) and ``GET /orders/v0/orders/{id}/orderItems``
-(``NextToken``), with SP-API's headers (``x-amzn-RequestId``, ``x-amzn-RateLimit-Limit``), error
+(``NextToken``), the Tokens API's ``POST /tokens/2021-03-01/restrictedDataToken`` (a Restricted Data
+Token for getOrders: with it, orders show the buyer's name, street and phone; with the LWA token
+only city, region, postal code and country), with SP-API's headers (``x-amzn-RequestId``, ``x-amzn-RateLimit-Limit``), error
 bodies (``{"errors": [{"code", "message", "details"}]}``), a token bucket per operation answering
 429 ``QuotaExceeded`` when empty, and 403 ``Unauthorized`` for a missing, unknown or expired token.
 
@@ -18,9 +20,11 @@ Run it on its own with ``python -m hub.sandbox.amazon_server --port 8071 --order
 from __future__ import annotations
 
 import argparse
+import json
 import base64
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import datetime as dt
 import hmac
@@ -48,8 +52,15 @@ from hub.sandbox.erp_server import DEMO_PRODUCTS
 MARKETPLACE_US = "ATVPDKIKX0DER"
 GET_ORDERS = "getOrders"
 GET_ORDER_ITEMS = "getOrderItems"
-# The documented Orders v0 usage plans; tests pass faster ones.
-DEFAULT_LIMITS: dict[str, tuple[float, int]] = {GET_ORDERS: (0.0167, 20), GET_ORDER_ITEMS: (0.5, 30)}
+CREATE_RESTRICTED_DATA_TOKEN = "createRestrictedDataToken"
+ORDERS_PATH = "/orders/v0/orders"
+TOKENS_PATH = "/tokens/2021-03-01/restrictedDataToken"
+# What getOrders accepts as dataElements in a restricted resource.
+ORDERS_DATA_ELEMENTS = frozenset({"buyerInfo", "shippingAddress", "buyerTaxInformation"})
+# The documented usage plans; tests pass faster ones.
+DEFAULT_LIMITS: dict[str, tuple[float, int]] = {GET_ORDERS: (0.0167, 20), GET_ORDER_ITEMS: (0.5, 30),
+                                                CREATE_RESTRICTED_DATA_TOKEN: (1.0, 10)}
+_UNAUTHORIZED = "Access to requested resource is denied."
 _CENT = Decimal("0.01")
 _TAX_RATE = Decimal("0.08")
 _MAX_CURSORS = 10_000
@@ -107,16 +118,30 @@ class _Cursor:
     last_updated_before: str | None = None
 
 
+@dataclass(frozen=True)
+class _Grant:
+    """What one Restricted Data Token allows: GET on a path, these data elements, until ``expires_at``."""
+
+    method: str
+    path: str
+    data_elements: frozenset[str]
+    expires_at: float
+
+
 @dataclass
 class _State:
     lock: threading.RLock = field(default_factory=threading.RLock)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     access_tokens: dict[str, float] = field(default_factory=dict)  # token -> expires at (monotonic)
+    restricted_tokens: dict[str, _Grant] = field(default_factory=dict)
+    # order id -> the restricted part of its body (ShippingAddress / BuyerInfo fields), shown only with an RDT
+    restricted: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     cursors: dict[str, _Cursor] = field(default_factory=dict)
     faults: list[tuple[int, str]] = field(default_factory=list)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (operation, HTTP status)
     tokens_issued: int = 0
+    restricted_tokens_issued: int = 0
 
 
 class _Api:
@@ -131,6 +156,7 @@ class _Api:
         refresh_token: str,
         limits: dict[str, tuple[float, int]],
         token_lifetime_seconds: int,
+        restricted_token_lifetime_seconds: int,
         items_page_size: int,
         clock: Callable[[], float],
         now: Callable[[], dt.datetime],
@@ -140,6 +166,7 @@ class _Api:
         self.limits = limits
         self.buckets = {op: _Bucket(rate, burst, clock) for op, (rate, burst) in limits.items()}
         self.token_lifetime_seconds = token_lifetime_seconds
+        self.restricted_token_lifetime_seconds = restricted_token_lifetime_seconds
         self.items_page_size = items_page_size
         self.clock = clock
         self.now = now
@@ -166,6 +193,45 @@ class _Api:
         return JSONResponse({"access_token": access_token, "refresh_token": self.refresh_token,
                              "token_type": "bearer", "expires_in": self.token_lifetime_seconds})
 
+    # -- Tokens API 2021-03-01 ---------------------------------------------------------------------
+
+    async def create_restricted_data_token(self, request: Request) -> Response:
+        body = await request.body()
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        return self._serve(CREATE_RESTRICTED_DATA_TOKEN, request,
+                           lambda _request, _grant: self._restricted_data_token(content_type, body), wrap=False)
+
+    def _restricted_data_token(self, content_type: str, body: bytes) -> dict[str, Any]:
+        if content_type != "application/json":
+            raise _Fault(415, "UnsupportedMediaType", "The request body must be application/json")
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise _Fault(400, "InvalidInput", "The request body is not valid JSON") from None
+        resources = document.get("restrictedResources") if isinstance(document, dict) else None
+        if not isinstance(resources, list) or not resources:
+            raise _Fault(400, "InvalidInput", "restrictedResources is required and must not be empty")
+        if len(resources) != 1:
+            # One resource is all the sandbox grants; a token for several would need several grants.
+            raise _Fault(400, "InvalidInput", "The sandbox grants one restricted resource per token")
+        resource = resources[0]
+        if not isinstance(resource, dict):
+            raise _Fault(400, "InvalidInput", "A restricted resource must be an object")
+        method, path, elements = resource.get("method"), resource.get("path"), resource.get("dataElements")
+        if method not in ("GET", "PUT", "POST", "DELETE") or not isinstance(path, str) or not path.startswith("/"):
+            raise _Fault(400, "InvalidInput", "A restricted resource needs a method (GET, PUT, POST, DELETE) and a path")
+        if (method, path) != ("GET", ORDERS_PATH):
+            raise _Fault(400, "InvalidInput", f"{method} {path[:100]} is not a restricted resource of this sandbox")
+        if (not isinstance(elements, list) or not elements
+                or not all(isinstance(e, str) and e in ORDERS_DATA_ELEMENTS for e in elements)):
+            raise _Fault(400, "InvalidInput", "dataElements must list one or more of: "
+                         + ", ".join(sorted(ORDERS_DATA_ELEMENTS)))
+        token = "Atz.sprdt|" + secrets.token_urlsafe(48)
+        self.state.restricted_tokens[token] = _Grant(
+            method, path, frozenset(elements), self.clock() + self.restricted_token_lifetime_seconds)
+        self.state.restricted_tokens_issued += 1
+        return {"restrictedDataToken": token, "expiresIn": self.restricted_token_lifetime_seconds}
+
     # -- Orders v0 ---------------------------------------------------------------------------------
 
     async def get_orders(self, request: Request) -> Response:
@@ -174,36 +240,54 @@ class _Api:
     async def get_order_items(self, request: Request) -> Response:
         return self._serve(GET_ORDER_ITEMS, request, self._items_page)
 
-    def _serve(self, operation: str, request: Request, handler: Callable[[Request], dict[str, Any]]) -> Response:
+    def _serve(
+        self,
+        operation: str,
+        request: Request,
+        handler: Callable[[Request, _Grant | None], dict[str, Any]],
+        *,
+        wrap: bool = True,
+    ) -> Response:
         rate = self.limits[operation][0]
         limit_header = {"x-amzn-RateLimit-Limit": f"{rate:g}"}
         with self.state.lock:
             try:
-                self._authenticate(request)
+                grant = self._authenticate(request, operation)
                 if self.state.faults:
                     status, code = self.state.faults.pop(0)
                     raise _Fault(status, code, "Injected failure", headers=limit_header if status == 429 else {})
                 if not self.buckets[operation].take():
                     raise _Fault(429, "QuotaExceeded", "You exceeded your quota for the requested resource.",
                                  headers=limit_header)
-                payload = handler(request)
+                payload = handler(request, grant)
             except _Fault as fault:
                 self.state.calls.append((operation, fault.status))
                 return fault.response()
             self.state.calls.append((operation, 200))
-        return JSONResponse({"payload": payload}, headers={"x-amzn-RequestId": str(uuid.uuid4()), **limit_header})
+        body = {"payload": payload} if wrap else payload
+        return JSONResponse(body, headers={"x-amzn-RequestId": str(uuid.uuid4()), **limit_header})
 
-    def _authenticate(self, request: Request) -> None:
-        token = request.headers.get("x-amz-access-token")
-        expires_at = self.state.access_tokens.get(token or "")
-        if not token or expires_at is None:
-            raise _Fault(403, "Unauthorized", "Access to requested resource is denied.",
-                         "The access token you provided is revoked, malformed or invalid.")
+    def _authenticate(self, request: Request, operation: str) -> _Grant | None:
+        """The RDT's grant when the call carries one, None for an LWA token; a 403 for anything else."""
+        token = request.headers.get("x-amz-access-token") or ""
+        grant = self.state.restricted_tokens.get(token)
+        if grant is not None:
+            # An RDT authorizes exactly the restricted resource it was created for, nothing else.
+            if operation == CREATE_RESTRICTED_DATA_TOKEN or (request.method, request.url.path) != (
+                    grant.method, grant.path):
+                raise _Fault(403, "Unauthorized", _UNAUTHORIZED,
+                             "The access token you provided is not valid for this resource.")
+            expires_at = grant.expires_at
+        else:
+            expires_at = self.state.access_tokens.get(token)
+            if not token or expires_at is None:
+                raise _Fault(403, "Unauthorized", _UNAUTHORIZED,
+                             "The access token you provided is revoked, malformed or invalid.")
         if self.clock() >= expires_at:
-            raise _Fault(403, "Unauthorized", "Access to requested resource is denied.",
-                         "The access token you provided has expired.")
+            raise _Fault(403, "Unauthorized", _UNAUTHORIZED, "The access token you provided has expired.")
+        return grant
 
-    def _orders_page(self, request: Request) -> dict[str, Any]:
+    def _orders_page(self, request: Request, grant: _Grant | None) -> dict[str, Any]:
         query = request.query_params
         marketplaces = [m for m in (query.get("MarketplaceIds") or "").split(",") if m]
         if not marketplaces:
@@ -215,7 +299,7 @@ class _Api:
         else:
             cursor = self._new_orders_cursor(query, marketplaces)
         page_ids = cursor.ids[cursor.offset: cursor.offset + cursor.page_size]
-        payload: dict[str, Any] = {"Orders": [copy.deepcopy(self.state.orders[i]) for i in page_ids]}
+        payload: dict[str, Any] = {"Orders": [self._shown(i, grant) for i in page_ids]}
         following = cursor.offset + cursor.page_size
         if following < len(cursor.ids):
             payload["NextToken"] = self._issue(_Cursor(GET_ORDERS, cursor.ids, following, cursor.page_size,
@@ -223,6 +307,16 @@ class _Api:
         if cursor.last_updated_before:
             payload["LastUpdatedBefore"] = cursor.last_updated_before
         return payload
+
+    def _shown(self, order_id: str, grant: _Grant | None) -> dict[str, Any]:
+        """The order as this caller may see it: the restricted fields only for the data elements its RDT covers."""
+        order = copy.deepcopy(self.state.orders[order_id])
+        hidden = self.state.restricted.get(order_id, {})
+        elements = grant.data_elements if grant is not None else frozenset()
+        for element, key in (("shippingAddress", "ShippingAddress"), ("buyerInfo", "BuyerInfo")):
+            if element in elements and key in order and key in hidden:
+                order[key].update(hidden[key])
+        return order
 
     def _new_orders_cursor(self, query: Any, marketplaces: list[str]) -> _Cursor:
         updated_after = _parse_time(query.get("LastUpdatedAfter"), "LastUpdatedAfter")
@@ -252,7 +346,7 @@ class _Api:
         return _Cursor(GET_ORDERS, [o["AmazonOrderId"] for o in matching], 0, page_size,
                        last_updated_before=_iso(before) if updated_after is not None else None)
 
-    def _items_page(self, request: Request) -> dict[str, Any]:
+    def _items_page(self, request: Request, grant: _Grant | None) -> dict[str, Any]:
         order_id = request.path_params["order_id"]
         if order_id not in self.state.items:
             raise _Fault(404, "NotFound", "Order not found", f"No order with id {order_id}")
@@ -305,12 +399,13 @@ def _parse_time(value: str | None, name: str) -> dt.datetime | None:
 
 
 def create_app(api: _Api) -> Starlette:
-    """The Starlette application serving LWA and Orders v0 for ``api``."""
+    """The Starlette application serving LWA, the Tokens API and Orders v0 for ``api``."""
     return Starlette(
         routes=[
             Route("/auth/o2/token", api.token, methods=["POST"]),
             Route("/orders/v0/orders", api.get_orders, methods=["GET"]),
             Route("/orders/v0/orders/{order_id}/orderItems", api.get_order_items, methods=["GET"]),
+            Route(TOKENS_PATH, api.create_restricted_data_token, methods=["POST"]),
         ]
     )
 
@@ -358,6 +453,28 @@ def _item_body(order_id: str, index: int, item: SandboxItem, *, priced: bool, ca
     return body
 
 
+_NAMES = ("Jane Doe", "John Smith", "Maria Garcia", "Wei Chen", "Aisha Khan", "Lukas Weber", "Ana Souza")
+_STREETS = ("Elm St", "Oak Ave", "Maple Dr", "Cedar Ln", "Pine Rd", "Birch Blvd", "Lake Shore Dr")
+
+
+def _restricted_fields(order_id: str, *, business: bool) -> dict[str, dict[str, str]]:
+    """The name, street, phone and buyer e-mail SP-API shows only with an RDT (made up, stable per order id)."""
+    digest = hashlib.sha256(order_id.encode()).digest()
+    name = _NAMES[digest[0] % len(_NAMES)]
+    address = {
+        "Name": name,
+        "AddressLine1": f"{100 + int.from_bytes(digest[1:3], 'big') % 9800} {_STREETS[digest[3] % len(_STREETS)]}",
+        # 555-01xx numbers are reserved for fiction.
+        "Phone": f"+1 734-555-01{digest[4] % 100:02d}",
+        "AddressType": "Commercial" if business else "Residential",
+    }
+    if digest[5] % 3 == 0:
+        address["AddressLine2"] = f"Apt {1 + digest[6] % 20}{'ABCD'[digest[7] % 4]}"
+    # SP-API hands out an anonymized relay address, never the buyer's own.
+    buyer = {"BuyerEmail": f"{digest[8:16].hex()}@marketplace.amazon.com", "BuyerName": name}
+    return {"ShippingAddress": address, "BuyerInfo": buyer}
+
+
 def _total(items: list[dict[str, Any]]) -> Decimal:
     total = Decimal(0)
     for item in items:
@@ -385,6 +502,7 @@ class SandboxAmazon:
         marketplace_id: str = MARKETPLACE_US,
         limits: dict[str, tuple[float, int]] | None = None,
         token_lifetime_seconds: int = 3600,
+        restricted_token_lifetime_seconds: int = 3600,
         items_page_size: int = 5,
         port: int = 0,
         host: str = "127.0.0.1",
@@ -404,6 +522,7 @@ class SandboxAmazon:
             refresh_token=refresh_token,
             limits={**DEFAULT_LIMITS, **(limits or {})},
             token_lifetime_seconds=token_lifetime_seconds,
+            restricted_token_lifetime_seconds=restricted_token_lifetime_seconds,
             items_page_size=items_page_size,
             clock=clock,
             now=self._now,
@@ -490,7 +609,7 @@ class SandboxAmazon:
         if not pending and not cancelled:
             order["OrderTotal"] = _money(_total(item_bodies))
             order["PaymentMethod"] = "Other"
-            # Without a Restricted Data Token, SP-API shows no name, street or phone.
+            # Without a Restricted Data Token, SP-API shows no name, street or phone (see _restricted_fields).
             order["ShippingAddress"] = {"City": city[0], "StateOrRegion": city[1], "PostalCode": city[2],
                                         "CountryCode": "US"}
             order["BuyerInfo"] = {"PurchaseOrderNumber": business_po} if business_po else {}
@@ -500,6 +619,7 @@ class SandboxAmazon:
         with self._state.lock:
             self._state.orders[order_id] = order
             self._state.items[order_id] = item_bodies
+            self._state.restricted[order_id] = _restricted_fields(order_id, business=business_po is not None)
         return copy.deepcopy(order)
 
     def update_order(
@@ -533,10 +653,11 @@ class SandboxAmazon:
             order["LastUpdateDate"] = _iso(max(moment, previous))
             return copy.deepcopy(order)
 
-    def order(self, order_id: str) -> dict[str, Any]:
-        """An order as getOrders shows it now."""
+    def order(self, order_id: str, *, data_elements: Iterable[str] = ()) -> dict[str, Any]:
+        """An order as getOrders shows it now (with an RDT for ``data_elements``, if any)."""
+        grant = _Grant("GET", ORDERS_PATH, frozenset(data_elements), float("inf")) if data_elements else None
         with self._state.lock:
-            return copy.deepcopy(self._state.orders[order_id])
+            return self._api._shown(order_id, grant)
 
     def order_ids(self) -> list[str]:
         """Every order id, in the order they were added."""
@@ -614,6 +735,12 @@ class SandboxAmazon:
             for token in self._state.access_tokens:
                 self._state.access_tokens[token] = float("-inf")
 
+    def expire_restricted_data_tokens(self) -> None:
+        """Make every Restricted Data Token handed out so far expired (LWA tokens stay valid)."""
+        with self._state.lock:
+            for token, grant in self._state.restricted_tokens.items():
+                self._state.restricted_tokens[token] = dataclasses.replace(grant, expires_at=float("-inf"))
+
     @property
     def calls(self) -> list[tuple[str, int]]:
         """(operation, HTTP status) of every authenticated-or-refused API call so far, oldest first."""
@@ -625,6 +752,12 @@ class SandboxAmazon:
         """How many access tokens the LWA endpoint handed out."""
         with self._state.lock:
             return self._state.tokens_issued
+
+    @property
+    def restricted_tokens_issued(self) -> int:
+        """How many Restricted Data Tokens the Tokens API handed out."""
+        with self._state.lock:
+            return self._state.restricted_tokens_issued
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -644,7 +777,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.orders:
         market.generate_orders(args.orders)
     with market:
-        print(f"sandbox marketplace (SP-API Orders v0 + LWA) on {market.base_url}", flush=True)
+        print(f"sandbox marketplace (SP-API Orders v0, Tokens API + LWA) on {market.base_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
 

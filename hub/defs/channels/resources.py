@@ -40,14 +40,17 @@ class AmazonSellerResource(dg.ConfigurableResource):
     client_id: str
     client_secret: str
     refresh_token: str
+    # getOrders data elements fetched with a Restricted Data Token (the profile's restricted_data).
+    restricted_data: list[str] = []
 
     @contextmanager
     def client(self) -> Iterator[AmazonClient]:
-        """A client with per-operation rate limits and a cached access token."""
+        """A client with per-operation rate limits and a cached access token (and RDT, when configured)."""
         config_kwargs = {"token_url": self.token_url} if self.token_url else {}
         config = AmazonConfig(base_url=self.base_url, client_id=self.client_id,
                               client_secret=SecretStr(self.client_secret), refresh_token=SecretStr(self.refresh_token),
-                              marketplace_ids=tuple(self.marketplace_ids), **config_kwargs)
+                              marketplace_ids=tuple(self.marketplace_ids),
+                              restricted_data=tuple(self.restricted_data), **config_kwargs)
         client = AmazonClient(config)
         try:
             yield client
@@ -76,4 +79,5 @@ def amazon_resource(profile: PartnerProfile) -> AmazonSellerResource:
         client_id=dg.EnvVar(seller.lwa_client_id_env),
         client_secret=dg.EnvVar(seller.lwa_client_secret_env),
         refresh_token=dg.EnvVar(seller.refresh_token_env),
+        restricted_data=list(seller.restricted_data),
     )

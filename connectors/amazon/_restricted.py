@@ -1,0 +1,129 @@
+"""Restricted Data Tokens (Tokens API 2021-03-01): what SP-API asks for before it shows names, streets, phones.
+
+With the plain LWA access token getOrders leaves out the buyer's name, street and phone. An account
+that opts in (``AmazonConfig.restricted_data``) first calls ``createRestrictedDataToken`` for
+``GET /orders/v0/orders`` and the data elements it needs, then sends the returned RDT instead of
+the LWA token in ``x-amz-access-token`` on getOrders. Every other call keeps the LWA token.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from connectors._http import Auth
+from hub.errors import FatalError
+
+CREATE_RESTRICTED_DATA_TOKEN = "createRestrictedDataToken"
+RESTRICTED_DATA_TOKEN_PATH = "/tokens/2021-03-01/restrictedDataToken"
+# The data elements getOrders accepts in a restricted resource (Tokens API use case guide).
+ORDERS_DATA_ELEMENTS = frozenset({"buyerInfo", "shippingAddress", "buyerTaxInformation"})
+
+
+def restricted_data_token_request(method: str, path: str, data_elements: Iterable[str]) -> dict[str, Any]:
+    """The createRestrictedDataToken body for one restricted resource."""
+    return {"restrictedResources": [{"method": method, "path": path, "dataElements": list(data_elements)}]}
+
+
+def parse_restricted_data_token(raw: bytes, *, what: str) -> tuple[SecretStr, float]:
+    """The RDT and its lifetime in seconds from a createRestrictedDataToken answer."""
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise FatalError(f"{what}: HTTP 200 but the body is not JSON") from exc
+    token = body.get("restrictedDataToken") if isinstance(body, dict) else None
+    expires_in = body.get("expiresIn") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise FatalError(f"{what}: HTTP 200 without a restrictedDataToken")
+    try:
+        seconds = float(expires_in)  # an integer in the model; some clients' typings say string
+    except (TypeError, ValueError):
+        raise FatalError(f"{what}: HTTP 200 without a numeric expiresIn") from None
+    if not seconds > 0:
+        raise FatalError(f"{what}: HTTP 200 with expiresIn {seconds:g}")
+    return SecretStr(token), seconds
+
+
+class RestrictedDataAuth:
+    """Sends the RDT on restricted calls and the account's LWA token on every other one.
+
+    The RDT is created on first use with ``create`` (which calls the Tokens API with the LWA token)
+    and cached until ``margin_seconds`` before its ``expiresIn`` runs out. :meth:`refresh` (the
+    connector calls it once after a 403 Unauthorized) renews whichever credential the refused
+    request carried in this thread: a refused getOrders gets a new RDT, anything else a new LWA token.
+    """
+
+    def __init__(
+        self,
+        access: Auth,
+        create: Callable[[], tuple[SecretStr, float]],
+        *,
+        restricted: Callable[[httpx.Request], bool],
+        header: str,
+        margin_seconds: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.access = access
+        self._create = create
+        self._restricted = restricted
+        self._header = header
+        self._margin = margin_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: SecretStr | None = None
+        self._expires_at = 0.0
+        self._last = threading.local()
+        self.fetches = 0
+
+    def apply(self, request: httpx.Request) -> None:
+        """The RDT on a restricted request, the LWA token on any other."""
+        if self._restricted(request):
+            # Fetching may send a Tokens API call through the same connector (with the LWA token):
+            # the thread's "last credential" is set only afterwards, for this request.
+            token = self.restricted_data_token()
+            request.headers[self._header] = token
+            self._last.restricted = True
+        else:
+            self.access.apply(request)
+            self._last.restricted = False
+
+    def restricted_data_token(self) -> str:
+        """The cached RDT, created anew when missing or about to expire."""
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token.get_secret_value()
+
+    def refresh(self) -> None:
+        """Renew the credential the last refused request in this thread carried."""
+        if getattr(self._last, "restricted", False):
+            with self._lock:
+                # Dropped, not fetched here: the retry's apply() creates the new one.
+                self._token = None
+            return
+        refresh = getattr(self.access, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def close(self) -> None:
+        """Close the LWA token endpoint's connection pool."""
+        close = getattr(self.access, "close", None)
+        if callable(close):
+            close()
+
+    def _fetch(self) -> None:
+        started = self._clock()
+        token, expires_in = self._create()
+        self._token = token
+        self._expires_at = started + max(0.0, expires_in - self._margin)
+        self.fetches += 1
+
+    def __repr__(self) -> str:
+        return f"RestrictedDataAuth({self.access!r}, '**********')"
