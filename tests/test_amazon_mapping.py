@@ -274,6 +274,7 @@ def test_full_address_from_a_restricted_data_token_carries_no_restricted_warning
     ship_to = mapped.order.party(PartyRole.SHIP_TO)
     assert (ship_to.name, ship_to.address_lines) == ("Jane Doe", ["1234 Elm St", "Apt 5B"])
     assert (ship_to.city, ship_to.region, ship_to.postal_code, ship_to.country) == ("Canton", "MI", "48187-1234", "US")
+    assert [(c.phone, c.name) for c in ship_to.contacts] == [("+1 734-555-0142", None)]  # for the carrier's label
     # Everything else maps exactly as without the token.
     plain = map_amazon_order(
         orders("get_orders_page1.json")[0],

@@ -21,9 +21,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
-from mappings.amazon._fields import Findings, money, text, timestamp
+from hub.model import (
+    Charge,
+    ChargeKind,
+    Contact,
+    Order,
+    OrderLine,
+    Party,
+    PartyRole,
+    Purpose,
+    Source,
+    order_total,
+)
 from mappings._channel import MappedOrder
+from mappings.amazon._fields import Findings, money, text, timestamp
 from mappings.profiles import PartnerProfile
 
 PENDING_STATUSES = frozenset({"Pending", "PendingAvailability"})
@@ -325,10 +336,12 @@ def _party(role: PartyRole, address: dict[str, Any]) -> Party:
     keys = ("AddressLine1", "AddressLine2", "AddressLine3")
     lines = [line[:_MAX_TEXT] for key in keys if (line := text(address, key))]
     name = text(address, "Name")
+    phone = text(address, "Phone")  # restricted too; the carrier needs it on the label
     return Party(
         role=role,
         name=name[:_MAX_TEXT] if name else None,
         address_lines=lines,
+        contacts=[Contact(phone=phone[:80])] if phone else [],
         city=text(address, "City"),
         region=text(address, "StateOrRegion"),
         postal_code=(text(address, "PostalCode") or "")[:80] or None,
