@@ -15,6 +15,7 @@ import respx
 from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from mappings.profiles import PartnerProfile
+from tests.fixtures.clock import FakeClock
 
 DATA = Path(__file__).parent / "data" / "amazon"
 API = "https://sellingpartnerapi-na.amazon.com"
@@ -23,27 +24,12 @@ ORDERS_URL = f"{API}/orders/v0/orders"
 SINCE = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
 
 
-class FakeTime:
-    """A clock that only moves when the client sleeps (or the test says so)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
-def time_():
-    return FakeTime()
+def time_(clock: FakeClock) -> FakeClock:
+    return clock
 
 
-def make_client(time_: FakeTime, **overrides) -> AmazonClient:
+def make_client(time_: FakeClock, **overrides) -> AmazonClient:
     config = AmazonConfig(
         client_id="amzn1.application-oa2-client.demo",
         client_secret="secret-value",
@@ -51,7 +37,7 @@ def make_client(time_: FakeTime, **overrides) -> AmazonClient:
         marketplace_ids=("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"),
         **overrides,
     )
-    return AmazonClient(config, sleep=time_.sleep, clock=time_.clock, rng=random.Random(7))
+    return AmazonClient(config, sleep=time_.sleep, clock=time_, rng=random.Random(7))
 
 
 def token_response(token: str = "Atza|token-1", expires_in: int = 3600) -> httpx.Response:

@@ -24,6 +24,7 @@ from connectors.erp import (
 )
 from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from hub.model import Order, OrderLine, Party, PartyRole, Source
+from tests.fixtures.clock import FakeClock
 
 BASE = "https://erp.example.com"
 API_KEY = "6578616d706c65206a736f6e20617069206b6579"
@@ -726,26 +727,6 @@ def test_a_push_retried_after_a_timed_out_create_finds_the_committed_order(mock_
 
 
 # -- on the shared HTTP base: what is retried and what is not ----------------------------------------
-
-
-class FakeClock:
-    """A clock that only moves when the client sleeps, so retry tests never wait."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -26,29 +26,10 @@ from connectors._http import (
     retry_after_seconds,
 )
 from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from tests.fixtures.clock import FakeClock
 
 BASE = "https://api.example.test"
 SECRET = "shpat_secret_token_123"
-
-
-class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def make(clock: FakeClock, *, auth=None, limiter=None, **config) -> HttpConnector:

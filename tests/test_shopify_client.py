@@ -10,33 +10,21 @@ import httpx
 import pytest
 import respx
 
-from connectors.shopify import ShopifyCallLimiter, ShopifyClient, ShopifyConfig, parse_call_limit
+from connectors.shopify import (
+    ShopifyCallLimiter,
+    ShopifyClient,
+    ShopifyConfig,
+    parse_call_limit,
+)
 from hub.errors import ConfigurationError, RejectedDocument, RetriableError
 from mappings.profiles import ShopifyProfile
+from tests.fixtures.clock import FakeClock
 
 SHOP = "acme-store.myshopify.com"
 BASE = f"https://{SHOP}"
 ORDERS = f"{BASE}/admin/api/2024-10/orders.json"
 TOKEN = "shpat_0123456789abcdef"
 SINCE = dt.datetime(2024, 10, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 50.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def client(clock: FakeClock, **kw) -> ShopifyClient:
