@@ -14,10 +14,22 @@ Answers become the hub's errors in one place (``_errors.py``): 401/403/404 confi
 400/409/422 rejected, 408/425/429/5xx and network failures retriable (with ``retry_after``).
 """
 
-from connectors._http._auth import Auth, NoAuth, OAuthRefreshAuth, RefreshableAuth, StaticHeaderAuth
+from connectors._http._auth import (
+    Auth,
+    ExpiringToken,
+    NoAuth,
+    OAuthRefreshAuth,
+    RefreshableAuth,
+    StaticHeaderAuth,
+)
 from connectors._http._config import HttpConnectorConfig
 from connectors._http._connector import HttpConnector, RequestStats
-from connectors._http._errors import RETRIABLE_STATUSES, default_error, error_message, retry_after_seconds
+from connectors._http._errors import (
+    RETRIABLE_STATUSES,
+    default_error,
+    error_message,
+    retry_after_seconds,
+)
 from connectors._http._pagination import (
     LinkHeaderPaginator,
     NextTokenPaginator,
@@ -30,6 +42,7 @@ from connectors._http._rate import LeakyBucketLimiter, RateLimiter
 __all__ = [
     "RETRIABLE_STATUSES",
     "Auth",
+    "ExpiringToken",
     "HttpConnector",
     "HttpConnectorConfig",
     "LeakyBucketLimiter",

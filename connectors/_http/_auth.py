@@ -57,6 +57,51 @@ class StaticHeaderAuth:
         return f"StaticHeaderAuth({self._header!r}, '**********')"
 
 
+class ExpiringToken:
+    """A secret token cached until ``margin_seconds`` before it expires, fetched anew by ``fetch``.
+
+    ``fetch()`` returns the token and its lifetime in seconds. One lock guards the cache, so threads
+    sharing it fetch one token between them, not one each.
+    """
+
+    def __init__(
+        self, fetch: Callable[[], tuple[SecretStr, float]], *, margin_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._margin = margin_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: SecretStr | None = None
+        self._expires_at = 0.0
+        self.fetches = 0
+
+    def get(self) -> str:
+        """The cached token, fetched anew when missing or about to expire."""
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at:
+                self._renew()
+            assert self._token is not None
+            return self._token.get_secret_value()
+
+    def renew(self) -> None:
+        """Fetch a new token now."""
+        with self._lock:
+            self._renew()
+
+    def forget(self) -> None:
+        """Drop the cached token; the next :meth:`get` fetches one."""
+        with self._lock:
+            self._token = None
+
+    def _renew(self) -> None:
+        started = self._clock()
+        token, expires_in = self._fetch()
+        self._token = token
+        self._expires_at = started + max(0.0, expires_in - self._margin)
+        self.fetches += 1
+
+
 class OAuthRefreshAuth:
     """An OAuth 2.0 refresh-token grant (e.g. Login with Amazon); the access token is cached until it expires.
 
@@ -88,39 +133,33 @@ class OAuthRefreshAuth:
             raise ConfigurationError("the OAuth client id is empty")
         self._header = header
         self._prefix = prefix
-        self._margin = margin_seconds
         self._default_expires_in = default_expires_in
-        self._clock = clock
         self._http = httpx.Client(timeout=timeout_seconds, transport=transport, follow_redirects=False)
-        self._lock = threading.Lock()
-        self._token: SecretStr | None = None
-        self._expires_at = 0.0
-        self.fetches = 0
+        self._cache = ExpiringToken(self._request_token, margin_seconds=margin_seconds, clock=clock)
 
     def apply(self, request: httpx.Request) -> None:
         """Set the header with a token that is valid for at least ``margin_seconds`` more."""
         token = self.access_token()
         request.headers[self._header] = f"{self._prefix} {token}" if self._prefix else token
 
+    @property
+    def fetches(self) -> int:
+        """How many tokens were fetched so far."""
+        return self._cache.fetches
+
     def access_token(self) -> str:
         """The cached access token, fetched anew when missing or about to expire."""
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
-                self._fetch()
-            assert self._token is not None
-            return self._token.get_secret_value()
+        return self._cache.get()
 
     def refresh(self) -> None:
         """Forget the cached token and fetch a new one now."""
-        with self._lock:
-            self._fetch()
+        self._cache.renew()
 
     def close(self) -> None:
         """Close the token endpoint's connection pool."""
         self._http.close()
 
-    def _fetch(self) -> None:
-        started = self._clock()
+    def _request_token(self) -> tuple[SecretStr, float]:
         form = {
             "grant_type": "refresh_token",
             "refresh_token": self._refresh_token.get_secret_value(),
@@ -149,9 +188,7 @@ class OAuthRefreshAuth:
             raise FatalError(f"{what}: HTTP 200 without an access_token") from exc
         if not isinstance(token, str) or not token:
             raise FatalError(f"{what}: HTTP 200 with an empty access_token")
-        self._token = SecretStr(token)
-        self._expires_at = started + max(0.0, expires_in - self._margin)
-        self.fetches += 1
+        return SecretStr(token), expires_in
 
     def __repr__(self) -> str:
         return f"OAuthRefreshAuth({self.token_url!r}, client_id={self._client_id!r})"

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from connectors._http import Auth
+from connectors._http import Auth, ExpiringToken
 from hub.errors import FatalError
 
 CREATE_RESTRICTED_DATA_TOKEN = "createRestrictedDataToken"
@@ -70,16 +70,10 @@ class RestrictedDataAuth:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.access = access
-        self._create = create
         self._restricted = restricted
         self._header = header
-        self._margin = margin_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: SecretStr | None = None
-        self._expires_at = 0.0
+        self._cache = ExpiringToken(create, margin_seconds=margin_seconds, clock=clock)
         self._last = threading.local()
-        self.fetches = 0
 
     def apply(self, request: httpx.Request) -> None:
         """The RDT on a restricted request, the LWA token on any other."""
@@ -93,20 +87,19 @@ class RestrictedDataAuth:
             self.access.apply(request)
             self._last.restricted = False
 
+    @property
+    def fetches(self) -> int:
+        """How many RDTs were created so far."""
+        return self._cache.fetches
+
     def restricted_data_token(self) -> str:
         """The cached RDT, created anew when missing or about to expire."""
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
-                self._fetch()
-            assert self._token is not None
-            return self._token.get_secret_value()
+        return self._cache.get()
 
     def refresh(self) -> None:
         """Renew the credential the last refused request in this thread carried."""
         if getattr(self._last, "restricted", False):
-            with self._lock:
-                # Dropped, not fetched here: the retry's apply() creates the new one.
-                self._token = None
+            self._cache.forget()  # not fetched here: the retry's apply() creates the new one
             return
         refresh = getattr(self.access, "refresh", None)
         if callable(refresh):
@@ -117,13 +110,6 @@ class RestrictedDataAuth:
         close = getattr(self.access, "close", None)
         if callable(close):
             close()
-
-    def _fetch(self) -> None:
-        started = self._clock()
-        token, expires_in = self._create()
-        self._token = token
-        self._expires_at = started + max(0.0, expires_in - self._margin)
-        self.fetches += 1
 
     def __repr__(self) -> str:
         return f"RestrictedDataAuth({self.access!r}, '**********')"
