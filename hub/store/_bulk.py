@@ -141,14 +141,15 @@ def order_rows(conn: Connection, order: Order) -> OrderRows:
     """``order`` (an original) in stored form for this connection's backend, to save later in bulk."""
     if order.purpose is not Purpose.ORIGINAL:
         raise ValueError("only original orders are saved from rows; others go through save_order")
-    sqlite = conn.dialect.name == "sqlite"
+    fast = _fast_path(conn)
     # The JSON column holds text on SQLite and PostgreSQL (json, not jsonb): pydantic serializes the
     # payload once, in Rust, and the insert passes it on as it is.
-    payload = _JsonText(order.model_dump_json()) if sqlite or _copies(conn) else order.model_dump(mode="json")
+    payload = _JsonText(order.model_dump_json()) if fast else order.model_dump(mode="json")
     row = (order.source.value, order.partner_id, order.source_ref, order.purpose.value, order.order_date,
            order.currency, order.total, order.is_test, order.raw_document_id, order.document_ref, payload, "open", 1)
-    # Lines are most of the rows: on SQLite their decimals are put in stored form right here.
-    dec = _decimal_text if sqlite else _same
+    # Lines are most of the rows: their decimals are put in stored form right here (text that
+    # SQLite keeps and PostgreSQL's COPY reads as numeric), not in a second pass over the batch.
+    dec = _decimal_text if fast else _same
     lines = [
         (line.line_no, line.sku, line.gtin, line.buyer_part, line.description, dec(line.quantity), line.uom,
          dec(line.unit_price), dec(line.amount))
@@ -247,18 +248,16 @@ def _insert_many(
     SQLite: one driver ``executemany``. PostgreSQL with psycopg 3: ``COPY ... FROM STDIN`` in the
     connection's own transaction (several times faster than multi-row INSERTs at 200,000 lines).
     Values go through each column's own bind processor first, so both store what SQLAlchemy would;
-    on SQLite the ``bound`` columns already hold the stored form (see ``_decimal_text``).
+    the ``bound`` columns already hold the stored form (see ``_decimal_text``).
     Elsewhere: SQLAlchemy Core ``executemany``.
     """
     if not rows:
         return
     dialect = conn.dialect
-    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
-    if dialect.name != "sqlite" and not copy:
+    if not _fast_path(conn):
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    skip = bound if dialect.name == "sqlite" else ()
-    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns) if name not in (skip or ())]
+    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns) if name not in (bound or ())]
     binders = [(i, bind) for i, bind in binders if bind is not None]
     if binders:
         converted = []
@@ -268,7 +267,7 @@ def _insert_many(
                 values[i] = bind(values[i])
             converted.append(tuple(values))
         rows = converted
-    if copy:
+    if dialect.name == "postgresql":
         driver = conn.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as out:
             for row in rows:
@@ -278,9 +277,10 @@ def _insert_many(
     conn.exec_driver_sql(sql, rows)
 
 
-def _copies(conn: Connection) -> bool:
-    """Whether ``_insert_many`` loads this connection's rows with COPY (PostgreSQL through psycopg 3)."""
-    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+def _fast_path(conn: Connection) -> bool:
+    """Whether ``_insert_many`` hands this connection's rows to the driver in stored form: SQLite's
+    ``executemany`` or PostgreSQL's COPY (through psycopg 3); other drivers get SQLAlchemy Core."""
+    return conn.dialect.name == "sqlite" or (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg")
 
 
 def _decimal_text(value: Decimal | None) -> str | None:
