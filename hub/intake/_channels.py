@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from hub import store as st
 from hub.errors import RejectedDocument
-from hub.intake._x12 import ERP_TARGET, deliver_cancellation
+from hub.intake._x12 import ERP_TARGET, deliver_cancellation, deliver_new_version
 from hub.model import Order
 
 
@@ -174,10 +174,10 @@ def apply_mapped_orders(
             summary.orders_not_pushed += 1
             st.add_event(conn, saved.order_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
             continue
-        st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
         if saved.action == "updated":
-            # A newer version of an order already delivered: the ERP's sale order must follow it.
-            st.requeue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+            deliver_new_version(conn, saved.order_id, now)  # the ERP's sale order must follow it
+        else:
+            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
 
 
 def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime) -> bool:

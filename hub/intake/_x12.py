@@ -216,8 +216,7 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
     elif saved.action == "replaced":
         summary.orders_replaced += 1
         if not order.is_test:
-            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
-            st.requeue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+            deliver_new_version(conn, saved.order_id, now)
     elif saved.action == "cancelled":
         summary.orders_cancelled += 1
         deliver_cancellation(conn, saved.order_id, now)
@@ -244,6 +243,12 @@ def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime) -> bool
         st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error="order cancelled before delivery")
         return True
     return False
+
+
+def deliver_new_version(conn: Connection, order_id: int, now: dt.datetime) -> None:
+    """Take a replaced or updated order to the ERP: queue its delivery, or queue it again if it happened."""
+    st.enqueue_delivery(conn, order_id=order_id, target=ERP_TARGET, now=now)
+    st.requeue_delivery(conn, order_id=order_id, target=ERP_TARGET, now=now)
 
 
 def deliver_cancellation(conn: Connection, order_id: int, now: dt.datetime) -> None:
