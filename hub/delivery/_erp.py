@@ -197,8 +197,8 @@ def _record(store: st.HubStore, delivery: st.Delivery, stored: st.StoredOrder, o
         )
         if outcome.event:
             st.add_event(conn, delivery.order_id, outcome.event, outcome.detail or {}, now=now)
-        for queued in st.list_exceptions(conn, state=st.OPEN, limit=10_000):
-            if queued.order_id == delivery.order_id and queued.kind.startswith("erp_"):
+        for queued in st.list_exceptions(conn, state=st.OPEN, order_id=delivery.order_id, limit=10_000):
+            if queued.kind.startswith("erp_"):
                 st.close_exception(conn, queued.id, state=st.REPLAYED, now=now)
 
 
@@ -209,8 +209,8 @@ def _dead(store: st.HubStore, delivery: st.Delivery, stored: st.StoredOrder, now
         exception_id = st.open_exception(conn, channel="erp", kind=kind, reason=reason, order_id=delivery.order_id,
                                          partner_id=stored.order.partner_id, now=now)
         # One open ERP problem per order: the one this pass found replaces older ones.
-        for queued in st.list_exceptions(conn, state=st.OPEN, limit=10_000):
-            if queued.order_id == delivery.order_id and queued.kind.startswith("erp_") and queued.id != exception_id:
+        for queued in st.list_exceptions(conn, state=st.OPEN, order_id=delivery.order_id, limit=10_000):
+            if queued.kind.startswith("erp_") and queued.id != exception_id:
                 st.close_exception(conn, queued.id, state=st.RESOLVED, now=now,
                                    note=f"superseded by exception {exception_id} ({kind})")
     log.warning("ERP delivery %s dead-lettered (%s)", delivery.id, kind)

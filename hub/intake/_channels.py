@@ -106,7 +106,7 @@ def process_queued_receipt(
         receipt = st.get_receipt(conn, receipt_id, for_update=True)
         if receipt.state == "processed" and not replay:
             return receipt
-        earlier = [e for e in st.list_exceptions(conn, limit=10_000) if e.receipt_id == receipt.id] if replay else []
+        earlier = st.list_exceptions(conn, receipt_id=receipt.id, limit=10_000) if replay else []
         already = len(summary.exceptions)
         _map_and_apply(conn, receipt, map_orders, summary, now)
         still_failing = set(summary.exceptions[already:])

@@ -53,7 +53,7 @@ def process_x12_receipt(
             summary.already_processed = True
             summary.reason = receipt.reason
             return summary
-        earlier_open = [e for e in st.list_exceptions(conn, state=st.OPEN, limit=10_000) if e.receipt_id == receipt.id]
+        earlier_open = st.list_exceptions(conn, state=st.OPEN, receipt_id=receipt.id, limit=10_000)
 
         def queue(kind: str, reason: str, **where) -> None:
             summary.exceptions.append(

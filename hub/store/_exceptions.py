@@ -79,11 +79,18 @@ def open_exception(
     ).inserted_primary_key[0]
 
 
-def list_exceptions(conn: Connection, *, state: str | None = OPEN, limit: int = 500) -> list[QueuedException]:
-    """Exceptions, newest first, optionally of one state."""
+def list_exceptions(
+    conn: Connection, *, state: str | None = OPEN, limit: int = 500, receipt_id: int | None = None,
+    order_id: int | None = None,
+) -> list[QueuedException]:
+    """Exceptions, newest first, optionally of one state, one receipt or one order."""
     query = select(exceptions).order_by(exceptions.c.id.desc()).limit(limit)
     if state is not None:
         query = query.where(exceptions.c.state == state)
+    if receipt_id is not None:
+        query = query.where(exceptions.c.receipt_id == receipt_id)
+    if order_id is not None:
+        query = query.where(exceptions.c.order_id == order_id)
     return [QueuedException(**row._mapping) for row in conn.execute(query)]
 
 
