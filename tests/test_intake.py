@@ -33,6 +33,12 @@ class Pushed:
     sale_order_id: int
     name: str
     created: bool
+    changes: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def action(self) -> str:
+        return "created" if self.created else "unchanged"
 
 
 @dataclass

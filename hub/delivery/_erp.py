@@ -30,9 +30,15 @@ log = logging.getLogger(__name__)
 
 
 class PushedSaleOrder(Protocol):
+    """What a push did: ``action`` is created / updated / unchanged / needs_review (``changes`` and
+    ``reason`` say what differs and why it was left alone)."""
+
     sale_order_id: int
     name: str
     created: bool
+    action: str
+    changes: tuple[str, ...]
+    reason: str
 
 
 class CancelledSaleOrder(Protocol):
@@ -43,11 +49,7 @@ class CancelledSaleOrder(Protocol):
 
 
 class SalesOrderTarget(Protocol):
-    """What delivery needs of an ERP (``connectors.erp.OdooSalesGateway`` provides it).
-
-    ``push_sale_order`` results may carry ``action`` (created / updated / unchanged / needs_review),
-    ``changes`` and ``reason``; without ``action``, ``created`` decides between created and unchanged.
-    """
+    """What delivery needs of an ERP (``connectors.erp.OdooSalesGateway`` provides it)."""
 
     def push_sale_order(self, order: Order, *, client_order_ref: str) -> PushedSaleOrder: ...
 
@@ -167,10 +169,9 @@ def _deliver(target: SalesOrderTarget, stored: st.StoredOrder, delivery: st.Deli
         return _Outcome(st.DONE, "unchanged", None, None, result.name, result.sale_order_id)  # already cancelled
 
     result = target.push_sale_order(order, client_order_ref=ref)
-    action = getattr(result, "action", None) or ("created" if result.created else "unchanged")
-    changes = list(getattr(result, "changes", ()) or ())
+    action, changes = result.action, list(result.changes)
     if action == "needs_review":
-        reason = getattr(result, "reason", "") or f"sale order {result.name} cannot be changed by the hub"
+        reason = result.reason or f"sale order {result.name} cannot be changed by the hub"
         raise _DeadLetter("erp_update_needs_review",
                           f"{reason}; order revision {stored.revision} differs: {'; '.join(changes)}")
     detail = {"target": ERP_TARGET, "sale_order": result.name, "revision": stored.revision}
