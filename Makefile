@@ -14,7 +14,7 @@ UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: demo test ui venv system-deps dagster-home clean
+.PHONY: demo test faults ui venv system-deps dagster-home clean
 
 venv: $(VENV_STAMP)
 
@@ -43,6 +43,10 @@ test: venv system-deps
 	  echo "make test: pytest collected no tests (exit 5); failing on purpose: check PYTEST_ARGS and tests/." >&2; \
 	fi; \
 	exit $$status
+
+# The whole fault-injection suite (tests/faults/), slow scenarios included; `make test` runs its fast subset.
+faults: venv system-deps
+	$(BIN)/pytest tests/faults -m faults $(PYTEST_ARGS)
 
 # Foreground UI + daemon over the demo's data, with the sandbox SFTP server and ERP running so the
 # sensors and jobs work from the UI. `hub ui` runs `dagster dev` in its own session with default
