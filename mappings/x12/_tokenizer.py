@@ -22,6 +22,8 @@ _PADDING = b" \t\r\n\x00\x1a"
 _PADDING_TEXT = _PADDING.decode("latin-1")
 _BOM = b"\xef\xbb\xbf"
 _CHUNK = 1 << 20
+_FIRST_WINDOW = 512
+"""Bytes decoded at once at the start of an interchange; doubles while the interchange goes on."""
 
 
 class NotX12(Exception):
@@ -244,6 +246,11 @@ class _Buffer:
         return True
 
 
+def _decode(data: bytes, start: int, end: int) -> str:
+    """``data[start:end]`` as text; latin-1 keeps one character per byte, so offsets stay byte offsets."""
+    return data[start:end].decode("latin-1")
+
+
 def iter_segments(source: Source) -> Iterator[Segment]:
     """Yield every segment of every interchange in ``source`` (bytes, a binary file or byte chunks).
 
@@ -271,14 +278,17 @@ def iter_segments(source: Source) -> Iterator[Segment]:
 def _interchange_body(buf: _Buffer, offset: int, delimiters: Delimiters) -> Generator[Segment, None, int | None]:
     """The segments after an ISA up to the next ISA; returns where that ISA starts (None at the end).
 
-    Works a chunk at a time (decode once, split once) because per-segment slicing and decoding
-    costs several times more; latin-1 keeps one character per byte, so offsets stay byte offsets.
+    Works a window at a time (decode once, split once) because per-segment slicing and decoding
+    costs several times more. The window starts small and doubles while the interchange goes on,
+    so what is decoded past the next ISA (and thrown away) is bounded by the interchange's own
+    size: a file of many small interchanges costs time linear in its size, not in size x count.
     """
     terminator = delimiters.segment
     terminator_byte = terminator.encode("latin-1")
     element = delimiters.element
     strip_cr = terminator == "\n"
     position = 0
+    window = _FIRST_WINDOW
     while True:
         data = buf.data
         n = len(data)
@@ -287,7 +297,14 @@ def _interchange_body(buf: _Buffer, offset: int, delimiters: Delimiters) -> Gene
                 return None
             offset = 0
             continue
-        if buf.eof:
+        end = offset + window
+        if end < n:
+            cut = data.rfind(terminator_byte, offset, end)
+            if cut == -1:  # one segment longer than the window: widen it
+                window *= 2
+                continue
+            cut += 1
+        elif buf.eof:
             cut = n
         else:
             cut = data.rfind(terminator_byte, offset)
@@ -300,7 +317,7 @@ def _interchange_body(buf: _Buffer, offset: int, delimiters: Delimiters) -> Gene
                 cut += 1
         data = buf.data
         at = offset
-        for piece in data[offset:cut].decode("latin-1").split(terminator):
+        for piece in _decode(data, offset, cut).split(terminator):
             start = at
             at += len(piece) + 1
             body = piece.lstrip(_PADDING_TEXT)
@@ -321,6 +338,7 @@ def _interchange_body(buf: _Buffer, offset: int, delimiters: Delimiters) -> Gene
                 position += 1
             yield Segment(elements, buf.base + start, position, delimiters, body)
         offset = cut
+        window = min(window * 2, _CHUNK)
         if cut >= len(data):
             if not buf.refill(cut):
                 return None
