@@ -1,16 +1,23 @@
-"""Turn an archived X12 receipt into stored orders, ledger rows, queued acks and exceptions: one transaction."""
+"""Turn an archived X12 receipt into stored orders, ledger rows, queued acks and exceptions, in bounded batches."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from hub import store as st
+from hub.errors import RetriableError
+from hub.faults import fault_point
 from hub.model import Order, Purpose
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
+from mappings.x12._results import InterchangeResult
+
+log = logging.getLogger(__name__)
 
 ERP_TARGET = "erp"
 
@@ -37,92 +44,230 @@ class IntakeSummary:
 
 
 def process_x12_receipt(
-    store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, replay: bool = False, now: dt.datetime | None = None
+    store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, replay: bool = False,
+    now: dt.datetime | None = None, claim_stale_after: dt.timedelta = st.RECEIPT_CLAIM_STALE_AFTER,
 ) -> IntakeSummary:
     """Validate and map an archived X12 file, store what it says, queue its acks (idempotent).
 
-    A receipt is processed once; calling again returns the recorded outcome. ``replay=True``
-    processes it again after a fix (orders already stored are left alone, no new acks are sent)
-    and closes the exceptions that no longer occur.
+    A receipt is processed once: the run that claims it (compare-and-set, on SQLite and
+    PostgreSQL alike) processes it, a concurrent one gets ``RetriableError``, a later one the
+    recorded outcome. The work is committed in bounded batches, each with the receipt's progress,
+    so other writers wait at most one batch, and a run that died is taken over (at once when it
+    was a process of this machine, else after ``claim_stale_after``) and resumes after the
+    interchanges already committed. ``replay=True`` processes it again after a fix, in one
+    transaction (orders already stored are left alone, no new acks are sent) and closes the
+    exceptions that no longer occur.
     """
     now = now or st.utcnow()
+    if replay:
+        with store.transaction() as conn:
+            receipt = st.get_receipt(conn, receipt_id, for_update=True)
+            return _process(_Batches(store, conn), partners, receipt, replay=True, now=now)
+    token = st.new_claim_token()
     with store.transaction() as conn:
-        receipt = st.get_receipt(conn, receipt_id, for_update=True)
-        summary = IntakeSummary(receipt.id, receipt.partner_id, receipt.source_name, outcome=receipt.outcome or "")
-        if receipt.state == "processed" and not replay:
+        receipt = st.claim_receipt(conn, receipt_id, token=token, clock=st.utcnow(), stale_after=claim_stale_after)
+        if receipt is None:
+            receipt = st.get_receipt(conn, receipt_id)
+            if receipt.state != "processed":
+                raise RetriableError(f"receipt {receipt_id} is being processed by another run")
+            summary = IntakeSummary(receipt.id, receipt.partner_id, receipt.source_name, outcome=receipt.outcome or "")
             summary.already_processed = True
             summary.reason = receipt.reason
             return summary
-        earlier_open = st.list_exceptions(conn, state=st.OPEN, receipt_id=receipt.id, limit=10_000)
+    batches = _Batches(store, None, receipt_id=receipt.id, token=token, done=receipt.interchanges_done)
+    try:
+        return _process(batches, partners, receipt, replay=False, now=now)
+    except BaseException:
+        batches.abandon()
+        raise
 
-        def queue(kind: str, reason: str, **where) -> None:
-            summary.exceptions.append(
-                st.open_exception(conn, channel=receipt.channel, kind=kind, reason=reason, now=now,
-                                  partner_id=receipt.partner_id, receipt_id=receipt.id,
-                                  raw_sha256=receipt.raw_sha256, **where)
-            )
 
-        batch = _OrderBatch(conn, receipt, summary, queue, now)
+BATCH_DOCUMENTS = 500
+"""Transaction sets per commit at most, and orders per bulk insert."""
+BATCH_INTERCHANGES = 100
+"""Interchanges per commit at most (each brings ledger rows and acks)."""
+BATCH_SECONDS = 1.0
+"""A batch is committed at the next interchange end once it has been open this long."""
+SQLITE_YIELD = 0.25
+"""On SQLite, after a commit, pause for this share of the batch's time (100 ms at most): SQLite
+waiters poll for the lock (every 100 ms once they waited a while), so a writer that begins again
+at once would starve a sensor tick until its busy timeout ("database is locked")."""
 
-        def accepted(document) -> None:
-            # Streamed: accepted sets are stored in batches as soon as their interchange proved
-            # sound, so memory does not grow with the file.
-            summary.documents += 1
-            batch.add(document)
 
-        # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
-        scoped = PartnerDirectory([partners.get(receipt.partner_id)])
-        result = process_interchange_file(
-            st.iter_raw_content(conn, receipt.raw_sha256),
-            partners=scoped,
-            raw_document_id=receipt.raw_sha256,
-            is_duplicate_interchange=lambda q, i, c: st.interchange_seen(
-                conn, sender_qualifier=q, sender_id=i, control_number=c, exclude_receipt_id=receipt.id
-            ),
-            next_control_number=None if replay else (lambda partner, kind: st.next_control_number(conn, partner, kind)),
-            now=now,
-            on_document=accepted,
+class _Batches:
+    """The transaction a receipt is processed in, committed in bounded batches with the receipt's progress.
+
+    With no claim ``token`` (a replay) it is the caller's one transaction ``conn``, never committed here.
+    """
+
+    def __init__(self, store: st.HubStore, conn: Connection | None, *, receipt_id: int = 0,
+                 token: str | None = None, done: int = 0) -> None:
+        self.store, self.receipt_id, self.token = store, receipt_id, token
+        self.interchanges_done = done
+        self._scope = None
+        self._documents = self._interchanges = 0
+        self._opened = time.monotonic()
+        self.conn: Connection = conn if conn is not None else self._begin()
+
+    def _begin(self) -> Connection:
+        self._scope = self.store.transaction()
+        self.conn = self._scope.__enter__()
+        self._documents = self._interchanges = 0
+        self._opened = time.monotonic()
+        return self.conn
+
+    def documents_saved(self, count: int) -> None:
+        """Orders were saved: commit if the batch is full (a resumed run finds them stored: idempotent)."""
+        self._documents += count
+        if self._documents >= BATCH_DOCUMENTS:
+            self.commit()
+
+    def interchange_done(self, documents: int) -> None:
+        """An interchange's ledger row, exceptions and acks are written: commit when the batch is full."""
+        self.interchanges_done += 1
+        self._interchanges += 1
+        self._documents += documents
+        if (self._documents >= BATCH_DOCUMENTS or self._interchanges >= BATCH_INTERCHANGES
+                or time.monotonic() - self._opened >= BATCH_SECONDS):
+            self.commit()
+
+    def commit(self, *, last: bool = False) -> None:
+        """Commit the batch with the receipt's progress (renewing the claim) and begin the next one."""
+        if self.token is None:
+            return
+        if not last:
+            st.renew_receipt_claim(self.conn, self.receipt_id, token=self.token, clock=st.utcnow(),
+                                   interchanges_done=self.interchanges_done)
+        scope, self._scope = self._scope, None
+        scope.__exit__(None, None, None)
+        fault_point("after_batch_commit")
+        if not last:
+            if self.conn.dialect.name == "sqlite":
+                time.sleep(min(0.1, SQLITE_YIELD * (time.monotonic() - self._opened)))
+            self._begin()
+
+    def abandon(self) -> None:
+        """Roll the open batch back and give the claim back, so a retry starts at once from the last commit."""
+        if self.token is None:
+            return
+        if self._scope is not None:
+            scope, self._scope = self._scope, None
+            scope.__exit__(RuntimeError, RuntimeError("processing stopped"), None)
+        try:
+            with self.store.transaction() as conn:
+                st.release_receipt_claim(conn, self.receipt_id, token=self.token)
+        except Exception as exc:  # the store is unreachable: the claim's time bound frees it
+            log.warning("could not release the claim on receipt %s: %s", self.receipt_id, type(exc).__name__)
+
+
+def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt, *, replay: bool,
+             now: dt.datetime) -> IntakeSummary:
+    summary = IntakeSummary(receipt.id, receipt.partner_id, receipt.source_name, outcome=receipt.outcome or "")
+    if receipt.state == "processed" and not replay:
+        summary.already_processed = True
+        summary.reason = receipt.reason
+        return summary
+    earlier_open = st.list_exceptions(batches.conn, state=st.OPEN, receipt_id=receipt.id, limit=10_000) if replay else []
+
+    def queue(kind: str, reason: str, **where) -> None:
+        summary.exceptions.append(
+            st.open_exception(batches.conn, channel=receipt.channel, kind=kind, reason=reason, now=now,
+                              partner_id=receipt.partner_id, receipt_id=receipt.id,
+                              raw_sha256=receipt.raw_sha256, **where)
         )
+
+    batch = _OrderBatch(batches, receipt, summary, queue, now)
+
+    def accepted(document) -> None:
+        # Streamed: accepted sets are stored in batches as soon as their interchange proved
+        # sound, so memory does not grow with the file.
+        summary.documents += 1
+        batch.add(document)
+
+    def interchange_done(interchange) -> None:
         batch.flush()
-        summary.outcome, summary.reason = result.outcome, result.reason
-        summary.interchanges = len(result.interchanges)
+        _record_interchange(batches.conn, receipt, interchange, summary, queue, partners, replay, now)
+        batches.interchange_done(len(interchange.documents))
 
-        if result.outcome == "not_x12":
-            queue("not_x12", result.reason or "not an X12 interchange")
-        for interchange in result.interchanges:
-            st.record_interchange(
-                conn, receipt_id=receipt.id, partner_id=interchange.partner_id,
-                sender_qualifier=interchange.sender_qualifier, sender_id=interchange.sender_id,
-                receiver_qualifier=interchange.receiver_qualifier, receiver_id=interchange.receiver_id,
-                control_number=interchange.control_number, is_test=interchange.is_test,
-                outcome=interchange.outcome, now=now,
-            )
-            if interchange.outcome == "duplicate":
-                continue  # answered with TA1 025 and recorded in the ledger; nothing to fix
-            if interchange.envelope_rejected:
-                # The envelope itself was refused (TA1): one exception for the interchange, not one per set.
-                faults = [p for p in interchange.errors if p.severity == "error"]
-                queue("rejected_interchange", _interchange_reason(interchange, faults, receipt, partners),
-                      location=faults[0].location if faults else None,
-                      document_ref=f"ISA {interchange.control_number}")
-                continue
-            for document in interchange.documents:
-                summary.documents += 1
-                _apply_document(conn, receipt, document, summary, queue, now)
+    # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
+    scoped = PartnerDirectory([partners.get(receipt.partner_id)])
+    done = [] if replay else _committed_interchanges(batches.conn, receipt)
+    result = process_interchange_file(
+        st.iter_raw_content(lambda: batches.conn, receipt.raw_sha256),
+        partners=scoped,
+        raw_document_id=receipt.raw_sha256,
+        is_duplicate_interchange=lambda q, i, c: st.interchange_seen(
+            batches.conn, sender_qualifier=q, sender_id=i, control_number=c, exclude_receipt_id=receipt.id
+        ),
+        next_control_number=None if replay else (lambda partner, kind: st.next_control_number(batches.conn, partner, kind)),
+        now=now,
+        on_document=accepted,
+        on_interchange=interchange_done,
+        done=done,
+    )
+    batch.flush()
+    summary.outcome, summary.reason = result.outcome, result.reason
+    summary.interchanges = len(result.interchanges)
 
-        if not replay:
-            for ack in result.acks:
-                st.queue_outbound(conn, partner_id=receipt.partner_id, kind=ack.kind, receipt_id=receipt.id,
-                                  control_number=ack.interchange_control_number, file_name=ack.file_name,
-                                  content=ack.text, now=now)
-                summary.acks_queued.append(ack.file_name)
-        for earlier in earlier_open:
-            if earlier.id in summary.exceptions:
-                st.count_replay(conn, earlier.id, now=now)
-            else:
-                st.close_exception(conn, earlier.id, state=st.REPLAYED, now=now)
-        st.finish_receipt(conn, receipt.id, outcome=result.outcome, reason=result.reason, now=now)
+    if result.outcome == "not_x12":
+        queue("not_x12", result.reason or "not an X12 interchange")
+    for earlier in earlier_open:
+        if earlier.id in summary.exceptions:
+            st.count_replay(batches.conn, earlier.id, now=now)
+        else:
+            st.close_exception(batches.conn, earlier.id, state=st.REPLAYED, now=now)
+    st.finish_receipt(batches.conn, receipt.id, outcome=result.outcome, reason=result.reason, now=now,
+                      token=batches.token)
+    batches.commit(last=True)
     return summary
+
+
+def _record_interchange(conn: Connection, receipt: st.Receipt, interchange, summary: IntakeSummary, queue,
+                        partners: PartnerDirectory, replay: bool, now: dt.datetime) -> None:
+    """An interchange read to its end: its ledger row, the exceptions of its refused parts, its acks."""
+    st.record_interchange(
+        conn, receipt_id=receipt.id, partner_id=interchange.partner_id,
+        sender_qualifier=interchange.sender_qualifier, sender_id=interchange.sender_id,
+        receiver_qualifier=interchange.receiver_qualifier, receiver_id=interchange.receiver_id,
+        control_number=interchange.control_number, is_test=interchange.is_test,
+        outcome=interchange.outcome, now=now,
+    )
+    if interchange.outcome == "duplicate":
+        pass  # answered with TA1 025 and recorded in the ledger; nothing to fix
+    elif interchange.envelope_rejected:
+        # The envelope itself was refused (TA1): one exception for the interchange, not one per set.
+        faults = [p for p in interchange.errors if p.severity == "error"]
+        queue("rejected_interchange", _interchange_reason(interchange, faults, receipt, partners),
+              location=faults[0].location if faults else None,
+              document_ref=f"ISA {interchange.control_number}")
+    else:
+        for document in interchange.documents:
+            summary.documents += 1
+            _apply_document(conn, receipt, document, summary, queue, now)
+    if not replay:
+        for ack in interchange.acks:
+            st.queue_outbound(conn, partner_id=receipt.partner_id, kind=ack.kind, receipt_id=receipt.id,
+                              control_number=ack.interchange_control_number, file_name=ack.file_name,
+                              content=ack.text, now=now)
+            summary.acks_queued.append(ack.file_name)
+
+
+def _committed_interchanges(conn: Connection, receipt: st.Receipt) -> list[InterchangeResult]:
+    """The interchanges an interrupted run committed (ledger rows), as results for the file's outcome."""
+    if not receipt.interchanges_done:
+        return []
+    ledger = st.tables.interchanges
+    rows = conn.execute(
+        select(ledger).where(ledger.c.receipt_id == receipt.id).order_by(ledger.c.id).limit(receipt.interchanges_done)
+    ).all()
+    return [
+        InterchangeResult(
+            partner_id=row.partner_id, sender_qualifier=row.sender_qualifier, sender_id=row.sender_id,
+            receiver_qualifier=row.receiver_qualifier, receiver_id=row.receiver_id,
+            control_number=row.control_number, is_test=row.is_test, version="", outcome=row.outcome, reason=None,
+        )
+        for row in rows
+    ]
 
 
 def _interchange_reason(interchange, faults, receipt: st.Receipt, partners: PartnerDirectory) -> str:
@@ -141,10 +286,10 @@ class _OrderBatch:
     Orders wait as plain rows (``order_rows``), not as models: cheap for the garbage collector.
     """
 
-    SIZE = 500
+    SIZE = BATCH_DOCUMENTS
 
-    def __init__(self, conn: Connection, receipt: st.Receipt, summary: IntakeSummary, queue, now: dt.datetime) -> None:
-        self.conn, self.receipt, self.summary, self.queue, self.now = conn, receipt, summary, queue, now
+    def __init__(self, batches: _Batches, receipt: st.Receipt, summary: IntakeSummary, queue, now: dt.datetime) -> None:
+        self.batches, self.receipt, self.summary, self.queue, self.now = batches, receipt, summary, queue, now
         self.waiting: list[tuple[st.OrderRows, str, bool, str]] = []
 
     def add(self, document) -> None:
@@ -152,20 +297,20 @@ class _OrderBatch:
         order = document.order
         new_order = order is not None and order.purpose is Purpose.ORIGINAL
         if new_order and document.outcome in ("accepted", "accepted_with_warnings"):
-            rows = st.order_rows(self.conn, order)
+            rows = st.order_rows(self.batches.conn, order)
             self.waiting.append((rows, document.outcome, order.is_test, document.ref))
             if len(self.waiting) >= self.SIZE:
                 self.flush()
             return
         self.flush()
-        _apply_document(self.conn, self.receipt, document, self.summary, self.queue, self.now)
+        _apply_document(self.batches.conn, self.receipt, document, self.summary, self.queue, self.now)
 
     def flush(self) -> None:
         """Save the waiting orders, then their events and deliveries, as ``_apply_document`` would."""
         waiting, self.waiting = self.waiting, []
         if not waiting:
             return
-        conn, receipt_id, summary, now = self.conn, self.receipt.id, self.summary, self.now
+        conn, receipt_id, summary, now = self.batches.conn, self.receipt.id, self.summary, self.now
         saved = st.save_orders_bulk(conn, [rows for rows, *_ in waiting], receipt_id=receipt_id, now=now)
         validated, held, deliver = [], [], []
         for (rows, outcome, is_test, ref), result in zip(waiting, saved, strict=True):
@@ -186,6 +331,7 @@ class _OrderBatch:
         # Per order the log reads received, validated, held, as when saved one by one.
         st.add_events_bulk(conn, validated + held, receipt_id=receipt_id, now=now)
         st.enqueue_deliveries_bulk(conn, deliver, target=ERP_TARGET, now=now)
+        self.batches.documents_saved(len(waiting))
 
 
 def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now) -> None:

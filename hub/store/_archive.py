@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hub.store._claims import holder_is_dead
 from hub.store._tables import (
     raw_document_chunks,
     raw_documents,
@@ -34,6 +35,17 @@ class Receipt:
     state: str
     outcome: str | None
     reason: str | None
+    interchanges_done: int = 0
+    """Interchanges whose orders, ledger rows, exceptions and acks are committed (a resumed run skips them)."""
+    claim_token: str | None = None
+
+
+RECEIPT_CLAIM_STALE_AFTER = dt.timedelta(minutes=5)
+"""A claim not renewed for this long is taken over (a live processor renews it at every batch commit)."""
+
+
+class ClaimLost(Exception):
+    """Another processor took the receipt over (this one stalled past the time bound): stop, roll back."""
 
 
 def sha256_hex(data: bytes) -> str:
@@ -77,14 +89,20 @@ def archive_raw_file(conn: Connection, path: Path, *, now: dt.datetime, chunk_si
     return sha
 
 
-def iter_raw_content(conn: Connection, sha256: str) -> Iterator[bytes]:
-    """The archived bytes of a raw document, a chunk at a time."""
-    row = conn.execute(select(raw_documents.c.content, raw_documents.c.chunks).where(raw_documents.c.sha256 == sha256)).one()
+def iter_raw_content(conn: Connection | Callable[[], Connection], sha256: str) -> Iterator[bytes]:
+    """The archived bytes of a raw document, a chunk at a time.
+
+    ``conn`` may be a function giving the connection to read each chunk with, for a caller that
+    commits between chunks (raw documents never change, so the chunks still fit together).
+    """
+    connection = conn if callable(conn) else (lambda: conn)
+    row = connection().execute(
+        select(raw_documents.c.content, raw_documents.c.chunks).where(raw_documents.c.sha256 == sha256)).one()
     if row.chunks == 0:
         yield bytes(row.content)
         return
     for seq in range(row.chunks):
-        yield bytes(conn.execute(select(raw_document_chunks.c.data).where(
+        yield bytes(connection().execute(select(raw_document_chunks.c.data).where(
             (raw_document_chunks.c.sha256 == sha256) & (raw_document_chunks.c.seq == seq))).scalar_one())
 
 
@@ -146,13 +164,67 @@ def get_receipt(conn: Connection, receipt_id: int, *, for_update: bool = False) 
     return _receipt(conn.execute(query).one())
 
 
-def finish_receipt(conn: Connection, receipt_id: int, *, outcome: str, reason: str | None, now: dt.datetime) -> None:
-    """Record what processing made of a receipt."""
-    conn.execute(
-        update(receipts)
-        .where(receipts.c.id == receipt_id)
-        .values(state="processed", outcome=outcome, reason=reason, processed_at=now)
+def claim_receipt(
+    conn: Connection, receipt_id: int, *, token: str, clock: dt.datetime,
+    stale_after: dt.timedelta = RECEIPT_CLAIM_STALE_AFTER,
+) -> Receipt | None:
+    """Claim an unprocessed receipt for processing (compare-and-set); None if processed or held by a live run.
+
+    Exactly one caller wins on SQLite and PostgreSQL alike: the UPDATE only matches the claim it
+    read. A claim is free when nobody holds it, when its holder has not renewed it for
+    ``stale_after``, or at once when its holder was a process of this machine that is gone.
+    ``clock`` is the wall clock (not the business time a caller may pin).
+    """
+    row = conn.execute(select(receipts).where(receipts.c.id == receipt_id)).one()
+    if row.state == "processed":
+        return None
+    held = row.claim_token is not None and row.claimed_at is not None
+    if held and row.claimed_at > clock - stale_after and not holder_is_dead(row.claim_token):
+        return None
+    # The very claim that was read, renewal time included: a holder that renewed meanwhile keeps it.
+    same_claim = (
+        (receipts.c.claim_token.is_(None) if row.claim_token is None else receipts.c.claim_token == row.claim_token)
+        & (receipts.c.claimed_at.is_(None) if row.claimed_at is None else receipts.c.claimed_at == row.claimed_at)
     )
+    won = conn.execute(
+        update(receipts)
+        .where((receipts.c.id == receipt_id) & (receipts.c.state != "processed") & same_claim)
+        .values(claim_token=token, claimed_at=clock)
+    ).rowcount == 1
+    return _receipt(conn.execute(select(receipts).where(receipts.c.id == receipt_id)).one()) if won else None
+
+
+def renew_receipt_claim(conn: Connection, receipt_id: int, *, token: str, clock: dt.datetime,
+                        interchanges_done: int) -> None:
+    """Record progress and renew the claim in the batch being committed; :class:`ClaimLost` if it was taken over."""
+    renewed = conn.execute(
+        update(receipts)
+        .where((receipts.c.id == receipt_id) & (receipts.c.claim_token == token))
+        .values(claimed_at=clock, interchanges_done=interchanges_done)
+    ).rowcount
+    if renewed != 1:
+        raise ClaimLost(f"receipt {receipt_id} was taken over by another processor")
+
+
+def release_receipt_claim(conn: Connection, receipt_id: int, *, token: str) -> None:
+    """Give a claim back (processing stopped on an error) so a retry need not wait for the time bound."""
+    conn.execute(update(receipts).where((receipts.c.id == receipt_id) & (receipts.c.claim_token == token))
+                 .values(claim_token=None, claimed_at=None))
+
+
+def finish_receipt(conn: Connection, receipt_id: int, *, outcome: str, reason: str | None, now: dt.datetime,
+                   token: str | None = None) -> None:
+    """Record what processing made of a receipt (and drop the claim ``token``; :class:`ClaimLost` if taken over)."""
+    where = receipts.c.id == receipt_id
+    if token is not None:
+        where &= receipts.c.claim_token == token
+    done = conn.execute(
+        update(receipts)
+        .where(where)
+        .values(state="processed", outcome=outcome, reason=reason, processed_at=now, claim_token=None, claimed_at=None)
+    ).rowcount
+    if token is not None and done != 1:
+        raise ClaimLost(f"receipt {receipt_id} was taken over by another processor")
 
 
 def _receipt(row) -> Receipt:
@@ -166,4 +238,6 @@ def _receipt(row) -> Receipt:
         state=row.state,
         outcome=row.outcome,
         reason=row.reason,
+        interchanges_done=row.interchanges_done,
+        claim_token=row.claim_token,
     )

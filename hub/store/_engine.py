@@ -12,13 +12,23 @@ from sqlalchemy.engine import make_url
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+SQLITE_BUSY_TIMEOUT = 30
+"""Seconds a SQLite transaction waits for another writer (``?timeout=`` in the URL overrides it)."""
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout for concurrent runs."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout for concurrent runs.
+
+    SQLite keeps pysqlite's transactions, which begin at the first write: reads before it see the
+    latest commit, and a writer never fails upgrading an old read snapshot. Work that must not run
+    twice claims its row by compare-and-set (receipts, deliveries), which is safe on both backends.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        timeout = float(parsed.query.get("timeout", SQLITE_BUSY_TIMEOUT))
+        engine = create_engine(parsed.difference_update_query(["timeout"]), connect_args={"timeout": timeout})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial

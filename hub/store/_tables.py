@@ -58,6 +58,11 @@ receipts = Table(
     Column("outcome", String(40)),
     Column("reason", Text),
     Column("processed_at", TS),
+    # Who is processing it (compare-and-set, renewed at every batch commit) and how far it got:
+    # a run that died is taken over and resumes after the interchanges already committed.
+    Column("claim_token", String(120)),
+    Column("claimed_at", TS),
+    Column("interchanges_done", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("channel", "partner_id", "source_name", "raw_sha256"),
 )
 
@@ -194,6 +199,7 @@ outbox = Table(
     Column("external_id", String(200)),
     Column("next_attempt_at", TS),
     Column("updated_at", TS, nullable=False),
+    Column("claimed_by", String(120)),  # the run pushing it while in_flight: reclaimed when that run is dead
     UniqueConstraint("order_id", "target"),
     Index("ix_outbox_target_state", "target", "state"),
 )

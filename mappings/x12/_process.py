@@ -9,7 +9,7 @@ import re
 import tempfile
 from collections import namedtuple
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from hub.errors import FatalError
 from mappings.profiles import PartnerDirectory, PartnerProfile
@@ -56,6 +56,8 @@ def process_interchange_file(
     next_control_number: ControlNumbers | None = None,
     now: dt.datetime | None = None,
     on_document: Callable[[DocumentResult], None] | None = None,
+    on_interchange: Callable[[InterchangeResult], None] | None = None,
+    done: Sequence[InterchangeResult] = (),
 ) -> X12FileResult:
     """Read every interchange in ``data``: orders from accepted 850s, a 997/TA1 for each interchange.
 
@@ -64,6 +66,11 @@ def process_interchange_file(
     found sound (a later envelope fault must still be able to refuse it), and is not kept in the
     result: the result then holds counts (``handed_over``), rejected and unsupported documents and
     the acks, and memory does not grow with the file (accepted sets wait in a temporary file).
+
+    ``on_interchange`` gets each interchange's result as soon as it is complete (the caller may
+    commit there). ``done``: the results of the first interchanges, stored by an earlier run that
+    was interrupted; they are read again (delimiters, duplicates within the file) but not processed
+    (no document handed over, no ack, no control number), and count in the file's outcome.
 
     Bad input never raises: it ends as an outcome with a reason. ``ValueError`` is raised only for a
     caller's mistake (a ``raw_document_id`` that is not a sha256 hex digest).
@@ -79,15 +86,20 @@ def process_interchange_file(
         next_control_number=next_control_number or LocalControlNumbers(),
         now=now or dt.datetime.now(dt.UTC),
     )
-    results: list[InterchangeResult] = []
+    results: list[InterchangeResult] = list(done)
     streaming = _Streaming(context, on_document) if on_document is not None else None
     if streaming is None:
         walker = EnvelopeWalker(data)
     else:
         walker = EnvelopeWalker(data, on_interchange=streaming.start, on_set=streaming.add_set, keep_sets=False)
     try:
-        for interchange in walker:
-            results.append(context.process(interchange) if streaming is None else streaming.finish(interchange))
+        for index, interchange in enumerate(walker):
+            if index < len(done):
+                continue  # stored by an earlier, interrupted run
+            result = context.process(interchange) if streaming is None else streaming.finish(interchange)
+            results.append(result)
+            if on_interchange is not None:
+                on_interchange(result)
     except NotX12 as exc:
         return X12FileResult(outcome="not_x12", reason=exc.reason, interchanges=[])
     return _file_result(results, walker.fault)

@@ -1,0 +1,50 @@
+"""Claim tokens: who holds a piece of work, and whether that holder is known to be dead.
+
+A token names the process that took the claim: ``<namespace>:<pid>:<random>``. The namespace is
+this kernel boot and PID namespace (Linux), so a process that finds a token of its own namespace
+can ask the kernel whether the holder is still alive and take the work over at once when it is
+not (a run killed with SIGKILL). Any other token is only taken over after a time bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from functools import cache
+from pathlib import Path
+
+
+@cache
+def _namespace() -> str:
+    """This machine boot and PID namespace, or '' where that cannot be known."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pid_ns = os.stat("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    return hashlib.sha256(f"{boot}:{pid_ns.st_dev}:{pid_ns.st_ino}".encode()).hexdigest()[:16]
+
+
+def new_claim_token() -> str:
+    """A fresh token for a claim taken by this process."""
+    return f"{_namespace() or 'unknown'}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def holder_is_dead(token: str) -> bool:
+    """True only when ``token``'s process ran in our PID namespace and no longer runs."""
+    namespace, _, rest = token.partition(":")
+    pid_text = rest.partition(":")[0]
+    if not namespace or namespace != _namespace() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed process its parent has not reaped yet still answers signal 0
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
