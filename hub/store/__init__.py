@@ -73,7 +73,9 @@ from hub.store._outbox import (
     PENDING,
     SKIPPED,
     Delivery,
+    DELIVERY_CLAIM_STALE_AFTER,
     claim_due_deliveries,
+    deliveries_claimed_by_run,
     deliveries_by_state,
     delivery_of,
     enqueue_delivery,
@@ -95,7 +97,7 @@ __all__ = [
     "outbound_for_receipt", "pending_outbound", "queue_outbound", "raw_content", "record_interchange",
     "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "utcnow",
     "RECEIPT_CLAIM_STALE_AFTER", "ClaimLost", "claim_receipt", "release_receipt_claim", "renew_receipt_claim",
-    "holder_is_dead", "new_claim_token",
+    "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
 ]
 
 

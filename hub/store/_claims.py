@@ -31,20 +31,25 @@ def new_claim_token() -> str:
     return f"{_namespace() or 'unknown'}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def holder_is_dead(token: str) -> bool:
-    """True only when ``token``'s process ran in our PID namespace and no longer runs."""
+def holder_alive(token: str) -> bool | None:
+    """Whether ``token``'s process still runs: None when it ran elsewhere (another machine or container)."""
     namespace, _, rest = token.partition(":")
     pid_text = rest.partition(":")[0]
     if not namespace or namespace != _namespace() or not pid_text.isdigit():
-        return False
+        return None
     pid = int(pid_text)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
+        return False
     except PermissionError:
-        return False
+        return True
     try:  # a killed process its parent has not reaped yet still answers signal 0
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except (OSError, IndexError):
-        return False
+        return True
+
+
+def holder_is_dead(token: str) -> bool:
+    """True only when ``token``'s process ran in our PID namespace and no longer runs."""
+    return holder_alive(token) is False

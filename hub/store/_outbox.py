@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, or_, select, update
 
+from hub.store._claims import holder_alive, new_claim_token
 from hub.store._tables import outbox
 
 PENDING, IN_FLIGHT, DONE, FAILED, DEAD, SKIPPED = "pending", "in_flight", "done", "failed", "dead", "skipped"
@@ -53,26 +57,67 @@ def requeue_delivery(conn: Connection, *, order_id: int, target: str, now: dt.da
     )
 
 
+DELIVERY_CLAIM_STALE_AFTER = dt.timedelta(minutes=5)
+"""An in-flight delivery whose claimant cannot be asked about is due again after this long."""
+
+# The run pushing deliveries in this context (set by the Dagster asset) and how to ask whether a run ended.
+_run_claimant: ContextVar[tuple[str | None, Callable[[str], bool] | None]] = ContextVar(
+    "delivery_run_claimant", default=(None, None))
+
+
+@contextmanager
+def deliveries_claimed_by_run(run_id: str, run_ended: Callable[[str], bool]) -> Iterator[None]:
+    """Deliveries claimed in this block name run ``run_id``; in-flight ones of runs that ``run_ended`` are due again."""
+    reset = _run_claimant.set((run_id, run_ended))
+    try:
+        yield
+    finally:
+        _run_claimant.reset(reset)
+
+
+def _claimant_gone(claimed_by: str, run_ended: Callable[[str], bool] | None) -> bool:
+    """Whether the claimant of an in-flight delivery is known to be dead (its process, else its run)."""
+    process, _, run_id = claimed_by.partition("|run:")
+    alive = holder_alive(process)
+    if alive is not None:  # a process of this machine: the kernel knows (an orphaned step may outlive its run)
+        return not alive
+    return bool(run_id and run_ended is not None and run_ended(run_id))
+
+
 def claim_due_deliveries(
-    conn: Connection, *, target: str, now: dt.datetime, limit: int = 100, stale_after: dt.timedelta = dt.timedelta(minutes=15)
+    conn: Connection, *, target: str, now: dt.datetime, limit: int = 100,
+    stale_after: dt.timedelta = DELIVERY_CLAIM_STALE_AFTER,
 ) -> list[Delivery]:
     """Claim due deliveries so that no two runs push the same one at the same time.
 
-    A row is claimed by a compare-and-set on its state; an ``in_flight`` row older than
-    ``stale_after`` (its run died) is due again.
+    A row is claimed by a compare-and-set on its state, naming its claimant (this process and,
+    inside :func:`deliveries_claimed_by_run`, the run). An ``in_flight`` row is due again as soon
+    as its claimant is known to be dead (a process of this machine that is gone, or a run that
+    ended), else once ``stale_after`` has passed. A write it may have sent is looked up in the
+    target before anything is created again.
     """
+    run_id, run_ended = _run_claimant.get()
+    token = new_claim_token() + (f"|run:{run_id}" if run_id else "")
     due = (outbox.c.target == target) & or_(
         (outbox.c.state == PENDING),
         (outbox.c.state == FAILED) & ((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now)),
         (outbox.c.state == IN_FLIGHT) & (outbox.c.updated_at <= now - stale_after),
     )
     candidates = conn.execute(select(outbox).where(due).order_by(outbox.c.id).limit(limit)).all()
+    if len(candidates) < limit:
+        in_flight = conn.execute(
+            select(outbox).where((outbox.c.target == target) & (outbox.c.state == IN_FLIGHT)
+                                 & (outbox.c.updated_at > now - stale_after) & outbox.c.claimed_by.is_not(None))
+            .order_by(outbox.c.id).limit(1000)
+        ).all()
+        orphaned = [row for row in in_flight if _claimant_gone(row.claimed_by, run_ended)]
+        candidates = sorted([*candidates, *orphaned[: limit - len(candidates)]], key=lambda row: row.id)
     claimed = []
     for row in candidates:
         result = conn.execute(
             update(outbox)
             .where((outbox.c.id == row.id) & (outbox.c.state == row.state) & (outbox.c.updated_at == row.updated_at))
-            .values(state=IN_FLIGHT, attempts=row.attempts + 1, updated_at=now)
+            .values(state=IN_FLIGHT, attempts=row.attempts + 1, updated_at=now, claimed_by=token)
         )
         if result.rowcount == 1:
             claimed.append(_delivery(row, state=IN_FLIGHT, attempts=row.attempts + 1))
@@ -91,7 +136,8 @@ def finish_delivery(
     next_attempt_at: dt.datetime | None = None,
 ) -> None:
     """Record a delivery's result: done, failed (to retry at ``next_attempt_at``), dead or skipped."""
-    values = {"state": state, "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at}
+    values = {"state": state, "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at,
+              "claimed_by": None}
     if external_ref is not None:
         values["external_ref"] = external_ref
     if external_id is not None:

@@ -14,10 +14,15 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
     """The ERP asset, downstream of every channel's intake asset, and its exactly-once check."""
 
     @dg.asset(name="erp_sales_orders", group_name="erp", kinds={"odoo"}, deps=upstream, pool="erp")
-    def erp_sales_orders(hub_store: HubStoreResource, erp: ErpResource) -> dg.MaterializeResult:
+    def erp_sales_orders(
+        context: dg.AssetExecutionContext, hub_store: HubStoreResource, erp: ErpResource
+    ) -> dg.MaterializeResult:
         """Accepted production orders as sale orders in the ERP: created, kept up to date, cancelled (idempotent on the PO number)."""
         store = hub_store.store()
-        with erp.gateway() as gateway:
+        instance = context.instance
+        # Deliveries name this run; those left in flight by a run that ended (killed, crashed)
+        # are taken back at once instead of after the time bound.
+        with erp.gateway() as gateway, st.deliveries_claimed_by_run(context.run_id, lambda run_id: run_ended(instance, run_id)):
             summary = push_due_orders(store, gateway)
         with store.transaction() as conn:
             states = st.deliveries_by_state(conn, ERP_TARGET)
@@ -57,6 +62,12 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
         )
 
     return erp_sales_orders, erp_sales_orders_exactly_once
+
+
+def run_ended(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the Dagster run ``run_id`` is over (succeeded, failed, canceled); unknown runs are not."""
+    run = instance.get_run_by_id(run_id)
+    return run is not None and run.is_finished
 
 
 erp_push_job = dg.define_asset_job(
