@@ -152,11 +152,15 @@ class _Batches:
             return
         if self._scope is not None:
             scope, self._scope = self._scope, None
-            scope.__exit__(RuntimeError, RuntimeError("processing stopped"), None)
+            try:
+                scope.__exit__(RuntimeError, RuntimeError("processing stopped"), None)
+            except Exception:  # the connection died with the server: the batch was not committed
+                pass
         try:
             with self.store.transaction() as conn:
                 st.release_receipt_claim(conn, self.receipt_id, token=self.token)
-        except Exception as exc:  # the store is unreachable: the claim's time bound frees it
+        except Exception as exc:  # the store is unreachable: a later run (or this process) takes it over
+            st.give_up_claim(self.token)
             log.warning("could not release the claim on receipt %s: %s", self.receipt_id, type(exc).__name__)
 
 

@@ -30,7 +30,7 @@ from hub.store._archive import (
     record_receipt,
     sha256_hex,
 )
-from hub.store._claims import holder_is_dead, new_claim_token
+from hub.store._claims import give_up_claim, holder_is_dead, new_claim_token
 from hub.store._bulk import OrderRows, add_events_bulk, enqueue_deliveries_bulk, order_rows, save_orders_bulk
 from hub.store._cursors import get_cursor, set_cursor
 from hub.store._engine import make_engine, migrate
@@ -97,7 +97,7 @@ __all__ = [
     "outbound_for_receipt", "pending_outbound", "queue_outbound", "raw_content", "record_interchange",
     "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "utcnow",
     "RECEIPT_CLAIM_STALE_AFTER", "ClaimLost", "claim_receipt", "release_receipt_claim", "renew_receipt_claim",
-    "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
+    "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
 ]
 
 

@@ -15,6 +15,15 @@ from functools import cache
 from pathlib import Path
 
 
+_given_up: set[str] = set()
+"""Claims this process stopped using but could not give back (the store was unreachable)."""
+
+
+def give_up_claim(token: str) -> None:
+    """This process holds ``token`` no more: a later claim in this process may take it over at once."""
+    _given_up.add(token)
+
+
 @cache
 def _namespace() -> str:
     """This machine boot and PID namespace, or '' where that cannot be known."""
@@ -33,6 +42,8 @@ def new_claim_token() -> str:
 
 def holder_alive(token: str) -> bool | None:
     """Whether ``token``'s process still runs: None when it ran elsewhere (another machine or container)."""
+    if token in _given_up:
+        return False
     namespace, _, rest = token.partition(":")
     pid_text = rest.partition(":")[0]
     if not namespace or namespace != _namespace() or not pid_text.isdigit():
