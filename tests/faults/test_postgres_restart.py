@@ -140,3 +140,60 @@ def test_postgres_restart_mid_push_then_the_retried_run_finishes_without_doubles
         assert st.deliveries_by_state(conn, "erp") == {st.DONE: 3}
     assert_store_invariants(store, expected_pos={("x12", "acme", f"PP-{n}") for n in (1, 2, 3)}, acks_sent=False)
     store.dispose()
+
+
+@pytest.mark.slow_faults
+def test_a_run_failed_by_a_postgres_restart_is_retried_by_dagster_and_finishes(restartable_postgres, tmp_path):
+    """A real daemon with the shipped instance settings: the failed run's retry completes the file."""
+    import signal
+
+    import dagster as dg
+
+    from tests.faults.test_kill_dagster_run import dagster_home, wait_for
+    from tests.fixtures.postgres import PG_BIN, _as_cluster_owner
+
+    server = restartable_postgres.server
+    store = st.HubStore(server.url()).migrate()
+    receipt = receive_document(store, channel="sftp", partner_id="acme", source_name="dagster-restart.x12",
+                               data=many_interchanges(30), max_bytes=10_000_000)
+    stop = [str(part) for part in _as_cluster_owner(PG_BIN / "pg_ctl", "-D", restartable_postgres.cluster.data,
+                                                    "-m", "immediate", "-w", "stop")]
+    home = dagster_home(tmp_path)
+    log = tmp_path / "daemon.log"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "HUB_DATABASE_URL": server.url(), "HUB_PG_STOP": json.dumps(stop),
+           "HUB_RECEIPT_ID": str(receipt.id), "HUB_RESTART_TEST_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
+    daemon = Path(sys.executable).with_name("dagster-daemon")
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(daemon), "run", "-f", str(REPO / "tests" / "faults" / "restart_defs.py")],
+                                   cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        first_run = wait_for("the first run stopped PostgreSQL", lambda: (tmp_path / "stopped").exists()
+                             and (tmp_path / "stopped").read_text(), process, log)
+        restartable_postgres.start()
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            wait_for("the first run failed", lambda: (r := instance.get_run_by_id(first_run)) is not None
+                     and r.status == dg.DagsterRunStatus.FAILURE, process, log)
+
+            def retry_succeeded():
+                runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/root_run_id": first_run}))
+                return any(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+
+            wait_for("a retry of the failed run succeeded", retry_succeeded, process, log)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=15)
+                break
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+    with store.transaction() as conn:
+        done = st.get_receipt(conn, receipt.id)
+        acks = list(conn.execute(select(st.tables.outbound_documents.c.file_name)).scalars())
+    assert done.state == "processed" and done.outcome == "accepted"
+    assert len(acks) == 30
+    assert_each_once(acks, "acks")
+    expected = {("x12", "acme", f"PR-{n}-{m}") for n in range(1, 31) for m in (1, 2)}
+    assert_store_invariants(store, expected_pos=expected, acks_sent=False)
+    store.dispose()
