@@ -22,12 +22,12 @@ WORK = Path(os.environ.get("HUB_KILL_TEST_DIR", "/nonexistent"))
 def erp_push_killed_once(context: dg.AssetExecutionContext) -> None:
     """Claim every due delivery; die the first time; mark them delivered on the retry."""
     store = st.HubStore(os.environ["HUB_DATABASE_URL"])
-    with st.deliveries_claimed_by_run(context.run_id, lambda run_id: run_ended(context.instance, run_id)):
+    with st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(context.instance, run_id)):
         with store.transaction() as conn:
             claimed = st.claim_due_deliveries(conn, target="erp", now=st.utcnow())
-    (WORK / f"claimed-{context.run_id}").write_text(str(len(claimed)))
+    (WORK / f"claimed-{context.run.run_id}").write_text(str(len(claimed)))
     if not (WORK / "killed").exists():
-        (WORK / "killed").write_text(context.run_id)
+        (WORK / "killed").write_text(context.run.run_id)
         os.kill(os.getpid(), signal.SIGKILL)
     with store.transaction() as conn:
         for delivery in claimed:

@@ -32,7 +32,7 @@ def x12_intake_survives_restart(context: dg.AssetExecutionContext) -> None:
             commits.append(point)
             if len(commits) == 2 and not marker.exists():
                 subprocess.run(json.loads(os.environ["HUB_PG_STOP"]), check=True, capture_output=True)
-                marker.write_text(context.run_id)
+                marker.write_text(context.run.run_id)
 
         intake_x12.fault_point = stop_after_second_batch
         intake_x12.BATCH_INTERCHANGES = 5

@@ -22,7 +22,8 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
         instance = context.instance
         # Deliveries name this run; those left in flight by a run that ended (killed, crashed)
         # are taken back at once instead of after the time bound.
-        with erp.gateway() as gateway, st.deliveries_claimed_by_run(context.run_id, lambda run_id: run_ended(instance, run_id)):
+        claimant = st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(instance, run_id))
+        with erp.gateway() as gateway, claimant:
             summary = push_due_orders(store, gateway)
         with store.transaction() as conn:
             states = st.deliveries_by_state(conn, ERP_TARGET)
