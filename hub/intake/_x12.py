@@ -84,9 +84,9 @@ def process_x12_receipt(
 
 BATCH_DOCUMENTS = 500
 """Transaction sets per commit at most, and orders per bulk insert."""
-BATCH_INTERCHANGES = 100
+BATCH_INTERCHANGES = 500
 """Interchanges per commit at most (each brings ledger rows and acks)."""
-BATCH_SECONDS = 1.0
+BATCH_SECONDS = 2.0
 """A batch is committed at the next interchange end once it has been open this long."""
 SQLITE_YIELD = 0.25
 """On SQLite, after a commit, pause for this share of the batch's time (100 ms at most): SQLite
@@ -104,6 +104,7 @@ class _Batches:
                  token: str | None = None, done: int = 0) -> None:
         self.store, self.receipt_id, self.token = store, receipt_id, token
         self.interchanges_done = done
+        self.before_commit = lambda: None
         self._scope = None
         self._documents = self._interchanges = 0
         self._opened = time.monotonic()
@@ -136,6 +137,7 @@ class _Batches:
         if self.token is None:
             return
         if not last:
+            self.before_commit()
             st.renew_receipt_claim(self.conn, self.receipt_id, token=self.token, clock=st.utcnow(),
                                    interchanges_done=self.interchanges_done)
         scope, self._scope = self._scope, None
@@ -181,6 +183,7 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
         )
 
     batch = _OrderBatch(batches, receipt, summary, queue, now)
+    batches.before_commit = batch.flush  # orders waiting for a bulk insert commit with their batch
 
     def accepted(document) -> None:
         # Streamed: accepted sets are stored in batches as soon as their interchange proved
@@ -189,7 +192,6 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
         batch.add(document)
 
     def interchange_done(interchange) -> None:
-        batch.flush()
         _record_interchange(batches.conn, receipt, interchange, summary, queue, partners, replay, now)
         batches.interchange_done(len(interchange.documents))
 
