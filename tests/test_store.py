@@ -207,3 +207,33 @@ def test_migrations_build_exactly_the_schema_the_code_declares(store):
 
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), st.tables.metadata) == []
+
+
+def test_a_receipt_is_claimed_by_one_processor_and_a_dead_or_stale_claim_is_taken_over(store):
+    clock = dt.datetime.now(dt.UTC)
+    with store.transaction() as conn:
+        receipt_id = receipt(conn).id
+    mine, theirs = st.new_claim_token(), st.new_claim_token()
+    with store.transaction() as conn:
+        assert st.claim_receipt(conn, receipt_id, token=mine, clock=clock).claim_token == mine
+    with store.transaction() as conn:  # held by a live process (this one): nobody else gets it
+        assert st.claim_receipt(conn, receipt_id, token=theirs, clock=clock) is None
+        st.renew_receipt_claim(conn, receipt_id, token=mine, clock=clock, interchanges_done=3)
+    with store.transaction() as conn, pytest.raises(st.ClaimLost):
+        st.renew_receipt_claim(conn, receipt_id, token=theirs, clock=clock, interchanges_done=9)
+
+    # A holder on another machine cannot be asked: its claim is free once not renewed for the bound.
+    elsewhere = "0123456789abcdef:4242:cafe"
+    with store.transaction() as conn:
+        conn.execute(st.tables.receipts.update().values(claim_token=elsewhere))
+        assert st.claim_receipt(conn, receipt_id, token=theirs, clock=clock + dt.timedelta(minutes=1)) is None
+        later = clock + st.RECEIPT_CLAIM_STALE_AFTER + dt.timedelta(seconds=1)
+        taken = st.claim_receipt(conn, receipt_id, token=theirs, clock=later)
+        assert taken.claim_token == theirs and taken.interchanges_done == 3  # resumes where it stopped
+    with store.transaction() as conn:  # the old holder comes back: it learns it lost the receipt
+        with pytest.raises(st.ClaimLost):
+            st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=elsewhere)
+    with store.transaction() as conn:
+        st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=theirs)
+        assert st.claim_receipt(conn, receipt_id, token=mine, clock=later) is None  # processed: never again
+        assert st.get_receipt(conn, receipt_id).claim_token is None
