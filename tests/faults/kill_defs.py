@@ -34,7 +34,9 @@ def erp_push_killed_once(context: dg.AssetExecutionContext) -> None:
             st.finish_delivery(conn, delivery.id, state=st.DONE, now=st.utcnow())
 
 
-kill_job = dg.define_asset_job("kill_job", selection=[erp_push_killed_once], executor_def=dg.in_process_executor)
+# in_process: the run worker itself is killed; multiprocess (the hub's jobs): the step's process is.
+EXECUTOR = dg.multiprocess_executor if os.environ.get("HUB_KILL_EXECUTOR") == "multiprocess" else dg.in_process_executor
+kill_job = dg.define_asset_job("kill_job", selection=[erp_push_killed_once], executor_def=EXECUTOR)
 
 
 @dg.sensor(job=kill_job, minimum_interval_seconds=1, default_status=dg.DefaultSensorStatus.RUNNING)

@@ -54,7 +54,8 @@ def wait_for(what: str, check, process: subprocess.Popen, log: Path):
 
 
 @pytest.mark.slow_faults
-def test_a_killed_run_is_retried_its_pool_slot_freed_and_its_deliveries_reclaimed(tmp_path):
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_a_killed_run_is_retried_its_pool_slot_freed_and_its_deliveries_reclaimed(tmp_path, executor):
     store_url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
     store = st.HubStore(store_url).migrate()
     data = build_850(PARTNERS.get("acme"), po_number="KD", purchase_orders=3)
@@ -64,7 +65,7 @@ def test_a_killed_run_is_retried_its_pool_slot_freed_and_its_deliveries_reclaime
     home = dagster_home(tmp_path)
     log = tmp_path / "daemon.log"
     env = {**os.environ, "DAGSTER_HOME": str(home), "HUB_DATABASE_URL": store_url,
-           "HUB_KILL_TEST_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
+           "HUB_KILL_TEST_DIR": str(tmp_path), "HUB_KILL_EXECUTOR": executor, "PYTHONPATH": str(REPO)}
     daemon = Path(sys.executable).with_name("dagster-daemon")
     with log.open("wb") as out:
         process = subprocess.Popen([str(daemon), "run", "-f", str(REPO / "tests" / "faults" / "kill_defs.py")],
