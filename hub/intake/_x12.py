@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from hub import store as st
-from hub.errors import RetriableError
+from hub.errors import FatalError, RetriableError
 from hub.faults import fault_point
 from hub.model import Order, Purpose
 from mappings.profiles import PartnerDirectory
@@ -266,6 +266,9 @@ def _committed_interchanges(conn: Connection, receipt: st.Receipt) -> list[Inter
     rows = conn.execute(
         select(ledger).where(ledger.c.receipt_id == receipt.id).order_by(ledger.c.id).limit(receipt.interchanges_done)
     ).all()
+    if len(rows) != receipt.interchanges_done:  # resuming elsewhere than where it stopped would double acks
+        raise FatalError(f"receipt {receipt.id} records {receipt.interchanges_done} interchanges done "
+                         f"but the ledger holds {len(rows)}")
     return [
         InterchangeResult(
             partner_id=row.partner_id, sender_qualifier=row.sender_qualifier, sender_id=row.sender_id,
