@@ -101,3 +101,22 @@ def test_the_shipped_instances_retry_failed_runs_and_free_dead_runs_pool_slots(t
             assert instance.run_retries_enabled and instance.run_retries_max_retries >= 1
             assert instance.run_retries_retry_on_asset_or_op_failure
         shutil.rmtree(home)
+
+
+def test_the_erp_asset_asks_the_dagster_instance_whether_a_claiming_run_ended():
+    import uuid
+
+    import dagster as dg
+
+    from hub.defs.erp.assets import run_ended
+
+    job = dg.GraphDefinition(name="g").to_job()
+    with dg.instance_for_test() as instance:
+        ended = instance.create_run_for_job(job, run_id=str(uuid.uuid4()))
+        instance.report_run_failed(ended)
+        running = instance.create_run_for_job(job, run_id=str(uuid.uuid4()))
+        instance.handle_run_event(running.run_id, dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name="g"))
+        assert instance.get_run_by_id(running.run_id).status == dg.DagsterRunStatus.STARTED
+        assert run_ended(instance, ended.run_id)
+        assert not run_ended(instance, running.run_id)
+        assert not run_ended(instance, str(uuid.uuid4()))  # a run of another instance: unknown, not ended
