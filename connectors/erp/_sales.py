@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.erp._client import OdooJson2Client
-from connectors.erp._errors import ErpRejected
+from connectors.erp._errors import ErpRejected, is_duplicate_reference
 from connectors.erp._models import (
     CANCELLED,
     QUOTATION_STATES,
@@ -223,7 +223,18 @@ class OdooSalesGateway:
             "order_line": [(0, 0, _line_values(line, product_ids[line.line_no])) for line in order.lines],
             "note": _note(order),
         }
-        new_id = created_id(self._client.call(SALE_ORDER, "create", vals_list=[vals]))
+        try:
+            new_id = created_id(self._client.call(SALE_ORDER, "create", vals_list=[vals]))
+        except ErpRejected as exc:
+            if not is_duplicate_reference(exc):
+                raise
+            # The ERP's unique reference constraint: another push (or our own earlier, timed-out
+            # create) committed it after we looked. It exists: compare with it instead.
+            existing = self.find_sale_orders([client_order_ref], partner_id=order.partner_id)[client_order_ref]
+            if not existing:
+                raise
+            _log.info("ref %s already exists in the ERP (unique constraint); comparing instead", client_order_ref)
+            return self._update_sale_order(order, existing[0])
         return self._settle_duplicates(client_order_ref, new_id, partner_id=order.partner_id)
 
     def _update_sale_order(self, order: Order, found: SaleOrderRef) -> PushResult:

@@ -11,6 +11,11 @@ cancelled order not in the ERP: skipped; in the ERP: ``action_cancel`` (``erp_ca
 
 If the order changes again while its delivery is in flight, the delivery stays due and the next
 pass delivers the newer revision.
+
+A write that got no answer (a timeout, a connection dropped after sending) may have committed or
+may still commit: the target raises a ``RetriableError`` marked ``write_in_doubt`` whose
+``retry_after`` outlasts any write still in flight. The delivery records "outcome unknown" and is
+not due before then; the next attempt looks the sale order up by our reference before any create.
 """
 
 from __future__ import annotations
@@ -134,7 +139,10 @@ def push_due_orders(
                       reason=f"gave up after {delivery.attempts} attempts: {exc}")
                 summary.dead += 1
             else:
+                # An in-doubt write's retry_after is the wait until it can no longer commit: never sooner.
                 wait = backoff(delivery.attempts, exc.retry_after)
+                if getattr(exc, "write_in_doubt", False):
+                    log.warning("ERP delivery %s: write outcome unknown; looked up again in %.0f s", delivery.id, wait)
                 with store.transaction() as conn:
                     st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=str(exc),
                                        next_attempt_at=now + dt.timedelta(seconds=wait))

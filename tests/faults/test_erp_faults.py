@@ -1,0 +1,171 @@
+"""ERP faults through the real delivery path: intake -> store -> outbox -> hub.delivery -> sandbox ERP over HTTP.
+
+The sandbox ERP (Odoo JSON-2) holds a create past the client's timeout and commits it later
+(slow commit), or commits and cuts the connection without answering (drop after commit). The hub
+must not double the sale order: after a write without an answer it waits until that write can no
+longer be running, looks the sale order up by our reference, and only then creates.
+
+Time: the hub runs on a simulated clock (``now=``); the ERP's held request is released by the
+test at the moment the scenario says it commits, so nothing here depends on real timing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
+from hub import store as st
+from hub.delivery import push_due_orders
+from hub.intake import process_x12_receipt, receive_document
+from hub.sandbox.environment import CATALOG
+from hub.sandbox.erp_server import SandboxErp
+from mappings.profiles import PartnerDirectory
+from mappings.x12.samples import SampleLine, build_850
+from tests.faults.invariants import assert_each_once, assert_store_invariants
+
+REPO = Path(__file__).resolve().parents[2]
+PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")
+ACME = PARTNERS.get("acme")
+API_KEY = "sandbox-key-erp-faults"
+# The client's timeout: short, so a held create times out at once (real seconds).
+TIMEOUT = 0.5
+# How long an Odoo request can still run after its client gave up: Odoo's limit_time_real (120 s by
+# default in multi-worker mode); the held create commits this long after it was sent (simulated time).
+ODOO_LIMIT_TIME_REAL = dt.timedelta(seconds=120)
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def erp():
+    with SandboxErp(api_key=API_KEY) as erp:
+        erp.seed_products(CATALOG)
+        yield erp
+
+
+@pytest.fixture
+def gateway(erp: SandboxErp):
+    config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key=API_KEY, timeout_seconds=TIMEOUT)
+    with OdooJson2Client(config) as client:
+        yield OdooSalesGateway(client)
+
+
+def receive_pos(store: st.HubStore, *pos: str) -> set[tuple[str, str, str]]:
+    """Each PO in its own 850 file through the real intake; the (source, partner, PO) keys sent."""
+    for number, po in enumerate(pos, start=1):
+        data = build_850(ACME, po_number=po, control_number=number, lines=[SampleLine("WID-100", "2", "4.50")])
+        receipt = receive_document(store, channel="sftp", partner_id="acme", source_name=f"{po}.x12", data=data,
+                                   max_bytes=1_000_000)
+        process_x12_receipt(store, PARTNERS, receipt.id, now=T0)
+    return {("x12", "acme", po) for po in pos}
+
+
+def outbox_rows(store: st.HubStore) -> list:
+    with store.transaction() as conn:
+        return conn.execute(select(st.tables.outbox).order_by(st.tables.outbox.c.id)).all()
+
+
+def settle(store: st.HubStore, gateway: OdooSalesGateway, start: dt.datetime) -> dt.datetime:
+    """Run passes as the schedule would, each at the earliest time a delivery is due, until none is left."""
+    now = start
+    for _ in range(10):
+        rows = outbox_rows(store)
+        waiting = [r.next_attempt_at for r in rows if r.state == st.FAILED and r.next_attempt_at is not None]
+        if not any(r.state in (st.PENDING, st.FAILED) for r in rows):
+            return now
+        now = max([now, *waiting])
+        push_due_orders(store, gateway, now=now)
+    raise AssertionError(f"deliveries never settled: {[(r.id, r.state, r.last_error) for r in outbox_rows(store)]}")
+
+
+def assert_each_po_once_in_erp(erp: SandboxErp, pos: set[tuple[str, str, str]]) -> None:
+    refs = [order["client_order_ref"] for order in erp.sale_orders()]
+    assert_each_once(refs, "ERP sale orders")
+    assert sorted(refs) == sorted(po for _, _, po in pos), "a PO is missing in the ERP"
+
+
+def test_a_create_that_commits_after_the_timeout_is_not_doubled_by_the_retry(store, erp, gateway):
+    """Issue 8 point 9: the retry must wait until the timed-out create can no longer commit, then look it up."""
+    pos = receive_pos(store, "PO-SLOW-1")
+    held = erp.inject_slow_commit()
+
+    summary = push_due_orders(store, gateway, now=T0)  # the create is held past the client's timeout
+    assert summary.retrying == 1 and summary.pushed == 0
+    assert held.started.is_set() and not held.finished.is_set()
+    [row] = outbox_rows(store)
+    assert row.state == st.FAILED and "unknown" in row.last_error
+
+    # The scheduler comes back at the earliest time the hub allows; while the ERP's worker is still
+    # inside its request (before limit_time_real) that retry races the held create.
+    retry_at = row.next_attempt_at
+    if retry_at < T0 + ODOO_LIMIT_TIME_REAL:
+        push_due_orders(store, gateway, now=retry_at)
+    held.release()
+    assert held.wait_finished() and held.outcome == "committed"
+    settle(store, gateway, max(retry_at, T0 + ODOO_LIMIT_TIME_REAL))
+
+    assert_each_po_once_in_erp(erp, pos)
+    [row] = outbox_rows(store)
+    assert row.state == st.DONE and row.external_ref == erp.sale_orders()[0]["name"]
+    assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=retry_at + dt.timedelta(hours=1))
+
+
+def test_a_create_whose_answer_is_lost_is_found_not_created_again(store, erp, gateway):
+    """Drop after commit: the sale order exists, the hub never heard; the next pass finds it by reference."""
+    pos = receive_pos(store, "PO-DROP-1", "PO-DROP-2")
+    dropped = erp.inject_drop_after_commit()
+
+    summary = push_due_orders(store, gateway, now=T0)
+    assert dropped.wait_finished() and dropped.outcome == "committed"
+    assert summary.retrying == 1 and summary.pushed == 1  # the other PO went through
+    failed = [r for r in outbox_rows(store) if r.state == st.FAILED]
+    assert len(failed) == 1 and failed[0].next_attempt_at > T0 + dt.timedelta(seconds=TIMEOUT)
+
+    end = settle(store, gateway, T0)
+
+    assert_each_po_once_in_erp(erp, pos)
+    assert all(r.state == st.DONE and r.external_ref for r in outbox_rows(store))
+    assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=end + dt.timedelta(hours=1))
+
+
+def test_with_the_unique_reference_constraint_even_an_immediate_replay_leaves_one_sale_order(store, erp, gateway):
+    """The ERP enforces (origin, client_order_ref): a replay that races the held create cannot double it."""
+    erp.enforce_unique_sale_order_refs()
+    pos = receive_pos(store, "PO-RACE-1")
+    held = erp.inject_slow_commit()
+    push_due_orders(store, gateway, now=T0)
+    assert held.started.is_set()
+
+    # An operator replays the delivery at once (no wait): the replay creates first...
+    with store.transaction() as conn:
+        [order_id] = conn.execute(select(st.tables.orders.c.id)).scalars().all()
+        st.requeue_delivery(conn, order_id=order_id, target="erp", now=T0)
+    assert push_due_orders(store, gateway, now=T0 + dt.timedelta(seconds=1)).pushed == 1
+    # ... and the held create, committing afterwards, is refused by the constraint.
+    held.release()
+    assert held.wait_finished() and "orderhub_ref_unique" in held.outcome
+
+    assert_each_po_once_in_erp(erp, pos)
+    assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=T0 + dt.timedelta(hours=1))
+
+
+def test_many_orders_with_slow_and_dropped_creates_each_reach_the_erp_once(store, erp, gateway):
+    """Several faults in one pass, some under the unique constraint: every PO once in the store and the ERP."""
+    erp.enforce_unique_sale_order_refs()
+    pos = receive_pos(store, *(f"PO-MIX-{n}" for n in range(1, 9)))
+    held = [erp.inject_slow_commit(), erp.inject_slow_commit()]
+    dropped = erp.inject_drop_after_commit()
+
+    summary = push_due_orders(store, gateway, now=T0)
+    assert summary.retrying == 3 and summary.pushed == 5
+    for fault in held:
+        fault.release()
+    assert all(fault.wait_finished() for fault in [*held, dropped])
+    end = settle(store, gateway, T0)
+
+    assert_each_po_once_in_erp(erp, pos)
+    assert all(r.state == st.DONE for r in outbox_rows(store))
+    assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=end + dt.timedelta(hours=1))
