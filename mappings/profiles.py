@@ -7,13 +7,15 @@ files live on SFTP. Adding a partner is adding one file.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from hub.errors import ConfigurationError
+from hub.model import AmountLimits, is_currency
 
 
 class _Profile(BaseModel):
@@ -158,12 +160,42 @@ class AmazonProfile(_Profile):
     )
 
 
+class AmountLimitOverrides(_Profile):
+    """This partner's own amount limits; unset ones are the deployment's (HUB_MAX_ORDER_TOTAL, HUB_MAX_AMOUNT)."""
+
+    max_order_total: Decimal | None = Field(default=None, gt=0)
+    max_amount: Decimal | None = Field(default=None, gt=0)
+
+
+def _deployment_amount_limits() -> AmountLimits:
+    from hub.settings import get_settings  # read when the profile is loaded, not at import
+
+    return get_settings().amount_limits()
+
+
 class PartnerProfile(_Profile):
     """One trading partner."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     name: str
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    amount_limits: AmountLimitOverrides = Field(
+        default_factory=AmountLimitOverrides, description="Overrides of the deployment's amount limits."
+    )
+    _deployment_limits: AmountLimits = PrivateAttr(default_factory=_deployment_amount_limits)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+    @property
+    def limits(self) -> AmountLimits:
+        """The amount limits intake applies to this partner's orders: the deployment's, with this profile's overrides."""
+        overrides = {k: v for k, v in self.amount_limits.model_dump().items() if v is not None}
+        return self._deployment_limits.model_copy(update=overrides) if overrides else self._deployment_limits
     x12: X12Profile | None = None
     sftp: SftpFolders | None = None
     shopify: ShopifyProfile | None = None
