@@ -105,3 +105,22 @@ def test_the_sandbox_books_a_sale_order_without_a_pricelist_in_the_company_curre
     assert erp.archive_pricelists("EUR") == 1
     with pytest.raises(ErpRejected, match="no pricelist in EUR"):
         gateway.push_sale_order(in_currency("PO-EUR-9", "EUR"), client_order_ref="PO-EUR-9")
+
+
+def test_an_order_stored_with_a_currency_the_model_now_refuses_is_dead_lettered_not_stuck(store, erp, gateway):
+    """Stored before the ISO 4217 check (currency XQZ): the pass goes on, the delivery ends in the exception queue."""
+    store_for_delivery(store, in_currency("PO-OLD-1", "USD"), in_currency("PO-OK-1", "USD"))
+    orders = st.tables.orders
+    with store.transaction() as conn:
+        row = conn.execute(select(orders.c.id, orders.c.payload).where(orders.c.source_ref == "PO-OLD-1")).one()
+        conn.execute(orders.update().where(orders.c.id == row.id).values(payload={**row.payload, "currency": "XQZ"}))
+
+    summary = push_due_orders(store, gateway, now=NOW)
+
+    assert (summary.dead, summary.pushed) == (1, 1)
+    assert erp.sale_orders_by_ref("PO-OLD-1") == [] and len(erp.sale_orders_by_ref("PO-OK-1")) == 1
+    with store.transaction() as conn:
+        [exception] = st.list_exceptions(conn)
+        states = sorted(conn.execute(select(st.tables.outbox.c.state)).scalars())
+    assert states == [st.DEAD, st.DONE] and exception.order_id == row.id
+    assert "currency" in exception.reason and "ISO 4217" in exception.reason

@@ -26,6 +26,8 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from hub import store as st
 from hub.errors import ConfigurationError, RejectedDocument, RetriableError
 from hub.intake import ERP_TARGET
@@ -118,8 +120,14 @@ def push_due_orders(
     with store.transaction() as conn:
         deliveries = st.claim_due_deliveries(conn, target=ERP_TARGET, now=now, limit=limit)
     for index, delivery in enumerate(deliveries):
-        with store.transaction() as conn:
-            stored = st.load_stored_order(conn, delivery.order_id)
+        try:
+            with store.transaction() as conn:
+                stored = st.load_stored_order(conn, delivery.order_id)
+        except ValidationError as exc:
+            # Stored before a model rule it breaks existed (e.g. currency XQZ before the ISO 4217 check).
+            _dead_unreadable(store, delivery, now, exc)
+            summary.dead += 1
+            continue
         try:
             outcome = _deliver(target, stored, delivery)
         except ConfigurationError:
@@ -223,6 +231,15 @@ def _dead(store: st.HubStore, delivery: st.Delivery, stored: st.StoredOrder, now
                 st.close_exception(conn, queued.id, state=st.RESOLVED, now=now,
                                    note=f"superseded by exception {exception_id} ({kind})")
     log.warning("ERP delivery %s dead-lettered (%s)", delivery.id, kind)
+
+
+def _dead_unreadable(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, exc: ValidationError) -> None:
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+    reason = f"the stored order no longer passes the canonical model's rules ({problems}); correct it and replay"
+    with store.transaction() as conn:
+        st.finish_delivery(conn, delivery.id, state=st.DEAD, now=now, error=reason)
+        st.open_exception(conn, channel="erp", kind="erp_rejected", reason=reason, order_id=delivery.order_id, now=now)
+    log.warning("ERP delivery %s dead-lettered (stored order fails validation)", delivery.id)
 
 
 def _release(store: st.HubStore, deliveries: list[st.Delivery], now: dt.datetime) -> None:
