@@ -8,8 +8,16 @@ one2many commands ``[0, 0, vals]``, ``[1, id, vals]``, ``[2, id, 0]`` and ``[5, 
 ``order_line`` under Odoo's rules (no line removed from a confirmed order, no protected line field
 changed on a locked one); ``action_confirm``, ``action_cancel`` (its wizard unless the context says
 ``disable_cancel_warning``; refused on a locked order), ``action_draft``, ``action_lock`` and
-``action_unlock`` behave as in Odoo. State lives in memory behind one
-lock and, when ``state_path`` is set, in a JSON file so the demo's data survives a restart.
+``action_unlock`` behave as in Odoo. A sale order's ``currency_id`` follows its ``pricelist_id``
+(``res.currency`` USD, EUR, GBP, CAD; pricelists in USD and EUR), else the company's USD. State
+lives in memory behind one lock and, when ``state_path`` is set, in a JSON file so the demo's data
+survives a restart.
+
+Faults for tests: ``inject_failures`` (an HTTP error on the next calls), ``inject_slow_commit`` (a
+write held past the client's timeout, committed when released), ``inject_drop_after_commit`` (a
+write committed, then the connection cut without an answer) and ``unique_sale_order_refs`` (the
+custom module's UNIQUE(origin, client_order_ref), see docs/operations.md). Normal calls keep the
+Odoo wire contract.
 
     with SandboxErp(api_key="demo-key") as erp:
         erp.seed_products(DEMO_PRODUCTS)
