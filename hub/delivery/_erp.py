@@ -128,6 +128,12 @@ def push_due_orders(
             _dead_unreadable(store, delivery, now, exc)
             summary.dead += 1
             continue
+        until = _in_doubt_until(delivery.last_error)
+        if until is not None and until > now:
+            # Claimed early (a replay, a requeue): the last write may still commit. Not before then.
+            _not_before(store, delivery, now, until)
+            summary.retrying += 1
+            continue
         try:
             outcome = _deliver(target, stored, delivery)
         except ConfigurationError:
@@ -142,23 +148,51 @@ def push_due_orders(
             summary.dead += 1
             continue
         except RetriableError as exc:
+            # An in-doubt write's retry_after is the wait until it can no longer commit: never sooner.
+            wait = backoff(delivery.attempts, exc.retry_after)
+            error = str(exc)
+            if getattr(exc, "write_in_doubt", False):
+                error += f" {_IN_DOUBT_MARK}{(now + dt.timedelta(seconds=wait)).isoformat()}]"
+                log.warning("ERP delivery %s: write outcome unknown; looked up again in %.0f s", delivery.id, wait)
             if delivery.attempts >= max_attempts:
                 _dead(store, delivery, stored, now, kind="erp_unreachable",
-                      reason=f"gave up after {delivery.attempts} attempts: {exc}")
+                      reason=f"gave up after {delivery.attempts} attempts: {error}")
                 summary.dead += 1
             else:
-                # An in-doubt write's retry_after is the wait until it can no longer commit: never sooner.
-                wait = backoff(delivery.attempts, exc.retry_after)
-                if getattr(exc, "write_in_doubt", False):
-                    log.warning("ERP delivery %s: write outcome unknown; looked up again in %.0f s", delivery.id, wait)
                 with store.transaction() as conn:
-                    st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=str(exc),
+                    st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=error,
                                        next_attempt_at=now + dt.timedelta(seconds=wait))
                 summary.retrying += 1
             continue
         _record(store, delivery, stored, outcome, now)
         setattr(summary, outcome.counter, getattr(summary, outcome.counter) + 1)
     return summary
+
+
+# Written into last_error after a write whose outcome is unknown; kept by a replay (requeue), so
+# whatever claims the delivery next knows when that write can no longer commit.
+_IN_DOUBT_MARK = "[in doubt until "
+
+
+def _in_doubt_until(last_error: str | None) -> dt.datetime | None:
+    """When the write behind ``last_error`` can no longer commit, if it was in doubt."""
+    if not last_error or _IN_DOUBT_MARK not in last_error:
+        return None
+    stamp = last_error.rpartition(_IN_DOUBT_MARK)[2].rstrip("]")
+    try:
+        return dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+
+
+def _not_before(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, until: dt.datetime) -> None:
+    """Put a delivery claimed too early back, due at ``until``; the claim does not count as an attempt."""
+    with store.transaction() as conn:
+        st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=delivery.last_error,
+                           next_attempt_at=until)
+        conn.execute(
+            st.tables.outbox.update().where(st.tables.outbox.c.id == delivery.id).values(attempts=delivery.attempts - 1)
+        )
 
 
 class _DeadLetter(Exception):

@@ -131,24 +131,57 @@ def test_a_create_whose_answer_is_lost_is_found_not_created_again(store, erp, ga
     assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=end + dt.timedelta(hours=1))
 
 
-def test_with_the_unique_reference_constraint_even_an_immediate_replay_leaves_one_sale_order(store, erp, gateway):
-    """The ERP enforces (origin, client_order_ref): a replay that races the held create cannot double it."""
+def test_with_the_unique_reference_constraint_a_reclaimed_delivery_racing_the_held_create_leaves_one(
+    store, erp, gateway
+):
+    """The ERP enforces (origin, client_order_ref): even a retry that knows nothing of the earlier write
+    (a run killed during its create, its delivery reclaimed as stale) cannot double the sale order."""
     erp.enforce_unique_sale_order_refs()
     pos = receive_pos(store, "PO-RACE-1")
     held = erp.inject_slow_commit()
     push_due_orders(store, gateway, now=T0)
     assert held.started.is_set()
-
-    # An operator replays the delivery at once (no wait): the replay creates first...
+    # As if the run had been killed during the create: in flight, no error recorded, reclaimed when stale.
+    outbox = st.tables.outbox
     with store.transaction() as conn:
-        [order_id] = conn.execute(select(st.tables.orders.c.id)).scalars().all()
-        st.requeue_delivery(conn, order_id=order_id, target="erp", now=T0)
-    assert push_due_orders(store, gateway, now=T0 + dt.timedelta(seconds=1)).pushed == 1
+        conn.execute(outbox.update().values(state=st.IN_FLIGHT, last_error=None, next_attempt_at=None, updated_at=T0))
+    reclaimed_at = T0 + dt.timedelta(minutes=16)
+
+    # The reclaimed delivery creates first...
+    assert push_due_orders(store, gateway, now=reclaimed_at).pushed == 1
     # ... and the held create, committing afterwards, is refused by the constraint.
     held.release()
     assert held.wait_finished() and "orderhub_ref_unique" in held.outcome
 
     assert_each_po_once_in_erp(erp, pos)
+    assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=reclaimed_at + dt.timedelta(hours=1))
+
+
+def test_with_the_unique_reference_constraint_a_create_after_the_held_one_committed_finds_it(store, erp, gateway):
+    """The other order of the race: the held create commits between our lookup and our create."""
+    erp.enforce_unique_sale_order_refs()
+    pos = receive_pos(store, "PO-RACE-2")
+    held = erp.inject_slow_commit()
+    push_due_orders(store, gateway, now=T0)
+    outbox = st.tables.outbox
+    with store.transaction() as conn:
+        conn.execute(outbox.update().values(state=st.IN_FLIGHT, last_error=None, next_attempt_at=None, updated_at=T0))
+    looked_up = gateway.find_sale_orders
+
+    def lookup_then_commit(refs, *, partner_id=None):
+        found = looked_up(refs, partner_id=partner_id)
+        if not held.finished.is_set():  # the first lookup of the retry: let the held create commit right after it
+            held.release()
+            assert held.wait_finished() and held.outcome == "committed"
+        return found
+
+    gateway.find_sale_orders = lookup_then_commit
+    summary = push_due_orders(store, gateway, now=T0 + dt.timedelta(minutes=16))
+
+    assert summary.unchanged == 1 and summary.pushed == 0  # refused by the ERP, then found
+    assert_each_po_once_in_erp(erp, pos)
+    [row] = outbox_rows(store)
+    assert row.state == st.DONE and row.external_ref == erp.sale_orders()[0]["name"]
     assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=T0 + dt.timedelta(hours=1))
 
 
@@ -169,3 +202,26 @@ def test_many_orders_with_slow_and_dropped_creates_each_reach_the_erp_once(store
     assert_each_po_once_in_erp(erp, pos)
     assert all(r.state == st.DONE for r in outbox_rows(store))
     assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=end + dt.timedelta(hours=1))
+
+
+def test_an_immediate_replay_of_an_in_doubt_delivery_waits_until_the_write_cannot_commit(store, erp, gateway):
+    """Plain Odoo (no constraint): an operator's replay right after the timeout must not race the held create."""
+    pos = receive_pos(store, "PO-REPLAY-1")
+    held = erp.inject_slow_commit()
+    push_due_orders(store, gateway, now=T0)
+    [row] = outbox_rows(store)
+    with store.transaction() as conn:
+        st.requeue_delivery(conn, order_id=row.order_id, target="erp", now=T0)
+
+    replayed = push_due_orders(store, gateway, now=T0 + dt.timedelta(seconds=1))
+
+    assert replayed.retrying == 1 and replayed.pushed == 0 and erp.sale_orders() == []
+    [again] = outbox_rows(store)
+    assert again.state == st.FAILED and again.next_attempt_at == row.next_attempt_at
+    assert again.attempts == row.attempts  # waiting is not an attempt
+    held.release()  # the ERP's worker commits within limit_time_real, before the hub may look again
+    assert held.wait_finished() and held.outcome == "committed"
+    settle(store, gateway, T0 + dt.timedelta(seconds=1))
+
+    assert_each_po_once_in_erp(erp, pos)
+    assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=row.next_attempt_at + dt.timedelta(hours=1))
