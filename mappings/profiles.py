@@ -183,6 +183,7 @@ class PartnerProfile(_Profile):
         default_factory=AmountLimitOverrides, description="Overrides of the deployment's amount limits."
     )
     _deployment_limits: AmountLimits = PrivateAttr(default_factory=_deployment_amount_limits)
+    _limits: AmountLimits | None = PrivateAttr(default=None)
 
     @field_validator("currency")
     @classmethod
@@ -194,8 +195,10 @@ class PartnerProfile(_Profile):
     @property
     def limits(self) -> AmountLimits:
         """The amount limits intake applies to this partner's orders: the deployment's, with this profile's overrides."""
-        overrides = {k: v for k, v in self.amount_limits.model_dump().items() if v is not None}
-        return self._deployment_limits.model_copy(update=overrides) if overrides else self._deployment_limits
+        if self._limits is None:
+            overrides = {k: v for k, v in self.amount_limits.model_dump().items() if v is not None}
+            self._limits = self._deployment_limits.model_copy(update=overrides)
+        return self._limits
     x12: X12Profile | None = None
     sftp: SftpFolders | None = None
     shopify: ShopifyProfile | None = None

@@ -61,7 +61,22 @@ class AmountLimits(BaseModel):
 
     def breaches(self, order: Order) -> list[AmountBreach]:
         """Every amount of ``order`` over these limits (by size: a huge allowance too), in document order."""
+        if self._within(order):
+            return []  # the usual case, checked once per order at intake: kept cheap
         return list(self._breaches(order))
+
+    def _within(self, order: Order) -> bool:
+        most = self.max_amount
+        if abs(order.total) > self.max_order_total or any(c.amount > most for c in order.charges):
+            return False
+        for line in order.lines:
+            if line.unit_price is not None and abs(line.unit_price) > most:
+                return False
+            if line.amount is not None and abs(line.amount) > most:
+                return False
+            if line.charges and any(c.amount > most for c in line.charges):
+                return False
+        return True
 
     def _breaches(self, order: Order) -> Iterator[AmountBreach]:
         currency = order.currency

@@ -352,7 +352,7 @@ class _PurchaseOrderReader:
         if is_currency(code):
             self.currency = code
         else:
-            self.error(seg, f"CUR02 {code[:3]!r} is not an ISO 4217 currency code", 2, "7")
+            self.error(seg, f"CUR02 {code[:12]!r} is not an ISO 4217 currency code", 2, "7")
 
     def _seg_REF(self, seg: Segment) -> None:
         qualifier = seg.element(1).strip()
