@@ -36,7 +36,9 @@ class OdooJson2Client(HttpConnector):
     Timeouts, Retry-After, pacing and logs without secrets come from ``connectors._http``.
     Read-only methods (:data:`READ_ONLY_METHODS`) are retried ``config.max_read_retries`` times
     with the base's backoff; a call that changes data is sent exactly once, because a timed-out
-    create may still commit: the outbox (``hub.delivery``) looks in the ERP before it tries again.
+    create may still commit: one that got no answer raises :class:`ErpWriteInDoubt` with
+    ``retry_after`` = ``config.in_doubt_wait_seconds``, and the outbox (``hub.delivery``) waits that
+    long, then looks in the ERP before it tries again.
     Errors become hub errors in ``_errors.py`` (with ``retry_after`` from ``Retry-After``).
 
     Pass ``http_client`` (e.g. a Starlette ``TestClient``, left open on :meth:`close`) or
