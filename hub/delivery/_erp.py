@@ -14,8 +14,10 @@ pass delivers the newer revision.
 
 A write that got no answer (a timeout, a connection dropped after sending) may have committed or
 may still commit: the target raises a ``RetriableError`` marked ``write_in_doubt`` whose
-``retry_after`` outlasts any write still in flight. The delivery records "outcome unknown" and is
-not due before then; the next attempt looks the sale order up by our reference before any create.
+``retry_after`` outlasts any write still in flight. The delivery records "outcome unknown ...
+[in doubt until T]" and is not due before T; until then no pass writes to the ERP at all (the
+unanswered write may have been a customer other orders share). The next attempt looks the sale
+order up by our reference before any create.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from hub import store as st
 from hub.errors import ConfigurationError, RejectedDocument, RetriableError
@@ -74,6 +77,8 @@ class PushSummary:
     skipped: int = 0
     retrying: int = 0
     dead: int = 0
+    # Set when a write got no answer: no ERP write happens before then (this pass's rest waits too).
+    on_hold_until: dt.datetime | None = None
 
     @property
     def already_present(self) -> int:
@@ -117,9 +122,21 @@ def push_due_orders(
     """Make the ERP match every order with a due delivery, once. A configuration error stops the pass (and is raised)."""
     now = now or st.utcnow()
     summary = PushSummary()
+    if (hold := _writes_on_hold_until(store, now)) is not None:
+        # A write the ERP left unanswered may still commit, e.g. a customer other orders share:
+        # nothing is written until it cannot, whichever run this is.
+        log.info("ERP writes on hold until %s (a write's outcome is unknown)", hold.isoformat())
+        summary.on_hold_until = hold
+        return summary
     with store.transaction() as conn:
         deliveries = st.claim_due_deliveries(conn, target=ERP_TARGET, now=now, limit=limit)
     for index, delivery in enumerate(deliveries):
+        if summary.on_hold_until is not None:
+            _not_before(store, delivery, now, summary.on_hold_until,
+                        error=f"not sent: an earlier write's outcome is unknown {_IN_DOUBT_MARK}"
+                              f"{summary.on_hold_until.isoformat()}]")
+            summary.retrying += 1
+            continue
         try:
             with store.transaction() as conn:
                 stored = st.load_stored_order(conn, delivery.order_id)
@@ -152,7 +169,8 @@ def push_due_orders(
             wait = backoff(delivery.attempts, exc.retry_after)
             error = str(exc)
             if getattr(exc, "write_in_doubt", False):
-                error += f" {_IN_DOUBT_MARK}{(now + dt.timedelta(seconds=wait)).isoformat()}]"
+                summary.on_hold_until = now + dt.timedelta(seconds=wait)  # the rest of the pass waits too
+                error += f" {_IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
                 log.warning("ERP delivery %s: write outcome unknown; looked up again in %.0f s", delivery.id, wait)
             if delivery.attempts >= max_attempts:
                 _dead(store, delivery, stored, now, kind="erp_unreachable",
@@ -185,10 +203,25 @@ def _in_doubt_until(last_error: str | None) -> dt.datetime | None:
         return None
 
 
-def _not_before(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, until: dt.datetime) -> None:
+def _writes_on_hold_until(store: st.HubStore, now: dt.datetime) -> dt.datetime | None:
+    """The latest time an unanswered write may still commit, if that is after ``now``."""
+    outbox = st.tables.outbox
+    with store.transaction() as conn:
+        errors = conn.execute(
+            select(outbox.c.last_error).where(
+                (outbox.c.target == ERP_TARGET)
+                & outbox.c.state.in_([st.FAILED, st.PENDING, st.DEAD])
+                & outbox.c.last_error.contains(_IN_DOUBT_MARK, autoescape=True)
+            )
+        ).scalars().all()
+    return max((until for error in errors if (until := _in_doubt_until(error)) and until > now), default=None)
+
+
+def _not_before(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, until: dt.datetime,
+                error: str | None = None) -> None:
     """Put a delivery claimed too early back, due at ``until``; the claim does not count as an attempt."""
     with store.transaction() as conn:
-        st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=delivery.last_error,
+        st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=error or delivery.last_error,
                            next_attempt_at=until)
         conn.execute(
             st.tables.outbox.update().where(st.tables.outbox.c.id == delivery.id).values(attempts=delivery.attempts - 1)
