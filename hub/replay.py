@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from hub import store as st
 from hub.intake import (
     ERP_TARGET,
+    UNREADABLE_PAGE,
     ChannelSummary,
     map_amazon_page,
     process_queued_receipt,
@@ -54,7 +55,10 @@ def _replay_amazon_page(
 
     def map_orders(raw: bytes, sha: str, receipt: st.Receipt):
         page = parse_orders_page(raw, what=f"archived getOrders {sha[:16]}")
-        return map_amazon_page(page, item_pages, partners.get(receipt.partner_id), sha)
+        # An order archived without items had an unreadable items answer: a later sync read it.
+        unread = frozenset(o.get("AmazonOrderId") for o in page.orders
+                           if isinstance(o.get("AmazonOrderId"), str) and o["AmazonOrderId"] not in item_pages)
+        return map_amazon_page(page, item_pages, partners.get(receipt.partner_id), sha, skip=unread)
 
     return _replay_receipt(store, queued, map_orders, now)
 
@@ -85,6 +89,11 @@ def replay_exception(
             st.requeue_delivery(conn, order_id=queued.order_id, target=ERP_TARGET, now=now)
         # The next push pass makes the ERP match the order as stored now (create, update or cancel).
         return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP matches the order")
+    if queued.kind == UNREADABLE_PAGE:
+        # Nothing in the archived body to map again: the cursor was held, so the account's next sync
+        # reads the same window from the channel and settles this exception itself.
+        return ReplayOutcome(exception_id, False, "the archived answer is not an orders page: the account's next "
+                             "sync reads its window again and closes this exception")
     if queued.receipt_id is not None and queued.channel in CHANNEL_MAPPERS:
         return _replay_receipt(store, queued, CHANNEL_MAPPERS[queued.channel](partners), now)
     if queued.receipt_id is not None and queued.channel == "amazon":

@@ -139,6 +139,7 @@ class _State:
     restricted: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     cursors: dict[str, _Cursor] = field(default_factory=dict)
     faults: list[tuple[int, str]] = field(default_factory=list)
+    garbled_pages: list[bytes] = field(default_factory=list)  # bodies served (HTTP 200) instead of getOrders pages
     calls: list[tuple[str, int]] = field(default_factory=list)  # (operation, HTTP status)
     tokens_issued: int = 0
     restricted_tokens_issued: int = 0
@@ -235,7 +236,12 @@ class _Api:
     # -- Orders v0 ---------------------------------------------------------------------------------
 
     async def get_orders(self, request: Request) -> Response:
-        return self._serve(GET_ORDERS, request, self._orders_page)
+        response = self._serve(GET_ORDERS, request, self._orders_page)
+        with self.state.lock:
+            if response.status_code == 200 and self.state.garbled_pages:
+                # What a misbehaving proxy hands back: HTTP 200 and no JSON (so no NextToken either).
+                return Response(self.state.garbled_pages.pop(0), media_type="text/html")
+        return response
 
     async def get_order_items(self, request: Request) -> Response:
         return self._serve(GET_ORDER_ITEMS, request, self._items_page)
@@ -717,6 +723,31 @@ class SandboxAmazon:
                            business_po=business, prime=rng.random() < 0.3)
             ids.append(order_id)
         return ids
+
+    def edit_wire(
+        self, order_id: str, *, order: Callable[[dict[str, Any]], None] | None = None,
+        items: Callable[[list[dict[str, Any]]], None] | None = None, at: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Change the order's and its items' JSON exactly as given, nothing recomputed; ``LastUpdateDate`` moves on.
+
+        For what the marketplace really serves when a listing holds odd data: a 300-character
+        SellerSKU, a quantity sent as text, an amount with 30 decimals, a field missing.
+        """
+        with self._state.lock:
+            body = self._state.orders[order_id]
+            if order is not None:
+                order(body)
+            if items is not None:
+                items(self._state.items[order_id])
+            previous = dt.datetime.fromisoformat(body["LastUpdateDate"])
+            body["LastUpdateDate"] = _iso(max(at or self._now(), previous))
+            return copy.deepcopy(body)
+
+    def serve_garbled_page(self, body: bytes = b"<html><body>502 Bad Gateway</body></html>", *,
+                           times: int = 1) -> None:
+        """Answer the next ``times`` successful getOrders calls with HTTP 200 and ``body`` instead of the page."""
+        with self._state.lock:
+            self._state.garbled_pages.extend(body for _ in range(times))
 
     def _catalog_price(self, sku: str) -> Decimal:
         return next((Decimal(str(price)) for code, _, price, _ in DEMO_PRODUCTS if code == sku), Decimal("1.00"))
