@@ -55,10 +55,7 @@ def _replay_amazon_page(
 
     def map_orders(raw: bytes, sha: str, receipt: st.Receipt):
         page = parse_orders_page(raw, what=f"archived getOrders {sha[:16]}")
-        # An order archived without items had an unreadable items answer: a later sync read it.
-        unread = frozenset(o.get("AmazonOrderId") for o in page.orders
-                           if isinstance(o.get("AmazonOrderId"), str) and o["AmazonOrderId"] not in item_pages)
-        return map_amazon_page(page, item_pages, partners.get(receipt.partner_id), sha, skip=unread)
+        return map_amazon_page(page, item_pages, partners.get(receipt.partner_id), sha)
 
     return _replay_receipt(store, queued, map_orders, now)
 

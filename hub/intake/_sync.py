@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hub import store as st
+from hub.errors import RejectedDocument
 from hub.intake._channels import (
     ChannelSummary,
     advance_cursor,
@@ -85,8 +86,12 @@ def sync_amazon_orders(store: st.HubStore, client, profile: PartnerProfile, *, n
             store_unreadable_page(store, channel="amazon", partner_id=profile.id, raw=page.raw, reason=page.unreadable,
                                   source_name=f"unreadable getOrders {page.sha256[:16]}", summary=summary, now=now)
             continue
-        item_pages = {order["AmazonOrderId"]: client.order_item_pages(order["AmazonOrderId"])
-                      for order in page.orders if isinstance(order.get("AmazonOrderId"), str)}
+        item_pages, refused = {}, {}
+        for order_id in filter(None, map(_amazon_order_id, page.orders)):
+            try:
+                item_pages[order_id] = client.order_item_pages(order_id)
+            except RejectedDocument as exc:  # an id that cannot be put in a URL: that order's problem
+                refused[order_id] = exc.reason
         # An order whose items answer cannot be read waits for the next sync (the cursor holds).
         waiting = frozenset(order_id for order_id, pages in item_pages.items() if any(p.unreadable for p in pages))
         for order_id in sorted(waiting):
@@ -97,8 +102,8 @@ def sync_amazon_orders(store: st.HubStore, client, profile: PartnerProfile, *, n
                                           source_name=f"unreadable getOrderItems {items_page.sha256[:16]}")
         mapped = []
 
-        def map_orders(sha: str, page=page, item_pages=item_pages, mapped=mapped, waiting=waiting):
-            mapped.extend(map_amazon_page(page, item_pages, profile, sha, skip=waiting))
+        def map_orders(sha: str, page=page, item_pages=item_pages, mapped=mapped, waiting=waiting, refused=refused):
+            mapped.extend(map_amazon_page(page, item_pages, profile, sha, skip=waiting, refused=refused))
             return mapped
 
         # The items' bodies are linked to the page's receipt: a replay maps the page from the archive alone.
@@ -112,23 +117,34 @@ def sync_amazon_orders(store: st.HubStore, client, profile: PartnerProfile, *, n
 
 
 def map_amazon_page(page: OrdersPage, item_pages: Mapping[str, list[OrderItemsPage]], profile: PartnerProfile,
-                    sha: str, *, skip: frozenset[str] = frozenset()) -> list:
+                    sha: str, *, skip: frozenset[str] = frozenset(), refused: Mapping[str, str] | None = None) -> list:
     """Each order of a getOrders page with all its items (``item_pages`` by AmazonOrderId), mapped.
 
-    Orders in ``skip`` (their items could not be read) are left for the next sync.
+    Orders in ``skip`` (their items could not be read) are left for the next sync; orders in
+    ``refused`` (id -> why their items cannot even be asked for) are rejected.
     """
     from mappings.amazon import map_amazon_order
+    from mappings.amazon._order import rejected_order
 
     mapped = []
     for i, order in enumerate(page.orders):
-        order_id = order.get("AmazonOrderId") if isinstance(order.get("AmazonOrderId"), str) else ""
+        order_id = _amazon_order_id(order)
         if order_id in skip:
+            continue
+        if refused and order_id in refused:
+            mapped.append(rejected_order(order, f"payload.Orders[{i}].AmazonOrderId", refused[order_id]))
             continue
         items = [item for p in item_pages.get(order_id, []) for item in p.items]
         mapped.append(map_amazon_order(order, items, profile=profile, raw_document_id=sha,
                                        document_ref=f"payload.Orders[{i}]",
                                        items_ref=f"orderItems({str(order_id)[:40]}).payload.OrderItems"))
     return mapped
+
+
+def _amazon_order_id(order: object) -> str:
+    """The order's AmazonOrderId, or "" when the entry has none (the mapper rejects it, located)."""
+    order_id = order.get("AmazonOrderId") if isinstance(order, dict) else None
+    return order_id if isinstance(order_id, str) else ""
 
 
 def _finish(store: st.HubStore, partner_id: str, channel: str, summary: ChannelSummary,

@@ -206,6 +206,14 @@ def _map_order(
                        cancelled=cancelled, findings=findings.problems)
 
 
+def rejected_order(order: dict[str, Any], location: str, message: str) -> MappedOrder:
+    """An order rejected before mapping (e.g. an id its items cannot be asked for), with one located problem."""
+    findings = Findings()
+    findings.error(location, message)
+    updated_at = timestamp(order, "LastUpdateDate", location, Findings(), required=False)
+    return _rejected(text(order, "AmazonOrderId") or "", updated_at, findings)
+
+
 def _rejected(order_id: str, updated_at: dt.datetime | None, findings: Findings) -> MappedOrder:
     return MappedOrder(order_id, updated_at, None, "rejected", _strings(findings), False,
                        "rejected: cannot be mapped", findings=findings.problems)

@@ -11,11 +11,14 @@ the next one reads the same window again. A replay after the fix stores the orde
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import dagster as dg
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -29,7 +32,7 @@ from hub.defs.resources import HubStoreResource
 from hub.intake import sync_amazon_orders, sync_shopify_orders
 from hub.replay import replay_exception
 from hub.sandbox._server import BackgroundServer
-from hub.sandbox.amazon_server import SandboxAmazon
+from hub.sandbox.amazon_server import SandboxItem
 from hub.sandbox.shopify_server import SandboxShopify
 from hub.webhooks import create_webhook_app
 from mappings.profiles import PartnerDirectory, PartnerProfile
@@ -365,3 +368,33 @@ def test_bad_webhook_bodies_are_queued_and_do_not_stop_the_others(store, shop, m
     assert replay_exception(store, PARTNERS, rejected.id).done
     assert replay_exception(store, PARTNERS, rejected.id).message == "already replayed"
     assert_store_invariants(store, expected_pos=[("shopify", SHOP.id, str(i)) for i in ids])
+
+
+def test_an_entry_that_is_no_order_object_is_rejected_and_the_page_goes_on(store):
+    """``{"orders": [{...}, "junk", 42]}``: two rejected entries, the real order stored, the cursor moves."""
+    stamp = "2026-11-20T10:00:00-05:00"
+    good = {"id": 5500000000001, "created_at": stamp, "updated_at": stamp, "currency": "USD",
+            "current_total_price": "5.00", "line_items": [{"id": 1, "sku": "WID-100", "quantity": 1, "price": "5.00"}]}
+    body = json.dumps({"orders": [good, "junk", 42]}).encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body,
+                                                                   headers={"Content-Type": "application/json"}))
+    with ShopifyClient(ShopifyConfig(shop_domain=DOMAIN, access_token=TOKEN), transport=transport) as client:
+        result = sync_shopify_orders(store, client, SHOP, now=dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
+    assert refs(store) == ["5500000000001"] and result.cursor == dt.datetime.fromisoformat(stamp).isoformat()
+    queued = exceptions(store)
+    assert sorted(q.location for q in queued) == ["orders[1].id", "orders[2].id"]
+    assert all(q.kind == "rejected_order" for q in queued)
+    assert_store_invariants(store)
+
+
+def test_a_marketplace_order_id_that_cannot_be_put_in_a_url_is_rejected_and_the_page_goes_on(store):
+    with marketplace() as market:
+        demo = market.seed_demo_orders(at=NOW - dt.timedelta(hours=2))
+        market.add_order("113-0000009-0000009/../../tokens", [SandboxItem("WID-100", 1, Decimal("4.50"))],
+                         purchased_at=NOW - dt.timedelta(hours=1))
+        with client_for(market) as client:
+            result = sync_amazon_orders(store, client, MARKET, now=NOW)
+    (queued,) = exceptions(store)
+    assert queued.kind == "rejected_order" and queued.location.endswith(".AmazonOrderId")
+    assert {demo[0], demo[4]} <= set(refs(store)) and result.cursor == (NOW - dt.timedelta(hours=1)).isoformat()
+    assert_store_invariants(store)
