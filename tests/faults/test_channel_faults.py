@@ -202,6 +202,8 @@ def test_a_shopify_page_that_is_not_json_is_queued_and_the_next_sync_reads_its_o
     assert queued.kind == "unreadable_page" and b"502 Bad Gateway" in raw_of(store, queued)
     assert refs(store) == sorted(str(i) for i in ids[2:]), "the later pages are still read"
     assert first.cursor is None, "the cursor holds: the unread orders are read by the next sync"
+    outcome = replay_exception(store, PARTNERS, queued.id)
+    assert not outcome.done and "next sync" in outcome.message and exceptions(store) == [queued]
 
     with shop_client(shop, page_limit=2) as client:
         second = sync_shopify_orders(store, client, SHOP, now=now())
