@@ -139,7 +139,8 @@ class _State:
     restricted: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     cursors: dict[str, _Cursor] = field(default_factory=dict)
     faults: list[tuple[int, str]] = field(default_factory=list)
-    garbled_pages: list[bytes] = field(default_factory=list)  # bodies served (HTTP 200) instead of getOrders pages
+    # bodies served (HTTP 200) instead of the next getOrders / getOrderItems page
+    garbled_pages: dict[str, list[bytes]] = field(default_factory=lambda: {GET_ORDERS: [], GET_ORDER_ITEMS: []})
     calls: list[tuple[str, int]] = field(default_factory=list)  # (operation, HTTP status)
     tokens_issued: int = 0
     restricted_tokens_issued: int = 0
@@ -236,15 +237,18 @@ class _Api:
     # -- Orders v0 ---------------------------------------------------------------------------------
 
     async def get_orders(self, request: Request) -> Response:
-        response = self._serve(GET_ORDERS, request, self._orders_page)
-        with self.state.lock:
-            if response.status_code == 200 and self.state.garbled_pages:
-                # What a misbehaving proxy hands back: HTTP 200 and no JSON (so no NextToken either).
-                return Response(self.state.garbled_pages.pop(0), media_type="text/html")
-        return response
+        return self._garbled(GET_ORDERS, self._serve(GET_ORDERS, request, self._orders_page))
 
     async def get_order_items(self, request: Request) -> Response:
-        return self._serve(GET_ORDER_ITEMS, request, self._items_page)
+        return self._garbled(GET_ORDER_ITEMS, self._serve(GET_ORDER_ITEMS, request, self._items_page))
+
+    def _garbled(self, operation: str, response: Response) -> Response:
+        """What a misbehaving proxy hands back when a fault is queued: HTTP 200 and no JSON (no NextToken either)."""
+        with self.state.lock:
+            queued = self.state.garbled_pages[operation]
+            if response.status_code == 200 and queued:
+                return Response(queued.pop(0), media_type="text/html")
+        return response
 
     def _serve(
         self,
@@ -744,10 +748,10 @@ class SandboxAmazon:
             return copy.deepcopy(body)
 
     def serve_garbled_page(self, body: bytes = b"<html><body>502 Bad Gateway</body></html>", *,
-                           times: int = 1) -> None:
-        """Answer the next ``times`` successful getOrders calls with HTTP 200 and ``body`` instead of the page."""
+                           times: int = 1, operation: str = GET_ORDERS) -> None:
+        """Answer the next ``times`` successful ``operation`` calls with HTTP 200 and ``body`` instead of the page."""
         with self._state.lock:
-            self._state.garbled_pages.extend(body for _ in range(times))
+            self._state.garbled_pages[operation].extend(body for _ in range(times))
 
     def _catalog_price(self, sku: str) -> Decimal:
         return next((Decimal(str(price)) for code, _, price, _ in DEMO_PRODUCTS if code == sku), Decimal("1.00"))

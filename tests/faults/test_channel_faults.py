@@ -400,3 +400,19 @@ def test_a_marketplace_order_id_that_cannot_be_put_in_a_url_is_rejected_and_the_
     assert queued.kind == "rejected_order" and queued.location.endswith(".AmazonOrderId")
     assert {demo[0], demo[4]} <= set(refs(store)) and result.cursor == (NOW - dt.timedelta(hours=1)).isoformat()
     assert_store_invariants(store)
+
+
+def test_an_order_items_answer_that_is_not_json_waits_for_the_next_sync(store):
+    with marketplace() as market:
+        demo = market.seed_demo_orders(at=NOW - dt.timedelta(hours=2))
+        market.serve_garbled_page(operation="getOrderItems")  # the first order's items
+        with client_for(market) as client:
+            first = sync_amazon_orders(store, client, MARKET, now=NOW)
+        (queued,) = exceptions(store)
+        assert queued.kind == "unreadable_page" and b"502 Bad Gateway" in raw_of(store, queued)
+        assert demo[0] not in refs(store) and demo[4] in refs(store), "the page's other orders are stored"
+        assert first.cursor is None, "the cursor holds for the order whose items were not read"
+        with client_for(market) as client:
+            second = sync_amazon_orders(store, client, MARKET, now=NOW + dt.timedelta(minutes=5))
+    assert second.cursor is not None and demo[0] in refs(store) and not exceptions(store)
+    assert_store_invariants(store)
