@@ -254,7 +254,11 @@ def apply_mapped_orders(
     for mapped in mapped_orders:
         if mapped.state == "rejected" or (mapped.order is None and mapped.state != "held"
                                           and not getattr(mapped, "cancelled", False)):
-            _reject(conn, receipt, mapped, _mapping_problems(mapped), summary, now)
+            if _superseded(conn, receipt, mapped):
+                # A version as new or newer is stored already (the channel sent the fix): nothing lost.
+                summary.orders_unchanged += 1
+            else:
+                _reject(conn, receipt, mapped, _mapping_problems(mapped), summary, now)
             continue
         try:
             with conn.begin_nested():
@@ -301,11 +305,23 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
 
 
+def _superseded(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike) -> bool:
+    """Whether the store holds this order in a version at least as new as the rejected one."""
+    if not mapped.channel_order_id or mapped.updated_at is None:
+        return False
+    orders = st.tables.orders
+    stored_at = conn.execute(select(orders.c.source_updated_at).where(
+        (orders.c.source == _SOURCE_OF.get(receipt.channel, receipt.channel))
+        & (orders.c.partner_id == receipt.partner_id) & (orders.c.source_ref == mapped.channel_order_id[:80])
+    )).scalar_one_or_none()
+    return stored_at is not None and stored_at >= mapped.updated_at
+
+
 def _mapping_problems(mapped: MappedOrderLike) -> list[str]:
     """The errors that stopped the order (its warnings and notes are not why it was refused)."""
     findings = getattr(mapped, "findings", None) or []
     errors = [str(p) for p in findings if getattr(p, "severity", "error") == "error"]
-    return errors or list(mapped.problems) or ["the order could not be mapped"]
+    return list(dict.fromkeys(errors or mapped.problems)) or ["the order could not be mapped"]
 
 
 def _reject(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, problems: list[str],

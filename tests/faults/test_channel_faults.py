@@ -416,3 +416,23 @@ def test_an_order_items_answer_that_is_not_json_waits_for_the_next_sync(store):
             second = sync_amazon_orders(store, client, MARKET, now=NOW + dt.timedelta(minutes=5))
     assert second.cursor is not None and demo[0] in refs(store) and not exceptions(store)
     assert_store_invariants(store)
+
+
+def test_a_rejected_version_superseded_by_the_channels_fix_replays_as_done(store):
+    """The seller shortens the SKU in Shopify: the next sync stores the new version; the old exception replays."""
+    clock = [now() - dt.timedelta(minutes=10)]
+    with SandboxShopify(access_token=TOKEN, shop_domain=DOMAIN, now=lambda: clock[0]) as shop:
+        ids = shop.seed_orders(2)
+        shop.edit_wire(ids[0], long_sku)
+        with shop_client(shop) as client:
+            sync_shopify_orders(store, client, SHOP, now=now())
+        (queued,) = exceptions(store)
+        clock[0] += dt.timedelta(minutes=1)  # the fix is a newer version
+        shop.edit_wire(ids[0], lambda o: o["line_items"][0].update(sku="WID-100"))
+        with shop_client(shop) as client:
+            fixed = sync_shopify_orders(store, client, SHOP, now=now())
+    assert fixed.summary.orders_new == 1 and str(ids[0]) in refs(store)
+    outcome = replay_exception(store, PARTNERS, queued.id)
+    assert outcome.done, outcome.message
+    assert not exceptions(store)
+    assert_store_invariants(store, expected_pos=[("shopify", SHOP.id, str(i)) for i in ids])
