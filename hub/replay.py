@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub import store as st
+from hub.delivery._acks import ACK_NOT_SENT, replay_unsent_ack
 from hub.intake import (
     ERP_TARGET,
     ChannelSummary,
@@ -85,6 +86,8 @@ def replay_exception(
             st.requeue_delivery(conn, order_id=queued.order_id, target=ERP_TARGET, now=now)
         # The next push pass makes the ERP match the order as stored now (create, update or cancel).
         return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP matches the order")
+    if queued.kind == ACK_NOT_SENT:
+        return ReplayOutcome(exception_id, *replay_unsent_ack(store, queued, now=now))
     if queued.receipt_id is not None and queued.channel in CHANNEL_MAPPERS:
         return _replay_receipt(store, queued, CHANNEL_MAPPERS[queued.channel](partners), now)
     if queued.receipt_id is not None and queued.channel == "amazon":
