@@ -118,7 +118,7 @@ def process_x12_receipt(
         if result.outcome not in CLEAN_OUTCOMES and not summary.exceptions:
             # Nothing above named what went wrong (e.g. a file half made of a resend): the receipt
             # must still be in the queue, or nobody looks at it.
-            queue("rejected_file", result.reason or f"the file ended {result.outcome}")
+            queue("file_not_accepted", result.reason or f"the file ended {result.outcome}")
 
         if not replay:
             for ack in result.acks:

@@ -104,12 +104,18 @@ def edi_documents_accounted_for(context: dg.AssetCheckExecutionContext, hub_stor
 
 
 def _receipts_of_this_run(context: dg.AssetCheckExecutionContext) -> set[int] | None:
-    """The receipts the intake asset processed in this run (its ``receipt_ids`` metadata); None if it did not run here."""
-    event = context.instance.get_latest_materialization_event(edi_inbound_orders.key)
-    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
-        return None
-    entry = event.asset_materialization.metadata.get("receipt_ids")
-    return {int(r) for r in entry.value} if entry is not None else None
+    """The receipts the intake asset processed in this run (its ``receipt_ids`` metadata); None if it did not run here.
+
+    Read from this run's own events: with several intake runs at once, the asset's latest
+    materialization may be another run's.
+    """
+    events = context.instance.all_logs(context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    for event in reversed(events):
+        materialization = event.asset_materialization
+        if materialization is not None and materialization.asset_key == edi_inbound_orders.key:
+            entry = materialization.metadata.get("receipt_ids")
+            return {int(r) for r in entry.value} if entry is not None else None
+    return None
 
 
 def _unexplained_receipts(conn) -> list[dict]:
