@@ -122,11 +122,14 @@ def test_every_outcome_but_clean_acceptance_opens_an_exception(store, tmp_path):
     # A file that is half a resend: the new interchange is accepted, the old one is refused (TA1 025).
     first = build_850(ACME, po_number="PO-1", control_number=1)
     mixed = first + build_850(ACME, po_number="PO-2", control_number=2)
+    truncated = build_850(ACME, po_number="PO-3", control_number=3)[:-40]
     with x12_path(store, tmp_path) as path:
-        path.process(path.receive(first, "1.x12"))
-        path.process(path.receive(mixed, "2.x12"))
-        path.process(path.receive(first[:-40], "3.x12"))  # truncated
+        outcomes = [path.process(path.receive(first, "1.x12")).outcome,
+                    path.process(path.receive(mixed, "2.x12")).outcome,
+                    path.process(path.receive(truncated, "3.x12")).outcome]
         path.send_acks()
+    assert outcomes == ["accepted", "partially_accepted", "rejected"]
+    assert {e.kind for e in open_exceptions(store)} == {"file_not_accepted", "rejected_interchange"}
     assert unaccounted_receipts(store) == []
     assert_store_invariants(store, expected_pos=[("x12", "acme", "PO-1"), ("x12", "acme", "PO-2")])
 

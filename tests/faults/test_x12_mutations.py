@@ -314,8 +314,10 @@ def _check_acks(path: X12Path, written: list[str], report: CorpusReport) -> None
     report.doubled += [p for p in set(written) if written.count(p) > 1]
     report.doubled += [f"control number {d.partner_id}/{d.control_number}" for d in documents
                        if sum((e.partner_id, e.control_number) == (d.partner_id, d.control_number) for e in documents) > 1]
-    if len(files) != len(documents):
+    if len(files) > len(documents):
         report.doubled.append(f"{len(documents)} acks queued, {len(files)} files in the outbound folders")
+    elif len(files) < len(documents):
+        report.stuck.append(f"{len(documents)} acks queued, {len(files)} files in the outbound folders")
     for name, data in files.items():
         if not is_x12_text(data):
             report.bad_acks.append(f"{name}: bytes outside the X12 character set")
