@@ -76,7 +76,8 @@ def edi_documents_accounted_for(context: dg.AssetCheckExecutionContext, hub_stor
     """Every file of this run was processed, and every one not accepted whole is in the exception queue or was a duplicate.
 
     Only the run's own receipts can block its ERP push (ERROR); receipts of other runs left
-    unexplained are reported as a warning, so one old file never stops every later one.
+    unexplained are reported as a warning, so one old file never stops every later one. Run on
+    its own (no intake in the run, e.g. from the asset's Checks tab) it judges every receipt.
     """
     own = _receipts_of_this_run(context)
     receipts = st.tables.receipts
