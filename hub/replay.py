@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub import store as st
+from hub.delivery._acks import ACK_NOT_SENT, replay_unsent_ack
 from hub.intake import (
     ERP_TARGET,
     UNREADABLE_PAGE,
@@ -91,6 +92,8 @@ def replay_exception(
         # reads the same window from the channel and settles this exception itself.
         return ReplayOutcome(exception_id, False, "the archived answer is not an orders page: the account's next "
                              "sync reads its window again and closes this exception")
+    if queued.kind == ACK_NOT_SENT:
+        return ReplayOutcome(exception_id, *replay_unsent_ack(store, queued, now=now))
     if queued.receipt_id is not None and queued.channel in CHANNEL_MAPPERS:
         return _replay_receipt(store, queued, CHANNEL_MAPPERS[queued.channel](partners), now)
     if queued.receipt_id is not None and queued.channel == "amazon":
