@@ -1,12 +1,17 @@
 """Intake: receive raw documents from channels, archive them, and turn them into stored orders."""
 
 from hub.intake._channels import (
+    REJECTED_ORDER,
+    UNREADABLE_PAGE,
     ChannelSummary,
     MappedOrderLike,
     advance_cursor,
     apply_mapped_orders,
     process_queued_receipt,
+    process_queued_receipts,
+    settle_unreadable_pages,
     store_channel_document,
+    store_unreadable_page,
     sync_window_start,
     waiting_receipts,
 )
@@ -22,10 +27,15 @@ __all__ = [
     "map_amazon_page",
     "sync_shopify_orders",
     "ChannelSummary",
+    "REJECTED_ORDER",
+    "UNREADABLE_PAGE",
+    "settle_unreadable_pages",
+    "store_unreadable_page",
     "MappedOrderLike",
     "advance_cursor",
     "apply_mapped_orders",
     "process_queued_receipt",
+    "process_queued_receipts",
     "store_channel_document",
     "sync_window_start",
     "waiting_receipts",

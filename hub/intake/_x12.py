@@ -13,6 +13,8 @@ from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 
 ERP_TARGET = "erp"
+CLEAN_OUTCOMES = frozenset({"accepted", "accepted_with_warnings", "duplicate"})
+"""Receipt outcomes that need nobody; every other one opens an exception."""
 
 
 @dataclass
@@ -82,6 +84,7 @@ def process_x12_receipt(
             next_control_number=None if replay else (lambda partner, kind: st.next_control_number(conn, partner, kind)),
             now=now,
             on_document=accepted,
+            acks_for=receipt.partner_id,  # acks go to this inbox owner's folder, numbered in its series
         )
         batch.flush()
         summary.outcome, summary.reason = result.outcome, result.reason
@@ -109,6 +112,13 @@ def process_x12_receipt(
             for document in interchange.documents:
                 summary.documents += 1
                 _apply_document(conn, receipt, document, summary, queue, now)
+
+        if result.fault is not None:
+            queue("unreadable_data", f"{result.fault}; what came before it was processed")
+        if result.outcome not in CLEAN_OUTCOMES and not summary.exceptions:
+            # Nothing above named what went wrong (e.g. a file half made of a resend): the receipt
+            # must still be in the queue, or nobody looks at it.
+            queue("file_not_accepted", result.reason or f"the file ended {result.outcome}")
 
         if not replay:
             for ack in result.acks:

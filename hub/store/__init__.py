@@ -54,10 +54,13 @@ from hub.store._orders import (
 )
 from hub.store._outbound import (
     OutboundDocument,
+    get_outbound,
+    mark_outbound_failed,
     mark_outbound_sent,
     outbound_for_receipt,
     pending_outbound,
     queue_outbound,
+    requeue_outbound,
 )
 from hub.store._outbox import (
     DEAD,
@@ -85,7 +88,7 @@ __all__ = [
     "set_cursor", "cancel_channel_order", "claim_due_deliveries", "close_exception", "count_replay",
     "deliveries_by_state", "delivery_of", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
     "get_receipt", "interchange_seen", "list_exceptions", "load_order", "load_stored_order", "make_engine",
-    "mark_outbound_sent", "migrate", "next_control_number", "open_exception", "order_events_of", "order_revision",
+    "get_outbound", "mark_outbound_failed", "mark_outbound_sent", "requeue_outbound", "migrate", "next_control_number", "open_exception", "order_events_of", "order_revision",
     "outbound_for_receipt", "pending_outbound", "queue_outbound", "raw_content", "record_interchange",
     "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "utcnow",
 ]

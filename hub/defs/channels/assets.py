@@ -5,7 +5,7 @@ from pydantic import Field
 
 from hub.defs.channels.resources import amazon_resource, shopify_resource
 from hub.defs.resources import HubStoreResource
-from hub.intake import ChannelSummary, process_queued_receipt, sync_amazon_orders, sync_shopify_orders, waiting_receipts
+from hub.intake import ChannelSummary, process_queued_receipts, sync_amazon_orders, sync_shopify_orders, waiting_receipts
 from mappings.profiles import PartnerProfile
 
 WEBHOOK_CHANNEL = "shopify_webhook"
@@ -64,13 +64,13 @@ def webhook_asset() -> dg.AssetsDefinition:
         store, partners = hub_store.store(), hub_store.partners()
         summary = ChannelSummary()
         receipt_ids = config.receipt_ids or waiting_receipts(store, WEBHOOK_CHANNEL)
-        for receipt_id in receipt_ids:
-            process_queued_receipt(
-                store, receipt_id,
-                lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
-                                                             raw_document_id=sha),
-                summary,
-            )
+        # One receipt that fails for any reason is queued as an exception; the others go on.
+        process_queued_receipts(
+            store, receipt_ids,
+            lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
+                                                         raw_document_id=sha),
+            summary,
+        )
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
     return shopify_webhook_orders

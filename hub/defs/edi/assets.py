@@ -9,6 +9,7 @@ from hub import store as st
 from hub.delivery import send_pending_acks
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.intake import IntakeSummary, archive_processed_file, process_x12_receipt
+from hub.intake._x12 import CLEAN_OUTCOMES
 from hub.replay import replay_exception
 
 
@@ -49,6 +50,7 @@ def edi_inbound_orders(
     return dg.MaterializeResult(
         metadata={
             "files": len(summaries),
+            "receipt_ids": dg.MetadataValue.json([s.receipt_id for s in summaries]),
             "outcomes": dg.MetadataValue.json({str(s.receipt_id): s.outcome for s in summaries}),
             "orders_created": sum(s.orders_created for s in summaries),
             "orders_replaced": sum(s.orders_replaced for s in summaries),
@@ -70,25 +72,64 @@ def edi_functional_acks(hub_store: HubStoreResource, sftp: SftpResource) -> dg.M
 
 
 @dg.asset_check(asset=edi_inbound_orders, blocking=True)
-def edi_documents_accounted_for(hub_store: HubStoreResource) -> dg.AssetCheckResult:
-    """Every received file was processed, and every one not accepted whole is in the exception queue or was a duplicate."""
-    receipts, exceptions = st.tables.receipts, st.tables.exceptions
+def edi_documents_accounted_for(context: dg.AssetCheckExecutionContext, hub_store: HubStoreResource) -> dg.AssetCheckResult:
+    """Every file of this run was processed, and every one not accepted whole is in the exception queue or was a duplicate.
+
+    Only the run's own receipts can block its ERP push (ERROR); receipts of other runs left
+    unexplained are reported as a warning, so one old file never stops every later one. Run on
+    its own (no intake in the run, e.g. from the asset's Checks tab) it judges every receipt.
+    """
+    own = _receipts_of_this_run(context)
+    receipts = st.tables.receipts
     with hub_store.store().transaction() as conn:
+        unexplained = _unexplained_receipts(conn)
         waiting = conn.execute(select(receipts.c.id).where(receipts.c.state != "processed")).scalars().all()
-        unexplained = conn.execute(
-            select(receipts.c.id, receipts.c.outcome).where(
-                (receipts.c.state == "processed")
-                & receipts.c.outcome.not_in(["accepted", "accepted_with_warnings", "duplicate"])
-                & ~select(exceptions.c.id).where(exceptions.c.receipt_id == receipts.c.id).exists()
-            )
-        ).all()
+    # A receipt this run was given but did not finish is as bad as an unexplained one; receipts
+    # waiting for other runs are normal.
+    mine = [r for r in unexplained if own is None or r["receipt"] in own]
+    mine += [{"receipt": r, "outcome": None} for r in waiting if own is not None and r in own]
+    elsewhere = [r for r in unexplained if own is not None and r["receipt"] not in own]
     return dg.AssetCheckResult(
-        passed=not unexplained,
+        passed=not mine and not elsewhere,
+        severity=dg.AssetCheckSeverity.WARN if elsewhere and not mine else dg.AssetCheckSeverity.ERROR,
         metadata={
+            "receipts_checked": "all" if own is None else len(own),
             "waiting_receipts": len(waiting),
-            "unexplained_receipts": dg.MetadataValue.json([{"receipt": r.id, "outcome": r.outcome} for r in unexplained]),
+            "unexplained_receipts": dg.MetadataValue.json(mine[:500]),
+            "unexplained_elsewhere": dg.MetadataValue.json(elsewhere[:500]),
         },
+        description=None if not (mine or elsewhere) else
+        f"{len(mine)} receipt(s) of this run and {len(elsewhere)} of other runs are unfinished or not explained "
+        "by an exception",
     )
+
+
+def _receipts_of_this_run(context: dg.AssetCheckExecutionContext) -> set[int] | None:
+    """The receipts the intake asset processed in this run (its ``receipt_ids`` metadata); None if it did not run here.
+
+    Read from this run's own events: with several intake runs at once, the asset's latest
+    materialization may be another run's.
+    """
+    events = context.instance.all_logs(context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    for event in reversed(events):
+        materialization = event.asset_materialization
+        if materialization is not None and materialization.asset_key == edi_inbound_orders.key:
+            entry = materialization.metadata.get("receipt_ids")
+            return {int(r) for r in entry.value} if entry is not None else None
+    return None
+
+
+def _unexplained_receipts(conn) -> list[dict]:
+    """Processed receipts whose outcome needs someone and that have no exception."""
+    receipts, exceptions = st.tables.receipts, st.tables.exceptions
+    rows = conn.execute(
+        select(receipts.c.id, receipts.c.outcome).where(
+            (receipts.c.state == "processed")
+            & receipts.c.outcome.not_in(sorted(CLEAN_OUTCOMES))
+            & ~select(exceptions.c.id).where(exceptions.c.receipt_id == receipts.c.id).exists()
+        ).order_by(receipts.c.id)
+    ).all()
+    return [{"receipt": r.id, "outcome": r.outcome} for r in rows]
 
 
 def _waiting_receipts(store: st.HubStore) -> list[int]:
