@@ -4,6 +4,7 @@ through the model, the 850 mapper (a rejected set, located in the 997) and the i
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -142,3 +143,49 @@ def test_intake_sends_wrong_money_to_the_exception_queue_and_stores_nothing(stor
     assert (orders, outbox) == (0, 0)
     assert exception.kind == "rejected_document" and reason in exception.reason and exception.location
     assert "AK5*R*5" in ack.content
+
+
+# -- API channels: the same limits, one rejected order each ----------------------------------------
+
+
+def test_a_shopify_order_over_the_partners_limit_is_a_rejected_order_and_the_page_goes_on(store):
+    from hub.intake import ChannelSummary, process_queued_receipt
+    from mappings.shopify import map_shopify_orders
+
+    trailhead = partners().get("trailhead")
+    strict = PartnerProfile.model_validate({**trailhead.model_dump(), "amount_limits": {"max_order_total": "20"}})
+    body = (REPO / "tests" / "data" / "shopify" / "orders_page_multicurrency.json").read_bytes()
+    mapped = map_shopify_orders(body, profile=trailhead)
+    totals = {m.channel_order_id: m.order.total for m in mapped if m.order is not None}
+    assert any(total > 20 for total in totals.values()) and any(total <= 20 for total in totals.values()), totals
+
+    receipt = receive_document(store, channel="shopify", partner_id="trailhead", source_name="page-1", data=body,
+                               max_bytes=1_000_000)
+    summary = ChannelSummary()
+    process_queued_receipt(store, receipt.id, lambda raw, sha, _r: map_shopify_orders(
+        raw, profile=strict, raw_document_id=sha), summary)
+
+    over = {ref for ref, total in totals.items() if total > 20}
+    with store.transaction() as conn:
+        stored = set(conn.execute(select(st.tables.orders.c.source_ref)).scalars())
+        queued = st.list_exceptions(conn)
+    assert stored == set(totals) - over
+    assert len(queued) == len(over) and all("over the limit of 20" in e.reason for e in queued)
+
+
+def test_a_marketplace_order_over_the_limit_is_rejected_with_the_reason(monkeypatch):
+    from mappings.amazon import map_amazon_order
+
+    data = REPO / "tests" / "data" / "amazon"
+    order = json.loads((data / "get_orders_page1.json").read_bytes())["payload"]["Orders"][0]
+    items = [item for name in ("order_items_113-0000001-0000001_page1.json",
+                               "order_items_113-0000001-0000001_page2.json")
+             for item in json.loads((data / name).read_bytes())["payload"]["OrderItems"]]
+    profile = partners().get("marketplace_us")
+    assert map_amazon_order(order, items, profile=profile, raw_document_id=None).state == "ok"
+
+    monkeypatch.setenv("HUB_MAX_AMOUNT", "10")
+    mapped = map_amazon_order(order, items, profile=partners().get("marketplace_us"), raw_document_id=None)
+
+    assert mapped.state == "rejected" and mapped.order is None
+    assert any("over the limit of 10 USD" in problem for problem in mapped.problems)

@@ -202,6 +202,10 @@ def _map_order(
         for error in exc.errors():
             findings.error(f"{where} ({'.'.join(str(p) for p in error['loc'])})", error["msg"])
         return _rejected(order_id, updated_at, findings)
+    if breaches := profile.limits.breaches(canonical):  # implausible amounts (HUB_MAX_*, the profile's amount_limits)
+        for breach in breaches:
+            findings.error(where, breach.message)
+        return _rejected(order_id, updated_at, findings)
     return MappedOrder(order_id, updated_at, canonical, "ok", _strings(findings), reason is None, reason,
                        cancelled=cancelled, findings=findings.problems)
 

@@ -139,6 +139,10 @@ def _map_order(
             location = ".".join(str(part) for part in error["loc"])
             findings.error(f"{where} (canonical {location})", error["msg"])
         return _rejected(order_id, updated_at, findings)
+    if breaches := profile.limits.breaches(order):  # implausible amounts (HUB_MAX_*, the profile's amount_limits)
+        for breach in breaches:
+            findings.error(where, breach.message)
+        return _rejected(order_id, updated_at, findings)
 
     push, reason = True, None
     if is_test and not (profile.shopify and profile.shopify.push_test_orders):
