@@ -154,6 +154,37 @@ def test_a_customer_create_that_commits_late_is_not_doubled_by_the_next_order(st
     assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=end + dt.timedelta(hours=1))
 
 
+@pytest.mark.parametrize("fault", ["slow_commit", "drop_after_commit"])
+def test_an_unanswered_update_or_cancellation_is_compared_again_not_repeated_blindly(store, erp, gateway, fault):
+    """A replacement's write and a cancellation's action_cancel without an answer: the next pass compares."""
+    pos = receive_pos(store, "PO-CHG-1")
+    settle(store, gateway, T0)
+    inject = erp.inject_slow_commit if fault == "slow_commit" else erp.inject_drop_after_commit
+
+    def send(purpose: str, control: int, lines) -> None:
+        data = build_850(ACME, po_number="PO-CHG-1", purpose=purpose, control_number=control, lines=lines)
+        receipt = receive_document(store, channel="sftp", partner_id="acme", source_name=f"chg-{control}.x12",
+                                   data=data, max_bytes=1_000_000)
+        process_x12_receipt(store, PARTNERS, receipt.id, now=T0)
+
+    now = T0 + dt.timedelta(hours=1)
+    for purpose, control, method, lines in [("05", 2, "write", [SampleLine("WID-100", "7", "4.50")]),
+                                            ("01", 3, "action_cancel", 1)]:
+        send(purpose, control, lines)
+        held = inject(method=method)
+        summary = push_due_orders(store, gateway, now=now)
+        assert summary.retrying == 1 and summary.on_hold_until is not None
+        held.release()
+        assert held.wait_finished() and held.outcome == "committed"
+        now = settle(store, gateway, summary.on_hold_until) + dt.timedelta(hours=1)
+
+    [sale_order] = erp.sale_orders_by_ref("PO-CHG-1")
+    assert sale_order["state"] == "cancel"
+    assert [(line["product_uom_qty"]) for line in erp.sale_order_lines("PO-CHG-1")] == [7.0]
+    assert all(r.state == st.DONE for r in outbox_rows(store))
+    assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=now)
+
+
 def test_with_the_unique_reference_constraint_a_reclaimed_delivery_racing_the_held_create_leaves_one(
     store, erp, gateway
 ):
