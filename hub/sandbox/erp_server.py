@@ -1217,11 +1217,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8069)
     parser.add_argument("--database", default="sandbox")
     parser.add_argument("--state", type=Path, default=None, help="JSON file that keeps the data across restarts")
+    parser.add_argument("--unique-refs", action="store_true",
+                        help="model the custom module's UNIQUE(origin, client_order_ref) on sale.order")
     args = parser.parse_args(argv)
     api_key = os.environ.get("HUB_SANDBOX_ERP_API_KEY")
     if not api_key:
         parser.error("set HUB_SANDBOX_ERP_API_KEY to the API key clients must send")
-    erp = SandboxErp(api_key=api_key, database=args.database, state_path=args.state, port=args.port, host=args.host)
+    erp = SandboxErp(api_key=api_key, database=args.database, state_path=args.state, port=args.port, host=args.host,
+                     unique_sale_order_refs=args.unique_refs)
     erp.seed_products(DEMO_PRODUCTS)
     with erp:
         print(f"sandbox ERP (Odoo JSON-2) on {erp.base_url}, database {erp.database!r}", flush=True)
