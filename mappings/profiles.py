@@ -110,12 +110,46 @@ class X12Profile(_Profile):
     conventions: X12Conventions = Field(default_factory=X12Conventions)
 
 
+class SftpPickup(_Profile):
+    """When a file in the partner's inbox counts as completely uploaded (and may be read and archived)."""
+
+    uploads_renamed: bool = Field(
+        default=False,
+        description="The partner uploads under a temporary name and renames when done: a file with a final "
+        "name is complete when first seen. False (default): a file is taken only once its size and mtime "
+        "are unchanged across two polls.",
+    )
+    temporary_suffixes: list[str] = Field(
+        default_factory=lambda: [".part", ".tmp", ".filepart"],
+        description="Names ending so (any case) are uploads in progress: ignored until renamed.",
+    )
+    temporary_prefixes: list[str] = Field(default_factory=lambda: ["."], description="Likewise for prefixes.")
+    settle_seconds: int = Field(
+        default=0, ge=0, le=86_400,
+        description="Minimum time a file must stay unchanged across polls before it is taken (on top of two "
+        "polls; with uploads_renamed, the time since first seen).",
+    )
+    abandoned_upload_minutes: int = Field(
+        default=60, ge=1,
+        description="A file under a temporary name unchanged this long is reported (quarantined_file): an upload "
+        "that was never finished or renamed.",
+    )
+
+    @field_validator("temporary_suffixes", "temporary_prefixes")
+    @classmethod
+    def _no_empty_patterns(cls, value: list[str]) -> list[str]:
+        if any(not pattern for pattern in value):
+            raise ValueError("an empty pattern would make every file temporary")
+        return value
+
+
 class SftpFolders(_Profile):
     """The partner's folders on our SFTP server (paths relative to the SFTP root)."""
 
     inbox: str
     archive: str
     outbound: str
+    pickup: SftpPickup = Field(default_factory=SftpPickup)
 
     @field_validator("inbox", "archive", "outbound")
     @classmethod
