@@ -272,17 +272,19 @@ def archive_processed_file(
 INTAKE_NOT_FINISHED = "intake_not_finished"
 
 
-def unfinished_receipts(store: st.HubStore, partner_id: str) -> list[st.Receipt]:
-    """This partner's SFTP receipts still waiting for (or lost by) their intake run, oldest first."""
+def unfinished_receipts(
+    store: st.HubStore, partner_id: str, *, received_before: dt.datetime, limit: int = 100
+) -> list[st.Receipt]:
+    """This partner's SFTP receipts received before ``received_before`` and still not processed, oldest first."""
     receipts = st.tables.receipts
     with store.transaction() as conn:
-        rows = conn.execute(
+        ids = conn.execute(
             select(receipts.c.id).where(
                 (receipts.c.channel == CHANNEL) & (receipts.c.partner_id == partner_id)
-                & (receipts.c.state == "received")
-            ).order_by(receipts.c.id)
+                & (receipts.c.state == "received") & (receipts.c.received_at <= received_before)
+            ).order_by(receipts.c.id).limit(limit)
         ).scalars().all()
-        return [st.get_receipt(conn, receipt_id) for receipt_id in rows]
+        return [st.get_receipt(conn, receipt_id) for receipt_id in ids]
 
 
 def give_up_on_receipt(store: st.HubStore, receipt: st.Receipt, *, attempts: int, now: dt.datetime | None = None) -> int:

@@ -77,7 +77,8 @@ def _unfinished_requests(
     """Run requests for receipts whose runs all ended without processing them (after the grace period)."""
     now = st.utcnow()
     requests = []
-    for receipt in unfinished_receipts(store, profile.id):
+    # A run ends after its receipt was made: receipts younger than the grace period cannot be due yet.
+    for receipt in unfinished_receipts(store, profile.id, received_before=now - UNFINISHED_RECEIPT_GRACE):
         if receipt.id in skip:
             continue
         records = instance.get_run_records(dg.RunsFilter(tags={"partner": profile.id, "receipt": str(receipt.id)}))
