@@ -7,11 +7,12 @@ files live on SFTP. Adding a partner is adding one file.
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.errors import ConfigurationError
 
@@ -158,6 +159,16 @@ class SftpFolders(_Profile):
             raise ValueError("folder must not contain '..'")
         return value
 
+    @model_validator(mode="after")
+    def _three_folders(self) -> SftpFolders:
+        if len({posixpath.normpath(f) for f in (self.inbox, self.archive, self.outbound)}) != 3:
+            raise ValueError("inbox, archive and outbound must be three different folders")
+        return self
+
+    def folders(self) -> list[str]:
+        """The three folders, normalized."""
+        return [posixpath.normpath(f) for f in (self.inbox, self.archive, self.outbound)]
+
 
 class ShopifyProfile(_Profile):
     """A Shopify store we pull orders from (Admin REST API) and take webhooks for."""
@@ -204,6 +215,21 @@ class PartnerProfile(_Profile):
     amazon: AmazonProfile | None = None
 
 
+def _own_sftp_folders(profile: PartnerProfile, others) -> None:
+    """A partner's SFTP folders must not be (or lie inside, or contain) another partner's: each reads only its own tree."""
+    if profile.sftp is None:
+        return
+    for other in others:
+        if other.id == profile.id or other.sftp is None:
+            continue
+        for mine in profile.sftp.folders():
+            for theirs in other.sftp.folders():
+                if mine == theirs or mine.startswith(theirs + "/") or theirs.startswith(mine + "/"):
+                    raise ConfigurationError(
+                        f"partners {other.id!r} and {profile.id!r} share SFTP folders ({theirs} / {mine}): "
+                        "each partner needs its own")
+
+
 class PartnerDirectory:
     """All partner profiles, looked up by id or by X12 sender identity."""
 
@@ -214,6 +240,7 @@ class PartnerDirectory:
             if profile.id in self._by_id:
                 raise ConfigurationError(f"two partner profiles have the id {profile.id!r}")
             self._by_id[profile.id] = profile
+            _own_sftp_folders(profile, self._by_id.values())
             if profile.x12:
                 key = (profile.x12.partner.isa_qualifier, profile.x12.partner.isa_id.strip())
                 if key in self._by_isa:

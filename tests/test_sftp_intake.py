@@ -100,3 +100,17 @@ def test_the_first_cursor_format_still_means_files_already_taken(inbox, sqlite_s
 
     assert poll_inbox(sqlite_store, client, ACME, max_bytes=1_000_000, cursor=old, now=T0).new_files == []
     assert InboxCursor.load(old.dump()) == old
+
+
+def test_partners_never_share_or_nest_sftp_folders():
+    from hub.errors import ConfigurationError
+    from mappings.profiles import PartnerDirectory as Directory
+
+    northwind = PartnerDirectory.load(REPO / "mappings" / "partners").get("northwind")
+    for inbox in ("acme/inbox", "acme", "acme/inbox/northwind"):
+        nested = northwind.model_copy(update={"sftp": northwind.sftp.model_copy(update={"inbox": inbox})})
+        with pytest.raises(ConfigurationError, match="share SFTP folders"):
+            Directory([ACME, nested])
+    with pytest.raises(ValueError, match="three different folders"):
+        type(ACME.sftp).model_validate({"inbox": "a/in", "archive": "a/in/", "outbound": "a/out"})
+    assert len(Directory([ACME, northwind])) == 2
