@@ -80,23 +80,26 @@ class InboxCursor:
 
     ``seen``: files not taken yet, name -> (size, mtime, first seen at, epoch seconds): a file is
     stable when a later poll finds the same size and mtime. ``taken``: files receipted, name ->
-    (size, mtime), not downloaded again while unchanged. ``quarantined``: exception ids of the
-    entries refused, by document reference, so each opens one exception and closes it when gone.
+    (size, mtime), not downloaded again while unchanged; ``receipts``: their receipt ids, so a
+    processed file left in the inbox is archived by a later tick. ``quarantined``: exception ids of
+    the entries refused, by document reference, so each opens one exception and closes it when gone.
     """
 
     seen: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     taken: dict[str, tuple[int, int]] = field(default_factory=dict)
+    receipts: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, text: str | None) -> InboxCursor:
         """Read a cursor; the first format (a plain ``{name: [size, mtime]}``) means files taken."""
         data = json.loads(text or "{}")
-        if data and not {"seen", "taken", "quarantined"} >= set(data):
+        if data and not {"seen", "taken", "receipts", "quarantined"} >= set(data):
             return cls(taken={name: (int(v[0]), int(v[1])) for name, v in data.items()})
         return cls(
             seen={name: (int(v[0]), int(v[1]), float(v[2])) for name, v in data.get("seen", {}).items()},
             taken={name: (int(v[0]), int(v[1])) for name, v in data.get("taken", {}).items()},
+            receipts={name: int(receipt_id) for name, receipt_id in data.get("receipts", {}).items()},
             quarantined={ref: int(exception_id) for ref, exception_id in data.get("quarantined", {}).items()},
         )
 
@@ -105,6 +108,7 @@ class InboxCursor:
         return json.dumps({
             "seen": {name: list(value) for name, value in sorted(self.seen.items())},
             "taken": {name: list(value) for name, value in sorted(self.taken.items())},
+            "receipts": dict(sorted(self.receipts.items())),
             "quarantined": dict(sorted(self.quarantined.items())),
         })
 
@@ -151,10 +155,16 @@ def poll_inbox(
     polled: list[PolledFile] = []
     temporary = (tuple(pickup.temporary_suffixes), tuple(pickup.temporary_prefixes))
     now_ts = now.timestamp()
+    processed = _processed(store, before.receipts.values())
     for remote in listing.files:
         key = (remote.size, remote.mtime)
         if before.taken.get(remote.name) == key:
+            receipt_id = before.receipts.get(remote.name)
+            if receipt_id in processed and _archived(folders, profile, remote.name, key):
+                continue  # processed, and its run did not move it: the file read is archived now
             after.taken[remote.name] = key
+            if receipt_id is not None:
+                after.receipts[remote.name] = receipt_id
             continue
         first = before.seen.get(remote.name)
         first_seen = first[2] if first is not None and first[:2] == key else now_ts
@@ -183,15 +193,35 @@ def poll_inbox(
             after.taken[remote.name] = key
             continue
         if receipt.state == "processed":
-            try:
-                archive_processed_file(folders, profile, remote.name, expected=key)
-            except (FileStillChanging, RemoteFileMissing) as exc:
-                log.info("processed file in %s inbox not archived: %s", profile.id, exc)
+            _archived(folders, profile, remote.name, key)
             continue
         polled.append(PolledFile(remote.name, remote.size, remote.mtime, receipt.id, receipt.raw_sha256))
         after.taken[remote.name] = key
+        after.receipts[remote.name] = receipt.id
     _quarantine(store, profile, refused, before, after, now)
     return InboxPoll(polled, after)
+
+
+def _processed(store: st.HubStore, receipt_ids) -> set[int]:
+    """Which of these receipts are processed."""
+    ids = sorted(set(receipt_ids))
+    if not ids:
+        return set()
+    receipts = st.tables.receipts
+    with store.transaction() as conn:
+        return set(conn.execute(
+            select(receipts.c.id).where(receipts.c.id.in_(ids) & (receipts.c.state == "processed"))
+        ).scalars())
+
+
+def _archived(folders: PartnerFolders, profile: PartnerProfile, name: str, expected: tuple[int, int]) -> bool:
+    """Move a processed file to the archive if it is still the file read; False when it is not (yet)."""
+    try:
+        archive_processed_file(folders, profile, name, expected=expected)
+    except (FileStillChanging, RemoteFileMissing) as exc:
+        log.info("processed file in %s inbox not archived: %s", profile.id, exc)
+        return False
+    return True
 
 
 def _receive(

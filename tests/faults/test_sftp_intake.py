@@ -140,6 +140,26 @@ def test_a_processed_file_that_grows_again_is_never_moved_to_the_archive(inboxes
     assert not (inboxes.server.root / acme.sftp.archive / "po.x12").exists()
 
 
+def test_a_processed_file_left_in_the_inbox_is_archived_by_a_later_tick_only_while_unchanged(inboxes: Inboxes):
+    acme = inboxes.partners.get("acme")
+    archive = inboxes.server.root / acme.sftp.archive
+    for name, po in (("same.x12", "KEEP"), ("grows.x12", "GROWS")):
+        inboxes.put("acme", name, build_850(acme, po_number=po, control_number=len(po)), mtime=1_700_000_000)
+    inboxes.tick("acme")
+    for request in inboxes.tick("acme"):  # the runs process, then die before moving the files
+        process_x12_receipt(inboxes.store, inboxes.partners, int(request.tags["receipt"]))
+    grows = inboxes.inbox("acme") / "grows.x12"
+    with grows.open("ab") as upload:  # a new upload under the same name has begun
+        upload.write(b"ISA*00*")
+    os.utime(grows, (1_700_000_050, 1_700_000_050))
+
+    assert inboxes.tick("acme") == []
+    assert sorted(p.name for p in archive.iterdir()) == ["same.x12"]
+    assert grows.exists(), "a file that changed since it was read is never archived"
+    assert_store_invariants(inboxes.store, acks_sent=False, expected_pos=[("x12", "acme", "KEEP"),
+                                                                           ("x12", "acme", "GROWS")])
+
+
 # -- point 7: symlinks -------------------------------------------------------------------------------
 
 
