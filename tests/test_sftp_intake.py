@@ -114,3 +114,30 @@ def test_partners_never_share_or_nest_sftp_folders():
     with pytest.raises(ValueError, match="three different folders"):
         type(ACME.sftp).model_validate({"inbox": "a/in", "archive": "a/in/", "outbound": "a/out"})
     assert len(Directory([ACME, northwind])) == 2
+
+
+def test_a_missing_archive_folder_is_reported_once_and_the_inbox_keeps_flowing(inbox, sqlite_store):
+    from hub.intake import process_x12_receipt
+
+    folder, client = inbox
+    (folder.parent / "archive").rmdir()
+    (folder / "a.x12").write_bytes(build_850(ACME, po_number="A-1"))
+    poll = poll_inbox(sqlite_store, client, ACME, max_bytes=1_000_000, now=T0)
+    (taken,) = poll_inbox(sqlite_store, client, ACME, max_bytes=1_000_000, cursor=poll.cursor, now=T0).new_files
+    process_x12_receipt(sqlite_store, PartnerDirectory.load(REPO / "mappings" / "partners"), taken.receipt_id)
+    (folder / "b.x12").write_bytes(build_850(ACME, po_number="B-1", control_number=2))
+
+    cursor = poll.cursor
+    for _ in range(3):
+        poll = poll_inbox(sqlite_store, client, ACME, max_bytes=1_000_000, cursor=poll.cursor, now=T0)
+        cursor = poll.cursor
+    assert "b.x12" in cursor.receipts, "the next file was still taken"
+    with sqlite_store.transaction() as conn:
+        (queued,) = st.list_exceptions(conn)
+    assert queued.kind == "quarantined_folder" and "acme/archive" in queued.reason
+
+    (folder.parent / "archive").mkdir()
+    poll_inbox(sqlite_store, client, ACME, max_bytes=1_000_000, cursor=cursor, now=T0)
+    assert [p.name for p in (folder.parent / "archive").iterdir()] == ["a.x12"]
+    with sqlite_store.transaction() as conn:
+        assert st.list_exceptions(conn) == []

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from connectors.sftp import FileStillChanging, FolderListing, RemoteFileMissing, SymlinkRefused, display_name
 from connectors.sftp import is_temporary_file_name
 from hub import store as st
-from hub.errors import RejectedDocument
+from hub.errors import ConfigurationError, RejectedDocument
 from hub.intake._receive import receive_document
 from mappings.profiles import PartnerProfile
 
@@ -160,7 +160,7 @@ def poll_inbox(
         key = (remote.size, remote.mtime)
         if before.taken.get(remote.name) == key:
             receipt_id = before.receipts.get(remote.name)
-            if receipt_id in processed and _archived(folders, profile, remote.name, key):
+            if receipt_id in processed and _archived(folders, profile, remote.name, key, refused):
                 continue  # processed, and its run did not move it: the file read is archived now
             after.taken[remote.name] = key
             if receipt_id is not None:
@@ -193,7 +193,9 @@ def poll_inbox(
             after.taken[remote.name] = key
             continue
         if receipt.state == "processed":
-            _archived(folders, profile, remote.name, key)
+            if not _archived(folders, profile, remote.name, key, refused):
+                after.taken[remote.name] = key  # not downloaded again; the archive is tried again each tick
+                after.receipts[remote.name] = receipt.id
             continue
         polled.append(PolledFile(remote.name, remote.size, remote.mtime, receipt.id, receipt.raw_sha256))
         after.taken[remote.name] = key
@@ -214,12 +216,24 @@ def _processed(store: st.HubStore, receipt_ids) -> set[int]:
         ).scalars())
 
 
-def _archived(folders: PartnerFolders, profile: PartnerProfile, name: str, expected: tuple[int, int]) -> bool:
-    """Move a processed file to the archive if it is still the file read; False when it is not (yet)."""
+def _archived(
+    folders: PartnerFolders, profile: PartnerProfile, name: str, expected: tuple[int, int],
+    refused: dict[str, tuple[str, str]],
+) -> bool:
+    """Move a processed file to the archive if it is still the file read; False when it is not (yet).
+
+    An archive folder that is missing or a symbolic link is reported in ``refused`` (one exception
+    until it is fixed); the file stays in the inbox meanwhile and the inbox keeps flowing.
+    """
+    assert profile.sftp is not None
     try:
         archive_processed_file(folders, profile, name, expected=expected)
     except (FileStillChanging, RemoteFileMissing) as exc:
         log.info("processed file in %s inbox not archived: %s", profile.id, exc)
+        return False
+    except (ConfigurationError, RejectedDocument) as exc:
+        archive = profile.sftp.archive
+        refused[_document_ref(archive, "")] = (QUARANTINED_FOLDER, f"processed files cannot be moved to {archive}: {exc}")
         return False
     return True
 

@@ -67,7 +67,8 @@ class Site:
 
     def received(self, name: str = "po.x12") -> dg.RunRequest:
         """Drop a file and tick until it is receipted; returns the sensor's run request."""
-        (self.server.root / "acme" / "inbox").mkdir(parents=True, exist_ok=True)
+        for folder in ("inbox", "archive"):
+            (self.server.root / "acme" / folder).mkdir(parents=True, exist_ok=True)
         (self.server.root / "acme" / "inbox" / name).write_bytes(build_850(self.partners.get("acme")))
         for _ in range(2):  # taken on the tick that finds it unchanged since the one before
             if requests := self.tick():
