@@ -146,6 +146,7 @@ def poll_inbox(
     except SymlinkRefused as exc:
         refused[_document_ref(inbox, "")] = (QUARANTINED_FOLDER, f"inbox {inbox} was not read: {exc.reason}; "
                                              "each partner reads only its own folders (see the runbook)")
+        after.seen, after.taken, after.receipts = dict(before.seen), dict(before.taken), dict(before.receipts)
         _quarantine(store, profile, refused, before, after, now)
         return InboxPoll([], after)
     for entry in listing.refused:
@@ -153,7 +154,6 @@ def poll_inbox(
             QUARANTINED_FILE, f"file '{entry.shown}' in {inbox} was not read: {entry.reason}")
 
     polled: list[PolledFile] = []
-    temporary = (tuple(pickup.temporary_suffixes), tuple(pickup.temporary_prefixes))
     now_ts = now.timestamp()
     processed = _processed(store, before.receipts.values())
     for remote in listing.files:
@@ -167,17 +167,19 @@ def poll_inbox(
                 after.receipts[remote.name] = receipt_id
             continue
         first = before.seen.get(remote.name)
-        first_seen = first[2] if first is not None and first[:2] == key else now_ts
-        if is_temporary_file_name(remote.name, suffixes=temporary[0], prefixes=temporary[1]):
+        unchanged = first is not None and first[:2] == key
+        first_seen = first[2] if unchanged else now_ts
+        if is_temporary_file_name(remote.name, suffixes=tuple(pickup.temporary_suffixes),
+                                  prefixes=tuple(pickup.temporary_prefixes)):
             after.seen[remote.name] = (*key, first_seen)
             if now_ts - first_seen >= pickup.abandoned_upload_minutes * 60:
                 refused[_document_ref(inbox, remote.name)] = (QUARANTINED_FILE, (
                     f"file '{display_name(remote.name)}' in {inbox} is named like an upload in progress but has "
                     f"not changed for {pickup.abandoned_upload_minutes} minutes: never finished or never renamed"))
             continue
-        seen_before = first is not None and first[:2] == key
-        if not ((seen_before or pickup.uploads_renamed) and now_ts - first_seen >= pickup.settle_seconds):
-            after.seen[remote.name] = (*key, first_seen)  # not finished as far as we know: look again next tick
+        finished = (unchanged or pickup.uploads_renamed) and now_ts - first_seen >= pickup.settle_seconds
+        if not finished:
+            after.seen[remote.name] = (*key, first_seen)  # maybe still uploading: look again next tick
             continue
         try:
             receipt = _receive(store, folders, profile, remote.name, key, max_bytes=max_bytes, now=now)
