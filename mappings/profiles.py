@@ -216,7 +216,7 @@ class PartnerProfile(_Profile):
 
 
 def _own_sftp_folders(profile: PartnerProfile, others) -> None:
-    """A partner's SFTP folders must not be (or lie inside, or contain) another partner's: each reads only its own tree."""
+    """A partner's SFTP folders must not be, contain or lie inside another partner's: each reads only its own tree."""
     if profile.sftp is None:
         return
     for other in others:

@@ -52,7 +52,8 @@ class Pipeline:
 
     def tick(self) -> list[tuple[str, str, str]]:
         # Two daemon ticks: an inbox file is taken once its size and mtime held across two polls.
-        return tick_sensors(self.defs, self.instance, self.cursors) + tick_sensors(self.defs, self.instance, self.cursors)
+        first = tick_sensors(self.defs, self.instance, self.cursors)
+        return first + tick_sensors(self.defs, self.instance, self.cursors)
 
     def folder(self, partner_id: str, which: str) -> dict[str, bytes]:
         path = self.local_root / getattr(self.partners.get(partner_id).sftp, which)

@@ -263,7 +263,8 @@ class SftpClient:
         """
         listing = self.scan_folder(folder)
         for refused in listing.refused:
-            logger.warning("skipping an entry with an unsafe name or type in %s: %s (%s)", normalize_folder(folder), refused.shown, refused.reason)
+            logger.warning("skipping an entry with an unsafe name or type in %s: %s (%s)",
+                           normalize_folder(folder), refused.shown, refused.reason)
         return [remote for remote in listing.files if not is_temporary_file_name(remote.name)]
 
     def read_file(

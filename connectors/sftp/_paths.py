@@ -67,7 +67,8 @@ def is_temporary_file_name(
     Compared case-insensitively (``ORDER.TMP`` is a temporary name too).
     """
     lowered = name.lower()
-    return lowered.startswith(tuple(p.lower() for p in prefixes)) or lowered.endswith(tuple(s.lower() for s in suffixes))
+    starts, ends = tuple(p.lower() for p in prefixes), tuple(s.lower() for s in suffixes)
+    return lowered.startswith(starts) or lowered.endswith(ends)
 
 
 def display_name(name: str, *, limit: int = 200) -> str:

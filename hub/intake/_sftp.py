@@ -235,7 +235,8 @@ def _archived(
         return False
     except (ConfigurationError, RejectedDocument) as exc:
         archive = profile.sftp.archive
-        refused[_document_ref(archive, "")] = (QUARANTINED_FOLDER, f"processed files cannot be moved to {archive}: {exc}")
+        refused[_document_ref(archive, "")] = (QUARANTINED_FOLDER,
+                                               f"processed files cannot be moved to {archive}: {exc}")
         return False
     return True
 
@@ -333,7 +334,9 @@ def unfinished_receipts(
         return [st.get_receipt(conn, receipt_id) for receipt_id in ids]
 
 
-def give_up_on_receipt(store: st.HubStore, receipt: st.Receipt, *, attempts: int, now: dt.datetime | None = None) -> int:
+def give_up_on_receipt(
+    store: st.HubStore, receipt: st.Receipt, *, attempts: int, now: dt.datetime | None = None
+) -> int:
     """Queue the exception for a receipt whose runs kept ending unprocessed (idempotent: one open exception)."""
     reason = (f"file '{display_name(receipt.source_name)}' was received but {attempts} intake runs ended without "
               "processing it; it is not offered again automatically: look at those runs (tag receipt="
