@@ -141,6 +141,21 @@ class SftpClientContract:
 
         assert sftp.read_file(f"{partner}/inbox", "big.edi") == data
 
+    def test_a_file_that_grows_while_it_is_read_is_refused(self, site, partner, sftp, monkeypatch):
+        site.put_file(f"{partner}/inbox/po.edi", b"x" * 100_000, mtime=1_700_000_000)
+        local = site.root / partner / "inbox" / "po.edi"
+        read = paramiko.SFTPFile.read
+
+        def read_while_the_partner_writes(remote, size=None):
+            with local.open("ab") as upload:  # the partner keeps writing while we read
+                    upload.write(b"more")
+            os.utime(local, (1_700_000_001, 1_700_000_001))
+            return read(remote, size)
+
+        monkeypatch.setattr(paramiko.SFTPFile, "read", read_while_the_partner_writes)
+        with pytest.raises(FileStillChanging, match="changed while it was read"):
+            sftp.read_file(f"{partner}/inbox", "po.edi", expected=(100_000, 1_700_000_000))
+
     def test_reads_an_empty_file(self, site, partner, sftp):
         site.put_file(f"{partner}/inbox/empty.edi", b"")
 

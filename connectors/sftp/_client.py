@@ -307,6 +307,9 @@ class SftpClient:
                 if total > limit:
                     # It grew after the size check: still not finished, or hostile. Stop reading now.
                     raise RejectedDocument(f"file grew beyond the limit of {limit} bytes while reading", location=path)
+                if total > size:
+                    # Still being written: stop now rather than follow a growing file to the size limit.
+                    raise FileStillChanging(f"{path} changed while it was read: still being written")
                 target.write(chunk)
         after = self._regular_file(path, "read")
         if total != size or (after.st_size, after.st_mtime) != (attrs.st_size, attrs.st_mtime):

@@ -7,7 +7,6 @@ after Dagster's own retries), so a file is never left behind because its cursor 
 import datetime as dt
 
 import dagster as dg
-from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from hub import store as st
 from hub.defs.resources import HubStoreResource, SftpResource
@@ -21,6 +20,7 @@ from mappings.profiles import PartnerProfile
 UNFINISHED_RECEIPT_GRACE = dt.timedelta(minutes=10)
 # Runs (ours and Dagster's retries) after which a receipt goes to the exception queue instead.
 MAX_INTAKE_RUNS = 5
+_ENDED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
 def sftp_inbox_sensor(profile: PartnerProfile, job_name: str) -> dg.SensorDefinition:
@@ -82,7 +82,7 @@ def _unfinished_requests(
         if receipt.id in skip:
             continue
         records = instance.get_run_records(dg.RunsFilter(tags={"partner": profile.id, "receipt": str(receipt.id)}))
-        if any(r.dagster_run.status in NOT_FINISHED_STATUSES or r.dagster_run.is_complete_and_waiting_to_retry
+        if any(r.dagster_run.status not in _ENDED or r.dagster_run.is_complete_and_waiting_to_retry
                for r in records):
             continue  # a run (or Dagster's retry of one) is on it: never double it
         last = max((_ended_at(r) for r in records), default=receipt.received_at)
