@@ -7,12 +7,11 @@ files live on SFTP. Adding a partner is adding one file.
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.errors import ConfigurationError
 
@@ -159,15 +158,17 @@ class SftpFolders(_Profile):
             raise ValueError("folder must not contain '..'")
         return value
 
-    @model_validator(mode="after")
-    def _three_folders(self) -> SftpFolders:
-        if len({posixpath.normpath(f) for f in (self.inbox, self.archive, self.outbound)}) != 3:
+    @field_validator("outbound")
+    @classmethod
+    def _three_folders(cls, value: str, info) -> str:
+        others = [info.data[name] for name in ("inbox", "archive") if name in info.data]
+        if len({Path(folder).as_posix() for folder in [*others, value]}) != 3:
             raise ValueError("inbox, archive and outbound must be three different folders")
-        return self
+        return value
 
     def folders(self) -> list[str]:
-        """The three folders, normalized."""
-        return [posixpath.normpath(f) for f in (self.inbox, self.archive, self.outbound)]
+        """The three folders, normalized (``a//b/`` reads ``a/b``)."""
+        return [Path(folder).as_posix() for folder in (self.inbox, self.archive, self.outbound)]
 
 
 class ShopifyProfile(_Profile):

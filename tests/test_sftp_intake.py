@@ -11,6 +11,7 @@ import pytest
 from connectors.sftp import SftpClient, SftpConfig
 from hub import store as st
 from hub.intake import InboxCursor, poll_inbox
+from hub.replay import replay_exception
 from hub.sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12.samples import build_850
@@ -80,6 +81,8 @@ def test_an_upload_abandoned_under_a_temporary_name_is_reported_once_and_closed_
         (queued,) = st.list_exceptions(conn)
     assert (queued.kind, queued.partner_id) == ("quarantined_file", "acme")
     assert "ORDER.TMP" in queued.reason and "never finished or never renamed" in queued.reason
+    replay = replay_exception(sqlite_store, PartnerDirectory([ACME]), queued.id)
+    assert not replay.done and "rename or remove" in replay.message
 
     (folder / "ORDER.TMP").rename(folder / "ORDER.x12")
     for minutes, taken in ((91, []), (92, ["ORDER.x12"])):
