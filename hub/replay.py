@@ -106,4 +106,7 @@ def replay_exception(
         if after.state == st.REPLAYED:
             return ReplayOutcome(exception_id, True, f"reprocessed: {summary.orders_created} order(s) created")
         return ReplayOutcome(exception_id, False, f"still failing: {after.reason}")
+    if queued.kind.startswith("quarantined_"):
+        return ReplayOutcome(exception_id, False, "nothing was read: rename or remove the entry on the SFTP server "
+                             "(see the runbook); the inbox sensor closes this exception on its next tick")
     return ReplayOutcome(exception_id, False, "nothing to replay: the file was never archived; ask the partner to resend it")

@@ -112,12 +112,46 @@ class X12Profile(_Profile):
     conventions: X12Conventions = Field(default_factory=X12Conventions)
 
 
+class SftpPickup(_Profile):
+    """When a file in the partner's inbox counts as completely uploaded (and may be read and archived)."""
+
+    uploads_renamed: bool = Field(
+        default=False,
+        description="The partner uploads under a temporary name and renames when done: a file with a final "
+        "name is complete when first seen. False (default): a file is taken only once its size and mtime "
+        "are unchanged across two polls.",
+    )
+    temporary_suffixes: list[str] = Field(
+        default_factory=lambda: [".part", ".tmp", ".filepart"],
+        description="Names ending so (any case) are uploads in progress: ignored until renamed.",
+    )
+    temporary_prefixes: list[str] = Field(default_factory=lambda: ["."], description="Likewise for prefixes.")
+    settle_seconds: int = Field(
+        default=0, ge=0, le=86_400,
+        description="Minimum time a file must stay unchanged across polls before it is taken (on top of two "
+        "polls; with uploads_renamed, the time since first seen).",
+    )
+    abandoned_upload_minutes: int = Field(
+        default=60, ge=1,
+        description="A file under a temporary name unchanged this long is reported (quarantined_file): an upload "
+        "that was never finished or renamed.",
+    )
+
+    @field_validator("temporary_suffixes", "temporary_prefixes")
+    @classmethod
+    def _no_empty_patterns(cls, value: list[str]) -> list[str]:
+        if any(not pattern for pattern in value):
+            raise ValueError("an empty pattern would make every file temporary")
+        return value
+
+
 class SftpFolders(_Profile):
     """The partner's folders on our SFTP server (paths relative to the SFTP root)."""
 
     inbox: str
     archive: str
     outbound: str
+    pickup: SftpPickup = Field(default_factory=SftpPickup)
 
     @field_validator("inbox", "archive", "outbound")
     @classmethod
@@ -125,6 +159,18 @@ class SftpFolders(_Profile):
         if ".." in Path(value).parts:
             raise ValueError("folder must not contain '..'")
         return value
+
+    @field_validator("outbound")
+    @classmethod
+    def _three_folders(cls, value: str, info) -> str:
+        others = [info.data[name] for name in ("inbox", "archive") if name in info.data]
+        if len({Path(folder).as_posix() for folder in [*others, value]}) != 3:
+            raise ValueError("inbox, archive and outbound must be three different folders")
+        return value
+
+    def folders(self) -> list[str]:
+        """The three folders, normalized (``a//b/`` reads ``a/b``)."""
+        return [Path(folder).as_posix() for folder in (self.inbox, self.archive, self.outbound)]
 
 
 class ShopifyProfile(_Profile):
@@ -205,6 +251,21 @@ class PartnerProfile(_Profile):
     amazon: AmazonProfile | None = None
 
 
+def _own_sftp_folders(profile: PartnerProfile, others) -> None:
+    """A partner's SFTP folders must not be, contain or lie inside another partner's: each reads only its own tree."""
+    if profile.sftp is None:
+        return
+    for other in others:
+        if other.id == profile.id or other.sftp is None:
+            continue
+        for mine in profile.sftp.folders():
+            for theirs in other.sftp.folders():
+                if mine == theirs or mine.startswith(theirs + "/") or theirs.startswith(mine + "/"):
+                    raise ConfigurationError(
+                        f"partners {other.id!r} and {profile.id!r} share SFTP folders ({theirs} / {mine}): "
+                        "each partner needs its own")
+
+
 class PartnerDirectory:
     """All partner profiles, looked up by id or by X12 sender identity."""
 
@@ -215,6 +276,7 @@ class PartnerDirectory:
             if profile.id in self._by_id:
                 raise ConfigurationError(f"two partner profiles have the id {profile.id!r}")
             self._by_id[profile.id] = profile
+            _own_sftp_folders(profile, self._by_id.values())
             if profile.x12:
                 key = (profile.x12.partner.isa_qualifier, profile.x12.partner.isa_id.strip())
                 if key in self._by_isa:

@@ -18,7 +18,20 @@ from hub.intake._channels import (
 from hub.intake._receive import receive_document
 from hub.intake._sync import SyncResult, map_amazon_page, sync_amazon_orders, sync_shopify_orders
 from hub.intake._sftp import CHANNEL as SFTP_CHANNEL
-from hub.intake._sftp import InboxPoll, PartnerFolders, PolledFile, archive_processed_file, poll_inbox
+from hub.intake._sftp import (
+    QUARANTINED_FILE,
+    QUARANTINED_FOLDER,
+    INTAKE_NOT_FINISHED,
+    InboxCursor,
+    InboxPoll,
+    PartnerFolders,
+    PolledFile,
+    archive_processed_file,
+    gave_up_on,
+    give_up_on_receipt,
+    poll_inbox,
+    unfinished_receipts,
+)
 from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
 
 __all__ = [
@@ -40,13 +53,20 @@ __all__ = [
     "sync_window_start",
     "waiting_receipts",
     "ERP_TARGET",
+    "INTAKE_NOT_FINISHED",
+    "InboxCursor",
     "InboxPoll",
+    "QUARANTINED_FILE",
+    "QUARANTINED_FOLDER",
     "IntakeSummary",
     "PartnerFolders",
     "PolledFile",
     "SFTP_CHANNEL",
     "archive_processed_file",
+    "gave_up_on",
+    "give_up_on_receipt",
     "poll_inbox",
+    "unfinished_receipts",
     "process_x12_receipt",
     "receive_document",
 ]
