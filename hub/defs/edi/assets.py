@@ -5,6 +5,7 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import select
 
+from connectors.sftp import FileStillChanging, RemoteFileMissing
 from hub import store as st
 from hub.delivery import send_pending_acks
 from hub.defs.resources import HubStoreResource, SftpResource
@@ -17,6 +18,11 @@ class EdiIntakeConfig(dg.Config):
     """Which receipts to process. Empty: every SFTP receipt still waiting (what a manual run wants)."""
 
     receipt_ids: list[int] = Field(default_factory=list)
+    inbox_files: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="Receipt id -> [size, mtime] of the inbox file as the sensor read it. Only a file still "
+        "exactly so is moved to the archive; without an entry the sensor archives it on a later tick.",
+    )
     replay_exception_ids: list[int] = Field(
         default_factory=list, description="Exceptions to replay after a fix (see `hub exceptions list`)."
     )
@@ -40,13 +46,17 @@ def edi_inbound_orders(
     replays = [replay_exception(store, partners, exception_id) for exception_id in config.replay_exception_ids]
     for replay in replays:
         context.log.info(f"exception {replay.exception_id}: {replay.message}")
-    if summaries:
+    as_read = [(s, config.inbox_files[str(s.receipt_id)]) for s in summaries if str(s.receipt_id) in config.inbox_files]
+    if as_read:
         with sftp.client() as client:
-            for summary in summaries:
+            for summary, (size, mtime) in as_read:
                 profile = partners.get(summary.partner_id)
-                names = {f.name for f in client.list_files(profile.sftp.inbox)} if profile.sftp else set()
-                if summary.source_name in names:
-                    archive_processed_file(client, profile, summary.source_name)
+                try:
+                    # Moved only while it is still the file that was read: a new upload under the same
+                    # name (or one still growing) stays in the inbox for the sensor to take.
+                    archive_processed_file(client, profile, summary.source_name, expected=(size, mtime))
+                except (FileStillChanging, RemoteFileMissing) as exc:
+                    context.log.info(f"receipt {summary.receipt_id}: inbox file left in place ({exc})")
     return dg.MaterializeResult(
         metadata={
             "files": len(summaries),

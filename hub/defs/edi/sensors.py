@@ -51,7 +51,8 @@ def sftp_inbox_sensor(profile: PartnerProfile, job_name: str) -> dg.SensorDefini
             return dg.SkipReason(f"SFTP not reachable, will retry: {exc}")
         context.update_cursor(poll.cursor.dump())
         requests = [
-            _intake_request(profile, polled.receipt_id, f"{profile.id}:{polled.run_key}")
+            _intake_request(profile, polled.receipt_id, f"{profile.id}:{polled.run_key}",
+                            as_read=(polled.size, polled.mtime))
             for polled in poll.new_files
         ]
         new = {polled.receipt_id for polled in poll.new_files}
@@ -63,10 +64,15 @@ def sftp_inbox_sensor(profile: PartnerProfile, job_name: str) -> dg.SensorDefini
     return _sensor
 
 
-def _intake_request(profile: PartnerProfile, receipt_id: int, run_key: str) -> dg.RunRequest:
+def _intake_request(
+    profile: PartnerProfile, receipt_id: int, run_key: str, *, as_read: tuple[int, int] | None = None
+) -> dg.RunRequest:
+    config: dict = {"receipt_ids": [receipt_id]}
+    if as_read is not None:
+        config["inbox_files"] = {str(receipt_id): list(as_read)}
     return dg.RunRequest(
         run_key=run_key,
-        run_config={"ops": {"edi_inbound_orders": {"config": {"receipt_ids": [receipt_id]}}}},
+        run_config={"ops": {"edi_inbound_orders": {"config": config}}},
         tags={"partner": profile.id, "receipt": str(receipt_id)},
     )
 
