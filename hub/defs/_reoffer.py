@@ -16,13 +16,14 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
 from hub import store as st
 from hub.intake import waiting_receipts
 
 INTAKE_NOT_FINISHED = "intake_not_finished"
 _DOCUMENT_REF_MAX = 120  # exceptions.document_ref
+# Only these statuses mean a run is over; any other (queued, starting, started, canceling, ...) is on it.
+_ENDED = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def receipts_to_offer_again(
     for receipt in _unfinished(store, channel, partner_id, received_before=now - policy.grace, skip=skip,
                                limit=policy.limit):
         records = instance.get_run_records(dg.RunsFilter(job_name=job_name, tags=dict(run_tags(receipt))))
-        if any(r.dagster_run.status in NOT_FINISHED_STATUSES or r.dagster_run.is_complete_and_waiting_to_retry
+        if any(r.dagster_run.status not in _ENDED or r.dagster_run.is_complete_and_waiting_to_retry
                for r in records):
             continue  # a run (or Dagster's retry of one) is on it: never double it
         last = max((_ended_at(r) for r in records), default=receipt.received_at)

@@ -73,6 +73,13 @@ class Queue:
         assert not result.success
         return result.dagster_run
 
+    def run_killed(self, request: dg.RunRequest) -> dg.DagsterRun:
+        """A run for the request that started and was killed (terminated from the UI, or marked so by run monitoring)."""
+        run = self.run_waiting(request, dg.DagsterRunStatus.STARTED)
+        self.instance.report_run_canceled(run)
+        assert self.instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
+        return run
+
     def run_waiting(self, request: dg.RunRequest, status: dg.DagsterRunStatus) -> dg.DagsterRun:
         """A run for the request that the daemon queued or started and that has not ended yet."""
         # A queued run must say where its code lives (the daemon launches it from there).
@@ -106,11 +113,12 @@ def queue(store, monkeypatch) -> Iterator[Queue]:
         yield Queue(store, instance, shop)
 
 
-def test_a_webhook_whose_run_died_is_offered_again_once_under_a_new_run_key(queue: Queue):
+@pytest.mark.parametrize("dies", ["failed", "killed"])
+def test_a_webhook_whose_run_died_is_offered_again_once_under_a_new_run_key(queue: Queue, dies: str):
     receipt_id = queue.webhook("w-1")
     (first,) = queue.tick()
     assert first.run_key == f"webhook:{receipt_id}"
-    queue.run_dies(first)
+    queue.run_dies(first) if dies == "failed" else queue.run_killed(first)
 
     (again,) = queue.tick()
     assert again.run_key == f"webhook:{receipt_id}:retry-1", "a new key: Dagster would skip the old one"
@@ -126,7 +134,7 @@ def test_a_webhook_whose_run_died_is_offered_again_once_under_a_new_run_key(queu
 
 
 @pytest.mark.parametrize("status", [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
-                                    dg.DagsterRunStatus.STARTED])
+                                    dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING])
 def test_a_webhook_with_a_run_queued_or_started_is_not_offered_again(queue: Queue, status):
     queue.webhook("w-1")
     (first,) = queue.tick()
