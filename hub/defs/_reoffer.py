@@ -80,7 +80,7 @@ def receipts_to_offer_again(
         if any(r.dagster_run.status not in _ENDED or r.dagster_run.is_complete_and_waiting_to_retry
                for r in records):
             continue  # a run (or Dagster's retry of one) is on it: never double it
-        last = max((_ended_at(r) for r in records), default=receipt.received_at)
+        last = max((_ended_at(r) for r in records), default=_as_utc(receipt.received_at))
         if now - last < policy.grace:
             continue
         if len(records) >= policy.max_runs:
