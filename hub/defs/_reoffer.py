@@ -18,10 +18,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from hub import store as st
-from hub.intake import waiting_receipts
-
-INTAKE_NOT_FINISHED = "intake_not_finished"
-_DOCUMENT_REF_MAX = 120  # exceptions.document_ref
+from hub.intake import give_up_on_receipt, unfinished_receipts
 # Only these statuses mean a run is over; any other (queued, starting, started, canceling, ...) is on it.
 _ENDED = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
@@ -74,8 +71,8 @@ def receipts_to_offer_again(
     """
     now = now or st.utcnow()
     offers = []
-    for receipt in _unfinished(store, channel, partner_id, received_before=now - policy.grace, skip=skip,
-                               limit=policy.limit):
+    for receipt in unfinished_receipts(store, channel=channel, partner_id=partner_id,
+                                       received_before=now - policy.grace, skip=skip, limit=policy.limit):
         records = instance.get_run_records(dg.RunsFilter(job_name=job_name, tags=dict(run_tags(receipt))))
         if any(r.dagster_run.status not in _ENDED or r.dagster_run.is_complete_and_waiting_to_retry
                for r in records):
@@ -84,48 +81,11 @@ def receipts_to_offer_again(
         if now - last < policy.grace:
             continue
         if len(records) >= policy.max_runs:
-            ref = (document_ref or describe)(receipt)
-            _give_up(store, receipt, describe(receipt), ref, runs=len(records), now=now)
+            give_up_on_receipt(store, receipt, what=describe(receipt), ref=(document_ref or describe)(receipt),
+                               runs=len(records), now=now)
             continue
         offers.append(Reoffer(receipt, len(records), f"{key_prefix}:{receipt.id}:retry-{len(records)}"))
     return offers
-
-
-def _unfinished(
-    store: st.HubStore, channel: str, partner_id: str | None, *, received_before: dt.datetime,
-    skip: Collection[int], limit: int,
-) -> list[st.Receipt]:
-    """Receipts still ``received`` before ``received_before`` that were not given up on, oldest first."""
-    found = []
-    queued = waiting_receipts(store, channel)
-    with store.transaction() as conn:
-        for receipt_id in queued:
-            if len(found) >= limit:
-                break
-            if receipt_id in skip:
-                continue
-            receipt = st.get_receipt(conn, receipt_id)
-            if _as_utc(receipt.received_at) > received_before:
-                # Ids follow arrival: the rest are younger still (one that committed a moment late
-                # is looked at on a later tick), and a large fresh queue costs one read per tick.
-                break
-            if partner_id is not None and receipt.partner_id != partner_id:
-                continue
-            if any(q.kind == INTAKE_NOT_FINISHED for q in st.list_exceptions(conn, state=None, receipt_id=receipt_id)):
-                continue  # given up on: an operator's replay (or a run without config) processes it now
-            found.append(receipt)
-    return found
-
-
-def _give_up(store: st.HubStore, receipt: st.Receipt, what: str, ref: str, *, runs: int, now: dt.datetime) -> int:
-    """Queue the ``intake_not_finished`` exception for a receipt whose runs kept ending unprocessed (idempotent)."""
-    reason = (f"{what} was received but {runs} intake runs ended without processing it; it is not offered again "
-              f"automatically: look at those runs (tag receipt={receipt.id}), fix the cause, then replay this "
-              "exception")
-    with store.transaction() as conn:
-        return st.open_exception(conn, channel=receipt.channel, kind=INTAKE_NOT_FINISHED, reason=reason,
-                                 partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256,
-                                 document_ref=ref[:_DOCUMENT_REF_MAX], now=now)
 
 
 def _ended_at(record) -> dt.datetime:

@@ -21,17 +21,14 @@ from hub.intake._sftp import CHANNEL as SFTP_CHANNEL
 from hub.intake._sftp import (
     QUARANTINED_FILE,
     QUARANTINED_FOLDER,
-    INTAKE_NOT_FINISHED,
     InboxCursor,
     InboxPoll,
     PartnerFolders,
     PolledFile,
     archive_processed_file,
-    gave_up_on,
-    give_up_on_receipt,
     poll_inbox,
-    unfinished_receipts,
 )
+from hub.intake._unfinished import INTAKE_NOT_FINISHED, give_up_on_receipt, unfinished_receipts
 from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
 
 __all__ = [
@@ -63,7 +60,6 @@ __all__ = [
     "PolledFile",
     "SFTP_CHANNEL",
     "archive_processed_file",
-    "gave_up_on",
     "give_up_on_receipt",
     "poll_inbox",
     "unfinished_receipts",

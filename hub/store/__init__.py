@@ -24,6 +24,7 @@ from hub.store._archive import (
     receipt_raw_attachments,
     record_receipt,
     sha256_hex,
+    unfinished_receipts,
 )
 from hub.store._bulk import OrderRows, add_events_bulk, enqueue_deliveries_bulk, order_rows, save_orders_bulk
 from hub.store._cursors import get_cursor, set_cursor
@@ -90,7 +91,7 @@ __all__ = [
     "get_receipt", "interchange_seen", "list_exceptions", "load_order", "load_stored_order", "make_engine",
     "get_outbound", "mark_outbound_failed", "mark_outbound_sent", "requeue_outbound", "migrate", "next_control_number", "open_exception", "order_events_of", "order_revision",
     "outbound_for_receipt", "pending_outbound", "queue_outbound", "raw_content", "record_interchange",
-    "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "utcnow",
+    "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "unfinished_receipts", "utcnow",
 ]
 
 

@@ -8,10 +8,12 @@ import datetime as dt
 
 import dagster as dg
 
+from connectors.sftp import display_name
 from hub import store as st
+from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.errors import RetriableError
-from hub.intake import InboxCursor, gave_up_on, give_up_on_receipt, poll_inbox, unfinished_receipts
+from hub.intake import SFTP_CHANNEL, InboxCursor, poll_inbox
 from mappings.profiles import PartnerProfile
 
 # A receipt is offered again only when no run for it is queued or running, none is waiting for
@@ -20,7 +22,6 @@ from mappings.profiles import PartnerProfile
 UNFINISHED_RECEIPT_GRACE = dt.timedelta(minutes=10)
 # Runs (ours and Dagster's retries) after which a receipt goes to the exception queue instead.
 MAX_INTAKE_RUNS = 5
-_ENDED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
 def sftp_inbox_sensor(profile: PartnerProfile, job_name: str) -> dg.SensorDefinition:
@@ -81,29 +82,11 @@ def _unfinished_requests(
     instance: dg.DagsterInstance, store: st.HubStore, profile: PartnerProfile, *, skip: set[int]
 ) -> list[dg.RunRequest]:
     """Run requests for receipts whose runs all ended without processing them (after the grace period)."""
-    now = st.utcnow()
-    requests = []
-    # A run ends after its receipt was made: receipts younger than the grace period cannot be due yet.
-    for receipt in unfinished_receipts(store, profile.id, received_before=now - UNFINISHED_RECEIPT_GRACE):
-        if receipt.id in skip:
-            continue
-        records = instance.get_run_records(dg.RunsFilter(tags={"partner": profile.id, "receipt": str(receipt.id)}))
-        if any(r.dagster_run.status not in _ENDED or r.dagster_run.is_complete_and_waiting_to_retry
-               for r in records):
-            continue  # a run (or Dagster's retry of one) is on it: never double it
-        last = max((_ended_at(r) for r in records), default=receipt.received_at)
-        if now - last < UNFINISHED_RECEIPT_GRACE:
-            continue
-        if gave_up_on(store, receipt.id):
-            continue
-        if len(records) >= MAX_INTAKE_RUNS:
-            give_up_on_receipt(store, receipt, attempts=len(records), now=now)
-            continue
-        requests.append(_intake_request(profile, receipt.id, f"{profile.id}:{receipt.id}:retry-{len(records)}"))
-    return requests
-
-
-def _ended_at(record) -> dt.datetime:
-    if record.end_time is not None:
-        return dt.datetime.fromtimestamp(record.end_time, tz=dt.UTC)
-    return record.update_timestamp.astimezone(dt.UTC)
+    again = receipts_to_offer_again(
+        instance, store, channel=SFTP_CHANNEL, partner_id=profile.id, key_prefix=profile.id,
+        run_tags=lambda receipt: {"partner": profile.id, "receipt": str(receipt.id)},
+        describe=lambda receipt: f"file '{display_name(receipt.source_name)}'",
+        document_ref=lambda receipt: display_name(receipt.source_name, limit=120),
+        skip=skip, policy=ReofferPolicy(grace=UNFINISHED_RECEIPT_GRACE, max_runs=MAX_INTAKE_RUNS),
+    )
+    return [_intake_request(profile, offer.receipt.id, offer.run_key) for offer in again]
