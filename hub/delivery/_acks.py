@@ -65,7 +65,8 @@ def send_pending_acks(
         except HubError as exc:  # a profile removed while acks were queued: fix the profiles, the acks wait
             unreachable[f"partner {document.partner_id}"] = str(exc)
             continue
-        if profile.sftp is None:
+        if profile.sftp is None:  # the profile lost its sftp section after the ack was queued
+            _fail(store, document, "the partner's profile has no sftp section: add it, then replay", now or st.utcnow())
             continue
         folder = profile.sftp.outbound
         if folder in unreachable:

@@ -21,8 +21,10 @@ from hub.defs.edi.assets import edi_documents_accounted_for, edi_inbound_orders
 from hub.defs.resources import HubStoreResource
 from hub.errors import RetriableError
 from hub.replay import replay_exception
+from hub.delivery import send_pending_acks
+from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
-from tests.faults.invariants import assert_each_once, assert_store_invariants, unaccounted_receipts
+from tests.faults.invariants import assert_each_once, assert_store_invariants, unaccounted_receipts, unsent_acks
 from tests.faults.x12_path import PARTNERS, REPO, is_x12_text, x12_path
 
 ACME, BLUEBIRD, NORTHWIND = PARTNERS.get("acme"), PARTNERS.get("bluebird"), PARTNERS.get("northwind")
@@ -89,6 +91,29 @@ def test_an_ack_the_sender_cannot_write_is_failed_queued_and_replayable_without_
     assert len(files) == 2 and all(is_x12_text(data) for data in files.values())
     assert open_exceptions(store) == []
     assert_store_invariants(store)
+
+
+def test_an_ack_for_a_partner_whose_profile_lost_its_sftp_section_is_failed_not_left_pending(store, tmp_path):
+    with x12_path(store, tmp_path) as path:
+        path.process(path.receive(build_850(ACME, po_number="PO-1"), "1.x12"))
+        path.process(path.receive(build_850(BLUEBIRD, po_number="PO-2"), "2.x12", "bluebird"))
+        without_sftp = PartnerDirectory([ACME.model_copy(update={"sftp": None}), BLUEBIRD])
+        written = send_pending_acks(store, without_sftp, path.client)
+        assert len(written) == 1, "bluebird's ack is written"
+        (queued,) = open_exceptions(store)
+        assert queued.kind == "ack_not_sent" and "no sftp section" in queued.reason
+        assert unsent_acks(store) and all(state == "failed" for state in _outbound_states(store, "acme"))
+
+        assert replay_exception(store, PARTNERS, queued.id).done, "once the profile is fixed, a replay sends it"
+        assert len(path.send_acks()) == 1
+    assert open_exceptions(store) == []
+    assert_store_invariants(store)
+
+
+def _outbound_states(store: st.HubStore, partner_id: str) -> list[str]:
+    outbound = st.tables.outbound_documents
+    with store.transaction() as conn:
+        return list(conn.execute(select(outbound.c.state).where(outbound.c.partner_id == partner_id)).scalars())
 
 
 def test_an_unreachable_outbound_folder_holds_only_its_own_acks(store, tmp_path):
