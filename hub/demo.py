@@ -63,10 +63,12 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         from hub.definitions import defs  # imported once the environment is set
 
         instance = dg.DagsterInstance.get()
+        cursors: dict[str, str | None] = {}
         for tick, dropper in ((1, _first_drop), (2, _second_drop)):
             drop = dropper(sandbox)
             say(f"\n== tick {tick}: dropped {', '.join(drop) or 'nothing new'}")
-            runs = tick_sensors(defs, instance)
+            # Two sensor ticks: a file is taken once its size and mtime held across two polls.
+            runs = tick_sensors(defs, instance, cursors) + tick_sensors(defs, instance, cursors)
             for sensor_name, run_key, status in runs:
                 say(f"   {sensor_name}: run {run_key[:60]} -> {status}")
             if not runs:
@@ -116,14 +118,23 @@ def _prepare_environment(data_dir: Path | None) -> Path:
     return data_dir
 
 
-def tick_sensors(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[tuple[str, str, str]]:
-    """Evaluate every sensor once and launch the runs it asks for, as the daemon would (skipping known run keys)."""
+def tick_sensors(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursors: dict[str, str | None] | None = None
+) -> list[tuple[str, str, str]]:
+    """Evaluate every sensor once and launch the runs it asks for, as the daemon would (skipping known run keys).
+
+    ``cursors`` (sensor name -> cursor) carries each sensor's cursor from one tick to the next, as the
+    daemon does: an inbox file is taken on the tick after the one that first saw it.
+    """
     launched = []
+    cursors = {} if cursors is None else cursors
     for sensor in defs.resolve_all_sensor_defs() if hasattr(defs, "resolve_all_sensor_defs") else defs.sensors:
         context = dg.build_sensor_context(
-            instance=instance, definitions=defs, sensor_name=sensor.name, resources=dict(defs.resources or {})
+            instance=instance, definitions=defs, sensor_name=sensor.name, resources=dict(defs.resources or {}),
+            cursor=cursors.get(sensor.name),
         )
         result = sensor.evaluate_tick(context)
+        cursors[sensor.name] = result.cursor
         for request in result.run_requests or []:
             tags = {**request.tags, "dagster/run_key": request.run_key, "dagster/sensor_name": sensor.name}
             if instance.get_run_records(dg.RunsFilter(tags={"dagster/run_key": request.run_key,
@@ -165,7 +176,7 @@ def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: 
         response = sandbox.shop.send_webhook(sandbox.webhook_url(), "orders/updated", order_id,
                                              webhook_id=webhook_id, **kwargs)
         say(f"   {label}: HTTP {response.status_code}")
-    for sensor_name, run_key, status in tick_sensors(defs, instance):
+    for sensor_name, run_key, status in tick_sensors(defs, instance, {}):
         say(f"   {sensor_name}: run {run_key[:60]} -> {status}")
 
 

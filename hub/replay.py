@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub import store as st
+from hub.delivery._acks import ACK_NOT_SENT, replay_unsent_ack
 from hub.intake import (
     ERP_TARGET,
+    UNREADABLE_PAGE,
     ChannelSummary,
     map_amazon_page,
     process_queued_receipt,
@@ -85,6 +87,13 @@ def replay_exception(
             st.requeue_delivery(conn, order_id=queued.order_id, target=ERP_TARGET, now=now)
         # The next push pass makes the ERP match the order as stored now (create, update or cancel).
         return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP matches the order")
+    if queued.kind == UNREADABLE_PAGE:
+        # Nothing in the archived body to map again: the cursor was held, so the account's next sync
+        # reads the same window from the channel and settles this exception itself.
+        return ReplayOutcome(exception_id, False, "the archived answer is not an orders page: the account's next "
+                             "sync reads its window again and closes this exception")
+    if queued.kind == ACK_NOT_SENT:
+        return ReplayOutcome(exception_id, *replay_unsent_ack(store, queued, now=now))
     if queued.receipt_id is not None and queued.channel in CHANNEL_MAPPERS:
         return _replay_receipt(store, queued, CHANNEL_MAPPERS[queued.channel](partners), now)
     if queued.receipt_id is not None and queued.channel == "amazon":
@@ -97,4 +106,7 @@ def replay_exception(
         if after.state == st.REPLAYED:
             return ReplayOutcome(exception_id, True, f"reprocessed: {summary.orders_created} order(s) created")
         return ReplayOutcome(exception_id, False, f"still failing: {after.reason}")
+    if queued.kind.startswith("quarantined_"):
+        return ReplayOutcome(exception_id, False, "nothing was read: rename or remove the entry on the SFTP server "
+                             "(see the runbook); the inbox sensor closes this exception on its next tick")
     return ReplayOutcome(exception_id, False, "nothing to replay: the file was never archived; ask the partner to resend it")

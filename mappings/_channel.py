@@ -7,10 +7,22 @@ source, and the hub's API-channel intake stores a :class:`MappedOrder` whatever 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from hub.model import Order
+
+T = TypeVar("T")
+
+# What malformed wire data raises while one order is read: the canonical model refusing a value
+# (ValidationError is a ValueError), a field of the wrong type or shape, a Decimal out of range.
+# Each is that order's problem, never the page's: the order is rejected, its neighbours go on.
+BAD_ORDER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError,
+)
 
 OK, HELD, REJECTED = "ok", "held", "rejected"
 
@@ -58,6 +70,41 @@ class Findings:
     def warnings(self) -> list[Problem]:
         """The warnings recorded so far."""
         return [p for p in self.problems if p.severity == "warning"]
+
+
+def validation_problems(exc: ValidationError, findings: Findings, where: str,
+                        wire_names: Mapping[str, str] | None = None) -> None:
+    """Record each error of a canonical model as a located problem (never the refused value: it may be personal)."""
+    names = wire_names or {}
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = [str(part) for part in error["loc"]]
+        if loc:
+            loc[0] = names.get(loc[0], loc[0])
+        findings.error(".".join([where, *loc]), str(error["msg"]))
+
+
+def build(make: Callable[[], T], findings: Findings, where: str, wire_names: Mapping[str, str] | None = None) -> T | None:
+    """``make()`` (a canonical line, charge, party...), or None with its validation errors located under ``where``."""
+    try:
+        return make()
+    except ValidationError as exc:
+        validation_problems(exc, findings, where, wire_names)
+        return None
+
+
+def unexpected_shape(exc: BaseException, *, channel_order_id: str, updated_at: dt.datetime | None,
+                     where: str) -> MappedOrder:
+    """The rejection of an order whose JSON broke the mapping in a way it does not check for.
+
+    The message names the kind of error only: its text may quote the order's (personal) data.
+    """
+    findings = Findings()
+    if isinstance(exc, ValidationError):
+        validation_problems(exc, findings, f"{where} (canonical {exc.title})")
+    else:
+        findings.error(where, f"the order's JSON has a shape the mapping does not handle ({type(exc).__name__})")
+    return MappedOrder(channel_order_id, updated_at, None, REJECTED, [str(p) for p in findings.problems], False,
+                       "could not be mapped", findings=findings.problems)
 
 
 @dataclass

@@ -7,13 +7,15 @@ files live on SFTP. Adding a partner is adding one file.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from hub.errors import ConfigurationError
+from hub.model import AmountLimits, is_currency
 
 
 class _Profile(BaseModel):
@@ -110,12 +112,46 @@ class X12Profile(_Profile):
     conventions: X12Conventions = Field(default_factory=X12Conventions)
 
 
+class SftpPickup(_Profile):
+    """When a file in the partner's inbox counts as completely uploaded (and may be read and archived)."""
+
+    uploads_renamed: bool = Field(
+        default=False,
+        description="The partner uploads under a temporary name and renames when done: a file with a final "
+        "name is complete when first seen. False (default): a file is taken only once its size and mtime "
+        "are unchanged across two polls.",
+    )
+    temporary_suffixes: list[str] = Field(
+        default_factory=lambda: [".part", ".tmp", ".filepart"],
+        description="Names ending so (any case) are uploads in progress: ignored until renamed.",
+    )
+    temporary_prefixes: list[str] = Field(default_factory=lambda: ["."], description="Likewise for prefixes.")
+    settle_seconds: int = Field(
+        default=0, ge=0, le=86_400,
+        description="Minimum time a file must stay unchanged across polls before it is taken (on top of two "
+        "polls; with uploads_renamed, the time since first seen).",
+    )
+    abandoned_upload_minutes: int = Field(
+        default=60, ge=1,
+        description="A file under a temporary name unchanged this long is reported (quarantined_file): an upload "
+        "that was never finished or renamed.",
+    )
+
+    @field_validator("temporary_suffixes", "temporary_prefixes")
+    @classmethod
+    def _no_empty_patterns(cls, value: list[str]) -> list[str]:
+        if any(not pattern for pattern in value):
+            raise ValueError("an empty pattern would make every file temporary")
+        return value
+
+
 class SftpFolders(_Profile):
     """The partner's folders on our SFTP server (paths relative to the SFTP root)."""
 
     inbox: str
     archive: str
     outbound: str
+    pickup: SftpPickup = Field(default_factory=SftpPickup)
 
     @field_validator("inbox", "archive", "outbound")
     @classmethod
@@ -123,6 +159,18 @@ class SftpFolders(_Profile):
         if ".." in Path(value).parts:
             raise ValueError("folder must not contain '..'")
         return value
+
+    @field_validator("outbound")
+    @classmethod
+    def _three_folders(cls, value: str, info) -> str:
+        others = [info.data[name] for name in ("inbox", "archive") if name in info.data]
+        if len({Path(folder).as_posix() for folder in [*others, value]}) != 3:
+            raise ValueError("inbox, archive and outbound must be three different folders")
+        return value
+
+    def folders(self) -> list[str]:
+        """The three folders, normalized (``a//b/`` reads ``a/b``)."""
+        return [Path(folder).as_posix() for folder in (self.inbox, self.archive, self.outbound)]
 
 
 class ShopifyProfile(_Profile):
@@ -158,16 +206,64 @@ class AmazonProfile(_Profile):
     )
 
 
+class AmountLimitOverrides(_Profile):
+    """This partner's own amount limits; unset ones are the deployment's (HUB_MAX_ORDER_TOTAL, HUB_MAX_AMOUNT)."""
+
+    max_order_total: Decimal | None = Field(default=None, gt=0)
+    max_amount: Decimal | None = Field(default=None, gt=0)
+
+
+def _deployment_amount_limits() -> AmountLimits:
+    from hub.settings import get_settings  # read when the profile is loaded, not at import
+
+    return get_settings().amount_limits()
+
+
 class PartnerProfile(_Profile):
     """One trading partner."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     name: str
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    amount_limits: AmountLimitOverrides = Field(
+        default_factory=AmountLimitOverrides, description="Overrides of the deployment's amount limits."
+    )
+    _deployment_limits: AmountLimits = PrivateAttr(default_factory=_deployment_amount_limits)
+    _limits: AmountLimits | None = PrivateAttr(default=None)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+    @property
+    def limits(self) -> AmountLimits:
+        """The amount limits intake applies to this partner's orders: the deployment's, with this profile's overrides."""
+        if self._limits is None:
+            overrides = {k: v for k, v in self.amount_limits.model_dump().items() if v is not None}
+            self._limits = self._deployment_limits.model_copy(update=overrides)
+        return self._limits
     x12: X12Profile | None = None
     sftp: SftpFolders | None = None
     shopify: ShopifyProfile | None = None
     amazon: AmazonProfile | None = None
+
+
+def _own_sftp_folders(profile: PartnerProfile, others) -> None:
+    """A partner's SFTP folders must not be, contain or lie inside another partner's: each reads only its own tree."""
+    if profile.sftp is None:
+        return
+    for other in others:
+        if other.id == profile.id or other.sftp is None:
+            continue
+        for mine in profile.sftp.folders():
+            for theirs in other.sftp.folders():
+                if mine == theirs or mine.startswith(theirs + "/") or theirs.startswith(mine + "/"):
+                    raise ConfigurationError(
+                        f"partners {other.id!r} and {profile.id!r} share SFTP folders ({theirs} / {mine}): "
+                        "each partner needs its own")
 
 
 class PartnerDirectory:
@@ -180,6 +276,7 @@ class PartnerDirectory:
             if profile.id in self._by_id:
                 raise ConfigurationError(f"two partner profiles have the id {profile.id!r}")
             self._by_id[profile.id] = profile
+            _own_sftp_folders(profile, self._by_id.values())
             if profile.x12:
                 key = (profile.x12.partner.isa_qualifier, profile.x12.partner.isa_id.strip())
                 if key in self._by_isa:

@@ -40,6 +40,9 @@ def config() -> OdooConfig:
 @pytest.fixture
 def mock_erp():
     with respx.mock(base_url=f"{BASE}/json/2", assert_all_called=False) as router:
+        # The company's currencies: USD (id 1) with its pricelist (id 1).
+        router.post("/res.currency/search_read").mock(return_value=httpx.Response(200, json=[{"id": 1}]))
+        router.post("/product.pricelist/search_read").mock(return_value=httpx.Response(200, json=[{"id": 1}]))
         yield router
 
 
@@ -346,7 +349,7 @@ def test_push_of_an_order_already_in_the_erp_compares_and_changes_nothing(mock_e
     assert body_of(detail.calls.last.request) == {
         "ids": [31],
         "fields": ["id", "name", "state", "locked", "partner_id", "partner_invoice_id", "partner_shipping_id",
-                   "date_order"],
+                   "date_order", "currency_id"],
     }
     assert body_of(line_search.calls.last.request) == {
         "domain": [["order_id", "=", 31], ["display_type", "=", False]],
@@ -517,6 +520,7 @@ def test_push_creates_a_sale_order_with_partners_and_lines(mock_erp, client):
         "partner_invoice_id": 11,
         "partner_shipping_id": 12,
         "client_order_ref": ref,
+        "pricelist_id": 1,
         "date_order": "2025-03-14 12:00:00",
         "origin": "orderhub:acme",
         "order_line": [[0, 0, {"product_id": 5, "product_uom_qty": 3.0, "price_unit": 4.5, "name": "Widget, blue"}]],

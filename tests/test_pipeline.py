@@ -10,7 +10,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -45,12 +45,15 @@ class Pipeline:
     instance: dg.DagsterInstance
     local_root: Path
     put_file: callable
+    cursors: dict = field(default_factory=dict)  # each sensor's cursor, kept between ticks as the daemon does
 
     def drop(self, partner_id: str, name: str, data: bytes) -> None:
         self.put_file(f"{self.partners.get(partner_id).sftp.inbox}/{name}", data)
 
     def tick(self) -> list[tuple[str, str, str]]:
-        return tick_sensors(self.defs, self.instance)
+        # Two daemon ticks: an inbox file is taken once its size and mtime held across two polls.
+        first = tick_sensors(self.defs, self.instance, self.cursors)
+        return first + tick_sensors(self.defs, self.instance, self.cursors)
 
     def folder(self, partner_id: str, which: str) -> dict[str, bytes]:
         path = self.local_root / getattr(self.partners.get(partner_id).sftp, which)

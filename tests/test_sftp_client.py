@@ -15,7 +15,14 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from connectors.sftp import RemoteFile, RemoteFileMissing, SftpClient, UnsafeFileName
+from connectors.sftp import (
+    FileStillChanging,
+    RemoteFile,
+    RemoteFileMissing,
+    SftpClient,
+    SymlinkRefused,
+    UnsafeFileName,
+)
 from hub.errors import ConfigurationError, DuplicateDocument, RejectedDocument
 
 TRAVERSAL_NAMES = ["../x", "..", ".", "a/b", "/etc/passwd", "a\\b", "x\x00y", "", "../../secret.txt"]
@@ -73,6 +80,50 @@ class SftpClientContract:
 
         assert [remote.name for remote in sftp.list_files(f"{partner}/inbox")] == ["real.edi"]
 
+    def test_scanning_reports_links_and_unsafe_names_escaped_and_reads_none_of_them(self, site, partner, sftp):
+        site.put_file(f"{partner}/inbox/real.edi", b"x", mtime=1_700_000_000)
+        site.put_file(f"{partner}/inbox/order.tmp", b"y", mtime=1_700_000_001)
+        site.put_file(f"{partner}/inbox/new\nline.edi", b"z")
+        os.symlink("real.edi", site.root / partner / "inbox" / "link.edi")
+        site.make_folder(f"{partner}/inbox/subfolder")
+
+        listing = sftp.scan_folder(f"{partner}/inbox")
+
+        assert [(f.name, f.size) for f in listing.files] == [("real.edi", 1), ("order.tmp", 1)]
+        refused = {entry.shown: entry.reason for entry in listing.refused}
+        assert set(refused) == {"link.edi", "new\\nline.edi"}
+        assert "symbolic link" in refused["link.edi"]
+        assert "control" in refused["new\\nline.edi"]
+
+    def test_a_symlinked_folder_is_never_followed(self, site, partner, sftp):
+        other = f"{partner}x"
+        site.put_file(f"{other}/inbox/theirs.edi", b"another partner's order")
+        (site.root / partner / "inbox").rmdir()
+        os.symlink(f"../{other}/inbox", site.root / partner / "inbox")
+        os.symlink(f"{other}", site.root / f"{partner}-link")
+
+        for call in (lambda: sftp.scan_folder(f"{partner}/inbox"), lambda: sftp.list_files(f"{partner}/inbox"),
+                     lambda: sftp.read_file(f"{partner}/inbox", "theirs.edi"),
+                     lambda: sftp.list_files(f"{partner}-link/inbox"),
+                     lambda: sftp.write_file_atomic(f"{partner}/inbox", "ack.997", b"ISA"),
+                     lambda: sftp.move_file(f"{other}/inbox", "theirs.edi", f"{partner}/inbox")):
+            with pytest.raises(SymlinkRefused, match="symbolic link"):
+                call()
+        assert sorted(os.listdir(site.root / other / "inbox")) == ["theirs.edi"]
+
+    def test_a_file_that_changed_since_it_was_listed_is_neither_read_nor_moved(self, site, partner, sftp):
+        site.put_file(f"{partner}/inbox/po.edi", b"half", mtime=1_700_000_000)
+        (listed,) = sftp.list_files(f"{partner}/inbox")
+        site.put_file(f"{partner}/inbox/po.edi", b"half and more", mtime=1_700_000_002)
+
+        with pytest.raises(FileStillChanging):
+            sftp.read_file(f"{partner}/inbox", "po.edi", expected=(listed.size, listed.mtime))
+        with pytest.raises(FileStillChanging):
+            sftp.move_file(f"{partner}/inbox", "po.edi", f"{partner}/archive", expected=(listed.size, listed.mtime))
+        assert os.listdir(site.root / partner / "archive") == []
+        assert sftp.read_file(f"{partner}/inbox", "po.edi", expected=(13, 1_700_000_002)) == b"half and more"
+        assert sftp.move_file(f"{partner}/inbox", "po.edi", f"{partner}/archive", expected=(13, 1_700_000_002))
+
     def test_listing_a_missing_folder_is_a_configuration_error(self, partner, sftp):
         with pytest.raises(ConfigurationError, match="does not exist"):
             sftp.list_files(f"{partner}/nowhere")
@@ -89,6 +140,21 @@ class SftpClientContract:
         site.put_file(f"{partner}/inbox/big.edi", data)
 
         assert sftp.read_file(f"{partner}/inbox", "big.edi") == data
+
+    def test_a_file_that_grows_while_it_is_read_is_refused(self, site, partner, sftp, monkeypatch):
+        site.put_file(f"{partner}/inbox/po.edi", b"x" * 100_000, mtime=1_700_000_000)
+        local = site.root / partner / "inbox" / "po.edi"
+        read = paramiko.SFTPFile.read
+
+        def read_while_the_partner_writes(remote, size=None):
+            with local.open("ab") as upload:  # the partner keeps writing while we read
+                    upload.write(b"more")
+            os.utime(local, (1_700_000_001, 1_700_000_001))
+            return read(remote, size)
+
+        monkeypatch.setattr(paramiko.SFTPFile, "read", read_while_the_partner_writes)
+        with pytest.raises(FileStillChanging, match="changed while it was read"):
+            sftp.read_file(f"{partner}/inbox", "po.edi", expected=(100_000, 1_700_000_000))
 
     def test_reads_an_empty_file(self, site, partner, sftp):
         site.put_file(f"{partner}/inbox/empty.edi", b"")

@@ -273,3 +273,31 @@ def test_ack_never_echoes_our_delimiters():
     elements = segments_of(ta1.text)
     assert [e[0] for e in elements] == ["ISA", "TA1", "IEA"]
     assert elements[1][4:6] == ["R", "018"]
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (b"REF*DP", b"R\xc9F*DP"),  # segment id: AK3 names it by position, in ASCII
+        (b"REF*DP*042", b"REF*D\xc9*042"),  # an element: AK4 code 6, the value is not copied
+        (b"ST*850*0001", b"ST*850*0\xc901"),  # ST02 echoed in AK2
+        (b"GS*PO*ACMERETAIL*ORDERHUB*20240105*1200*1*", b"GS*P\xc9*ACMERETAIL*ORDERHUB*20240105*1200*\xc91*"),
+        (b"*240105*1200*U*00401*000000101*", b"*24\xc9105*1200*U*00401*0000\xc90101*"),  # echoed in TA1
+        (b"ACMERETAIL     *ZZ", b"ACM\xc9RETAIL\xff    *ZZ"),  # unknown sender: TA1 addressed to it
+        (b"ISA*00*", b"ISA*0\x01*"),
+    ],
+    ids=["segment-id", "element", "st02", "gs", "isa-date-and-control", "unknown-sender", "control-byte"],
+)
+def test_acks_carry_only_x12_characters_whatever_bytes_were_received(old, new):
+    data = golden("acme_850_4010.x12")
+    assert old in data
+    result = process(data.replace(old, new, 1))
+    assert result.acks
+    for ack in result.acks:
+        assert all(32 <= ord(c) < 127 or c == "\n" for c in ack.text), ack.text
+
+
+def test_a_segment_id_outside_the_character_set_is_named_by_position():
+    result = process(golden("acme_850_4010.x12").replace(b"REF*DP", b"R\xc9F*DP", 1))
+    ack = only(result, "997").text
+    assert "AK3*R?F*4**1~" in ack

@@ -39,7 +39,7 @@ from connectors.amazon._restricted import (
     parse_restricted_data_token,
     restricted_data_token_request,
 )
-from hub.errors import ConfigurationError, HubError, RejectedDocument
+from hub.errors import ConfigurationError, FatalError, HubError, RejectedDocument
 
 ACCESS_TOKEN_HEADER = "x-amz-access-token"
 # Amazon order ids are 3-7-7 digits; anything else would be a path injection, not an order.
@@ -156,7 +156,11 @@ class AmazonClient(HttpConnector):
             params["LastUpdatedBefore"] = _iso(last_updated_before)
         paginator = _OrdersNextToken(keep=("MarketplaceIds",))
         for response in self.paginate(paginator, "GET", ORDERS_PATH, params=params):
-            yield parse_orders_page(response.content, what=f"{GET_ORDERS} {ORDERS_PATH}")
+            try:
+                yield parse_orders_page(response.content, what=f"{GET_ORDERS} {ORDERS_PATH}")
+            except FatalError as exc:
+                # Handed on, not raised: the caller archives the body and queues it (nothing dropped).
+                yield OrdersPage(response.content, [], unreadable=str(exc))
 
     def order_item_pages(self, order_id: str) -> list[OrderItemsPage]:
         """Every getOrderItems page of one order, following its own NextToken (alone on later pages)."""
@@ -164,10 +168,14 @@ class AmazonClient(HttpConnector):
             raise RejectedDocument(f"not an Amazon order id: {order_id[:50]!r}", location="AmazonOrderId")
         path = order_items_path(order_id)
         paginator = NextTokenPaginator("payload.NextToken", "NextToken", keep_params=False)
-        return [
-            parse_order_items_page(response.content, order_id=order_id, what=f"{GET_ORDER_ITEMS} {path}")
-            for response in self.paginate(paginator, "GET", path)
-        ]
+        pages = []
+        for response in self.paginate(paginator, "GET", path):
+            try:
+                pages.append(parse_order_items_page(response.content, order_id=order_id, what=f"{GET_ORDER_ITEMS} {path}"))
+            except FatalError as exc:
+                # Handed on, not raised: the caller archives the body and queues it (nothing dropped).
+                pages.append(OrderItemsPage(response.content, order_id, [], unreadable=str(exc)))
+        return pages
 
     def order_items(self, order_id: str) -> list[dict[str, Any]]:
         """All items of one order (every page's ``OrderItems``, in order)."""

@@ -28,6 +28,8 @@ class OrdersPage:
     orders: list[dict[str, Any]]
     next_token: str | None = None
     last_updated_before: str | None = None
+    unreadable: str | None = None
+    """Why the body could not be read (not JSON, not the documented shape); then ``orders`` is empty."""
 
     @property
     def sha256(self) -> str:
@@ -43,6 +45,8 @@ class OrderItemsPage:
     amazon_order_id: str
     items: list[dict[str, Any]] = field(default_factory=list)
     next_token: str | None = None
+    unreadable: str | None = None
+    """Why the body could not be read (not JSON, no ``OrderItems`` list); then ``items`` is empty."""
 
     @property
     def sha256(self) -> str:
@@ -54,7 +58,8 @@ def parse_orders_page(raw: bytes, *, what: str) -> OrdersPage:
     """Read a getOrders body; a body that is not the documented shape means the contract changed."""
     payload = _payload(raw, what)
     orders = payload.get("Orders")
-    if not isinstance(orders, list) or not all(isinstance(o, dict) for o in orders):
+    if not isinstance(orders, list):
+        # An entry that is no object is that order's problem: the mapper rejects it, the page goes on.
         raise FatalError(f"{what}: payload.Orders is not a list of orders")
     return OrdersPage(raw, orders, _token(payload), payload.get("LastUpdatedBefore"))
 
@@ -66,7 +71,8 @@ def parse_order_items_page(raw: bytes, *, order_id: str | None, what: str) -> Or
     """
     payload = _payload(raw, what)
     items = payload.get("OrderItems")
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+    if not isinstance(items, list):
+        # An entry that is no object is that order's problem: the mapper rejects the order, located.
         raise FatalError(f"{what}: payload.OrderItems is not a list of items")
     answered = payload.get("AmazonOrderId")
     if order_id is None:
@@ -81,7 +87,7 @@ def parse_order_items_page(raw: bytes, *, order_id: str | None, what: str) -> Or
 def _payload(raw: bytes, what: str) -> dict[str, Any]:
     try:
         body = json.loads(raw, parse_float=Decimal)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FatalError(f"{what}: HTTP 200 but the body is not JSON") from exc
     payload = body.get("payload") if isinstance(body, dict) else None
     if not isinstance(payload, dict):

@@ -10,13 +10,14 @@ with OdooJson2Client(OdooConfig(base_url=..., api_key=...)) as client:
 
 from connectors.erp._client import OdooJson2Client
 from connectors.erp._config import OdooConfig
-from connectors.erp._errors import ErpRejected, error_from_response, retry_after_seconds
+from connectors.erp._errors import ErpRejected, ErpWriteInDoubt, error_from_response, retry_after_seconds
 from connectors.erp._models import CancelResult, PushResult, SaleOrderLine, SaleOrderRef
 from connectors.erp._sales import OdooSalesGateway, party_ref, sale_order_origin
 
 __all__ = [
     "CancelResult",
     "ErpRejected",
+    "ErpWriteInDoubt",
     "OdooConfig",
     "OdooJson2Client",
     "OdooSalesGateway",

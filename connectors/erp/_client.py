@@ -15,8 +15,8 @@ import httpx
 
 from connectors._http import HttpConnector, StaticHeaderAuth
 from connectors.erp._config import OdooConfig
-from connectors.erp._errors import error_from_response
-from hub.errors import ConfigurationError, HubError
+from connectors.erp._errors import IN_DOUBT_STATUSES, ErpWriteInDoubt, error_from_response
+from hub.errors import ConfigurationError, HubError, RetriableError
 
 _MODEL = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 # Odoo refuses methods starting with "_" (private) over RPC; refuse them before the round trip.
@@ -36,7 +36,9 @@ class OdooJson2Client(HttpConnector):
     Timeouts, Retry-After, pacing and logs without secrets come from ``connectors._http``.
     Read-only methods (:data:`READ_ONLY_METHODS`) are retried ``config.max_read_retries`` times
     with the base's backoff; a call that changes data is sent exactly once, because a timed-out
-    create may still commit: the outbox (``hub.delivery``) looks in the ERP before it tries again.
+    create may still commit: one that got no answer raises :class:`ErpWriteInDoubt` with
+    ``retry_after`` = ``config.in_doubt_wait_seconds``, and the outbox (``hub.delivery``) waits that
+    long, then looks in the ERP before it tries again.
     Errors become hub errors in ``_errors.py`` (with ``retry_after`` from ``Retry-After``).
 
     Pass ``http_client`` (e.g. a Starlette ``TestClient``, left open on :meth:`close`) or
@@ -92,14 +94,24 @@ class OdooJson2Client(HttpConnector):
         body.update(params)
 
         read_only = method in READ_ONLY_METHODS
-        response = self.request(
-            "POST",
-            f"{self.odoo.endpoint}/{model}/{method}",
-            content=json.dumps(body, default=_json_default, separators=(",", ":")).encode(),
-            headers=self._headers(),
-            max_retries=None if read_only else 0,
-            idempotent=read_only,
-        )
+        try:
+            response = self.request(
+                "POST",
+                f"{self.odoo.endpoint}/{model}/{method}",
+                content=json.dumps(body, default=_json_default, separators=(",", ":")).encode(),
+                headers=self._headers(),
+                max_retries=None if read_only else 0,
+                idempotent=read_only,
+            )
+        except RetriableError as exc:
+            if read_only or not _may_have_committed(exc):
+                raise
+            wait = self.odoo.in_doubt_wait_seconds
+            raise ErpWriteInDoubt(
+                f"{exc}; outcome unknown: the write may still commit, so it is looked up again after {wait:.0f} s "
+                "before anything is written again",
+                retry_after=wait,
+            ) from exc
         if response.status_code != 200:
             # Odoo answers 200 or an error; another 2xx (a proxy's 204) is no result: the old contract's FatalError.
             error = self.classify_error(response)
@@ -125,6 +137,15 @@ class OdooJson2Client(HttpConnector):
             # A database name, not a secret: fine in requests the base may describe in logs.
             headers["X-Odoo-Database"] = self.odoo.database
         return headers
+
+
+def _may_have_committed(error: RetriableError) -> bool:
+    """Whether a failed write may have reached Odoo and committed (or may still commit)."""
+    cause = error.__cause__
+    if isinstance(cause, httpx.TransportError):
+        # A connection never made carried nothing; anything later (timeout, reset) may have.
+        return not isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return getattr(error, "status_code", None) in IN_DOUBT_STATUSES
 
 
 def _call_of(request: httpx.Request) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from connectors._http import HttpConnectorConfig
 from hub import __version__
@@ -27,6 +27,14 @@ class OdooConfig(BaseModel):
         "shared base's backoff and Retry-After. Calls that change data are never retried here: the outbox "
         "retries them after looking whether they took effect.",
     )
+    write_settle_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long after a write that got no answer (timeout, dropped connection, proxy 502/504) "
+        "the hub waits before it looks the record up and may write again: longer than `timeout_seconds` and "
+        "than the longest an Odoo request can still run after its client left (`limit_time_real`, 120 s by "
+        "default in multi-worker mode). Default: the larger of `timeout_seconds` + 60 and 180.",
+    )
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_cap_seconds: float = Field(
         default=60, ge=0, description="Longest single wait; a longer Retry-After is handed back as RetriableError."
@@ -50,6 +58,20 @@ class OdooConfig(BaseModel):
         if not value.get_secret_value().strip():
             raise ValueError("api_key must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _settle_after_timeout(self) -> OdooConfig:
+        if self.write_settle_seconds is not None and self.write_settle_seconds <= self.timeout_seconds:
+            raise ValueError("write_settle_seconds must be longer than timeout_seconds: a write without an answer "
+                             "may still commit until then")
+        return self
+
+    @property
+    def in_doubt_wait_seconds(self) -> float:
+        """Seconds to wait after a write whose outcome is unknown before looking it up (never an immediate retry)."""
+        if self.write_settle_seconds is not None:
+            return self.write_settle_seconds
+        return max(self.timeout_seconds + 60, 180.0)
 
     @property
     def endpoint(self) -> str:

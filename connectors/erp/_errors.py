@@ -9,6 +9,10 @@ hub.errors.ConfigurationError   401/403 (bad or expired API key, missing access 
                                 anything that is not a JSON-2 endpoint
 hub.errors.RetriableError       408, 409, 425, 429, 5xx, connection failures and timeouts
                                 (``retry_after`` from the server's ``Retry-After``)
+    └── ErpWriteInDoubt         a write sent without an answer (timeout, connection dropped
+                                after sending, proxy 408/502/504): it may have committed or
+                                still commit; ``retry_after`` is how long to wait before
+                                looking it up (the client's ``in_doubt_wait_seconds``)
 hub.errors.RejectedDocument
     └── ErpRejected             400/422 (Odoo refused the values: validation, unknown
                                 product, missing partner) and records that no longer exist
@@ -28,7 +32,25 @@ from hub.errors import ConfigurationError, FatalError, HubError, RejectedDocumen
 _MAX_MESSAGE = 300
 _RETRIABLE = {408, 409, 425, 429, 500, 502, 503, 504}
 
-__all__ = ["ErpRejected", "error_from_response", "retry_after_seconds"]
+# Answers after which a write may still commit: a proxy that gave up waiting, not Odoo's own refusal.
+IN_DOUBT_STATUSES = frozenset({408, 502, 504})
+# The name of the custom module's UNIQUE(origin, client_order_ref) constraint (docs/operations.md),
+# which Odoo quotes in its ValidationError when a second create for the same reference is refused.
+UNIQUE_REF_CONSTRAINT = "orderhub_ref_unique"
+
+__all__ = ["ErpRejected", "ErpWriteInDoubt", "error_from_response", "is_duplicate_reference",
+           "retry_after_seconds"]
+
+
+class ErpWriteInDoubt(RetriableError):
+    """A write got no answer: its outcome is unknown until it can no longer be in flight; look before writing again."""
+
+    write_in_doubt = True
+
+
+def is_duplicate_reference(error: ErpRejected) -> bool:
+    """Whether Odoo refused a create because the unique customer reference constraint says it exists already."""
+    return error.error_name.endswith("ValidationError") and UNIQUE_REF_CONSTRAINT in error.reason
 
 
 class ErpRejected(RejectedDocument):
@@ -44,7 +66,7 @@ class ErpRejected(RejectedDocument):
     ) -> None:
         super().__init__(reason, location=location)
         self.status_code = status_code
-        self.error_name = error_name
+        self.error_name = error_name or ""
 
 
 def error_from_response(response: httpx.Response, *, call: str, secret: str) -> HubError:
@@ -70,7 +92,9 @@ def error_from_response(response: httpx.Response, *, call: str, secret: str) -> 
     if status in (400, 422):
         return ErpRejected(text, status_code=status, error_name=name)
     if status in _RETRIABLE:
-        return RetriableError(text, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        error = RetriableError(text, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        error.status_code = status  # type: ignore[attr-defined] - the client tells in-doubt writes by it
+        return error
     return FatalError(text)
 
 

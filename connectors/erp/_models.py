@@ -12,6 +12,7 @@ SALE_ORDER_FIELDS = ["id", "name", "client_order_ref", "state", "amount_total"]
 # What the hub compares before it changes a sale order it pushed (``locked``: Odoo 17+).
 SALE_ORDER_DETAIL_FIELDS = [
     "id", "name", "state", "locked", "partner_id", "partner_invoice_id", "partner_shipping_id", "date_order",
+    "currency_id",
 ]
 SALE_ORDER_LINE_FIELDS = [
     "id", "sequence", "display_type", "product_id", "name", "product_uom_qty", "price_unit", "qty_delivered",

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.erp._client import OdooJson2Client
-from connectors.erp._errors import ErpRejected
+from connectors.erp._errors import ErpRejected, is_duplicate_reference
 from connectors.erp._models import (
     CANCELLED,
     QUOTATION_STATES,
@@ -45,6 +45,8 @@ SALE_ORDER = "sale.order"
 PARTNER = "res.partner"
 PRODUCT = "product.product"
 SALE_ORDER_LINE = "sale.order.line"
+CURRENCY = "res.currency"
+PRICELIST = "product.pricelist"
 
 # Role codes in partner references follow the X12 N101 entity codes partners already use.
 _ROLE_CODES = {
@@ -113,6 +115,7 @@ class OdooSalesGateway:
 
     def __init__(self, client: OdooJson2Client) -> None:
         self._client = client
+        self._pricelists: dict[str, int] = {}  # by currency code, for this gateway's lifetime (one pass)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -212,18 +215,32 @@ class OdooSalesGateway:
                 _log.warning("ERP holds %d sale orders for ref %s", len(existing), client_order_ref)
             return self._update_sale_order(order, existing[0])
 
-        # Products first: an order the ERP cannot take must not leave new partners behind.
+        # Products and pricelist first: an order the ERP cannot take must not leave new partners behind.
         product_ids = self._resolve_products(order.lines)
+        # Odoo's sale order takes its currency from its pricelist: one in the order's currency.
+        pricelist_id = self.pricelist_for(order.currency)
         partner_ids = self._order_partners(order)
         vals = {
             **partner_ids,
             "client_order_ref": client_order_ref,
+            "pricelist_id": pricelist_id,
             "date_order": _date_order(order),
             "origin": sale_order_origin(order.partner_id),
             "order_line": [(0, 0, _line_values(line, product_ids[line.line_no])) for line in order.lines],
             "note": _note(order),
         }
-        new_id = created_id(self._client.call(SALE_ORDER, "create", vals_list=[vals]))
+        try:
+            new_id = created_id(self._client.call(SALE_ORDER, "create", vals_list=[vals]))
+        except ErpRejected as exc:
+            if not is_duplicate_reference(exc):
+                raise
+            # The ERP's unique reference constraint: another push (or our own earlier, timed-out
+            # create) committed it after we looked. It exists: compare with it instead.
+            existing = self.find_sale_orders([client_order_ref], partner_id=order.partner_id)[client_order_ref]
+            if not existing:
+                raise
+            _log.info("ref %s already exists in the ERP (unique constraint); comparing instead", client_order_ref)
+            return self._update_sale_order(order, existing[0])
         return self._settle_duplicates(client_order_ref, new_id, partner_id=order.partner_id)
 
     def _update_sale_order(self, order: Order, found: SaleOrderRef) -> PushResult:
@@ -236,6 +253,11 @@ class OdooSalesGateway:
         # Partners are created only for a quotation we will write; otherwise a missing one is a change.
         partner_ids = self._order_partners(order, create=editable)
         header, header_changes = _header_changes(order, detail, partner_ids, compare_date=editable)
+        booked_in = odoo_str(detail["currency_id"][1]) if isinstance(detail.get("currency_id"), list) else ""
+        if booked_in and booked_in != order.currency:
+            header_changes.append(f"currency {booked_in} -> {order.currency}")
+            if editable:
+                header["pricelist_id"] = self.pricelist_for(order.currency)
         commands, line_changes = _line_changes(order.lines, product_ids, lines)
         changes = tuple(header_changes + line_changes)
         if state == CANCELLED:
@@ -327,6 +349,24 @@ class OdooSalesGateway:
     def _sale_order_name(self, sale_order_id: int) -> str:
         rows = self._client.call(SALE_ORDER, "read", ids=[sale_order_id], fields=["name"])
         return str(rows[0]["name"]) if rows else ""
+
+    def pricelist_for(self, currency: str) -> int:
+        """The id of the ERP pricelist in ``currency`` (first by sequence), or ErpRejected saying what to set up."""
+        if currency in self._pricelists:
+            return self._pricelists[currency]
+        currencies = self._client.call(CURRENCY, "search_read", domain=[["name", "=", currency]], fields=["id"])
+        if not currencies:
+            raise ErpRejected(f"the order is in {currency}, which is not an active currency in the ERP: activate it "
+                              f"and create a pricelist in {currency}, then replay", location="currency")
+        rows = self._client.call(
+            PRICELIST, "search_read", domain=[["currency_id", "=", int(currencies[0]["id"])]], fields=["id"],
+            order="sequence asc, id asc", limit=1,
+        )
+        if not rows:
+            raise ErpRejected(f"the order is in {currency} but the ERP has no pricelist in {currency}: create one "
+                              "(Sales > Configuration > Pricelists), then replay", location="currency")
+        self._pricelists[currency] = int(rows[0]["id"])
+        return self._pricelists[currency]
 
     def _order_partners(self, order: Order, *, create: bool = True) -> dict[str, int | None]:
         """The sale order's partner ids for ``order``; without ``create``, None for a partner not in the ERP yet."""

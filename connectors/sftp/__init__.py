@@ -13,10 +13,11 @@ checking its fingerprint (``ssh-keyscan -p PORT HOST >> known_hosts``; the entry
 ``[HOST]:PORT`` for ports other than 22).
 """
 
-from connectors.sftp._client import RemoteFile, SftpClient
+from connectors.sftp._client import FolderListing, RefusedEntry, RemoteFile, SftpClient
 from connectors.sftp._config import SftpConfig
-from connectors.sftp._errors import RemoteFileMissing, UnsafeFileName
+from connectors.sftp._errors import FileStillChanging, RemoteFileMissing, SymlinkRefused, UnsafeFileName
 from connectors.sftp._paths import (
+    display_name,
     is_safe_file_name,
     is_temporary_file_name,
     normalize_folder,
@@ -25,8 +26,13 @@ from connectors.sftp._paths import (
 )
 
 __all__ = [
+    "FileStillChanging",
+    "FolderListing",
+    "RefusedEntry",
     "RemoteFile",
     "RemoteFileMissing",
+    "SymlinkRefused",
+    "display_name",
     "SftpClient",
     "SftpConfig",
     "UnsafeFileName",

@@ -18,7 +18,9 @@ from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READ
 
 from connectors.sftp._config import SftpConfig
 from connectors.sftp._errors import (
+    FileStillChanging,
     RemoteFileMissing,
+    SymlinkRefused,
     UnknownHostKey,
     UnsafeFileName,
     translate_connect_error,
@@ -26,10 +28,11 @@ from connectors.sftp._errors import (
 )
 from connectors.sftp._paths import (
     MAX_NAME_BYTES,
-    is_safe_file_name,
+    display_name,
     is_temporary_file_name,
     normalize_folder,
     path_in_folder,
+    unsafe_name_reason,
 )
 from hub.errors import (
     ConfigurationError,
@@ -53,6 +56,32 @@ class RemoteFile:
     name: str
     size: int
     mtime: int
+
+
+@dataclass(frozen=True)
+class RefusedEntry:
+    """A folder entry that is not read: a symlink, a special file, or a name that is not safe.
+
+    ``name`` is the name as listed (it may hold control characters: show ``shown``, never ``name``).
+    """
+
+    name: str
+    reason: str
+    size: int
+    mtime: int
+
+    @property
+    def shown(self) -> str:
+        """The name escaped for logs, messages and the UI."""
+        return display_name(self.name)
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    """What a folder holds: regular files with safe names (oldest first), and the entries refused."""
+
+    files: list[RemoteFile]
+    refused: list[RefusedEntry]
 
 
 class _PinnedHostKeyPolicy(paramiko.RejectPolicy):
@@ -198,52 +227,75 @@ class SftpClient:
 
     # -- operations --------------------------------------------------------------------------------
 
+    def scan_folder(self, folder: str) -> FolderListing:
+        """Everything in ``folder``: regular files with safe names, oldest first, and what was refused.
+
+        Refused (never read): symbolic links, special files, and names that are not safe (control or
+        format characters, separators, not UTF-8...). Subfolders are neither. Temporary names
+        (``*.part``, dotfiles...) are listed as files: what counts as an upload in progress is the
+        caller's convention. A symlinked ``folder`` (or parent) raises SymlinkRefused.
+        """
+        base = self._real_folder(folder)
+        with self._errors("list", base):
+            entries = self._session.listdir_attr(base)
+        files, refused = [], []
+        for entry in entries:
+            name, mode = entry.filename, entry.st_mode or 0
+            size, mtime = entry.st_size or 0, int(entry.st_mtime or 0)
+            if stat.S_ISDIR(mode):
+                continue
+            if stat.S_ISLNK(mode):
+                refused.append(RefusedEntry(name, "it is a symbolic link (links are never followed)", size, mtime))
+            elif not stat.S_ISREG(mode):
+                refused.append(RefusedEntry(name, "it is not a regular file", size, mtime))
+            elif (problem := unsafe_name_reason(name)) is not None:
+                refused.append(RefusedEntry(name, problem, size, mtime))
+            else:
+                files.append(RemoteFile(name=name, size=size, mtime=mtime))
+        files.sort(key=lambda remote: (remote.mtime, remote.name))
+        return FolderListing(files, refused)
+
     def list_files(self, folder: str) -> list[RemoteFile]:
         """Finished regular files in ``folder``, oldest first (by mtime, then name).
 
         Skipped: folders, symlinks and other non-regular entries; dotfiles and ``*.part``/``*.tmp``/
-        ``*.filepart`` (uploads in progress); names that are not safe (logged as a warning).
+        ``*.filepart`` (uploads in progress); names that are not safe (logged as a warning, escaped).
         """
-        base = normalize_folder(folder)
-        with self._errors("list", base):
-            try:
-                entries = self._session.listdir_attr(base)
-            except FileNotFoundError:
-                raise ConfigurationError(f"SFTP folder {base} does not exist on {self._config.address}") from None
-        files = []
-        for entry in entries:
-            name = entry.filename
-            if not stat.S_ISREG(entry.st_mode or 0):
-                continue
-            if not is_safe_file_name(name):
-                logger.warning("skipping a file with an unsafe name in %s: %r", base, name)
-                continue
-            if is_temporary_file_name(name):
-                continue
-            files.append(RemoteFile(name=name, size=entry.st_size or 0, mtime=int(entry.st_mtime or 0)))
-        files.sort(key=lambda remote: (remote.mtime, remote.name))
-        return files
+        listing = self.scan_folder(folder)
+        for refused in listing.refused:
+            logger.warning("skipping an entry with an unsafe name or type in %s: %s (%s)",
+                           normalize_folder(folder), refused.shown, refused.reason)
+        return [remote for remote in listing.files if not is_temporary_file_name(remote.name)]
 
-    def read_file(self, folder: str, name: str, *, max_bytes: int | None = None) -> bytes:
-        """The bytes of one regular file; larger than ``max_bytes`` (default: the config's) is a RejectedDocument."""
+    def read_file(
+        self, folder: str, name: str, *, max_bytes: int | None = None, expected: tuple[int, int] | None = None
+    ) -> bytes:
+        """The bytes of one regular file; larger than ``max_bytes`` (default: the config's) is a RejectedDocument.
+
+        ``expected``: see :meth:`download_file`.
+        """
         buffer = io.BytesIO()
-        self.download_file(folder, name, buffer, max_bytes=max_bytes)
+        self.download_file(folder, name, buffer, max_bytes=max_bytes, expected=expected)
         return buffer.getvalue()
 
-    def download_file(self, folder: str, name: str, target: BinaryIO, *, max_bytes: int | None = None) -> int:
+    def download_file(
+        self, folder: str, name: str, target: BinaryIO, *, max_bytes: int | None = None,
+        expected: tuple[int, int] | None = None,
+    ) -> int:
         """Stream one regular file into ``target`` (e.g. a temporary file) a chunk at a time; returns its size.
 
         Larger than ``max_bytes`` (default: the config's) is a RejectedDocument, checked before and
-        while reading, so memory stays flat whatever the partner uploads.
+        while reading, so memory stays flat whatever the partner uploads. ``expected`` (size, mtime)
+        as listed: a file that differs before the read, or whose size or mtime moved while it was
+        read, raises FileStillChanging (the bytes in ``target`` are then not the file).
         """
+        self._real_folder(folder)
         path = path_in_folder(folder, name)
         limit = self._config.max_file_bytes if max_bytes is None else max_bytes
-        attrs = self._lstat_or_none(path)
-        if attrs is None:
-            raise RemoteFileMissing(f"cannot read {path}: no such file")
-        if not stat.S_ISREG(attrs.st_mode or 0):
-            raise RejectedDocument("not a regular file", location=path)
+        attrs = self._regular_file(path, "read")
         size = attrs.st_size or 0
+        if expected is not None and (size, int(attrs.st_mtime or 0)) != tuple(expected):
+            raise FileStillChanging(f"{path} changed since it was listed: still being written")
         if size > limit:
             raise RejectedDocument(f"file is {size} bytes, more than the limit of {limit} bytes", location=path)
         total = 0
@@ -255,7 +307,13 @@ class SftpClient:
                 if total > limit:
                     # It grew after the size check: still not finished, or hostile. Stop reading now.
                     raise RejectedDocument(f"file grew beyond the limit of {limit} bytes while reading", location=path)
+                if total > size:
+                    # Still being written: stop now rather than follow a growing file to the size limit.
+                    raise FileStillChanging(f"{path} changed while it was read: still being written")
                 target.write(chunk)
+        after = self._regular_file(path, "read")
+        if total != size or (after.st_size, after.st_mtime) != (attrs.st_size, attrs.st_mtime):
+            raise FileStillChanging(f"{path} changed while it was read: still being written")
         return total
 
     def write_file_atomic(self, folder: str, name: str, data: bytes) -> str:
@@ -266,6 +324,7 @@ class SftpClient:
         exists with identical bytes the call succeeds (a retry after a crash); with different bytes it
         raises DuplicateDocument.
         """
+        self._real_folder(folder)
         final = path_in_folder(folder, name)
         part_name = f".{name}.part"
         if len(part_name.encode("utf-8")) > MAX_NAME_BYTES:
@@ -296,14 +355,18 @@ class SftpClient:
                 self._remove_quietly(part)
         return final
 
-    def move_file(self, folder: str, name: str, to_folder: str) -> str:
-        """Move a (processed) file to ``to_folder``; on a name clash add a UTC timestamp. Returns the new path."""
+    def move_file(self, folder: str, name: str, to_folder: str, *, expected: tuple[int, int] | None = None) -> str:
+        """Move a (processed) file to ``to_folder``; on a name clash add a UTC timestamp. Returns the new path.
+
+        ``expected`` (size, mtime) as read: a file that differs now (growing, or replaced by a new
+        upload under the same name) raises FileStillChanging and stays where it is.
+        """
+        self._real_folder(folder)
+        self._real_folder(to_folder)
         source = path_in_folder(folder, name)
-        attrs = self._lstat_or_none(source)
-        if attrs is None:
-            raise RemoteFileMissing(f"cannot move {source}: no such file")
-        if not stat.S_ISREG(attrs.st_mode or 0):
-            raise RejectedDocument("not a regular file", location=source)
+        attrs = self._regular_file(source, "move")
+        if expected is not None and (attrs.st_size or 0, int(attrs.st_mtime or 0)) != tuple(expected):
+            raise FileStillChanging(f"{source} changed since it was read: not moved")
         target = path_in_folder(to_folder, name)
         for attempt in range(_MOVE_ATTEMPTS):
             if self._lstat_or_none(target) is None:
@@ -350,6 +413,37 @@ class SftpClient:
             if self.read_file(folder or ".", name, max_bytes=len(data)) == data:
                 return path
         raise DuplicateDocument(f"{path} already exists with different content; it is never overwritten")
+
+    def _regular_file(self, path: str, action: str) -> paramiko.SFTPAttributes:
+        attrs = self._lstat_or_none(path)
+        if attrs is None:
+            raise RemoteFileMissing(f"cannot {action} {path}: no such file")
+        if stat.S_ISLNK(attrs.st_mode or 0):
+            raise SymlinkRefused("a symbolic link, never followed", location=path)
+        if not stat.S_ISREG(attrs.st_mode or 0):
+            raise RejectedDocument("not a regular file", location=path)
+        return attrs
+
+    def _real_folder(self, folder: str) -> str:
+        """``folder`` normalized, after checking (lstat) that neither it nor a parent is a symbolic link.
+
+        A partner folder symlinked to another partner's would otherwise read (or archive into, or
+        write acks to) that partner's files. Missing: ConfigurationError. Returns the normalized path.
+        """
+        base = normalize_folder(folder)
+        if base in (".", "/"):
+            return base
+        current = "/" if base.startswith("/") else ""
+        for part in base.strip("/").split("/"):
+            current = posixpath.join(current, part)
+            attrs = self._lstat_or_none(current)
+            if attrs is None:
+                raise ConfigurationError(f"SFTP folder {current} does not exist on {self._config.address}")
+            if stat.S_ISLNK(attrs.st_mode or 0):
+                raise SymlinkRefused(f"folder {current} is a symbolic link; links are never followed", location=current)
+            if not stat.S_ISDIR(attrs.st_mode or 0):
+                raise ConfigurationError(f"{current} on {self._config.address} exists but is not a folder")
+        return base
 
     def _require_folder(self, folder: str) -> None:
         base = normalize_folder(folder)

@@ -3,9 +3,11 @@
     ConfigurationError   wrong credentials, unknown or CHANGED host key, unreadable key or
                          known_hosts file, missing folder, permission denied
     RetriableError       network trouble: refused or dropped connections, timeouts, SSH protocol errors
-    └── RemoteFileMissing   a listed file is gone (moved by a concurrent run, or not visible yet)
+    ├── RemoteFileMissing   a listed file is gone (moved by a concurrent run, or not visible yet)
+    └── FileStillChanging   its size or mtime moved since it was listed: an upload still in progress
     RejectedDocument     the partner's file itself is unacceptable
-    └── UnsafeFileName      a name that could escape its folder, or is otherwise refused
+    ├── UnsafeFileName      a name that could escape its folder, or is otherwise refused
+    └── SymlinkRefused      a folder (or file) on the path is a symbolic link: never followed
     DuplicateDocument    writing a file that already exists with different content
 """
 
@@ -25,6 +27,14 @@ class UnsafeFileName(RejectedDocument):
 
 class RemoteFileMissing(RetriableError):
     """The file is not (or no longer) on the server; listing the folder again tells what happened."""
+
+
+class FileStillChanging(RetriableError):
+    """The file's size or mtime is not what the caller saw: it is still being written (or was replaced)."""
+
+
+class SymlinkRefused(RejectedDocument):
+    """A symbolic link where a folder or file was expected: following it could read another partner's tree."""
 
 
 class UnknownHostKey(paramiko.SSHException):

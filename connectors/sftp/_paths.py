@@ -22,7 +22,7 @@ _REFUSED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".filepart")
 
 
-def _unsafe_reason(name: str) -> str | None:
+def unsafe_name_reason(name: str) -> str | None:
     """Why ``name`` is not a safe single file name, or None when it is."""
     if not name:
         return "the name is empty"
@@ -48,20 +48,37 @@ def _unsafe_reason(name: str) -> str | None:
 
 def is_safe_file_name(name: str) -> bool:
     """True when ``name`` is one plain file name that cannot point anywhere else."""
-    return _unsafe_reason(name) is None
+    return unsafe_name_reason(name) is None
 
 
 def safe_file_name(name: str) -> str:
     """Return ``name`` unchanged if it is a safe plain file name; raise :class:`UnsafeFileName` otherwise."""
-    reason = _unsafe_reason(name)
+    reason = unsafe_name_reason(name)
     if reason is not None:
         raise UnsafeFileName(f"refused file name {name!r}: {reason}", location=None)
     return name
 
 
-def is_temporary_file_name(name: str) -> bool:
-    """True for dotfiles and ``*.part``/``*.tmp``/``*.filepart``: uploads that are not finished."""
-    return name.startswith(".") or name.lower().endswith(TEMPORARY_SUFFIXES)
+def is_temporary_file_name(
+    name: str, *, suffixes: tuple[str, ...] = TEMPORARY_SUFFIXES, prefixes: tuple[str, ...] = (".",)
+) -> bool:
+    """True for names uploads in progress use: dotfiles and ``*.part``/``*.tmp``/``*.filepart`` by default.
+
+    Compared case-insensitively (``ORDER.TMP`` is a temporary name too).
+    """
+    lowered = name.lower()
+    starts, ends = tuple(p.lower() for p in prefixes), tuple(s.lower() for s in suffixes)
+    return lowered.startswith(starts) or lowered.endswith(ends)
+
+
+def display_name(name: str, *, limit: int = 200) -> str:
+    """``name`` safe to show in a log, a message or the UI: ASCII only, control/format characters escaped.
+
+    ``"po\u202efdp.edi"`` reads ``po\\u202efdp.edi``, so a right-to-left override cannot disguise
+    what an operator sees; a newline cannot forge a log line. Longer than ``limit``: cut, marked ``...``.
+    """
+    shown = name.encode("unicode_escape").decode("ascii")
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 def normalize_folder(folder: str) -> str:

@@ -102,7 +102,7 @@ def _timestamp(value: dt.datetime, name: str) -> str:
 def _json(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content, parse_float=Decimal)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FatalError(f"shopify {response.request.url.path}: HTTP {response.status_code} but not JSON") from exc
 
 
@@ -111,8 +111,14 @@ def _path_and_query(response: httpx.Response) -> str:
 
 
 def _order_page(response: httpx.Response) -> OrderPage:
-    body = _json(response)
+    """The page's orders; a body that is not a page is handed on as ``unreadable`` (to be archived, not dropped)."""
+    try:
+        body = _json(response)
+    except FatalError as exc:
+        return OrderPage(response.content, [], _path_and_query(response), unreadable=str(exc))
     orders = body.get("orders") if isinstance(body, dict) else None
-    if not isinstance(orders, list) or not all(isinstance(o, dict) for o in orders):
-        raise FatalError(f"shopify {response.request.url.path}: no 'orders' list in the answer")
+    if not isinstance(orders, list):
+        return OrderPage(response.content, [], _path_and_query(response),
+                         unreadable=f"shopify {response.request.url.path}: no 'orders' list in the answer")
+    # An entry that is no object is that order's problem: the mapper rejects it, the page goes on.
     return OrderPage(response.content, orders, _path_and_query(response))

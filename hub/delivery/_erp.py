@@ -11,6 +11,13 @@ cancelled order not in the ERP: skipped; in the ERP: ``action_cancel`` (``erp_ca
 
 If the order changes again while its delivery is in flight, the delivery stays due and the next
 pass delivers the newer revision.
+
+A write that got no answer (a timeout, a connection dropped after sending) may have committed or
+may still commit: the target raises a ``RetriableError`` marked ``write_in_doubt`` whose
+``retry_after`` outlasts any write still in flight. The delivery records "outcome unknown ...
+[in doubt until T]" and is not due before T; until then no pass writes to the ERP at all (the
+unanswered write may have been a customer other orders share). The next attempt looks the sale
+order up by our reference before any create.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ import logging
 import random
 from dataclasses import dataclass
 from typing import Protocol
+
+from pydantic import ValidationError
+from sqlalchemy import select
 
 from hub import store as st
 from hub.errors import ConfigurationError, RejectedDocument, RetriableError
@@ -67,6 +77,8 @@ class PushSummary:
     skipped: int = 0
     retrying: int = 0
     dead: int = 0
+    # Set when a write got no answer: no ERP write happens before then (this pass's rest waits too).
+    on_hold_until: dt.datetime | None = None
 
     @property
     def already_present(self) -> int:
@@ -110,11 +122,35 @@ def push_due_orders(
     """Make the ERP match every order with a due delivery, once. A configuration error stops the pass (and is raised)."""
     now = now or st.utcnow()
     summary = PushSummary()
+    if (hold := _writes_on_hold_until(store, now)) is not None:
+        # A write the ERP left unanswered may still commit, e.g. a customer other orders share:
+        # nothing is written until it cannot, whichever run this is.
+        log.info("ERP writes on hold until %s (a write's outcome is unknown)", hold.isoformat())
+        summary.on_hold_until = hold
+        return summary
     with store.transaction() as conn:
         deliveries = st.claim_due_deliveries(conn, target=ERP_TARGET, now=now, limit=limit)
     for index, delivery in enumerate(deliveries):
-        with store.transaction() as conn:
-            stored = st.load_stored_order(conn, delivery.order_id)
+        if summary.on_hold_until is not None:
+            _not_before(store, delivery, now, summary.on_hold_until,
+                        error=f"not sent: an earlier write's outcome is unknown {_IN_DOUBT_MARK}"
+                              f"{summary.on_hold_until.isoformat()}]")
+            summary.retrying += 1
+            continue
+        try:
+            with store.transaction() as conn:
+                stored = st.load_stored_order(conn, delivery.order_id)
+        except ValidationError as exc:
+            # Stored before a model rule it breaks existed (e.g. currency XQZ before the ISO 4217 check).
+            _dead_unreadable(store, delivery, now, exc)
+            summary.dead += 1
+            continue
+        until = _in_doubt_until(delivery.last_error)
+        if until is not None and until > now:
+            # Claimed early (a replay, a requeue): the last write may still commit. Not before then.
+            _not_before(store, delivery, now, until)
+            summary.retrying += 1
+            continue
         try:
             outcome = _deliver(target, stored, delivery)
         except ConfigurationError:
@@ -129,20 +165,67 @@ def push_due_orders(
             summary.dead += 1
             continue
         except RetriableError as exc:
+            # An in-doubt write's retry_after is the wait until it can no longer commit: never sooner.
+            wait = backoff(delivery.attempts, exc.retry_after)
+            error = str(exc)
+            if getattr(exc, "write_in_doubt", False):
+                summary.on_hold_until = now + dt.timedelta(seconds=wait)  # the rest of the pass waits too
+                error += f" {_IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
+                log.warning("ERP delivery %s: write outcome unknown; looked up again in %.0f s", delivery.id, wait)
             if delivery.attempts >= max_attempts:
                 _dead(store, delivery, stored, now, kind="erp_unreachable",
-                      reason=f"gave up after {delivery.attempts} attempts: {exc}")
+                      reason=f"gave up after {delivery.attempts} attempts: {error}")
                 summary.dead += 1
             else:
-                wait = backoff(delivery.attempts, exc.retry_after)
                 with store.transaction() as conn:
-                    st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=str(exc),
+                    st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=error,
                                        next_attempt_at=now + dt.timedelta(seconds=wait))
                 summary.retrying += 1
             continue
         _record(store, delivery, stored, outcome, now)
         setattr(summary, outcome.counter, getattr(summary, outcome.counter) + 1)
     return summary
+
+
+# Written into last_error after a write whose outcome is unknown; kept by a replay (requeue), so
+# whatever claims the delivery next knows when that write can no longer commit.
+_IN_DOUBT_MARK = "[in doubt until "
+
+
+def _in_doubt_until(last_error: str | None) -> dt.datetime | None:
+    """When the write behind ``last_error`` can no longer commit, if it was in doubt."""
+    if not last_error or _IN_DOUBT_MARK not in last_error:
+        return None
+    stamp = last_error.rpartition(_IN_DOUBT_MARK)[2].rstrip("]")
+    try:
+        return dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+
+
+def _writes_on_hold_until(store: st.HubStore, now: dt.datetime) -> dt.datetime | None:
+    """The latest time an unanswered write may still commit, if that is after ``now``."""
+    outbox = st.tables.outbox
+    with store.transaction() as conn:
+        errors = conn.execute(
+            select(outbox.c.last_error).where(
+                (outbox.c.target == ERP_TARGET)
+                & outbox.c.state.in_([st.FAILED, st.PENDING, st.DEAD])
+                & outbox.c.last_error.contains(_IN_DOUBT_MARK, autoescape=True)
+            )
+        ).scalars().all()
+    return max((until for error in errors if (until := _in_doubt_until(error)) and until > now), default=None)
+
+
+def _not_before(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, until: dt.datetime,
+                error: str | None = None) -> None:
+    """Put a delivery claimed too early back, due at ``until``; the claim does not count as an attempt."""
+    with store.transaction() as conn:
+        st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=error or delivery.last_error,
+                           next_attempt_at=until)
+        conn.execute(
+            st.tables.outbox.update().where(st.tables.outbox.c.id == delivery.id).values(attempts=delivery.attempts - 1)
+        )
 
 
 class _DeadLetter(Exception):
@@ -215,6 +298,15 @@ def _dead(store: st.HubStore, delivery: st.Delivery, stored: st.StoredOrder, now
                 st.close_exception(conn, queued.id, state=st.RESOLVED, now=now,
                                    note=f"superseded by exception {exception_id} ({kind})")
     log.warning("ERP delivery %s dead-lettered (%s)", delivery.id, kind)
+
+
+def _dead_unreadable(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, exc: ValidationError) -> None:
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+    reason = f"the stored order no longer passes the canonical model's rules ({problems}); correct it and replay"
+    with store.transaction() as conn:
+        st.finish_delivery(conn, delivery.id, state=st.DEAD, now=now, error=reason)
+        st.open_exception(conn, channel="erp", kind="erp_rejected", reason=reason, order_id=delivery.order_id, now=now)
+    log.warning("ERP delivery %s dead-lettered (stored order fails validation)", delivery.id)
 
 
 def _release(store: st.HubStore, deliveries: list[st.Delivery], now: dt.datetime) -> None:

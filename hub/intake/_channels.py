@@ -8,16 +8,21 @@ or an older version changes nothing, so every path may deliver the same order an
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from hub import store as st
 from hub.errors import RejectedDocument
 from hub.intake._x12 import ERP_TARGET, deliver_cancellation, deliver_new_version
 from hub.model import Order
+from mappings._channel import BAD_ORDER_ERRORS
+
+_log = logging.getLogger(__name__)
 
 
 class MappedOrderLike(Protocol):
@@ -43,6 +48,8 @@ class ChannelSummary:
     orders_cancelled: int = 0
     orders_held: int = 0
     orders_not_pushed: int = 0
+    orders_rejected: int = 0
+    unreadable_pages: int = 0
     exceptions: list[int] = field(default_factory=list)
 
     def metadata(self) -> dict[str, int]:
@@ -50,8 +57,17 @@ class ChannelSummary:
             "pages": self.pages, "orders_new": self.orders_new, "orders_updated": self.orders_updated,
             "orders_unchanged": self.orders_unchanged, "orders_cancelled": self.orders_cancelled,
             "orders_held": self.orders_held, "orders_not_pushed": self.orders_not_pushed,
+            "orders_rejected": self.orders_rejected, "unreadable_pages": self.unreadable_pages,
             "exceptions": len(self.exceptions),
         }
+
+
+# Exception kinds of the API channels: one order that cannot be stored (the rest of its body is),
+# and a body that is not even JSON (the sync that met it holds its cursor and reads the window again).
+REJECTED_ORDER = "rejected_order"
+UNREADABLE_PAGE = "unreadable_page"
+# Limits of the exceptions table's columns.
+_DOCUMENT_REF_MAX = 120
 
 
 def store_channel_document(
@@ -84,9 +100,52 @@ def store_channel_document(
         summary.pages += 1
         if receipt.state == "processed":
             return receipt
-        apply_mapped_orders(conn, receipt, map_orders(sha), summary, now=now)
-        st.finish_receipt(conn, receipt.id, outcome="accepted", reason=None, now=now)
+        _map_and_apply(conn, receipt, lambda _raw, sha256, _receipt: map_orders(sha256), summary, now, raw=raw)
     return receipt
+
+
+def store_unreadable_page(
+    store: st.HubStore, *, channel: str, partner_id: str, source_name: str, raw: bytes, reason: str,
+    summary: ChannelSummary, now: dt.datetime | None = None,
+) -> st.Receipt:
+    """Archive an API answer that cannot be read at all (not JSON, not the documented shape) and queue it.
+
+    Its orders are unknown, so the caller must not move its cursor past them: the next sync reads
+    the same window again and :func:`settle_unreadable_pages` closes the exception then.
+    """
+    now = now or st.utcnow()
+    with store.transaction() as conn:
+        sha = st.archive_raw(conn, raw, now=now)
+        receipt = st.record_receipt(conn, channel=channel, partner_id=partner_id, source_name=source_name,
+                                    raw_sha256=sha, now=now)
+        receipt = st.get_receipt(conn, receipt.id, for_update=True)
+        summary.pages += 1
+        summary.unreadable_pages += 1
+        summary.exceptions.append(st.open_exception(
+            conn, channel=channel, kind=UNREADABLE_PAGE, now=now, partner_id=partner_id, receipt_id=receipt.id,
+            raw_sha256=sha, location="$",
+            reason=f"{reason}; its orders are read again by the account's next sync (the cursor was held)"))
+        if receipt.state != "processed":
+            st.finish_receipt(conn, receipt.id, outcome="rejected", reason=reason, now=now)
+    return receipt
+
+
+def settle_unreadable_pages(store: st.HubStore, *, partner_id: str, channel: str, now: dt.datetime | None = None) -> int:
+    """Close the account's open ``unreadable_page`` exceptions after a sync that read its whole window.
+
+    The sync that met such a page held the cursor, so this later one started at or before that
+    sync's window and read every order the unreadable page could have held.
+    """
+    now = now or st.utcnow()
+    exceptions = st.tables.exceptions
+    with store.transaction() as conn:
+        ids = conn.execute(select(exceptions.c.id).where(
+            (exceptions.c.state == st.OPEN) & (exceptions.c.kind == UNREADABLE_PAGE)
+            & (exceptions.c.channel == channel) & (exceptions.c.partner_id == partner_id))).scalars().all()
+        for exception_id in ids:
+            st.close_exception(conn, exception_id, state=st.RESOLVED, now=now,
+                               note=f"the sync of {now.isoformat()} read the same window again completely")
+    return len(ids)
 
 
 def process_queued_receipt(
@@ -118,66 +177,173 @@ def process_queued_receipt(
     return receipt
 
 
-def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: ChannelSummary, now: dt.datetime) -> None:
-    try:
-        mapped = list(map_orders(st.raw_content(conn, receipt.raw_sha256), receipt.raw_sha256, receipt))
-    except RejectedDocument as exc:
+def process_queued_receipts(
+    store: st.HubStore, receipt_ids: Iterable[int],
+    map_orders: Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]],
+    summary: ChannelSummary, *, now: dt.datetime | None = None,
+) -> list[int]:
+    """Process queued receipts one by one; one that fails for a reason nobody foresaw never stops the others.
+
+    Such a receipt is queued as an exception (replayable once the cause is fixed). A database that
+    cannot be reached is no receipt's fault: that stops the batch, to be retried as a whole.
+    Returns the receipts that failed.
+    """
+    failed = []
+    for receipt_id in receipt_ids:
+        try:
+            process_queued_receipt(store, receipt_id, map_orders, summary, now=now)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded in the exception queue, not swallowed
+            # The type only: an exception's text may quote the body's (personal) data.
+            _log.error("receipt %s could not be processed (%s); queued as an exception", receipt_id,
+                       type(exc).__name__)
+            failed.append(receipt_id)
+            _queue_failed_receipt(store, receipt_id, type(exc).__name__, summary, now or st.utcnow())
+    return failed
+
+
+def _queue_failed_receipt(store: st.HubStore, receipt_id: int, error: str, summary: ChannelSummary,
+                          now: dt.datetime) -> None:
+    reason = f"processing failed ({error}); replay it once the cause is fixed"
+    with store.transaction() as conn:
+        receipt = st.get_receipt(conn, receipt_id, for_update=True)
         summary.exceptions.append(st.open_exception(
-            conn, channel=receipt.channel, kind="rejected_document", reason=exc.reason, location=exc.location,
+            conn, channel=receipt.channel, kind="rejected_document", reason=reason, location="$", now=now,
+            partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
+        if receipt.state != "processed":
+            st.finish_receipt(conn, receipt.id, outcome="failed", reason=reason, now=now)
+
+
+def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: ChannelSummary, now: dt.datetime,
+                   *, raw: bytes | None = None) -> None:
+    try:
+        if raw is None:
+            raw = st.raw_content(conn, receipt.raw_sha256)
+        mapped = list(map_orders(raw, receipt.raw_sha256, receipt))
+    except (RejectedDocument, *BAD_ORDER_ERRORS) as exc:
+        # The mappers reject bad orders one by one; this is a body that is no order list at all
+        # (not JSON, not the channel's shape), or a mapper bug: the body is queued, not lost.
+        reason = exc.reason if isinstance(exc, RejectedDocument) else \
+            f"the body could not be mapped ({type(exc).__name__})"
+        location = exc.location if isinstance(exc, RejectedDocument) else "$"
+        summary.exceptions.append(st.open_exception(
+            conn, channel=receipt.channel, kind="rejected_document", reason=reason, location=location,
             now=now, partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
-        st.finish_receipt(conn, receipt.id, outcome="rejected", reason=exc.reason, now=now)
+        st.finish_receipt(conn, receipt.id, outcome="rejected", reason=reason, now=now)
         return
+    already = len(summary.exceptions)
     apply_mapped_orders(conn, receipt, mapped, summary, now=now)
-    st.finish_receipt(conn, receipt.id, outcome="accepted", reason=None, now=now)
+    rejected = len(summary.exceptions) - already
+    if rejected:
+        reason = f"{rejected} of {len(mapped)} orders could not be stored"
+        st.finish_receipt(conn, receipt.id, outcome="partially_accepted", reason=reason, now=now)
+    else:
+        st.finish_receipt(conn, receipt.id, outcome="accepted", reason=None, now=now)
 
 
 def apply_mapped_orders(
     conn: Connection, receipt: st.Receipt, mapped_orders: Iterable[MappedOrderLike], summary: ChannelSummary,
     *, now: dt.datetime,
 ) -> None:
-    """Store each mapped order's version; queue deliveries; queue exceptions for what cannot be mapped."""
+    """Store each mapped order's version; queue deliveries; queue an exception per order that cannot be stored.
+
+    Each order is stored in its own savepoint: one the store refuses (a value out of a column's
+    range) becomes that order's exception, and its neighbours are stored all the same.
+    """
     for mapped in mapped_orders:
-        if mapped.state == "held":
-            # Not complete yet (e.g. a marketplace order without prices or address): its next
-            # version, once complete, arrives with a newer updated_at and is stored then.
-            summary.orders_held += 1
-            continue
-        if mapped.order is None and getattr(mapped, "cancelled", False) and mapped.state != "rejected":
-            # Cancelled with nothing left to show (e.g. a marketplace cancelling every item).
-            if _cancel_stored(conn, receipt, mapped, now):
-                summary.orders_cancelled += 1
-            else:
+        if mapped.state == "rejected" or (mapped.order is None and mapped.state != "held"
+                                          and not getattr(mapped, "cancelled", False)):
+            if _superseded(conn, receipt, mapped):
+                # A version as new or newer is stored already (the channel sent the fix): nothing lost.
                 summary.orders_unchanged += 1
+            else:
+                _reject(conn, receipt, mapped, _mapping_problems(mapped), summary, now)
             continue
-        if mapped.order is None or mapped.state == "rejected":
-            summary.exceptions.append(st.open_exception(
-                conn, channel=receipt.channel, kind="rejected_document", now=now, partner_id=receipt.partner_id,
-                receipt_id=receipt.id, raw_sha256=receipt.raw_sha256,
-                document_ref=f"order {mapped.channel_order_id}",
-                reason="; ".join(mapped.problems) or "the order could not be mapped"))
-            continue
-        not_pushed = None if mapped.push else (mapped.reason_not_pushed or "not for delivery")
-        saved = st.save_channel_order(conn, mapped.order, source_updated_at=mapped.updated_at,
-                                      receipt_id=receipt.id, not_pushed_reason=not_pushed, now=now)
-        if saved.action == "unchanged":
-            summary.orders_unchanged += 1
-            continue
-        if saved.action == "cancelled":
+        try:
+            with conn.begin_nested():
+                _apply_one(conn, receipt, mapped, summary, now)
+        except DataError as exc:
+            _reject(conn, receipt, mapped, [f"the store refused it ({_store_message(exc)})"], summary, now)
+
+
+def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, summary: ChannelSummary,
+               now: dt.datetime) -> None:
+    if mapped.state == "held":
+        # Not complete yet (e.g. a marketplace order without prices or address): its next
+        # version, once complete, arrives with a newer updated_at and is stored then.
+        summary.orders_held += 1
+        return
+    if mapped.order is None:
+        # Cancelled with nothing left to show (e.g. a marketplace cancelling every item).
+        if _cancel_stored(conn, receipt, mapped, now):
             summary.orders_cancelled += 1
-            deliver_cancellation(conn, saved.order_id, now)
-            continue
-        if saved.action == "created":
-            summary.orders_new += 1
         else:
-            summary.orders_updated += 1
-        if not_pushed:
-            summary.orders_not_pushed += 1
-            st.add_event(conn, saved.order_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
-            continue
-        if saved.action == "updated":
-            deliver_new_version(conn, saved.order_id, now)  # the ERP's sale order must follow it
-        else:
-            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+            summary.orders_unchanged += 1
+        return
+    not_pushed = None if mapped.push else (mapped.reason_not_pushed or "not for delivery")
+    saved = st.save_channel_order(conn, mapped.order, source_updated_at=mapped.updated_at,
+                                  receipt_id=receipt.id, not_pushed_reason=not_pushed, now=now)
+    if saved.action == "unchanged":
+        summary.orders_unchanged += 1
+        return
+    if saved.action == "cancelled":
+        summary.orders_cancelled += 1
+        deliver_cancellation(conn, saved.order_id, now)
+        return
+    if saved.action == "created":
+        summary.orders_new += 1
+    else:
+        summary.orders_updated += 1
+    if not_pushed:
+        summary.orders_not_pushed += 1
+        st.add_event(conn, saved.order_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
+        return
+    if saved.action == "updated":
+        deliver_new_version(conn, saved.order_id, now)  # the ERP's sale order must follow it
+    else:
+        st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+
+
+def _superseded(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike) -> bool:
+    """Whether the store holds this order in a version at least as new as the rejected one."""
+    if not mapped.channel_order_id or mapped.updated_at is None:
+        return False
+    orders = st.tables.orders
+    stored_at = conn.execute(select(orders.c.source_updated_at).where(
+        (orders.c.source == _SOURCE_OF.get(receipt.channel, receipt.channel))
+        & (orders.c.partner_id == receipt.partner_id) & (orders.c.source_ref == mapped.channel_order_id[:80])
+    )).scalar_one_or_none()
+    return stored_at is not None and stored_at >= mapped.updated_at
+
+
+def _mapping_problems(mapped: MappedOrderLike) -> list[str]:
+    """The errors that stopped the order (its warnings and notes are not why it was refused)."""
+    findings = getattr(mapped, "findings", None) or []
+    errors = [str(p) for p in findings if getattr(p, "severity", "error") == "error"]
+    return list(dict.fromkeys(errors or mapped.problems)) or ["the order could not be mapped"]
+
+
+def _reject(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, problems: list[str],
+            summary: ChannelSummary, now: dt.datetime) -> None:
+    """Queue one order that cannot be stored, pointing at the archived body it came in (for a replay)."""
+    findings = [p for p in getattr(mapped, "findings", None) or [] if getattr(p, "severity", "error") == "error"]
+    order_ref = mapped.channel_order_id or (findings[0].location if findings else "")
+    what = f"{_SOURCE_OF.get(receipt.channel, receipt.channel).capitalize()} order {mapped.channel_order_id}".rstrip()
+    summary.orders_rejected += 1
+    summary.exceptions.append(st.open_exception(
+        conn, channel=receipt.channel, kind=REJECTED_ORDER, now=now, partner_id=receipt.partner_id,
+        receipt_id=receipt.id, raw_sha256=receipt.raw_sha256,
+        document_ref=f"order {order_ref}"[:_DOCUMENT_REF_MAX],
+        location="; ".join(dict.fromkeys(p.location for p in findings)) or None,
+        reason=f"{what} cannot be stored: {'; '.join(problems)}"))
+
+
+def _store_message(exc: DataError) -> str:
+    """The database's own one-line message (e.g. ``numeric field overflow``), without the values it quotes."""
+    diag = getattr(exc.orig, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return primary or type(exc.orig).__name__
 
 
 def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime) -> bool:

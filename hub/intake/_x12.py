@@ -20,6 +20,8 @@ from mappings.x12._results import InterchangeResult
 log = logging.getLogger(__name__)
 
 ERP_TARGET = "erp"
+CLEAN_OUTCOMES = frozenset({"accepted", "accepted_with_warnings", "duplicate"})
+"""Receipt outcomes that need nobody; every other one opens an exception."""
 
 
 @dataclass
@@ -210,6 +212,7 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
         on_document=accepted,
         on_interchange=interchange_done,
         done=done,
+        acks_for=receipt.partner_id,  # acks go to this inbox owner's folder, numbered in its series
     )
     batch.flush()
     summary.outcome, summary.reason = result.outcome, result.reason
@@ -217,6 +220,13 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
 
     if result.outcome == "not_x12":
         queue("not_x12", result.reason or "not an X12 interchange")
+    if result.fault is not None:
+        queue("unreadable_data", f"{result.fault}; what came before it was processed")
+    resumed_with_exceptions = bool(done) and bool(st.list_exceptions(batches.conn, receipt_id=receipt.id, limit=1))
+    if result.outcome not in CLEAN_OUTCOMES and not summary.exceptions and not resumed_with_exceptions:
+        # Nothing named what went wrong (e.g. a file half made of a resend), in this run or in an
+        # interrupted one it resumed: the receipt must still be in the queue, or nobody looks at it.
+        queue("file_not_accepted", result.reason or f"the file ended {result.outcome}")
     for earlier in earlier_open:
         if earlier.id in summary.exceptions:
             st.count_replay(batches.conn, earlier.id, now=now)

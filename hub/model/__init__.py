@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hub.model._money import ISO_4217_CODES, AmountBreach, AmountLimits, is_currency
 from hub.model._order import (
     Carrier,
     Charge,
@@ -23,6 +24,10 @@ from hub.model._order import (
 )
 
 __all__ = [
+    "AmountBreach",
+    "AmountLimits",
+    "ISO_4217_CODES",
+    "is_currency",
     "Carrier",
     "Charge",
     "ChargeKind",

@@ -139,6 +139,8 @@ class _State:
     restricted: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     cursors: dict[str, _Cursor] = field(default_factory=dict)
     faults: list[tuple[int, str]] = field(default_factory=list)
+    # bodies served (HTTP 200) instead of the next getOrders / getOrderItems page
+    garbled_pages: dict[str, list[bytes]] = field(default_factory=lambda: {GET_ORDERS: [], GET_ORDER_ITEMS: []})
     calls: list[tuple[str, int]] = field(default_factory=list)  # (operation, HTTP status)
     tokens_issued: int = 0
     restricted_tokens_issued: int = 0
@@ -235,10 +237,18 @@ class _Api:
     # -- Orders v0 ---------------------------------------------------------------------------------
 
     async def get_orders(self, request: Request) -> Response:
-        return self._serve(GET_ORDERS, request, self._orders_page)
+        return self._garbled(GET_ORDERS, self._serve(GET_ORDERS, request, self._orders_page))
 
     async def get_order_items(self, request: Request) -> Response:
-        return self._serve(GET_ORDER_ITEMS, request, self._items_page)
+        return self._garbled(GET_ORDER_ITEMS, self._serve(GET_ORDER_ITEMS, request, self._items_page))
+
+    def _garbled(self, operation: str, response: Response) -> Response:
+        """What a misbehaving proxy hands back when a fault is queued: HTTP 200 and no JSON (no NextToken either)."""
+        with self.state.lock:
+            queued = self.state.garbled_pages[operation]
+            if response.status_code == 200 and queued:
+                return Response(queued.pop(0), media_type="text/html")
+        return response
 
     def _serve(
         self,
@@ -717,6 +727,31 @@ class SandboxAmazon:
                            business_po=business, prime=rng.random() < 0.3)
             ids.append(order_id)
         return ids
+
+    def edit_wire(
+        self, order_id: str, *, order: Callable[[dict[str, Any]], None] | None = None,
+        items: Callable[[list[dict[str, Any]]], None] | None = None, at: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Change the order's and its items' JSON exactly as given, nothing recomputed; ``LastUpdateDate`` moves on.
+
+        For what the marketplace really serves when a listing holds odd data: a 300-character
+        SellerSKU, a quantity sent as text, an amount with 30 decimals, a field missing.
+        """
+        with self._state.lock:
+            body = self._state.orders[order_id]
+            if order is not None:
+                order(body)
+            if items is not None:
+                items(self._state.items[order_id])
+            previous = dt.datetime.fromisoformat(body["LastUpdateDate"])
+            body["LastUpdateDate"] = _iso(max(at or self._now(), previous))
+            return copy.deepcopy(body)
+
+    def serve_garbled_page(self, body: bytes = b"<html><body>502 Bad Gateway</body></html>", *,
+                           times: int = 1, operation: str = GET_ORDERS) -> None:
+        """Answer the next ``times`` successful ``operation`` calls with HTTP 200 and ``body`` instead of the page."""
+        with self._state.lock:
+            self._state.garbled_pages[operation].extend(body for _ in range(times))
 
     def _catalog_price(self, sku: str) -> Decimal:
         return next((Decimal(str(price)) for code, _, price, _ in DEMO_PRODUCTS if code == sku), Decimal("1.00"))

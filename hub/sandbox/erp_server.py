@@ -8,8 +8,16 @@ one2many commands ``[0, 0, vals]``, ``[1, id, vals]``, ``[2, id, 0]`` and ``[5, 
 ``order_line`` under Odoo's rules (no line removed from a confirmed order, no protected line field
 changed on a locked one); ``action_confirm``, ``action_cancel`` (its wizard unless the context says
 ``disable_cancel_warning``; refused on a locked order), ``action_draft``, ``action_lock`` and
-``action_unlock`` behave as in Odoo. State lives in memory behind one
-lock and, when ``state_path`` is set, in a JSON file so the demo's data survives a restart.
+``action_unlock`` behave as in Odoo. A sale order's ``currency_id`` follows its ``pricelist_id``
+(``res.currency`` USD, EUR, GBP, CAD; pricelists in USD and EUR), else the company's USD. State
+lives in memory behind one lock and, when ``state_path`` is set, in a JSON file so the demo's data
+survives a restart.
+
+Faults for tests: ``inject_failures`` (an HTTP error on the next calls), ``inject_slow_commit`` (a
+write held past the client's timeout, committed when released), ``inject_drop_after_commit`` (a
+write committed, then the connection cut without an answer) and ``unique_sale_order_refs`` (the
+custom module's UNIQUE(origin, client_order_ref), see docs/operations.md). Normal calls keep the
+Odoo wire contract.
 
     with SandboxErp(api_key="demo-key") as erp:
         erp.seed_products(DEMO_PRODUCTS)
@@ -21,6 +29,7 @@ Run it on its own with ``python -m hub.sandbox.erp_server --port 8069 --state va
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import datetime as dt
 import hmac
@@ -50,6 +59,14 @@ DEMO_PRODUCTS: list[tuple[str, str, float, str | None]] = [
     ("GIZ-400", "Gizmo", 7.25, "00012345678936"),
     ("BOX-500", "Shipping box, 10 pack", 12.00, None),
 ]
+
+# (ISO code, symbol): the sandbox company's currencies; USD is the company currency.
+_CURRENCIES = [("USD", "$"), ("EUR", "€"), ("GBP", "£"), ("CAD", "$")]
+_COMPANY_CURRENCY = "USD"
+# The message of the custom module's constraint (docs/operations.md); the hub's connector looks for its name.
+UNIQUE_REF_MESSAGE = (
+    "orderhub_ref_unique: a sale order with this customer reference already exists for this trading partner"
+)
 
 _ODOO_VERSION = {"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"}
 _DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -94,6 +111,17 @@ _MODELS: dict[str, dict[str, _Field]] = {
         "list_price": _Field("float"),
         "active": _Field("bool"),
     },
+    "res.currency": {
+        "name": _char(required=True),
+        "symbol": _char(),
+        "active": _Field("bool"),
+    },
+    "product.pricelist": {
+        "name": _char(required=True),
+        "currency_id": _Field("many2one", required=True, comodel="res.currency"),
+        "sequence": _Field("integer"),
+        "active": _Field("bool"),
+    },
     "sale.order": {
         "name": _char(),
         "client_order_ref": _char(),
@@ -103,6 +131,9 @@ _MODELS: dict[str, dict[str, _Field]] = {
         "partner_invoice_id": _Field("many2one", comodel="res.partner"),
         "partner_shipping_id": _Field("many2one", comodel="res.partner"),
         "date_order": _Field("datetime"),
+        "pricelist_id": _Field("many2one", comodel="product.pricelist"),
+        # Odoo: related to the pricelist's currency, else the company's (USD here); never written directly.
+        "currency_id": _Field("many2one", readonly=True, comodel="res.currency"),
         "state": _Field("selection", choices=("draft", "sent", "sale", "cancel")),
         "locked": _Field("bool"),
         "order_line": _Field("one2many", comodel="sale.order.line"),
@@ -133,6 +164,8 @@ _METHODS: dict[str, frozenset[str]] = {
         "action_confirm", "action_cancel", "action_draft", "action_lock", "action_unlock",
     }),
     "sale.order.line": frozenset({"search_read", "read"}),
+    "res.currency": frozenset({"search_read", "search", "search_count", "read"}),
+    "product.pricelist": frozenset({"search_read", "search", "search_count", "read", "create", "write"}),
 }
 # @api.model methods: Odoo refuses them when ``ids`` are given.
 _MODEL_METHODS = frozenset({"search_read", "search", "search_count", "create"})
@@ -208,8 +241,24 @@ class _Database:
         self.sale_order_sequence = 0
         # Odoo's "Lock Confirmed Sales" setting: confirmed orders are locked at once.
         self.lock_confirmed_sales = False
+        # What a small custom Odoo module adds (docs/operations.md): UNIQUE(origin, client_order_ref)
+        # on sale.order, so a second create for the same trading partner's reference is refused.
+        self.unique_sale_order_refs = False
         if state_path is not None and state_path.exists():
             self._load(state_path)
+        if not self.records["res.currency"]:
+            self._seed_currencies()
+
+    def _seed_currencies(self) -> None:
+        """The company currency (USD), a few others, and a pricelist in USD and in EUR (none in GBP or CAD)."""
+        ids = {code: self.create("res.currency", {"name": code, "symbol": symbol, "active": True})
+               for code, symbol in _CURRENCIES}
+        self.create("product.pricelist", {"name": "Public Pricelist", "currency_id": ids["USD"], "sequence": 10})
+        self.create("product.pricelist", {"name": "EUR Pricelist", "currency_id": ids["EUR"], "sequence": 20})
+
+    def currency_id(self, code: str) -> int | None:
+        """The id of the ``res.currency`` named ``code``."""
+        return next((r["id"] for r in self.records["res.currency"].values() if r.get("name") == code), None)
 
     # persistence
 
@@ -321,6 +370,7 @@ class _Database:
         record_id = self.next_id[model]
         row: dict[str, Any] = {"id": record_id}
         lines = self._assign(model, row, vals, creating=True)
+        self._check_unique(model, row)
         self.next_id[model] += 1
         self.records[model][record_id] = row
         self._defaults(model, row)
@@ -334,6 +384,7 @@ class _Database:
             before = self.records[model][record_id]
             row = dict(before)
             lines = self._assign(model, row, vals, creating=False)
+            self._check_unique(model, row)
             self.records[model][record_id] = row
             if lines is not None:
                 # Odoo's line rules look at the order as it was when the call started.
@@ -352,6 +403,18 @@ class _Database:
             row = self.records[model].pop(record_id)
             for line_id in row.get("order_line") or []:
                 self.records["sale.order.line"].pop(line_id, None)
+
+    def _check_unique(self, model: str, row: dict[str, Any]) -> None:
+        """The custom module's UNIQUE(origin, client_order_ref), answered as Odoo answers an SQL constraint."""
+        if model != "sale.order" or not self.unique_sale_order_refs:
+            return
+        key = (row.get("origin"), row.get("client_order_ref"))
+        if None in key or "" in key:
+            return  # NULLs never collide in PostgreSQL
+        for other in self.records[model].values():
+            if other["id"] != row["id"] and (other.get("origin"), other.get("client_order_ref")) == key:
+                # odoo.service.model turns the IntegrityError into this ValidationError.
+                raise _validation(f"The operation cannot be completed: {UNIQUE_REF_MESSAGE}")
 
     # value checking
 
@@ -416,7 +479,7 @@ class _Database:
 
     def _defaults(self, model: str, row: dict[str, Any]) -> None:
         now = dt.datetime.now(dt.UTC).strftime(_DATETIME_FORMAT)
-        if model in ("res.partner", "product.product"):
+        if model in ("res.partner", "product.product", "res.currency", "product.pricelist"):
             row.setdefault("active", True)
         if model == "res.partner":
             row.setdefault("type", "contact")
@@ -504,6 +567,8 @@ class _Database:
                 row["name"] = product.get("name")
             row["price_subtotal"] = round(row["product_uom_qty"] * row["price_unit"], 2)
         if model == "sale.order":
+            pricelist = self.records["product.pricelist"].get(row.get("pricelist_id") or 0)
+            row["currency_id"] = pricelist["currency_id"] if pricelist else self.currency_id(_COMPANY_CURRENCY)
             lines = [self.records["sale.order.line"][i] for i in row.get("order_line") or []]
             total = round(sum(line["price_subtotal"] for line in lines), 2)
             row["amount_untaxed"] = total
@@ -760,6 +825,34 @@ class _InjectedFault:
     retry_after: int | None
 
 
+class WriteFault:
+    """A fault on the next call of one write method (``sale.order.create`` by default), as a test arranged it.
+
+    ``slow_commit``: the server holds the call until :meth:`release` (or ``hold_seconds``), then
+    commits it and answers a client that has long given up, as an Odoo worker still busy after
+    the client's timeout does. ``drop_after_commit``: the server commits the call, then drops the
+    connection without an answer.
+    """
+
+    def __init__(self, kind: str, model: str, method: str, hold_seconds: float) -> None:
+        self.kind = kind
+        self.model = model
+        self.method = method
+        self.hold_seconds = hold_seconds
+        self.started = threading.Event()
+        self.finished = threading.Event()
+        self.outcome = ""  # "committed" or Odoo's error message when the held call failed at commit
+        self._release = threading.Event()
+
+    def release(self) -> None:
+        """Let a held (slow) call go on to commit."""
+        self._release.set()
+
+    def wait_finished(self, timeout: float = 30.0) -> bool:
+        """Block until the faulted call committed or failed (True), or ``timeout`` passed (False)."""
+        return self.finished.wait(timeout)
+
+
 class _Json2Api:
     """The Starlette endpoints: authentication, dispatch and Odoo's error answers."""
 
@@ -768,6 +861,7 @@ class _Json2Api:
         self.api_key = api_key
         self.database = database
         self.faults: deque[_InjectedFault] = deque()
+        self.write_faults: deque[WriteFault] = deque()
         self.calls: deque[tuple[str, str]] = deque(maxlen=10_000)
 
     async def rpc(self, request: Request) -> Response:
@@ -782,6 +876,9 @@ class _Json2Api:
             ids = body.pop("ids", None) or []
             if not isinstance(context, dict):
                 raise _unprocessable("context must be an object")
+            write_fault = self._write_fault(model, method)
+            if write_fault is not None:
+                return await self._faulted_write(write_fault, request, model, method, ids, context, body)
             result = self._dispatch(model, method, ids, context, body)
         except OdooFault as fault:
             return fault.response(context if isinstance(context, dict) else {})
@@ -789,6 +886,35 @@ class _Json2Api:
             fault = OdooFault(500, f"{type(exc).__module__}.{type(exc).__qualname__}", "internal server error")
             return fault.response(context if isinstance(context, dict) else {})
         return JSONResponse(result, media_type="application/json; charset=utf-8")
+
+    def _write_fault(self, model: str, method: str) -> WriteFault | None:
+        with self.db.lock:
+            for fault in self.write_faults:
+                if (fault.model, fault.method) == (model, method):
+                    self.write_faults.remove(fault)
+                    return fault
+        return None
+
+    async def _faulted_write(
+        self, fault: WriteFault, request: Request, model: str, method: str, ids: Any, context: dict[str, Any],
+        body: dict[str, Any],
+    ) -> Response:
+        fault.started.set()
+        if fault.kind == "slow_commit":
+            # Held outside the lock: other calls go on, and do not see this one until it commits.
+            await asyncio.to_thread(fault._release.wait, fault.hold_seconds)
+        try:
+            response: Response = JSONResponse(self._dispatch(model, method, ids, context, body),
+                                              media_type="application/json; charset=utf-8")
+            fault.outcome = "committed"
+        except OdooFault as error:
+            fault.outcome = error.message
+            response = error.response(context)
+        finally:
+            fault.finished.set()
+        if fault.kind == "drop_after_commit":
+            request.scope["sandbox.drop_connection"] = True
+        return response
 
     async def not_found(self, request: Request) -> Response:
         return _not_found("Did you mean POST /json/2/<model>/<method>?").response()
@@ -886,6 +1012,34 @@ def create_app(api: _Json2Api) -> Starlette:
     )
 
 
+class _ConnectionDropper:
+    """ASGI wrapper: a response marked ``sandbox.drop_connection`` is never sent; the TCP connection is cut.
+
+    uvicorn's ``send`` belongs to its request cycle, which holds the connection's transport.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if not scope.get("sandbox.drop_connection"):
+                await send(message)
+                return
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is None:
+                raise ConnectionAbortedError("sandbox: connection dropped after commit")
+            if not transport.is_closing():
+                transport.abort()
+                await asyncio.sleep(0)  # let the server see the connection is gone before the app returns
+
+        await self.app(scope, receive, guarded_send)
+
+
 class SandboxErp:
     """A sandbox Odoo on 127.0.0.1, served by uvicorn in a daemon thread; a context manager."""
 
@@ -898,6 +1052,7 @@ class SandboxErp:
         port: int = 0,
         host: str = "127.0.0.1",
         lock_confirmed_sales: bool = False,
+        unique_sale_order_refs: bool = False,
     ) -> None:
         if not api_key:
             raise ValueError("the sandbox ERP needs an API key")
@@ -905,9 +1060,10 @@ class SandboxErp:
         self.host = host
         self._db = _Database(state_path)
         self._db.lock_confirmed_sales = lock_confirmed_sales
+        self._db.unique_sale_order_refs = unique_sale_order_refs
         self._api = _Json2Api(self._db, api_key=api_key, database=database)
         self.app = create_app(self._api)
-        self._runner = BackgroundServer(self.app, host=host, port=port, name="sandbox ERP")
+        self._runner = BackgroundServer(_ConnectionDropper(self.app), host=host, port=port, name="sandbox ERP")
 
     @property
     def base_url(self) -> str:
@@ -1007,6 +1163,46 @@ class SandboxErp:
         with self._db.lock:
             self._api.faults.extend(_InjectedFault(status, retry_after) for _ in range(times))
 
+    def inject_slow_commit(
+        self, *, model: str = "sale.order", method: str = "create", hold_seconds: float = 30.0
+    ) -> WriteFault:
+        """Hold the next ``model.method`` call until ``release()`` (at most ``hold_seconds``), then commit it."""
+        return self._inject_write_fault("slow_commit", model, method, hold_seconds)
+
+    def inject_drop_after_commit(self, *, model: str = "sale.order", method: str = "create") -> WriteFault:
+        """Commit the next ``model.method`` call, then drop the connection without answering."""
+        return self._inject_write_fault("drop_after_commit", model, method, 0.0)
+
+    def _inject_write_fault(self, kind: str, model: str, method: str, hold_seconds: float) -> WriteFault:
+        if model not in _METHODS or method not in _METHODS[model] or method not in _MUTATING:
+            raise ValueError(f"{model}.{method} is not a write the sandbox serves")
+        fault = WriteFault(kind, model, method, hold_seconds)
+        with self._db.lock:
+            self._api.write_faults.append(fault)
+        return fault
+
+    def enforce_unique_sale_order_refs(self, enabled: bool = True) -> None:
+        """Switch the custom module's UNIQUE(origin, client_order_ref) on sale.order on or off."""
+        with self._db.lock:
+            self._db.unique_sale_order_refs = enabled
+
+    def sale_orders_by_ref(self, client_order_ref: str) -> list[dict[str, Any]]:
+        """Every sale order carrying this customer reference (any trading partner), oldest first."""
+        with self._db.lock:
+            ids = self._db.search("sale.order", [["client_order_ref", "=", client_order_ref]])
+            return self._db.read("sale.order", ids, None)
+
+    def archive_pricelists(self, currency: str) -> int:
+        """Archive every pricelist in ``currency`` (as an ERP admin might); returns how many."""
+        with self._db.lock:
+            currency_id = self._db.currency_id(currency)
+            ids = [r["id"] for r in self._db.records["product.pricelist"].values()
+                   if r.get("currency_id") == currency_id and r.get("active") is not False]
+            for pricelist_id in ids:
+                self._db.records["product.pricelist"][pricelist_id]["active"] = False
+            self._db.save()
+        return len(ids)
+
     @property
     def calls(self) -> list[tuple[str, str]]:
         """The (model, method) of every authenticated API call so far, oldest first."""
@@ -1021,11 +1217,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8069)
     parser.add_argument("--database", default="sandbox")
     parser.add_argument("--state", type=Path, default=None, help="JSON file that keeps the data across restarts")
+    parser.add_argument("--unique-refs", action="store_true",
+                        help="model the custom module's UNIQUE(origin, client_order_ref) on sale.order")
     args = parser.parse_args(argv)
     api_key = os.environ.get("HUB_SANDBOX_ERP_API_KEY")
     if not api_key:
         parser.error("set HUB_SANDBOX_ERP_API_KEY to the API key clients must send")
-    erp = SandboxErp(api_key=api_key, database=args.database, state_path=args.state, port=args.port, host=args.host)
+    erp = SandboxErp(api_key=api_key, database=args.database, state_path=args.state, port=args.port, host=args.host,
+                     unique_sale_order_refs=args.unique_refs)
     erp.seed_products(DEMO_PRODUCTS)
     with erp:
         print(f"sandbox ERP (Odoo JSON-2) on {erp.base_url}, database {erp.database!r}", flush=True)

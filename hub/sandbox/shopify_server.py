@@ -107,6 +107,7 @@ class _Shop:
         self.requests = 0
         self.responses_429 = 0
         self.faults: list[tuple[int, float | None]] = []
+        self.garbled_pages: list[tuple[bytes, str]] = []  # (body, content type) served instead of a page
         self.served_order_ids: list[int] = []
 
     # -- generating realistic orders -------------------------------------------------------------
@@ -308,6 +309,11 @@ class _AdminApi:
             links.append(f'<{base}?limit={limit}&page_info={following}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
+        with self.shop.lock:
+            garbled = self.shop.garbled_pages.pop(0) if self.shop.garbled_pages else None
+        if garbled is not None:
+            # What a misbehaving proxy or CDN hands back: HTTP 200, the page's Link header, no JSON.
+            return Response(garbled[0], media_type=garbled[1], headers=headers)
         return Response(body, media_type="application/json; charset=utf-8", headers=headers)
 
     async def order(self, request: Request) -> Response:
@@ -441,6 +447,24 @@ class SandboxShopify:
             order.update(fields)
             self._shop.touch(order)
             return copy.deepcopy(_Shop.public(order))
+
+    def edit_wire(self, order_id: int, edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Change the order's JSON exactly as ``edit`` says, nothing recomputed; bumps ``updated_at``.
+
+        For the shapes Shopify really serves when an app or an import wrote odd data: a 300-character
+        SKU, a negative discount allocation, a price with 30 decimals, a field missing.
+        """
+        with self._shop.lock:
+            order = self._shop.orders[order_id]
+            edit(order)
+            self._shop.touch(order)
+            return copy.deepcopy(_Shop.public(order))
+
+    def serve_garbled_page(self, body: bytes = b"<html><body>502 Bad Gateway</body></html>", *,
+                           content_type: str = "text/html", times: int = 1) -> None:
+        """Answer the next ``times`` orders.json calls with HTTP 200 and ``body`` (the Link header kept)."""
+        with self._shop.lock:
+            self._shop.garbled_pages.extend((body, content_type) for _ in range(times))
 
     def refund_line(self, order_id: int, line_index: int, quantity: int) -> dict[str, Any]:
         """Refund ``quantity`` units of a line: its ``current_quantity`` drops and the totals follow."""

@@ -29,6 +29,7 @@ from hub.store._archive import (
     receipt_raw_attachments,
     record_receipt,
     sha256_hex,
+    unfinished_receipts,
 )
 from hub.store._claims import give_up_claim, holder_is_dead, new_claim_token
 from hub.store._bulk import OrderRows, add_events_bulk, enqueue_deliveries_bulk, order_rows, save_orders_bulk
@@ -60,10 +61,13 @@ from hub.store._orders import (
 )
 from hub.store._outbound import (
     OutboundDocument,
+    get_outbound,
+    mark_outbound_failed,
     mark_outbound_sent,
     outbound_for_receipt,
     pending_outbound,
     queue_outbound,
+    requeue_outbound,
 )
 from hub.store._outbox import (
     DEAD,
@@ -93,9 +97,9 @@ __all__ = [
     "set_cursor", "cancel_channel_order", "claim_due_deliveries", "close_exception", "count_replay",
     "deliveries_by_state", "delivery_of", "enqueue_delivery", "finish_delivery", "finish_receipt", "get_exception",
     "get_receipt", "interchange_seen", "list_exceptions", "load_order", "load_stored_order", "make_engine",
-    "mark_outbound_sent", "migrate", "next_control_number", "open_exception", "order_events_of", "order_revision",
+    "get_outbound", "mark_outbound_failed", "mark_outbound_sent", "requeue_outbound", "migrate", "next_control_number", "open_exception", "order_events_of", "order_revision",
     "outbound_for_receipt", "pending_outbound", "queue_outbound", "raw_content", "record_interchange",
-    "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "utcnow",
+    "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "unfinished_receipts", "utcnow",
     "RECEIPT_CLAIM_STALE_AFTER", "ClaimLost", "claim_receipt", "release_receipt_claim", "renew_receipt_claim",
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.store._claims import holder_is_dead
 from hub.store._tables import (
+    exceptions,
     raw_document_chunks,
     raw_documents,
     receipt_attachments,
@@ -241,3 +242,28 @@ def _receipt(row) -> Receipt:
         interchanges_done=row.interchanges_done,
         claim_token=row.claim_token,
     )
+
+
+def unfinished_receipts(
+    conn: Connection, *, channel: str, received_before: dt.datetime, partner_id: str | None = None,
+    skip_kind: str | None = None, skip_ids: frozenset[int] | set[int] = frozenset(), limit: int = 100,
+) -> list[Receipt]:
+    """Receipts of ``channel`` (one partner's if given) still not processed, received before ``received_before``.
+
+    Oldest first. ``skip_kind``: leave out receipts that already have an exception of that kind
+    (open or handled); ``skip_ids``: leave out these receipts.
+    """
+    query = select(receipts).where(
+        (receipts.c.channel == channel) & (receipts.c.state == "received") & (receipts.c.received_at <= received_before)
+    )
+    if partner_id is not None:
+        query = query.where(receipts.c.partner_id == partner_id)
+    if skip_ids:
+        query = query.where(receipts.c.id.not_in(sorted(skip_ids)))
+    if skip_kind is not None:
+        query = query.where(
+            ~select(exceptions.c.id)
+            .where((exceptions.c.receipt_id == receipts.c.id) & (exceptions.c.kind == skip_kind))
+            .exists()
+        )
+    return [_receipt(row) for row in conn.execute(query.order_by(receipts.c.id).limit(limit))]

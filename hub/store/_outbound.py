@@ -9,6 +9,9 @@ from sqlalchemy import Connection, select, update
 
 from hub.store._tables import outbound_documents
 
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+"""States of an outbound document: ``failed`` ones wait for a replay (an exception says why)."""
+
 
 @dataclass(frozen=True)
 class OutboundDocument:
@@ -32,14 +35,14 @@ def queue_outbound(
     return conn.execute(
         outbound_documents.insert().values(
             partner_id=partner_id, kind=kind, receipt_id=receipt_id, control_number=control_number,
-            file_name=file_name, content=content, state="pending", created_at=now,
+            file_name=file_name, content=content, state=PENDING, created_at=now,
         )
     ).inserted_primary_key[0]
 
 
 def pending_outbound(conn: Connection, *, partner_id: str | None = None, limit: int = 1000) -> list[OutboundDocument]:
     """Documents not yet written to the partner, oldest first."""
-    query = select(outbound_documents).where(outbound_documents.c.state == "pending").order_by(outbound_documents.c.id)
+    query = select(outbound_documents).where(outbound_documents.c.state == PENDING).order_by(outbound_documents.c.id)
     if partner_id is not None:
         query = query.where(outbound_documents.c.partner_id == partner_id)
     return [_doc(row) for row in conn.execute(query.limit(limit))]
@@ -55,7 +58,27 @@ def outbound_for_receipt(conn: Connection, receipt_id: int) -> list[OutboundDocu
 
 def mark_outbound_sent(conn: Connection, document_id: int, *, now: dt.datetime) -> None:
     """Record that a document reached the partner's folder."""
-    conn.execute(update(outbound_documents).where(outbound_documents.c.id == document_id).values(state="sent", sent_at=now))
+    conn.execute(update(outbound_documents).where(outbound_documents.c.id == document_id).values(state=SENT, sent_at=now))
+
+
+def mark_outbound_failed(conn: Connection, document_id: int) -> None:
+    """Take a document the sender cannot write out of the queue (it waits for a replay, not for the next run)."""
+    conn.execute(update(outbound_documents).where(
+        (outbound_documents.c.id == document_id) & (outbound_documents.c.state == PENDING)).values(state=FAILED))
+
+
+def get_outbound(conn: Connection, document_id: int) -> OutboundDocument | None:
+    """One outbound document, or None."""
+    row = conn.execute(select(outbound_documents).where(outbound_documents.c.id == document_id)).first()
+    return _doc(row) if row is not None else None
+
+
+def requeue_outbound(conn: Connection, document_id: int, *, content: str) -> bool:
+    """Queue a failed document again with corrected content; False if it was not failed."""
+    result = conn.execute(update(outbound_documents).where(
+        (outbound_documents.c.id == document_id) & (outbound_documents.c.state == FAILED)
+    ).values(state=PENDING, content=content))
+    return result.rowcount == 1
 
 
 def _doc(row) -> OutboundDocument:

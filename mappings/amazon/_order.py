@@ -33,7 +33,7 @@ from hub.model import (
     Source,
     order_total,
 )
-from mappings._channel import MappedOrder
+from mappings._channel import BAD_ORDER_ERRORS, MappedOrder, build, unexpected_shape
 from mappings.amazon._fields import Findings, money, text, timestamp
 from mappings.profiles import PartnerProfile
 
@@ -81,6 +81,9 @@ _DATES: tuple[tuple[str, str], ...] = (
 _TAX_SIGNS = {"item_tax": 1, "shipping_tax": 1, "promotion_tax": -1, "shipping_discount_tax": -1}
 _UNIT_PRICE_PLACES = Decimal("0.0001")
 _MAX_TEXT = 1000
+# Canonical line fields -> the OrderItem fields they are read from (to locate a refused value).
+_LINE_FIELDS = {"line_no": "OrderItemId", "sku": "SellerSKU", "buyer_part": "ASIN", "description": "Title",
+                "quantity": "QuantityOrdered", "unit_price": "ItemPrice", "amount": "ItemPrice", "tax_amount": "ItemTax"}
 
 
 def map_amazon_order(
@@ -96,7 +99,23 @@ def map_amazon_order(
 
     ``document_ref`` locates the order in its raw page (e.g. ``payload.Orders[3]``), ``items_ref`` the
     items list (e.g. ``orderItems(123-1234567-1234567).payload.OrderItems``); problems use them.
+    Never raises for bad data: whatever the JSON holds, the result is a mapped, held or rejected order.
     """
+    try:
+        return _map_order(order, items, profile=profile, raw_document_id=raw_document_id, document_ref=document_ref,
+                          items_ref=items_ref)
+    except BAD_ORDER_ERRORS as exc:
+        where = document_ref or "payload.Orders[?]"
+        order_id = (text(order, "AmazonOrderId") if isinstance(order, dict) else None) or ""
+        updated_at = timestamp(order, "LastUpdateDate", where, Findings(), required=False) \
+            if isinstance(order, dict) else None
+        return unexpected_shape(exc, channel_order_id=order_id, updated_at=updated_at, where=where)
+
+
+def _map_order(
+    order: dict[str, Any], items: list[Any], *, profile: PartnerProfile, raw_document_id: str | None,
+    document_ref: str | None, items_ref: str | None,
+) -> MappedOrder:
     where = document_ref or "payload.Orders[?]"
     items_where = items_ref or "payload.OrderItems"
     findings = Findings()
@@ -183,8 +202,20 @@ def map_amazon_order(
         for error in exc.errors():
             findings.error(f"{where} ({'.'.join(str(p) for p in error['loc'])})", error["msg"])
         return _rejected(order_id, updated_at, findings)
+    if breaches := profile.limits.breaches(canonical):  # implausible amounts (HUB_MAX_*, the profile's amount_limits)
+        for breach in breaches:
+            findings.error(where, breach.message)
+        return _rejected(order_id, updated_at, findings)
     return MappedOrder(order_id, updated_at, canonical, "ok", _strings(findings), reason is None, reason,
                        cancelled=cancelled, findings=findings.problems)
+
+
+def rejected_order(order: dict[str, Any], location: str, message: str) -> MappedOrder:
+    """An order rejected before mapping (e.g. an id its items cannot be asked for), with one located problem."""
+    findings = Findings()
+    findings.error(location, message)
+    updated_at = timestamp(order, "LastUpdateDate", location, Findings(), required=False)
+    return _rejected(text(order, "AmazonOrderId") or "", updated_at, findings)
 
 
 def _rejected(order_id: str, updated_at: dt.datetime | None, findings: Findings) -> MappedOrder:
@@ -200,7 +231,7 @@ def _missing_for_pending(
     total: tuple[Decimal, str] | None, address: dict[str, Any] | None, items: list[dict[str, Any]]
 ) -> list[str]:
     missing = []
-    priced = bool(items) and all(isinstance(i.get("ItemPrice"), dict) and i["ItemPrice"].get("Amount") is not None
+    priced = bool(items) and all(isinstance(i, dict) and isinstance(i.get("ItemPrice"), dict) and i["ItemPrice"].get("Amount") is not None
                                  for i in items)
     if total is None or not priced:
         missing.append("prices")
@@ -211,7 +242,7 @@ def _missing_for_pending(
 
 def _first_item_currency(items: list[dict[str, Any]]) -> str | None:
     for item in items:
-        price = item.get("ItemPrice")
+        price = item.get("ItemPrice") if isinstance(item, dict) else None
         if isinstance(price, dict) and isinstance(price.get("CurrencyCode"), str):
             return price["CurrencyCode"]
     return None
@@ -257,7 +288,10 @@ def _lines(
                 # Some marketplaces send discounts as negative amounts; the canonical amount is positive.
                 amount = -amount
             if amount:
-                charges.append(Charge(kind=kind, code=code, amount=amount))
+                charge = build(lambda kind=kind, code=code, amount=amount: Charge(kind=kind, code=code, amount=amount),
+                               findings, f"{where}.{key}")
+                if charge is not None:
+                    charges.append(charge)
         taxes = [c for c in charges if c.code in _TAX_SIGNS]
         tax_amount = sum((_TAX_SIGNS[c.code] * c.amount for c in taxes), Decimal(0)) if taxes else None
         if tax_amount is not None and tax_amount < 0:
@@ -272,19 +306,19 @@ def _lines(
                 )
                 continue
             unit_price = _unit_price(amount, quantity, where, findings)
-        lines.append(
-            OrderLine(
-                line_no=item_id,
-                sku=text(item, "SellerSKU"),
-                buyer_part=text(item, "ASIN"),
-                description=(text(item, "Title") or "")[:_MAX_TEXT] or None,
-                quantity=Decimal(quantity),
-                unit_price=unit_price,
-                amount=amount,
-                tax_amount=tax_amount,
-                charges=charges,
-            )
-        )
+        line = build(lambda: OrderLine(
+            line_no=item_id,
+            sku=text(item, "SellerSKU"),
+            buyer_part=text(item, "ASIN"),
+            description=(text(item, "Title") or "")[:_MAX_TEXT] or None,
+            quantity=Decimal(quantity),
+            unit_price=unit_price,
+            amount=amount,
+            tax_amount=tax_amount,
+            charges=charges,
+        ), findings, where, _LINE_FIELDS)
+        if line is not None:
+            lines.append(line)
     return lines
 
 

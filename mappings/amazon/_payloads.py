@@ -87,7 +87,7 @@ def map_amazon_payloads(
 def _classify(data: bytes, name: str) -> tuple[str, dict[str, Any], Problem | None]:
     try:
         body = json.loads(data, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         return "", {}, Problem("error", "not JSON: not an SP-API response body", name)
     payload = body.get("payload") if isinstance(body, dict) else None
     if isinstance(body, dict) and "errors" in body and payload is None:

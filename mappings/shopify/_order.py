@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
-from mappings._channel import OK, REJECTED, MappedOrder
+from mappings._channel import BAD_ORDER_ERRORS, OK, REJECTED, MappedOrder, build, unexpected_shape
 from mappings.profiles import PartnerProfile
 from mappings.shopify._fields import (
     Findings,
@@ -44,12 +44,32 @@ from mappings.shopify._fields import (
 )
 
 _ZERO = Decimal(0)
+# Canonical line and charge fields -> the Shopify fields they are read from (to locate a refused value).
+_LINE_FIELDS = {"line_no": "id", "description": "name", "unit_price": "price", "amount": "price",
+                "tax_amount": "tax_lines", "charges": "discount_allocations"}
+_CHARGE_FIELDS = {"amount": "price", "description": "title"}
 
 
 def map_shopify_order(
     data: dict[str, Any], *, profile: PartnerProfile, raw_document_id: str | None = None, document_ref: str = "order",
 ) -> MappedOrder:
-    """Map one order object; problems are located under ``document_ref`` (e.g. ``orders[3]``)."""
+    """Map one order object; problems are located under ``document_ref`` (e.g. ``orders[3]``).
+
+    Never raises for bad data: whatever the JSON holds, the result is a mapped or a rejected order.
+    """
+    try:
+        return _map_order(data, profile=profile, raw_document_id=raw_document_id, document_ref=document_ref)
+    except BAD_ORDER_ERRORS as exc:
+        order_id = text(data, "id") or ""
+        stamp = Findings()
+        updated_at = timestamp(data, "updated_at", document_ref, stamp, required=False) if isinstance(data, dict) \
+            else None
+        return unexpected_shape(exc, channel_order_id=order_id, updated_at=updated_at, where=document_ref)
+
+
+def _map_order(
+    data: dict[str, Any], *, profile: PartnerProfile, raw_document_id: str | None, document_ref: str,
+) -> MappedOrder:
     findings = Findings()
     where = document_ref
     order_id = text(data, "id") if isinstance(data, dict) else None
@@ -119,6 +139,10 @@ def map_shopify_order(
             location = ".".join(str(part) for part in error["loc"])
             findings.error(f"{where} (canonical {location})", error["msg"])
         return _rejected(order_id, updated_at, findings)
+    if breaches := profile.limits.breaches(order):  # implausible amounts (HUB_MAX_*, the profile's amount_limits)
+        for breach in breaches:
+            findings.error(where, breach.message)
+        return _rejected(order_id, updated_at, findings)
 
     push, reason = True, None
     if is_test and not (profile.shopify and profile.shopify.push_test_orders):
@@ -136,10 +160,18 @@ def _rejected(order_id: str, updated_at: dt.datetime | None, findings: Findings)
                        "could not be mapped", findings=findings.problems)
 
 
-def _refunded_quantities(data: dict[str, Any]) -> dict[str, Decimal]:
+def _refunded_quantities(data: dict[str, Any], where: str, findings: Findings) -> dict[str, Decimal]:
     refunded: dict[str, Decimal] = {}
-    for refund in data.get("refunds") or []:
-        for item in (refund or {}).get("refund_line_items") or []:
+    refunds = data.get("refunds") or []
+    if not isinstance(refunds, list):
+        findings.error(f"{where}.refunds", "not a list of refunds")
+        return refunded
+    for r, refund in enumerate(refunds):
+        items = refund.get("refund_line_items") if isinstance(refund, dict) else None
+        if not isinstance(items or [], list):
+            findings.error(f"{where}.refunds[{r}].refund_line_items", "not a list")
+            continue
+        for item in items or []:
             line_id = text(item, "line_item_id")
             if line_id is not None and isinstance(item.get("quantity"), int):
                 refunded[line_id] = refunded.get(line_id, _ZERO) + item["quantity"]
@@ -150,7 +182,7 @@ def _lines(
     items: list[Any], data: dict[str, Any], where: str, currency: str, findings: Findings
 ) -> tuple[list[OrderLine], list[OrderLine], list[str]]:
     """(lines as they stand now, lines as first ordered, ids of lines with nothing left)."""
-    refunded = _refunded_quantities(data)
+    refunded = _refunded_quantities(data, where, findings)
     current: list[OrderLine] = []
     original: list[OrderLine] = []
     removed: list[str] = []
@@ -182,21 +214,35 @@ def _lines(
             findings.warning(f"{at}.sku", "line without a SKU")
 
         def line(quantity: int, *, description=description, sku=sku, price=price, discount=discount,
-                 tax=tax, ordered=ordered, line_id=line_id, has_tax=has_tax) -> OrderLine:
+                 tax=tax, ordered=ordered, line_id=line_id, has_tax=has_tax, at=at) -> OrderLine | None:
             qty = Decimal(quantity)
             line_discount = prorate(discount, qty, Decimal(ordered), like=price)
-            return OrderLine(
+            line_tax = prorate(tax, qty, Decimal(ordered), like=price) if has_tax else None
+            charges = []
+            if line_discount:
+                charge = build(lambda: Charge(kind=ChargeKind.ALLOWANCE, code="discount", amount=line_discount),
+                               findings, f"{at}.discount_allocations")
+                if charge is None:
+                    return None
+                charges.append(charge)
+            return build(lambda: OrderLine(
                 line_no=line_id, sku=sku, description=description, quantity=qty, unit_price=price,
-                amount=qty * price, tax_amount=prorate(tax, qty, Decimal(ordered), like=price) if has_tax else None,
-                charges=[Charge(kind=ChargeKind.ALLOWANCE, code="discount", amount=line_discount)]
-                if line_discount else [],
-            )
+                amount=qty * price, tax_amount=line_tax, charges=charges,
+            ), findings, at, _LINE_FIELDS)
 
-        original.append(line(ordered))
-        if now == 0:
+        try:
+            as_ordered, as_now = line(ordered), (line(now) if now else None)
+        except ArithmeticError:
+            # e.g. a price with 30 decimals: prorating it exceeds what Decimal computes exactly.
+            findings.error(at, "amounts with more decimals than can be computed exactly")
+            continue
+        if as_ordered is None or (now and as_now is None):
+            continue
+        original.append(as_ordered)
+        if as_now is None:
             removed.append(line_id)
         else:
-            current.append(line(now))
+            current.append(as_now)
     return current, original, removed
 
 
@@ -221,7 +267,11 @@ def _charges(
     data: dict[str, Any], where: str, currency: str, taxes_included: bool, findings: Findings
 ) -> tuple[list[Charge], Decimal | None]:
     charges: list[Charge] = []
-    for j, shipping in enumerate(data.get("shipping_lines") or []):
+    shipping_lines = data.get("shipping_lines") or []
+    if not isinstance(shipping_lines, list):
+        findings.error(f"{where}.shipping_lines", "not a list")
+        shipping_lines = []
+    for j, shipping in enumerate(shipping_lines):
         at = f"{where}.shipping_lines[{j}]"
         if not isinstance(shipping, dict):
             findings.error(at, "not an object")
@@ -231,20 +281,25 @@ def _charges(
                         findings)
         title = text(shipping, "title") or text(shipping, "code")
         if price:
-            charges.append(Charge(kind=ChargeKind.CHARGE, code="shipping", amount=price, description=title))
+            charges.append(build(lambda: Charge(kind=ChargeKind.CHARGE, code="shipping", amount=price,
+                                                description=title), findings, at, _CHARGE_FIELDS))
         if discount:
-            charges.append(Charge(kind=ChargeKind.ALLOWANCE, code="shipping_discount", amount=discount,
-                                  description=title))
+            charges.append(build(lambda: Charge(kind=ChargeKind.ALLOWANCE, code="shipping_discount", amount=discount,
+                                                description=title), findings, f"{at}.discount_allocations",
+                                 _CHARGE_FIELDS))
+    charges = [charge for charge in charges if charge is not None]
     tax = shop_money(data, "current_total_tax", where, findings, currency=currency, required=False)
     if tax is None and data.get("total_tax") is not None:
         tax = shop_money(data, "total_tax", where, findings, currency=currency)
     if tax and not taxes_included:
-        charges.append(Charge(kind=ChargeKind.CHARGE, code="tax", amount=tax))
+        charges.append(build(lambda: Charge(kind=ChargeKind.CHARGE, code="tax", amount=tax), findings,
+                             f"{where}.current_total_tax"))
     for key, code in (("current_total_duties", "duties"), ("current_total_additional_fees", "additional_fees")):
         amount = shop_money(data, key, where, findings, currency=currency, required=False)
         if amount:
-            charges.append(Charge(kind=ChargeKind.CHARGE, code=code, amount=amount))
-    return charges, tax
+            charges.append(build(lambda amount=amount, code=code: Charge(kind=ChargeKind.CHARGE, code=code,
+                                                                         amount=amount), findings, f"{where}.{key}"))
+    return [charge for charge in charges if charge is not None], tax
 
 
 def _adjustment(lines: list[OrderLine], charges: list[Charge], total: Decimal, *, has_refunds: bool, where: str,

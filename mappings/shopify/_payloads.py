@@ -33,8 +33,11 @@ def order_objects(body: Any) -> list[tuple[str, Any]] | None:
 
 
 def parse_body(data: bytes) -> Any:
-    """JSON with decimals kept exact (never through float)."""
-    return json.loads(data, parse_float=Decimal)
+    """JSON with decimals kept exact (never through float); ValueError for anything that is not JSON."""
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def map_shopify_orders(data: bytes, *, profile: PartnerProfile, raw_document_id: str | None = None,

@@ -13,13 +13,13 @@ line level, then at header level (percentages apply to the lines' amounts).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
 from hub.model import (
+    AmountBreach,
     Carrier,
     Charge,
     ChargeKind,
@@ -33,6 +33,7 @@ from hub.model import (
     Purpose,
     ShippingTerms,
     Source,
+    is_currency,
     order_total,
 )
 from mappings.profiles import PartnerProfile, X12Profile
@@ -203,7 +204,6 @@ _N1_LOOP = frozenset({"N1", "N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", 
 _LINE_N1_LOOP = _N1_LOOP | {"QTY", "DTM", "SCH"}
 # PO105 codes that say no more than "per one unit": not worth keeping on the line.
 _PLAIN_PRICE = frozenset({"", "PE", "UM"})
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CENT = Decimal("0.01")
 _PRICE_PLACES = Decimal("0.000001")
 _COMMUNICATION = {"TE": "phone", "EM": "email", "FX": "fax"}
@@ -349,10 +349,10 @@ class _PurchaseOrderReader:
         if self._line is not None or self._previous == "SAC":
             return  # a line's or an allowance's own currency: the order currency is the header's
         code = seg.element(2).strip()
-        if _CURRENCY.match(code):
+        if is_currency(code):
             self.currency = code
         else:
-            self.error(seg, "CUR02 is not a three-letter currency code", 2, "7")
+            self.error(seg, f"CUR02 {code[:12]!r} is not an ISO 4217 currency code", 2, "7")
 
     def _seg_REF(self, seg: Segment) -> None:
         qualifier = seg.element(1).strip()
@@ -888,7 +888,24 @@ def map_850(
             where = ".".join(str(part) for part in err["loc"])
             reader.problems.append(loc.problem(f"the order does not fit the canonical model: {where}: {err['msg']}"))
         return None, reader.problems
-    return order, reader.problems
+    breaches = profile.limits.breaches(order)
+    for breach in breaches:  # a business rule: implausible amounts reject the set, located for the 997
+        seg, element = _breach_segment(reader, beg, breach)
+        reader.error(seg, breach.message, element, "6" if element else None)
+    return (None if breaches else order), reader.problems
+
+
+def _breach_segment(reader: _PurchaseOrderReader, beg: Segment, breach: AmountBreach) -> tuple[Segment, int | None]:
+    """The segment (and element) an amount over the limits came from: PO1, its SAC, a header SAC, or CTT/BEG."""
+    line = next((raw for raw in reader.lines if raw.line_no == breach.line_no), None)
+    sacs = line.allowances if line is not None else reader.allowances
+    if breach.charge_code is not None:
+        sac = next((seg for seg in sacs if breach.charge_code in (seg.element(2).strip(), seg.element(4).strip())), None)
+        if sac is not None:
+            return sac, 5
+    if line is not None:
+        return line.seg, 4 if breach.field == "unit price" else None
+    return reader.ctt or beg, None
 
 
 def _check_hash_total(reader: _PurchaseOrderReader) -> None:

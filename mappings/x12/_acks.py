@@ -6,6 +6,11 @@ that made a conditional problem apply (e.g. the PO102 quantity that store quanti
 
 All are written with our fixed delimiters ('*', '>', '~' plus a line break) inside our own ISA
 envelope, addressed from our ids to the partner's. Control numbers are given by the caller.
+
+Nothing received is copied into an ack unless it is in the X12 extended character set (printable
+ASCII): a bad element is reported by its position (AK4/IK4 with code 6), never echoed, and a
+received segment id or control number is copied with every other character replaced, so an ack
+can always be written as ASCII whatever bytes the partner sent.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ ELEMENT = "*"
 COMPONENT = ">"
 REPETITION = "^"
 TERMINATOR = "~\n"
-_UNSAFE = re.compile(r"[*>~^\r\n\x00-\x1f]")
+# Our delimiters, and everything outside printable ASCII (the X12 basic and extended character sets).
+_UNSAFE = re.compile(r"[*>~^]|[^\x20-\x7e]")
+_NOT_AN_ID = re.compile(r"[^A-Z0-9]")
+UNREADABLE = "?"
+"""Stands for a received character that cannot be echoed (it is in the X12 basic character set)."""
 _RULES_BY_SET: dict[str, TransactionSetRules] = {RULES_850.set_id: RULES_850}
 IMPLEMENTATION_999 = "005010X231A1"
 _MAX_CONTEXTS = 10  # CTX repeats at most 10 times per IK3 and per IK4
@@ -79,9 +88,18 @@ class GroupAck:
 
 
 def safe(value: str, limit: int | None = None) -> str:
-    """A received value made safe to echo inside our envelope (no delimiters, no control bytes)."""
+    """A received value made safe to echo inside our envelope: printable ASCII, none of our delimiters."""
     cleaned = _UNSAFE.sub(" ", value).strip()
     return cleaned[:limit] if limit else cleaned
+
+
+def safe_id(value: str, limit: int) -> str:
+    """A received identifier (segment id, set id, control number) echoed as far as it can be.
+
+    Upper-case letters and digits are kept, anything else becomes ``?``: the partner still sees
+    which segment is meant (its position is reported too), and no foreign byte reaches the ack.
+    """
+    return _NOT_AN_ID.sub(UNREADABLE, value.strip()[:limit])
 
 
 def segment(*elements: str) -> str:
@@ -152,7 +170,7 @@ def _element_ref(set_id: str, segment_id: str, position: int) -> str:
 def _context(trigger: tuple[str, int, int | None]) -> str:
     """A 999 CTX naming the segment (and element) whose presence made a problem apply."""
     segment_id, position, element = trigger
-    return segment("CTX", "SITUATIONAL TRIGGER", safe(segment_id, 3), str(position), "", str(element or ""))
+    return segment("CTX", "SITUATIONAL TRIGGER", safe_id(segment_id, 3), str(position), "", str(element or ""))
 
 
 def _set_response(set_ack: SetAck, kind: str = "997") -> list[str]:
@@ -163,7 +181,7 @@ def _set_response(set_ack: SetAck, kind: str = "997") -> list[str]:
     by_segment: dict[tuple[int, str], list[Problem]] = {}
     for problem in set_ack.problems:
         if problem.acknowledged and problem.segment_position is not None:
-            key = (problem.segment_position, safe(problem.segment_id or "", 3))
+            key = (problem.segment_position, safe_id(problem.segment_id or "", 3))
             by_segment.setdefault(key, []).append(problem)
     for (position, segment_id), problems in sorted(by_segment.items()):
         segment_problems = [p for p in problems if p.element_position is None or not p.code]

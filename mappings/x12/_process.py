@@ -58,6 +58,7 @@ def process_interchange_file(
     on_document: Callable[[DocumentResult], None] | None = None,
     on_interchange: Callable[[InterchangeResult], None] | None = None,
     done: Sequence[InterchangeResult] = (),
+    acks_for: str | None = None,
 ) -> X12FileResult:
     """Read every interchange in ``data``: orders from accepted 850s, a 997/TA1 for each interchange.
 
@@ -72,6 +73,10 @@ def process_interchange_file(
     was interrupted; they are read again (delimiters, duplicates within the file) but not processed
     (no document handed over, no ack, no control number), and count in the file's outcome.
 
+    ``acks_for``: the partner whose outbound folder every ack of this file goes to (the owner of
+    the inbox it came from). An ack about an interchange from an unknown sender is then numbered
+    in that partner's control numbers, as the acks it already receives are.
+
     Bad input never raises: it ends as an outcome with a reason. ``ValueError`` is raised only for a
     caller's mistake (a ``raw_document_id`` that is not a sha256 hex digest).
     """
@@ -85,6 +90,7 @@ def process_interchange_file(
         is_duplicate=is_duplicate_interchange,
         next_control_number=next_control_number or LocalControlNumbers(),
         now=now or dt.datetime.now(dt.UTC),
+        acks_for=acks_for,
     )
     results: list[InterchangeResult] = list(done)
     streaming = _Streaming(context, on_document) if on_document is not None else None
@@ -108,13 +114,14 @@ def process_interchange_file(
 class _Context:
     """The per-call collaborators and state (interchanges already seen in this file)."""
 
-    def __init__(self, *, partners, raw_document_id, is_duplicate, next_control_number, now) -> None:
+    def __init__(self, *, partners, raw_document_id, is_duplicate, next_control_number, now, acks_for=None) -> None:
         self.partners: PartnerDirectory = partners
         self.raw_document_id: str | None = raw_document_id
         self.is_duplicate: DuplicateCheck = is_duplicate
         self.next_control_number: ControlNumbers = next_control_number
         self.now: dt.datetime = now
         self.seen: set[tuple[str, str, str]] = set()
+        self.acks_for: str | None = acks_for
 
     # -- interchange ------------------------------------------------------------------------------
     def process(self, ic: Interchange) -> InterchangeResult:
@@ -271,7 +278,9 @@ class _Context:
         else:
             ours = AckAddress(isa.element(7), isa.element(8), isa.element(8).strip())
             theirs = AckAddress(isa.element(5), isa.element(6), isa.element(6).strip())
-            partner_key = f"unknown:{ic.sender[0]}/{ic.sender[1]}"
+            # Numbered where the ack goes: in the inbox owner's series (one per outbound folder),
+            # else (a dry run, `hub map`) in a series of the unknown sender's own.
+            partner_key = self.acks_for or f"unknown:{ic.sender[0]}/{ic.sender[1]}"
             send_ta1 = "on_error"
         isa12 = interchange_version(isa.element(12))
         test = ic.is_test
@@ -387,20 +396,20 @@ def _file_result(results: list[InterchangeResult], fault: str | None) -> X12File
     if fault is not None:
         outcomes.append("rejected")
     if not outcomes:
-        return X12FileResult("rejected", "the file holds no interchange", results)
+        return X12FileResult("rejected", "the file holds no interchange", results, fault)
     reasons = [f"interchange {r.control_number}: {r.reason}" for r in results if r.reason]
     if fault:
         reasons.append(fault)
     reason = "; ".join(reasons) or None
     if all(o == "duplicate" for o in outcomes):
-        return X12FileResult("duplicate", reason, results)
+        return X12FileResult("duplicate", reason, results, fault)
     if all(o == "accepted" for o in outcomes):
-        return X12FileResult("accepted", None, results)
+        return X12FileResult("accepted", None, results, fault)
     if all(o in ("accepted", "accepted_with_warnings") for o in outcomes):
-        return X12FileResult("accepted_with_warnings", reason, results)
+        return X12FileResult("accepted_with_warnings", reason, results, fault)
     if all(o == "rejected" for o in outcomes):
-        return X12FileResult("rejected", reason, results)
-    return X12FileResult("partially_accepted", reason, results)
+        return X12FileResult("rejected", reason, results, fault)
+    return X12FileResult("partially_accepted", reason, results, fault)
 
 
 class _SetAcks:

@@ -131,6 +131,8 @@ class X12FileResult:
     outcome: str
     reason: str | None
     interchanges: list[InterchangeResult] = field(default_factory=list)
+    fault: str | None = None
+    """Why reading stopped before the end of the file (data after the last IEA, an unreadable ISA)."""
 
     @property
     def documents(self) -> list[DocumentResult]:

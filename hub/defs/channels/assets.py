@@ -3,12 +3,18 @@
 import dagster as dg
 from pydantic import Field
 
+from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.channels.resources import amazon_resource, shopify_resource
 from hub.defs.resources import HubStoreResource
-from hub.intake import ChannelSummary, process_queued_receipt, sync_amazon_orders, sync_shopify_orders, waiting_receipts
+from hub.intake import ChannelSummary, process_queued_receipts, sync_amazon_orders, sync_shopify_orders, waiting_receipts
 from mappings.profiles import PartnerProfile
 
 WEBHOOK_CHANNEL = "shopify_webhook"
+# A queued webhook body whose runs all ended without processing it is offered again this long after
+# the last one ended (Dagster's run retries and monitoring first), up to this many runs in all;
+# then it goes to the exception queue (intake_not_finished).
+WEBHOOK_REOFFER_GRACE = ReofferPolicy.grace
+WEBHOOK_MAX_RUNS = ReofferPolicy.max_runs
 
 
 def shopify_sync_asset(profile: PartnerProfile) -> dg.AssetsDefinition:
@@ -64,35 +70,52 @@ def webhook_asset() -> dg.AssetsDefinition:
         store, partners = hub_store.store(), hub_store.partners()
         summary = ChannelSummary()
         receipt_ids = config.receipt_ids or waiting_receipts(store, WEBHOOK_CHANNEL)
-        for receipt_id in receipt_ids:
-            process_queued_receipt(
-                store, receipt_id,
-                lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
-                                                             raw_document_id=sha),
-                summary,
-            )
+        # One receipt that fails for any reason is queued as an exception; the others go on.
+        process_queued_receipts(
+            store, receipt_ids,
+            lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
+                                                         raw_document_id=sha),
+            summary,
+        )
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
     return shopify_webhook_orders
 
 
 def webhook_queue_sensor(job_name: str) -> dg.SensorDefinition:
-    """Asks for a run for each queued webhook body (run key = its receipt: never processed twice)."""
+    """Asks for a run for each queued webhook body, and again for one whose runs all ended unprocessed.
+
+    The cursor is the highest receipt asked for; the first run key is ``webhook:<receipt>``, a
+    receipt offered again (its run killed, lost, or failed after Dagster's own retries) gets
+    ``webhook:<receipt>:retry-<runs so far>``, the same on every tick until a run for it exists.
+    """
 
     @dg.sensor(name="shopify_webhook_queue", job_name=job_name, minimum_interval_seconds=30,
                default_status=dg.DefaultSensorStatus.RUNNING)
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource):
-        queued = waiting_receipts(hub_store.store(), WEBHOOK_CHANNEL)
+        store = hub_store.store()
+        queued = waiting_receipts(store, WEBHOOK_CHANNEL)
         last = int(context.cursor or 0)
         new = [receipt_id for receipt_id in queued if receipt_id > last]
-        if not new:
-            return dg.SkipReason("no queued webhooks")
-        context.update_cursor(str(max(new)))
-        return [dg.RunRequest(run_key=f"webhook:{receipt_id}", tags={"receipt": str(receipt_id)},
-                              run_config={"ops": {"shopify_webhook_orders": {"config": {"receipt_ids": [receipt_id]}}}})
-                for receipt_id in new]
+        if new:
+            context.update_cursor(str(max(new)))
+        requests = [_webhook_request(receipt_id, f"webhook:{receipt_id}") for receipt_id in new]
+        again = receipts_to_offer_again(
+            context.instance, store, channel=WEBHOOK_CHANNEL, key_prefix="webhook", job_name=job_name,
+            run_tags=lambda receipt: {"receipt": str(receipt.id)},
+            describe=lambda receipt: f"Shopify webhook '{receipt.source_name[:100]}'",
+            document_ref=lambda receipt: receipt.source_name, skip=set(new),
+            policy=ReofferPolicy(grace=WEBHOOK_REOFFER_GRACE, max_runs=WEBHOOK_MAX_RUNS),
+        )
+        requests += [_webhook_request(offer.receipt.id, offer.run_key) for offer in again]
+        return requests or dg.SkipReason("no queued webhooks")
 
     return _sensor
+
+
+def _webhook_request(receipt_id: int, run_key: str) -> dg.RunRequest:
+    return dg.RunRequest(run_key=run_key, tags={"receipt": str(receipt_id)},
+                         run_config={"ops": {"shopify_webhook_orders": {"config": {"receipt_ids": [receipt_id]}}}})
 
 
 def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str = "*/5 * * * *"):

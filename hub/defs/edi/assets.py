@@ -5,10 +5,12 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import select
 
+from connectors.sftp import FileStillChanging, RemoteFileMissing
 from hub import store as st
 from hub.delivery import send_pending_acks
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.intake import IntakeSummary, archive_processed_file, process_x12_receipt
+from hub.intake._x12 import CLEAN_OUTCOMES
 from hub.replay import replay_exception
 
 
@@ -16,6 +18,11 @@ class EdiIntakeConfig(dg.Config):
     """Which receipts to process. Empty: every SFTP receipt still waiting (what a manual run wants)."""
 
     receipt_ids: list[int] = Field(default_factory=list)
+    inbox_files: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="Receipt id -> [size, mtime] of the inbox file as the sensor read it. Only a file still "
+        "exactly so is moved to the archive; without an entry the sensor archives it on a later tick.",
+    )
     replay_exception_ids: list[int] = Field(
         default_factory=list, description="Exceptions to replay after a fix (see `hub exceptions list`)."
     )
@@ -39,16 +46,21 @@ def edi_inbound_orders(
     replays = [replay_exception(store, partners, exception_id) for exception_id in config.replay_exception_ids]
     for replay in replays:
         context.log.info(f"exception {replay.exception_id}: {replay.message}")
-    if summaries:
+    as_read = [(s, config.inbox_files[str(s.receipt_id)]) for s in summaries if str(s.receipt_id) in config.inbox_files]
+    if as_read:
         with sftp.client() as client:
-            for summary in summaries:
+            for summary, (size, mtime) in as_read:
                 profile = partners.get(summary.partner_id)
-                names = {f.name for f in client.list_files(profile.sftp.inbox)} if profile.sftp else set()
-                if summary.source_name in names:
-                    archive_processed_file(client, profile, summary.source_name)
+                try:
+                    # Moved only while it is still the file that was read: a new upload under the same
+                    # name (or one still growing) stays in the inbox for the sensor to take.
+                    archive_processed_file(client, profile, summary.source_name, expected=(size, mtime))
+                except (FileStillChanging, RemoteFileMissing) as exc:
+                    context.log.info(f"receipt {summary.receipt_id}: inbox file left in place ({exc})")
     return dg.MaterializeResult(
         metadata={
             "files": len(summaries),
+            "receipt_ids": dg.MetadataValue.json([s.receipt_id for s in summaries]),
             "outcomes": dg.MetadataValue.json({str(s.receipt_id): s.outcome for s in summaries}),
             "orders_created": sum(s.orders_created for s in summaries),
             "orders_replaced": sum(s.orders_replaced for s in summaries),
@@ -70,25 +82,64 @@ def edi_functional_acks(hub_store: HubStoreResource, sftp: SftpResource) -> dg.M
 
 
 @dg.asset_check(asset=edi_inbound_orders, blocking=True)
-def edi_documents_accounted_for(hub_store: HubStoreResource) -> dg.AssetCheckResult:
-    """Every received file was processed, and every one not accepted whole is in the exception queue or was a duplicate."""
-    receipts, exceptions = st.tables.receipts, st.tables.exceptions
+def edi_documents_accounted_for(context: dg.AssetCheckExecutionContext, hub_store: HubStoreResource) -> dg.AssetCheckResult:
+    """Every file of this run was processed, and every one not accepted whole is in the exception queue or was a duplicate.
+
+    Only the run's own receipts can block its ERP push (ERROR); receipts of other runs left
+    unexplained are reported as a warning, so one old file never stops every later one. Run on
+    its own (no intake in the run, e.g. from the asset's Checks tab) it judges every receipt.
+    """
+    own = _receipts_of_this_run(context)
+    receipts = st.tables.receipts
     with hub_store.store().transaction() as conn:
+        unexplained = _unexplained_receipts(conn)
         waiting = conn.execute(select(receipts.c.id).where(receipts.c.state != "processed")).scalars().all()
-        unexplained = conn.execute(
-            select(receipts.c.id, receipts.c.outcome).where(
-                (receipts.c.state == "processed")
-                & receipts.c.outcome.not_in(["accepted", "accepted_with_warnings", "duplicate"])
-                & ~select(exceptions.c.id).where(exceptions.c.receipt_id == receipts.c.id).exists()
-            )
-        ).all()
+    # A receipt this run was given but did not finish is as bad as an unexplained one; receipts
+    # waiting for other runs are normal.
+    mine = [r for r in unexplained if own is None or r["receipt"] in own]
+    mine += [{"receipt": r, "outcome": None} for r in waiting if own is not None and r in own]
+    elsewhere = [r for r in unexplained if own is not None and r["receipt"] not in own]
     return dg.AssetCheckResult(
-        passed=not unexplained,
+        passed=not mine and not elsewhere,
+        severity=dg.AssetCheckSeverity.WARN if elsewhere and not mine else dg.AssetCheckSeverity.ERROR,
         metadata={
+            "receipts_checked": "all" if own is None else len(own),
             "waiting_receipts": len(waiting),
-            "unexplained_receipts": dg.MetadataValue.json([{"receipt": r.id, "outcome": r.outcome} for r in unexplained]),
+            "unexplained_receipts": dg.MetadataValue.json(mine[:500]),
+            "unexplained_elsewhere": dg.MetadataValue.json(elsewhere[:500]),
         },
+        description=None if not (mine or elsewhere) else
+        f"{len(mine)} receipt(s) of this run and {len(elsewhere)} of other runs are unfinished or not explained "
+        "by an exception",
     )
+
+
+def _receipts_of_this_run(context: dg.AssetCheckExecutionContext) -> set[int] | None:
+    """The receipts the intake asset processed in this run (its ``receipt_ids`` metadata); None if it did not run here.
+
+    Read from this run's own events: with several intake runs at once, the asset's latest
+    materialization may be another run's.
+    """
+    events = context.instance.all_logs(context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    for event in reversed(events):
+        materialization = event.asset_materialization
+        if materialization is not None and materialization.asset_key == edi_inbound_orders.key:
+            entry = materialization.metadata.get("receipt_ids")
+            return {int(r) for r in entry.value} if entry is not None else None
+    return None
+
+
+def _unexplained_receipts(conn) -> list[dict]:
+    """Processed receipts whose outcome needs someone and that have no exception."""
+    receipts, exceptions = st.tables.receipts, st.tables.exceptions
+    rows = conn.execute(
+        select(receipts.c.id, receipts.c.outcome).where(
+            (receipts.c.state == "processed")
+            & receipts.c.outcome.not_in(sorted(CLEAN_OUTCOMES))
+            & ~select(exceptions.c.id).where(exceptions.c.receipt_id == receipts.c.id).exists()
+        ).order_by(receipts.c.id)
+    ).all()
+    return [{"receipt": r.id, "outcome": r.outcome} for r in rows]
 
 
 def _waiting_receipts(store: st.HubStore) -> list[int]:
