@@ -1,6 +1,7 @@
 """Dagster resources: the hub store, partner SFTP and the ERP, configured from the environment."""
 
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -69,13 +70,19 @@ class ErpResource(dg.ConfigurableResource):
     # Reads ride out a short outage within the run; writes are never resent by the client (the outbox does it).
     max_read_retries: int = 3
 
+    def _config(self) -> OdooConfig:
+        return OdooConfig(base_url=self.base_url, database=self.database or None, api_key=self.api_key,
+                          max_read_retries=self.max_read_retries)
+
     @contextmanager
     def gateway(self) -> Iterator[OdooSalesGateway]:
         """Sales operations over one HTTP connection pool."""
-        config = OdooConfig(base_url=self.base_url, database=self.database or None, api_key=self.api_key,
-                            max_read_retries=self.max_read_retries)
-        with OdooJson2Client(config) as client:
+        with OdooJson2Client(self._config()) as client:
             yield OdooSalesGateway(client)
+
+    def write_settle(self) -> dt.timedelta:
+        """How long a write sent without an answer (or by a run that died) may still commit in the ERP."""
+        return dt.timedelta(seconds=self._config().in_doubt_wait_seconds)
 
 
 def resources_from_env(partners_dir: Path, max_document_bytes: int) -> dict[str, dg.ConfigurableResource]:

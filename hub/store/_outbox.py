@@ -57,18 +57,26 @@ def requeue_delivery(conn: Connection, *, order_id: int, target: str, now: dt.da
     )
 
 
-DELIVERY_CLAIM_STALE_AFTER = dt.timedelta(minutes=5)
-"""An in-flight delivery whose claimant cannot be asked about is due again after this long."""
+DELIVERY_CLAIM_STALE_AFTER = dt.timedelta(minutes=15)
+"""An in-flight delivery whose claimant cannot be asked about is due again after this long (longer
+than any write it sent may take to commit in the target)."""
+WRITE_SETTLE = dt.timedelta(minutes=5)
+"""How long a write sent by a run that died may still commit in the target (longer than the ERP's
+own request time limit); the ERP asset passes its configured value."""
+IN_DOUBT_MARK = "[in doubt until "
+"""Ends ``last_error`` of a delivery whose last write may still commit (read by ``hub.delivery._erp``, same text)."""
 
-# The run pushing deliveries in this context (set by the Dagster asset) and how to ask whether a run ended.
-_run_claimant: ContextVar[tuple[str | None, Callable[[str], bool] | None]] = ContextVar(
-    "delivery_run_claimant", default=(None, None))
+# The run pushing deliveries in this context (set by the Dagster asset), how to ask whether a run
+# ended, and how long a write it may have sent can still commit.
+_run_claimant: ContextVar[tuple[str | None, Callable[[str], bool] | None, dt.timedelta]] = ContextVar(
+    "delivery_run_claimant", default=(None, None, WRITE_SETTLE))
 
 
 @contextmanager
-def deliveries_claimed_by_run(run_id: str, run_ended: Callable[[str], bool]) -> Iterator[None]:
-    """Deliveries claimed in this block name run ``run_id``; in-flight ones of runs that ``run_ended`` are due again."""
-    reset = _run_claimant.set((run_id, run_ended))
+def deliveries_claimed_by_run(run_id: str, run_ended: Callable[[str], bool],
+                              write_settle: dt.timedelta = WRITE_SETTLE) -> Iterator[None]:
+    """Deliveries claimed in this block name run ``run_id``; in-flight ones of runs that ``run_ended`` are taken back."""
+    reset = _run_claimant.set((run_id, run_ended, write_settle))
     try:
         yield
     finally:
@@ -91,27 +99,33 @@ def claim_due_deliveries(
     """Claim due deliveries so that no two runs push the same one at the same time.
 
     A row is claimed by a compare-and-set on its state, naming its claimant (this process and,
-    inside :func:`deliveries_claimed_by_run`, the run). An ``in_flight`` row is due again as soon
-    as its claimant is known to be dead (a process of this machine that is gone, or a run that
-    ended), else once ``stale_after`` has passed. A write it may have sent is looked up in the
-    target before anything is created again.
+    inside :func:`deliveries_claimed_by_run`, the run). An ``in_flight`` row whose claimant is
+    known to be dead (a process of this machine that is gone, or a run that ended) is taken back at
+    once: a write it sent may still commit in the target, so it becomes ``failed``, due when that
+    write can no longer commit and marked in doubt (the push then looks the record up before
+    creating anything). Any other ``in_flight`` row is due again once ``stale_after`` has passed.
     """
-    run_id, run_ended = _run_claimant.get()
+    run_id, run_ended, write_settle = _run_claimant.get()
     token = new_claim_token() + (f"|run:{run_id}" if run_id else "")
+    recent_in_flight = (outbox.c.target == target) & (outbox.c.state == IN_FLIGHT) & (
+        outbox.c.updated_at > now - stale_after) & outbox.c.claimed_by.is_not(None)
+    orphaned = [row for row in conn.execute(select(outbox).where(recent_in_flight).order_by(outbox.c.id).limit(1000))
+                if _claimant_gone(row.claimed_by, run_ended)]
+    until = now + write_settle
+    for row in orphaned:
+        conn.execute(
+            update(outbox)
+            .where((outbox.c.id == row.id) & (outbox.c.state == IN_FLIGHT) & (outbox.c.updated_at == row.updated_at))
+            .values(state=FAILED, claimed_by=None, updated_at=now, next_attempt_at=until,
+                    last_error=f"the run pushing it died; a write it sent may still commit {IN_DOUBT_MARK}"
+                               f"{until.isoformat()}]")
+        )
     due = (outbox.c.target == target) & or_(
         (outbox.c.state == PENDING),
         (outbox.c.state == FAILED) & ((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now)),
         (outbox.c.state == IN_FLIGHT) & (outbox.c.updated_at <= now - stale_after),
     )
     candidates = conn.execute(select(outbox).where(due).order_by(outbox.c.id).limit(limit)).all()
-    if len(candidates) < limit:
-        in_flight = conn.execute(
-            select(outbox).where((outbox.c.target == target) & (outbox.c.state == IN_FLIGHT)
-                                 & (outbox.c.updated_at > now - stale_after) & outbox.c.claimed_by.is_not(None))
-            .order_by(outbox.c.id).limit(1000)
-        ).all()
-        orphaned = [row for row in in_flight if _claimant_gone(row.claimed_by, run_ended)]
-        candidates = sorted([*candidates, *orphaned[: limit - len(candidates)]], key=lambda row: row.id)
     claimed = []
     for row in candidates:
         result = conn.execute(

@@ -6,8 +6,10 @@ flight and the ``erp`` pool slot still held. A retry finishes them.
 """
 
 
+import datetime as dt
 import os
 import signal
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -22,9 +24,16 @@ WORK = Path(os.environ.get("HUB_KILL_TEST_DIR", "/nonexistent"))
 def erp_push_killed_once(context: dg.AssetExecutionContext) -> None:
     """Claim every due delivery; die the first time; mark them delivered on the retry."""
     store = st.HubStore(os.environ["HUB_DATABASE_URL"])
-    with st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(context.instance, run_id)):
-        with store.transaction() as conn:
-            claimed = st.claim_due_deliveries(conn, target="erp", now=st.utcnow())
+    claimed = []
+    # A dead run's rows are taken back in doubt, due once its writes can no longer commit (2 s here).
+    with st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(context.instance, run_id),
+                                      write_settle=dt.timedelta(seconds=2)):
+        for _ in range(20):
+            with store.transaction() as conn:
+                claimed += st.claim_due_deliveries(conn, target="erp", now=st.utcnow())
+            if len(claimed) >= 3:
+                break
+            time.sleep(0.5)
     (WORK / f"claimed-{context.run.run_id}").write_text(str(len(claimed)))
     if not (WORK / "killed").exists():
         (WORK / "killed").write_text(context.run.run_id)

@@ -50,8 +50,14 @@ def test_in_flight_deliveries_of_a_killed_process_are_reclaimed_at_once(store):
     assert child.returncode == -9 and child.stdout.strip() == "3", child.stderr[-2000:]
     with store.transaction() as conn:
         assert st.deliveries_by_state(conn, "erp") == {st.IN_FLIGHT: 3}
-        # One minute later, not fifteen: the claimant's process is gone, so the rows are due again.
-        reclaimed = st.claim_due_deliveries(conn, target="erp", now=NOW + dt.timedelta(minutes=1))
+        # One minute later, not fifteen: the claimant's process is gone, so the rows are taken back,
+        # due once a create it may have sent can no longer commit, and marked in doubt.
+        soon = NOW + dt.timedelta(minutes=1)
+        assert st.claim_due_deliveries(conn, target="erp", now=soon) == []
+        assert st.deliveries_by_state(conn, "erp") == {st.FAILED: 3}
+        rows = conn.execute(st.tables.outbox.select()).all()
+        assert all(st.IN_DOUBT_MARK in row.last_error and row.claimed_by is None for row in rows)
+        reclaimed = st.claim_due_deliveries(conn, target="erp", now=soon + st.WRITE_SETTLE)
     assert len(reclaimed) == 3 and all(d.attempts == 2 for d in reclaimed)
 
 
@@ -61,7 +67,8 @@ def test_a_live_claimant_keeps_its_deliveries_until_the_time_bound(store):
         assert len(st.claim_due_deliveries(conn, target="erp", now=NOW)) == 2
     with store.transaction() as conn:  # this process still runs: nobody else may push them
         assert st.claim_due_deliveries(conn, target="erp", now=NOW + dt.timedelta(minutes=1)) == []
-        later = NOW + st.DELIVERY_CLAIM_STALE_AFTER
+        assert st.deliveries_by_state(conn, "erp") == {st.IN_FLIGHT: 2}
+        later = NOW + st.DELIVERY_CLAIM_STALE_AFTER  # past the bound, longer than any write can take
         assert len(st.claim_due_deliveries(conn, target="erp", now=later)) == 2
 
 
@@ -74,10 +81,13 @@ def test_in_flight_deliveries_of_a_run_that_ended_elsewhere_are_reclaimed(store)
     soon = NOW + dt.timedelta(minutes=1)
     with store.transaction() as conn, st.deliveries_claimed_by_run("retry-run", lambda run_id: False):
         assert st.claim_due_deliveries(conn, target="erp", now=soon) == []  # its run still in progress
-    with store.transaction() as conn, st.deliveries_claimed_by_run("retry-run", lambda run_id: run_id == "dead-run"):
-        reclaimed = st.claim_due_deliveries(conn, target="erp", now=soon)
+    settle = dt.timedelta(minutes=3)
+    with store.transaction() as conn, \
+            st.deliveries_claimed_by_run("retry-run", lambda run_id: run_id == "dead-run", write_settle=settle):
+        assert st.claim_due_deliveries(conn, target="erp", now=soon) == []  # taken back, in doubt
+        reclaimed = st.claim_due_deliveries(conn, target="erp", now=soon + settle)
         assert len(reclaimed) == 2
-        owners = set(conn.execute(st.tables.outbox.select()).mappings().all()[0]["claimed_by"].split("|run:")[1:])
+        owners = {row.claimed_by.split("|run:")[1] for row in conn.execute(st.tables.outbox.select())}
     assert owners == {"retry-run"}
 
 

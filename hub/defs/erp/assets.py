@@ -21,8 +21,9 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
         store = hub_store.store()
         instance = context.instance
         # Deliveries name this run; those left in flight by a run that ended (killed, crashed)
-        # are taken back at once instead of after the time bound.
-        claimant = st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(instance, run_id))
+        # are taken back at once, due when a write it sent can no longer commit in the ERP.
+        claimant = st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(instance, run_id),
+                                                write_settle=erp.write_settle())
         with erp.gateway() as gateway, claimant:
             summary = push_due_orders(store, gateway)
         with store.transaction() as conn:
