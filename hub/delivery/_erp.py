@@ -133,7 +133,7 @@ def push_due_orders(
     for index, delivery in enumerate(deliveries):
         if summary.on_hold_until is not None:
             _not_before(store, delivery, now, summary.on_hold_until,
-                        error=f"not sent: an earlier write's outcome is unknown {_IN_DOUBT_MARK}"
+                        error=f"not sent: an earlier write's outcome is unknown {st.IN_DOUBT_MARK}"
                               f"{summary.on_hold_until.isoformat()}]")
             summary.retrying += 1
             continue
@@ -145,7 +145,7 @@ def push_due_orders(
             _dead_unreadable(store, delivery, now, exc)
             summary.dead += 1
             continue
-        until = _in_doubt_until(delivery.last_error)
+        until = st.in_doubt_until(delivery.last_error)
         if until is not None and until > now:
             # Claimed early (a replay, a requeue): the last write may still commit. Not before then.
             _not_before(store, delivery, now, until)
@@ -170,7 +170,7 @@ def push_due_orders(
             error = str(exc)
             if getattr(exc, "write_in_doubt", False):
                 summary.on_hold_until = now + dt.timedelta(seconds=wait)  # the rest of the pass waits too
-                error += f" {_IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
+                error += f" {st.IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
                 log.warning("ERP delivery %s: write outcome unknown; looked up again in %.0f s", delivery.id, wait)
             if delivery.attempts >= max_attempts:
                 _dead(store, delivery, stored, now, kind="erp_unreachable",
@@ -187,22 +187,6 @@ def push_due_orders(
     return summary
 
 
-# Written into last_error after a write whose outcome is unknown; kept by a replay (requeue), so
-# whatever claims the delivery next knows when that write can no longer commit.
-_IN_DOUBT_MARK = "[in doubt until "
-
-
-def _in_doubt_until(last_error: str | None) -> dt.datetime | None:
-    """When the write behind ``last_error`` can no longer commit, if it was in doubt."""
-    if not last_error or _IN_DOUBT_MARK not in last_error:
-        return None
-    stamp = last_error.rpartition(_IN_DOUBT_MARK)[2].rstrip("]")
-    try:
-        return dt.datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-
-
 def _writes_on_hold_until(store: st.HubStore, now: dt.datetime) -> dt.datetime | None:
     """The latest time an unanswered write may still commit, if that is after ``now``."""
     outbox = st.tables.outbox
@@ -211,10 +195,10 @@ def _writes_on_hold_until(store: st.HubStore, now: dt.datetime) -> dt.datetime |
             select(outbox.c.last_error).where(
                 (outbox.c.target == ERP_TARGET)
                 & outbox.c.state.in_([st.FAILED, st.PENDING, st.DEAD])
-                & outbox.c.last_error.contains(_IN_DOUBT_MARK, autoescape=True)
+                & outbox.c.last_error.contains(st.IN_DOUBT_MARK, autoescape=True)
             )
         ).scalars().all()
-    return max((until for error in errors if (until := _in_doubt_until(error)) and until > now), default=None)
+    return max((until for error in errors if (until := st.in_doubt_until(error)) and until > now), default=None)
 
 
 def _not_before(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, until: dt.datetime,

@@ -79,6 +79,7 @@ from hub.store._outbox import (
     Delivery,
     DELIVERY_CLAIM_STALE_AFTER,
     IN_DOUBT_MARK,
+    in_doubt_until,
     WRITE_SETTLE,
     claim_due_deliveries,
     deliveries_claimed_by_run,
@@ -104,7 +105,7 @@ __all__ = [
     "record_receipt", "requeue_delivery", "save_order", "sha256_hex", "tables", "unfinished_receipts", "utcnow",
     "RECEIPT_CLAIM_STALE_AFTER", "ClaimLost", "claim_receipt", "release_receipt_claim", "renew_receipt_claim",
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
-    "IN_DOUBT_MARK", "WRITE_SETTLE",
+    "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
 ]
 
 

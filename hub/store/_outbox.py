@@ -64,7 +64,18 @@ WRITE_SETTLE = dt.timedelta(minutes=5)
 """How long a write sent by a run that died may still commit in the target (longer than the ERP's
 own request time limit); the ERP asset passes its configured value."""
 IN_DOUBT_MARK = "[in doubt until "
-"""Ends ``last_error`` of a delivery whose last write may still commit (read by ``hub.delivery._erp``, same text)."""
+"""Ends ``last_error`` of a delivery whose last write may still commit; :func:`in_doubt_until` reads it."""
+
+
+def in_doubt_until(last_error: str | None) -> dt.datetime | None:
+    """When the write behind ``last_error`` can no longer commit, if it was in doubt."""
+    if not last_error or IN_DOUBT_MARK not in last_error:
+        return None
+    stamp = last_error.rpartition(IN_DOUBT_MARK)[2].rstrip("]")
+    try:
+        return dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
 
 # The run pushing deliveries in this context (set by the Dagster asset), how to ask whether a run
 # ended, and how long a write it may have sent can still commit.
