@@ -14,7 +14,7 @@ UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: demo test faults ui venv system-deps dagster-home clean
+.PHONY: demo test lint faults ui venv system-deps dagster-home clean
 
 venv: $(VENV_STAMP)
 
@@ -34,25 +34,29 @@ dagster-home:
 	@test -f $(DAGSTER_HOME)/.nux/nux.yaml || printf 'seen: 1\n' > $(DAGSTER_HOME)/.nux/nux.yaml
 
 demo: venv dagster-home
-	DAGSTER_HOME=$(DAGSTER_HOME) HUB_DATA_DIR=$(HUB_DATA_DIR) $(BIN)/hub demo
+	DAGSTER_HOME=$(DAGSTER_HOME) HUB_DATA_DIR=$(HUB_DATA_DIR) $(BIN)/python -m sandbox demo
 
 # pytest exits 5 when it collects nothing: that is a broken selection or layout, never a pass.
-test: venv system-deps
+test: venv system-deps lint
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then \
 	  echo "make test: pytest collected no tests (exit 5); failing on purpose: check PYTEST_ARGS and tests/." >&2; \
 	fi; \
 	exit $$status
 
+# Static checks of the whole tree: the one-way package graph (import-linter, contract in pyproject.toml).
+lint: venv
+	$(BIN)/lint-imports --no-cache
+
 # The whole fault-injection suite (tests/faults/), slow scenarios included; `make test` runs its fast subset.
 faults: venv system-deps
 	$(BIN)/pytest tests/faults -m faults $(PYTEST_ARGS)
 
 # Foreground UI + daemon over the demo's data, with the sandbox SFTP server and ERP running so the
-# sensors and jobs work from the UI. `hub ui` runs `dagster dev` in its own session with default
+# sensors and jobs work from the UI. `python -m sandbox ui` runs `dagster dev` in its own session with default
 # signal handling (a `dagster dev` that inherits an ignored SIGINT would ignore Ctrl-C and SIGTERM).
 ui: venv dagster-home
-	DAGSTER_HOME=$(DAGSTER_HOME) HUB_DATA_DIR=$(HUB_DATA_DIR) $(BIN)/hub ui --host $(UI_HOST) --port $(UI_PORT)
+	DAGSTER_HOME=$(DAGSTER_HOME) HUB_DATA_DIR=$(HUB_DATA_DIR) $(BIN)/python -m sandbox ui --host $(UI_HOST) --port $(UI_PORT)
 
 # Keeps the instance configuration (yaml + README) and drops runs, event logs, storage and data.
 clean:

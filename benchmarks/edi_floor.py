@@ -36,7 +36,7 @@ from types import SimpleNamespace
 import edi_ingest as bench  # the sibling benchmark (same file, same helpers); it puts the project on sys.path
 
 # isort: split
-from hub.model import Order
+from canonical.model import Order
 from hub.store import HubStore, order_rows
 from hub.store._bulk import _LINE_COLUMNS, _ORDER_COLUMNS, _PARTY_COLUMNS
 from mappings.profiles import PartnerDirectory

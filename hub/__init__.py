@@ -1,3 +1,5 @@
-"""orderhub: the order integration hub (core package)."""
+"""orderhub's services: store, intake, delivery, reconciliation, Dagster definitions and the CLI."""
 
-__version__ = "0.1.0"
+from canonical import __version__
+
+__all__ = ["__version__"]

@@ -1,4 +1,8 @@
-"""The ``hub`` command line: demo, schema, offline mapping, and the exception queue."""
+"""The ``hub`` command line: schema, offline mapping, X12 validation and the exception queue.
+
+The demo and the UI over the sandbox systems are ``python -m sandbox demo|ui`` (``make demo``, ``make ui``):
+the sandboxes are not part of the shipped package.
+"""
 
 from __future__ import annotations
 
@@ -23,16 +27,6 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="orderhub: the order integration hub")
     commands = parser.add_subparsers(title="commands")
-
-    demo = commands.add_parser("demo", help="run the main job end to end on the embedded sandbox")
-    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its store and sandbox (default: HUB_DATA_DIR)")
-    demo.set_defaults(run=_demo)
-
-    ui = commands.add_parser("ui", help="start the sandbox systems and the Dagster UI on the demo's data")
-    ui.add_argument("--data-dir", type=Path, help="the demo's data folder (default: HUB_DATA_DIR)")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
-    ui.set_defaults(run=_ui)
 
     schema = commands.add_parser("schema", help="print the canonical order's JSON Schema")
     schema.set_defaults(run=_schema)
@@ -72,20 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from hub.demo import run_demo
-
-    return run_demo(data_dir=args.data_dir)
-
-
-def _ui(args: argparse.Namespace) -> int:
-    from hub.demo import run_ui
-
-    return run_ui(data_dir=args.data_dir, host=args.host, port=args.port)
-
-
 def _schema(_args: argparse.Namespace) -> int:
-    from hub.model import dumps_schema
+    from canonical.model import dumps_schema
 
     print(dumps_schema())
     return 0

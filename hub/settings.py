@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hub.model import AmountLimits
+from canonical.model import AmountLimits, deployment_amount_limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,19 +29,9 @@ class HubSettings(BaseSettings):
     max_document_bytes: int = Field(
         default=100 * 1024 * 1024, description="Largest inbound document accepted (bytes)."
     )
-    max_order_total: Decimal = Field(
-        default=AmountLimits().max_order_total, gt=0,
-        description="Largest order total intake accepts, in the order's currency (HUB_MAX_ORDER_TOTAL); "
-        "a partner profile's amount_limits can override it.",
-    )
-    max_amount: Decimal = Field(
-        default=AmountLimits().max_amount, gt=0,
-        description="Largest unit price, line amount, allowance or charge intake accepts (HUB_MAX_AMOUNT).",
-    )
-
     def amount_limits(self) -> AmountLimits:
-        """The deployment's amount limits (partner profiles may override them)."""
-        return AmountLimits(max_order_total=self.max_order_total, max_amount=self.max_amount)
+        """The deployment's amount limits, HUB_MAX_ORDER_TOTAL / HUB_MAX_AMOUNT (partner profiles may override them)."""
+        return deployment_amount_limits()
 
     def resolved_database_url(self) -> str:
         """The store URL: ``HUB_DATABASE_URL`` or the embedded SQLite file."""

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from hub.model import Order
+from canonical.model import Order
 
 T = TypeVar("T")
 

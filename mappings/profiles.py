@@ -14,8 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from hub.errors import ConfigurationError
-from hub.model import AmountLimits, is_currency
+from canonical.errors import ConfigurationError
+from canonical.model import AmountLimits, deployment_amount_limits, is_currency
 
 
 class _Profile(BaseModel):
@@ -213,12 +213,6 @@ class AmountLimitOverrides(_Profile):
     max_amount: Decimal | None = Field(default=None, gt=0)
 
 
-def _deployment_amount_limits() -> AmountLimits:
-    from hub.settings import get_settings  # read when the profile is loaded, not at import
-
-    return get_settings().amount_limits()
-
-
 class PartnerProfile(_Profile):
     """One trading partner."""
 
@@ -228,7 +222,7 @@ class PartnerProfile(_Profile):
     amount_limits: AmountLimitOverrides = Field(
         default_factory=AmountLimitOverrides, description="Overrides of the deployment's amount limits."
     )
-    _deployment_limits: AmountLimits = PrivateAttr(default_factory=_deployment_amount_limits)
+    _deployment_limits: AmountLimits = PrivateAttr(default_factory=deployment_amount_limits)
     _limits: AmountLimits | None = PrivateAttr(default=None)
 
     @field_validator("currency")

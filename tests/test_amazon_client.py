@@ -13,7 +13,8 @@ import pytest
 import respx
 
 from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
-from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from mappings.connections import amazon_config
 from mappings.profiles import PartnerProfile
 from tests.fixtures.clock import FakeClock
 
@@ -359,7 +360,7 @@ def test_restricted_data_accepts_only_get_orders_data_elements_and_comes_from_th
         "id": "m", "name": "M", "amazon": {"seller_id": "A1", "marketplace_ids": ["ATVPDKIKX0DER"],
                                            "lwa_client_id_env": "X", "lwa_client_secret_env": "Y",
                                            "refresh_token_env": "Z", "restricted_data": ["shippingAddress"]}})
-    config = AmazonConfig.from_profile(profile.amazon, client_id="id", client_secret="s", refresh_token="r")
+    config = amazon_config(profile.amazon, client_id="id", client_secret="s", refresh_token="r")
     assert config.restricted_data == ("shippingAddress",)
     plain = profile.amazon.model_copy(update={"restricted_data": []})
-    assert AmazonConfig.from_profile(plain, client_id="id", client_secret="s", refresh_token="r").restricted_data == ()
+    assert amazon_config(plain, client_id="id", client_secret="s", refresh_token="r").restricted_data == ()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.model import ChargeKind, PartyRole, Purpose, Source
+from canonical.model import ChargeKind, PartyRole, Purpose, Source
 from mappings.amazon import map_amazon_order, map_amazon_payloads
 from mappings.profiles import PartnerProfile
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
-from hub.sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
-from hub.model import PartyRole
+from sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
+from canonical.model import PartyRole
 from mappings.amazon import map_amazon_order
 from mappings.profiles import PartnerProfile
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from hub import store as st
 from hub.defs import build_definitions
-from hub.sandbox.amazon_server import SandboxAmazon
-from hub.sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
-from hub.sandbox.erp_server import SandboxErp
+from sandbox.amazon_server import SandboxAmazon
+from sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
+from sandbox.erp_server import SandboxErp
 
 AMAZON = {"HUB_AMAZON_US_CLIENT_ID": "amzn1.application-oa2-client.test", "HUB_AMAZON_US_CLIENT_SECRET": "s3cret",
           "HUB_AMAZON_US_REFRESH_TOKEN": "Atzr|refresh"}
@@ -109,7 +109,7 @@ SHOPIFY = {"HUB_SHOPIFY_TRAILHEAD_TOKEN": "shpat_test_token", "HUB_SHOPIFY_TRAIL
 
 @pytest.fixture
 def shop(monkeypatch) -> Iterator:
-    from hub.sandbox.shopify_server import SandboxShopify
+    from sandbox.shopify_server import SandboxShopify
 
     server = SandboxShopify(access_token=SHOPIFY["HUB_SHOPIFY_TRAILHEAD_TOKEN"],
                             webhook_secret=SHOPIFY["HUB_SHOPIFY_TRAILHEAD_WEBHOOK_SECRET"],
@@ -124,7 +124,7 @@ def shop(monkeypatch) -> Iterator:
 def webhook_url(hub_env) -> Iterator[str]:
     from pathlib import Path
 
-    from hub.sandbox._server import BackgroundServer
+    from sandbox._server import BackgroundServer
     from hub.webhooks import create_webhook_app
     from mappings.profiles import PartnerDirectory
 

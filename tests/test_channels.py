@@ -19,7 +19,7 @@ from hub.intake import (
     sync_window_start,
     waiting_receipts,
 )
-from hub.model import Order, OrderLine, Purpose
+from canonical.model import Order, OrderLine, Purpose
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 

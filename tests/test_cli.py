@@ -13,7 +13,7 @@ from hub.intake import process_x12_receipt, receive_document
 from mappings.profiles import PartnerDirectory
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "hub" / "sandbox" / "samples"
+SAMPLES = REPO / "sandbox" / "samples"
 
 
 def test_schema_prints_the_canonical_order_schema(capsys):

@@ -23,11 +23,11 @@ from hub.intake import (
     receive_document,
     store_channel_document,
 )
-from hub.model import Order, OrderLine, Party, PartyRole, Source
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from hub.reconciliation import reconcile_erp_orders
 from hub.replay import replay_exception
-from hub.sandbox.environment import CATALOG
-from hub.sandbox.erp_server import SandboxErp
+from sandbox.environment import CATALOG
+from sandbox.erp_server import SandboxErp
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
 

@@ -22,8 +22,8 @@ from connectors.erp import (
     party_ref,
     retry_after_seconds,
 )
-from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
-from hub.model import Order, OrderLine, Party, PartyRole, Source
+from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from tests.fixtures.clock import FakeClock
 
 BASE = "https://erp.example.com"

@@ -11,7 +11,7 @@ from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, OdooSalesGa
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import ERP_TARGET
-from hub.sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
 from tests.test_erp_sandbox import make_order
 
 API_KEY = "sandbox-key-currency"

@@ -8,9 +8,9 @@ import pytest
 import respx
 
 from connectors.erp import ErpWriteInDoubt, OdooConfig, OdooJson2Client, OdooSalesGateway
-from hub.errors import RetriableError
-from hub.sandbox.environment import CATALOG
-from hub.sandbox.erp_server import SandboxErp
+from canonical.errors import RetriableError
+from sandbox.environment import CATALOG
+from sandbox.erp_server import SandboxErp
 from tests.test_erp_sandbox import make_order
 
 BASE = "https://erp.example.com"

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, OdooSalesGateway
-from hub.errors import ConfigurationError, RetriableError
-from hub.model import Order, OrderLine, Party, PartyRole, Source
-from hub.sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from canonical.errors import ConfigurationError, RetriableError
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
+from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
 
 API_KEY = "sandbox-key-0123456789abcdef"
 ERROR_KEYS = {"name", "message", "arguments", "context", "debug"}

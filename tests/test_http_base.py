@@ -25,7 +25,7 @@ from connectors._http import (
     parse_link_header,
     retry_after_seconds,
 )
-from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from tests.fixtures.clock import FakeClock
 
 BASE = "https://api.example.test"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from connectors.sftp import FolderListing, RemoteFile
 from hub import store as st
 from hub.delivery import push_due_orders, send_pending_acks
-from hub.errors import RejectedDocument, RetriableError
+from canonical.errors import RejectedDocument, RetriableError
 from hub.intake import poll_inbox, process_x12_receipt, receive_document
 from hub.reconciliation import reconcile_erp_orders
 from hub.replay import replay_exception

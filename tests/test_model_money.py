@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from hub import store as st
 from hub.intake import process_x12_receipt, receive_document
-from hub.model import AmountLimits, Order, is_currency
+from canonical.model import AmountLimits, Order, is_currency
 from hub.settings import HubSettings
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12 import process_interchange_file

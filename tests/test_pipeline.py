@@ -21,15 +21,15 @@ from sqlalchemy import func, select
 from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from hub import store as st
 from hub.defs import build_definitions
-from hub.demo import tick_sensors
-from hub.sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
-from hub.sandbox.erp_server import SandboxErp
-from hub.sandbox.sftp_server import SandboxSftpServer
+from sandbox.demo import tick_sensors
+from sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
+from sandbox.erp_server import SandboxErp
+from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 from tests.fixtures.store import postgres_store_url
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "hub" / "sandbox" / "samples"
+SAMPLES = REPO / "sandbox" / "samples"
 GOOD = (SAMPLES / "acme_po_4500012345.x12").read_bytes()
 BROKEN = (SAMPLES / "acme_po_broken.x12").read_bytes()
 

@@ -23,7 +23,7 @@ from connectors.sftp import (
     SymlinkRefused,
     UnsafeFileName,
 )
-from hub.errors import ConfigurationError, DuplicateDocument, RejectedDocument
+from canonical.errors import ConfigurationError, DuplicateDocument, RejectedDocument
 
 TRAVERSAL_NAMES = ["../x", "..", ".", "a/b", "/etc/passwd", "a\\b", "x\x00y", "", "../../secret.txt"]
 

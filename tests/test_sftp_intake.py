@@ -12,7 +12,7 @@ from connectors.sftp import SftpClient, SftpConfig
 from hub import store as st
 from hub.intake import InboxCursor, poll_inbox
 from hub.replay import replay_exception
-from hub.sandbox.sftp_server import SandboxSftpServer
+from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12.samples import build_850
 
@@ -106,7 +106,7 @@ def test_the_first_cursor_format_still_means_files_already_taken(inbox, sqlite_s
 
 
 def test_partners_never_share_or_nest_sftp_folders():
-    from hub.errors import ConfigurationError
+    from canonical.errors import ConfigurationError
     from mappings.profiles import PartnerDirectory as Directory
 
     northwind = PartnerDirectory.load(REPO / "mappings" / "partners").get("northwind")

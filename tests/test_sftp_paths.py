@@ -17,7 +17,7 @@ from connectors.sftp import (
     safe_file_name,
 )
 from connectors.sftp._client import _timestamped_name
-from hub.errors import ConfigurationError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_a_garbage_private_key_is_a_configuration_error(tmp_path):
 
 
 def test_using_the_client_without_connecting_is_a_bug(tmp_path):
-    from hub.errors import FatalError
+    from canonical.errors import FatalError
 
     config = SftpConfig(host="h", username="u", password="p", known_hosts_path=tmp_path / "kh")
     with pytest.raises(FatalError, match="context manager"):

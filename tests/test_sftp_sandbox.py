@@ -14,8 +14,8 @@ import paramiko
 import pytest
 
 from connectors.sftp import SftpClient, SftpConfig
-from hub.errors import ConfigurationError, RejectedDocument, RetriableError
-from hub.sandbox.sftp_server import SandboxSftpServer
+from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
+from sandbox.sftp_server import SandboxSftpServer
 from tests.test_sftp_client import SftpClientContract
 
 USERNAME = "acme"

@@ -16,7 +16,8 @@ from connectors.shopify import (
     ShopifyConfig,
     parse_call_limit,
 )
-from hub.errors import ConfigurationError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
+from mappings.connections import shopify_config
 from mappings.profiles import ShopifyProfile
 from tests.fixtures.clock import FakeClock
 
@@ -70,7 +71,7 @@ def test_orders_are_read_with_status_any_updated_at_min_and_followed_to_the_last
 def test_api_version_comes_from_the_profile_and_updated_at_max_pins_the_window(clock):
     route = respx.get(f"{BASE}/admin/api/2025-01/orders.json").mock(return_value=httpx.Response(200, content=body()))
     profile = ShopifyProfile(shop_domain=SHOP, api_version="2025-01", access_token_env="T", webhook_secret_env="W")
-    config = ShopifyConfig.from_profile(profile, env={"T": TOKEN}, page_limit=50)
+    config = shopify_config(profile, env={"T": TOKEN}, page_limit=50)
     until = dt.datetime(2024, 10, 2, tzinfo=dt.UTC)
     with ShopifyClient(config, sleep=clock.sleep, clock=clock) as shop:
         assert list(shop.iter_order_pages(SINCE, updated_at_max=until))[0].orders == []
@@ -82,8 +83,8 @@ def test_profile_without_the_token_in_the_environment_is_a_configuration_error()
     profile = ShopifyProfile(shop_domain=SHOP, access_token_env="SHOP_TOKEN", webhook_secret_env="W",
                              base_url_env="SHOP_URL")
     with pytest.raises(ConfigurationError, match="SHOP_TOKEN"):
-        ShopifyConfig.from_profile(profile, env={})
-    config = ShopifyConfig.from_profile(profile, env={"SHOP_TOKEN": TOKEN, "SHOP_URL": "http://127.0.0.1:9"})
+        shopify_config(profile, env={})
+    config = shopify_config(profile, env={"SHOP_TOKEN": TOKEN, "SHOP_URL": "http://127.0.0.1:9"})
     assert config.http_config().base_url == "http://127.0.0.1:9"
     assert config.access_token.get_secret_value() == TOKEN and TOKEN not in repr(config)
 

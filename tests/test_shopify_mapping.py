@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import RejectedDocument
-from hub.model import ChargeKind, PartyRole, Purpose, order_total
+from canonical.errors import RejectedDocument
+from canonical.model import ChargeKind, PartyRole, Purpose, order_total
 from mappings.profiles import PartnerProfile
 from mappings.shopify import map_shopify_order, map_shopify_orders, map_shopify_payload
 

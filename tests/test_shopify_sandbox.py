@@ -14,8 +14,8 @@ import pytest
 import respx
 
 from connectors.shopify import ShopifyClient, ShopifyConfig
-from hub.errors import ConfigurationError
-from hub.sandbox.shopify_server import INVALID_TOKEN, SandboxShopify, sign_webhook
+from canonical.errors import ConfigurationError
+from sandbox.shopify_server import INVALID_TOKEN, SandboxShopify, sign_webhook
 from mappings.profiles import PartnerProfile
 from mappings.shopify import map_shopify_orders
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub import store as st
-from hub.model import Charge, Order, OrderLine, Party, PartyRole, Purpose
+from canonical.model import Charge, Order, OrderLine, Party, PartyRole, Purpose
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 RAW = b"ISA..."

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from hub import store as st
-from hub.model import Order, OrderLine, Party, PartyRole, Purpose
+from canonical.model import Order, OrderLine, Party, PartyRole, Purpose
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 RAW, OTHER_RAW = b"ISA...", b"ISA again..."

@@ -10,8 +10,8 @@ import pytest
 
 from hub import store as st
 from hub.intake import waiting_receipts
-from hub.sandbox._server import BackgroundServer
-from hub.sandbox.shopify_server import SandboxShopify, sign_webhook
+from sandbox._server import BackgroundServer
+from sandbox.shopify_server import SandboxShopify, sign_webhook
 from hub.webhooks import CHANNEL, create_webhook_app, shopify_signature_valid
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.shopify import map_shopify_orders

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.model import ChargeKind, PartyRole, Purpose, Source
+from canonical.model import ChargeKind, PartyRole, Purpose, Source
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12.samples import SampleLine, build_850

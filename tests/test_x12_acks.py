@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import FatalError
+from canonical.errors import FatalError
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 from mappings.x12._envelope import EnvelopeWalker

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub import store as st
-from hub.model import ChargeKind, PartyRole, Purpose
+from canonical.model import ChargeKind, PartyRole, Purpose
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.model import ChargeKind, PartyRole, Purpose
+from canonical.model import ChargeKind, PartyRole, Purpose
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._envelope import EnvelopeWalker

@@ -12,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors._http._errors import default_error, retry_after_seconds
-from hub.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 
 _log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub import __version__
+from canonical import __version__
 
 
 class HttpConnectorConfig(BaseModel):

@@ -17,7 +17,7 @@ from connectors._http._config import HttpConnectorConfig
 from connectors._http._errors import default_error, retry_after_seconds
 from connectors._http._pagination import PageRequest, Paginator
 from connectors._http._rate import RateLimiter
-from hub.errors import FatalError, HubError, RetriableError
+from canonical.errors import FatalError, HubError, RetriableError
 
 _log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class HttpConnector:
     Retries: 429, 5xx, connection failures and timeouts are retried up to ``max_retries`` times
     with exponential backoff and full jitter, or after exactly the server's ``Retry-After``. A
     ``Retry-After`` longer than ``backoff_cap_seconds`` is not slept through: the call fails at
-    once with a :class:`~hub.errors.RetriableError` carrying it, so a scheduler can come back later.
+    once with a :class:`~canonical.errors.RetriableError` carrying it, so a scheduler can come back later.
     A timeout after a non-idempotent request (POST, PATCH) was sent is not retried: it may have
     taken effect. One call can narrow this: ``max_retries=0`` for a call that changes data when
     someone else (an outbox) retries it, ``idempotent=True`` for a POST that only reads.

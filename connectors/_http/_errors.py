@@ -1,11 +1,11 @@
 """One mapping from HTTP answers to the hub's error tree, shared by every HTTP connector.
 
-hub.errors.ConfigurationError   401/403 (credentials, scopes), 404 by default (wrong base URL,
+canonical.errors.ConfigurationError   401/403 (credentials, scopes), 404 by default (wrong base URL,
                                 API version or shop), 3xx (we never follow redirects: a wrong URL)
-hub.errors.RetriableError       408, 425, 429, 5xx (not 501/505), connection failures, timeouts;
+canonical.errors.RetriableError       408, 425, 429, 5xx (not 501/505), connection failures, timeouts;
                                 ``retry_after`` from the server's ``Retry-After``
-hub.errors.RejectedDocument     400, 409, 422: the server refused what we sent or asked for
-hub.errors.FatalError           any other status: the contract changed under us
+canonical.errors.RejectedDocument     400, 409, 422: the server refused what we sent or asked for
+canonical.errors.FatalError           any other status: the contract changed under us
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from hub.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
 
 RETRIABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524, 529})
 _MAX_MESSAGE = 300

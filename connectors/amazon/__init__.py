@@ -1,7 +1,7 @@
 """A marketplace seller account over an SP-API style Orders API v0, on the shared HTTP base.
 
-    with AmazonClient(AmazonConfig.from_profile(profile.amazon, client_id=..., client_secret=...,
-                                                refresh_token=...)) as client:
+    with AmazonClient(amazon_config(profile.amazon, client_id=..., client_secret=...,   # mappings.connections
+                                    refresh_token=...)) as client:
         for page in client.iter_order_pages(since):          # getOrders, NextToken followed
             archive(page.raw)                                 # byte for byte; page.sha256 is its id
             for order in page.orders:

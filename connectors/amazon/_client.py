@@ -39,7 +39,7 @@ from connectors.amazon._restricted import (
     parse_restricted_data_token,
     restricted_data_token_request,
 )
-from hub.errors import ConfigurationError, FatalError, HubError, RejectedDocument
+from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument
 
 ACCESS_TOKEN_HEADER = "x-amz-access-token"
 # Amazon order ids are 3-7-7 digits; anything else would be a path injection, not an order.

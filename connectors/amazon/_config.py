@@ -6,7 +6,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from connectors._http import HttpConnectorConfig
 from connectors.amazon._restricted import ORDERS_DATA_ELEMENTS
-from mappings.profiles import AmazonProfile
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 
@@ -80,27 +79,4 @@ class AmazonConfig(BaseModel):
             max_retries=self.max_retries,
             backoff_base_seconds=self.backoff_base_seconds,
             backoff_cap_seconds=self.backoff_cap_seconds,
-        )
-
-    @classmethod
-    def from_profile(
-        cls,
-        profile: AmazonProfile,
-        *,
-        client_id: str,
-        client_secret: str,
-        refresh_token: str,
-        base_url: str | None = None,
-        token_url: str | None = None,
-        **overrides: object,
-    ) -> AmazonConfig:
-        """The config of a partner profile's account, with secrets (and sandbox URLs) resolved by the caller."""
-        return cls(
-            base_url=base_url or profile.region_base_url,
-            token_url=token_url or LWA_TOKEN_URL,
-            client_id=client_id,
-            client_secret=SecretStr(client_secret),
-            refresh_token=SecretStr(refresh_token),
-            marketplace_ids=tuple(profile.marketplace_ids),
-            **{"restricted_data": tuple(profile.restricted_data), **overrides},
         )

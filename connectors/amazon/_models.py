@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from hub.errors import FatalError
+from canonical.errors import FatalError
 
 GET_ORDERS = "getOrders"
 GET_ORDER_ITEMS = "getOrderItems"

@@ -18,7 +18,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors._http import Auth, ExpiringToken
-from hub.errors import FatalError
+from canonical.errors import FatalError
 
 CREATE_RESTRICTED_DATA_TOKEN = "createRestrictedDataToken"
 RESTRICTED_DATA_TOKEN_PATH = "/tokens/2021-03-01/restrictedDataToken"

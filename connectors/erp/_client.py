@@ -16,7 +16,7 @@ import httpx
 from connectors._http import HttpConnector, StaticHeaderAuth
 from connectors.erp._config import OdooConfig
 from connectors.erp._errors import IN_DOUBT_STATUSES, ErpWriteInDoubt, error_from_response
-from hub.errors import ConfigurationError, HubError, RetriableError
+from canonical.errors import ConfigurationError, HubError, RetriableError
 
 _MODEL = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 # Odoo refuses methods starting with "_" (private) over RPC; refuse them before the round trip.

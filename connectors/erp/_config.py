@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from connectors._http import HttpConnectorConfig
-from hub import __version__
+from canonical import __version__
 
 
 class OdooConfig(BaseModel):

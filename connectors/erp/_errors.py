@@ -3,20 +3,20 @@
 Odoo's error body (``{"name", "message", "arguments", "context", "debug"}``) and a few of its
 statuses differ from the shared mapping in ``connectors._http``, so the ERP keeps its own:
 
-hub.errors.ConfigurationError   401/403 (bad or expired API key, missing access right),
+canonical.errors.ConfigurationError   401/403 (bad or expired API key, missing access right),
                                 404 for an unknown model, method or database,
                                 3xx (a wrong base URL: redirects are never followed),
                                 anything that is not a JSON-2 endpoint
-hub.errors.RetriableError       408, 409, 425, 429, 5xx, connection failures and timeouts
+canonical.errors.RetriableError       408, 409, 425, 429, 5xx, connection failures and timeouts
                                 (``retry_after`` from the server's ``Retry-After``)
     └── ErpWriteInDoubt         a write sent without an answer (timeout, connection dropped
                                 after sending, proxy 408/502/504): it may have committed or
                                 still commit; ``retry_after`` is how long to wait before
                                 looking it up (the client's ``in_doubt_wait_seconds``)
-hub.errors.RejectedDocument
+canonical.errors.RejectedDocument
     └── ErpRejected             400/422 (Odoo refused the values: validation, unknown
                                 product, missing partner) and records that no longer exist
-hub.errors.FatalError           any other status: the contract changed under us
+canonical.errors.FatalError           any other status: the contract changed under us
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from connectors._http import retry_after_seconds
-from hub.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
 
 _MAX_MESSAGE = 300
 _RETRIABLE = {408, 409, 425, 429, 500, 502, 503, 504}

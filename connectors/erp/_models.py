@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from hub.errors import FatalError
+from canonical.errors import FatalError
 
 SALE_ORDER_FIELDS = ["id", "name", "client_order_ref", "state", "amount_total"]
 # What the hub compares before it changes a sale order it pushed (``locked``: Odoo 17+).

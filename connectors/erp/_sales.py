@@ -37,7 +37,7 @@ from connectors.erp._models import (
     many2one_id,
     odoo_str,
 )
-from hub.model import Order, OrderLine, Party, PartyRole
+from canonical.model import Order, OrderLine, Party, PartyRole
 
 _log = logging.getLogger(__name__)
 

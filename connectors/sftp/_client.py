@@ -34,7 +34,7 @@ from connectors.sftp._paths import (
     path_in_folder,
     unsafe_name_reason,
 )
-from hub.errors import (
+from canonical.errors import (
     ConfigurationError,
     DuplicateDocument,
     FatalError,

@@ -1,4 +1,4 @@
-"""SFTP failures translated into the hub's error tree (``hub.errors``).
+"""SFTP failures translated into the hub's error tree (``canonical.errors``).
 
     ConfigurationError   wrong credentials, unknown or CHANGED host key, unreadable key or
                          known_hosts file, missing folder, permission denied
@@ -18,7 +18,7 @@ import socket
 
 import paramiko
 
-from hub.errors import ConfigurationError, HubError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, HubError, RejectedDocument, RetriableError
 
 
 class UnsafeFileName(RejectedDocument):

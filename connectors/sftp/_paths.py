@@ -10,7 +10,7 @@ import posixpath
 import unicodedata
 
 from connectors.sftp._errors import UnsafeFileName
-from hub.errors import ConfigurationError
+from canonical.errors import ConfigurationError
 
 MAX_NAME_BYTES = 255  # NAME_MAX on Linux and most SFTP servers' filesystems
 

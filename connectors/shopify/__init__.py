@@ -1,6 +1,6 @@
 """Shopify Admin REST API (version pinned per store): orders by ``updated_at``, within the call limit.
 
-    client = ShopifyClient(ShopifyConfig.from_profile(profile.shopify))
+    client = ShopifyClient(shopify_config(profile.shopify))   # mappings.connections
     for page in client.iter_order_pages(since):
         archive(page.raw)          # byte for byte, before parsing
         ...page.orders...

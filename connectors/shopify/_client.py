@@ -16,7 +16,7 @@ from connectors._http import HttpConnector, LinkHeaderPaginator, StaticHeaderAut
 from connectors.shopify._config import ShopifyConfig
 from connectors.shopify._models import OrderPage
 from connectors.shopify._rate import ShopifyCallLimiter
-from hub.errors import ConfigurationError, FatalError, HubError
+from canonical.errors import ConfigurationError, FatalError, HubError
 
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"
 

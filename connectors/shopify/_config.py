@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from canonical import __version__
 from connectors._http import HttpConnectorConfig
-from hub import __version__
-from hub.errors import ConfigurationError
-from mappings.profiles import ShopifyProfile
 
 DEFAULT_API_VERSION = "2024-10"
 
@@ -44,20 +39,6 @@ class ShopifyConfig(BaseModel):
             raise ValueError("access_token must not be empty")
         return value
 
-    @classmethod
-    def from_profile(
-        cls, profile: ShopifyProfile, *, env: Mapping[str, str] | None = None, **overrides: object
-    ) -> ShopifyConfig:
-        """Settings for a partner profile's store, secrets read from the environment variables it names."""
-        env = os.environ if env is None else env
-        token = (env.get(profile.access_token_env) or "").strip()
-        if not token:
-            raise ConfigurationError(f"environment variable {profile.access_token_env} (Shopify access token) is not set")
-        base_url = (env.get(profile.base_url_env) or "").strip() or None if profile.base_url_env else None
-        values: dict[str, object] = {"shop_domain": profile.shop_domain, "api_version": profile.api_version,
-                                     "access_token": token, "base_url": base_url}
-        values.update(overrides)
-        return cls.model_validate(values)
 
     def http_config(self) -> HttpConnectorConfig:
         """The shared HTTP base's settings."""

@@ -13,7 +13,7 @@ import re
 from typing import Protocol
 
 from hub import store as st
-from hub.errors import DuplicateDocument, HubError, RejectedDocument, RetriableError
+from canonical.errors import DuplicateDocument, HubError, RejectedDocument, RetriableError
 from mappings.profiles import PartnerDirectory
 
 ACK_NOT_SENT = "ack_not_sent"

@@ -32,9 +32,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from hub import store as st
-from hub.errors import ConfigurationError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from hub.intake import ERP_TARGET
-from hub.model import Order
+from canonical.model import Order
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from hub import store as st
-from hub.errors import RejectedDocument
+from canonical.errors import RejectedDocument
 from hub.intake._x12 import ERP_TARGET, deliver_cancellation, deliver_new_version
-from hub.model import Order
+from canonical.model import Order
 from mappings._channel import BAD_ORDER_ERRORS
 
 _log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from hub import store as st
-from hub.errors import RejectedDocument
+from canonical.errors import RejectedDocument
 
 
 def receive_document(

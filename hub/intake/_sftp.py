@@ -24,7 +24,7 @@ from sqlalchemy import select
 from connectors.sftp import FileStillChanging, FolderListing, RemoteFileMissing, SymlinkRefused, display_name
 from connectors.sftp import is_temporary_file_name
 from hub import store as st
-from hub.errors import ConfigurationError, RejectedDocument
+from canonical.errors import ConfigurationError, RejectedDocument
 from hub.intake._receive import receive_document
 from mappings.profiles import PartnerProfile
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hub import store as st
-from hub.errors import RejectedDocument
+from canonical.errors import RejectedDocument
 from hub.intake._channels import (
     ChannelSummary,
     advance_cursor,

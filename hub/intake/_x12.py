@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from hub import store as st
-from hub.errors import FatalError, RetriableError
+from canonical.errors import FatalError, RetriableError
 from hub.faults import fault_point
-from hub.model import Order, Purpose
+from canonical.model import Order, Purpose
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._results import InterchangeResult

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select, text
 
-from hub.model import Order, Purpose
+from canonical.model import Order, Purpose
 from hub.store._orders import SavedOrder, save_order
 from hub.store._outbox import PENDING
 from hub.store._tables import order_events, order_lines, order_parties, orders, outbox

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.errors import FatalError
+from canonical.errors import FatalError
 from hub.store._tables import control_numbers, interchanges
 
 # Outcomes after which a resend of the same sender + ISA13 is a duplicate. A rejected interchange

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
-from hub.model import Order, Purpose
+from canonical.model import Order, Purpose
 from hub.store._tables import order_events, order_lines, order_parties, orders
 
 

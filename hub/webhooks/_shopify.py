@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub import store as st
-from hub.errors import ConfigurationError
+from canonical.errors import ConfigurationError
 from hub.intake import receive_document
 from mappings.profiles import PartnerDirectory, PartnerProfile
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.model import (
+from canonical.model import (
     Charge,
     ChargeKind,
     Contact,

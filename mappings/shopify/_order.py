@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
+from canonical.model import Charge, ChargeKind, Order, OrderLine, Party, PartyRole, Purpose, Source, order_total
 from mappings._channel import BAD_ORDER_ERRORS, OK, REJECTED, MappedOrder, build, unexpected_shape
 from mappings.profiles import PartnerProfile
 from mappings.shopify._fields import (

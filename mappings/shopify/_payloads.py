@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from hub.errors import RejectedDocument
+from canonical.errors import RejectedDocument
 from mappings._channel import DocumentResult as ShopifyDocumentResult
 from mappings._channel import MapResult as ShopifyMapResult
 from mappings.profiles import PartnerProfile
@@ -44,7 +44,7 @@ def map_shopify_orders(data: bytes, *, profile: PartnerProfile, raw_document_id:
                        body: Any = None) -> list[MappedOrder]:
     """Every order of a raw body, mapped (for the intake: ``raw_document_id`` is the archived body's sha256).
 
-    A body that is no Shopify order body is a :class:`~hub.errors.RejectedDocument`. Pass an already
+    A body that is no Shopify order body is a :class:`~canonical.errors.RejectedDocument`. Pass an already
     parsed ``body`` to skip parsing again.
     """
     if body is None:

@@ -1,4 +1,4 @@
-"""850 purchase order -> canonical :class:`hub.model.Order`.
+"""850 purchase order -> canonical :class:`canonical.model.Order`.
 
 Runs after syntax validation, so it reads elements without re-checking their X12 types; what it
 still checks are business facts the syntax cannot express (positive quantities, a currency code,
@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from hub.model import (
+from canonical.model import (
     AmountBreach,
     Carrier,
     Charge,

@@ -5,7 +5,7 @@ Pipeline (one module each, so each can deepen on its own)::
     _tokenizer   bytes -> segments, delimiters re-read from every ISA
     _envelope    ISA/GS/ST..SE/GE/IEA structure and control-number checks
     _validation  segment/element syntax compiled from the pyx12-format maps in maps/ (_maps, _compiled)
-    _850         850 -> hub.model.Order, per-partner details from the partner profile
+    _850         850 -> canonical.model.Order, per-partner details from the partner profile
     _acks        TA1 and 997 text in our own envelope
     _process     the orchestration behind :func:`process_interchange_file`
 """

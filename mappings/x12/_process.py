@@ -11,7 +11,7 @@ from collections import namedtuple
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from hub.errors import FatalError
+from canonical.errors import FatalError
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12._850 import map_850
 from mappings.x12._acks import (

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.model import Order
+from canonical.model import Order
 
 # Business details an 850 may or may not carry: ``to_json`` leaves them out when empty, so the
 # machine-readable form stays as compact as the document it came from.

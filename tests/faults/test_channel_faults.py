@@ -31,9 +31,9 @@ from hub.defs.channels.assets import webhook_asset
 from hub.defs.resources import HubStoreResource
 from hub.intake import sync_amazon_orders, sync_shopify_orders
 from hub.replay import replay_exception
-from hub.sandbox._server import BackgroundServer
-from hub.sandbox.amazon_server import SandboxItem
-from hub.sandbox.shopify_server import SandboxShopify
+from sandbox._server import BackgroundServer
+from sandbox.amazon_server import SandboxItem
+from sandbox.shopify_server import SandboxShopify
 from hub.webhooks import create_webhook_app
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from tests.faults.invariants import assert_each_once, assert_store_invariants

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 import hub.intake._x12 as intake_x12
 from hub import store as st
-from hub.errors import RetriableError
+from canonical.errors import RetriableError
 from hub.intake import process_x12_receipt, receive_document
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850

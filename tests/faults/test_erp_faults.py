@@ -22,8 +22,8 @@ from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import process_x12_receipt, receive_document
-from hub.sandbox.environment import CATALOG
-from hub.sandbox.erp_server import SandboxErp
+from sandbox.environment import CATALOG
+from sandbox.erp_server import SandboxErp
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
 from tests.faults.invariants import assert_each_once, assert_store_invariants

@@ -22,7 +22,7 @@ from hub import store as st
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.intake import process_x12_receipt
 from hub.replay import replay_exception
-from hub.sandbox.sftp_server import SandboxSftpServer
+from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
 

@@ -24,7 +24,7 @@ from hub.defs.channels.assets import webhook_asset, webhook_queue_sensor
 from hub.defs.resources import HubStoreResource
 from hub.intake import receive_document
 from hub.replay import replay_exception
-from hub.sandbox.shopify_server import SandboxShopify
+from sandbox.shopify_server import SandboxShopify
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from tests.faults.invariants import assert_store_invariants
 

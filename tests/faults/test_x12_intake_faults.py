@@ -19,7 +19,7 @@ from sqlalchemy import select
 from hub import store as st
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_inbound_orders
 from hub.defs.resources import HubStoreResource
-from hub.errors import RetriableError
+from canonical.errors import RetriableError
 from hub.replay import replay_exception
 from hub.delivery import send_pending_acks
 from mappings.profiles import PartnerDirectory

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from hub import store as st
-from hub.model import Purpose
+from canonical.model import Purpose
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 from mappings.x12.samples import SampleLine, build_850

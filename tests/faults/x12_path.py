@@ -11,7 +11,7 @@ from connectors.sftp import SftpClient, SftpConfig
 from hub import store as st
 from hub.delivery import send_pending_acks
 from hub.intake import IntakeSummary, process_x12_receipt, receive_document
-from hub.sandbox.sftp_server import SandboxSftpServer
+from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from connectors.sftp import display_name
 from hub import store as st
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.resources import HubStoreResource, SftpResource
-from hub.errors import RetriableError
+from canonical.errors import RetriableError
 from hub.intake import SFTP_CHANNEL, InboxCursor, poll_inbox
 from mappings.profiles import PartnerProfile
 

@@ -14,7 +14,7 @@ bodies (``{"errors": [{"code", "message", "details"}]}``), a token bucket per op
         market.generate_orders(500)
         ...  # AmazonConfig(base_url=market.base_url, token_url=market.token_url, ...)
 
-Run it on its own with ``python -m hub.sandbox.amazon_server --port 8071 --orders 200``.
+Run it on its own with ``python -m sandbox.amazon_server --port 8071 --orders 200``.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.sandbox._server import BackgroundServer
+from sandbox._server import BackgroundServer
 
-from hub.sandbox.erp_server import DEMO_PRODUCTS
+from sandbox.erp_server import DEMO_PRODUCTS
 
 MARKETPLACE_US = "ATVPDKIKX0DER"
 GET_ORDERS = "getOrders"

@@ -13,7 +13,7 @@ can be announced with a webhook signed as Shopify signs them.
         shop.seed_orders(100)
         ...  # ShopifyConfig(shop_domain=shop.shop_domain, base_url=shop.base_url, access_token="shpat_demo")
 
-Run it on its own with ``python -m hub.sandbox.shopify_server --port 8081 --orders 200``.
+Run it on its own with ``python -m sandbox.shopify_server --port 8081 --orders 200``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.sandbox._server import BackgroundServer
+from sandbox._server import BackgroundServer
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 _THROTTLED = "Exceeded {rate:g} calls per second for api client. Reduce request rates to resume uninterrupted service."

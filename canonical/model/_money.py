@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from hub.model._order import Order
+    from canonical.model._order import Order
 
 ISO_4217_CODES = frozenset(
     """
@@ -47,7 +48,7 @@ def check_currency(code: str) -> str:
 class AmountLimits(BaseModel):
     """The largest amounts an order may carry before intake refuses it as implausible.
 
-    Deployment-wide from ``HUB_MAX_ORDER_TOTAL`` / ``HUB_MAX_AMOUNT`` (``hub.settings``); a partner
+    Deployment-wide from ``HUB_MAX_ORDER_TOTAL`` / ``HUB_MAX_AMOUNT`` (:func:`deployment_amount_limits`); a partner
     profile's ``amount_limits`` overrides either for that partner. Amounts are in the order's currency.
     """
 
@@ -107,3 +108,16 @@ class AmountBreach:
     field: str  # unit price / line amount / charge / total
     line_no: str | None = None
     charge_code: str | None = None
+
+
+class _DeploymentAmountLimits(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    max_order_total: Decimal = Field(default=AmountLimits().max_order_total, gt=0)
+    max_amount: Decimal = Field(default=AmountLimits().max_amount, gt=0)
+
+
+def deployment_amount_limits() -> AmountLimits:
+    """The deployment's limits from ``HUB_MAX_ORDER_TOTAL`` / ``HUB_MAX_AMOUNT`` (read now, not cached)."""
+    read = _DeploymentAmountLimits()
+    return AmountLimits(max_order_total=read.max_order_total, max_amount=read.max_amount)

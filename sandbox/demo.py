@@ -1,4 +1,4 @@
-"""``hub demo``: orders flow from every channel's sandbox through Dagster to a sandbox ERP.
+"""``python -m sandbox demo`` (``make demo``): orders flow from every channel's sandbox through Dagster to a sandbox ERP.
 
 The demo drops sample 850s (three partners, one broken file, one resend) into the sandbox partners'
 SFTP inboxes and evaluates each inbox sensor; runs the sync job of the sandbox Shopify store and
@@ -26,11 +26,11 @@ from sqlalchemy import func, select
 
 from hub import store as st
 from hub.reconciliation import reconcile_erp_orders
-from hub.sandbox.environment import SandboxEnvironment
+from sandbox.environment import SandboxEnvironment
 from hub.settings import REPO_ROOT, get_settings
 from mappings.profiles import PartnerDirectory
 
-SAMPLES = Path(__file__).resolve().parent / "sandbox" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "samples"
 # Dropped in the first tick, then the resend in the second: the order partners' files really arrive in.
 FIRST_DROP = {
     "acme": ["acme_po_4500012345.x12", "acme_po_broken.x12"],

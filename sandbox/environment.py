@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from hub.sandbox._server import BackgroundServer
-from hub.sandbox.amazon_server import SandboxAmazon
-from hub.sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
-from hub.sandbox.shopify_server import SandboxShopify
+from sandbox._server import BackgroundServer
+from sandbox.amazon_server import SandboxAmazon
+from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.shopify_server import SandboxShopify
 from hub.store import HubStore
 from hub.webhooks import create_webhook_app
-from hub.sandbox.sftp_server import SandboxSftpServer
+from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 
 SFTP_USER = "orderhub"

@@ -23,7 +23,7 @@ Odoo wire contract.
         erp.seed_products(DEMO_PRODUCTS)
         ...  # point OdooConfig(base_url=erp.base_url, database=erp.database, api_key="demo-key") at it
 
-Run it on its own with ``python -m hub.sandbox.erp_server --port 8069 --state var/sandbox/erp.json``.
+Run it on its own with ``python -m sandbox.erp_server --port 8069 --state var/sandbox/erp.json``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.sandbox._server import BackgroundServer
+from sandbox._server import BackgroundServer
 
 # (default_code, name, list_price, barcode): a small catalog the demo partners' orders refer to.
 DEMO_PRODUCTS: list[tuple[str, str, float, str | None]] = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hub.model._money import ISO_4217_CODES, AmountBreach, AmountLimits, is_currency
-from hub.model._order import (
+from canonical.model._money import ISO_4217_CODES, AmountBreach, AmountLimits, deployment_amount_limits, is_currency
+from canonical.model._order import (
     Carrier,
     Charge,
     ChargeKind,
@@ -26,6 +26,7 @@ from hub.model._order import (
 __all__ = [
     "AmountBreach",
     "AmountLimits",
+    "deployment_amount_limits",
     "ISO_4217_CODES",
     "is_currency",
     "Carrier",

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from hub.model._money import check_currency
+from canonical.model._money import check_currency
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
