@@ -17,9 +17,10 @@ from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._results import InterchangeResult
 
+from hub.targets import ERP_TARGET  # re-exported by hub.intake
+
 log = logging.getLogger(__name__)
 
-ERP_TARGET = "erp"
 CLEAN_OUTCOMES = frozenset({"accepted", "accepted_with_warnings", "duplicate"})
 """Receipt outcomes that need nobody; every other one opens an exception."""
 
