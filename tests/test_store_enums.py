@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import select
@@ -9,7 +10,11 @@ from sqlalchemy import select
 from canonical.outcomes import DocumentOutcome, MappedOrderState, ReceiptOutcome
 from hub import store as st
 from hub.intake import process_x12_receipt, receive_document
-from hub.store import DeliveryState, ExceptionKind, ExceptionState, OutboundState, ReceiptState
+from canonical.model import Purpose
+from hub.store import (
+    DeliveryState, ExceptionKind, ExceptionState, OrderStatus, OutboundState, ReceiptState, SaveAction,
+)
+from tests.test_store import NOW, make_order, receipt
 from mappings.profiles import PartnerDirectory
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +31,9 @@ STORED_VALUES = {
                      "not_shopify", "not_amazon"},
     DocumentOutcome: {"accepted", "accepted_with_warnings", "rejected", "unsupported", "held", "incomplete"},
     MappedOrderState: {"ok", "held", "rejected"},
+    OrderStatus: {"open", "cancelled"},
+    SaveAction: {"created", "replaced", "updated", "unchanged", "cancelled", "already_stored", "duplicate",
+                 "unknown_order"},
     ExceptionKind: {
         "rejected_file", "quarantined_file", "quarantined_folder", "intake_not_finished", "rejected_document",
         "duplicate_order", "unknown_order", "not_x12", "unreadable_data", "file_not_accepted", "rejected_interchange",
@@ -81,6 +89,7 @@ def test_a_real_intake_stores_the_enum_values_and_reads_them_back_as_members(sto
         exception_states = set(conn.execute(select(t.exceptions.c.state)).scalars())
         outbound_states = set(conn.execute(select(t.outbound_documents.c.state)).scalars())
         delivery_states = set(conn.execute(select(t.outbox.c.state)).scalars())
+        order_statuses = set(conn.execute(select(t.orders.c.status)).scalars())
     # Equal to the members, and stored as their values (a driver writing an Enum's name would store "PENDING").
     assert receipts == {good: ReceiptOutcome.ACCEPTED, broken: ReceiptOutcome.PARTIALLY_ACCEPTED,
                         resent: ReceiptOutcome.DUPLICATE}
@@ -91,6 +100,7 @@ def test_a_real_intake_stores_the_enum_values_and_reads_them_back_as_members(sto
     assert exception_states == {ExceptionState.OPEN} == {"open"}
     assert outbound_states == {OutboundState.PENDING} == {"pending"}
     assert delivery_states == {DeliveryState.PENDING} == {"pending"}
+    assert order_statuses == {OrderStatus.OPEN} == {"open"}
 
     with store.transaction() as conn:
         receipt = st.get_receipt(conn, broken)
@@ -111,3 +121,26 @@ def test_a_real_intake_stores_the_enum_values_and_reads_them_back_as_members(sto
         assert st.deliveries_by_state(conn, "erp") == {DeliveryState.DONE: 1, DeliveryState.IN_FLIGHT: len(claimed) - 1}
         assert conn.execute(select(t.exceptions.c.state).where(t.exceptions.c.id == exception.id)
                             ).scalar_one() == "resolved"
+
+
+def test_saving_orders_answers_with_save_actions_and_stores_order_statuses(store):
+    later = NOW + dt.timedelta(minutes=5)
+    with store.transaction() as conn:
+        receipt(conn)  # archives the raw document the orders point at
+        saved = [st.save_order(conn, make_order(), receipt_id=None, now=NOW)]
+        saved.append(st.save_order(conn, make_order(), receipt_id=None, now=NOW))
+        saved.append(st.save_order(conn, make_order(doc="ISA 2/GS 1/ST 0001"), receipt_id=None, now=NOW))
+        saved.append(st.save_order(conn, make_order(purpose=Purpose.REPLACEMENT, doc="ISA 3/GS 1/ST 0001"),
+                                   receipt_id=None, now=NOW))
+        saved.append(st.save_order(conn, make_order(purpose=Purpose.CANCELLATION, doc="ISA 4/GS 1/ST 0001"),
+                                   receipt_id=None, now=NOW))
+        saved.append(st.save_order(conn, make_order(ref="PO-404", purpose=Purpose.CANCELLATION), receipt_id=None,
+                                   now=NOW))
+        for updated_at, qty in ((NOW, "2"), (NOW, "2"), (later, "3")):
+            saved.append(st.save_channel_order(conn, make_order(ref="5001", qty=qty), source_updated_at=updated_at,
+                                               receipt_id=None, now=NOW))
+        statuses = dict(conn.execute(select(st.tables.orders.c.source_ref, st.tables.orders.c.status)).all())
+    assert [s.action for s in saved] == [
+        SaveAction.CREATED, SaveAction.ALREADY_STORED, SaveAction.DUPLICATE, SaveAction.REPLACED, SaveAction.CANCELLED,
+        SaveAction.UNKNOWN_ORDER, SaveAction.CREATED, SaveAction.UNCHANGED, SaveAction.UPDATED]
+    assert statuses == {"PO-1": OrderStatus.CANCELLED, "5001": OrderStatus.OPEN}

@@ -94,6 +94,7 @@ from hub.store._outbox import (
     finish_delivery,
     requeue_delivery,
 )
+from hub.store._order_states import OrderStatus, SaveAction
 from hub.store._reports import StoreCounts, receipt_names, store_counts
 from hub.store import _tables as tables
 
@@ -113,7 +114,7 @@ __all__ = [
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
     "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
     "DeliveryState", "ExceptionKind", "ExceptionState", "OutboundState", "ReceiptState",
-    "StoreCounts", "receipt_names", "store_counts",
+    "StoreCounts", "receipt_names", "store_counts", "OrderStatus", "SaveAction",
 ]
 
 
