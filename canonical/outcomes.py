@@ -20,6 +20,9 @@ class ReceiptOutcome(StrEnum):
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
     """Every X12 interchange in it was accepted before (same sender and ISA13)."""
+    FAILED = "failed"
+    """Processing broke for a reason nobody foresaw (the hub's intake, not a mapping, says so); an exception
+    holds it for a replay."""
     NOT_X12 = "not_x12"
     NOT_SHOPIFY = "not_shopify"
     NOT_AMAZON = "not_amazon"
