@@ -222,9 +222,12 @@ def release_receipt_claim(conn: Connection, receipt_id: int, *, token: str) -> N
                  .values(claim_token=None, claimed_at=None))
 
 
-def finish_receipt(conn: Connection, receipt_id: int, *, outcome: ReceiptOutcome, reason: str | None, now: dt.datetime,
+def finish_receipt(conn: Connection, receipt_id: int, *, outcome: ReceiptOutcome | str, reason: str | None, now: dt.datetime,
                    token: str | None = None) -> None:
-    """Record what processing made of a receipt (and drop the claim ``token``; :class:`ClaimLost` if taken over)."""
+    """Record what processing made of a receipt (and drop the claim ``token``; :class:`ClaimLost` if taken over).
+
+    ``outcome`` is a :class:`ReceiptOutcome` or its value; any other string is refused before it is stored.
+    """
     where = receipts.c.id == receipt_id
     if token is not None:
         where &= receipts.c.claim_token == token

@@ -45,7 +45,7 @@ def record_interchange(
     receiver_id: str,
     control_number: str,
     is_test: bool,
-    outcome: ReceiptOutcome,
+    outcome: ReceiptOutcome | str,
     now: dt.datetime,
 ) -> None:
     """Add an interchange to the ledger (a replay of the same receipt records nothing new)."""

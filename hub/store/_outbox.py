@@ -174,15 +174,15 @@ def finish_delivery(
     conn: Connection,
     delivery_id: int,
     *,
-    state: DeliveryState,
+    state: DeliveryState | str,
     now: dt.datetime,
     error: str | None = None,
     external_ref: str | None = None,
     external_id: str | None = None,
     next_attempt_at: dt.datetime | None = None,
 ) -> None:
-    """Record a delivery's result: done, failed (to retry at ``next_attempt_at``), dead or skipped."""
-    values = {"state": state, "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at,
+    """Record a delivery's result (a state or its value): done, failed (to retry at ``next_attempt_at``), dead, skipped."""
+    values = {"state": DeliveryState(state), "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at,
               "claimed_by": None}
     if external_ref is not None:
         values["external_ref"] = external_ref
@@ -191,8 +191,8 @@ def finish_delivery(
     conn.execute(update(outbox).where(outbox.c.id == delivery_id).values(**values))
 
 
-def deliveries_by_state(conn: Connection, target: str) -> dict[DeliveryState, int]:
-    """How many deliveries to ``target`` are in each state."""
+def deliveries_by_state(conn: Connection, target: str) -> dict[str, int]:
+    """How many deliveries to ``target`` are in each state (keyed by :class:`DeliveryState` members)."""
     from sqlalchemy import func
 
     rows = conn.execute(
