@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from canonical.outcomes import DocumentOutcome, MappedOrderState, ReceiptOutcome
@@ -145,3 +146,18 @@ def test_saving_orders_answers_with_save_actions_and_stores_order_statuses(store
         SaveAction.CREATED, SaveAction.ALREADY_STORED, SaveAction.DUPLICATE, SaveAction.REPLACED, SaveAction.CANCELLED,
         SaveAction.UNKNOWN_ORDER, SaveAction.CREATED, SaveAction.UNCHANGED, SaveAction.UPDATED]
     assert statuses == {"PO-1": OrderStatus.CANCELLED, "5001": OrderStatus.OPEN}
+
+
+def test_a_state_or_outcome_that_is_not_a_member_is_refused_before_it_is_stored(store):
+    good = _receive(store, "po.x12", "acme_po_4500012345.x12")
+    with store.transaction() as conn:
+        (delivery, *_) = st.claim_due_deliveries(conn, target="erp", now=st.utcnow())
+    with store.transaction() as conn, pytest.raises(ValueError, match="not a valid DeliveryState"):
+        st.finish_delivery(conn, delivery.id, state="delivered", now=st.utcnow())
+    with store.transaction() as conn, pytest.raises(ValueError, match="not a valid ReceiptOutcome"):
+        st.finish_receipt(conn, good, outcome="acepted", reason=None, now=st.utcnow())
+    with store.transaction() as conn:
+        assert st.delivery_of(conn, order_id=delivery.order_id, target="erp").state is DeliveryState.IN_FLIGHT
+        assert st.get_receipt(conn, good).outcome is ReceiptOutcome.ACCEPTED
+        st.finish_delivery(conn, delivery.id, state="done", now=st.utcnow())  # the value is as good as the member
+        assert st.delivery_of(conn, order_id=delivery.order_id, target="erp").state is DeliveryState.DONE
