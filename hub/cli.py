@@ -153,16 +153,16 @@ def _exceptions_list(args: argparse.Namespace) -> int:
         return 2
     with _store().transaction() as conn:
         rows = st.list_exceptions(conn, state=None if args.state == "all" else st.ExceptionState(args.state))
-        names = st.receipt_names(conn, {r.receipt_id for r in rows if r.receipt_id})
+        files = st.exception_files(conn, rows)
     if args.json:
-        print(json.dumps([{**r.__dict__, "file": names.get(r.receipt_id)} for r in rows], default=str, indent=2))
+        print(json.dumps([{**r.__dict__, "file": files[r.id]} for r in rows], default=str, indent=2))
         return 0
     if not rows:
         print(f"no {args.state} exceptions")
         return 0
     print(f"{'id':>5}  {'state':9} {'partner':10} {'kind':28} {'file / document':40} reason")
     for r in rows:
-        where = " ".join(filter(None, [names.get(r.receipt_id), r.document_ref]))
+        where = " ".join(filter(None, [files[r.id], r.document_ref]))
         print(f"{r.id:>5}  {r.state:9} {r.partner_id or '-':10} {r.kind:28} {where[:40]:40} {r.reason[:100]}")
     return 0
 
@@ -175,8 +175,8 @@ def _exceptions_show(args: argparse.Namespace) -> int:
         if row is None:
             print(f"no exception {args.id}", file=sys.stderr)
             return 1
-        names = st.receipt_names(conn, {row.receipt_id} if row.receipt_id else set())
-    for key, value in {**row.__dict__, "file": names.get(row.receipt_id)}.items():
+        files = st.exception_files(conn, [row])
+    for key, value in {**row.__dict__, "file": files[row.id]}.items():
         print(f"{key:>13}: {value}")
     if row.state == st.OPEN:
         print(f"\nFix the cause (partner profile, mapping, ERP catalog), then: hub exceptions replay {row.id}")

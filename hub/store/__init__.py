@@ -95,7 +95,7 @@ from hub.store._outbox import (
     requeue_delivery,
 )
 from hub.store._order_states import OrderStatus, SaveAction
-from hub.store._reports import StoreCounts, receipt_names, store_counts
+from hub.store._reports import StoreCounts, exception_files, store_counts
 from hub.store import _tables as tables
 
 __all__ = [
@@ -114,7 +114,7 @@ __all__ = [
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
     "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
     "DeliveryState", "ExceptionKind", "ExceptionState", "OutboundState", "ReceiptState",
-    "StoreCounts", "receipt_names", "store_counts", "OrderStatus", "SaveAction",
+    "StoreCounts", "exception_files", "store_counts", "OrderStatus", "SaveAction",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Read-only views of the store for people: receipt file names for the exception queue, the counts of a summary."""
+"""Read-only views of the store for people: the file each exception is about, the counts of a summary."""
 
 from __future__ import annotations
 
@@ -8,18 +8,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
+from hub.store._exceptions import QueuedException
 from hub.store._outbound import OutboundState
 from hub.store._outbox import deliveries_by_state
 from hub.store._tables import orders, outbound_documents, receipts
 
 
-def receipt_names(conn: Connection, receipt_ids: Iterable[int]) -> dict[int, str]:
-    """The file (or page, body) name of each receipt, by id."""
-    ids = sorted(set(receipt_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(select(receipts.c.id, receipts.c.source_name).where(receipts.c.id.in_(ids)))
-    return {row.id: row.source_name for row in rows}
+def exception_files(conn: Connection, queued: Iterable[QueuedException]) -> dict[int, str | None]:
+    """The name of the file (API page, webhook body) each exception is about, by exception id; None if no receipt."""
+    queued = list(queued)
+    ids = sorted({q.receipt_id for q in queued if q.receipt_id is not None})
+    names: dict[int, str] = {}
+    if ids:
+        rows = conn.execute(select(receipts.c.id, receipts.c.source_name).where(receipts.c.id.in_(ids)))
+        names = {row.id: row.source_name for row in rows}
+    return {q.id: None if q.receipt_id is None else names.get(q.receipt_id) for q in queued}
 
 
 @dataclass(frozen=True)
