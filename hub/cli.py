@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from hub.settings import get_settings
+from hub.settings import get_settings, resolve_database_url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,24 +142,27 @@ def _edi_validate(args: argparse.Namespace) -> int:
 def _store():
     from hub.store import HubStore
 
-    return HubStore(get_settings().resolved_database_url())
+    return HubStore(resolve_database_url())
 
 
 def _exceptions_list(args: argparse.Namespace) -> int:
     from hub import store as st
 
+    if args.state != "all" and args.state not in set(st.ExceptionState):
+        print(f"hub exceptions list: --state is one of {', '.join(st.ExceptionState)} or all", file=sys.stderr)
+        return 2
     with _store().transaction() as conn:
-        rows = st.list_exceptions(conn, state=None if args.state == "all" else args.state)
-        names = _receipt_names(conn, {r.receipt_id for r in rows if r.receipt_id})
+        rows = st.list_exceptions(conn, state=None if args.state == "all" else st.ExceptionState(args.state))
+        files = st.exception_files(conn, rows)
     if args.json:
-        print(json.dumps([{**r.__dict__, "file": names.get(r.receipt_id)} for r in rows], default=str, indent=2))
+        print(json.dumps([{**r.__dict__, "file": files[r.id]} for r in rows], default=str, indent=2))
         return 0
     if not rows:
         print(f"no {args.state} exceptions")
         return 0
     print(f"{'id':>5}  {'state':9} {'partner':10} {'kind':28} {'file / document':40} reason")
     for r in rows:
-        where = " ".join(filter(None, [names.get(r.receipt_id), r.document_ref]))
+        where = " ".join(filter(None, [files[r.id], r.document_ref]))
         print(f"{r.id:>5}  {r.state:9} {r.partner_id or '-':10} {r.kind:28} {where[:40]:40} {r.reason[:100]}")
     return 0
 
@@ -172,8 +175,8 @@ def _exceptions_show(args: argparse.Namespace) -> int:
         if row is None:
             print(f"no exception {args.id}", file=sys.stderr)
             return 1
-        names = _receipt_names(conn, {row.receipt_id} if row.receipt_id else set())
-    for key, value in {**row.__dict__, "file": names.get(row.receipt_id)}.items():
+        files = st.exception_files(conn, [row])
+    for key, value in {**row.__dict__, "file": files[row.id]}.items():
         print(f"{key:>13}: {value}")
     if row.state == st.OPEN:
         print(f"\nFix the cause (partner profile, mapping, ERP catalog), then: hub exceptions replay {row.id}")
@@ -212,17 +215,6 @@ def _exceptions_resolve(args: argparse.Namespace) -> int:
             st.close_exception(conn, exception_id, state=st.RESOLVED, now=st.utcnow(), note=note)
             print(f"exception {exception_id}: resolved")
     return 1 if failed else 0
-
-
-def _receipt_names(conn, receipt_ids: set[int]) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from hub.store import tables
-
-    if not receipt_ids:
-        return {}
-    rows = conn.execute(select(tables.receipts.c.id, tables.receipts.c.source_name).where(tables.receipts.c.id.in_(receipt_ids)))
-    return {row.id: row.source_name for row in rows}
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ class HubSettings(BaseSettings):
     data_dir: Path = Field(default=REPO_ROOT / "var", description="Where the embedded store and sandbox live.")
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the hub store; default: a SQLite file under data_dir.",
+        description="SQLAlchemy URL of the hub store; default: a SQLite file under data_dir (see resolve_database_url).",
     )
     partners_dir: Path = Field(
         default=REPO_ROOT / "mappings" / "partners",
@@ -29,17 +29,35 @@ class HubSettings(BaseSettings):
     max_document_bytes: int = Field(
         default=100 * 1024 * 1024, description="Largest inbound document accepted (bytes)."
     )
+
     def amount_limits(self) -> AmountLimits:
         """The deployment's amount limits, HUB_MAX_ORDER_TOTAL / HUB_MAX_AMOUNT (partner profiles may override them)."""
         return deployment_amount_limits()
-
-    def resolved_database_url(self) -> str:
-        """The store URL: ``HUB_DATABASE_URL`` or the embedded SQLite file."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
 
 
 def get_settings() -> HubSettings:
     """Fresh settings from the current environment (cheap; not cached so tests can change env)."""
     return HubSettings()
+
+
+STORE_FILE_NAME = "hub.sqlite3"
+"""The embedded SQLite store's file in the data folder."""
+
+
+def resolve_database_url(url: str | None = None, *, data_dir: Path | None = None) -> str:
+    """The hub store's URL: ``url`` if given, else ``HUB_DATABASE_URL``, else the SQLite file in ``data_dir``.
+
+    The one place the URL is decided (CLI, webhooks app, Dagster resource, demo, Alembic), so every
+    entry point opens the same store. ``data_dir`` defaults to ``HUB_DATA_DIR``.
+    """
+    if url:
+        return url
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    return sqlite_url((data_dir or settings.data_dir) / STORE_FILE_NAME)
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file, made absolute so the working directory does not matter."""
+    return f"sqlite:///{Path(path).resolve()}"

@@ -22,12 +22,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-from sqlalchemy import func, select
 
 from hub import store as st
 from hub.reconciliation import reconcile_erp_orders
+from hub.targets import ERP_TARGET
 from sandbox.environment import SandboxEnvironment
-from hub.settings import REPO_ROOT, get_settings
+from hub.settings import REPO_ROOT, get_settings, resolve_database_url
 from mappings.profiles import PartnerDirectory
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -57,7 +57,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         sandbox.export()
         say(f"sandbox SFTP  sftp://{sandbox.sftp.host}:{sandbox.sftp.port}  (host key pinned in {sandbox.known_hosts})")
         say(f"sandbox ERP   {sandbox.erp.base_url}/json/2  (Odoo JSON-2 contract)")
-        say(f"hub store     {os.environ['HUB_DATABASE_URL']}")
+        say(f"hub store     {resolve_database_url()}")
         say(f"dagster home  {os.environ['DAGSTER_HOME']}")
 
         from hub.definitions import defs  # imported once the environment is set
@@ -74,7 +74,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
             if not runs:
                 say("   no new files: everything in the inboxes was processed before (moved to the archive)")
         _channels(say, defs, instance, sandbox)
-        store = st.HubStore(os.environ["HUB_DATABASE_URL"])
+        store = st.HubStore(resolve_database_url())
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)
     say(f"\ndemo finished in {time.monotonic() - started:.1f} s. Run it again: nothing is created twice.")
@@ -113,7 +113,8 @@ def _prepare_environment(data_dir: Path | None) -> Path:
     """Default DAGSTER_HOME and the embedded store URL for the demo's data folder."""
     data_dir = Path(data_dir or get_settings().data_dir).resolve()
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
-    os.environ.setdefault("HUB_DATABASE_URL", f"sqlite:///{data_dir / 'hub.sqlite3'}")
+    # Exported, so Dagster's EnvVar and the webhook endpoint open this same store.
+    os.environ.setdefault("HUB_DATABASE_URL", resolve_database_url(data_dir=data_dir))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     return data_dir
 
@@ -210,30 +211,22 @@ def sandbox_gateway(sandbox: SandboxEnvironment) -> Iterator:
 
 
 def _print_summary(say, store: st.HubStore, sandbox: SandboxEnvironment, gateway) -> None:
-    t = st.tables
     with store.transaction() as conn:
-        receipts = Counter(dict(conn.execute(select(t.receipts.c.outcome, func.count()).group_by(t.receipts.c.outcome)).all()))
-        orders = Counter(dict(conn.execute(select(t.orders.c.status, func.count()).group_by(t.orders.c.status)).all()))
-        test_orders = conn.execute(select(func.count()).where(t.orders.c.is_test)).scalar_one()
-        by_source = Counter(dict(conn.execute(select(t.orders.c.source, func.count()).group_by(t.orders.c.source)).all()))
-        not_pushed = conn.execute(select(func.count()).where(t.orders.c.not_pushed_reason.is_not(None))).scalar_one()
-        acks = Counter(dict(conn.execute(
-            select(t.outbound_documents.c.kind, func.count()).where(t.outbound_documents.c.state == "sent")
-            .group_by(t.outbound_documents.c.kind)).all()))
+        counts = st.store_counts(conn, target=ERP_TARGET)
         exceptions = st.list_exceptions(conn)
-        deliveries = st.deliveries_by_state(conn, "erp")
     check = reconcile_erp_orders(store, gateway)
     say("\n== summary")
+    receipts, orders, acks = counts.receipts_by_outcome, counts.orders_by_status, counts.acks_sent_by_kind
     say(f"documents received  {sum(receipts.values())}  " + _fmt(receipts) + "  (files, API pages, webhooks)")
-    say(f"orders in the hub   {sum(orders.values())}  " + _fmt(orders) + f", test orders: {test_orders}, "
-        f"not for delivery: {not_pushed}")
-    say("   by channel         " + _fmt(by_source))
+    say(f"orders in the hub   {sum(orders.values())}  " + _fmt(orders) + f", test orders: {counts.test_orders}, "
+        f"not for delivery: {counts.orders_not_for_delivery}")
+    say("   by channel         " + _fmt(counts.orders_by_source))
     say(f"acks sent           {sum(acks.values())}  " + _fmt(acks))
     for profile in sandbox.partners:
         if profile.sftp:
             files = sorted(p.name for p in sandbox.outbound(profile.id).iterdir())
             say(f"   {profile.id:10} outbound: {', '.join(files) or '-'}")
-    say(f"ERP sale orders     {check.found} for our orders; deliveries " + _fmt(Counter(deliveries)))
+    say(f"ERP sale orders     {check.found} for our orders; deliveries " + _fmt(counts.deliveries_by_state))
     say(f"exception queue     {len(exceptions)} open")
     for exc in exceptions:
         say(f"   #{exc.id} {exc.partner_id} {exc.kind}: {exc.reason[:110]}" + (f" [{exc.location}]" if exc.location else ""))

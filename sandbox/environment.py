@@ -15,6 +15,7 @@ from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
 from sandbox.shopify_server import SandboxShopify
+from hub.settings import resolve_database_url
 from hub.store import HubStore
 from hub.webhooks import create_webhook_app
 from sandbox.sftp_server import SandboxSftpServer
@@ -97,7 +98,7 @@ class SandboxEnvironment:
             self.marketplace.seed_demo_orders(at=day - dt.timedelta(hours=2))
         if self.shop_profile is not None:
             self.webhooks = BackgroundServer(
-                create_webhook_app(lambda: HubStore(os.environ["HUB_DATABASE_URL"]), self.partners,
+                create_webhook_app(lambda: HubStore(resolve_database_url()), self.partners,
                                    env={self.shop_profile.shopify.webhook_secret_env: SHOPIFY_WEBHOOK_SECRET}),
                 name="webhook endpoint",
             ).start()

@@ -108,6 +108,32 @@ def test_exceptions_resolve_closes_open_ones_with_a_note(queued_store, capsys):
     assert "resolution: partner resent it as PO 4500012399" in capsys.readouterr().out
 
 
+def test_exceptions_list_filters_by_state_and_refuses_an_unknown_one(queued_store, capsys):
+    with queued_store.transaction() as conn:
+        (row,) = st.list_exceptions(conn)
+        st.close_exception(conn, row.id, state=st.ExceptionState.RESOLVED, now=st.utcnow(), note="handled")
+    assert main(["exceptions", "list"]) == 0
+    assert capsys.readouterr().out == "no open exceptions\n"
+    assert main(["exceptions", "list", "--state", "resolved", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["id"], listed["state"], listed["file"]) == (row.id, "resolved", "broken.x12")
+    assert main(["exceptions", "list", "--state", "all"]) == 0
+    assert "resolved" in capsys.readouterr().out
+    assert main(["exceptions", "list", "--state", "closed"]) == 2
+    assert "--state is one of open, replayed, resolved or all" in capsys.readouterr().err
+
+
+def test_exceptions_commands_open_the_store_in_the_data_folder_without_a_url(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    store = st.HubStore(f"sqlite:///{tmp_path / 'hub.sqlite3'}").migrate()
+    with store.transaction() as conn:
+        st.open_exception(conn, channel="erp", kind=st.ExceptionKind.ERP_REJECTED, reason="unknown SKU", now=st.utcnow())
+    store.dispose()
+    assert main(["exceptions", "list"]) == 0
+    assert "erp_rejected" in capsys.readouterr().out
+
+
 def test_map_shopify_bodies_as_saved(capsys):
     data = REPO / "tests" / "data" / "shopify"
     files = [data / "orders_page_multicurrency.json", data / "webhook_orders_create_digital.json"]

@@ -11,6 +11,7 @@ import dagster as dg
 
 from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from connectors.sftp import SftpClient, SftpConfig
+from hub.settings import resolve_database_url
 from hub.store import HubStore
 from mappings.profiles import PartnerDirectory
 
@@ -23,13 +24,13 @@ def _store(url: str) -> HubStore:
 class HubStoreResource(dg.ConfigurableResource):
     """The hub store and the partner profiles."""
 
-    database_url: str
+    database_url: str | None = None  # None: resolve_database_url() (HUB_DATABASE_URL, else HUB_DATA_DIR's SQLite file)
     partners_dir: str
     max_document_bytes: int = 100 * 1024 * 1024
 
     def store(self) -> HubStore:
         """The migrated store (one engine per URL per process)."""
-        return _store(self.database_url)
+        return _store(resolve_database_url(self.database_url))
 
     def partners(self) -> PartnerDirectory:
         """Partner profiles, read fresh so a fixed profile takes effect on the next run."""

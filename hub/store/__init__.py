@@ -16,6 +16,7 @@ from hub.store._archive import (
     RECEIPT_CLAIM_STALE_AFTER,
     ClaimLost,
     Receipt,
+    ReceiptState,
     claim_receipt,
     release_receipt_claim,
     renew_receipt_claim,
@@ -39,6 +40,8 @@ from hub.store._exceptions import (
     OPEN,
     REPLAYED,
     RESOLVED,
+    ExceptionKind,
+    ExceptionState,
     QueuedException,
     close_exception,
     count_replay,
@@ -61,6 +64,7 @@ from hub.store._orders import (
 )
 from hub.store._outbound import (
     OutboundDocument,
+    OutboundState,
     get_outbound,
     mark_outbound_failed,
     mark_outbound_sent,
@@ -77,6 +81,7 @@ from hub.store._outbox import (
     PENDING,
     SKIPPED,
     Delivery,
+    DeliveryState,
     DELIVERY_CLAIM_STALE_AFTER,
     IN_DOUBT_MARK,
     in_doubt_until,
@@ -89,6 +94,8 @@ from hub.store._outbox import (
     finish_delivery,
     requeue_delivery,
 )
+from hub.store._order_states import OrderStatus, SaveAction
+from hub.store._reports import StoreCounts, exception_files, store_counts
 from hub.store import _tables as tables
 
 __all__ = [
@@ -106,6 +113,8 @@ __all__ = [
     "RECEIPT_CLAIM_STALE_AFTER", "ClaimLost", "claim_receipt", "release_receipt_claim", "renew_receipt_claim",
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
     "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
+    "DeliveryState", "ExceptionKind", "ExceptionState", "OutboundState", "ReceiptState",
+    "StoreCounts", "exception_files", "store_counts", "OrderStatus", "SaveAction",
 ]
 
 

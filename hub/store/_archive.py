@@ -6,11 +6,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
+from canonical.outcomes import ReceiptOutcome
 from hub.store._claims import holder_is_dead
 from hub.store._tables import (
     exceptions,
@@ -23,6 +25,13 @@ from hub.store._tables import (
 CHUNK_SIZE = 1024 * 1024
 
 
+class ReceiptState(StrEnum):
+    """Whether a receipt was processed yet (``receipts.state``); its outcome says how it went."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+
+
 @dataclass(frozen=True)
 class Receipt:
     """One arrival of a raw document over a channel."""
@@ -33,8 +42,8 @@ class Receipt:
     source_name: str
     raw_sha256: str
     received_at: dt.datetime
-    state: str
-    outcome: str | None
+    state: ReceiptState
+    outcome: ReceiptOutcome | None
     reason: str | None
     interchanges_done: int = 0
     """Interchanges whose orders, ledger rows, exceptions and acks are committed (a resumed run skips them)."""
@@ -133,7 +142,7 @@ def record_receipt(
                         source_name=source_name,
                         raw_sha256=raw_sha256,
                         received_at=now,
-                        state="received",
+                        state=ReceiptState.RECEIVED,
                     )
                 )
         except IntegrityError:
@@ -177,7 +186,7 @@ def claim_receipt(
     ``clock`` is the wall clock (not the business time a caller may pin).
     """
     row = conn.execute(select(receipts).where(receipts.c.id == receipt_id)).one()
-    if row.state == "processed":
+    if row.state == ReceiptState.PROCESSED:
         return None
     held = row.claim_token is not None and row.claimed_at is not None
     if held and row.claimed_at > clock - stale_after and not holder_is_dead(row.claim_token):
@@ -189,7 +198,7 @@ def claim_receipt(
     )
     won = conn.execute(
         update(receipts)
-        .where((receipts.c.id == receipt_id) & (receipts.c.state != "processed") & same_claim)
+        .where((receipts.c.id == receipt_id) & (receipts.c.state != ReceiptState.PROCESSED) & same_claim)
         .values(claim_token=token, claimed_at=clock)
     ).rowcount == 1
     return _receipt(conn.execute(select(receipts).where(receipts.c.id == receipt_id)).one()) if won else None
@@ -213,16 +222,19 @@ def release_receipt_claim(conn: Connection, receipt_id: int, *, token: str) -> N
                  .values(claim_token=None, claimed_at=None))
 
 
-def finish_receipt(conn: Connection, receipt_id: int, *, outcome: str, reason: str | None, now: dt.datetime,
+def finish_receipt(conn: Connection, receipt_id: int, *, outcome: ReceiptOutcome | str, reason: str | None, now: dt.datetime,
                    token: str | None = None) -> None:
-    """Record what processing made of a receipt (and drop the claim ``token``; :class:`ClaimLost` if taken over)."""
+    """Record what processing made of a receipt (and drop the claim ``token``; :class:`ClaimLost` if taken over).
+
+    ``outcome`` is a :class:`ReceiptOutcome` or its value; any other string is refused before it is stored.
+    """
     where = receipts.c.id == receipt_id
     if token is not None:
         where &= receipts.c.claim_token == token
     done = conn.execute(
         update(receipts)
         .where(where)
-        .values(state="processed", outcome=outcome, reason=reason, processed_at=now, claim_token=None, claimed_at=None)
+        .values(state=ReceiptState.PROCESSED, outcome=ReceiptOutcome(outcome), reason=reason, processed_at=now, claim_token=None, claimed_at=None)
     ).rowcount
     if token is not None and done != 1:
         raise ClaimLost(f"receipt {receipt_id} was taken over by another processor")
@@ -236,8 +248,8 @@ def _receipt(row) -> Receipt:
         source_name=row.source_name,
         raw_sha256=row.raw_sha256,
         received_at=row.received_at,
-        state=row.state,
-        outcome=row.outcome,
+        state=ReceiptState(row.state),
+        outcome=None if row.outcome is None else ReceiptOutcome(row.outcome),
         reason=row.reason,
         interchanges_done=row.interchanges_done,
         claim_token=row.claim_token,
@@ -254,7 +266,7 @@ def unfinished_receipts(
     (open or handled); ``skip_ids``: leave out these receipts.
     """
     query = select(receipts).where(
-        (receipts.c.channel == channel) & (receipts.c.state == "received") & (receipts.c.received_at <= received_before)
+        (receipts.c.channel == channel) & (receipts.c.state == ReceiptState.RECEIVED) & (receipts.c.received_at <= received_before)
     )
     if partner_id is not None:
         query = query.where(receipts.c.partner_id == partner_id)

@@ -4,12 +4,63 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Connection, select, update
 
 from hub.store._tables import exceptions
 
-OPEN, REPLAYED, RESOLVED = "open", "replayed", "resolved"
+
+
+class ExceptionState(StrEnum):
+    """Where an exception stands (``exceptions.state``)."""
+
+    OPEN = "open"
+    REPLAYED = "replayed"
+    """A replay after a fix cleared it."""
+    RESOLVED = "resolved"
+    """Handled by hand (``resolution`` says how) or superseded."""
+
+
+OPEN, REPLAYED, RESOLVED = ExceptionState.OPEN, ExceptionState.REPLAYED, ExceptionState.RESOLVED
+
+
+class ExceptionKind(StrEnum):
+    """What went wrong (``exceptions.kind``); a replay decides by it what to do again."""
+
+    # Partner SFTP folders
+    REJECTED_FILE = "rejected_file"
+    """A file the intake refused before archiving it (over the size limit, ...)."""
+    QUARANTINED_FILE = "quarantined_file"
+    """A file the intake will not read (a symbolic link, a name escaping the folder, ...)."""
+    QUARANTINED_FOLDER = "quarantined_folder"
+    # Any received document
+    INTAKE_NOT_FINISHED = "intake_not_finished"
+    """A receipt whose runs all ended without processing it."""
+    REJECTED_DOCUMENT = "rejected_document"
+    """An order document (X12 transaction set, API body) the mapping rejected as a whole."""
+    DUPLICATE_ORDER = "duplicate_order"
+    """An original for a PO already stored from another document."""
+    UNKNOWN_ORDER = "unknown_order"
+    """A change or cancellation of a PO never received."""
+    # X12 files
+    NOT_X12 = "not_x12"
+    UNREADABLE_DATA = "unreadable_data"
+    """The file breaks off in bytes that are not X12; what came before was processed."""
+    FILE_NOT_ACCEPTED = "file_not_accepted"
+    REJECTED_INTERCHANGE = "rejected_interchange"
+    UNSUPPORTED_TRANSACTION_SET = "unsupported_transaction_set"
+    # API channels
+    REJECTED_ORDER = "rejected_order"
+    """One order of an archived page or body that could not be mapped (a replay maps the body again)."""
+    UNREADABLE_PAGE = "unreadable_page"
+    """An answer that is not an orders page at all; the cursor held."""
+    # Documents we owe partners and deliveries to the ERP
+    ACK_NOT_SENT = "ack_not_sent"
+    ERP_REJECTED = "erp_rejected"
+    ERP_UNREACHABLE = "erp_unreachable"
+    ERP_CANCEL_REFUSED = "erp_cancel_refused"
+    ERP_UPDATE_NEEDS_REVIEW = "erp_update_needs_review"
 
 
 @dataclass(frozen=True)
@@ -26,7 +77,7 @@ class QueuedException:
     kind: str
     reason: str
     location: str | None
-    state: str
+    state: ExceptionState
     replays: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -80,7 +131,7 @@ def open_exception(
 
 
 def list_exceptions(
-    conn: Connection, *, state: str | None = OPEN, limit: int = 500, receipt_id: int | None = None,
+    conn: Connection, *, state: ExceptionState | None = OPEN, limit: int = 500, receipt_id: int | None = None,
     order_id: int | None = None,
 ) -> list[QueuedException]:
     """Exceptions, newest first, optionally of one state, one receipt or one order."""
@@ -91,17 +142,17 @@ def list_exceptions(
         query = query.where(exceptions.c.receipt_id == receipt_id)
     if order_id is not None:
         query = query.where(exceptions.c.order_id == order_id)
-    return [QueuedException(**row._mapping) for row in conn.execute(query)]
+    return [_queued(row) for row in conn.execute(query)]
 
 
 def get_exception(conn: Connection, exception_id: int) -> QueuedException | None:
     """One exception by id."""
     row = conn.execute(select(exceptions).where(exceptions.c.id == exception_id)).first()
-    return None if row is None else QueuedException(**row._mapping)
+    return None if row is None else _queued(row)
 
 
 def close_exception(
-    conn: Connection, exception_id: int, *, state: str, now: dt.datetime, note: str | None = None
+    conn: Connection, exception_id: int, *, state: ExceptionState, now: dt.datetime, note: str | None = None
 ) -> None:
     """Mark an exception replayed (it worked) or resolved (handled by hand; ``note`` says how)."""
     values: dict = {"state": state, "updated_at": now}
@@ -115,6 +166,10 @@ def close_exception(
 def count_replay(conn: Connection, exception_id: int, *, now: dt.datetime) -> None:
     """Count a replay that did not clear the exception."""
     conn.execute(update(exceptions).where(exceptions.c.id == exception_id).values(replays=exceptions.c.replays + 1, updated_at=now))
+
+
+def _queued(row) -> QueuedException:
+    return QueuedException(**{**row._mapping, "state": ExceptionState(row.state)})
 
 
 def _eq(column, value):

@@ -8,11 +8,13 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from canonical.errors import FatalError
+from canonical.outcomes import ReceiptOutcome
 from hub.store._tables import control_numbers, interchanges
 
 # Outcomes after which a resend of the same sender + ISA13 is a duplicate. A rejected interchange
 # may be corrected and sent again under the same control number.
-BLOCKING_OUTCOMES = frozenset({"accepted", "accepted_with_warnings", "partially_accepted"})
+BLOCKING_OUTCOMES = frozenset({ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS,
+                               ReceiptOutcome.PARTIALLY_ACCEPTED})
 
 MAX_CONTROL_NUMBER = 999_999_999
 
@@ -43,7 +45,7 @@ def record_interchange(
     receiver_id: str,
     control_number: str,
     is_test: bool,
-    outcome: str,
+    outcome: ReceiptOutcome | str,
     now: dt.datetime,
 ) -> None:
     """Add an interchange to the ledger (a replay of the same receipt records nothing new)."""
@@ -67,7 +69,7 @@ def record_interchange(
             receiver_id=receiver_id.strip(),
             control_number=control_number,
             is_test=is_test,
-            outcome=outcome,
+            outcome=ReceiptOutcome(outcome),
             blocks_resend=outcome in BLOCKING_OUTCOMES,
             received_at=now,
         )

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Connection, select, update
 
 from hub.store._tables import outbound_documents
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
-"""States of an outbound document: ``failed`` ones wait for a replay (an exception says why)."""
+
+
+class OutboundState(StrEnum):
+    """Where a document we owe a partner (a 997, TA1, ...) stands (``outbound_documents.state``)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    """Written to the partner's outbound folder."""
+    FAILED = "failed"
+    """The sender could not write it: it waits for a replay (an ``ack_not_sent`` exception says why)."""
+
+
+PENDING, SENT, FAILED = OutboundState.PENDING, OutboundState.SENT, OutboundState.FAILED
 
 
 @dataclass(frozen=True)
@@ -24,7 +36,7 @@ class OutboundDocument:
     control_number: str
     file_name: str
     content: str
-    state: str
+    state: OutboundState
 
 
 def queue_outbound(
@@ -82,4 +94,5 @@ def requeue_outbound(conn: Connection, document_id: int, *, content: str) -> boo
 
 
 def _doc(row) -> OutboundDocument:
-    return OutboundDocument(**{k: row._mapping[k] for k in OutboundDocument.__dataclass_fields__})
+    fields = {k: row._mapping[k] for k in OutboundDocument.__dataclass_fields__}
+    return OutboundDocument(**{**fields, "state": OutboundState(fields["state"])})

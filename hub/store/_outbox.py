@@ -7,13 +7,34 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Connection, or_, select, update
 
 from hub.store._claims import holder_alive, new_claim_token
 from hub.store._tables import outbox
 
-PENDING, IN_FLIGHT, DONE, FAILED, DEAD, SKIPPED = "pending", "in_flight", "done", "failed", "dead", "skipped"
+
+class DeliveryState(StrEnum):
+    """Where one delivery of an order to a target stands (``outbox.state``)."""
+
+    PENDING = "pending"
+    """Due: never pushed, or asked for again (the order changed, an operator replayed it)."""
+    IN_FLIGHT = "in_flight"
+    """Claimed by a run that is pushing it."""
+    DONE = "done"
+    FAILED = "failed"
+    """Will be retried at ``next_attempt_at``."""
+    DEAD = "dead"
+    """Given up; an exception says why and a replay queues it again."""
+    SKIPPED = "skipped"
+    """Nothing to deliver (cancelled before it reached the target)."""
+
+
+# The names the services use (``st.PENDING``...).
+PENDING, IN_FLIGHT, DONE, FAILED, DEAD, SKIPPED = (
+    DeliveryState.PENDING, DeliveryState.IN_FLIGHT, DeliveryState.DONE, DeliveryState.FAILED, DeliveryState.DEAD,
+    DeliveryState.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -23,7 +44,7 @@ class Delivery:
     id: int
     order_id: int
     target: str
-    state: str
+    state: DeliveryState
     attempts: int
     last_error: str | None
     external_ref: str | None
@@ -153,15 +174,15 @@ def finish_delivery(
     conn: Connection,
     delivery_id: int,
     *,
-    state: str,
+    state: DeliveryState | str,
     now: dt.datetime,
     error: str | None = None,
     external_ref: str | None = None,
     external_id: str | None = None,
     next_attempt_at: dt.datetime | None = None,
 ) -> None:
-    """Record a delivery's result: done, failed (to retry at ``next_attempt_at``), dead or skipped."""
-    values = {"state": state, "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at,
+    """Record a delivery's result (a state or its value): done, failed (to retry at ``next_attempt_at``), dead, skipped."""
+    values = {"state": DeliveryState(state), "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at,
               "claimed_by": None}
     if external_ref is not None:
         values["external_ref"] = external_ref
@@ -171,16 +192,17 @@ def finish_delivery(
 
 
 def deliveries_by_state(conn: Connection, target: str) -> dict[str, int]:
-    """How many deliveries to ``target`` are in each state."""
+    """How many deliveries to ``target`` are in each state (keyed by :class:`DeliveryState` members)."""
     from sqlalchemy import func
 
     rows = conn.execute(
         select(outbox.c.state, func.count()).where(outbox.c.target == target).group_by(outbox.c.state)
     )
-    return {state: count for state, count in rows}
+    return {DeliveryState(state): count for state, count in rows}
 
 
 def _delivery(row, **overrides) -> Delivery:
     data = {k: row._mapping[k] for k in ("id", "order_id", "target", "state", "attempts", "last_error", "external_ref", "external_id")}
     data.update(overrides)
+    data["state"] = DeliveryState(data["state"])
     return Delivery(**data)

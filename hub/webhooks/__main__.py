@@ -6,7 +6,7 @@ import argparse
 
 import uvicorn
 
-from hub.settings import get_settings
+from hub.settings import get_settings, resolve_database_url
 from hub.store import HubStore
 from hub.webhooks._shopify import DEFAULT_MAX_BYTES, create_webhook_app
 from mappings.profiles import PartnerDirectory
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = get_settings()
     partners = PartnerDirectory.load(settings.partners_dir)
-    app = create_webhook_app(lambda: HubStore(settings.resolved_database_url()).migrate(), partners,
+    app = create_webhook_app(lambda: HubStore(resolve_database_url()).migrate(), partners,
                              max_bytes=args.max_bytes)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
 

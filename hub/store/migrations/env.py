@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from hub.settings import resolve_database_url
+from hub.store._engine import make_engine
 from hub.store._tables import metadata
 
 config = context.config
@@ -13,7 +14,8 @@ config = context.config
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        # Run by hand (``alembic upgrade head``): the store every other entry point opens.
+        engine = make_engine(resolve_database_url(config.get_main_option("sqlalchemy.url")))
         with engine.begin() as connection:
             _run(connection)
     else:
