@@ -26,8 +26,6 @@ from canonical.model import (
     Contact,
     Distribution,
     Order,
-    OrderLine,
-    Party,
     PartyRole,
     PaymentTerms,
     Purpose,
@@ -957,13 +955,12 @@ def _build_order(
     """The order, validated by pydantic in one call from plain data (every model rule applies).
 
     One ``Order.model_validate`` of nested dicts runs in pydantic-core; an ``OrderLine`` per line
-    built from Python costs twice as much. When the data breaks a rule, the order is built again
-    the line-by-line way so the error names the field exactly as it always has.
+    built from Python costs twice as much. A rule the data breaks is named by its path in the
+    order (``lines.0.quantity``).
     """
     lines = []
     for raw in reader.lines:
-        # Only what the document says: a field left out takes its default (None or empty), the
-        # same value the line-by-line build passed explicitly.
+        # Only what the document says: a field left out takes its default (None or empty).
         line: dict = {"line_no": raw.line_no, "quantity": raw.quantity, "uom": raw.uom}
         if raw.ids:
             line.update(raw.ids)  # sku / gtin / buyer_part
@@ -1016,65 +1013,4 @@ def _build_order(
         "contacts": reader.contacts,
     }
     data = {k: v for k, v in data.items() if k not in _DEFAULT_EMPTY or not (v is None or v == [] or v == {})}
-    try:
-        return Order.model_validate(data)
-    except ValidationError:
-        return _build_order_by_line(reader, beg, order_date, header_charges, loc, is_test, raw_document_id)
-
-
-def _build_order_by_line(
-    reader: _PurchaseOrderReader,
-    beg: Segment,
-    order_date: dt.date,
-    header_charges: list[Charge],
-    loc: Locator,
-    is_test: bool,
-    raw_document_id: str | None,
-) -> Order:
-    lines = []
-    for raw in reader.lines:
-        lines.append(
-            OrderLine(
-                line_no=raw.line_no,
-                sku=raw.ids.get("sku"),
-                gtin=raw.ids.get("gtin"),
-                buyer_part=raw.ids.get("buyer_part"),
-                description=" ".join(raw.description) or None,
-                quantity=raw.quantity,
-                uom=raw.uom,
-                unit_price=raw.unit_price,
-                amount=raw.amount,
-                charges=raw.charges,
-                price_basis=None if raw.basis in _PLAIN_PRICE else raw.basis,
-                distribution=[d for _, d in raw.distributions],
-                parties=[Party(**p) for p in raw.parties],
-                attributes=raw.attributes,
-                references=raw.references,
-                dates=raw.dates,
-                **raw.pack,
-            )
-        )
-    return Order(
-        source=Source.X12,
-        source_ref=beg.element(3).strip(),
-        partner_id=reader.profile.id,
-        purpose=PURPOSES[beg.element(1).strip()],
-        order_type=_text(beg.element(2)),
-        release_no=_text(beg.element(4)),
-        order_date=order_date,
-        currency=reader.currency,
-        parties=[Party(**p) for p in reader.parties],
-        lines=lines,
-        charges=header_charges,
-        total=order_total(lines, header_charges),
-        dates=reader.dates,
-        references=reader.references,
-        is_test=is_test,
-        raw_document_id=raw_document_id,
-        document_ref=loc.ref,
-        warnings=[p.message for p in reader.problems if p.severity == "warning"],
-        carrier=reader.carrier,
-        terms=reader.terms,
-        shipping_terms=reader.shipping_terms,
-        contacts=reader.contacts,
-    )
+    return Order.model_validate(data)
