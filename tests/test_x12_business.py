@@ -223,6 +223,16 @@ def test_negative_sac_amount_is_read_by_size_or_refused_per_profile():
     assert [(p.segment_id, p.element_position, p.code) for p in refused.errors] == [("SAC", 5, "6")]
 
 
+def test_negative_sac_rate_is_read_by_size_or_refused_per_profile_never_raised():
+    # SAC08 is signed in the map: rate x quantity below zero used to escape as a pydantic error.
+    data = interchange(["PO1*1*2*EA*1.00*PE*VN*A", "SAC*C*D240******-2*EA*3"])
+    [charge] = document(data).order.lines[0].charges
+    assert (charge.amount, charge.rate, charge.quantity) == (Decimal("6.00"), Decimal("-2"), Decimal("3"))
+    refused = document(data, with_conventions("acme", sac_amount_sign="positive"))
+    assert refused.outcome == "rejected"
+    assert [(p.segment_id, p.element_position, p.code) for p in refused.errors] == [("SAC", 8, "6")]
+
+
 def test_line_numbers_as_sent_or_by_position():
     body = ["PO1*A1*1*EA*1.00*PE*VN*A", "PO1*A1*1*EA*1.00*PE*VN*B"]
     order = document(interchange(body)).order

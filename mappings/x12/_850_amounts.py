@@ -211,11 +211,10 @@ def _charge(
         reader.warn(seg, f"{code}: SAC12 says settling it is optional (07); counted in the order total", 12,
                     tell_partner=False)
     amount = reader.number_of(seg, 5, "the allowance or charge amount", implied_decimals=2)
-    if amount is not None and amount < 0:
-        if reader.conventions.sac_amount_sign == "positive":
-            reader.error(seg, f"{code}: SAC05 must not be negative (SAC01 says allowance or charge)", 5, "6")
+    if amount is not None:
+        amount = _size(reader, seg, code, amount, 5)
+        if amount is None:
             return None
-        amount = -amount
     percent = reader.number_of(seg, 7, "the percent")
     rate = reader.number_of(seg, 8, "the rate")
     rate_quantity = reader.number_of(seg, 10, "the quantity")
@@ -228,14 +227,19 @@ def _charge(
                 reader.warn(seg, f"{code}: a percentage of an amount we do not know; not applied", 7,
                             tell_partner=False)
                 return None
-            amount = _money(abs(base) * percent / 100)
+            amount = _size(reader, seg, code, _money(abs(base) * percent / 100), 7)
+            if amount is None:
+                return None
     if rate is not None:
         details.update(rate=rate, quantity=rate_quantity if rate_quantity is not None else quantity)
         if amount is None:
             if details["quantity"] is None:
                 reader.warn(seg, f"{code}: a rate without a quantity; not applied", 10, tell_partner=False)
                 return None
-            amount = _money(rate * details["quantity"])
+            # A negative rate (SAC08 is signed) is read like a negative SAC05, never a negative Charge.
+            amount = _size(reader, seg, code, _money(rate * details["quantity"]), 8)
+            if amount is None:
+                return None
     if amount is None:
         reader.warn(seg, f"{code}: allowance/charge without an amount, percent or rate; not applied", 5,
                     tell_partner=False)
@@ -243,6 +247,16 @@ def _charge(
     return Charge(
         kind=ChargeKind.ALLOWANCE if indicator == "A" else ChargeKind.CHARGE, code=code, amount=amount, **details
     )
+
+
+def _size(reader: PurchaseOrderReader, seg: Segment, code: str, amount: Decimal, n: int) -> Decimal | None:
+    """An amount SAC01 already signs: a negative one is read by its size, or refused (``sac_amount_sign: positive``)."""
+    if amount >= 0:
+        return amount
+    if reader.conventions.sac_amount_sign == "positive":
+        reader.error(seg, f"{code}: SAC{n:02d} must not be negative (SAC01 says allowance or charge)", n, "6")
+        return None
+    return -amount
 
 
 def _check_hash_total(reader: PurchaseOrderReader, ctt: Segment) -> None:
