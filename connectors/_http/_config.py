@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from canonical import __version__
 
@@ -35,6 +35,16 @@ class HttpConnectorConfig(BaseModel):
 
 
 _HTTP_SETTINGS = tuple(HttpConnectorConfig.model_fields)
+
+
+def _not_blank(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Secret = Annotated[SecretStr, AfterValidator(_not_blank)]
+"""A credential (API key, access token) that must not be blank; never shown in reprs or logs."""
 
 
 class HttpAccountConfig(BaseModel):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors._http import HttpConnectorConfig
-from connectors._http._config import HttpAccountConfig
+from connectors._http._config import HttpAccountConfig, Secret
 
 
 class OdooConfig(HttpAccountConfig):
@@ -29,7 +29,7 @@ class OdooConfig(HttpAccountConfig):
     database: str | None = Field(
         default=None, description="Sent as `X-Odoo-Database`; only needed when one server hosts several databases."
     )
-    api_key: SecretStr = Field(description="A user's API key, sent as `Authorization: bearer <key>`.")
+    api_key: Secret = Field(description="A user's API key, sent as `Authorization: bearer <key>`.")
     write_settle_seconds: float | None = Field(
         default=None,
         gt=0,
@@ -50,13 +50,6 @@ class OdooConfig(HttpAccountConfig):
         if value.base_url.endswith("/json/2"):
             # A common mistake when copying from Odoo's examples; the client adds the prefix itself.
             return value.model_copy(update={"base_url": value.base_url[: -len("/json/2")]})
-        return value
-
-    @field_validator("api_key")
-    @classmethod
-    def _non_empty_key(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("api_key must not be empty")
         return value
 
     @model_validator(mode="after")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field
 
-from connectors._http._config import HttpAccountConfig
+from connectors._http._config import HttpAccountConfig, Secret
 
 DEFAULT_API_VERSION = "2024-10"
 
@@ -20,20 +20,13 @@ class ShopifyConfig(HttpAccountConfig):
 
     shop_domain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
     api_version: str = Field(default=DEFAULT_API_VERSION, pattern=r"^\d{4}-\d{2}$")
-    access_token: SecretStr
+    access_token: Secret
     page_limit: int = Field(default=250, ge=1, le=250, description="Orders per page (Shopify's maximum is 250).")
     bucket_size: int = Field(default=40, ge=1, description="Call-limit bucket; the header's own size wins.")
     leak_rate: float | None = Field(
         default=None, gt=0, description="Requests per second leaving the bucket; default bucket size / 20 (40 -> 2)."
     )
     bucket_headroom: float = Field(default=1, ge=0, description="Calls kept free for other apps and clock skew.")
-
-    @field_validator("access_token")
-    @classmethod
-    def _non_empty(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("access_token must not be empty")
-        return value
 
     @classmethod
     def http_defaults(cls, values: Mapping[str, Any], http: Mapping[str, Any]) -> dict[str, Any]:
