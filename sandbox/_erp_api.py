@@ -165,8 +165,8 @@ class Json2Api:
         except OdooFault as fault:
             return fault.response(context if isinstance(context, dict) else {})
         except Exception as exc:  # noqa: BLE001 - Odoo answers any other error as a 500 error object
-            fault = OdooFault(500, f"{type(exc).__module__}.{type(exc).__qualname__}", "internal server error")
-            return fault.response(context if isinstance(context, dict) else {})
+            error = OdooFault(500, f"{type(exc).__module__}.{type(exc).__qualname__}", "internal server error")
+            return error.response(context if isinstance(context, dict) else {})
         return JSONResponse(result, media_type="application/json; charset=utf-8")
 
     def _write_fault(self, model: str, method: str) -> WriteFault | None:

@@ -227,7 +227,9 @@ class Database:
 
     # value checking
 
-    def _assign(self, model: str, row: dict[str, Any], vals: Any, *, creating: bool) -> list[dict[str, Any]] | None:
+    def _assign(
+        self, model: str, row: dict[str, Any], vals: Any, *, creating: bool
+    ) -> list[tuple[int, int, dict[str, Any]]] | None:
         """Check and copy ``vals`` into ``row``; one2many commands are returned for after the insert."""
         if not isinstance(vals, dict):
             raise unprocessable(f"values for {model} must be an object")

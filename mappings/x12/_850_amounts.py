@@ -270,7 +270,7 @@ def _check_hash_total(reader: PurchaseOrderReader, ctt: Segment) -> None:
     quantities = [line.quantity for line in reader.lines]
     if hash_total is None or None in quantities:
         return  # not sent, or a quantity that is not a number: already an error of its own
-    ordered = sum(quantities, Decimal(0))  # type: ignore[arg-type]
+    ordered = sum((q for q in quantities if q is not None), Decimal(0))
     if hash_total == ordered or hash_total == _digit_hash(line.seg.element(2) for line in reader.lines):
         return
     reader.warn(ctt, f"CTT02 says the quantities add up to {hash_total}, the lines order {ordered}", 2,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from canonical.model import (
     Carrier,
@@ -254,7 +255,7 @@ class PurchaseOrderReader:
     def _seg_N1(self, seg: Segment) -> None:
         code = seg.element(1).strip()
         qualifier = text_of(seg.element(3))
-        party = {
+        party: dict[str, Any] = {
             "role": PARTY_ROLES.get(code, PartyRole.OTHER),
             "entity_code": code or None,
             "name": text_of(seg.element(2)),
