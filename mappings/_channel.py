@@ -1,7 +1,8 @@
-"""What every API channel mapper (Shopify, marketplaces) shares: located problems, mapped orders, results.
+"""What every API channel mapper (Shopify, marketplaces) shares: findings, mapped orders, results.
 
-The shapes match the X12 side where a caller sees both: ``hub map`` prints the same JSON for every
-source, and the hub's API-channel intake stores a :class:`MappedOrder` whatever channel made it.
+Problems and per-document results are the X12 side's own (``mappings._results``): ``hub map`` prints
+the same JSON for every source, and the hub's API-channel intake stores a :class:`MappedOrder`
+whatever channel made it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from canonical.model import Order
+from mappings._results import DocumentResult, Problem
 
 T = TypeVar("T")
 
@@ -25,22 +27,6 @@ BAD_ORDER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 OK, HELD, REJECTED = "ok", "held", "rejected"
-
-
-@dataclass
-class Problem:
-    """Something wrong or worth knowing about a channel document, located by JSON path."""
-
-    severity: str  # 'error' | 'warning' | 'note'
-    message: str
-    location: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The problem as plain JSON data."""
-        return {"severity": self.severity, "message": self.message, "location": self.location}
 
 
 @dataclass
@@ -123,27 +109,6 @@ class MappedOrder:
     """The channel cancelled the order; ``order`` may be None when nothing is left to show."""
     findings: list[Problem] = field(default_factory=list, repr=False)
     """The same problems as structured data (severity, message, JSON path)."""
-
-
-@dataclass
-class DocumentResult:
-    """One order found in saved API bodies and what became of it."""
-
-    ref: str
-    outcome: str
-    errors: list[Problem] = field(default_factory=list)
-    order: Order | None = None
-    mapped: MappedOrder | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The result in the shape ``hub map`` prints for every source."""
-        return {
-            "ref": self.ref,
-            "transaction_set": None,
-            "outcome": self.outcome,
-            "errors": [p.to_json() for p in self.errors],
-            "order": self.order.model_dump(mode="json") if self.order is not None else None,
-        }
 
 
 @dataclass

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import base64
-import contextlib
 import copy
 import dataclasses
 import hashlib
@@ -45,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox._server import BackgroundServer
+from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
 
 from sandbox.erp_server import DEMO_PRODUCTS
 
@@ -495,7 +494,7 @@ def _total(items: list[dict[str, Any]]) -> Decimal:
     return total
 
 
-class SandboxAmazon:
+class SandboxAmazon(SandboxHttpServer):
     """A sandbox marketplace on 127.0.0.1, served by uvicorn in a daemon thread; a context manager.
 
     ``limits`` maps ``getOrders``/``getOrderItems`` to (rate per second, burst); the defaults are
@@ -538,34 +537,12 @@ class SandboxAmazon:
             now=self._now,
         )
         self.app = create_app(self._api)
-        self._runner = BackgroundServer(self.app, host=host, port=port, name="sandbox marketplace")
-
-    # -- serving ---------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` once started (the port is chosen at start when 0 was given)."""
-        return self._runner.base_url
+        self._serve_app(self.app, host=host, port=port, name="sandbox marketplace")
 
     @property
     def token_url(self) -> str:
         """The LWA token endpoint on this server."""
         return f"{self.base_url}/auth/o2/token"
-
-    def start(self) -> SandboxAmazon:
-        """Serve until :meth:`stop`; returns once the server accepts connections."""
-        self._runner.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port (the state stays)."""
-        self._runner.stop()
-
-    def __enter__(self) -> SandboxAmazon:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- orders (helpers for tests and the demo; they bypass the API) ------------------------------
 
@@ -802,19 +779,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8071)
     parser.add_argument("--orders", type=int, default=0, help="generate this many orders besides the demo set")
     args = parser.parse_args(argv)
-    names = ("HUB_SANDBOX_AMAZON_CLIENT_ID", "HUB_SANDBOX_AMAZON_CLIENT_SECRET", "HUB_SANDBOX_AMAZON_REFRESH_TOKEN")
-    values = [os.environ.get(n) for n in names]
-    if not all(values):
-        parser.error("set " + ", ".join(names))
-    market = SandboxAmazon(client_id=values[0], client_secret=values[1], refresh_token=values[2],
+    client_id, client_secret, refresh_token = required_env(
+        parser, "HUB_SANDBOX_AMAZON_CLIENT_ID", "HUB_SANDBOX_AMAZON_CLIENT_SECRET", "HUB_SANDBOX_AMAZON_REFRESH_TOKEN")
+    market = SandboxAmazon(client_id=client_id, client_secret=client_secret, refresh_token=refresh_token,
                            port=args.port, host=args.host)
     market.seed_demo_orders()
     if args.orders:
         market.generate_orders(args.orders)
-    with market:
-        print(f"sandbox marketplace (SP-API Orders v0, Tokens API + LWA) on {market.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    serve_in_foreground(market, lambda: f"sandbox marketplace (SP-API Orders v0, Tokens API + LWA) on "
+                                        f"{market.base_url}")
 
 
 if __name__ == "__main__":

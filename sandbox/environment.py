@@ -35,14 +35,14 @@ AMAZON_REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
 
 # The ERP's product catalog in the sandbox: (SKU, name, list price, GTIN). The sandbox store and
 # marketplace sell DEMO_PRODUCTS; the partners' sample 850s order the rest too.
-CATALOG = [
+CATALOG: list[tuple[str, str, float, str | None]] = [
     *DEMO_PRODUCTS,
-    ("GAD-310", "Gadget 310", "19.99", "00012345678943"),
-    ("GAD-320", "Gadget 320 deluxe", "27.50", "00012345678950"),
-    ("BOLT-M8", "Bolt M8 x 40, box of 100", "8.40", "00012345678967"),
-    ("NUT-M8", "Nut M8, box of 100", "3.15", "00012345678974"),
-    ("TENT-2P", "Tent, two person", "149.00", "00098765432109"),
-    ("LAMP-LED", "Camping lamp, LED", "24.95", "00098765432116"),
+    ("GAD-310", "Gadget 310", 19.99, "00012345678943"),
+    ("GAD-320", "Gadget 320 deluxe", 27.50, "00012345678950"),
+    ("BOLT-M8", "Bolt M8 x 40, box of 100", 8.40, "00012345678967"),
+    ("NUT-M8", "Nut M8, box of 100", 3.15, "00012345678974"),
+    ("TENT-2P", "Tent, two person", 149.00, "00098765432109"),
+    ("LAMP-LED", "Camping lamp, LED", 24.95, "00098765432116"),
 ]
 
 

@@ -20,10 +20,12 @@ import posixpath
 import socket
 import threading
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 import paramiko
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK, SFTP_OP_UNSUPPORTED, SFTP_PERMISSION_DENIED
+
+from sandbox._server import Served
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +221,7 @@ def load_or_create_host_key(path: Path | None) -> paramiko.PKey:
     return key
 
 
-class SandboxSftpServer:
+class SandboxSftpServer(Served):
     """An SFTP server on 127.0.0.1 serving ``root`` to one user; a context manager (or ``start()``/``stop()``)."""
 
     def __init__(
@@ -245,22 +247,10 @@ class SandboxSftpServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def __enter__(self) -> SandboxSftpServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
+    def start(self) -> Self:
         """Listen on 127.0.0.1 (a free port unless one was given) and serve connections in background threads."""
         if self._listener is not None:
-            return
+            return self
         self.root.mkdir(parents=True, exist_ok=True)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -276,6 +266,7 @@ class SandboxSftpServer:
         )
         self._accepting.start()
         logger.info("sandbox SFTP server listening on %s:%d, serving %s", self.host, self.port, self.root)
+        return self
 
     def stop(self) -> None:
         """Stop accepting, close every session and wait for the threads to end."""

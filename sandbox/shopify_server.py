@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import copy
 import datetime as dt
 import hashlib
@@ -41,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox._server import BackgroundServer
+from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 _THROTTLED = "Exceeded {rate:g} calls per second for api client. Reduce request rates to resume uninterrupted service."
@@ -365,7 +364,7 @@ def sign_webhook(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-class SandboxShopify:
+class SandboxShopify(SandboxHttpServer):
     """A sandbox Shopify store on 127.0.0.1, served by uvicorn in a daemon thread; a context manager."""
 
     def __init__(
@@ -393,27 +392,7 @@ class SandboxShopify:
         self._shop = _Shop(shop_domain=shop_domain, currency=currency,
                            bucket=LeakyBucket(bucket_size, leak_rate, clock), now=self._now)
         self.app = create_app(_AdminApi(self._shop, access_token=access_token))
-        self._runner = BackgroundServer(self.app, host=host, port=port, name="sandbox shop")
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` once started (the port is chosen at start when 0 was given)."""
-        return self._runner.base_url
-
-    def start(self) -> SandboxShopify:
-        """Serve until :meth:`stop`; returns once the server accepts connections."""
-        self._runner.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port (the state stays)."""
-        self._runner.stop()
-
-    def __enter__(self) -> SandboxShopify:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        self._serve_app(self.app, host=host, port=port, name="sandbox shop")
 
     # -- helpers for tests and the demo (they bypass the API and its limits) --
 
@@ -545,16 +524,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bucket-size", type=int, default=40)
     parser.add_argument("--leak-rate", type=float, default=2.0)
     args = parser.parse_args(argv)
-    token = os.environ.get("HUB_SANDBOX_SHOPIFY_TOKEN")
-    if not token:
-        parser.error("set HUB_SANDBOX_SHOPIFY_TOKEN to the access token clients must send")
+    [token] = required_env(parser, "HUB_SANDBOX_SHOPIFY_TOKEN", meaning="to the access token clients must send")
     shop = SandboxShopify(access_token=token, webhook_secret=os.environ.get("HUB_SANDBOX_SHOPIFY_WEBHOOK_SECRET", ""),
                           bucket_size=args.bucket_size, leak_rate=args.leak_rate, port=args.port, host=args.host)
     shop.seed_orders(args.orders)
-    with shop:
-        print(f"sandbox Shopify ({shop.shop_domain}) on {shop.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    serve_in_foreground(shop, lambda: f"sandbox Shopify ({shop.shop_domain}) on {shop.base_url}")
 
 
 if __name__ == "__main__":

@@ -12,19 +12,10 @@ from sqlalchemy import select
 from hub import store as st
 from hub.defs import build_definitions
 from sandbox.amazon_server import SandboxAmazon
-from sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
-from sandbox.erp_server import SandboxErp
+from sandbox.environment import ERP_API_KEY, ERP_DATABASE
 
 AMAZON = {"HUB_AMAZON_US_CLIENT_ID": "amzn1.application-oa2-client.test", "HUB_AMAZON_US_CLIENT_SECRET": "s3cret",
           "HUB_AMAZON_US_REFRESH_TOKEN": "Atzr|refresh"}
-
-
-@pytest.fixture
-def erp() -> Iterator[SandboxErp]:
-    server = SandboxErp(api_key=ERP_API_KEY, database=ERP_DATABASE).start()
-    server.seed_products(CATALOG)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

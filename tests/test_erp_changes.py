@@ -26,15 +26,15 @@ from hub.intake import (
 from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from hub.reconciliation import reconcile_erp_orders
 from hub.replay import replay_exception
-from sandbox.environment import CATALOG
 from sandbox.erp_server import SandboxErp
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
+from tests.fixtures.erp import ERP_API_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")
 ACME = PARTNERS.get("acme")
-API_KEY = "sandbox-key-changes"
+API_KEY = ERP_API_KEY
 PO = "PO-77"
 
 ORIGINAL = build_850(ACME, po_number=PO, control_number=1,
@@ -42,13 +42,6 @@ ORIGINAL = build_850(ACME, po_number=PO, control_number=1,
 REPLACEMENT = build_850(ACME, po_number=PO, purpose="05", control_number=2,
                         lines=[SampleLine("WID-100", "5", "4.50"), SampleLine("NUT-M8", "3", "3.15")])
 CANCELLATION = build_850(ACME, po_number=PO, purpose="01", control_number=3)
-
-
-@pytest.fixture
-def erp():
-    with SandboxErp(api_key=API_KEY) as erp:
-        erp.seed_products(CATALOG)
-        yield erp
 
 
 @pytest.fixture

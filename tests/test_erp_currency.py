@@ -11,18 +11,12 @@ from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, OdooSalesGa
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import ERP_TARGET
-from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.erp_server import SandboxErp
+from tests.fixtures.erp import ERP_API_KEY
 from tests.test_erp_sandbox import make_order
 
-API_KEY = "sandbox-key-currency"
+API_KEY = ERP_API_KEY
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def erp():
-    with SandboxErp(api_key=API_KEY) as erp:
-        erp.seed_products(DEMO_PRODUCTS)
-        yield erp
 
 
 @pytest.fixture

@@ -14,16 +14,10 @@ from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, OdooSalesGa
 from canonical.errors import ConfigurationError, RetriableError
 from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from tests.fixtures.erp import ERP_API_KEY
 
-API_KEY = "sandbox-key-0123456789abcdef"
+API_KEY = ERP_API_KEY
 ERROR_KEYS = {"name", "message", "arguments", "context", "debug"}
-
-
-@pytest.fixture
-def erp():
-    with SandboxErp(api_key=API_KEY) as erp:
-        erp.seed_products(DEMO_PRODUCTS)
-        yield erp
 
 
 @pytest.fixture

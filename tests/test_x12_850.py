@@ -5,17 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from canonical.model import ChargeKind, PartyRole, Purpose, Source
-from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12.samples import SampleLine, build_850
+from tests.fixtures.partners import PARTNERS
+from tests.fixtures.partners import X12_DATA as DATA
 
-DATA = Path(__file__).parent / "data" / "x12"
-PARTNERS = PartnerDirectory.load(Path(__file__).parent.parent / "mappings" / "partners")
 NOW = dt.datetime(2024, 1, 6, 9, 30)
 RAW_ID = "ab" * 32
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,9 @@ from canonical.errors import FatalError
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 from mappings.x12._envelope import EnvelopeWalker
+from tests.fixtures.partners import PARTNERS
+from tests.fixtures.partners import X12_DATA as DATA
 
-DATA = Path(__file__).parent / "data" / "x12"
-PARTNERS = PartnerDirectory.load(Path(__file__).parent.parent / "mappings" / "partners")
 NOW = dt.datetime(2024, 1, 6, 9, 30)
 
 
@@ -98,14 +97,20 @@ def test_997_for_5010_carries_the_version_and_repetition_separator():
 
 def test_997_reads_back_with_our_own_tokenizer_and_envelope_walker():
     for name in ("acme_group_partial.x12", "northwind_850_5010.x12", "two_interchanges.x12"):
-        for ack in process(golden(name)).acks:
+        acks = process(golden(name)).acks
+        assert [a.kind for a in acks if a.kind == "997"], f"{name} was answered without a 997: nothing to read back"
+        for ack in acks:
             interchanges = list(EnvelopeWalker(ack.text.encode("latin-1")))
             assert len(interchanges) == 1
             ic = interchanges[0]
             assert ic.problems == [], [p.message for p in ic.problems]
-            for group in ic.groups:
-                assert group.problems == [] and group.functional_id == "FA"
-                assert all(s.problems == [] and s.id == "997" for s in group.sets)
+            if ack.kind == "TA1":
+                assert ic.groups == []  # a TA1 stands alone in its interchange
+                continue
+            assert [g.functional_id for g in ic.groups] == ["FA"], name  # one FA group per 997 interchange
+            [group] = ic.groups
+            assert group.problems == [] and group.sets, name
+            assert all(s.problems == [] and s.id == "997" for s in group.sets)
 
 
 def test_ta1_for_an_interchange_control_number_mismatch():

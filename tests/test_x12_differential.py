@@ -15,18 +15,17 @@ from pathlib import Path
 
 import pytest
 
-pyx12_map_if = pytest.importorskip("pyx12.map_if")
-import pyx12.params  # noqa: E402
-import pyx12.x12n_document  # noqa: E402
+# pyx12 is a dependency (pyproject.toml): a missing one fails here, loudly, never skips the comparison.
+import pyx12.map_if as pyx12_map_if
+import pyx12.params
+import pyx12.x12n_document
 
-from mappings.profiles import PartnerDirectory  # noqa: E402
-from mappings.x12._envelope import EnvelopeWalker  # noqa: E402
-from mappings.x12._maps import MAPS_DIR  # noqa: E402
-from mappings.x12._validation import check_transaction_set  # noqa: E402
-from mappings.x12.samples import SampleLine, build_850  # noqa: E402
-
-DATA = Path(__file__).parent / "data" / "x12"
-PARTNERS = PartnerDirectory.load(Path(__file__).parent.parent / "mappings" / "partners")
+from mappings.x12._envelope import EnvelopeWalker
+from mappings.x12._maps import MAPS_DIR
+from mappings.x12._validation import check_transaction_set
+from mappings.x12.samples import SampleLine, build_850
+from tests.fixtures.partners import PARTNERS
+from tests.fixtures.partners import X12_DATA as DATA
 
 # Deliberate differences: mutation name -> why the standard sides with us.
 ALLOWED = {

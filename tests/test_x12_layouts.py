@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 
 import pytest
 
-from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 from mappings.x12._tokenizer import is_hard_wrapped
+from tests.fixtures.partners import PARTNERS, X12_DATA
 
-LAYOUTS = Path(__file__).parent / "data" / "x12" / "layouts"
-PARTNERS = PartnerDirectory.load(Path(__file__).parent.parent / "mappings" / "partners")
+LAYOUTS = X12_DATA / "layouts"
 NOW = dt.datetime(2024, 1, 6, 9, 30)
 SINGLE = [
     "tilde_newline.x12",

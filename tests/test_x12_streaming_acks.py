@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12.samples import build_850
+from tests.fixtures.partners import PARTNERS
 
-PARTNERS = PartnerDirectory.load(Path(__file__).resolve().parent.parent / "mappings" / "partners")
 NOW = dt.datetime(2024, 1, 6, 9, 30, tzinfo=dt.UTC)
 
 

@@ -104,7 +104,7 @@ class AmazonClient(HttpConnector):
                 header=ACCESS_TOKEN_HEADER,
                 prefix="",
                 margin_seconds=config.token_margin_seconds,
-                timeout_seconds=config.timeout_seconds,
+                timeout_seconds=config.http.timeout_seconds,
                 transport=token_transport or transport,
                 clock=clock,
             )

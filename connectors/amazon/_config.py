@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from connectors._http import HttpConnectorConfig
+from connectors._http._config import HttpAccountConfig
 from connectors.amazon._restricted import ORDERS_DATA_ELEMENTS
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+NORTH_AMERICA = "https://sellingpartnerapi-na.amazon.com"
 
 
 class OperationLimit(BaseModel):
@@ -19,7 +23,7 @@ class OperationLimit(BaseModel):
     burst: int = Field(ge=1, description="Bucket size: requests that may go out at once.")
 
 
-class AmazonConfig(BaseModel):
+class AmazonConfig(HttpAccountConfig):
     """Where the Orders API and the LWA token endpoint are, the account's credentials and usage plans.
 
     The default limits are the documented Orders v0 usage plans (getOrders 0.0167 rps burst 20,
@@ -27,11 +31,10 @@ class AmazonConfig(BaseModel):
     ``x-amzn-RateLimit-Limit`` when the API sends it. ``restricted_data`` names the getOrders data
     elements (``shippingAddress``, ``buyerInfo``, ``buyerTaxInformation``) to fetch with a Restricted
     Data Token; empty (the default) sends the LWA token and gets addresses without name or street.
+    ``http.base_url`` defaults to the North America endpoint, ``http.backoff_cap_seconds`` to 120 s
+    (getOrders restores one token a minute).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    base_url: str = "https://sellingpartnerapi-na.amazon.com"
     token_url: str = LWA_TOKEN_URL
     client_id: str = Field(min_length=1)
     client_secret: SecretStr
@@ -45,11 +48,6 @@ class AmazonConfig(BaseModel):
     token_margin_seconds: float = Field(
         default=60, ge=0, description="Refresh the access token this long before it expires."
     )
-    timeout_seconds: float = Field(default=30, gt=0)
-    connect_timeout_seconds: float = Field(default=10, gt=0)
-    max_retries: int = Field(default=5, ge=0)
-    backoff_base_seconds: float = Field(default=0.5, ge=0)
-    backoff_cap_seconds: float = Field(default=120, ge=0, description="getOrders restores one token a minute.")
 
     @field_validator("marketplace_ids")
     @classmethod
@@ -69,14 +67,7 @@ class AmazonConfig(BaseModel):
                              f"(known: {', '.join(sorted(ORDERS_DATA_ELEMENTS))})")
         return tuple(dict.fromkeys(value))  # the order kept, repeats dropped
 
-    @property
-    def http(self) -> HttpConnectorConfig:
-        """The shared HTTP settings for the Orders API host."""
-        return HttpConnectorConfig(
-            base_url=self.base_url,
-            timeout_seconds=self.timeout_seconds,
-            connect_timeout_seconds=self.connect_timeout_seconds,
-            max_retries=self.max_retries,
-            backoff_base_seconds=self.backoff_base_seconds,
-            backoff_cap_seconds=self.backoff_cap_seconds,
-        )
+    @classmethod
+    def http_defaults(cls, values: Mapping[str, Any], http: Mapping[str, Any]) -> dict[str, Any]:
+        """North America's Orders API host; waits up to two minutes (getOrders restores one token a minute)."""
+        return {"base_url": NORTH_AMERICA, "backoff_cap_seconds": 120}

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator, model_validator
 
 from connectors._http import HttpConnectorConfig
-from canonical import __version__
+from connectors._http._config import HttpAccountConfig, Secret
 
 
-class OdooConfig(BaseModel):
-    """Where the Odoo server is and how to authenticate; the API key never appears in reprs or logs."""
+class OdooConfig(HttpAccountConfig):
+    """Where the Odoo server is and how to authenticate; the API key never appears in reprs or logs.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ``http.base_url`` is the server root, e.g. ``https://mycompany.example.com`` (a trailing ``/json/2``
+    is dropped). ``http.max_retries`` (flat: ``max_read_retries``, default 0) applies to read-only calls
+    (search_read, read, ...) only: calls that change data are never retried by the client; the outbox
+    retries them after looking whether they took effect. ``http.connect_timeout_seconds`` defaults to
+    ``http.timeout_seconds``.
+    """
 
-    base_url: str = Field(description="Server root, e.g. `https://mycompany.example.com` (no `/json/2`).")
+    flat_http_names: ClassVar[Mapping[str, str]] = {
+        **{flat: name for flat, name in HttpAccountConfig.flat_http_names.items() if name != "max_retries"},
+        "max_read_retries": "max_retries",
+    }
+
     database: str | None = Field(
         default=None, description="Sent as `X-Odoo-Database`; only needed when one server hosts several databases."
     )
-    api_key: SecretStr = Field(description="A user's API key, sent as `Authorization: bearer <key>`.")
-    timeout_seconds: float = Field(default=30, gt=0)
-    connect_timeout_seconds: float | None = Field(default=None, gt=0, description="Default: `timeout_seconds`.")
-    max_read_retries: int = Field(
-        default=0,
-        ge=0,
-        description="Retries of a read-only call (search_read, read, ...) after its first attempt, with the "
-        "shared base's backoff and Retry-After. Calls that change data are never retried here: the outbox "
-        "retries them after looking whether they took effect.",
-    )
+    api_key: Secret = Field(description="A user's API key, sent as `Authorization: bearer <key>`.")
     write_settle_seconds: float | None = Field(
         default=None,
         gt=0,
@@ -35,33 +38,23 @@ class OdooConfig(BaseModel):
         "than the longest an Odoo request can still run after its client left (`limit_time_real`, 120 s by "
         "default in multi-worker mode). Default: the larger of `timeout_seconds` + 60 and 180.",
     )
-    backoff_base_seconds: float = Field(default=0.5, ge=0)
-    backoff_cap_seconds: float = Field(
-        default=60, ge=0, description="Longest single wait; a longer Retry-After is handed back as RetriableError."
-    )
-    user_agent: str = Field(default=f"orderhub/{__version__}", min_length=1)
 
-    @field_validator("base_url")
     @classmethod
-    def _http_root(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("base_url must start with http:// or https://")
-        if value.endswith("/json/2"):
+    def http_defaults(cls, values: Mapping[str, Any], http: Mapping[str, Any]) -> dict[str, Any]:
+        """Reads are not retried unless asked; connecting may take as long as an answer."""
+        return {"max_retries": 0, "connect_timeout_seconds": http.get("timeout_seconds", 30)}
+
+    @field_validator("http")
+    @classmethod
+    def _server_root(cls, value: HttpConnectorConfig) -> HttpConnectorConfig:
+        if value.base_url.endswith("/json/2"):
             # A common mistake when copying from Odoo's examples; the client adds the prefix itself.
-            value = value[: -len("/json/2")]
-        return value
-
-    @field_validator("api_key")
-    @classmethod
-    def _non_empty_key(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("api_key must not be empty")
+            return value.model_copy(update={"base_url": value.base_url[: -len("/json/2")]})
         return value
 
     @model_validator(mode="after")
     def _settle_after_timeout(self) -> OdooConfig:
-        if self.write_settle_seconds is not None and self.write_settle_seconds <= self.timeout_seconds:
+        if self.write_settle_seconds is not None and self.write_settle_seconds <= self.http.timeout_seconds:
             raise ValueError("write_settle_seconds must be longer than timeout_seconds: a write without an answer "
                              "may still commit until then")
         return self
@@ -71,21 +64,9 @@ class OdooConfig(BaseModel):
         """Seconds to wait after a write whose outcome is unknown before looking it up (never an immediate retry)."""
         if self.write_settle_seconds is not None:
             return self.write_settle_seconds
-        return max(self.timeout_seconds + 60, 180.0)
+        return max(self.http.timeout_seconds + 60, 180.0)
 
     @property
     def endpoint(self) -> str:
         """The JSON-2 root URL, `<base_url>/json/2`."""
         return f"{self.base_url}/json/2"
-
-    def http_config(self) -> HttpConnectorConfig:
-        """The shared HTTP base's settings; its ``max_retries`` applies to read-only calls only."""
-        return HttpConnectorConfig(
-            base_url=self.base_url,
-            timeout_seconds=self.timeout_seconds,
-            connect_timeout_seconds=self.connect_timeout_seconds or self.timeout_seconds,
-            max_retries=self.max_read_retries,
-            backoff_base_seconds=self.backoff_base_seconds,
-            backoff_cap_seconds=self.backoff_cap_seconds,
-            user_agent=self.user_agent,
-        )

@@ -209,55 +209,6 @@ def _set_response(set_ack: SetAck, kind: str = "997") -> list[str]:
     return lines
 
 
-def build_997(
-    *,
-    ours: AckAddress,
-    theirs: AckAddress,
-    interchange_control: int,
-    groups: list[tuple[GroupAck, int, int]],
-    isa12: str,
-    test: bool,
-    now: dt.datetime,
-) -> str:
-    """A complete interchange with one FA group and one 997 per received functional group.
-
-    ``groups`` holds (what to acknowledge, our GS06, our ST02) per received group.
-    """
-    return build_functional_ack(
-        "997",
-        ours=ours,
-        theirs=theirs,
-        interchange_control=interchange_control,
-        groups=groups,
-        isa12=isa12,
-        test=test,
-        now=now,
-    )
-
-
-def build_999(
-    *,
-    ours: AckAddress,
-    theirs: AckAddress,
-    interchange_control: int,
-    groups: list[tuple[GroupAck, int, int]],
-    isa12: str,
-    test: bool,
-    now: dt.datetime,
-) -> str:
-    """A complete interchange with one FA group (005010X231A1) and one 999 per received group."""
-    return build_functional_ack(
-        "999",
-        ours=ours,
-        theirs=theirs,
-        interchange_control=interchange_control,
-        groups=groups,
-        isa12=isa12,
-        test=test,
-        now=now,
-    )
-
-
 def build_functional_ack(
     kind: str,
     *,
@@ -269,7 +220,11 @@ def build_functional_ack(
     test: bool,
     now: dt.datetime,
 ) -> str:
-    """The 997 or 999 interchange (``kind``), as the partner's profile asks."""
+    """A complete interchange with one FA group and one 997 or 999 (``kind``, as the partner's profile asks)
+    per received functional group; ``groups`` holds (what to acknowledge, our GS06, our ST02) per group.
+
+    The 999 (005010X231A1) says what the 997 says, from the same problems: one body writes both.
+    """
     if kind not in ("997", "999"):
         raise ValueError(f"not a functional acknowledgment: {kind!r}")
     implementation = kind == "999"

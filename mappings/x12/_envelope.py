@@ -16,14 +16,25 @@ from mappings.x12._tokenizer import _ISA_WIDTHS, NotX12, Segment, is_digits, ite
 
 
 @dataclass
-class TransactionSet:
-    """ST..SE: the segments of one document and the envelope faults found around it."""
+class _Envelope:
+    """What ISA..IEA, GS..GE and ST..SE share: the header and trailer segments, where it is, its faults."""
 
     header: Segment
     locator: Locator
-    segments: list[Segment] = field(default_factory=list)
     trailer: Segment | None = None
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        """Whether this envelope is rejected as a whole (TA1 R, AK9 R, or a set the envelope alone rejects)."""
+        return any(p.severity == "error" for p in self.problems)
+
+
+@dataclass
+class TransactionSet(_Envelope):
+    """ST..SE: the segments of one document and the envelope faults found around it."""
+
+    segments: list[Segment] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -35,21 +46,12 @@ class TransactionSet:
         """ST02."""
         return self.header.element(2)
 
-    @property
-    def rejected(self) -> bool:
-        """Whether the envelope alone already rejects the set."""
-        return any(p.severity == "error" for p in self.problems)
-
 
 @dataclass
-class FunctionalGroup:
+class FunctionalGroup(_Envelope):
     """GS..GE: one functional group and its transaction sets."""
 
-    header: Segment
-    locator: Locator
     sets: list[TransactionSet] = field(default_factory=list)
-    trailer: Segment | None = None
-    problems: list[Problem] = field(default_factory=list)
     set_control_numbers: set[str] = field(default_factory=set)
     set_count: int = 0
     """Transaction sets seen (also when they are not kept in ``sets`` while streaming)."""
@@ -69,21 +71,12 @@ class FunctionalGroup:
         """GS08, e.g. ``004010``."""
         return self.header.element(8)
 
-    @property
-    def rejected(self) -> bool:
-        """Whether the group is rejected as a whole (AK9 R)."""
-        return any(p.severity == "error" for p in self.problems)
-
 
 @dataclass
-class Interchange:
+class Interchange(_Envelope):
     """ISA..IEA: one interchange, its groups and its interchange-level faults (TA1 note codes)."""
 
-    header: Segment
-    locator: Locator
     groups: list[FunctionalGroup] = field(default_factory=list)
-    trailer: Segment | None = None
-    problems: list[Problem] = field(default_factory=list)
     stray_segments: int = 0
 
     @property
@@ -105,11 +98,6 @@ class Interchange:
     def is_test(self) -> bool:
         """ISA15 = T."""
         return self.header.element(15) == "T"
-
-    @property
-    def rejected(self) -> bool:
-        """Whether the interchange is rejected as a whole (TA1 R)."""
-        return any(p.severity == "error" for p in self.problems)
 
     def fault(self, note_code: str, message: str, *, reject: bool = True) -> None:
         """Record an interchange-level fault with its TA1 note code."""
@@ -222,7 +210,8 @@ class EnvelopeWalker:
                 if group is None:
                     ic.stray_segments += 1
                     continue
-                tset = TransactionSet(seg, Locator(*group.locator.parts, f"ST {seg.element(2).strip()}"), [seg])
+                where = Locator(*group.locator.parts, f"ST {seg.element(2).strip()}")
+                tset = TransactionSet(seg, where, segments=[seg])
                 group.set_count += 1
                 if self._keep_sets:
                     group.sets.append(tset)

@@ -238,17 +238,17 @@ class _Context:
         ref = tset.locator.ref
         set_id = tset.id.strip()
         if tset.rejected:
-            return DocumentResult(ref, set_id, "rejected", list(tset.problems)), []
+            return DocumentResult(ref, "rejected", list(tset.problems), transaction_set=set_id), []
         if set_id != "850":
             note = tset.locator.problem(
                 f"transaction set {set_id} is not supported yet: acknowledged, not processed",
                 severity="warning",
                 acknowledged=False,
             )
-            return DocumentResult(ref, set_id, "unsupported", [*tset.problems, note]), []
+            return DocumentResult(ref, "unsupported", [*tset.problems, note], transaction_set=set_id), []
         problems = [*tset.problems, *check_transaction_set(tset.segments, version, tset.locator)]
         if any(p.severity == "error" for p in problems):
-            return DocumentResult(ref, set_id, "rejected", problems, None), problems
+            return DocumentResult(ref, "rejected", problems, transaction_set=set_id), problems
         return None, problems
 
     def _map_set(
@@ -261,9 +261,10 @@ class _Context:
         )
         problems = [*problems, *found]
         if order is None or any(p.severity == "error" for p in problems):
-            return DocumentResult(ref, set_id, "rejected", problems, None)
+            return DocumentResult(ref, "rejected", problems, transaction_set=set_id)
         warned = any(p.severity == "warning" for p in problems)
-        return DocumentResult(ref, set_id, "accepted_with_warnings" if warned else "accepted", problems, order)
+        return DocumentResult(ref, "accepted_with_warnings" if warned else "accepted", problems, order,
+                              transaction_set=set_id)
 
     # -- acknowledgments --------------------------------------------------------------------------
     def _acks(
@@ -366,7 +367,7 @@ def _set_ack(tset: TransactionSet, document: DocumentResult) -> SetAck:
 
 def _rejected_document(tset: TransactionSet, reason: str) -> DocumentResult:
     problem = tset.locator.problem(reason, acknowledged=False)
-    return DocumentResult(tset.locator.ref, tset.id.strip(), "rejected", [*tset.problems, problem], None)
+    return DocumentResult(tset.locator.ref, "rejected", [*tset.problems, problem], transaction_set=tset.id.strip())
 
 
 def _first_error(problems: list[Problem]) -> str:
@@ -544,7 +545,7 @@ class _Streaming:
         element = delimiters.element
         rebuilt = [Segment(t.split(element), o, p, delimiters, t)
                    for t, o, p in zip(joined.split(delimiters.segment), offsets, positions, strict=True)]
-        tset = TransactionSet(rebuilt[0], Locator(*parts), rebuilt)
+        tset = TransactionSet(rebuilt[0], Locator(*parts), segments=rebuilt)
         return tset, problems
 
     def finish(self, ic: Interchange) -> InterchangeResult:

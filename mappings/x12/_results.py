@@ -1,49 +1,16 @@
-"""What processing an X12 file produces: per file, per interchange, per transaction set."""
+"""What processing an X12 file produces: per file, per interchange (its documents: ``mappings._results``)."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from canonical.model import Order
-
-# Business details an 850 may or may not carry: ``to_json`` leaves them out when empty, so the
-# machine-readable form stays as compact as the document it came from.
-_ORDER_DETAILS = frozenset(
-    {"carrier", "terms", "shipping_terms", "contacts", "taxes_included", "tax_total", "presentment_currency",
-     "presentment_total"}
-)
-_LINE_DETAILS = frozenset(
-    {"tax_amount", "price_basis", "pack", "inner_pack", "pack_size", "pack_size_uom", "pack_weight", "pack_weight_uom",
-     "distribution", "attributes", "references", "dates", "parties"}
-)
-_PARTY_DETAILS = frozenset({"entity_code", "id_scheme", "references", "contacts"})
-_CHARGE_DETAILS = frozenset({"percent", "percent_basis", "rate", "quantity", "handling"})
+from mappings._results import DocumentResult, Problem
+from mappings._results import order_json as order_json  # kept importable from here
 
 FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "duplicate", "not_x12")
 DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "rejected", "unsupported")
-
-
-@dataclass
-class Problem:
-    """An error or warning about an X12 document, located for a person and coded for the 997/TA1."""
-
-    severity: str  # 'error' | 'warning'
-    message: str
-    location: str
-    segment_id: str | None = None
-    segment_position: int | None = None
-    element_position: int | None = None
-    code: str | None = None
-    acknowledged: bool = True
-    """Whether the partner hears about it in the 997/TA1 (internal review notes are not sent)."""
-    trigger: tuple[str, int, int | None] | None = None
-    """The segment id, position and element whose presence made this a problem (a 999 CTX), if any."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The problem as plain JSON data."""
-        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -55,51 +22,6 @@ class OutboundAck:
     text: str
     interchange_control_number: str
     file_name: str
-
-
-@dataclass
-class DocumentResult:
-    """One transaction set (ST..SE) and what became of it."""
-
-    ref: str
-    transaction_set: str
-    outcome: str
-    errors: list[Problem] = field(default_factory=list)
-    order: Order | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The result as plain JSON data (orders in the canonical JSON shape)."""
-        return {
-            "ref": self.ref,
-            "transaction_set": self.transaction_set,
-            "outcome": self.outcome,
-            "errors": [p.to_json() for p in self.errors],
-            "order": order_json(self.order) if self.order is not None else None,
-        }
-
-
-def order_json(order: Order) -> dict[str, Any]:
-    """The order in canonical JSON, its optional business details only where the document had them."""
-    data = _compact(order.model_dump(mode="json"), _ORDER_DETAILS)
-    data["parties"] = [_compact(p, _PARTY_DETAILS) for p in data["parties"]]
-    data["charges"] = _charges(data["charges"])
-    data["lines"] = [_line_json(line) for line in data["lines"]]
-    return data
-
-
-def _compact(data: dict[str, Any], details: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in details or v not in (None, [], {})}
-
-
-def _charges(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [_compact(c, _CHARGE_DETAILS) for c in items]
-
-
-def _line_json(line: dict[str, Any]) -> dict[str, Any]:
-    data = {**_compact(line, _LINE_DETAILS), "charges": _charges(line["charges"])}
-    if "parties" in data:  # a ship-to or mark-for per line (line-level N1 loop)
-        data["parties"] = [_compact(p, _PARTY_DETAILS) for p in data["parties"]]
-    return data
 
 
 @dataclass

@@ -22,29 +22,22 @@ from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import process_x12_receipt, receive_document
-from sandbox.environment import CATALOG
 from sandbox.erp_server import SandboxErp
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
 from tests.faults.invariants import assert_each_once, assert_store_invariants
+from tests.fixtures.erp import ERP_API_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")
 ACME = PARTNERS.get("acme")
-API_KEY = "sandbox-key-erp-faults"
+API_KEY = ERP_API_KEY
 # The client's timeout: short, so a held create times out at once (real seconds).
 TIMEOUT = 0.5
 # How long an Odoo request can still run after its client gave up: Odoo's limit_time_real (120 s by
 # default in multi-worker mode); the held create commits this long after it was sent (simulated time).
 ODOO_LIMIT_TIME_REAL = dt.timedelta(seconds=120)
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def erp():
-    with SandboxErp(api_key=API_KEY) as erp:
-        erp.seed_products(CATALOG)
-        yield erp
 
 
 @pytest.fixture

@@ -1,0 +1,178 @@
+"""The sandbox ERP's data model: Odoo's models and fields it serves, its methods, and Odoo's error answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+# (ISO code, symbol): the sandbox company's currencies; USD is the company currency.
+CURRENCIES = [("USD", "$"), ("EUR", "€"), ("GBP", "£"), ("CAD", "$")]
+COMPANY_CURRENCY = "USD"
+# The message of the custom module's constraint (docs/operations.md); the hub's connector looks for its name.
+UNIQUE_REF_MESSAGE = (
+    "orderhub_ref_unique: a sale order with this customer reference already exists for this trading partner"
+)
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a model: its Odoo type and the rules the sandbox applies to it."""
+
+    kind: str  # char | text | integer | float | bool | selection | datetime | many2one | one2many
+    required: bool = False
+    readonly: bool = False  # computed by the server: values sent for it are ignored, as Odoo does
+    comodel: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+def char_field(**kw: Any) -> FieldSpec:
+    """A ``char`` field."""
+    return FieldSpec("char", **kw)
+
+
+MODELS: dict[str, dict[str, FieldSpec]] = {
+    "res.partner": {
+        "name": char_field(required=True),
+        "ref": char_field(),
+        "street": char_field(),
+        "street2": char_field(),
+        "city": char_field(),
+        "zip": char_field(),
+        "email": char_field(),
+        "phone": char_field(),
+        "comment": FieldSpec("text"),
+        "is_company": FieldSpec("bool"),
+        "active": FieldSpec("bool"),
+        "type": FieldSpec("selection", choices=("contact", "invoice", "delivery", "other")),
+        "parent_id": FieldSpec("many2one", comodel="res.partner"),
+    },
+    "product.product": {
+        "name": char_field(required=True),
+        "default_code": char_field(),
+        "barcode": char_field(),
+        "list_price": FieldSpec("float"),
+        "active": FieldSpec("bool"),
+    },
+    "res.currency": {
+        "name": char_field(required=True),
+        "symbol": char_field(),
+        "active": FieldSpec("bool"),
+    },
+    "product.pricelist": {
+        "name": char_field(required=True),
+        "currency_id": FieldSpec("many2one", required=True, comodel="res.currency"),
+        "sequence": FieldSpec("integer"),
+        "active": FieldSpec("bool"),
+    },
+    "sale.order": {
+        "name": char_field(),
+        "client_order_ref": char_field(),
+        "origin": char_field(),
+        "note": FieldSpec("text"),
+        "partner_id": FieldSpec("many2one", required=True, comodel="res.partner"),
+        "partner_invoice_id": FieldSpec("many2one", comodel="res.partner"),
+        "partner_shipping_id": FieldSpec("many2one", comodel="res.partner"),
+        "date_order": FieldSpec("datetime"),
+        "pricelist_id": FieldSpec("many2one", comodel="product.pricelist"),
+        # Odoo: related to the pricelist's currency, else the company's (USD here); never written directly.
+        "currency_id": FieldSpec("many2one", readonly=True, comodel="res.currency"),
+        "state": FieldSpec("selection", choices=("draft", "sent", "sale", "cancel")),
+        "locked": FieldSpec("bool"),
+        "order_line": FieldSpec("one2many", comodel="sale.order.line"),
+        "amount_untaxed": FieldSpec("float", readonly=True),
+        "amount_total": FieldSpec("float", readonly=True),
+        "create_date": FieldSpec("datetime", readonly=True),
+    },
+    "sale.order.line": {
+        "order_id": FieldSpec("many2one", required=True, comodel="sale.order"),
+        "product_id": FieldSpec("many2one", required=True, comodel="product.product"),
+        "sequence": FieldSpec("integer"),
+        "display_type": FieldSpec("selection", choices=("line_section", "line_note")),
+        "name": FieldSpec("text"),
+        "product_uom_qty": FieldSpec("float"),
+        "price_unit": FieldSpec("float"),
+        "price_subtotal": FieldSpec("float", readonly=True),
+        # Computed in Odoo from done deliveries and posted invoices; the sandbox's helpers set them.
+        "qty_delivered": FieldSpec("float", readonly=True),
+        "qty_invoiced": FieldSpec("float", readonly=True),
+    },
+}
+
+METHODS: dict[str, frozenset[str]] = {
+    "res.partner": frozenset({"search_read", "search", "search_count", "read", "create", "write"}),
+    "product.product": frozenset({"search_read", "search", "search_count", "read", "create"}),
+    "sale.order": frozenset({
+        "search_read", "search", "search_count", "read", "create", "write", "unlink",
+        "action_confirm", "action_cancel", "action_draft", "action_lock", "action_unlock",
+    }),
+    "sale.order.line": frozenset({"search_read", "read"}),
+    "res.currency": frozenset({"search_read", "search", "search_count", "read"}),
+    "product.pricelist": frozenset({"search_read", "search", "search_count", "read", "create", "write"}),
+}
+# @api.model methods: Odoo refuses them when ``ids`` are given.
+MODEL_METHODS = frozenset({"search_read", "search", "search_count", "create"})
+MUTATING = frozenset(
+    {"create", "write", "unlink", "action_confirm", "action_cancel", "action_draft", "action_lock", "action_unlock"}
+)
+# sale.order.line fields Odoo refuses to change on a locked order, with the labels its message lists.
+PROTECTED_LINE_FIELDS = {
+    "product_id": "Product", "name": "Description", "price_unit": "Unit Price", "product_uom_qty": "Quantity",
+}
+
+
+class OdooFault(Exception):
+    """An error answered with Odoo's JSON-2 error object and an HTTP status."""
+
+    def __init__(self, status: int, name: str, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.name = name
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self, context: dict[str, Any] | None = None) -> JSONResponse:
+        """The HTTP answer Odoo gives for this error (no traceback in ``debug``: there is none to show)."""
+        body = {
+            "name": self.name,
+            "message": self.message,
+            "arguments": [self.message, self.status] if self.name.startswith("werkzeug.") else [self.message],
+            "context": context or {},
+            "debug": "",
+        }
+        return JSONResponse(
+            body, status_code=self.status, headers=self.headers, media_type="application/json; charset=utf-8"
+        )
+
+
+def not_found(message: str) -> OdooFault:
+    """Odoo's 404 for an unknown route, model, method or database."""
+    return OdooFault(404, "werkzeug.exceptions.NotFound", message)
+
+
+def unprocessable(message: str) -> OdooFault:
+    """Odoo's 422 for arguments it cannot use."""
+    return OdooFault(422, "werkzeug.exceptions.UnprocessableEntity", message)
+
+
+def validation_error(message: str) -> OdooFault:
+    """Odoo's ValidationError (a value or constraint refused)."""
+    return OdooFault(422, "odoo.exceptions.ValidationError", message)
+
+
+def user_error(message: str) -> OdooFault:
+    """Odoo's UserError (a business rule refused the call)."""
+    return OdooFault(422, "odoo.exceptions.UserError", message)
+
+
+def missing_records(model: str, ids: Iterable[int]) -> OdooFault:
+    """Odoo's MissingError for ids that do not exist."""
+    listed = ", ".join(str(i) for i in ids)
+    return OdooFault(
+        404,
+        "odoo.exceptions.MissingError",
+        f"Record does not exist or has been deleted.\n(Record: {model}({listed},), User: 2)",
+    )
