@@ -40,8 +40,8 @@ from tests.faults.invariants import assert_each_once, assert_store_invariants
 from tests.test_amazon_sandbox import PROFILE as MARKET, client_for, sandbox as marketplace
 
 TOKEN, SECRET, DOMAIN = "shpat_fault_token", "whsec_fault", "sandbox-shop.myshopify.com"
-SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", shopify={
-    "shop_domain": DOMAIN, "access_token_env": "T", "webhook_secret_env": "FAULT_WEBHOOK_SECRET"})
+SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", channels=[{"kind": "shopify",
+    "shop_domain": DOMAIN, "access_token_env": "T", "webhook_secret_env": "FAULT_WEBHOOK_SECRET"}])
 PARTNERS = PartnerDirectory([SHOP, MARKET])
 # Personal data put on every bad order: it must never reach an exception's reason or a log line.
 SECRET_NAME, SECRET_STREET = "Zebulon Quartermaine", "77 Confidential Way"
