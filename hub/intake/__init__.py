@@ -16,7 +16,7 @@ from hub.intake._channels import (
     waiting_receipts,
 )
 from hub.intake._receive import receive_document
-from hub.intake._sync import SyncResult, map_amazon_page, sync_amazon_orders, sync_shopify_orders
+from hub.intake._sync import INITIAL_WINDOW, PolledPages, SourcePage, SyncResult, UnreadableBody, sync_orders
 from hub.intake._sftp import CHANNEL as SFTP_CHANNEL
 from hub.intake._sftp import (
     QUARANTINED_FILE,
@@ -32,10 +32,12 @@ from hub.intake._unfinished import INTAKE_NOT_FINISHED, give_up_on_receipt, unfi
 from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
 
 __all__ = [
+    "INITIAL_WINDOW",
+    "PolledPages",
+    "SourcePage",
     "SyncResult",
-    "sync_amazon_orders",
-    "map_amazon_page",
-    "sync_shopify_orders",
+    "UnreadableBody",
+    "sync_orders",
     "ChannelSummary",
     "REJECTED_ORDER",
     "UNREADABLE_PAGE",

@@ -46,6 +46,15 @@ from hub.store._exceptions import (
     list_exceptions,
     open_exception,
 )
+from hub.store._intake import (
+    committed_interchange_rows,
+    open_exception_ids,
+    processed_receipt_ids,
+    stored_version_time,
+    unexplained_receipts,
+    unprocessed_receipt_ids,
+    waiting_receipt_ids,
+)
 from hub.store._ledger import interchange_seen, next_control_number, record_interchange
 from hub.store._orders import (
     SavedOrder,
@@ -106,6 +115,8 @@ __all__ = [
     "RECEIPT_CLAIM_STALE_AFTER", "ClaimLost", "claim_receipt", "release_receipt_claim", "renew_receipt_claim",
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
     "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
+    "committed_interchange_rows", "open_exception_ids", "processed_receipt_ids", "stored_version_time",
+    "unexplained_receipts", "unprocessed_receipt_ids", "waiting_receipt_ids",
 ]
 
 

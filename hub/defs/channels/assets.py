@@ -1,15 +1,14 @@
-"""Sync assets per account, their jobs and schedules, and the Shopify webhook queue."""
+"""Sync assets per account of every polled source, their jobs and schedules, and the Shopify webhook queue."""
 
 import dagster as dg
 from pydantic import Field
 
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
-from hub.defs.channels.resources import amazon_resource, shopify_resource
 from hub.defs.resources import HubStoreResource
-from hub.intake import ChannelSummary, process_queued_receipts, sync_amazon_orders, sync_shopify_orders, waiting_receipts
-from mappings.profiles import PartnerProfile
+from hub.intake import ChannelSummary, process_queued_receipts, sync_orders, waiting_receipts
+from hub.sources import SHOPIFY, WEBHOOK_CHANNEL, PolledSource
+from mappings.profiles import ChannelSettings, PartnerProfile
 
-WEBHOOK_CHANNEL = "shopify_webhook"
 # A queued webhook body whose runs all ended without processing it is offered again this long after
 # the last one ended (Dagster's run retries and monitoring first), up to this many runs in all;
 # then it goes to the exception queue (intake_not_finished).
@@ -17,37 +16,26 @@ WEBHOOK_REOFFER_GRACE = ReofferPolicy.grace
 WEBHOOK_MAX_RUNS = ReofferPolicy.max_runs
 
 
-def shopify_sync_asset(profile: PartnerProfile) -> dg.AssetsDefinition:
-    """Orders of one Shopify store, read incrementally by updated_at.
+def account_name(source: PolledSource, profile: PartnerProfile) -> str:
+    """``<source>_<partner>``: the account's resource key, concurrency pool and job prefix."""
+    return f"{source.name}_{profile.id}"
 
-    The store's resource is bound to this asset alone: a job that does not read this store does not
-    need its secrets in the environment.
+
+def sync_asset(source: PolledSource, profile: PartnerProfile, settings: ChannelSettings) -> dg.AssetsDefinition:
+    """Orders of one account of a polled source, read incrementally since its cursor.
+
+    The account's resource is bound to this asset alone: a job that does not read this account does
+    not need its secrets in the environment.
     """
-    key = f"shopify_{profile.id}"
+    key = account_name(source, profile)
 
-    @dg.asset(name=f"shopify_orders_{profile.id}", group_name="shopify", kinds={"shopify"}, pool=key,
-              required_resource_keys={key, "hub_store"}, resource_defs={key: shopify_resource(profile)},
-              description=f"Orders of {profile.name} ({profile.shopify.shop_domain}) by updated_at, with lookback.")
+    @dg.asset(name=f"{source.name}_orders_{profile.id}", group_name=source.group, kinds={source.name}, pool=key,
+              required_resource_keys={key, "hub_store"}, resource_defs={key: source.account_resource(settings)},
+              description=source.describe(profile, settings))
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource = getattr(context.resources, key)
         with resource.client() as client:
-            result = sync_shopify_orders(context.resources.hub_store.store(), client, profile)
-        return dg.MaterializeResult(metadata=result.metadata())
-
-    return _asset
-
-
-def amazon_sync_asset(profile: PartnerProfile) -> dg.AssetsDefinition:
-    """Orders of one marketplace seller account, read incrementally by LastUpdateDate."""
-    key = f"amazon_{profile.id}"
-
-    @dg.asset(name=f"amazon_orders_{profile.id}", group_name="marketplaces", kinds={"amazon"}, pool=key,
-              required_resource_keys={key, "hub_store"}, resource_defs={key: amazon_resource(profile)},
-              description=f"Orders of {profile.name} (seller {profile.amazon.seller_id}) by LastUpdateDate.")
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        resource = getattr(context.resources, key)
-        with resource.client() as client:
-            result = sync_amazon_orders(context.resources.hub_store.store(), client, profile)
+            result = sync_orders(context.resources.hub_store.store(), source, client, profile)
         return dg.MaterializeResult(metadata=result.metadata())
 
     return _asset
@@ -65,18 +53,11 @@ def webhook_asset() -> dg.AssetsDefinition:
     @dg.asset(name="shopify_webhook_orders", group_name="shopify", kinds={"shopify"})
     def shopify_webhook_orders(config: WebhookBatchConfig, hub_store: HubStoreResource) -> dg.MaterializeResult:
         """Orders from queued Shopify webhook bodies; the same order from a sync or a retry is stored once."""
-        from mappings.shopify import map_shopify_orders
-
         store, partners = hub_store.store(), hub_store.partners()
         summary = ChannelSummary()
         receipt_ids = config.receipt_ids or waiting_receipts(store, WEBHOOK_CHANNEL)
         # One receipt that fails for any reason is queued as an exception; the others go on.
-        process_queued_receipts(
-            store, receipt_ids,
-            lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
-                                                         raw_document_id=sha),
-            summary,
-        )
+        process_queued_receipts(store, receipt_ids, SHOPIFY.mapper(partners), summary, partners=partners)
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
     return shopify_webhook_orders
@@ -125,5 +106,3 @@ def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str
     schedule = dg.ScheduleDefinition(name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
     return job, schedule
-
-

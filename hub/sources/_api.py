@@ -1,0 +1,21 @@
+"""What the API sources share: an archived body mapped again through the intake, in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from hub import store as st
+from hub.intake import ChannelSummary, MappedOrderLike, process_queued_receipt
+from mappings.profiles import PartnerDirectory
+
+MapArchived = Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]]
+"""Maps an archived body (raw, its sha256, its receipt) to the orders the intake stores."""
+
+
+def map_receipt_again(store: st.HubStore, partners: PartnerDirectory, receipt_id: int, map_orders: MapArchived, *,
+                      now: dt.datetime) -> str:
+    """Map an archived API body again and store what changed; what it did, in words."""
+    summary = ChannelSummary()
+    process_queued_receipt(store, receipt_id, map_orders, summary, now=now, replay=True, partners=partners)
+    return f"mapped again: {summary.orders_new} new, {summary.orders_updated} updated"
