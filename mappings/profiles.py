@@ -425,7 +425,7 @@ def _problems(file: str, exc: Exception, partner_id: str | None) -> list[Profile
     if isinstance(exc, ValidationError):
         return [ProfileProblem(file, _field_path(error["loc"]), error["msg"], partner_id)
                 for error in exc.errors(include_url=False, include_input=False, include_context=False)]
-    return [ProfileProblem(file, None, str(exc), partner_id)]
+    return [ProfileProblem(file, None, " ".join(str(exc).split()), partner_id)]  # a YAML error's lines as one
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str | None:

@@ -315,7 +315,7 @@ def _superseded(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike) 
     """Whether the store holds this order in a version at least as new as the rejected one."""
     if not mapped.channel_order_id or mapped.updated_at is None:
         return False
-    stored_at = st.stored_version_time(conn, source=_SOURCE_OF.get(receipt.channel, receipt.channel),
+    stored_at = st.stored_version_time(conn, source=order_source_of(receipt.channel),
                                        partner_id=receipt.partner_id, source_ref=mapped.channel_order_id)
     return stored_at is not None and stored_at >= mapped.updated_at
 
@@ -332,7 +332,7 @@ def _reject(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, prob
     """Queue one order that cannot be stored, pointing at the archived body it came in (for a replay)."""
     findings = [p for p in getattr(mapped, "findings", None) or [] if getattr(p, "severity", "error") == "error"]
     order_ref = mapped.channel_order_id or (findings[0].location if findings else "")
-    what = f"{_SOURCE_OF.get(receipt.channel, receipt.channel).capitalize()} order {mapped.channel_order_id}".rstrip()
+    what = f"{order_source_of(receipt.channel).capitalize()} order {mapped.channel_order_id}".rstrip()
     summary.orders_rejected += 1
     summary.exceptions.append(st.open_exception(
         conn, channel=receipt.channel, kind=REJECTED_ORDER, now=now, partner_id=receipt.partner_id,
@@ -352,7 +352,7 @@ def _store_message(exc: DataError) -> str:
 def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime,
                    targets: Sequence[str]) -> bool:
     saved = st.cancel_channel_order(
-        conn, source=_SOURCE_OF.get(receipt.channel, receipt.channel), partner_id=receipt.partner_id,
+        conn, source=order_source_of(receipt.channel), partner_id=receipt.partner_id,
         source_ref=mapped.channel_order_id, source_updated_at=mapped.updated_at, by=receipt.source_name,
         receipt_id=receipt.id, now=now)
     if saved.action == "cancelled":
@@ -360,8 +360,21 @@ def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLik
     return saved.action == "cancelled"
 
 
-# Receipts' channel -> the orders' source (webhook bodies are Shopify orders).
-_SOURCE_OF = {"shopify_webhook": "shopify"}
+# Receipts' channel -> the orders' source, where they differ (webhook bodies are Shopify orders);
+# filled by hub.sources.register_source from each source's replay channels.
+_SOURCE_OF: dict[str, str] = {}
+
+
+def register_order_source(channel: str, order_source: str) -> None:
+    """Say that orders archived under the receipt channel ``channel`` have ``order_source`` as their source."""
+    _SOURCE_OF[channel] = order_source
+
+
+def order_source_of(channel: str) -> str:
+    """The orders' source of a receipt channel (the channel itself unless a source said otherwise)."""
+    import hub.sources  # noqa: F401 - imported here (it imports the intake): the built-in sources register
+
+    return _SOURCE_OF.get(channel, channel)
 
 
 def sync_window_start(store: st.HubStore, *, partner_id: str, channel: str, lookback: dt.timedelta,

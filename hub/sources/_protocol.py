@@ -28,7 +28,9 @@ class Source(Protocol):
     kind: str
     """The profiles' channel kind (``channels: [{kind: ...}]``)."""
     name: str
-    """Its orders' ``source``, its Dagster names' prefix and its ``hub map --source`` name."""
+    """Its Dagster names' prefix (``<name>_orders_<partner>``) and its ``hub map --source`` name."""
+    order_source: str
+    """Its orders' ``source`` (a ``canonical.model.Source`` value): unique with the partner and order number."""
     settings_model: type[ChannelSettings]
     """A profile's settings for one account of this source (registered as the channel kind's model)."""
     channel: str

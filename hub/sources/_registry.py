@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from canonical.errors import ConfigurationError
+from hub.intake import register_order_source
 from hub.sources._protocol import Source
 from mappings.profiles import ChannelSettings, PartnerDirectory, PartnerProfile, register_channel_kind
 
@@ -24,6 +25,8 @@ def register_source(source: Source) -> Source:
     if source.settings_model.model_fields["kind"].default != source.kind:
         raise ConfigurationError(f"source {source.kind!r}: its settings model's kind must default to {source.kind!r}")
     register_channel_kind(source.settings_model)
+    for channel in source.replay_channels:
+        register_order_source(channel, source.order_source)
     _SOURCES[source.kind] = source
     return source
 

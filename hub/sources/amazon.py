@@ -26,6 +26,7 @@ class AmazonSource:
 
     kind = "amazon"
     name = "amazon"
+    order_source = "amazon"
     settings_model = AmazonProfile
     channel = "amazon"
     replay_channels = ("amazon",)

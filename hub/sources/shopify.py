@@ -22,6 +22,7 @@ class ShopifySource:
 
     kind = "shopify"
     name = "shopify"
+    order_source = "shopify"
     settings_model = ShopifyProfile
     channel = "shopify"
     replay_channels = ("shopify", WEBHOOK_CHANNEL)

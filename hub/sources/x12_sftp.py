@@ -20,6 +20,7 @@ class X12SftpSource:
 
     kind = "x12_sftp"
     name = "x12"
+    order_source = "x12"
     settings_model = X12SftpChannel
     channel = SFTP_CHANNEL
     replay_channels = (SFTP_CHANNEL,)
