@@ -12,7 +12,7 @@ reports each bad file by name and field (:class:`ProfileProblem`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -345,7 +345,7 @@ class PartnerProfile(_Profile):
         """A copy without its channel of ``kind``."""
         return self.model_copy(update={"channels": [c for c in self.channels if c.kind != kind]})
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> PartnerProfile:
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> PartnerProfile:
         """A copy with ``update`` applied; ``x12``, ``sftp``, ``shopify`` or ``amazon`` there replace those
         settings inside their channel (None removes the channel, or the x12_sftp channel's folders)."""
         update = dict(update or {})

@@ -28,15 +28,22 @@ _log = logging.getLogger(__name__)
 
 
 class MappedOrderLike(Protocol):
-    """What a channel mapper returns per order (``mappings.shopify`` / ``mappings.amazon``)."""
+    """What a channel mapper returns per order (``mappings._channel.MappedOrder``); read only."""
 
-    channel_order_id: str
-    updated_at: dt.datetime
-    order: Order | None
-    state: str  # 'ok' | 'held' | 'rejected'
-    problems: list[str]
-    push: bool
-    reason_not_pushed: str | None
+    @property
+    def channel_order_id(self) -> str: ...
+    @property
+    def updated_at(self) -> dt.datetime | None: ...
+    @property
+    def order(self) -> Order | None: ...
+    @property
+    def state(self) -> str: ...  # 'ok' | 'held' | 'rejected'
+    @property
+    def problems(self) -> list[str]: ...
+    @property
+    def push(self) -> bool: ...
+    @property
+    def reason_not_pushed(self) -> str | None: ...
 
 
 @dataclass
@@ -287,6 +294,7 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
             summary.orders_unchanged += 1
         return
     not_pushed = None if mapped.push else (mapped.reason_not_pushed or "not for delivery")
+    assert mapped.updated_at is not None, "only a rejected order lacks its version time"
     saved = st.save_channel_order(conn, mapped.order, source_updated_at=mapped.updated_at,
                                   receipt_id=receipt.id, not_pushed_reason=not_pushed, now=now)
     if saved.action == "unchanged":
@@ -351,6 +359,7 @@ def _store_message(exc: DataError) -> str:
 
 def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime,
                    targets: Sequence[str]) -> bool:
+    assert mapped.updated_at is not None, "only a rejected order lacks its version time"
     saved = st.cancel_channel_order(
         conn, source=order_source_of(receipt.channel), partner_id=receipt.partner_id,
         source_ref=mapped.channel_order_id, source_updated_at=mapped.updated_at, by=receipt.source_name,

@@ -55,8 +55,10 @@ class SourcePage:
 class PolledPages(Protocol):
     """What the sync needs of a source: its channel kind, its receipts' channel, its lookback, its pages."""
 
-    kind: str
-    channel: str
+    @property
+    def kind(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
 
     def lookback(self, settings: Any) -> dt.timedelta:
         """How far before the cursor each sync reads again."""

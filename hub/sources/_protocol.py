@@ -25,18 +25,29 @@ class CannotMapAgain(Exception):
 class Source(Protocol):
     """A kind of channel orders come in through."""
 
-    kind: str
-    """The profiles' channel kind (``channels: [{kind: ...}]``)."""
-    name: str
-    """Its Dagster names' prefix (``<name>_orders_<partner>``) and its ``hub map --source`` name."""
-    order_source: str
-    """Its orders' ``source`` (a ``canonical.model.Source`` value): unique with the partner and order number."""
-    settings_model: type[ChannelSettings]
-    """A profile's settings for one account of this source (registered as the channel kind's model)."""
-    channel: str
-    """The receipts' channel of the documents it archives."""
-    replay_channels: tuple[str, ...]
-    """Every receipt channel whose archived documents it maps again (its own, and e.g. webhook bodies)."""
+    @property
+    def kind(self) -> str:
+        """The profiles' channel kind (``channels: [{kind: ...}]``)."""
+
+    @property
+    def name(self) -> str:
+        """Its Dagster names' prefix (``<name>_orders_<partner>``) and its ``hub map --source`` name."""
+
+    @property
+    def order_source(self) -> str:
+        """Its orders' ``source`` (a ``canonical.model.Source`` value): unique with the partner and order number."""
+
+    @property
+    def settings_model(self) -> type[ChannelSettings]:
+        """A profile's settings for one account of this source (registered as the channel kind's model)."""
+
+    @property
+    def channel(self) -> str:
+        """The receipts' channel of the documents it archives."""
+
+    @property
+    def replay_channels(self) -> tuple[str, ...]:
+        """Every receipt channel whose archived documents it maps again (its own, and e.g. webhook bodies)."""
 
     def describe(self, profile: PartnerProfile, settings: Any) -> str:
         """One line saying which account this is and what is read (the Dagster asset's description)."""
@@ -57,10 +68,13 @@ class Source(Protocol):
 class PolledSource(Source, Protocol):
     """A source read by a schedule from an API, since a cursor (``hub.intake.sync_orders``)."""
 
-    group: str
-    """The Dagster asset group of its accounts."""
-    cron: str
-    """How often each account is synced."""
+    @property
+    def group(self) -> str:
+        """The Dagster asset group of its accounts."""
+
+    @property
+    def cron(self) -> str:
+        """How often each account is synced (a cron schedule)."""
 
     def lookback(self, settings: Any) -> dt.timedelta:
         """How far before the cursor each sync reads again (an order committed in the cursor's second)."""

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hub import store as st
-from hub.intake import SourcePage, UnreadableBody
+from hub.intake import MappedOrderLike, SourcePage, UnreadableBody
 from hub.sources._api import MapArchived, map_receipt_again
 from hub.sources._registry import account_profile
 from mappings.profiles import PartnerDirectory, PartnerProfile, ShopifyProfile
@@ -54,16 +54,21 @@ class ShopifySource:
                 yield UnreadableBody(page.raw, f"unreadable {hashlib.sha256(page.raw).hexdigest()[:16]}",
                                      page.unreadable)
                 continue
-            yield SourcePage(page.raw, page.url_path, lambda sha, page=page: [
-                map_shopify_order(order, profile=profile, raw_document_id=sha, document_ref=f"orders[{i}]")
-                for i, order in enumerate(page.orders)])
+
+            def map_orders(sha: str, page: Any = page) -> list[MappedOrderLike]:
+                return [map_shopify_order(order, profile=profile, raw_document_id=sha, document_ref=f"orders[{i}]")
+                        for i, order in enumerate(page.orders)]
+
+            yield SourcePage(page.raw, page.url_path, map_orders)
 
     def mapper(self, partners: PartnerDirectory) -> MapArchived:
         """Maps an archived orders page or webhook body with its partner's profile."""
         from mappings.shopify import map_shopify_orders
 
-        return lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
-                                                            raw_document_id=sha)
+        def map_orders(raw: bytes, sha: str, receipt: st.Receipt) -> list[MappedOrderLike]:
+            return list(map_shopify_orders(raw, profile=partners.get(receipt.partner_id), raw_document_id=sha))
+
+        return map_orders
 
     def map_again(self, store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, now: dt.datetime) -> str:
         """The archived page or webhook body mapped again."""
@@ -74,7 +79,9 @@ class ShopifySource:
         """Each saved orders page or webhook body, mapped on its own."""
         from mappings.shopify import map_shopify_payload
 
-        profile = account_profile(partners, self.kind, partner_id) if files else None
+        if not files:
+            return []
+        profile = account_profile(partners, self.kind, partner_id)
         return [{"file": name, **map_shopify_payload(data, profile=profile).to_json()} for name, data in files]
 
 

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import dagster as dg
 
 from canonical.errors import RejectedDocument
-from canonical.model import Order, OrderLine, Party, PartyRole
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from hub import store as st
 from hub.intake import SourcePage, UnreadableBody
 from hub.sources import account_profile, register_source
@@ -85,14 +85,14 @@ def map_toy_page(raw: bytes, profile: PartnerProfile, sha: str) -> list[MappedOr
 def _map_order(data: dict, profile: PartnerProfile, sha: str, where: str) -> MappedOrder:
     try:
         updated_at = dt.datetime.fromisoformat(data["updated_at"])
+        amounts = [Decimal(line["quantity"]) * Decimal(line["unit_price"]) for line in data["lines"]]
         lines = [OrderLine(line_no=str(n), sku=line["sku"], quantity=Decimal(line["quantity"]),
-                           unit_price=Decimal(line["unit_price"]),
-                           amount=Decimal(line["quantity"]) * Decimal(line["unit_price"]))
-                 for n, line in enumerate(data["lines"], start=1)]
-        order = Order(source="email", source_ref=data["id"], partner_id=profile.id,
+                           unit_price=Decimal(line["unit_price"]), amount=amount)
+                 for n, (line, amount) in enumerate(zip(data["lines"], amounts, strict=True), start=1)]
+        order = Order(source=Source.EMAIL, source_ref=data["id"], partner_id=profile.id,
                       order_date=dt.date.fromisoformat(data["date"]), currency=profile.currency,
                       parties=[Party(role=PartyRole.BUYER, name=data["buyer"])], lines=lines,
-                      total=sum((line.amount for line in lines), Decimal(0)), raw_document_id=sha,
+                      total=sum(amounts, Decimal(0)), raw_document_id=sha,
                       document_ref=where)
     except BAD_ORDER_ERRORS as exc:
         return MappedOrder(str(data.get("id", "")) if isinstance(data, dict) else "", None, None, REJECTED,
@@ -133,7 +133,11 @@ class ToyFolderSource:
             except (ValueError, KeyError, TypeError):
                 yield UnreadableBody(raw, f"unreadable {name}", "not a toy orders page")
                 continue
-            yield SourcePage(raw, name, lambda sha, raw=raw: map_toy_page(raw, profile, sha))
+
+            def map_orders(sha: str, raw: bytes = raw) -> list[MappedOrder]:
+                return map_toy_page(raw, profile, sha)
+
+            yield SourcePage(raw, name, map_orders)
 
     def map_again(self, store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, now: dt.datetime) -> str:
         """An archived page mapped again."""
@@ -144,7 +148,9 @@ class ToyFolderSource:
     def map_files(self, files: Sequence[tuple[str, bytes]], partners: PartnerDirectory,
                   partner_id: str | None) -> list[dict[str, Any]]:
         """Each saved page's orders as canonical JSON."""
-        profile = account_profile(partners, self.kind, partner_id) if files else None
+        if not files:
+            return []
+        profile = account_profile(partners, self.kind, partner_id)
         return [{"file": name, "orders": [m.order.model_dump(mode="json") if m.order else None
                                           for m in map_toy_page(data, profile, st.sha256_hex(data))]}
                 for name, data in files]
