@@ -143,3 +143,11 @@ def test_a_file_that_is_not_yaml_is_named_in_one_line(partners):
     (problem,) = directory.problems
     assert problem.file == "broken.yaml" and "\n" not in str(problem) and "line 4" in problem.message
     assert len(directory) == 7
+
+
+def test_hub_map_says_why_the_only_account_of_a_source_is_missing(partners, monkeypatch):
+    break_field(partners / "trailhead.yaml", "name:", "name: 2024")
+    monkeypatch.setenv("HUB_PARTNERS_DIR", str(partners))
+    page = REPO / "tests" / "data" / "shopify" / "orders_page_multicurrency.json"
+    with pytest.raises(SystemExit, match=r"profiles: none\); not loaded: partner profile trailhead\.yaml, field name"):
+        main(["map", "--source", "shopify", str(page)])

@@ -31,7 +31,7 @@ from hub.intake._sftp import (
     poll_inbox,
 )
 from hub.intake._unfinished import INTAKE_NOT_FINISHED, give_up_on_receipt, unfinished_receipts
-from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
+from hub.intake._x12 import CLEAN_OUTCOMES, ERP_TARGET, IntakeSummary, process_x12_receipt
 
 __all__ = [
     "INITIAL_WINDOW",
@@ -55,6 +55,7 @@ __all__ = [
     "store_channel_document",
     "sync_window_start",
     "waiting_receipts",
+    "CLEAN_OUTCOMES",
     "ERP_TARGET",
     "INTAKE_NOT_FINISHED",
     "InboxCursor",

@@ -9,6 +9,9 @@ from hub import store as st
 from hub.intake import ChannelSummary, MappedOrderLike, process_queued_receipt
 from mappings.profiles import PartnerDirectory
 
+CLEAN_OUTCOMES = frozenset({"accepted"})
+"""An API body's receipt outcomes that need nobody (partially_accepted, rejected, failed come with an exception)."""
+
 MapArchived = Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]]
 """Maps an archived body (raw, its sha256, its receipt) to the orders the intake stores."""
 

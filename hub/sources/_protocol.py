@@ -49,6 +49,10 @@ class Source(Protocol):
     def replay_channels(self) -> tuple[str, ...]:
         """Every receipt channel whose archived documents it maps again (its own, and e.g. webhook bodies)."""
 
+    @property
+    def clean_outcomes(self) -> frozenset[str]:
+        """The outcomes of its receipts that need nobody; any other one is explained by an exception."""
+
     def describe(self, profile: PartnerProfile, settings: Any) -> str:
         """One line saying which account this is and what is read (the Dagster asset's description)."""
 

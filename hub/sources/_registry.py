@@ -71,5 +71,6 @@ def account_profile(partners: PartnerDirectory, kind: str, partner_id: str | Non
     candidates = [p for p in partners if p.channel(kind) is not None]
     if len(candidates) != 1:
         names = ", ".join(p.id for p in candidates) or "none"
-        raise ConfigurationError(f"say which {kind} account with --partner (profiles: {names})")
+        not_loaded = "".join(f"; not loaded: {problem}" for problem in partners.problems)
+        raise ConfigurationError(f"say which {kind} account with --partner (profiles: {names}){not_loaded}")
     return candidates[0]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from canonical.errors import RejectedDocument
 from hub import store as st
 from hub.intake import SourcePage, UnreadableBody
-from hub.sources._api import map_receipt_again
+from hub.sources._api import CLEAN_OUTCOMES, map_receipt_again
 from hub.sources._protocol import CannotMapAgain
 from hub.sources._registry import account_profile
 from mappings.profiles import AmazonProfile, PartnerDirectory, PartnerProfile
@@ -32,6 +32,7 @@ class AmazonSource:
     replay_channels = ("amazon",)
     group = "marketplaces"
     cron = "*/5 * * * *"
+    clean_outcomes = CLEAN_OUTCOMES
 
     def describe(self, profile: PartnerProfile, settings: AmazonProfile) -> str:
         """The seller account and how it is read."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from hub import store as st
 from hub.intake import MappedOrderLike, SourcePage, UnreadableBody
-from hub.sources._api import MapArchived, map_receipt_again
+from hub.sources._api import CLEAN_OUTCOMES, MapArchived, map_receipt_again
 from hub.sources._registry import account_profile
 from mappings.profiles import PartnerDirectory, PartnerProfile, ShopifyProfile
 
@@ -28,6 +28,7 @@ class ShopifySource:
     replay_channels = ("shopify", WEBHOOK_CHANNEL)
     group = "shopify"
     cron = "*/5 * * * *"
+    clean_outcomes = CLEAN_OUTCOMES
 
     def describe(self, profile: PartnerProfile, settings: ShopifyProfile) -> str:
         """The store and how it is read."""

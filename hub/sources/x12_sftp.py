@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub import store as st
-from hub.intake import SFTP_CHANNEL, process_x12_receipt
+from hub.intake import CLEAN_OUTCOMES, SFTP_CHANNEL, process_x12_receipt
 from mappings.profiles import PartnerDirectory, PartnerProfile, SftpFolders, X12SftpChannel
 
 
@@ -24,6 +24,7 @@ class X12SftpSource:
     settings_model = X12SftpChannel
     channel = SFTP_CHANNEL
     replay_channels = (SFTP_CHANNEL,)
+    clean_outcomes = CLEAN_OUTCOMES
 
     def describe(self, profile: PartnerProfile, settings: X12SftpChannel) -> str:
         """The partner's inbox."""

@@ -111,6 +111,7 @@ class ToyFolderSource:
     replay_channels = ("toy_folder",)
     group = "toy"
     cron = "*/5 * * * *"
+    clean_outcomes = frozenset({"accepted"})
 
     def describe(self, profile: PartnerProfile, settings: ToyFolderSettings) -> str:
         """The account, in one line."""

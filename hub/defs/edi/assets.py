@@ -9,8 +9,8 @@ from hub import store as st
 from hub.delivery import send_pending_acks
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.intake import SFTP_CHANNEL, IntakeSummary, archive_processed_file, process_x12_receipt
-from hub.intake._x12 import CLEAN_OUTCOMES
 from hub.replay import replay_exception
+from hub.sources import X12_SFTP
 
 
 class EdiIntakeConfig(dg.Config):
@@ -90,7 +90,7 @@ def edi_documents_accounted_for(context: dg.AssetCheckExecutionContext, hub_stor
     """
     own = _receipts_of_this_run(context)
     with hub_store.store().transaction() as conn:
-        unexplained = st.unexplained_receipts(conn, CLEAN_OUTCOMES)
+        unexplained = st.unexplained_receipts(conn, X12_SFTP.clean_outcomes)
         waiting = st.unprocessed_receipt_ids(conn)
     # A receipt this run was given but did not finish is as bad as an unexplained one; receipts
     # waiting for other runs are normal.
