@@ -29,6 +29,7 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -303,6 +304,20 @@ class PartnerProfile(_Profile):
     )
     _deployment_limits: AmountLimits = PrivateAttr(default_factory=deployment_amount_limits)
     _limits: AmountLimits | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channels_not_sections(cls, data: Any) -> Any:
+        """A profile written before channels were a list names the section to move, not just "extra input"."""
+        if isinstance(data, dict):
+            old = [key for key in ("x12", "sftp", "shopify", "amazon") if key in data]
+            if old:
+                kind = {"x12": "x12_sftp", "sftp": "x12_sftp"}.get(old[0], old[0])
+                error = PydanticCustomError("channel_section", "move it into the channels list: {example}",
+                                            {"example": f"channels: [{{kind: {kind}, ...}}]"})
+                raise ValidationError.from_exception_data(
+                    cls.__name__, [InitErrorDetails(type=error, loc=(key,), input=data[key]) for key in old])
+        return data
 
     @field_validator("currency")
     @classmethod

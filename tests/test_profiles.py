@@ -151,3 +151,10 @@ def test_hub_map_says_why_the_only_account_of_a_source_is_missing(partners, monk
     page = REPO / "tests" / "data" / "shopify" / "orders_page_multicurrency.json"
     with pytest.raises(SystemExit, match=r"profiles: none\); not loaded: partner profile trailhead\.yaml, field name"):
         main(["map", "--source", "shopify", str(page)])
+
+
+def test_a_profile_with_the_old_sections_says_where_they_moved(partners):
+    (partners / "old.yaml").write_text("id: old\nname: Old\nshopify: {shop_domain: old.myshopify.com}\n")
+    (problem,) = PartnerDirectory.load(partners).problems
+    assert (problem.file, problem.field) == ("old.yaml", "shopify")
+    assert problem.message == "move it into the channels list: channels: [{kind: shopify, ...}]"
