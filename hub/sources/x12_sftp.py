@@ -26,9 +26,10 @@ class X12SftpSource:
     replay_channels = (SFTP_CHANNEL,)
     clean_outcomes = CLEAN_OUTCOMES
 
-    def describe(self, profile: PartnerProfile, settings: X12SftpChannel) -> str:
+    def describe(self, profile: PartnerProfile, settings: X12SftpChannel | None) -> str:
         """The partner's inbox."""
-        return f"Watches {profile.name}'s SFTP inbox ({settings.sftp.inbox if settings.sftp else '-'})."
+        inbox = settings.sftp.inbox if settings is not None and settings.sftp else "-"
+        return f"Watches {profile.name}'s SFTP inbox ({inbox})."
 
     def folders(self, settings: X12SftpChannel) -> SftpFolders | None:
         """The partner's folders on our SFTP server."""
