@@ -12,6 +12,7 @@ from hub.defs.channels.assets import (
     account_name,
     sync_asset,
     webhook_asset,
+    webhook_job,
     webhook_queue_sensor,
 )
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_functional_acks, edi_inbound_orders
@@ -25,7 +26,7 @@ from hub.defs.operations import (
 )
 from hub.defs.resources import resources_from_env
 from hub.settings import get_settings
-from hub.sources import SHOPIFY, FolderSource, PolledSource, accounts
+from hub.sources import FolderSource, PolledSource, QueuedSource, accounts, get_source
 from mappings.profiles import PartnerDirectory
 
 _log = logging.getLogger(__name__)
@@ -36,20 +37,14 @@ edi_inbound_job = dg.define_asset_job(
     description="One partner file: intake, acks back to the partner, orders to the ERP, checks.",
     tags={"hub/connector": "sftp"},
 )
-shopify_webhook_job = dg.define_asset_job(
-    "shopify_webhook_job",
-    selection=dg.AssetSelection.assets("shopify_webhook_orders", "erp_sales_orders"),
-    description="Queued Shopify webhook bodies to orders, then to the ERP.",
-    tags={"hub/connector": "shopify_webhooks"},
-)
 
 
 def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     """The hub's Definitions, built from the partner profiles and the registered sources (``hub.sources``).
 
     Per channel of a profile, by what its source is: an SFTP inbox sensor (a folder source), or a
-    sync asset, job and schedule with its own concurrency pool (a polled source); the webhook queue
-    sensor when a Shopify store is listed. A profile file that cannot be loaded leaves its partner
+    sync asset, job and schedule with its own concurrency pool (a polled source); the queue asset,
+    job and sensor of each source that has bodies pushed to it (Shopify's webhooks) and an account. A profile file that cannot be loaded leaves its partner
     out, is logged, and is listed in the definitions' metadata (``partner_profile_problems``).
     """
     settings = get_settings()
@@ -74,10 +69,13 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
             sensors.append(sftp_inbox_sensor(profile, edi_inbound_job.name))
 
     webhooks = []
-    if SHOPIFY.kind in kinds:
-        webhooks = [webhook_asset()]
-        jobs.append(shopify_webhook_job)
-        sensors.append(webhook_queue_sensor(shopify_webhook_job.name))
+    for kind in sorted(kinds):  # a queue per source that has bodies pushed to us and an account listed
+        source = get_source(kind)
+        if isinstance(source, QueuedSource):
+            job = webhook_job(source)
+            webhooks.append(webhook_asset(source))
+            jobs.append(job)
+            sensors.append(webhook_queue_sensor(job.name, source))
 
     upstream = [edi_inbound_orders.key, *(a.key for a in channel_assets), *(a.key for a in webhooks)]
     erp_sales_orders, erp_check = build_erp_assets(upstream)

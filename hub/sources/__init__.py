@@ -5,7 +5,7 @@ Built in: ``x12_sftp`` (X12 files on our SFTP server), ``shopify`` (stores), ``a
 (see docs/adding-a-source.md); nothing else in the hub needs editing.
 """
 
-from hub.sources._protocol import CannotMapAgain, FolderSource, PolledSource, Source
+from hub.sources._protocol import CannotMapAgain, FolderSource, MapArchived, PolledSource, QueuedSource, Source
 from hub.sources._registry import (
     account_profile,
     accounts,
@@ -24,7 +24,7 @@ for _builtin in (X12_SFTP, SHOPIFY, AMAZON):
 
 __all__ = [
     "AMAZON", "SHOPIFY", "WEBHOOK_CHANNEL", "X12_SFTP",
-    "CannotMapAgain", "FolderSource", "PolledSource", "Source",
+    "CannotMapAgain", "FolderSource", "MapArchived", "PolledSource", "QueuedSource", "Source",
     "account_profile", "accounts", "get_source", "map_amazon_page", "register_source", "source_named",
     "source_of_channel", "sources",
 ]

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
 
 from hub import store as st
-from hub.intake import ChannelSummary, MappedOrderLike, process_queued_receipt
+from hub.intake import ChannelSummary, process_queued_receipt
+from hub.sources._protocol import MapArchived
 from mappings.profiles import PartnerDirectory
 
 CLEAN_OUTCOMES = frozenset({"accepted"})
 """An API body's receipt outcomes that need nobody (partially_accepted, rejected, failed come with an exception)."""
 
-MapArchived = Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]]
-"""Maps an archived body (raw, its sha256, its receipt) to the orders the intake stores."""
 
 
 def map_receipt_again(store: st.HubStore, partners: PartnerDirectory, receipt_id: int, map_orders: MapArchived, *,

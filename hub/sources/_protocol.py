@@ -9,12 +9,15 @@ the registry: the partner profiles (its settings model, by its ``kind``), the Da
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from hub import store as st
-from hub.intake import SourcePage, UnreadableBody
+from hub.intake import MappedOrderLike, SourcePage, UnreadableBody
 from mappings.profiles import ChannelSettings, PartnerDirectory, PartnerProfile, SftpFolders
+
+MapArchived = Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]]
+"""Maps an archived body (raw, its sha256, its receipt) to the orders the intake stores."""
 
 
 class CannotMapAgain(Exception):
@@ -97,3 +100,19 @@ class FolderSource(Source, Protocol):
 
     def folders(self, settings: Any) -> SftpFolders | None:
         """The account's folders, or None when it has none (nothing is watched)."""
+
+
+@runtime_checkable
+class QueuedSource(Source, Protocol):
+    """A source whose bodies are pushed to us (webhooks): a receiver archives and queues them, a run maps them."""
+
+    @property
+    def queue_channel(self) -> str:
+        """The receipts' channel of the queued bodies (also the Dagster names: ``<queue_channel>_orders``...)."""
+
+    @property
+    def queue_label(self) -> str:
+        """What one queued body is called for a person, e.g. ``Shopify webhook``."""
+
+    def mapper(self, partners: PartnerDirectory) -> MapArchived:
+        """Maps a queued body with its partner's profile."""

@@ -9,7 +9,8 @@ from typing import Any
 
 from hub import store as st
 from hub.intake import MappedOrderLike, SourcePage, UnreadableBody
-from hub.sources._api import CLEAN_OUTCOMES, MapArchived, map_receipt_again
+from hub.sources._api import CLEAN_OUTCOMES, map_receipt_again
+from hub.sources._protocol import MapArchived
 from hub.sources._registry import account_profile
 from mappings.profiles import PartnerDirectory, PartnerProfile, ShopifyProfile
 
@@ -29,6 +30,8 @@ class ShopifySource:
     group = "shopify"
     cron = "*/5 * * * *"
     clean_outcomes = CLEAN_OUTCOMES
+    queue_channel = WEBHOOK_CHANNEL
+    queue_label = "Shopify webhook"
 
     def describe(self, profile: PartnerProfile, settings: ShopifyProfile) -> str:
         """The store and how it is read."""

@@ -21,7 +21,7 @@ import hub.intake._channels
 from hub import store as st
 from hub.cli import main
 from hub.defs import build_definitions
-from hub.intake import sync_orders
+from hub.intake import receive_document, sync_orders
 from hub.replay import replay_exception
 from hub.sources import get_source, source_named, source_of_channel
 from mappings.profiles import PartnerDirectory
@@ -173,3 +173,17 @@ def test_hub_map_reads_saved_toy_pages(drop, capsys):
     assert main(["map", "--source", "toy", str(saved)]) == 0
     (printed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert printed["orders"][0]["source_ref"] == "TOY-9" and printed["orders"][0]["partner_id"] == "toyshop"
+
+
+def test_pages_pushed_to_the_toy_source_are_queued_mapped_and_delivered(hub_env, erp):
+    defs = build_definitions()
+    assert "toy_push_queue" in {s.name for s in defs.get_repository_def().sensor_defs}
+    pushed = receive_document(hub_env, channel="toy_push", partner_id="toyshop", source_name="push 1",
+                              data=page(order("TOY-P1")).encode(), max_bytes=10_000)
+    result = defs.resolve_job_def("toy_push_job").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={"ops": {"toy_push_orders": {"config": {"receipt_ids": [pushed.id]}}}})
+    assert result.success
+    assert result.asset_materializations_for_node("toy_push_orders")[0].metadata["orders_new"].value == 1
+    assert stored(hub_env) == {"TOY-P1": ("email", "toyshop")}
+    assert [o["client_order_ref"] for o in erp.sale_orders()] == ["TOY-P1"]

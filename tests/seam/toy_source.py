@@ -1,4 +1,4 @@
-"""A toy source registered from outside the hub: a drop folder of JSON order pages.
+"""A toy source registered from outside the hub: a drop folder of JSON order pages, and pages pushed to us.
 
 It is the walk-through of docs/adding-a-source.md. Nothing in ``hub/`` or ``mappings/`` names it:
 importing this module registers it (``register_source``), and from then on a profile may list
@@ -9,7 +9,8 @@ saved pages.
 A page is one file, ``{"orders": [{"id", "updated_at", "date", "buyer", "lines": [{"sku",
 "quantity", "unit_price"}]}]}``; the folder stands in for an API that answers "orders updated
 since". Its orders carry the canonical source ``email`` (the model's list of sources is closed;
-the coming email channel is what this toy stands in for).
+the coming email channel is what this toy stands in for). Pages may also be pushed to us: a
+receiver archives them as ``toy_push`` receipts, and the ``toy_push_queue`` sensor has them mapped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from canonical.errors import RejectedDocument
 from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from hub import store as st
 from hub.intake import SourcePage, UnreadableBody
-from hub.sources import account_profile, register_source
+from hub.sources import MapArchived, account_profile, register_source
 from hub.sources._api import map_receipt_again
 from mappings._channel import BAD_ORDER_ERRORS, OK, REJECTED, MappedOrder
 from mappings.profiles import ChannelSettings, PartnerDirectory, PartnerProfile
@@ -108,7 +109,10 @@ class ToyFolderSource:
     order_source = "email"
     settings_model = ToyFolderSettings
     channel = "toy_folder"
-    replay_channels = ("toy_folder",)
+    queue_channel = "toy_push"
+    """Pages pushed to us (a receiver archives and queues them; ``toy_push_orders`` maps them)."""
+    queue_label = "Toy push"
+    replay_channels = ("toy_folder", "toy_push")
     group = "toy"
     cron = "*/5 * * * *"
     clean_outcomes = frozenset({"accepted"})
@@ -140,11 +144,16 @@ class ToyFolderSource:
 
             yield SourcePage(raw, name, map_orders)
 
+    def mapper(self, partners: PartnerDirectory) -> MapArchived:
+        """Maps an archived page (synced or pushed) with its partner's profile."""
+        def map_orders(raw: bytes, sha: str, receipt: st.Receipt) -> list[MappedOrder]:
+            return map_toy_page(raw, partners.get(receipt.partner_id), sha)
+
+        return map_orders
+
     def map_again(self, store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, now: dt.datetime) -> str:
         """An archived page mapped again."""
-        return map_receipt_again(store, partners, receipt_id,
-                                 lambda raw, sha, receipt: map_toy_page(raw, partners.get(receipt.partner_id), sha),
-                                 now=now)
+        return map_receipt_again(store, partners, receipt_id, self.mapper(partners), now=now)
 
     def map_files(self, files: Sequence[tuple[str, bytes]], partners: PartnerDirectory,
                   partner_id: str | None) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Sync assets per account of every polled source, their jobs and schedules, and the Shopify webhook queue."""
+"""Sync assets per account of every polled source, their jobs and schedules; the queue of every pushed source."""
 
 import dagster as dg
 from pydantic import Field
@@ -6,7 +6,7 @@ from pydantic import Field
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.resources import HubStoreResource
 from hub.intake import ChannelSummary, process_queued_receipts, sync_orders, waiting_receipts
-from hub.sources import SHOPIFY, WEBHOOK_CHANNEL, PolledSource
+from hub.sources import SHOPIFY, PolledSource, QueuedSource
 from mappings.profiles import ChannelSettings, PartnerProfile
 
 # A queued webhook body whose runs all ended without processing it is offered again this long after
@@ -42,61 +42,73 @@ def sync_asset(source: PolledSource, profile: PartnerProfile, settings: ChannelS
 
 
 class WebhookBatchConfig(dg.Config):
-    """Which queued webhook bodies to process; empty: all still queued."""
+    """Which queued bodies to process; empty: all still queued."""
 
     receipt_ids: list[int] = Field(default_factory=list)
 
 
-def webhook_asset() -> dg.AssetsDefinition:
-    """Orders delivered by Shopify webhooks (verified and queued by the webhook endpoint)."""
+def webhook_asset(source: QueuedSource = SHOPIFY) -> dg.AssetsDefinition:
+    """Orders delivered by a source's webhooks (verified and queued by its receiver), e.g. ``shopify_webhook_orders``."""
 
-    @dg.asset(name="shopify_webhook_orders", group_name="shopify", kinds={"shopify"})
-    def shopify_webhook_orders(config: WebhookBatchConfig, hub_store: HubStoreResource) -> dg.MaterializeResult:
-        """Orders from queued Shopify webhook bodies; the same order from a sync or a retry is stored once."""
+    @dg.asset(name=f"{source.queue_channel}_orders", group_name=source.group, kinds={source.name},
+              description=f"Orders from queued {source.queue_label} bodies; the same order from a sync or a retry "
+                          "is stored once.")
+    def _asset(config: WebhookBatchConfig, hub_store: HubStoreResource) -> dg.MaterializeResult:
         store, partners = hub_store.store(), hub_store.partners()
         summary = ChannelSummary()
-        receipt_ids = config.receipt_ids or waiting_receipts(store, WEBHOOK_CHANNEL)
+        receipt_ids = config.receipt_ids or waiting_receipts(store, source.queue_channel)
         # One receipt that fails for any reason is queued as an exception; the others go on.
-        process_queued_receipts(store, receipt_ids, SHOPIFY.mapper(partners), summary, partners=partners)
+        process_queued_receipts(store, receipt_ids, source.mapper(partners), summary, partners=partners)
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
-    return shopify_webhook_orders
+    return _asset
 
 
-def webhook_queue_sensor(job_name: str) -> dg.SensorDefinition:
-    """Asks for a run for each queued webhook body, and again for one whose runs all ended unprocessed.
+def webhook_job(source: QueuedSource = SHOPIFY):
+    """The job a queued body's run executes: its orders, then the ERP push (e.g. ``shopify_webhook_job``)."""
+    return dg.define_asset_job(
+        f"{source.queue_channel}_job",
+        selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders", "erp_sales_orders"),
+        description=f"Queued {source.queue_label} bodies to orders, then to the ERP.",
+        tags={"hub/connector": f"{source.name}_webhooks"},
+    )
+
+
+def webhook_queue_sensor(job_name: str, source: QueuedSource = SHOPIFY) -> dg.SensorDefinition:
+    """Asks for a run for each queued body, and again for one whose runs all ended unprocessed.
 
     The cursor is the highest receipt asked for; the first run key is ``webhook:<receipt>``, a
     receipt offered again (its run killed, lost, or failed after Dagster's own retries) gets
     ``webhook:<receipt>:retry-<runs so far>``, the same on every tick until a run for it exists.
     """
+    channel, asset_name = source.queue_channel, f"{source.queue_channel}_orders"
 
-    @dg.sensor(name="shopify_webhook_queue", job_name=job_name, minimum_interval_seconds=30,
+    @dg.sensor(name=f"{channel}_queue", job_name=job_name, minimum_interval_seconds=30,
                default_status=dg.DefaultSensorStatus.RUNNING)
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource):
         store = hub_store.store()
-        queued = waiting_receipts(store, WEBHOOK_CHANNEL)
+        queued = waiting_receipts(store, channel)
         last = int(context.cursor or 0)
         new = [receipt_id for receipt_id in queued if receipt_id > last]
         if new:
             context.update_cursor(str(max(new)))
-        requests = [_webhook_request(receipt_id, f"webhook:{receipt_id}") for receipt_id in new]
+        requests = [_webhook_request(asset_name, receipt_id, f"webhook:{receipt_id}") for receipt_id in new]
         again = receipts_to_offer_again(
-            context.instance, store, channel=WEBHOOK_CHANNEL, key_prefix="webhook", job_name=job_name,
+            context.instance, store, channel=channel, key_prefix="webhook", job_name=job_name,
             run_tags=lambda receipt: {"receipt": str(receipt.id)},
-            describe=lambda receipt: f"Shopify webhook '{receipt.source_name[:100]}'",
+            describe=lambda receipt: f"{source.queue_label} '{receipt.source_name[:100]}'",
             document_ref=lambda receipt: receipt.source_name, skip=set(new),
             policy=ReofferPolicy(grace=WEBHOOK_REOFFER_GRACE, max_runs=WEBHOOK_MAX_RUNS),
         )
-        requests += [_webhook_request(offer.receipt.id, offer.run_key) for offer in again]
+        requests += [_webhook_request(asset_name, offer.receipt.id, offer.run_key) for offer in again]
         return requests or dg.SkipReason("no queued webhooks")
 
     return _sensor
 
 
-def _webhook_request(receipt_id: int, run_key: str) -> dg.RunRequest:
+def _webhook_request(asset_name: str, receipt_id: int, run_key: str) -> dg.RunRequest:
     return dg.RunRequest(run_key=run_key, tags={"receipt": str(receipt_id)},
-                         run_config={"ops": {"shopify_webhook_orders": {"config": {"receipt_ids": [receipt_id]}}}})
+                         run_config={"ops": {asset_name: {"config": {"receipt_ids": [receipt_id]}}}})
 
 
 def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str = "*/5 * * * *"):
