@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import dagster as dg
@@ -29,8 +28,6 @@ from hub.settings import get_settings
 from hub.sources import FolderSource, PolledSource, QueuedSource, accounts, get_source
 from mappings.profiles import PartnerDirectory
 
-_log = logging.getLogger(__name__)
-
 edi_inbound_job = dg.define_asset_job(
     "edi_inbound_job",
     selection=dg.AssetSelection.assets(edi_inbound_orders, edi_functional_acks, "erp_sales_orders"),
@@ -44,8 +41,9 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
 
     Per channel of a profile, by what its source is: an SFTP inbox sensor (a folder source), or a
     sync asset, job and schedule with its own concurrency pool (a polled source); the queue asset,
-    job and sensor of each source that has bodies pushed to it (Shopify's webhooks) and an account. A profile file that cannot be loaded leaves its partner
-    out, is logged, and is listed in the definitions' metadata (``partner_profile_problems``).
+    job and sensor of each source that has bodies pushed to it (Shopify's webhooks) and an account.
+    A profile file that cannot be loaded leaves its partner out, is logged by the loader, and is
+    listed in the definitions' metadata (``partner_profile_problems``).
     """
     settings = get_settings()
     partners_dir = Path(partners_dir or settings.partners_dir)
@@ -80,8 +78,6 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     upstream = [edi_inbound_orders.key, *(a.key for a in channel_assets), *(a.key for a in webhooks)]
     erp_sales_orders, erp_check = build_erp_assets(upstream)
     problems = [str(problem) for problem in partners.problems]
-    for problem in problems:
-        _log.error("Dagster definitions built without a partner: %s", problem)
     return dg.Definitions(
         assets=[edi_inbound_orders, edi_functional_acks, *channel_assets, *webhooks, erp_sales_orders,
                 exception_queue],

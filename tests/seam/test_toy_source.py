@@ -187,3 +187,22 @@ def test_pages_pushed_to_the_toy_source_are_queued_mapped_and_delivered(hub_env,
     assert result.asset_materializations_for_node("toy_push_orders")[0].metadata["orders_new"].value == 1
     assert stored(hub_env) == {"TOY-P1": ("email", "toyshop")}
     assert [o["client_order_ref"] for o in erp.sale_orders()] == ["TOY-P1"]
+
+
+def test_a_source_is_registered_once_under_its_kind_and_name():
+    from canonical.errors import ConfigurationError
+    from hub.sources import register_source, sources
+    from tests.seam.toy_source import ToyFolderSource
+
+    assert register_source(TOY) is TOY and sources().count(TOY) == 1, "registering the same source again is harmless"
+    with pytest.raises(ConfigurationError, match="registered already"):
+        register_source(ToyFolderSource())
+
+    class Renamed(ToyFolderSource):
+        kind, name = "toy_renamed", "toy_renamed"  # its settings model still says toy_folder
+
+    with pytest.raises(ConfigurationError, match="must default to 'toy_renamed'"):
+        register_source(Renamed())
+    with pytest.raises(TypeError, match="does not have what a source needs"):
+        register_source(object())  # type: ignore[arg-type]
+    assert "toy_renamed" not in {s.kind for s in sources()}
