@@ -158,3 +158,18 @@ def test_a_profile_with_the_old_sections_says_where_they_moved(partners):
     (problem,) = PartnerDirectory.load(partners).problems
     assert (problem.file, problem.field) == ("old.yaml", "shopify")
     assert problem.message == "move it into the channels list: channels: [{kind: shopify, ...}]"
+
+
+def test_a_channel_kind_without_a_source_is_skipped_by_the_definitions_not_fatal(caplog):
+    from hub.sources import accounts
+
+    class Fax(ChannelSettings):
+        kind: Literal["test_fax"] = "test_fax"
+
+    register_channel_kind(Fax)
+    shop = {"kind": "shopify", "shop_domain": "a.myshopify.com", "access_token_env": "T", "webhook_secret_env": "W"}
+    profile = PartnerProfile(id="p", name="P", channels=[{"kind": "test_fax"}, shop])
+    with caplog.at_level(logging.ERROR):
+        found = [(source.kind, settings.kind) for source, _, settings in accounts(PartnerDirectory([profile]))]
+    assert found == [("shopify", "shopify")]
+    assert "no source reads channels of kind 'test_fax'" in caplog.text

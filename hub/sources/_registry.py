@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from canonical.errors import ConfigurationError
@@ -9,6 +10,7 @@ from hub.intake import register_order_source
 from hub.sources._protocol import Source
 from mappings.profiles import ChannelSettings, PartnerDirectory, PartnerProfile, register_channel_kind
 
+_log = logging.getLogger(__name__)
 _SOURCES: dict[str, Source] = {}
 
 
@@ -58,10 +60,19 @@ def source_of_channel(channel: str) -> Source | None:
 
 
 def accounts(partners: PartnerDirectory) -> Iterator[tuple[Source, PartnerProfile, ChannelSettings]]:
-    """Every channel of every partner, with its registered source."""
+    """Every channel of every partner, with its registered source.
+
+    A channel whose kind has settings but no source (registered in ``mappings`` alone) is logged and
+    skipped: the other accounts still run.
+    """
     for profile in partners:
         for settings in profile.channels:
-            yield get_source(settings.kind), profile, settings
+            found = _SOURCES.get(settings.kind)
+            if found is None:
+                _log.error("partner %s: no source reads channels of kind %r; that channel is not read",
+                           profile.id, settings.kind)
+                continue
+            yield found, profile, settings
 
 
 def account_profile(partners: PartnerDirectory, kind: str, partner_id: str | None) -> PartnerProfile:
