@@ -111,6 +111,10 @@ class QueuedSource(Source, Protocol):
         """The receipts' channel of the queued bodies (also the Dagster names: ``<queue_channel>_orders``...)."""
 
     @property
+    def group(self) -> str:
+        """The Dagster asset group of its queue asset."""
+
+    @property
     def queue_label(self) -> str:
         """What one queued body is called for a person, e.g. ``Shopify webhook``."""
 
