@@ -32,8 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=_schema)
 
     mapping = commands.add_parser("map", help="map saved documents (X12 files, Shopify or marketplace API bodies) to canonical JSON offline; writes nothing")
-    mapping.add_argument("--source", choices=["x12", "shopify", "amazon"], required=True)
-    mapping.add_argument("--partner", help="partner profile to map with (shopify/amazon; default: the only one)")
+    mapping.add_argument("--source", choices=_source_names(), required=True)
+    mapping.add_argument("--partner", help="partner profile to map with (API sources; default: the only one)")
     mapping.add_argument("--indent", type=int, default=None, help="pretty-print with this indent")
     mapping.add_argument("files", nargs="+", type=Path)
     mapping.set_defaults(run=_map)
@@ -73,12 +73,22 @@ def _schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _source_names() -> list[str]:
+    from hub.sources import sources
+
+    return [source.name for source in sources()]
+
+
 def _map(args: argparse.Namespace) -> int:
+    from canonical.errors import ConfigurationError
+    from hub.sources import source_named
     from mappings.profiles import PartnerDirectory
 
     settings = get_settings()
+    # A profile file that cannot be loaded is reported (logged, naming the file and field) and left
+    # out; the other partners map as usual.
     partners = PartnerDirectory.load(settings.partners_dir)
-    files: list[tuple[Path, bytes]] = []
+    files: list[tuple[str, bytes]] = []
     status = 0
     for path in args.files:
         try:
@@ -92,43 +102,14 @@ def _map(args: argparse.Namespace) -> int:
                               "documents": [], "acks": []}, indent=args.indent))
             status = 1
             continue
-        files.append((path, data))
-    if args.source == "amazon":
-        # getOrders and getOrderItems bodies belong together: one result for all the files given.
-        if files:
-            from mappings.amazon import map_amazon_payloads
-
-            profile = _channel_profile(partners, "amazon", args.partner)
-            result = map_amazon_payloads([d for _, d in files], profile=profile, names=[str(p) for p, _ in files])
-            print(json.dumps({"files": [str(p) for p, _ in files], **result.to_json()}, indent=args.indent, default=str))
-        return status
-    for path, data in files:
-        print(json.dumps({"file": str(path), **_map_one(args.source, data, partners, args.partner)},
-                         indent=args.indent, default=str))
+        files.append((str(path), data))
+    try:
+        results = source_named(args.source).map_files(files, partners, args.partner)
+    except ConfigurationError as exc:
+        raise SystemExit(f"hub map: {exc}") from None
+    for result in results:
+        print(json.dumps(result, indent=args.indent, default=str))
     return status
-
-
-def _map_one(source: str, data: bytes, partners, partner_id: str | None) -> dict:
-    from hub.store import sha256_hex
-
-    if source == "shopify":
-        from mappings.shopify import map_shopify_payload
-
-        return map_shopify_payload(data, profile=_channel_profile(partners, "shopify", partner_id)).to_json()
-    from mappings.x12 import process_interchange_file
-
-    return process_interchange_file(data, partners=partners, raw_document_id=sha256_hex(data)).to_json()
-
-
-def _channel_profile(partners, section: str, partner_id: str | None):
-    """The profile to map with: the one named, or the only one with that channel."""
-    if partner_id:
-        return partners.get(partner_id)
-    candidates = [p for p in partners if getattr(p, section) is not None]
-    if len(candidates) != 1:
-        names = ", ".join(p.id for p in candidates) or "none"
-        raise SystemExit(f"hub map: say which {section} account with --partner (profiles: {names})")
-    return candidates[0]
 
 
 def _edi_validate(args: argparse.Namespace) -> int:

@@ -1,21 +1,42 @@
 """Partner profiles: one YAML file per trading partner in ``mappings/partners/``.
 
-A profile says who the partner is on the wire (ISA/GS ids), how its documents are read (which
-product-id qualifier is our SKU, UOM codes), how we answer (997 or 999, our own ids) and where its
-files live on SFTP. Adding a partner is adding one file.
+A profile says who the partner is and lists its channels, each tagged by its ``kind``: X12 over
+SFTP (who the partner is on the wire, how its documents are read, how we answer, where its files
+live), a Shopify store, a marketplace seller account. Adding a partner is adding one file; a new
+kind of channel registers its settings model with :func:`register_channel_kind`.
+
+One broken file never hides the others: :meth:`PartnerDirectory.load` keeps the good profiles and
+reports each bad file by name and field (:class:`ProfileProblem`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from canonical.errors import ConfigurationError
 from canonical.model import AmountLimits, deployment_amount_limits, is_currency
+
+_log = logging.getLogger(__name__)
 
 
 class _Profile(BaseModel):
@@ -173,9 +194,25 @@ class SftpFolders(_Profile):
         return [Path(folder).as_posix() for folder in (self.inbox, self.archive, self.outbound)]
 
 
-class ShopifyProfile(_Profile):
+class ChannelSettings(_Profile):
+    """One channel of a partner: where its orders come from. Each kind of channel is a subclass."""
+
+    kind: str
+
+
+class X12SftpChannel(ChannelSettings):
+    """X12 documents the partner drops into its folders on our SFTP server; acks written back there."""
+
+    kind: Literal["x12_sftp"] = "x12_sftp"
+    x12: X12Profile
+    sftp: SftpFolders | None = Field(
+        default=None, description="Its folders on our SFTP server; without them nothing is polled or answered.")
+
+
+class ShopifyProfile(ChannelSettings):
     """A Shopify store we pull orders from (Admin REST API) and take webhooks for."""
 
+    kind: Literal["shopify"] = "shopify"
     shop_domain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
     api_version: str = Field(default="2024-10", pattern=r"^\d{4}-\d{2}$")
     access_token_env: str = Field(description="Environment variable holding the Admin API access token.")
@@ -187,9 +224,10 @@ class ShopifyProfile(_Profile):
     push_test_orders: bool = False
 
 
-class AmazonProfile(_Profile):
+class AmazonProfile(ChannelSettings):
     """A marketplace seller account we pull orders from (SP-API style Orders API v0)."""
 
+    kind: Literal["amazon"] = "amazon"
     seller_id: str
     marketplace_ids: list[str] = Field(min_length=1)
     region_base_url: str = "https://sellingpartnerapi-na.amazon.com"
@@ -204,6 +242,48 @@ class AmazonProfile(_Profile):
         description="getOrders data elements fetched with a Restricted Data Token (buyer name, street, phone); "
                     "empty: the LWA token only, addresses without name or street.",
     )
+
+
+CHANNEL_KINDS: dict[str, type[ChannelSettings]] = {}
+"""Every channel kind a profile may list, by its ``kind`` tag."""
+
+C = TypeVar("C", bound=ChannelSettings)
+
+
+def register_channel_kind(model: type[C]) -> type[C]:
+    """Let profiles list channels of ``model``'s kind (its ``kind`` field's default); returns the model."""
+    kind = model.model_fields["kind"].default
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"{model.__name__} needs a default for its kind field, e.g. kind: Literal['mine'] = 'mine'")
+    known = CHANNEL_KINDS.get(kind)
+    if known is not None and known is not model:
+        raise ConfigurationError(f"channel kind {kind!r} is registered already ({known.__name__})")
+    CHANNEL_KINDS[kind] = model
+    return model
+
+
+for _builtin in (X12SftpChannel, ShopifyProfile, AmazonProfile):
+    register_channel_kind(_builtin)
+
+
+def _channel(value: Any, handler: ValidatorFunctionWrapHandler) -> ChannelSettings:
+    """A channel entry: its ``kind`` is checked first, then the entry against that kind's registered model."""
+    if isinstance(value, ChannelSettings):
+        value = value.model_dump()
+    if not isinstance(value, dict):
+        raise PydanticCustomError("channel", "a channel is a mapping with a kind, e.g. {kind: x12_sftp, ...}")
+    kind = value.get("kind")
+    model = CHANNEL_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        known = ", ".join(sorted(CHANNEL_KINDS))
+        error = PydanticCustomError("channel_kind", "unknown channel kind {kind}; known kinds: {known}",
+                                    {"kind": repr(kind), "known": known})
+        raise ValidationError.from_exception_data(
+            "channel", [InitErrorDetails(type=error, loc=("kind",), input=kind)])
+    return model.model_validate(value)
+
+
+Channel = Annotated[SerializeAsAny[ChannelSettings], WrapValidator(_channel)]
 
 
 class AmountLimitOverrides(_Profile):
@@ -225,6 +305,20 @@ class PartnerProfile(_Profile):
     _deployment_limits: AmountLimits = PrivateAttr(default_factory=deployment_amount_limits)
     _limits: AmountLimits | None = PrivateAttr(default=None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _channels_not_sections(cls, data: Any) -> Any:
+        """A profile written before channels were a list names the section to move, not just "extra input"."""
+        if isinstance(data, dict):
+            old = [key for key in ("x12", "sftp", "shopify", "amazon") if key in data]
+            if old:
+                kind = {"x12": "x12_sftp", "sftp": "x12_sftp"}.get(old[0], old[0])
+                error = PydanticCustomError("channel_section", "move it into the channels list: {example}",
+                                            {"example": f"channels: [{{kind: {kind}, ...}}]"})
+                raise ValidationError.from_exception_data(
+                    cls.__name__, [InitErrorDetails(type=error, loc=(key,), input=data[key]) for key in old])
+        return data
+
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
@@ -239,10 +333,76 @@ class PartnerProfile(_Profile):
             overrides = {k: v for k, v in self.amount_limits.model_dump().items() if v is not None}
             self._limits = self._deployment_limits.model_copy(update=overrides)
         return self._limits
-    x12: X12Profile | None = None
-    sftp: SftpFolders | None = None
-    shopify: ShopifyProfile | None = None
-    amazon: AmazonProfile | None = None
+
+    channels: list[Channel] = Field(
+        default_factory=list, description="Where this partner's orders come from, each tagged by its kind.")
+
+    @field_validator("channels")
+    @classmethod
+    def _one_channel_per_kind(cls, value: list[ChannelSettings]) -> list[ChannelSettings]:
+        kinds = [channel.kind for channel in value]
+        doubled = sorted({kind for kind in kinds if kinds.count(kind) > 1})
+        if doubled:
+            raise ValueError(f"one channel of each kind per profile; {', '.join(doubled)} is listed twice "
+                             "(a second store or account is a profile of its own)")
+        return value
+
+    def channel(self, kind: str) -> ChannelSettings | None:
+        """This partner's channel of ``kind``, or None."""
+        return next((channel for channel in self.channels if channel.kind == kind), None)
+
+    def with_channel(self, channel: ChannelSettings) -> PartnerProfile:
+        """A copy with ``channel`` in place of the one of its kind (or added)."""
+        others = [c for c in self.channels if c.kind != channel.kind]
+        return self.model_copy(update={"channels": [*others, channel]})
+
+    def without_channel(self, kind: str) -> PartnerProfile:
+        """A copy without its channel of ``kind``."""
+        return self.model_copy(update={"channels": [c for c in self.channels if c.kind != kind]})
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> PartnerProfile:
+        """A copy with ``update`` applied; ``x12``, ``sftp``, ``shopify`` or ``amazon`` there replace those
+        settings inside their channel (None removes the channel, or the x12_sftp channel's folders)."""
+        update = dict(update or {})
+        shortcuts = {key: update.pop(key) for key in ("x12", "sftp", "shopify", "amazon") if key in update}
+        copy = super().model_copy(update=update, deep=deep)
+        for key, value in shortcuts.items():
+            if key in ("shopify", "amazon"):
+                copy = copy.with_channel(value) if value is not None else copy.without_channel(key)
+                continue
+            channel = copy.channel("x12_sftp")
+            if key == "x12" and value is None:
+                copy = copy.without_channel("x12_sftp")
+            elif channel is None:
+                copy = copy.with_channel(X12SftpChannel.model_validate({key: value}))
+            else:
+                copy = copy.with_channel(channel.model_copy(update={key: value}))
+        return copy
+
+    # The built-in channels' settings, as the X12, Shopify and marketplace code reads them.
+    @property
+    def x12(self) -> X12Profile | None:
+        """How this partner's X12 is read and answered (its x12_sftp channel), or None."""
+        channel = self.channel("x12_sftp")
+        return channel.x12 if isinstance(channel, X12SftpChannel) else None
+
+    @property
+    def sftp(self) -> SftpFolders | None:
+        """This partner's folders on our SFTP server (its x12_sftp channel), or None."""
+        channel = self.channel("x12_sftp")
+        return channel.sftp if isinstance(channel, X12SftpChannel) else None
+
+    @property
+    def shopify(self) -> ShopifyProfile | None:
+        """This partner's Shopify store, or None."""
+        channel = self.channel("shopify")
+        return channel if isinstance(channel, ShopifyProfile) else None
+
+    @property
+    def amazon(self) -> AmazonProfile | None:
+        """This partner's marketplace seller account, or None."""
+        channel = self.channel("amazon")
+        return channel if isinstance(channel, AmazonProfile) else None
 
 
 def _own_sftp_folders(profile: PartnerProfile, others) -> None:
@@ -260,46 +420,104 @@ def _own_sftp_folders(profile: PartnerProfile, others) -> None:
                         "each partner needs its own")
 
 
+@dataclass(frozen=True)
+class ProfileProblem:
+    """Why one profile file was not loaded: the file, the field (``channels[0].shop_domain``) and what is wrong."""
+
+    file: str
+    field: str | None
+    message: str
+    partner_id: str | None = None
+    """The id the file gives, when it can be read; its other commands say why this partner is missing."""
+
+    def __str__(self) -> str:
+        where = f", field {self.field}" if self.field else ""
+        return f"partner profile {self.file}{where}: {self.message}"
+
+
+def _problems(file: str, exc: Exception, partner_id: str | None) -> list[ProfileProblem]:
+    """The problems of one file, one per wrong field (a YAML syntax error or a clash with another file: one)."""
+    if isinstance(exc, ValidationError):
+        return [ProfileProblem(file, _field_path(error["loc"]), error["msg"], partner_id)
+                for error in exc.errors(include_url=False, include_input=False, include_context=False)]
+    return [ProfileProblem(file, None, " ".join(str(exc).split()), partner_id)]  # a YAML error's lines as one
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str | None:
+    """``('channels', 0, 'shop_domain')`` as ``channels[0].shop_domain``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or None
+
+
 class PartnerDirectory:
     """All partner profiles, looked up by id or by X12 sender identity."""
 
-    def __init__(self, profiles: list[PartnerProfile]) -> None:
+    def __init__(self, profiles: list[PartnerProfile], problems: list[ProfileProblem] | None = None) -> None:
         self._by_id: dict[str, PartnerProfile] = {}
         self._by_isa: dict[tuple[str, str], PartnerProfile] = {}
+        self.problems: list[ProfileProblem] = list(problems or [])
+        """Profile files that were not loaded, each naming the file and the field (see :meth:`load`)."""
         for profile in profiles:
-            if profile.id in self._by_id:
-                raise ConfigurationError(f"two partner profiles have the id {profile.id!r}")
-            self._by_id[profile.id] = profile
-            _own_sftp_folders(profile, self._by_id.values())
-            if profile.x12:
-                key = (profile.x12.partner.isa_qualifier, profile.x12.partner.isa_id.strip())
-                if key in self._by_isa:
-                    raise ConfigurationError(f"two partner profiles use the ISA sender {key[0]}/{key[1]}")
-                self._by_isa[key] = profile
+            self._add(profile)
+
+    def _add(self, profile: PartnerProfile) -> None:
+        if profile.id in self._by_id:
+            raise ConfigurationError(f"two partner profiles have the id {profile.id!r}")
+        _own_sftp_folders(profile, self._by_id.values())
+        key = None
+        if profile.x12:
+            key = (profile.x12.partner.isa_qualifier, profile.x12.partner.isa_id.strip())
+            if key in self._by_isa:
+                raise ConfigurationError(f"two partner profiles use the ISA sender {key[0]}/{key[1]}")
+        self._by_id[profile.id] = profile
+        if key is not None:
+            self._by_isa[key] = profile
 
     @classmethod
     def load(cls, folder: Path) -> PartnerDirectory:
-        """Read every ``*.yaml`` profile in ``folder``; a broken file is a configuration error."""
-        profiles = []
-        for path in sorted(folder.glob("*.yaml")):
+        """Read every ``*.yaml`` profile in ``folder``.
+
+        A file that cannot be read, is not a valid profile, or clashes with one read before it (same
+        id, same ISA sender, shared SFTP folders) is left out and reported in :attr:`problems` (and
+        logged), naming the file and the field: the other partners work on.
+        """
+        directory = cls([])
+        for path in sorted(Path(folder).glob("*.yaml")):
+            data: object = None
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
-                profiles.append(PartnerProfile.model_validate(data))
-            except Exception as exc:  # noqa: BLE001 - re-raised with the file name
-                raise ConfigurationError(f"partner profile {path.name}: {exc}") from exc
-        return cls(profiles)
+                if not isinstance(data, dict):
+                    raise ConfigurationError("a profile is a YAML mapping of fields (id, name, channels...)")
+                directory._add(PartnerProfile.model_validate(data))
+            except (OSError, yaml.YAMLError, ValidationError, ConfigurationError) as exc:
+                partner_id = data.get("id") if isinstance(data, dict) else None
+                for problem in _problems(path.name, exc, partner_id if isinstance(partner_id, str) else None):
+                    _log.error("%s", problem)
+                    directory.problems.append(problem)
+        return directory
 
-    def __iter__(self):
+    def check(self) -> PartnerDirectory:
+        """This directory, or a configuration error listing every profile file that was not loaded."""
+        if self.problems:
+            raise ConfigurationError("; ".join(map(str, self.problems)))
+        return self
+
+    def __iter__(self) -> Iterator[PartnerProfile]:
         return iter(self._by_id.values())
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def get(self, partner_id: str) -> PartnerProfile:
-        """The profile with this id, or a configuration error."""
+        """The profile with this id, or a configuration error (naming its file and field when it was not loaded)."""
         try:
             return self._by_id[partner_id]
         except KeyError:
+            broken = [str(p) for p in self.problems if p.partner_id == partner_id]
+            if broken:
+                raise ConfigurationError(f"partner {partner_id!r} is not loaded: {'; '.join(broken)}") from None
             raise ConfigurationError(f"no partner profile {partner_id!r}") from None
 
     def by_x12_sender(self, qualifier: str, sender_id: str) -> PartnerProfile | None:

@@ -357,9 +357,9 @@ def test_restricted_data_accepts_only_get_orders_data_elements_and_comes_from_th
         AmazonConfig(client_id="id", client_secret="s", refresh_token="r", marketplace_ids=("ATVPDKIKX0DER",),
                      restricted_data=("shippingLabel",))
     profile = PartnerProfile.model_validate({
-        "id": "m", "name": "M", "amazon": {"seller_id": "A1", "marketplace_ids": ["ATVPDKIKX0DER"],
+        "id": "m", "name": "M", "channels": [{"kind": "amazon", "seller_id": "A1", "marketplace_ids": ["ATVPDKIKX0DER"],
                                            "lwa_client_id_env": "X", "lwa_client_secret_env": "Y",
-                                           "refresh_token_env": "Z", "restricted_data": ["shippingAddress"]}})
+                                           "refresh_token_env": "Z", "restricted_data": ["shippingAddress"]}]})
     config = amazon_config(profile.amazon, client_id="id", client_secret="s", refresh_token="r")
     assert config.restricted_data == ("shippingAddress",)
     plain = profile.amazon.model_copy(update={"restricted_data": []})

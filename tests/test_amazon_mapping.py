@@ -20,13 +20,13 @@ PROFILE = PartnerProfile.model_validate(
     {
         "id": "marketplace-us",
         "name": "Demo marketplace account",
-        "amazon": {
+        "channels": [{"kind": "amazon",
             "seller_id": "A1DEMOSELLER",
             "marketplace_ids": ["ATVPDKIKX0DER"],
             "lwa_client_id_env": "AMAZON_CLIENT_ID",
             "lwa_client_secret_env": "AMAZON_CLIENT_SECRET",
             "refresh_token_env": "AMAZON_REFRESH_TOKEN",
-        },
+        }],
     }
 )
 RAW_ID = "cd" * 32

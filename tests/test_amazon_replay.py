@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 import mappings.amazon
 from hub import store as st
-from hub.intake import sync_amazon_orders
+from hub.intake import sync_orders
+from hub.sources import AMAZON
 from hub.replay import replay_exception
 from mappings.profiles import PartnerDirectory
 from tests.test_amazon_sandbox import PROFILE, client_for, sandbox
@@ -35,7 +36,7 @@ def test_a_rejected_marketplace_order_replays_from_the_archived_page_and_items(s
         demo = market.seed_demo_orders(at=NOW - dt.timedelta(hours=2))
         monkeypatch.setattr(mappings.amazon, "map_amazon_order", buggy)
         with client_for(market) as client:
-            first = sync_amazon_orders(store, client, PROFILE, now=NOW)
+            first = sync_orders(store, AMAZON, client, PROFILE, now=NOW)
         asked_before_replay = len(market.calls)
         assert first.summary.exceptions, "the broken order went to the exception queue"
         (exception_id,) = first.summary.exceptions

@@ -18,8 +18,8 @@ from mappings.profiles import PartnerProfile
 CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "amzn1.application-oa2-client.sandbox", "sandbox-secret", "Atzr|sandbox"
 PROFILE = PartnerProfile.model_validate({
     "id": "marketplace-us", "name": "Sandbox marketplace",
-    "amazon": {"seller_id": "A1SANDBOX", "marketplace_ids": ["ATVPDKIKX0DER"], "lwa_client_id_env": "X",
-               "lwa_client_secret_env": "Y", "refresh_token_env": "Z"},
+    "channels": [{"kind": "amazon", "seller_id": "A1SANDBOX", "marketplace_ids": ["ATVPDKIKX0DER"], "lwa_client_id_env": "X",
+               "lwa_client_secret_env": "Y", "refresh_token_env": "Z"}],
 })
 EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 FAST = {GET_ORDERS: (1000.0, 1000), GET_ORDER_ITEMS: (1000.0, 1000)}

@@ -131,7 +131,8 @@ def test_an_order_updated_in_the_same_second_as_the_cursor_is_not_lost(sqlite_st
     """Shopify can commit an order with updated_at == the newest one we saw, after our read."""
     from pathlib import Path
 
-    from hub.intake import sync_shopify_orders
+    from hub.intake import sync_orders
+    from hub.sources import SHOPIFY
     from mappings.profiles import PartnerDirectory
 
     profile = PartnerDirectory.load(Path(__file__).resolve().parent.parent / "mappings" / "partners").get("trailhead")
@@ -162,12 +163,12 @@ def test_an_order_updated_in_the_same_second_as_the_cursor_is_not_lost(sqlite_st
 
     shop = FakeShop()
     now = dt.datetime(2026, 11, 20, 16, 0, tzinfo=dt.UTC)
-    first = sync_shopify_orders(sqlite_store, shop, profile, now=now)
+    first = sync_orders(sqlite_store, SHOPIFY, shop, profile, now=now)
     assert first.summary.orders_new == 1
     assert first.cursor == dt.datetime.fromisoformat(stamp).isoformat()
     # Order 2 was committed with the very same updated_at, after the first read.
     shop.visible.append(shopify_order(2))
-    second = sync_shopify_orders(sqlite_store, shop, profile, now=now + dt.timedelta(minutes=5))
+    second = sync_orders(sqlite_store, SHOPIFY, shop, profile, now=now + dt.timedelta(minutes=5))
     assert shop.windows[1] < dt.datetime.fromisoformat(stamp), "the next window starts before the cursor"
     assert (second.summary.orders_new, second.summary.orders_unchanged) == (1, 1), second.summary
     with sqlite_store.transaction() as conn:

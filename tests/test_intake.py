@@ -276,3 +276,33 @@ def test_the_ledger_refuses_a_resend_after_a_restart(store_url):
         (ta1,) = [d for d in st.pending_outbound(conn) if d.kind == "TA1"]
     assert "*R*025" in ta1.content
     restarted.dispose()
+
+
+def test_x12_orders_are_queued_for_every_target_of_the_inbox_owners_profile(sqlite_store, monkeypatch):
+    import hub.intake._x12
+
+    asked = []
+
+    def two_targets(profile):
+        asked.append(profile.id)
+        return ("erp", "warehouse")
+
+    monkeypatch.setattr(hub.intake._x12, "delivery_targets", two_targets)
+    # Two new POs (stored in bulk), then the cancellation of one (stored on its own).
+    process_x12_receipt(sqlite_store, PARTNERS, receive(sqlite_store, build_850(ACME, po_number="T-1"), "1.x12"))
+    process_x12_receipt(sqlite_store, PARTNERS, receive(
+        sqlite_store, build_850(ACME, po_number="T-2", control_number=2), "2.x12"))
+    outbox, orders = st.tables.outbox, st.tables.orders
+    with sqlite_store.transaction() as conn:
+        rows = conn.execute(select(orders.c.source_ref, outbox.c.target)
+                            .join(outbox, outbox.c.order_id == orders.c.id)).all()
+    assert sorted((r.source_ref, r.target) for r in rows) == [
+        ("T-1", "erp"), ("T-1", "warehouse"), ("T-2", "erp"), ("T-2", "warehouse")]
+    assert asked == ["acme", "acme"]
+
+    process_x12_receipt(sqlite_store, PARTNERS, receive(
+        sqlite_store, build_850(ACME, po_number="T-1", control_number=3, purpose="01"), "3.x12"))
+    with sqlite_store.transaction() as conn:
+        states = conn.execute(select(outbox.c.target, outbox.c.state).join(orders, outbox.c.order_id == orders.c.id)
+                              .where(orders.c.source_ref == "T-1")).all()
+    assert sorted(states) == [("erp", st.SKIPPED), ("warehouse", st.SKIPPED)], "never delivered: skipped at both"

@@ -80,8 +80,9 @@ def _partners_under(prefix: str, target: Path) -> Path:
     target.mkdir()
     for source in (REPO / "mappings" / "partners").glob("*.yaml"):
         data = yaml.safe_load(source.read_text())
-        if data.get("sftp"):
-            data["sftp"] = {key: f"{prefix}/{value}" for key, value in data["sftp"].items()}
+        for channel in data["channels"]:
+            if channel.get("sftp"):
+                channel["sftp"] = {key: f"{prefix}/{value}" for key, value in channel["sftp"].items()}
         (target / source.name).write_text(yaml.safe_dump(data))
     return target
 

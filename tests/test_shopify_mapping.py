@@ -17,9 +17,9 @@ from mappings.shopify import map_shopify_order, map_shopify_orders, map_shopify_
 
 DATA = Path(__file__).parent / "data" / "shopify"
 GOLDEN = sorted(p for p in DATA.glob("*.json") if not p.name.endswith(".expected.json"))
-PROFILE = PartnerProfile(id="acme-shop", name="Acme Store", shopify={
+PROFILE = PartnerProfile(id="acme-shop", name="Acme Store", channels=[{"kind": "shopify",
     "shop_domain": "acme-store.myshopify.com", "access_token_env": "ACME_SHOPIFY_TOKEN",
-    "webhook_secret_env": "ACME_SHOPIFY_WEBHOOK_SECRET"})
+    "webhook_secret_env": "ACME_SHOPIFY_WEBHOOK_SECRET"}])
 D = Decimal
 
 

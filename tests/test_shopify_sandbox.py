@@ -21,8 +21,8 @@ from mappings.shopify import map_shopify_orders
 
 TOKEN = "shpat_sandbox_token"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-PROFILE = PartnerProfile(id="sandbox-shop", name="Sandbox", shopify={
-    "shop_domain": "sandbox-shop.myshopify.com", "access_token_env": "T", "webhook_secret_env": "W"})
+PROFILE = PartnerProfile(id="sandbox-shop", name="Sandbox", channels=[{"kind": "shopify",
+    "shop_domain": "sandbox-shop.myshopify.com", "access_token_env": "T", "webhook_secret_env": "W"}])
 
 
 def client(shop: SandboxShopify, **kw) -> ShopifyClient:

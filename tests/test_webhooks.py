@@ -18,8 +18,8 @@ from mappings.shopify import map_shopify_orders
 
 SECRET = "whsec_9f8e7d6c5b4a"
 DOMAIN = "sandbox-shop.myshopify.com"
-SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", shopify={
-    "shop_domain": DOMAIN, "access_token_env": "SANDBOX_SHOPIFY_TOKEN", "webhook_secret_env": "SANDBOX_SHOPIFY_SECRET"})
+SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", channels=[{"kind": "shopify",
+    "shop_domain": DOMAIN, "access_token_env": "SANDBOX_SHOPIFY_TOKEN", "webhook_secret_env": "SANDBOX_SHOPIFY_SECRET"}])
 EDI = PartnerProfile(id="acme", name="Acme (EDI only)")
 PARTNERS = PartnerDirectory([SHOP, EDI])
 ENV = {"SANDBOX_SHOPIFY_SECRET": SECRET}

@@ -8,9 +8,10 @@ import dagster as dg
 
 from hub.defs.channels.assets import (
     account_job_and_schedule,
-    amazon_sync_asset,
-    shopify_sync_asset,
+    account_name,
+    sync_asset,
     webhook_asset,
+    webhook_job,
     webhook_queue_sensor,
 )
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_functional_acks, edi_inbound_orders
@@ -24,6 +25,7 @@ from hub.defs.operations import (
 )
 from hub.defs.resources import resources_from_env
 from hub.settings import get_settings
+from hub.sources import FolderSource, PolledSource, QueuedSource, accounts, get_source
 from mappings.profiles import PartnerDirectory
 
 edi_inbound_job = dg.define_asset_job(
@@ -32,19 +34,16 @@ edi_inbound_job = dg.define_asset_job(
     description="One partner file: intake, acks back to the partner, orders to the ERP, checks.",
     tags={"hub/connector": "sftp"},
 )
-shopify_webhook_job = dg.define_asset_job(
-    "shopify_webhook_job",
-    selection=dg.AssetSelection.assets("shopify_webhook_orders", "erp_sales_orders"),
-    description="Queued Shopify webhook bodies to orders, then to the ERP.",
-    tags={"hub/connector": "shopify_webhooks"},
-)
 
 
 def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
-    """The hub's Definitions, built from the partner profiles.
+    """The hub's Definitions, built from the partner profiles and the registered sources (``hub.sources``).
 
-    One SFTP inbox sensor per EDI partner; one sync asset, job and schedule per Shopify store and
-    marketplace seller account, each with its own concurrency pool; the webhook queue sensor.
+    Per channel of a profile, by what its source is: an SFTP inbox sensor (a folder source), or a
+    sync asset, job and schedule with its own concurrency pool (a polled source); the queue asset,
+    job and sensor of each source that has bodies pushed to it (Shopify's webhooks) and an account.
+    A profile file that cannot be loaded leaves its partner out, is logged by the loader, and is
+    listed in the definitions' metadata (``partner_profile_problems``).
     """
     settings = get_settings()
     partners_dir = Path(partners_dir or settings.partners_dir)
@@ -54,26 +53,31 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     channel_assets = []
     jobs = [edi_inbound_job, erp_push_job, exception_queue_job]
     schedules = [erp_push_schedule, exception_queue_schedule]
-    for profile in partners:
-        for section, make_asset in (("shopify", shopify_sync_asset), ("amazon", amazon_sync_asset)):
-            if getattr(profile, section) is None:
-                continue
-            account = f"{section}_{profile.id}"
-            asset = make_asset(profile)
-            job, schedule = account_job_and_schedule(asset, account)
+    sensors = []
+    kinds = set()
+    for source, profile, channel in accounts(partners):
+        kinds.add(source.kind)
+        if isinstance(source, PolledSource):
+            asset = sync_asset(source, profile, channel)
+            job, schedule = account_job_and_schedule(asset, account_name(source, profile), source.cron)
             channel_assets.append(asset)
             jobs.append(job)
             schedules.append(schedule)
+        elif isinstance(source, FolderSource) and source.folders(channel) is not None:
+            sensors.append(sftp_inbox_sensor(profile, edi_inbound_job.name))
 
-    sensors = [sftp_inbox_sensor(profile, edi_inbound_job.name) for profile in partners if profile.sftp and profile.x12]
     webhooks = []
-    if any(profile.shopify for profile in partners):
-        webhooks = [webhook_asset()]
-        jobs.append(shopify_webhook_job)
-        sensors.append(webhook_queue_sensor(shopify_webhook_job.name))
+    for kind in sorted(kinds):  # a queue per source that has bodies pushed to us and an account listed
+        source = get_source(kind)
+        if isinstance(source, QueuedSource):
+            job = webhook_job(source)
+            webhooks.append(webhook_asset(source))
+            jobs.append(job)
+            sensors.append(webhook_queue_sensor(job.name, source))
 
     upstream = [edi_inbound_orders.key, *(a.key for a in channel_assets), *(a.key for a in webhooks)]
     erp_sales_orders, erp_check = build_erp_assets(upstream)
+    problems = [str(problem) for problem in partners.problems]
     return dg.Definitions(
         assets=[edi_inbound_orders, edi_functional_acks, *channel_assets, *webhooks, erp_sales_orders,
                 exception_queue],
@@ -82,4 +86,5 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
         sensors=sensors,
         schedules=schedules,
         resources=resources,
+        metadata={"partner_profile_problems": dg.MetadataValue.json(problems)} if problems else {},
     )

@@ -7,6 +7,8 @@ from hub.intake._channels import (
     MappedOrderLike,
     advance_cursor,
     apply_mapped_orders,
+    order_source_of,
+    register_order_source,
     process_queued_receipt,
     process_queued_receipts,
     settle_unreadable_pages,
@@ -16,7 +18,7 @@ from hub.intake._channels import (
     waiting_receipts,
 )
 from hub.intake._receive import receive_document
-from hub.intake._sync import SyncResult, map_amazon_page, sync_amazon_orders, sync_shopify_orders
+from hub.intake._sync import INITIAL_WINDOW, PolledPages, SourcePage, SyncResult, UnreadableBody, sync_orders
 from hub.intake._sftp import CHANNEL as SFTP_CHANNEL
 from hub.intake._sftp import (
     QUARANTINED_FILE,
@@ -29,13 +31,15 @@ from hub.intake._sftp import (
     poll_inbox,
 )
 from hub.intake._unfinished import INTAKE_NOT_FINISHED, give_up_on_receipt, unfinished_receipts
-from hub.intake._x12 import ERP_TARGET, IntakeSummary, process_x12_receipt
+from hub.intake._x12 import CLEAN_OUTCOMES, ERP_TARGET, IntakeSummary, process_x12_receipt
 
 __all__ = [
+    "INITIAL_WINDOW",
+    "PolledPages",
+    "SourcePage",
     "SyncResult",
-    "sync_amazon_orders",
-    "map_amazon_page",
-    "sync_shopify_orders",
+    "UnreadableBody",
+    "sync_orders",
     "ChannelSummary",
     "REJECTED_ORDER",
     "UNREADABLE_PAGE",
@@ -43,12 +47,15 @@ __all__ = [
     "store_unreadable_page",
     "MappedOrderLike",
     "advance_cursor",
+    "order_source_of",
+    "register_order_source",
     "apply_mapped_orders",
     "process_queued_receipt",
     "process_queued_receipts",
     "store_channel_document",
     "sync_window_start",
     "waiting_receipts",
+    "CLEAN_OUTCOMES",
     "ERP_TARGET",
     "INTAKE_NOT_FINISHED",
     "InboxCursor",

@@ -9,32 +9,41 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from hub import store as st
 from canonical.errors import RejectedDocument
-from hub.intake._x12 import ERP_TARGET, deliver_cancellation, deliver_new_version
+from hub.intake._x12 import deliver_cancellation, deliver_new_version
+from hub.targets import delivery_targets
 from canonical.model import Order
 from mappings._channel import BAD_ORDER_ERRORS
+from mappings.profiles import PartnerDirectory, PartnerProfile
 
 _log = logging.getLogger(__name__)
 
 
 class MappedOrderLike(Protocol):
-    """What a channel mapper returns per order (``mappings.shopify`` / ``mappings.amazon``)."""
+    """What a channel mapper returns per order (``mappings._channel.MappedOrder``); read only."""
 
-    channel_order_id: str
-    updated_at: dt.datetime
-    order: Order | None
-    state: str  # 'ok' | 'held' | 'rejected'
-    problems: list[str]
-    push: bool
-    reason_not_pushed: str | None
+    @property
+    def channel_order_id(self) -> str: ...
+    @property
+    def updated_at(self) -> dt.datetime | None: ...
+    @property
+    def order(self) -> Order | None: ...
+    @property
+    def state(self) -> str: ...  # 'ok' | 'held' | 'rejected'
+    @property
+    def problems(self) -> list[str]: ...
+    @property
+    def push(self) -> bool: ...
+    @property
+    def reason_not_pushed(self) -> str | None: ...
 
 
 @dataclass
@@ -80,6 +89,7 @@ def store_channel_document(
     map_orders: Callable[[str], Iterable[MappedOrderLike]],
     summary: ChannelSummary,
     attachments: Iterable[bytes] = (),
+    profile: PartnerProfile | None = None,
     now: dt.datetime | None = None,
 ) -> st.Receipt:
     """Archive one raw API body (and the bodies it needs, e.g. order items), then map and store its orders.
@@ -87,7 +97,8 @@ def store_channel_document(
     All in one transaction. The bodies it needs are linked to its receipt, in order
     (``receipt_raw_attachments``), so a replay maps it again from the archive alone.
     ``map_orders`` gets the body's sha256 (for the orders' ``raw_document_id``) and yields mapped
-    orders. A receipt already processed is not applied again.
+    orders; new ones are queued for every target of ``profile`` (``hub.targets.delivery_targets``).
+    A receipt already processed is not applied again.
     """
     now = now or st.utcnow()
     with store.transaction() as conn:
@@ -100,7 +111,8 @@ def store_channel_document(
         summary.pages += 1
         if receipt.state == "processed":
             return receipt
-        _map_and_apply(conn, receipt, lambda _raw, sha256, _receipt: map_orders(sha256), summary, now, raw=raw)
+        _map_and_apply(conn, receipt, lambda _raw, sha256, _receipt: map_orders(sha256), summary, now,
+                       delivery_targets(profile), raw=raw)
     return receipt
 
 
@@ -137,11 +149,8 @@ def settle_unreadable_pages(store: st.HubStore, *, partner_id: str, channel: str
     sync's window and read every order the unreadable page could have held.
     """
     now = now or st.utcnow()
-    exceptions = st.tables.exceptions
     with store.transaction() as conn:
-        ids = conn.execute(select(exceptions.c.id).where(
-            (exceptions.c.state == st.OPEN) & (exceptions.c.kind == UNREADABLE_PAGE)
-            & (exceptions.c.channel == channel) & (exceptions.c.partner_id == partner_id))).scalars().all()
+        ids = st.open_exception_ids(conn, kind=UNREADABLE_PAGE, channel=channel, partner_id=partner_id)
         for exception_id in ids:
             st.close_exception(conn, exception_id, state=st.RESOLVED, now=now,
                                note=f"the sync of {now.isoformat()} read the same window again completely")
@@ -152,13 +161,15 @@ def process_queued_receipt(
     store: st.HubStore, receipt_id: int,
     map_orders: Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]],
     summary: ChannelSummary, *, now: dt.datetime | None = None, replay: bool = False,
+    partners: PartnerDirectory | None = None,
 ) -> st.Receipt:
     """Map and store a receipt that was archived earlier (a queued webhook body, an API page); idempotent.
 
     ``map_orders(raw, sha256, receipt)`` maps the body; a body that is no order at all
     (``RejectedDocument``) goes to the exception queue. ``replay=True`` maps a processed receipt
     again after a fix: versions already stored stay unchanged, and the receipt's exceptions that no
-    longer occur are closed.
+    longer occur are closed. New orders are queued for every target of the receipt's partner in
+    ``partners`` (``hub.targets.delivery_targets``).
     """
     now = now or st.utcnow()
     with store.transaction() as conn:
@@ -167,7 +178,8 @@ def process_queued_receipt(
             return receipt
         earlier = st.list_exceptions(conn, receipt_id=receipt.id, limit=10_000) if replay else []
         already = len(summary.exceptions)
-        _map_and_apply(conn, receipt, map_orders, summary, now)
+        profile = partners.get(receipt.partner_id) if partners is not None else None
+        _map_and_apply(conn, receipt, map_orders, summary, now, delivery_targets(profile))
         still_failing = set(summary.exceptions[already:])
         for queued in earlier:
             if queued.id in still_failing:
@@ -180,7 +192,7 @@ def process_queued_receipt(
 def process_queued_receipts(
     store: st.HubStore, receipt_ids: Iterable[int],
     map_orders: Callable[[bytes, str, st.Receipt], Iterable[MappedOrderLike]],
-    summary: ChannelSummary, *, now: dt.datetime | None = None,
+    summary: ChannelSummary, *, now: dt.datetime | None = None, partners: PartnerDirectory | None = None,
 ) -> list[int]:
     """Process queued receipts one by one; one that fails for a reason nobody foresaw never stops the others.
 
@@ -191,7 +203,7 @@ def process_queued_receipts(
     failed = []
     for receipt_id in receipt_ids:
         try:
-            process_queued_receipt(store, receipt_id, map_orders, summary, now=now)
+            process_queued_receipt(store, receipt_id, map_orders, summary, now=now, partners=partners)
         except (OperationalError, InterfaceError):
             raise
         except Exception as exc:  # noqa: BLE001 - recorded in the exception queue, not swallowed
@@ -216,7 +228,7 @@ def _queue_failed_receipt(store: st.HubStore, receipt_id: int, error: str, summa
 
 
 def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: ChannelSummary, now: dt.datetime,
-                   *, raw: bytes | None = None) -> None:
+                   targets: Sequence[str], *, raw: bytes | None = None) -> None:
     try:
         if raw is None:
             raw = st.raw_content(conn, receipt.raw_sha256)
@@ -233,7 +245,7 @@ def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: C
         st.finish_receipt(conn, receipt.id, outcome="rejected", reason=reason, now=now)
         return
     already = len(summary.exceptions)
-    apply_mapped_orders(conn, receipt, mapped, summary, now=now)
+    apply_mapped_orders(conn, receipt, mapped, summary, now=now, targets=targets)
     rejected = len(summary.exceptions) - already
     if rejected:
         reason = f"{rejected} of {len(mapped)} orders could not be stored"
@@ -244,9 +256,9 @@ def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: C
 
 def apply_mapped_orders(
     conn: Connection, receipt: st.Receipt, mapped_orders: Iterable[MappedOrderLike], summary: ChannelSummary,
-    *, now: dt.datetime,
+    *, now: dt.datetime, targets: Sequence[str],
 ) -> None:
-    """Store each mapped order's version; queue deliveries; queue an exception per order that cannot be stored.
+    """Store each mapped order's version; queue deliveries to ``targets``; queue an exception per order that cannot be stored.
 
     Each order is stored in its own savepoint: one the store refuses (a value out of a column's
     range) becomes that order's exception, and its neighbours are stored all the same.
@@ -262,13 +274,13 @@ def apply_mapped_orders(
             continue
         try:
             with conn.begin_nested():
-                _apply_one(conn, receipt, mapped, summary, now)
+                _apply_one(conn, receipt, mapped, summary, now, targets)
         except DataError as exc:
             _reject(conn, receipt, mapped, [f"the store refused it ({_store_message(exc)})"], summary, now)
 
 
 def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, summary: ChannelSummary,
-               now: dt.datetime) -> None:
+               now: dt.datetime, targets: Sequence[str]) -> None:
     if mapped.state == "held":
         # Not complete yet (e.g. a marketplace order without prices or address): its next
         # version, once complete, arrives with a newer updated_at and is stored then.
@@ -276,12 +288,13 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         return
     if mapped.order is None:
         # Cancelled with nothing left to show (e.g. a marketplace cancelling every item).
-        if _cancel_stored(conn, receipt, mapped, now):
+        if _cancel_stored(conn, receipt, mapped, now, targets):
             summary.orders_cancelled += 1
         else:
             summary.orders_unchanged += 1
         return
     not_pushed = None if mapped.push else (mapped.reason_not_pushed or "not for delivery")
+    assert mapped.updated_at is not None, "only a rejected order lacks its version time"
     saved = st.save_channel_order(conn, mapped.order, source_updated_at=mapped.updated_at,
                                   receipt_id=receipt.id, not_pushed_reason=not_pushed, now=now)
     if saved.action == "unchanged":
@@ -289,7 +302,7 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         return
     if saved.action == "cancelled":
         summary.orders_cancelled += 1
-        deliver_cancellation(conn, saved.order_id, now)
+        deliver_cancellation(conn, saved.order_id, now, targets)
         return
     if saved.action == "created":
         summary.orders_new += 1
@@ -300,20 +313,18 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         st.add_event(conn, saved.order_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
         return
     if saved.action == "updated":
-        deliver_new_version(conn, saved.order_id, now)  # the ERP's sale order must follow it
+        deliver_new_version(conn, saved.order_id, now, targets)  # each target's copy must follow it
     else:
-        st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+        for target in targets:
+            st.enqueue_delivery(conn, order_id=saved.order_id, target=target, now=now)
 
 
 def _superseded(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike) -> bool:
     """Whether the store holds this order in a version at least as new as the rejected one."""
     if not mapped.channel_order_id or mapped.updated_at is None:
         return False
-    orders = st.tables.orders
-    stored_at = conn.execute(select(orders.c.source_updated_at).where(
-        (orders.c.source == _SOURCE_OF.get(receipt.channel, receipt.channel))
-        & (orders.c.partner_id == receipt.partner_id) & (orders.c.source_ref == mapped.channel_order_id[:80])
-    )).scalar_one_or_none()
+    stored_at = st.stored_version_time(conn, source=order_source_of(receipt.channel),
+                                       partner_id=receipt.partner_id, source_ref=mapped.channel_order_id)
     return stored_at is not None and stored_at >= mapped.updated_at
 
 
@@ -329,7 +340,7 @@ def _reject(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, prob
     """Queue one order that cannot be stored, pointing at the archived body it came in (for a replay)."""
     findings = [p for p in getattr(mapped, "findings", None) or [] if getattr(p, "severity", "error") == "error"]
     order_ref = mapped.channel_order_id or (findings[0].location if findings else "")
-    what = f"{_SOURCE_OF.get(receipt.channel, receipt.channel).capitalize()} order {mapped.channel_order_id}".rstrip()
+    what = f"{order_source_of(receipt.channel).capitalize()} order {mapped.channel_order_id}".rstrip()
     summary.orders_rejected += 1
     summary.exceptions.append(st.open_exception(
         conn, channel=receipt.channel, kind=REJECTED_ORDER, now=now, partner_id=receipt.partner_id,
@@ -346,18 +357,33 @@ def _store_message(exc: DataError) -> str:
     return primary or type(exc.orig).__name__
 
 
-def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime) -> bool:
+def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, now: dt.datetime,
+                   targets: Sequence[str]) -> bool:
+    assert mapped.updated_at is not None, "only a rejected order lacks its version time"
     saved = st.cancel_channel_order(
-        conn, source=_SOURCE_OF.get(receipt.channel, receipt.channel), partner_id=receipt.partner_id,
+        conn, source=order_source_of(receipt.channel), partner_id=receipt.partner_id,
         source_ref=mapped.channel_order_id, source_updated_at=mapped.updated_at, by=receipt.source_name,
         receipt_id=receipt.id, now=now)
     if saved.action == "cancelled":
-        deliver_cancellation(conn, saved.order_id, now)
+        deliver_cancellation(conn, saved.order_id, now, targets)
     return saved.action == "cancelled"
 
 
-# Receipts' channel -> the orders' source (webhook bodies are Shopify orders).
-_SOURCE_OF = {"shopify_webhook": "shopify"}
+# Receipts' channel -> the orders' source, where they differ (webhook bodies are Shopify orders);
+# filled by hub.sources.register_source from each source's replay channels.
+_SOURCE_OF: dict[str, str] = {}
+
+
+def register_order_source(channel: str, order_source: str) -> None:
+    """Say that orders archived under the receipt channel ``channel`` have ``order_source`` as their source."""
+    _SOURCE_OF[channel] = order_source
+
+
+def order_source_of(channel: str) -> str:
+    """The orders' source of a receipt channel (the channel itself unless a source said otherwise)."""
+    import hub.sources  # noqa: F401 - imported here (it imports the intake): the built-in sources register
+
+    return _SOURCE_OF.get(channel, channel)
 
 
 def sync_window_start(store: st.HubStore, *, partner_id: str, channel: str, lookback: dt.timedelta,
@@ -385,8 +411,5 @@ def advance_cursor(store: st.HubStore, *, partner_id: str, channel: str, newest:
 
 def waiting_receipts(store: st.HubStore, channel: str) -> list[int]:
     """Receipts of a channel still queued (e.g. webhook bodies), oldest first."""
-    receipts = st.tables.receipts
     with store.transaction() as conn:
-        return list(conn.execute(
-            select(receipts.c.id).where((receipts.c.channel == channel) & (receipts.c.state == "received"))
-            .order_by(receipts.c.id)).scalars())
+        return st.waiting_receipt_ids(conn, channel)

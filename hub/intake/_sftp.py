@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from sqlalchemy import select
 
 from connectors.sftp import FileStillChanging, FolderListing, RemoteFileMissing, SymlinkRefused, display_name
 from connectors.sftp import is_temporary_file_name
@@ -208,14 +207,8 @@ def poll_inbox(
 
 def _processed(store: st.HubStore, receipt_ids) -> set[int]:
     """Which of these receipts are processed."""
-    ids = sorted(set(receipt_ids))
-    if not ids:
-        return set()
-    receipts = st.tables.receipts
     with store.transaction() as conn:
-        return set(conn.execute(
-            select(receipts.c.id).where(receipts.c.id.in_(ids) & (receipts.c.state == "processed"))
-        ).scalars())
+        return st.processed_receipt_ids(conn, receipt_ids)
 
 
 def _archived(

@@ -1,17 +1,22 @@
-"""Incremental syncs of API channel accounts: read since the cursor (minus a lookback), store, advance."""
+"""One incremental sync for every polled source: read since the cursor (minus a lookback), store, advance.
+
+The source (``hub.sources``) knows its API: how far back to look and how to read its pages. This
+module knows the promises every source keeps: each body archived raw before it is parsed, an
+unreadable body queued and the cursor held, the cursor moved only after the last page.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from canonical.errors import ConfigurationError
 from hub import store as st
-from canonical.errors import RejectedDocument
 from hub.intake._channels import (
     ChannelSummary,
+    MappedOrderLike,
     advance_cursor,
     settle_unreadable_pages,
     store_channel_document,
@@ -20,11 +25,47 @@ from hub.intake._channels import (
 )
 from mappings.profiles import PartnerProfile
 
-if TYPE_CHECKING:
-    from connectors.amazon import OrderItemsPage, OrdersPage
-
 # How far back the very first sync of an account reads.
 INITIAL_WINDOW = dt.timedelta(days=30)
+
+
+@dataclass
+class UnreadableBody:
+    """An answer that is not what the API documents (not JSON, not its shape): archived and queued, cursor held."""
+
+    raw: bytes
+    source_name: str
+    reason: str
+
+
+@dataclass
+class SourcePage:
+    """One page a source read: its raw body, how to map its orders, the bodies it needs to be mapped again."""
+
+    raw: bytes
+    source_name: str
+    map_orders: Callable[[str], Iterable[MappedOrderLike]]
+    """Maps the page's orders, given the archived body's sha256 (the orders' ``raw_document_id``)."""
+    attachments: Sequence[bytes] = ()
+    """Other bodies the page's orders need (e.g. order items), archived and linked to its receipt."""
+    unreadable: Sequence[UnreadableBody] = ()
+    """Bodies met while reading this page that could not be read (e.g. one order's items)."""
+
+
+class PolledPages(Protocol):
+    """What the sync needs of a source: its channel kind, its receipts' channel, its lookback, its pages."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+
+    def lookback(self, settings: Any) -> dt.timedelta:
+        """How far before the cursor each sync reads again."""
+
+    def read_pages(self, client: Any, profile: PartnerProfile, settings: Any, *, start: dt.datetime,
+                   now: dt.datetime) -> Iterator[SourcePage | UnreadableBody]:
+        """The account's pages of orders updated since ``start``, in order."""
 
 
 @dataclass
@@ -37,114 +78,41 @@ class SyncResult:
     requests: dict[str, Any] = field(default_factory=dict)
 
     def metadata(self) -> dict[str, Any]:
+        """The sync's outcomes as Dagster run metadata."""
         return {**self.summary.metadata(), "window_start": self.window_start.isoformat(),
                 "cursor": self.cursor or "", **{f"http_{k}": v for k, v in self.requests.items()}}
 
 
-def sync_shopify_orders(store: st.HubStore, client, profile: PartnerProfile, *, now: dt.datetime | None = None) -> SyncResult:
-    """Read every order of a Shopify store updated since the cursor; each page archived raw first."""
-    from mappings.shopify import map_shopify_order
-
-    assert profile.shopify is not None
+def sync_orders(store: st.HubStore, source: PolledPages, client: Any, profile: PartnerProfile, *,
+                now: dt.datetime | None = None) -> SyncResult:
+    """Read every order of ``profile``'s account of ``source`` updated since the cursor; each page archived raw first."""
+    settings = profile.channel(source.kind)
+    if settings is None:
+        raise ConfigurationError(f"partner {profile.id!r} has no {source.kind} channel")
     now = now or st.utcnow()
-    start = sync_window_start(store, partner_id=profile.id, channel="shopify",
-                              lookback=dt.timedelta(minutes=profile.shopify.lookback_minutes), initial=now - INITIAL_WINDOW)
+    channel = source.channel
+    start = sync_window_start(store, partner_id=profile.id, channel=channel, lookback=source.lookback(settings),
+                              initial=now - INITIAL_WINDOW)
     summary, newest = ChannelSummary(), None
-    # The window's end is pinned: an order edited while we page is read by the next sync.
-    for page in client.iter_order_pages(start, updated_at_max=now):
-        if getattr(page, "unreadable", None):
-            store_unreadable_page(store, channel="shopify", partner_id=profile.id, raw=page.raw, reason=page.unreadable,
-                                  source_name=f"unreadable {hashlib.sha256(page.raw).hexdigest()[:16]}",
-                                  summary=summary, now=now)
-            continue  # Shopify's Link header still leads to the next page
-        mapped = []
+    for page in source.read_pages(client, profile, settings, start=start, now=now):
+        unreadable = [page] if isinstance(page, UnreadableBody) else list(page.unreadable)
+        for body in unreadable:
+            store_unreadable_page(store, channel=channel, partner_id=profile.id, raw=body.raw, reason=body.reason,
+                                  source_name=body.source_name, summary=summary, now=now)
+        if isinstance(page, UnreadableBody):
+            continue
+        mapped: list[MappedOrderLike] = []
 
-        def map_orders(sha: str, page=page, mapped=mapped):
-            mapped.extend(map_shopify_order(order, profile=profile, raw_document_id=sha, document_ref=f"orders[{i}]")
-                          for i, order in enumerate(page.orders))
+        def map_orders(sha: str, page: SourcePage = page, mapped: list[MappedOrderLike] = mapped):
+            mapped.extend(page.map_orders(sha))
             return mapped
 
-        store_channel_document(store, channel="shopify", partner_id=profile.id, source_name=page.url_path,
-                               raw=page.raw, map_orders=map_orders, summary=summary, now=now)
+        store_channel_document(store, channel=channel, partner_id=profile.id, source_name=page.source_name,
+                               raw=page.raw, map_orders=map_orders, summary=summary, attachments=page.attachments,
+                               profile=profile, now=now)
         newest = _newest(newest, mapped)
-    cursor = _finish(store, profile.id, "shopify", summary, newest, now)
+    cursor = _finish(store, profile.id, channel, summary, newest, now)
     return SyncResult(summary, start, cursor, _stats(client))
-
-
-def sync_amazon_orders(store: st.HubStore, client, profile: PartnerProfile, *, now: dt.datetime | None = None) -> SyncResult:
-    """Read every marketplace order updated since the cursor, with its items; every body archived raw first."""
-    assert profile.amazon is not None
-    now = now or st.utcnow()
-    start = sync_window_start(store, partner_id=profile.id, channel="amazon",
-                              lookback=dt.timedelta(minutes=profile.amazon.lookback_minutes), initial=now - INITIAL_WINDOW)
-    summary, newest = ChannelSummary(), None
-    # SP-API wants LastUpdatedBefore at least two minutes in the past.
-    before = now - dt.timedelta(minutes=2)
-    for page in client.iter_order_pages(start, last_updated_before=before):
-        if getattr(page, "unreadable", None):
-            # Without the body there is no NextToken either: this sync ends here, the next reads it again.
-            store_unreadable_page(store, channel="amazon", partner_id=profile.id, raw=page.raw, reason=page.unreadable,
-                                  source_name=f"unreadable getOrders {page.sha256[:16]}", summary=summary, now=now)
-            continue
-        item_pages, refused = {}, {}
-        for order_id in filter(None, map(_amazon_order_id, page.orders)):
-            try:
-                item_pages[order_id] = client.order_item_pages(order_id)
-            except RejectedDocument as exc:  # an id that cannot be put in a URL: that order's problem
-                refused[order_id] = exc.reason
-        # An order whose items answer cannot be read waits for the next sync (the cursor holds).
-        waiting = frozenset(order_id for order_id, pages in item_pages.items() if any(p.unreadable for p in pages))
-        for order_id in sorted(waiting):
-            for items_page in item_pages.pop(order_id):
-                if items_page.unreadable:
-                    store_unreadable_page(store, channel="amazon", partner_id=profile.id, raw=items_page.raw,
-                                          reason=items_page.unreadable, summary=summary, now=now,
-                                          source_name=f"unreadable getOrderItems {items_page.sha256[:16]}")
-        mapped = []
-
-        def map_orders(sha: str, page=page, item_pages=item_pages, mapped=mapped, waiting=waiting, refused=refused):
-            mapped.extend(map_amazon_page(page, item_pages, profile, sha, skip=waiting, refused=refused))
-            return mapped
-
-        # The items' bodies are linked to the page's receipt: a replay maps the page from the archive alone.
-        attachments = [p.raw for pages in item_pages.values() for p in pages]
-        store_channel_document(store, channel="amazon", partner_id=profile.id,
-                               source_name=f"getOrders {start.isoformat()} {page.sha256[:16]}", raw=page.raw,
-                               map_orders=map_orders, summary=summary, attachments=attachments, now=now)
-        newest = _newest(newest, mapped)
-    cursor = _finish(store, profile.id, "amazon", summary, newest, now)
-    return SyncResult(summary, start, cursor, _stats(client))
-
-
-def map_amazon_page(page: OrdersPage, item_pages: Mapping[str, list[OrderItemsPage]], profile: PartnerProfile,
-                    sha: str, *, skip: frozenset[str] = frozenset(), refused: Mapping[str, str] | None = None) -> list:
-    """Each order of a getOrders page with all its items (``item_pages`` by AmazonOrderId), mapped.
-
-    Orders in ``skip`` (their items could not be read) are left for the next sync; orders in
-    ``refused`` (id -> why their items cannot even be asked for) are rejected.
-    """
-    from mappings.amazon import map_amazon_order
-    from mappings.amazon._order import rejected_order
-
-    mapped = []
-    for i, order in enumerate(page.orders):
-        order_id = _amazon_order_id(order)
-        if order_id in skip:
-            continue
-        if refused and order_id in refused:
-            mapped.append(rejected_order(order, f"payload.Orders[{i}].AmazonOrderId", refused[order_id]))
-            continue
-        items = [item for p in item_pages.get(order_id, []) for item in p.items]
-        mapped.append(map_amazon_order(order, items, profile=profile, raw_document_id=sha,
-                                       document_ref=f"payload.Orders[{i}]",
-                                       items_ref=f"orderItems({str(order_id)[:40]}).payload.OrderItems"))
-    return mapped
-
-
-def _amazon_order_id(order: object) -> str:
-    """The order's AmazonOrderId, or "" when the entry has none (the mapper rejects it, located)."""
-    order_id = order.get("AmazonOrderId") if isinstance(order, dict) else None
-    return order_id if isinstance(order_id, str) else ""
 
 
 def _finish(store: st.HubStore, partner_id: str, channel: str, summary: ChannelSummary,
@@ -162,13 +130,13 @@ def _finish(store: st.HubStore, partner_id: str, channel: str, summary: ChannelS
     return cursor
 
 
-def _newest(newest: dt.datetime | None, mapped) -> dt.datetime | None:
+def _newest(newest: dt.datetime | None, mapped: Iterable[MappedOrderLike]) -> dt.datetime | None:
     for item in mapped:
         if item.updated_at is not None and (newest is None or item.updated_at > newest):
             newest = item.updated_at
     return newest
 
 
-def _stats(client) -> dict[str, Any]:
+def _stats(client: Any) -> dict[str, Any]:
     stats = getattr(client, "stats", None)
     return stats.as_dict() if stats is not None else {}

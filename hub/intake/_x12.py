@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from hub import store as st
 from canonical.errors import FatalError, RetriableError
@@ -17,7 +18,7 @@ from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._results import InterchangeResult
 
-from hub.targets import ERP_TARGET  # re-exported by hub.intake
+from hub.targets import ERP_TARGET, delivery_targets  # ERP_TARGET re-exported by hub.intake
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,10 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
                               raw_sha256=receipt.raw_sha256, **where)
         )
 
-    batch = _OrderBatch(batches, receipt, summary, queue, now)
+    # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
+    profile = partners.get(receipt.partner_id)
+    targets = delivery_targets(profile)
+    batch = _OrderBatch(batches, receipt, summary, queue, now, targets)
     batches.before_commit = batch.flush  # orders waiting for a bulk insert commit with their batch
 
     def accepted(document) -> None:
@@ -195,11 +199,10 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
         batch.add(document)
 
     def interchange_done(interchange) -> None:
-        _record_interchange(batches.conn, receipt, interchange, summary, queue, partners, replay, now)
+        _record_interchange(batches.conn, receipt, interchange, summary, queue, partners, replay, now, targets)
         batches.interchange_done(len(interchange.documents))
 
-    # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
-    scoped = PartnerDirectory([partners.get(receipt.partner_id)])
+    scoped = PartnerDirectory([profile])
     done = [] if replay else _committed_interchanges(batches.conn, receipt)
     result = process_interchange_file(
         st.iter_raw_content(lambda: batches.conn, receipt.raw_sha256),
@@ -240,7 +243,7 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
 
 
 def _record_interchange(conn: Connection, receipt: st.Receipt, interchange, summary: IntakeSummary, queue,
-                        partners: PartnerDirectory, replay: bool, now: dt.datetime) -> None:
+                        partners: PartnerDirectory, replay: bool, now: dt.datetime, targets: Sequence[str]) -> None:
     """An interchange read to its end: its ledger row, the exceptions of its refused parts, its acks."""
     st.record_interchange(
         conn, receipt_id=receipt.id, partner_id=interchange.partner_id,
@@ -260,7 +263,7 @@ def _record_interchange(conn: Connection, receipt: st.Receipt, interchange, summ
     else:
         for document in interchange.documents:
             summary.documents += 1
-            _apply_document(conn, receipt, document, summary, queue, now)
+            _apply_document(conn, receipt, document, summary, queue, now, targets)
     if not replay:
         for ack in interchange.acks:
             st.queue_outbound(conn, partner_id=receipt.partner_id, kind=ack.kind, receipt_id=receipt.id,
@@ -273,10 +276,7 @@ def _committed_interchanges(conn: Connection, receipt: st.Receipt) -> list[Inter
     """The interchanges an interrupted run committed (ledger rows), as results for the file's outcome."""
     if not receipt.interchanges_done:
         return []
-    ledger = st.tables.interchanges
-    rows = conn.execute(
-        select(ledger).where(ledger.c.receipt_id == receipt.id).order_by(ledger.c.id).limit(receipt.interchanges_done)
-    ).all()
+    rows = st.committed_interchange_rows(conn, receipt.id, receipt.interchanges_done)
     if len(rows) != receipt.interchanges_done:  # resuming elsewhere than where it stopped would double acks
         raise FatalError(f"receipt {receipt.id} records {receipt.interchanges_done} interchanges done "
                          f"but the ledger holds {len(rows)}")
@@ -308,8 +308,10 @@ class _OrderBatch:
 
     SIZE = BATCH_DOCUMENTS
 
-    def __init__(self, batches: _Batches, receipt: st.Receipt, summary: IntakeSummary, queue, now: dt.datetime) -> None:
+    def __init__(self, batches: _Batches, receipt: st.Receipt, summary: IntakeSummary, queue, now: dt.datetime,
+                 targets: Sequence[str]) -> None:
         self.batches, self.receipt, self.summary, self.queue, self.now = batches, receipt, summary, queue, now
+        self.targets = targets
         self.waiting: list[tuple[st.OrderRows, str, bool, str]] = []
 
     def add(self, document) -> None:
@@ -323,7 +325,7 @@ class _OrderBatch:
                 self.flush()
             return
         self.flush()
-        _apply_document(self.batches.conn, self.receipt, document, self.summary, self.queue, self.now)
+        _apply_document(self.batches.conn, self.receipt, document, self.summary, self.queue, self.now, self.targets)
 
     def flush(self) -> None:
         """Save the waiting orders, then their events and deliveries, as ``_apply_document`` would."""
@@ -350,11 +352,13 @@ class _OrderBatch:
                            order_id=result.order_id, document_ref=ref)
         # Per order the log reads received, validated, held, as when saved one by one.
         st.add_events_bulk(conn, validated + held, receipt_id=receipt_id, now=now)
-        st.enqueue_deliveries_bulk(conn, deliver, target=ERP_TARGET, now=now)
+        for target in self.targets:
+            st.enqueue_deliveries_bulk(conn, deliver, target=target, now=now)
         self.batches.documents_saved(len(waiting))
 
 
-def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now) -> None:
+def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now,
+                    targets: Sequence[str]) -> None:
     where = {"document_ref": document.ref}
     if document.outcome == "unsupported":
         queue("unsupported_transaction_set",
@@ -378,14 +382,15 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
             st.add_event(conn, saved.order_id, "held", {"reason": "test order: never pushed to production targets"},
                          receipt_id=receipt.id, now=now)
         else:
-            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=now)
+            for target in targets:
+                st.enqueue_delivery(conn, order_id=saved.order_id, target=target, now=now)
     elif saved.action == "replaced":
         summary.orders_replaced += 1
         if not order.is_test:
-            deliver_new_version(conn, saved.order_id, now)
+            deliver_new_version(conn, saved.order_id, now, targets)
     elif saved.action == "cancelled":
         summary.orders_cancelled += 1
-        deliver_cancellation(conn, saved.order_id, now)
+        deliver_cancellation(conn, saved.order_id, now, targets)
     elif saved.action == "already_stored":
         summary.orders_unchanged += 1
     elif saved.action == "duplicate":
@@ -396,13 +401,13 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
               f"{order.purpose.value} of purchase order {order.source_ref}, which was never received", **where)
 
 
-def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime) -> bool:
-    """A cancelled order that has not reached the ERP yet must not reach it at all; True if that was the case.
+def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime, target: str) -> bool:
+    """A cancelled order that has not reached ``target`` yet must not reach it at all; True if that was the case.
 
     "Not reached" means never attempted: a failed attempt may have created the sale order (a
     timed-out create), so it is not skipped here.
     """
-    delivery = st.delivery_of(conn, order_id=order_id, target=ERP_TARGET)
+    delivery = st.delivery_of(conn, order_id=order_id, target=target)
     if delivery is None or delivery.state == st.SKIPPED:
         return True
     if delivery.state in (st.PENDING, st.FAILED) and delivery.attempts == 0 and delivery.external_id is None:
@@ -411,13 +416,15 @@ def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime) -> bool
     return False
 
 
-def deliver_new_version(conn: Connection, order_id: int, now: dt.datetime) -> None:
-    """Take a replaced or updated order to the ERP: queue its delivery, or queue it again if it happened."""
-    st.enqueue_delivery(conn, order_id=order_id, target=ERP_TARGET, now=now)
-    st.requeue_delivery(conn, order_id=order_id, target=ERP_TARGET, now=now)
+def deliver_new_version(conn: Connection, order_id: int, now: dt.datetime, targets: Sequence[str]) -> None:
+    """Take a replaced or updated order to each target: queue its delivery, or queue it again if it happened."""
+    for target in targets:
+        st.enqueue_delivery(conn, order_id=order_id, target=target, now=now)
+        st.requeue_delivery(conn, order_id=order_id, target=target, now=now)
 
 
-def deliver_cancellation(conn: Connection, order_id: int, now: dt.datetime) -> None:
-    """Take a cancellation to the ERP: skip a delivery that never happened, else queue it again to cancel there."""
-    if not _skip_undelivered(conn, order_id, now):
-        st.requeue_delivery(conn, order_id=order_id, target=ERP_TARGET, now=now)
+def deliver_cancellation(conn: Connection, order_id: int, now: dt.datetime, targets: Sequence[str]) -> None:
+    """Take a cancellation to each target: skip a delivery that never happened, else queue it again to cancel there."""
+    for target in targets:
+        if not _skip_undelivered(conn, order_id, now, target):
+            st.requeue_delivery(conn, order_id=order_id, target=target, now=now)

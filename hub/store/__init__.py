@@ -49,6 +49,15 @@ from hub.store._exceptions import (
     list_exceptions,
     open_exception,
 )
+from hub.store._intake import (
+    committed_interchange_rows,
+    open_exception_ids,
+    processed_receipt_ids,
+    stored_version_time,
+    unexplained_receipts,
+    unprocessed_receipt_ids,
+    waiting_receipt_ids,
+)
 from hub.store._ledger import interchange_seen, next_control_number, record_interchange
 from hub.store._orders import (
     SavedOrder,
@@ -115,6 +124,8 @@ __all__ = [
     "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
     "DeliveryState", "ExceptionKind", "ExceptionState", "OutboundState", "ReceiptState",
     "StoreCounts", "exception_files", "store_counts", "OrderStatus", "SaveAction",
+    "committed_interchange_rows", "open_exception_ids", "processed_receipt_ids", "stored_version_time",
+    "unexplained_receipts", "unprocessed_receipt_ids", "waiting_receipt_ids",
 ]
 
 

@@ -29,7 +29,8 @@ from connectors.shopify import ShopifyClient, ShopifyConfig
 from hub import store as st
 from hub.defs.channels.assets import webhook_asset
 from hub.defs.resources import HubStoreResource
-from hub.intake import sync_amazon_orders, sync_shopify_orders
+from hub.intake import sync_orders
+from hub.sources import AMAZON, SHOPIFY
 from hub.replay import replay_exception
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxItem
@@ -40,8 +41,8 @@ from tests.faults.invariants import assert_each_once, assert_store_invariants
 from tests.test_amazon_sandbox import PROFILE as MARKET, client_for, sandbox as marketplace
 
 TOKEN, SECRET, DOMAIN = "shpat_fault_token", "whsec_fault", "sandbox-shop.myshopify.com"
-SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", shopify={
-    "shop_domain": DOMAIN, "access_token_env": "T", "webhook_secret_env": "FAULT_WEBHOOK_SECRET"})
+SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", channels=[{"kind": "shopify",
+    "shop_domain": DOMAIN, "access_token_env": "T", "webhook_secret_env": "FAULT_WEBHOOK_SECRET"}])
 PARTNERS = PartnerDirectory([SHOP, MARKET])
 # Personal data put on every bad order: it must never reach an exception's reason or a log line.
 SECRET_NAME, SECRET_STREET = "Zebulon Quartermaine", "77 Confidential Way"
@@ -139,7 +140,7 @@ def test_a_bad_shopify_order_is_one_exception_and_the_rest_of_the_page_and_the_c
     edit, path = SHOPIFY_BAD_SHAPES[shape]
     bad = shop.edit_wire(ids[2], lambda o: (with_private_address(o), edit(o)))
     with shop_client(shop) as client:
-        result = sync_shopify_orders(store, client, SHOP, now=now())
+        result = sync_orders(store, SHOPIFY, client, SHOP, now=now())
 
     good = [str(i) for i in ids if i != ids[2]]
     assert refs(store) == sorted(good), "the rest of the page is stored"
@@ -160,7 +161,7 @@ def test_an_amount_the_database_refuses_is_that_orders_exception_only(store, sho
     # 10**22 has more integer digits than NUMERIC(28, 8) holds: PostgreSQL refuses the row.
     shop.edit_wire(ids[1], lambda o: o.update(current_total_price="1" + "0" * 22, current_total_price_set=None))
     with shop_client(shop) as client:
-        result = sync_shopify_orders(store, client, SHOP, now=now())
+        result = sync_orders(store, SHOPIFY, client, SHOP, now=now())
     good = [str(ids[0]), str(ids[2])]
     assert set(good) <= set(refs(store)) and result.cursor is not None
     if str(ids[1]) not in refs(store):  # refused by the database (or, with amount limits, by the model)
@@ -173,7 +174,7 @@ def test_a_long_sku_replays_into_one_stored_order_after_the_mapping_fix(store, s
     ids = shop.seed_orders(4)
     shop.edit_wire(ids[1], long_sku)
     with shop_client(shop) as client:
-        sync_shopify_orders(store, client, SHOP, now=now())
+        sync_orders(store, SHOPIFY, client, SHOP, now=now())
     (queued,) = exceptions(store)
     outcome = replay_exception(store, PARTNERS, queued.id)
     assert not outcome.done and "still failing" in outcome.message, "not fixed yet: stays open"
@@ -183,7 +184,7 @@ def test_a_long_sku_replays_into_one_stored_order_after_the_mapping_fix(store, s
     assert outcome.done, outcome.message
     assert replay_exception(store, PARTNERS, queued.id).message == "already replayed"
     with shop_client(shop) as client:  # the next sync reads the same version again: unchanged
-        again = sync_shopify_orders(store, client, SHOP, now=now())
+        again = sync_orders(store, SHOPIFY, client, SHOP, now=now())
     assert again.summary.orders_new == 0 and not exceptions(store)
     assert_store_invariants(store, expected_pos=[("shopify", SHOP.id, str(i)) for i in ids])
     with store.transaction() as conn:
@@ -197,7 +198,7 @@ def test_a_shopify_page_that_is_not_json_is_queued_and_the_next_sync_reads_its_o
     ids = shop.seed_orders(6)
     shop.serve_garbled_page()  # the first of three pages
     with shop_client(shop, page_limit=2) as client:
-        first = sync_shopify_orders(store, client, SHOP, now=now())
+        first = sync_orders(store, SHOPIFY, client, SHOP, now=now())
     (queued,) = exceptions(store)
     assert queued.kind == "unreadable_page" and b"502 Bad Gateway" in raw_of(store, queued)
     assert refs(store) == sorted(str(i) for i in ids[2:]), "the later pages are still read"
@@ -206,7 +207,7 @@ def test_a_shopify_page_that_is_not_json_is_queued_and_the_next_sync_reads_its_o
     assert not outcome.done and "next sync" in outcome.message and exceptions(store) == [queued]
 
     with shop_client(shop, page_limit=2) as client:
-        second = sync_shopify_orders(store, client, SHOP, now=now())
+        second = sync_orders(store, SHOPIFY, client, SHOP, now=now())
     assert second.cursor is not None and refs(store) == sorted(str(i) for i in ids)
     assert not exceptions(store), "the window was read again completely: the unreadable page is settled"
     (settled,) = exceptions(store, state=None)
@@ -237,7 +238,7 @@ def test_a_bad_marketplace_order_is_one_exception_and_the_rest_of_the_page_and_t
         bad = demo[0]
         market.edit_wire(bad, items=edit, at=NOW - dt.timedelta(hours=1))
         with client_for(market) as client:
-            result = sync_amazon_orders(store, client, MARKET, now=NOW)
+            result = sync_orders(store, AMAZON, client, MARKET, now=NOW)
     (queued,) = exceptions(store)
     assert queued.kind == "rejected_order" and queued.document_ref == f"order {bad}"
     assert path in (queued.location or "") and path in queued.reason, queued
@@ -251,7 +252,7 @@ def test_a_long_seller_sku_replays_from_the_archive_after_the_fix(store, monkeyp
         demo = market.seed_demo_orders(at=NOW - dt.timedelta(hours=2))
         market.edit_wire(demo[0], items=AMAZON_BAD_ITEMS["seller_sku_too_long"][0], at=NOW - dt.timedelta(hours=1))
         with client_for(market) as client:
-            sync_amazon_orders(store, client, MARKET, now=NOW)
+            sync_orders(store, AMAZON, client, MARKET, now=NOW)
         (queued,) = exceptions(store)
         real = mappings.amazon.map_amazon_order
 
@@ -264,7 +265,7 @@ def test_a_long_seller_sku_replays_from_the_archive_after_the_fix(store, monkeyp
         assert replay_exception(store, PARTNERS, queued.id).message == "already replayed"
         assert len(market.calls) == calls, "replayed from the archive"
         with client_for(market) as client:
-            again = sync_amazon_orders(store, client, MARKET, now=NOW + dt.timedelta(minutes=5))
+            again = sync_orders(store, AMAZON, client, MARKET, now=NOW + dt.timedelta(minutes=5))
     assert again.summary.orders_new == 0 and demo[0] in refs(store)
     assert_store_invariants(store)
     assert_each_once(refs(store), "marketplace orders")
@@ -275,12 +276,12 @@ def test_a_marketplace_page_that_is_not_json_is_queued_and_the_next_sync_reads_i
         demo = market.seed_demo_orders(at=NOW - dt.timedelta(hours=2))
         market.serve_garbled_page()
         with client_for(market) as client:
-            first = sync_amazon_orders(store, client, MARKET, now=NOW)
+            first = sync_orders(store, AMAZON, client, MARKET, now=NOW)
         (queued,) = exceptions(store)
         assert queued.kind == "unreadable_page" and queued.channel == "amazon"
         assert first.cursor is None and refs(store) == []
         with client_for(market) as client:
-            second = sync_amazon_orders(store, client, MARKET, now=NOW + dt.timedelta(minutes=5))
+            second = sync_orders(store, AMAZON, client, MARKET, now=NOW + dt.timedelta(minutes=5))
     assert second.cursor is not None and not exceptions(store)
     assert {demo[0], demo[4], demo[5]} <= set(refs(store))
     assert_store_invariants(store)
@@ -292,11 +293,11 @@ def test_a_bad_page_in_one_account_does_not_stop_another(store, shop):
     shop.edit_wire(ids[0], long_sku)
     shop.serve_garbled_page()
     with shop_client(shop) as client:
-        sync_shopify_orders(store, client, SHOP, now=now())
+        sync_orders(store, SHOPIFY, client, SHOP, now=now())
     with marketplace() as market:
         demo = market.seed_demo_orders(at=NOW - dt.timedelta(hours=2))
         with client_for(market) as client:
-            other = sync_amazon_orders(store, client, MARKET, now=NOW)
+            other = sync_orders(store, AMAZON, client, MARKET, now=NOW)
     assert other.cursor is not None and {demo[0], demo[4]} <= set(refs(store))
     assert cursor(store, SHOP.id, "shopify") is None and cursor(store, MARKET.id, "amazon") == other.cursor
     assert_store_invariants(store)
@@ -381,7 +382,7 @@ def test_an_entry_that_is_no_order_object_is_rejected_and_the_page_goes_on(store
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body,
                                                                    headers={"Content-Type": "application/json"}))
     with ShopifyClient(ShopifyConfig(shop_domain=DOMAIN, access_token=TOKEN), transport=transport) as client:
-        result = sync_shopify_orders(store, client, SHOP, now=dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
+        result = sync_orders(store, SHOPIFY, client, SHOP, now=dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
     assert refs(store) == ["5500000000001"] and result.cursor == dt.datetime.fromisoformat(stamp).isoformat()
     queued = exceptions(store)
     assert sorted(q.location for q in queued) == ["orders[1].id", "orders[2].id"]
@@ -395,7 +396,7 @@ def test_a_marketplace_order_id_that_cannot_be_put_in_a_url_is_rejected_and_the_
         market.add_order("113-0000009-0000009/../../tokens", [SandboxItem("WID-100", 1, Decimal("4.50"))],
                          purchased_at=NOW - dt.timedelta(hours=1))
         with client_for(market) as client:
-            result = sync_amazon_orders(store, client, MARKET, now=NOW)
+            result = sync_orders(store, AMAZON, client, MARKET, now=NOW)
     (queued,) = exceptions(store)
     assert queued.kind == "rejected_order" and queued.location.endswith(".AmazonOrderId")
     assert {demo[0], demo[4]} <= set(refs(store)) and result.cursor == (NOW - dt.timedelta(hours=1)).isoformat()
@@ -407,13 +408,13 @@ def test_an_order_items_answer_that_is_not_json_waits_for_the_next_sync(store):
         demo = market.seed_demo_orders(at=NOW - dt.timedelta(hours=2))
         market.serve_garbled_page(operation="getOrderItems")  # the first order's items
         with client_for(market) as client:
-            first = sync_amazon_orders(store, client, MARKET, now=NOW)
+            first = sync_orders(store, AMAZON, client, MARKET, now=NOW)
         (queued,) = exceptions(store)
         assert queued.kind == "unreadable_page" and b"502 Bad Gateway" in raw_of(store, queued)
         assert demo[0] not in refs(store) and demo[4] in refs(store), "the page's other orders are stored"
         assert first.cursor is None, "the cursor holds for the order whose items were not read"
         with client_for(market) as client:
-            second = sync_amazon_orders(store, client, MARKET, now=NOW + dt.timedelta(minutes=5))
+            second = sync_orders(store, AMAZON, client, MARKET, now=NOW + dt.timedelta(minutes=5))
     assert second.cursor is not None and demo[0] in refs(store) and not exceptions(store)
     assert_store_invariants(store)
 
@@ -425,12 +426,12 @@ def test_a_rejected_version_superseded_by_the_channels_fix_replays_as_done(store
         ids = shop.seed_orders(2)
         shop.edit_wire(ids[0], long_sku)
         with shop_client(shop) as client:
-            sync_shopify_orders(store, client, SHOP, now=now())
+            sync_orders(store, SHOPIFY, client, SHOP, now=now())
         (queued,) = exceptions(store)
         clock[0] += dt.timedelta(minutes=1)  # the fix is a newer version
         shop.edit_wire(ids[0], lambda o: o["line_items"][0].update(sku="WID-100"))
         with shop_client(shop) as client:
-            fixed = sync_shopify_orders(store, client, SHOP, now=now())
+            fixed = sync_orders(store, SHOPIFY, client, SHOP, now=now())
     assert fixed.summary.orders_new == 1 and str(ids[0]) in refs(store)
     outcome = replay_exception(store, PARTNERS, queued.id)
     assert outcome.done, outcome.message

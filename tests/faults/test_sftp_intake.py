@@ -86,9 +86,10 @@ def inboxes(openssh_server, store, tmp_path) -> Iterator[Inboxes]:
     partners_dir.mkdir()
     for partner_id in ("acme", "northwind"):
         data = yaml.safe_load((REPO / "mappings" / "partners" / f"{partner_id}.yaml").read_text())
-        data["sftp"] = {key: f"{prefix}/{value}" for key, value in data["sftp"].items()}
+        (channel,) = data["channels"]
+        channel["sftp"] = {key: f"{prefix}/{value}" for key, value in channel["sftp"].items()}
         (partners_dir / f"{partner_id}.yaml").write_text(yaml.safe_dump(data))
-        for folder in data["sftp"].values():
+        for folder in channel["sftp"].values():
             openssh_server.make_folder(folder)
     with dg.instance_for_test() as instance:
         try:

@@ -97,7 +97,7 @@ def site(store, tmp_path, monkeypatch) -> Iterator[Site]:
     partners_dir = tmp_path / "partners"
     partners_dir.mkdir()
     shutil.copy(REPO / "mappings" / "partners" / "acme.yaml", partners_dir / "acme.yaml")
-    assert yaml.safe_load((partners_dir / "acme.yaml").read_text())["sftp"]["inbox"] == "acme/inbox"
+    assert yaml.safe_load((partners_dir / "acme.yaml").read_text())["channels"][0]["sftp"]["inbox"] == "acme/inbox"
     # No grace period: a run that ended is "long ago" at once (the grace itself has its own test).
     monkeypatch.setattr(sensors, "UNFINISHED_RECEIPT_GRACE", dt.timedelta(0), raising=False)
     with SandboxSftpServer(tmp_path / "sftp", username="hub", password="pw") as server, \

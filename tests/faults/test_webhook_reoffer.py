@@ -28,8 +28,8 @@ from sandbox.shopify_server import SandboxShopify
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from tests.faults.invariants import assert_store_invariants
 
-SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", shopify={
-    "shop_domain": "sandbox-shop.myshopify.com", "access_token_env": "T", "webhook_secret_env": "S"})
+SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", channels=[{"kind": "shopify",
+    "shop_domain": "sandbox-shop.myshopify.com", "access_token_env": "T", "webhook_secret_env": "S"}])
 JOB = "shopify_webhook_job"
 
 

@@ -1,15 +1,14 @@
-"""Sync assets per account, their jobs and schedules, and the Shopify webhook queue."""
+"""Sync assets per account of every polled source, their jobs and schedules; the queue of every pushed source."""
 
 import dagster as dg
 from pydantic import Field
 
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
-from hub.defs.channels.resources import amazon_resource, shopify_resource
 from hub.defs.resources import HubStoreResource
-from hub.intake import ChannelSummary, process_queued_receipts, sync_amazon_orders, sync_shopify_orders, waiting_receipts
-from mappings.profiles import PartnerProfile
+from hub.intake import ChannelSummary, process_queued_receipts, sync_orders, waiting_receipts
+from hub.sources import SHOPIFY, PolledSource, QueuedSource
+from mappings.profiles import ChannelSettings, PartnerProfile
 
-WEBHOOK_CHANNEL = "shopify_webhook"
 # A queued webhook body whose runs all ended without processing it is offered again this long after
 # the last one ended (Dagster's run retries and monitoring first), up to this many runs in all;
 # then it goes to the exception queue (intake_not_finished).
@@ -17,105 +16,99 @@ WEBHOOK_REOFFER_GRACE = ReofferPolicy.grace
 WEBHOOK_MAX_RUNS = ReofferPolicy.max_runs
 
 
-def shopify_sync_asset(profile: PartnerProfile) -> dg.AssetsDefinition:
-    """Orders of one Shopify store, read incrementally by updated_at.
+def account_name(source: PolledSource, profile: PartnerProfile) -> str:
+    """``<source>_<partner>``: the account's resource key, concurrency pool and job prefix."""
+    return f"{source.name}_{profile.id}"
 
-    The store's resource is bound to this asset alone: a job that does not read this store does not
-    need its secrets in the environment.
+
+def sync_asset(source: PolledSource, profile: PartnerProfile, settings: ChannelSettings) -> dg.AssetsDefinition:
+    """Orders of one account of a polled source, read incrementally since its cursor.
+
+    The account's resource is bound to this asset alone: a job that does not read this account does
+    not need its secrets in the environment.
     """
-    key = f"shopify_{profile.id}"
+    key = account_name(source, profile)
 
-    @dg.asset(name=f"shopify_orders_{profile.id}", group_name="shopify", kinds={"shopify"}, pool=key,
-              required_resource_keys={key, "hub_store"}, resource_defs={key: shopify_resource(profile)},
-              description=f"Orders of {profile.name} ({profile.shopify.shop_domain}) by updated_at, with lookback.")
+    @dg.asset(name=f"{source.name}_orders_{profile.id}", group_name=source.group, kinds={source.name}, pool=key,
+              required_resource_keys={key, "hub_store"}, resource_defs={key: source.account_resource(settings)},
+              description=source.describe(profile, settings))
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource = getattr(context.resources, key)
         with resource.client() as client:
-            result = sync_shopify_orders(context.resources.hub_store.store(), client, profile)
-        return dg.MaterializeResult(metadata=result.metadata())
-
-    return _asset
-
-
-def amazon_sync_asset(profile: PartnerProfile) -> dg.AssetsDefinition:
-    """Orders of one marketplace seller account, read incrementally by LastUpdateDate."""
-    key = f"amazon_{profile.id}"
-
-    @dg.asset(name=f"amazon_orders_{profile.id}", group_name="marketplaces", kinds={"amazon"}, pool=key,
-              required_resource_keys={key, "hub_store"}, resource_defs={key: amazon_resource(profile)},
-              description=f"Orders of {profile.name} (seller {profile.amazon.seller_id}) by LastUpdateDate.")
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        resource = getattr(context.resources, key)
-        with resource.client() as client:
-            result = sync_amazon_orders(context.resources.hub_store.store(), client, profile)
+            result = sync_orders(context.resources.hub_store.store(), source, client, profile)
         return dg.MaterializeResult(metadata=result.metadata())
 
     return _asset
 
 
 class WebhookBatchConfig(dg.Config):
-    """Which queued webhook bodies to process; empty: all still queued."""
+    """Which queued bodies to process; empty: all still queued."""
 
     receipt_ids: list[int] = Field(default_factory=list)
 
 
-def webhook_asset() -> dg.AssetsDefinition:
-    """Orders delivered by Shopify webhooks (verified and queued by the webhook endpoint)."""
+def webhook_asset(source: QueuedSource = SHOPIFY) -> dg.AssetsDefinition:
+    """Orders delivered by a source's webhooks (verified and queued by its receiver), e.g. ``shopify_webhook_orders``."""
 
-    @dg.asset(name="shopify_webhook_orders", group_name="shopify", kinds={"shopify"})
-    def shopify_webhook_orders(config: WebhookBatchConfig, hub_store: HubStoreResource) -> dg.MaterializeResult:
-        """Orders from queued Shopify webhook bodies; the same order from a sync or a retry is stored once."""
-        from mappings.shopify import map_shopify_orders
-
+    @dg.asset(name=f"{source.queue_channel}_orders", group_name=source.group, kinds={source.name},
+              description=f"Orders from queued {source.queue_label} bodies; the same order from a sync or a retry "
+                          "is stored once.")
+    def _asset(config: WebhookBatchConfig, hub_store: HubStoreResource) -> dg.MaterializeResult:
         store, partners = hub_store.store(), hub_store.partners()
         summary = ChannelSummary()
-        receipt_ids = config.receipt_ids or waiting_receipts(store, WEBHOOK_CHANNEL)
+        receipt_ids = config.receipt_ids or waiting_receipts(store, source.queue_channel)
         # One receipt that fails for any reason is queued as an exception; the others go on.
-        process_queued_receipts(
-            store, receipt_ids,
-            lambda raw, sha, receipt: map_shopify_orders(raw, profile=partners.get(receipt.partner_id),
-                                                         raw_document_id=sha),
-            summary,
-        )
+        process_queued_receipts(store, receipt_ids, source.mapper(partners), summary, partners=partners)
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
-    return shopify_webhook_orders
+    return _asset
 
 
-def webhook_queue_sensor(job_name: str) -> dg.SensorDefinition:
-    """Asks for a run for each queued webhook body, and again for one whose runs all ended unprocessed.
+def webhook_job(source: QueuedSource = SHOPIFY):
+    """The job a queued body's run executes: its orders, then the ERP push (e.g. ``shopify_webhook_job``)."""
+    return dg.define_asset_job(
+        f"{source.queue_channel}_job",
+        selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders", "erp_sales_orders"),
+        description=f"Queued {source.queue_label} bodies to orders, then to the ERP.",
+        tags={"hub/connector": f"{source.name}_webhooks"},
+    )
+
+
+def webhook_queue_sensor(job_name: str, source: QueuedSource = SHOPIFY) -> dg.SensorDefinition:
+    """Asks for a run for each queued body, and again for one whose runs all ended unprocessed.
 
     The cursor is the highest receipt asked for; the first run key is ``webhook:<receipt>``, a
     receipt offered again (its run killed, lost, or failed after Dagster's own retries) gets
     ``webhook:<receipt>:retry-<runs so far>``, the same on every tick until a run for it exists.
     """
+    channel, asset_name = source.queue_channel, f"{source.queue_channel}_orders"
 
-    @dg.sensor(name="shopify_webhook_queue", job_name=job_name, minimum_interval_seconds=30,
+    @dg.sensor(name=f"{channel}_queue", job_name=job_name, minimum_interval_seconds=30,
                default_status=dg.DefaultSensorStatus.RUNNING)
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource):
         store = hub_store.store()
-        queued = waiting_receipts(store, WEBHOOK_CHANNEL)
+        queued = waiting_receipts(store, channel)
         last = int(context.cursor or 0)
         new = [receipt_id for receipt_id in queued if receipt_id > last]
         if new:
             context.update_cursor(str(max(new)))
-        requests = [_webhook_request(receipt_id, f"webhook:{receipt_id}") for receipt_id in new]
+        requests = [_webhook_request(asset_name, receipt_id, f"webhook:{receipt_id}") for receipt_id in new]
         again = receipts_to_offer_again(
-            context.instance, store, channel=WEBHOOK_CHANNEL, key_prefix="webhook", job_name=job_name,
+            context.instance, store, channel=channel, key_prefix="webhook", job_name=job_name,
             run_tags=lambda receipt: {"receipt": str(receipt.id)},
-            describe=lambda receipt: f"Shopify webhook '{receipt.source_name[:100]}'",
+            describe=lambda receipt: f"{source.queue_label} '{receipt.source_name[:100]}'",
             document_ref=lambda receipt: receipt.source_name, skip=set(new),
             policy=ReofferPolicy(grace=WEBHOOK_REOFFER_GRACE, max_runs=WEBHOOK_MAX_RUNS),
         )
-        requests += [_webhook_request(offer.receipt.id, offer.run_key) for offer in again]
+        requests += [_webhook_request(asset_name, offer.receipt.id, offer.run_key) for offer in again]
         return requests or dg.SkipReason("no queued webhooks")
 
     return _sensor
 
 
-def _webhook_request(receipt_id: int, run_key: str) -> dg.RunRequest:
+def _webhook_request(asset_name: str, receipt_id: int, run_key: str) -> dg.RunRequest:
     return dg.RunRequest(run_key=run_key, tags={"receipt": str(receipt_id)},
-                         run_config={"ops": {"shopify_webhook_orders": {"config": {"receipt_ids": [receipt_id]}}}})
+                         run_config={"ops": {asset_name: {"config": {"receipt_ids": [receipt_id]}}}})
 
 
 def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str = "*/5 * * * *"):
@@ -125,5 +118,3 @@ def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str
     schedule = dg.ScheduleDefinition(name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
     return job, schedule
-
-

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from connectors.amazon import AmazonClient, AmazonConfig
 from connectors.shopify import ShopifyClient, ShopifyConfig
-from mappings.profiles import PartnerProfile
+from mappings.profiles import AmazonProfile, ShopifyProfile
 
 
 class ShopifyStoreResource(dg.ConfigurableResource):
@@ -58,20 +58,16 @@ class AmazonSellerResource(dg.ConfigurableResource):
             client.close()
 
 
-def shopify_resource(profile: PartnerProfile) -> ShopifyStoreResource:
+def shopify_resource(shop: ShopifyProfile) -> ShopifyStoreResource:
     """The resource for a profile's store, wired to the environment variables the profile names."""
-    shop = profile.shopify
-    assert shop is not None
     return ShopifyStoreResource(
         shop_domain=shop.shop_domain, api_version=shop.api_version, access_token=dg.EnvVar(shop.access_token_env),
         base_url=dg.EnvVar(shop.base_url_env) if shop.base_url_env else "",
     )
 
 
-def amazon_resource(profile: PartnerProfile) -> AmazonSellerResource:
+def amazon_resource(seller: AmazonProfile) -> AmazonSellerResource:
     """The resource for a profile's seller account, wired to the environment variables the profile names."""
-    seller = profile.amazon
-    assert seller is not None
     return AmazonSellerResource(
         marketplace_ids=list(seller.marketplace_ids),
         base_url=dg.EnvVar(seller.base_url_env) if seller.base_url_env else seller.region_base_url,

@@ -3,15 +3,14 @@
 
 import dagster as dg
 from pydantic import Field
-from sqlalchemy import select
 
 from connectors.sftp import FileStillChanging, RemoteFileMissing
 from hub import store as st
 from hub.delivery import send_pending_acks
 from hub.defs.resources import HubStoreResource, SftpResource
-from hub.intake import IntakeSummary, archive_processed_file, process_x12_receipt
-from hub.intake._x12 import CLEAN_OUTCOMES
+from hub.intake import SFTP_CHANNEL, IntakeSummary, archive_processed_file, process_x12_receipt
 from hub.replay import replay_exception
+from hub.sources import X12_SFTP
 
 
 class EdiIntakeConfig(dg.Config):
@@ -90,10 +89,9 @@ def edi_documents_accounted_for(context: dg.AssetCheckExecutionContext, hub_stor
     its own (no intake in the run, e.g. from the asset's Checks tab) it judges every receipt.
     """
     own = _receipts_of_this_run(context)
-    receipts = st.tables.receipts
     with hub_store.store().transaction() as conn:
-        unexplained = _unexplained_receipts(conn)
-        waiting = conn.execute(select(receipts.c.id).where(receipts.c.state != "processed")).scalars().all()
+        unexplained = st.unexplained_receipts(conn, X12_SFTP.clean_outcomes)
+        waiting = st.unprocessed_receipt_ids(conn)
     # A receipt this run was given but did not finish is as bad as an unexplained one; receipts
     # waiting for other runs are normal.
     mine = [r for r in unexplained if own is None or r["receipt"] in own]
@@ -129,26 +127,6 @@ def _receipts_of_this_run(context: dg.AssetCheckExecutionContext) -> set[int] | 
     return None
 
 
-def _unexplained_receipts(conn) -> list[dict]:
-    """Processed receipts whose outcome needs someone and that have no exception."""
-    receipts, exceptions = st.tables.receipts, st.tables.exceptions
-    rows = conn.execute(
-        select(receipts.c.id, receipts.c.outcome).where(
-            (receipts.c.state == "processed")
-            & receipts.c.outcome.not_in(sorted(CLEAN_OUTCOMES))
-            & ~select(exceptions.c.id).where(exceptions.c.receipt_id == receipts.c.id).exists()
-        ).order_by(receipts.c.id)
-    ).all()
-    return [{"receipt": r.id, "outcome": r.outcome} for r in rows]
-
-
 def _waiting_receipts(store: st.HubStore) -> list[int]:
-    receipts = st.tables.receipts
     with store.transaction() as conn:
-        return list(
-            conn.execute(
-                select(receipts.c.id)
-                .where((receipts.c.state == "received") & (receipts.c.channel == "sftp"))
-                .order_by(receipts.c.id)
-            ).scalars()
-        )
+        return st.waiting_receipt_ids(conn, SFTP_CHANNEL)

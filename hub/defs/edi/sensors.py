@@ -14,6 +14,7 @@ from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.resources import HubStoreResource, SftpResource
 from canonical.errors import RetriableError
 from hub.intake import SFTP_CHANNEL, InboxCursor, poll_inbox
+from hub.sources import X12_SFTP
 from mappings.profiles import PartnerProfile
 
 # A receipt is offered again only when no run for it is queued or running, none is waiting for
@@ -39,7 +40,7 @@ def sftp_inbox_sensor(profile: PartnerProfile, job_name: str) -> dg.SensorDefini
         job_name=job_name,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Watches {profile.name}'s SFTP inbox ({profile.sftp.inbox if profile.sftp else '-'}).",
+        description=X12_SFTP.describe(profile, profile.channel(X12_SFTP.kind)),
         tags={"partner": profile.id},
     )
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource, sftp: SftpResource):
