@@ -34,6 +34,7 @@ from hub.store._archive import (
 from hub.store._claims import give_up_claim, holder_is_dead, new_claim_token
 from hub.store._bulk import OrderRows, add_events_bulk, enqueue_deliveries_bulk, order_rows, save_orders_bulk
 from hub.store._cursors import get_cursor, set_cursor
+from hub.store._deliveries import give_back_delivery, writes_in_doubt_until
 from hub.store._engine import make_engine, migrate
 from hub.store._exceptions import (
     OPEN,
@@ -89,6 +90,7 @@ from hub.store._outbox import (
     finish_delivery,
     requeue_delivery,
 )
+from hub.store._reconciliation import ExpectedOrders, orders_expected_at
 from hub.store import _tables as tables
 
 __all__ = [
@@ -106,6 +108,7 @@ __all__ = [
     "RECEIPT_CLAIM_STALE_AFTER", "ClaimLost", "claim_receipt", "release_receipt_claim", "renew_receipt_claim",
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
     "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
+    "give_back_delivery", "writes_in_doubt_until", "ExpectedOrders", "orders_expected_at",
 ]
 
 
