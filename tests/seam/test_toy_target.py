@@ -50,6 +50,9 @@ def erp():
         yield server
 
 
+# On the targets branch alone the X12 intake still queues the ERP only; the sources branch makes it queue
+# every hub.targets.delivery_targets(profile). Strict: once both are merged this passes, and the marker goes.
+@pytest.mark.xfail(strict=True, reason="needs the sources branch's intake (one delivery per profile target)")
 def test_orders_reach_the_erp_and_the_toy_box_exactly_once_even_when_run_again(erp, tmp_path, monkeypatch):
     partners_dir = partners_delivering_to(tmp_path / "partners", TARGETS)
     partners = PartnerDirectory.load(partners_dir)
