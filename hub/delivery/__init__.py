@@ -2,7 +2,7 @@
 
 from hub.delivery._acks import OutboundFolders, send_pending_acks
 from hub.delivery._erp import push_due_orders
-from hub.delivery._orders import PushSummary, backoff, deliver_due_orders
+from hub.delivery._orders import PushSummary, backoff, deliver_due_orders, requeue_failed_delivery
 from hub.targets.odoo import SalesOrderTarget, erp_reference
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "deliver_due_orders",
     "erp_reference",
     "push_due_orders",
+    "requeue_failed_delivery",
     "send_pending_acks",
 ]

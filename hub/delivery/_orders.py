@@ -167,6 +167,21 @@ def deliver_due_orders(
     return summary
 
 
+def requeue_failed_delivery(conn, queued: st.QueuedException, *, now: dt.datetime) -> str | None:
+    """Queue again the delivery a target's exception is about; the target's name, or None if it is not one.
+
+    A delivery's exceptions carry the target as channel and kind ``<target>_...`` (``erp_rejected``).
+    The next pass makes the target match the order as stored then (create, update or cancel).
+    """
+    target = queued.channel
+    if queued.order_id is None or not queued.kind.startswith(f"{target}_"):
+        return None
+    if st.delivery_of(conn, order_id=queued.order_id, target=target) is None:
+        return None
+    st.requeue_delivery(conn, order_id=queued.order_id, target=target, now=now)
+    return target
+
+
 def _not_before(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, until: dt.datetime,
                 error: str | None = None) -> None:
     """Put a delivery claimed too early back, due at ``until``; the claim does not count as an attempt."""

@@ -117,3 +117,20 @@ def test_a_cancellation_reaches_the_toy_box_and_the_check_sees_it(store, tmp_pat
     assert events[-1] == ("toybox_cancelled", {"target": "toybox", "record": "PO-9.1.json", "revision": 2})
     check = reconcile_target(store, box)
     assert check.passed and check.cancelled_expected == 1
+
+
+def test_a_toy_box_exception_names_the_delivery_to_queue_again(store, tmp_path):
+    from hub.delivery import requeue_failed_delivery
+
+    box = MoodyBox(tmp_path / "box", "toybox")
+    box.refuse_sku = "WID-100"
+    order_id = store_order(store, build_850(ACME, po_number="PO-3", control_number=1,
+                                            lines=[SampleLine("WID-100", "2", "4.50")]), "1.x12")
+    assert deliver_due_orders(store, box, now=NOW).dead == 1
+    with store.transaction() as conn:
+        (refused,) = st.list_exceptions(conn)
+        assert requeue_failed_delivery(conn, refused, now=NOW) == "toybox"
+        assert st.delivery_of(conn, order_id=order_id, target="toybox").state == st.PENDING
+        other = st.open_exception(conn, channel="sftp", kind="rejected_document", reason="x", order_id=order_id,
+                                  now=NOW)
+        assert requeue_failed_delivery(conn, st.get_exception(conn, other), now=NOW) is None
