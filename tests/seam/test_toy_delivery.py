@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from canonical.errors import RejectedDocument, RetriableError
 from hub import store as st
 from hub.delivery import deliver_due_orders
@@ -46,7 +48,7 @@ def store_order(store: st.HubStore, data: bytes, name: str) -> int:
                                max_bytes=1_000_000, now=NOW)
     process_x12_receipt(store, PARTNERS, receipt.id, now=NOW)
     with store.transaction() as conn:
-        order_id = conn.execute(st.tables.orders.select().order_by(st.tables.orders.c.id.desc())).first().id
+        order_id = conn.execute(select(func.max(st.tables.orders.c.id))).scalar_one()
         st.enqueue_delivery(conn, order_id=order_id, target="toybox", now=NOW)
     return order_id
 

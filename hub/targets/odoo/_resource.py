@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
+from pydantic import SecretStr
 
 from connectors.erp import OdooConfig, OdooJson2Client
 from hub.targets.odoo._target import OdooTarget
@@ -30,7 +31,7 @@ class ErpResource(dg.ConfigurableResource):
                    api_key=dg.EnvVar(f"{prefix}_API_KEY"))
 
     def _config(self) -> OdooConfig:
-        return OdooConfig(base_url=self.base_url, database=self.database or None, api_key=self.api_key,
+        return OdooConfig(base_url=self.base_url, database=self.database or None, api_key=SecretStr(self.api_key),
                           max_read_retries=self.max_read_retries)
 
     @contextmanager

@@ -19,21 +19,29 @@ class PushedSaleOrder(Protocol):
     """What a push did: ``action`` is created / updated / unchanged / needs_review (``changes`` and
     ``reason`` say what differs and why it was left alone)."""
 
-    sale_order_id: int
-    name: str
-    created: bool
-    action: str
-    changes: tuple[str, ...]
-    reason: str
+    @property
+    def sale_order_id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def changes(self) -> tuple[str, ...]: ...
+    @property
+    def reason(self) -> str: ...
 
 
 class CancelledSaleOrder(Protocol):
     """What a cancellation did: cancelled / already_cancelled / not_in_erp / refused (``reason`` says why)."""
 
-    action: str
-    sale_order_id: int | None
-    name: str
-    reason: str
+    @property
+    def action(self) -> str: ...
+    @property
+    def sale_order_id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
 
 
 class SalesOrderTarget(Protocol):
