@@ -116,3 +116,15 @@ def test_a_target_of_an_unknown_kind_or_one_name_for_two_kinds_is_a_configuratio
     partners = PartnerDirectory.load(partners_delivering_to(tmp_path / "p", [{"kind": "toy", "name": "erp"}]))
     with pytest.raises(ConfigurationError, match="target 'erp' is of kind"):
         configured_targets(partners)
+
+
+def test_a_profile_names_each_target_once_and_delivers_to_the_erp_by_default():
+    from pydantic import ValidationError
+
+    from mappings.profiles import PartnerProfile
+
+    assert [(t.kind, t.name) for t in PartnerProfile(id="p", name="P").targets] == [("odoo", "erp")]
+    with pytest.raises(ValidationError, match="target names must be unique"):
+        PartnerProfile(id="p", name="P", targets=[{"kind": "odoo", "name": "erp"}, {"kind": "toy", "name": "erp"}])
+    with pytest.raises(ValidationError, match="name"):
+        PartnerProfile(id="p", name="P", targets=[{"kind": "toy", "name": "Toy Box"}])
