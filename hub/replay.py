@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from hub import store as st
 from hub.delivery._acks import ACK_NOT_SENT, replay_unsent_ack
-from hub.intake import ERP_TARGET, UNREADABLE_PAGE
+from hub.delivery import requeue_failed_delivery
+from hub.intake import UNREADABLE_PAGE
 from hub.sources import CannotMapAgain, source_of_channel
 from mappings.profiles import PartnerDirectory
 
@@ -48,11 +49,11 @@ def replay_exception(
         return ReplayOutcome(exception_id, False, "no such exception")
     if queued.state != st.OPEN:
         return ReplayOutcome(exception_id, False, f"already {queued.state}")
-    if queued.kind.startswith("erp_") and queued.order_id is not None:
-        with store.transaction() as conn:
-            st.requeue_delivery(conn, order_id=queued.order_id, target=ERP_TARGET, now=now)
-        # The next push pass makes the ERP match the order as stored now (create, update or cancel).
-        return ReplayOutcome(exception_id, True, "delivery queued again; it closes when the ERP matches the order")
+    with store.transaction() as conn:
+        target = requeue_failed_delivery(conn, queued, now=now)
+    if target is not None:
+        # The next push pass makes the target match the order as stored now (create, update or cancel).
+        return ReplayOutcome(exception_id, True, f"delivery queued again; it closes when {target} matches the order")
     if queued.kind == UNREADABLE_PAGE:
         # Nothing in the archived body to map again: the cursor was held, so the account's next sync
         # reads the same window from the channel and settles this exception itself.

@@ -293,6 +293,14 @@ class AmountLimitOverrides(_Profile):
     max_amount: Decimal | None = Field(default=None, gt=0)
 
 
+class TargetRef(_Profile):
+    """A system this partner's orders are delivered to: a registered target ``kind`` (``hub.targets``) and
+    the ``name`` its deliveries carry in the outbox (also its exceptions' channel and its asset's prefix)."""
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+
+
 class PartnerProfile(_Profile):
     """One trading partner."""
 
@@ -345,6 +353,19 @@ class PartnerProfile(_Profile):
         if doubled:
             raise ValueError(f"one channel of each kind per profile; {', '.join(doubled)} is listed twice "
                              "(a second store or account is a profile of its own)")
+        return value
+
+    targets: list[TargetRef] = Field(
+        default_factory=lambda: [TargetRef(kind="odoo", name="erp")],
+        description="Where each order is delivered, once per target; default: the Odoo ERP (outbox name erp).",
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _one_delivery_per_target(cls, value: list[TargetRef]) -> list[TargetRef]:
+        names = [target.name for target in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"target names must be unique, got {names}")
         return value
 
     def channel(self, kind: str) -> ChannelSettings | None:

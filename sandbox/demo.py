@@ -202,7 +202,8 @@ def _second_drop(sandbox: SandboxEnvironment) -> list[str]:
 @contextmanager
 def sandbox_gateway(sandbox: SandboxEnvironment) -> Iterator:
     """The ERP gateway pointed at the sandbox ERP."""
-    from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
+    from connectors.erp import OdooConfig, OdooJson2Client
+    from mappings.odoo import OdooSalesGateway
 
     env = sandbox.environment()
     config = OdooConfig(base_url=env["HUB_ERP_URL"], database=env["HUB_ERP_DATABASE"], api_key=env["HUB_ERP_API_KEY"])

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.erp import OdooConfig, OdooJson2Client
+from mappings.odoo import OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import (

@@ -12,16 +12,8 @@ import httpx
 import pytest
 import respx
 
-from connectors.erp import (
-    CancelResult,
-    ErpRejected,
-    OdooConfig,
-    OdooJson2Client,
-    OdooSalesGateway,
-    PushResult,
-    party_ref,
-    retry_after_seconds,
-)
+from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, retry_after_seconds
+from mappings.odoo import CancelResult, OdooSalesGateway, PushResult, party_ref
 from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from tests.fixtures.clock import FakeClock

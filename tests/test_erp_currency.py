@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client
+from mappings.odoo import OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
-from hub.intake import ERP_TARGET
-from sandbox.erp_server import SandboxErp
+from hub.targets import ERP_TARGET
+from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
 from tests.fixtures.erp import ERP_API_KEY
 from tests.test_erp_sandbox import make_order
 

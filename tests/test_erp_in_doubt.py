@@ -7,7 +7,8 @@ import httpx
 import pytest
 import respx
 
-from connectors.erp import ErpWriteInDoubt, OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.erp import ErpWriteInDoubt, OdooConfig, OdooJson2Client
+from mappings.odoo import OdooSalesGateway
 from canonical.errors import RetriableError
 from sandbox.environment import CATALOG
 from sandbox.erp_server import SandboxErp

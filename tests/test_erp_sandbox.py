@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client
+from mappings.odoo import OdooSalesGateway
 from canonical.errors import ConfigurationError, RetriableError
 from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.erp import OdooConfig, OdooJson2Client
+from mappings.odoo import OdooSalesGateway
 from hub import store as st
 from hub.defs import build_definitions
 from sandbox.demo import tick_sensors

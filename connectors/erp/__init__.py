@@ -1,31 +1,45 @@
-"""Odoo ERP over the External JSON-2 API (Odoo 19+): a generic client and the sales operations the hub uses.
+"""Odoo ERP over the External JSON-2 API (Odoo 19+): a generic client and sales records in Odoo's terms.
 
-from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
+from connectors.erp import OdooConfig, OdooJson2Client, OdooSales
 
 with OdooJson2Client(OdooConfig(base_url=..., api_key=...)) as client:
-    result = OdooSalesGateway(client).push_sale_order(order, client_order_ref="4500012345")
-    # result.action: created / updated / unchanged / needs_review
-    cancelled = OdooSalesGateway(client).cancel_sale_order(order, client_order_ref="4500012345")
+    found = OdooSales(client).sale_orders_by_ref(["4500012345"], origin="orderhub:acme")
+
+Canonical orders become Odoo values in ``mappings.odoo`` (``OdooSalesGateway``).
 """
 
 from connectors.erp._client import OdooJson2Client
 from connectors.erp._config import OdooConfig
-from connectors.erp._errors import ErpRejected, ErpWriteInDoubt, error_from_response, retry_after_seconds
-from connectors.erp._models import CancelResult, PushResult, SaleOrderLine, SaleOrderRef
-from connectors.erp._sales import OdooSalesGateway, party_ref, sale_order_origin
+from connectors.erp._errors import (
+    ErpRejected,
+    ErpWriteInDoubt,
+    error_from_response,
+    is_duplicate_reference,
+    retry_after_seconds,
+)
+from connectors.erp._models import (
+    CANCELLED,
+    QUOTATION_STATES,
+    SaleOrderLine,
+    SaleOrderRef,
+    many2one_id,
+    odoo_str,
+)
+from connectors.erp._sales import OdooSales
 
 __all__ = [
-    "CancelResult",
+    "CANCELLED",
+    "QUOTATION_STATES",
     "ErpRejected",
     "ErpWriteInDoubt",
     "OdooConfig",
     "OdooJson2Client",
-    "OdooSalesGateway",
-    "PushResult",
+    "OdooSales",
     "SaleOrderLine",
     "SaleOrderRef",
     "error_from_response",
-    "party_ref",
+    "is_duplicate_reference",
+    "many2one_id",
+    "odoo_str",
     "retry_after_seconds",
-    "sale_order_origin",
 ]

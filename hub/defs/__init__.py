@@ -16,7 +16,7 @@ from hub.defs.channels.assets import (
 )
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_functional_acks, edi_inbound_orders
 from hub.defs.edi.sensors import sftp_inbox_sensor
-from hub.defs.erp.assets import build_erp_assets, erp_push_job, erp_push_schedule
+from hub.defs.erp.assets import TARGET_ASSETS, build_target_definitions
 from hub.defs.operations import (
     exception_queue,
     exception_queue_job,
@@ -30,7 +30,7 @@ from mappings.profiles import PartnerDirectory
 
 edi_inbound_job = dg.define_asset_job(
     "edi_inbound_job",
-    selection=dg.AssetSelection.assets(edi_inbound_orders, edi_functional_acks, "erp_sales_orders"),
+    selection=dg.AssetSelection.assets(edi_inbound_orders, edi_functional_acks) | TARGET_ASSETS,
     description="One partner file: intake, acks back to the partner, orders to the ERP, checks.",
     tags={"hub/connector": "sftp"},
 )
@@ -51,8 +51,8 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     resources = resources_from_env(partners_dir, settings.max_document_bytes)
 
     channel_assets = []
-    jobs = [edi_inbound_job, erp_push_job, exception_queue_job]
-    schedules = [erp_push_schedule, exception_queue_schedule]
+    jobs = [edi_inbound_job, exception_queue_job]
+    schedules = [exception_queue_schedule]
     sensors = []
     kinds = set()
     for source, profile, channel in accounts(partners):
@@ -76,15 +76,15 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
             sensors.append(webhook_queue_sensor(job.name, source))
 
     upstream = [edi_inbound_orders.key, *(a.key for a in channel_assets), *(a.key for a in webhooks)]
-    erp_sales_orders, erp_check = build_erp_assets(upstream)
+    targets = build_target_definitions(partners, upstream)
     problems = [str(problem) for problem in partners.problems]
     return dg.Definitions(
-        assets=[edi_inbound_orders, edi_functional_acks, *channel_assets, *webhooks, erp_sales_orders,
+        assets=[edi_inbound_orders, edi_functional_acks, *channel_assets, *webhooks, *targets.assets,
                 exception_queue],
-        asset_checks=[edi_documents_accounted_for, erp_check, no_exception_waits_over_a_day],
-        jobs=jobs,
+        asset_checks=[edi_documents_accounted_for, *targets.checks, no_exception_waits_over_a_day],
+        jobs=[*jobs, *targets.jobs],
         sensors=sensors,
-        schedules=schedules,
-        resources=resources,
+        schedules=[*schedules, *targets.schedules],
+        resources={**resources, **targets.resources},
         metadata={"partner_profile_problems": dg.MetadataValue.json(problems)} if problems else {},
     )

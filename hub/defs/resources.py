@@ -1,7 +1,6 @@
 """Dagster resources: the hub store, partner SFTP and the ERP, configured from the environment."""
 
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -9,10 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from connectors.sftp import SftpClient, SftpConfig
 from hub.settings import resolve_database_url
 from hub.store import HubStore
+from hub.targets.odoo._resource import ErpResource  # the ERP target's resource, here with the others
 from mappings.profiles import PartnerDirectory
 
 
@@ -62,30 +61,6 @@ class SftpResource(dg.ConfigurableResource):
             yield client
 
 
-class ErpResource(dg.ConfigurableResource):
-    """The ERP's External JSON-2 API (Odoo 19+, or the sandbox ERP that speaks the same contract)."""
-
-    base_url: str
-    database: str | None = None
-    api_key: str
-    # Reads ride out a short outage within the run; writes are never resent by the client (the outbox does it).
-    max_read_retries: int = 3
-
-    def _config(self) -> OdooConfig:
-        return OdooConfig(base_url=self.base_url, database=self.database or None, api_key=self.api_key,
-                          max_read_retries=self.max_read_retries)
-
-    @contextmanager
-    def gateway(self) -> Iterator[OdooSalesGateway]:
-        """Sales operations over one HTTP connection pool."""
-        with OdooJson2Client(self._config()) as client:
-            yield OdooSalesGateway(client)
-
-    def write_settle(self) -> dt.timedelta:
-        """How long a write sent without an answer (or by a run that died) may still commit in the ERP."""
-        return dt.timedelta(seconds=self._config().in_doubt_wait_seconds)
-
-
 def resources_from_env(partners_dir: Path, max_document_bytes: int) -> dict[str, dg.ConfigurableResource]:
     """Resources wired to ``HUB_*`` environment variables, resolved by Dagster at run time."""
     return {
@@ -101,9 +76,5 @@ def resources_from_env(partners_dir: Path, max_document_bytes: int) -> dict[str,
             private_key_path=dg.EnvVar("HUB_SFTP_PRIVATE_KEY_PATH"),
             known_hosts_path=dg.EnvVar("HUB_SFTP_KNOWN_HOSTS_PATH"),
         ),
-        "erp": ErpResource(
-            base_url=dg.EnvVar("HUB_ERP_URL"),
-            database=dg.EnvVar("HUB_ERP_DATABASE"),
-            api_key=dg.EnvVar("HUB_ERP_API_KEY"),
-        ),
+        "erp": ErpResource.from_env("erp"),
     }

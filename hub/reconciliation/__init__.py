@@ -1,9 +1,11 @@
 """Reconciliation: proof that nothing was lost, doubled or mis-billed between the hub and its targets."""
 
-from hub.reconciliation._erp import (
+from hub.reconciliation._targets import (
     ErpReconciliation,
     SaleOrderStates,
+    expected_orders,
     reconcile_erp_orders,
+    reconcile_target,
 )
 
-__all__ = ["ErpReconciliation", "SaleOrderStates", "reconcile_erp_orders"]
+__all__ = ["ErpReconciliation", "SaleOrderStates", "expected_orders", "reconcile_erp_orders", "reconcile_target"]

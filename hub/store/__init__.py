@@ -35,6 +35,7 @@ from hub.store._archive import (
 from hub.store._claims import give_up_claim, holder_is_dead, new_claim_token
 from hub.store._bulk import OrderRows, add_events_bulk, enqueue_deliveries_bulk, order_rows, save_orders_bulk
 from hub.store._cursors import get_cursor, set_cursor
+from hub.store._deliveries import give_back_delivery, writes_in_doubt_until
 from hub.store._engine import make_engine, migrate
 from hub.store._exceptions import (
     OPEN,
@@ -105,6 +106,7 @@ from hub.store._outbox import (
 )
 from hub.store._order_states import OrderStatus, SaveAction
 from hub.store._reports import StoreCounts, exception_files, store_counts
+from hub.store._reconciliation import ExpectedOrders, orders_expected_at
 from hub.store import _tables as tables
 
 __all__ = [
@@ -126,6 +128,7 @@ __all__ = [
     "StoreCounts", "exception_files", "store_counts", "OrderStatus", "SaveAction",
     "committed_interchange_rows", "open_exception_ids", "processed_receipt_ids", "stored_version_time",
     "unexplained_receipts", "unprocessed_receipt_ids", "waiting_receipt_ids",
+    "give_back_delivery", "writes_in_doubt_until", "ExpectedOrders", "orders_expected_at",
 ]
 
 

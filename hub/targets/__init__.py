@@ -1,15 +1,33 @@
-"""Order targets: the systems stored orders are delivered to (the outbox's ``target`` column names one).
+"""Order targets: the systems stored orders are delivered to, once each (the outbox's ``target`` names one).
 
-Placeholder of the target seam (issue 9): every order goes to the ERP until profiles list their targets.
+A partner profile lists its targets (``targets: [{kind: odoo, name: erp}]``, the default); a kind
+is registered once (``register_target_kind``) and provides an :class:`OrderTarget`. The delivery
+loop (``hub.delivery``), reconciliation and the Dagster push assets work with any of them.
+docs/adding-a-target.md walks through adding one.
 """
 
-from __future__ import annotations
+from hub.targets._protocol import (
+    Action,
+    Delivered,
+    Expected,
+    Found,
+    OrderTarget,
+    Reconciliation,
+    reconcile_by_look_up,
+)
+from hub.targets._registry import (
+    ERP_TARGET,
+    TargetConnection,
+    TargetKind,
+    configured_targets,
+    delivery_targets,
+    register_target_kind,
+    target_kind,
+)
+from hub.targets.odoo import OdooTarget  # registers the odoo kind
 
-from mappings.profiles import PartnerProfile
-
-ERP_TARGET = "erp"
-
-
-def delivery_targets(profile: PartnerProfile | None) -> tuple[str, ...]:
-    """The outbox target names each new order of ``profile`` is delivered to."""
-    return (ERP_TARGET,)
+__all__ = [
+    "ERP_TARGET", "Action", "Delivered", "Expected", "Found", "OdooTarget", "OrderTarget",
+    "Reconciliation", "TargetConnection", "TargetKind", "configured_targets", "delivery_targets",
+    "reconcile_by_look_up", "register_target_kind", "target_kind",
+]

@@ -1,33 +1,83 @@
-"""Sales orders in the ERP, pushed from the outbox and checked exactly once."""
+"""Orders in their targets: one push asset per configured target, each with its exactly-once check and pool.
 
+Built from the target registry (``hub.targets``) and the partner profiles' ``targets``: the Odoo
+ERP (``erp_sales_orders``, resource ``erp``, pool ``erp``) unless profiles list others too.
+"""
+
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import dagster as dg
 
 from hub import store as st
-from hub.defs.resources import ErpResource, HubStoreResource
-from hub.delivery import push_due_orders
-from hub.intake import ERP_TARGET
-from hub.reconciliation import reconcile_erp_orders
+from hub.delivery import deliver_due_orders
+from hub.reconciliation import reconcile_target
+from hub.targets import TargetKind, configured_targets
+from mappings.profiles import PartnerProfile
+
+# Every target's push asset carries this tag: jobs that end in "deliver the orders" select them all.
+DELIVERY_TAG = ("hub/stage", "delivery")
+TARGET_ASSETS = dg.AssetSelection.tag(*DELIVERY_TAG)
 
 
-def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:
-    """The ERP asset, downstream of every channel's intake asset, and its exactly-once check."""
+@dataclass
+class TargetDefinitions:
+    """What the configured targets add to the hub's Definitions."""
 
-    @dg.asset(name="erp_sales_orders", group_name="erp", kinds={"odoo"}, deps=upstream, pool="erp")
-    def erp_sales_orders(
-        context: dg.AssetExecutionContext, hub_store: HubStoreResource, erp: ErpResource
-    ) -> dg.MaterializeResult:
-        """Accepted production orders as sale orders in the ERP: created, kept up to date, cancelled (idempotent on the PO number)."""
-        store = hub_store.store()
+    assets: list[dg.AssetsDefinition] = field(default_factory=list)
+    checks: list[dg.AssetChecksDefinition] = field(default_factory=list)
+    jobs: list[Any] = field(default_factory=list)
+    schedules: list[dg.ScheduleDefinition] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
+
+
+def build_target_definitions(profiles: Iterable[PartnerProfile], upstream: list[dg.AssetKey]) -> TargetDefinitions:
+    """One push asset, exactly-once check, retry job and schedule per target the profiles deliver to."""
+    profiles = list(profiles)
+    built = TargetDefinitions()
+    for name, kind in configured_targets(profiles).items():
+        partner_ids = sorted(p.id for p in profiles if any(t.name == name for t in p.targets))
+        asset, check = build_target_assets(name, kind, upstream, partner_ids)
+        job = dg.define_asset_job(
+            f"{name}_push_job", selection=dg.AssetSelection.assets(asset),
+            description=f"Retry due deliveries to {name} and re-check that every order is there exactly once.",
+            tags={"hub/connector": name},
+        )
+        built.assets.append(asset)
+        built.checks.append(check)
+        built.jobs.append(job)
+        built.schedules.append(dg.ScheduleDefinition(
+            name=f"{name}_push_every_10_minutes", job=job, cron_schedule="*/10 * * * *",
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+        ))
+        built.resources[name] = kind.connection(name)
+    return built
+
+
+def build_target_assets(
+    name: str, kind: TargetKind, upstream: list[dg.AssetKey], partner_ids: list[str]
+) -> tuple[dg.AssetsDefinition, dg.AssetChecksDefinition]:
+    """The push asset of target ``name`` (downstream of every intake asset, in pool ``name``) and its check."""
+    asset_name = kind.asset_name(name)
+
+    @dg.asset(name=asset_name, group_name=name, kinds={kind.kind}, deps=upstream, pool=name,
+              tags=dict([DELIVERY_TAG]), required_resource_keys={"hub_store", name},
+              description=f"Accepted production orders in {name} ({kind.description or kind.kind}): created, kept "
+                          "up to date, cancelled; exactly once per order.")
+    def push_to_target(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        store = context.resources.hub_store.store()
+        connection = getattr(context.resources, name)
         instance = context.instance
         # Deliveries name this run; those left in flight by a run that ended (killed, crashed)
-        # are taken back at once, due when a write it sent can no longer commit in the ERP.
+        # are taken back at once, due when a write it sent can no longer commit in the target.
         claimant = st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(instance, run_id),
-                                                write_settle=erp.write_settle())
-        with erp.gateway() as gateway, claimant:
-            summary = push_due_orders(store, gateway)
+                                                write_settle=connection.write_settle())
+        with connection.target(name) as target, claimant:
+            summary = deliver_due_orders(store, target)
         with store.transaction() as conn:
-            states = st.deliveries_by_state(conn, ERP_TARGET)
+            states = st.deliveries_by_state(conn, name)
         return dg.MaterializeResult(
             metadata={
                 "pushed": summary.pushed,
@@ -41,11 +91,13 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
             }
         )
 
-    @dg.asset_check(asset=erp_sales_orders, name="erp_sales_orders_exactly_once")
-    def erp_sales_orders_exactly_once(hub_store: HubStoreResource, erp: ErpResource) -> dg.AssetCheckResult:
-        """Every accepted production order exists exactly once in the ERP, and every cancelled one is cancelled there."""
-        with erp.gateway() as gateway:
-            result = reconcile_erp_orders(hub_store.store(), gateway)
+    @dg.asset_check(asset=push_to_target, name=f"{asset_name}_exactly_once",
+                    required_resource_keys={"hub_store", name},
+                    description=f"Every accepted production order for {name} is there exactly once, and every "
+                                "cancelled one is cancelled there.")
+    def exactly_once(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        with getattr(context.resources, name).target(name) as target:
+            result = reconcile_target(context.resources.hub_store.store(), target, partner_ids=partner_ids)
         return dg.AssetCheckResult(
             passed=result.passed,
             metadata={
@@ -55,30 +107,19 @@ def build_erp_assets(upstream: list[dg.AssetKey]) -> tuple[dg.AssetsDefinition, 
                 "missing_po_numbers": dg.MetadataValue.json(result.missing[:500]),
                 "doubled_po_numbers": dg.MetadataValue.json(result.doubled),
                 "cancelled_orders": result.cancelled_expected,
-                "cancelled_in_erp_po_numbers": dg.MetadataValue.json(result.cancelled_in_erp[:500]),
+                # The ERP's key, kept for its dashboards; the same list for every target.
+                "cancelled_in_erp_po_numbers": dg.MetadataValue.json(result.cancelled_in_target[:500]),
                 "not_cancelled_po_numbers": dg.MetadataValue.json(result.not_cancelled[:500]),
             },
             description=None if result.passed else
-            f"{len(result.missing)} missing, {len(result.doubled)} doubled, {len(result.cancelled_in_erp)} cancelled "
-            f"in the ERP only, {len(result.not_cancelled)} not cancelled in the ERP",
+            f"{len(result.missing)} missing, {len(result.doubled)} doubled, {len(result.cancelled_in_target)} "
+            f"cancelled in {name} only, {len(result.not_cancelled)} not cancelled in {name}",
         )
 
-    return erp_sales_orders, erp_sales_orders_exactly_once
+    return push_to_target, exactly_once
 
 
 def run_ended(instance: dg.DagsterInstance, run_id: str) -> bool:
     """Whether the Dagster run ``run_id`` is over (succeeded, failed, canceled); unknown runs are not."""
     run = instance.get_run_by_id(run_id)
     return run is not None and run.is_finished
-
-
-erp_push_job = dg.define_asset_job(
-    "erp_push_job", selection=dg.AssetSelection.assets("erp_sales_orders"),
-    description="Retry due ERP deliveries and re-check that every order is there exactly once.",
-    tags={"hub/connector": "erp"},
-)
-
-erp_push_schedule = dg.ScheduleDefinition(
-    name="erp_push_every_10_minutes", job=erp_push_job, cron_schedule="*/10 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)

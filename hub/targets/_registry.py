@@ -1,0 +1,84 @@
+"""Target kinds by name: how a profile's ``targets: [{kind: odoo, name: erp}]`` entry becomes a connection.
+
+A kind registers once (``register_target_kind``), from its own module: the Odoo kind from
+``hub.targets.odoo``, a new one from wherever it lives (a test folder, a plugin). Nothing else
+names kinds: the Dagster definitions build one push asset per configured target from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from canonical.errors import ConfigurationError
+from hub.targets._protocol import OrderTarget
+from mappings.profiles import PartnerProfile
+
+ERP_TARGET = "erp"
+"""The outbox target name of the Odoo ERP every profile delivers to unless it lists its targets."""
+
+
+class TargetConnection(Protocol):
+    """A configured target (a Dagster resource): opens the target for one delivery pass."""
+
+    def target(self, name: str) -> AbstractContextManager[OrderTarget]:
+        """The target, connected, named ``name`` in the outbox."""
+        ...
+
+    def write_settle(self) -> dt.timedelta:
+        """How long a write sent without an answer (or by a run that died) may still commit in the target."""
+        ...
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    """One kind of target system: how to connect to one (``connection(name)``) and what it holds."""
+
+    kind: str
+    connection: Callable[[str], Any]  # target name -> a TargetConnection (a Dagster ConfigurableResource)
+    records: str = "orders"  # what the target keeps our orders as: names its asset ``<name>_<records>``
+    description: str = ""
+
+    def asset_name(self, name: str) -> str:
+        """The Dagster asset of target ``name``, e.g. ``erp_sales_orders``."""
+        return f"{name}_{self.records}"
+
+
+_KINDS: dict[str, TargetKind] = {}
+
+
+def register_target_kind(kind: TargetKind) -> TargetKind:
+    """Make ``kind`` usable in profiles' ``targets``; registering the same kind again replaces it."""
+    _KINDS[kind.kind] = kind
+    return kind
+
+
+def target_kind(kind: str) -> TargetKind:
+    """The registered kind, or a configuration error naming the known ones."""
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        known = ", ".join(sorted(_KINDS)) or "none"
+        raise ConfigurationError(f"unknown target kind {kind!r} (registered: {known})") from None
+
+
+def delivery_targets(profile: PartnerProfile | None) -> tuple[str, ...]:
+    """The outbox target names each new order of ``profile`` is delivered to (the ERP without a profile)."""
+    if profile is None:
+        return (ERP_TARGET,)
+    return tuple(target.name for target in profile.targets)
+
+
+def configured_targets(profiles: Iterable[PartnerProfile]) -> dict[str, TargetKind]:
+    """Every target name the profiles deliver to, with its kind; one name must mean one kind everywhere."""
+    found: dict[str, tuple[str, str]] = {}  # name -> (kind, first profile naming it)
+    for profile in profiles:
+        for target in profile.targets:
+            kind, first = found.setdefault(target.name, (target.kind, profile.id))
+            if kind != target.kind:
+                raise ConfigurationError(f"partner profile {profile.id!r}: target {target.name!r} is of kind "
+                                         f"{target.kind!r} but {first!r} says {kind!r}")
+    return {name: target_kind(kind) for name, (kind, _) in sorted(found.items())}
