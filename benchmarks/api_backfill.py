@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.shopify import ShopifyClient, ShopifyConfig  # noqa: E402
-from sandbox.shopify_server import SandboxShopify  # noqa: E402
+from connectors.shopify import ShopifyClient, ShopifyConfig
+from sandbox.shopify_server import SandboxShopify
 
 TOKEN = "shpat_benchmark"
 

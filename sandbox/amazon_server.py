@@ -5,9 +5,10 @@ tokens), ``GET /orders/v0/orders`` (``MarketplaceIds``, ``LastUpdatedAfter``/``C
 ``LastUpdatedBefore``, ``MaxResultsPerPage``, ``NextToken``) and ``GET /orders/v0/orders/{id}/orderItems``
 (``NextToken``), the Tokens API's ``POST /tokens/2021-03-01/restrictedDataToken`` (a Restricted Data
 Token for getOrders: with it, orders show the buyer's name, street and phone; with the LWA token
-only city, region, postal code and country), with SP-API's headers (``x-amzn-RequestId``, ``x-amzn-RateLimit-Limit``), error
-bodies (``{"errors": [{"code", "message", "details"}]}``), a token bucket per operation answering
-429 ``QuotaExceeded`` when empty, and 403 ``Unauthorized`` for a missing, unknown or expired token.
+only city, region, postal code and country), with SP-API's headers (``x-amzn-RequestId``,
+``x-amzn-RateLimit-Limit``), error bodies (``{"errors": [{"code", "message", "details"}]}``), a token bucket
+per operation answering 429 ``QuotaExceeded`` when empty, and 403 ``Unauthorized`` for a missing, unknown or
+expired token.
 
     with SandboxAmazon(client_id="id", client_secret="secret", refresh_token="Atzr|demo") as market:
         market.seed_demo_orders()
@@ -20,14 +21,14 @@ Run it on its own with ``python -m sandbox.amazon_server --port 8071 --orders 20
 from __future__ import annotations
 
 import argparse
-import json
 import base64
 import contextlib
 import copy
 import dataclasses
-import hashlib
 import datetime as dt
+import hashlib
 import hmac
+import json
 import os
 import random
 import secrets
@@ -46,7 +47,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox._server import BackgroundServer
-
 from sandbox.erp_server import DEMO_PRODUCTS
 
 MARKETPLACE_US = "ATVPDKIKX0DER"
@@ -221,7 +221,9 @@ class _Api:
             raise _Fault(400, "InvalidInput", "A restricted resource must be an object")
         method, path, elements = resource.get("method"), resource.get("path"), resource.get("dataElements")
         if method not in ("GET", "PUT", "POST", "DELETE") or not isinstance(path, str) or not path.startswith("/"):
-            raise _Fault(400, "InvalidInput", "A restricted resource needs a method (GET, PUT, POST, DELETE) and a path")
+            raise _Fault(
+                400, "InvalidInput", "A restricted resource needs a method (GET, PUT, POST, DELETE) and a path"
+            )
         if (method, path) != ("GET", ORDERS_PATH):
             raise _Fault(400, "InvalidInput", f"{method} {path[:100]} is not a restricted resource of this sandbox")
         if (not isinstance(elements, list) or not elements

@@ -11,14 +11,14 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from hub.store import HubStore
+from hub.webhooks import create_webhook_app
+from mappings.profiles import PartnerDirectory
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
-from sandbox.shopify_server import SandboxShopify
-from hub.store import HubStore
-from hub.webhooks import create_webhook_app
 from sandbox.sftp_server import SandboxSftpServer
-from mappings.profiles import PartnerDirectory
+from sandbox.shopify_server import SandboxShopify
 
 SFTP_USER = "orderhub"
 SHOP_ORDERS = 12
@@ -73,7 +73,9 @@ class SandboxEnvironment:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:

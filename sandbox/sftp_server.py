@@ -328,7 +328,7 @@ class SandboxSftpServer:
                 return  # the listener was closed by stop()
             try:
                 self._serve(connection)
-            except Exception:  # noqa: BLE001 - one bad connection must not stop the server
+            except Exception:  # one bad connection must not stop the server
                 logger.exception("sandbox SFTP server could not start a session")
                 connection.close()
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import respx
 
-from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from mappings.connections import amazon_config
 from mappings.profiles import PartnerProfile
 from tests.fixtures.clock import FakeClock

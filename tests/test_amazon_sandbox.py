@@ -9,11 +9,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
-from sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
 from canonical.model import PartyRole
+from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from mappings.amazon import map_amazon_order
 from mappings.profiles import PartnerProfile
+from sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
 
 CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "amzn1.application-oa2-client.sandbox", "sandbox-secret", "Atzr|sandbox"
 PROFILE = PartnerProfile.model_validate({

@@ -40,7 +40,8 @@ def hub_env(tmp_path, monkeypatch, erp):
 
 @pytest.fixture
 def marketplace(monkeypatch) -> Iterator[SandboxAmazon]:
-    server = SandboxAmazon(client_id=AMAZON["HUB_AMAZON_US_CLIENT_ID"], client_secret=AMAZON["HUB_AMAZON_US_CLIENT_SECRET"],
+    server = SandboxAmazon(client_id=AMAZON["HUB_AMAZON_US_CLIENT_ID"],
+                           client_secret=AMAZON["HUB_AMAZON_US_CLIENT_SECRET"],
                            refresh_token=AMAZON["HUB_AMAZON_US_REFRESH_TOKEN"],
                            # A faster restore rate than production's, announced in x-amzn-RateLimit-Limit,
                            # which the client follows: the tests never wait a real minute for a token.
@@ -124,9 +125,9 @@ def shop(monkeypatch) -> Iterator:
 def webhook_url(hub_env) -> Iterator[str]:
     from pathlib import Path
 
-    from sandbox._server import BackgroundServer
     from hub.webhooks import create_webhook_app
     from mappings.profiles import PartnerDirectory
+    from sandbox._server import BackgroundServer
 
     partners = PartnerDirectory.load(Path(__file__).resolve().parent.parent / "mappings" / "partners")
     with BackgroundServer(create_webhook_app(lambda: hub_env, partners), name="webhooks") as server:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
@@ -23,13 +24,12 @@ from hub.intake import (
     receive_document,
     store_channel_document,
 )
-from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from hub.reconciliation import reconcile_erp_orders
 from hub.replay import replay_exception
-from sandbox.environment import CATALOG
-from sandbox.erp_server import SandboxErp
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
+from sandbox.environment import CATALOG
+from sandbox.erp_server import SandboxErp
 
 REPO = Path(__file__).resolve().parent.parent
 PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")

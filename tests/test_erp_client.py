@@ -6,12 +6,15 @@ import datetime as dt
 import json
 import logging
 import random
+import re
 from decimal import Decimal
 
 import httpx
 import pytest
 import respx
 
+from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from connectors.erp import (
     CancelResult,
     ErpRejected,
@@ -22,8 +25,6 @@ from connectors.erp import (
     party_ref,
     retry_after_seconds,
 )
-from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
-from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from tests.fixtures.clock import FakeClock
 
 BASE = "https://erp.example.com"
@@ -327,7 +328,9 @@ def mock_existing_sale_order(mock_erp, *, state="draft", locked=False, lines=Non
     }]))
     line_search = mock_erp.post("/sale.order.line/search_read").mock(return_value=httpx.Response(200, json=lines))
     mock_erp.post("/product.product/search_read").mock(
-        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}, {"id": 7, "default_code": "GAD-300"}])
+        return_value=httpx.Response(
+            200, json=[{"id": 5, "default_code": "WID-100"}, {"id": 7, "default_code": "GAD-300"}]
+        )
     )
     mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
     write = mock_erp.post("/sale.order/write").mock(return_value=httpx.Response(200, json=True))
@@ -806,7 +809,8 @@ def test_a_read_without_retry_after_backs_off_with_jitter_then_gives_up(mock_erp
 
 
 def test_a_read_with_a_retry_after_beyond_the_cap_is_handed_back_at_once(mock_erp, retrying_client, clock):
-    route = mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(503, headers={"Retry-After": "600"}))
+    busy = httpx.Response(503, headers={"Retry-After": "600"})
+    route = mock_erp.post("/sale.order/search_read").mock(return_value=busy)
 
     with pytest.raises(RetriableError) as caught:
         retrying_client.call("sale.order", "search_read", domain=[])
@@ -838,7 +842,8 @@ def test_a_refused_api_key_is_a_configuration_error_and_not_retried(mock_erp, re
         return_value=odoo_error(401, "werkzeug.exceptions.Unauthorized", "Invalid apikey")
     )
 
-    with pytest.raises(ConfigurationError, match="HTTP 401 werkzeug.exceptions.Unauthorized: Invalid apikey"):
+    refused = re.escape("HTTP 401 werkzeug.exceptions.Unauthorized: Invalid apikey")
+    with pytest.raises(ConfigurationError, match=refused):
         retrying_client.call("res.partner", "search_read", domain=[])
 
     assert route.call_count == 1 and clock.sleeps == []
@@ -865,7 +870,7 @@ def test_a_redirect_is_not_followed_and_means_a_wrong_base_url(mock_erp, retryin
     )
     login = respx.get("https://erp.example.com/web/login")
 
-    with pytest.raises(ConfigurationError, match="redirected to https://erp.example.com/web/login"):
+    with pytest.raises(ConfigurationError, match=re.escape("redirected to https://erp.example.com/web/login")):
         retrying_client.call("sale.order", "search_read", domain=[])
 
     assert login.call_count == 0

@@ -4,6 +4,7 @@ currency, so the hub picks a pricelist in the order's currency, or the delivery 
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 from sqlalchemy import select
 

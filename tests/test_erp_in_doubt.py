@@ -7,8 +7,8 @@ import httpx
 import pytest
 import respx
 
-from connectors.erp import ErpWriteInDoubt, OdooConfig, OdooJson2Client, OdooSalesGateway
 from canonical.errors import RetriableError
+from connectors.erp import ErpWriteInDoubt, OdooConfig, OdooJson2Client, OdooSalesGateway
 from sandbox.environment import CATALOG
 from sandbox.erp_server import SandboxErp
 from tests.test_erp_sandbox import make_order

@@ -5,7 +5,6 @@ Each test runs twice: sandbox SFTP server + SQLite store, and real OpenSSH + rea
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -21,11 +20,11 @@ from sqlalchemy import func, select
 from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from hub import store as st
 from hub.defs import build_definitions
+from mappings.profiles import PartnerDirectory
 from sandbox.demo import tick_sensors
 from sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
 from sandbox.erp_server import SandboxErp
 from sandbox.sftp_server import SandboxSftpServer
-from mappings.profiles import PartnerDirectory
 from tests.fixtures.store import postgres_store_url
 
 REPO = Path(__file__).resolve().parent.parent

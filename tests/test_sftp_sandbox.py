@@ -13,8 +13,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from connectors.sftp import SftpClient, SftpConfig
 from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
+from connectors.sftp import SftpClient, SftpConfig
 from sandbox.sftp_server import SandboxSftpServer
 from tests.test_sftp_client import SftpClientContract
 
@@ -223,7 +223,8 @@ def test_write_known_hosts_replaces_only_this_servers_entry(tmp_path):
 
         server.write_known_hosts(known_hosts)
 
-        assert known_hosts.read_text().splitlines() == ["other.example ssh-ed25519 AAAAother", server.known_hosts_line()]
+        expected = ["other.example ssh-ed25519 AAAAother", server.known_hosts_line()]
+        assert known_hosts.read_text().splitlines() == expected
 
 
 def test_needs_a_credential(tmp_path):

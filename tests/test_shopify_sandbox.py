@@ -13,11 +13,11 @@ import httpx
 import pytest
 import respx
 
-from connectors.shopify import ShopifyClient, ShopifyConfig
 from canonical.errors import ConfigurationError
-from sandbox.shopify_server import INVALID_TOKEN, SandboxShopify, sign_webhook
+from connectors.shopify import ShopifyClient, ShopifyConfig
 from mappings.profiles import PartnerProfile
 from mappings.shopify import map_shopify_orders
+from sandbox.shopify_server import INVALID_TOKEN, SandboxShopify, sign_webhook
 
 TOKEN = "shpat_sandbox_token"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)

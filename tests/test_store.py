@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from hub import store as st
 from canonical.model import Charge, Order, OrderLine, Party, PartyRole, Purpose
+from hub import store as st
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 RAW = b"ISA..."
@@ -39,9 +39,8 @@ def test_raw_documents_are_content_addressed_and_immutable(store):
         assert st.raw_content(conn, first) == b"hello"
         assert conn.execute(select(st.tables.raw_documents)).rowcount in (-1, 1)
     for statement in ("UPDATE raw_documents SET content = :c", "DELETE FROM raw_documents"):
-        with pytest.raises(DBAPIError, match="immutable"):
-            with store.transaction() as conn:
-                conn.execute(text(statement), {"c": b"changed"})
+        with pytest.raises(DBAPIError, match="immutable"), store.transaction() as conn:
+            conn.execute(text(statement), {"c": b"changed"})
     with store.transaction() as conn:
         assert st.raw_content(conn, first) == b"hello"
 
@@ -60,10 +59,9 @@ def test_control_numbers_are_gap_free_and_a_rollback_gives_its_number_back(store
     with store.transaction() as conn:
         assert [st.next_control_number(conn, "acme", "interchange") for _ in range(3)] == [1, 2, 3]
         assert st.next_control_number(conn, "northwind", "interchange") == 1
-    with pytest.raises(RuntimeError):
-        with store.transaction() as conn:
-            assert st.next_control_number(conn, "acme", "interchange") == 4
-            raise RuntimeError("run died")
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        assert st.next_control_number(conn, "acme", "interchange") == 4
+        raise RuntimeError("run died")
     with store.transaction() as conn:
         assert st.next_control_number(conn, "acme", "interchange") == 4
 
@@ -80,13 +78,12 @@ def test_ledger_blocks_resend_of_an_accepted_interchange_only(store):
                               is_test=False, outcome="accepted", now=NOW, **{**ids, "control_number": "000000102"})
         assert st.interchange_seen(conn, **{**ids, "control_number": "000000102"})
         assert not st.interchange_seen(conn, exclude_receipt_id=r.id, **{**ids, "control_number": "000000102"})
-    with pytest.raises(IntegrityError):
-        with store.transaction() as conn:
-            r2 = receipt(conn, name="other.x12")
-            conn.execute(st.tables.interchanges.insert().values(
-                receipt_id=r2.id, partner_id="acme", sender_qualifier="ZZ", sender_id="ACMERETAIL",
-                receiver_qualifier="ZZ", receiver_id="ORDERHUB", control_number="000000102", is_test=False,
-                outcome="accepted", blocks_resend=True, received_at=NOW))
+    with pytest.raises(IntegrityError), store.transaction() as conn:
+        r2 = receipt(conn, name="other.x12")
+        conn.execute(st.tables.interchanges.insert().values(
+            receipt_id=r2.id, partner_id="acme", sender_qualifier="ZZ", sender_id="ACMERETAIL",
+            receiver_qualifier="ZZ", receiver_id="ORDERHUB", control_number="000000102", is_test=False,
+            outcome="accepted", blocks_resend=True, received_at=NOW))
 
 
 def test_save_order_applies_purpose_and_logs_events(store):
@@ -101,7 +98,8 @@ def test_save_order_applies_purpose_and_logs_events(store):
         assert replaced == st.SavedOrder("replaced", created.order_id)
         stored = st.load_order(conn, created.order_id)
         assert stored.lines[0].quantity == Decimal("3") and stored.total == Decimal("35.75")
-        lines = conn.execute(select(st.tables.order_lines).where(st.tables.order_lines.c.order_id == created.order_id)).all()
+        order_lines = st.tables.order_lines
+        lines = conn.execute(select(order_lines).where(order_lines.c.order_id == created.order_id)).all()
         assert len(lines) == 1 and lines[0].unit_price == Decimal("10.25")
         cancelled = st.save_order(conn, make_order(purpose=Purpose.CANCELLATION, doc="ISA 4/GS 1/ST 0001"),
                                   receipt_id=r.id, now=NOW)
@@ -162,9 +160,8 @@ def test_a_large_raw_document_is_stored_in_chunks_and_read_back_a_chunk_at_a_tim
         pieces = list(st.iter_raw_content(conn, sha))
         assert [len(p) for p in pieces] == [1024 * 1024, 1024 * 1024, len(data) - 2 * 1024 * 1024]
         assert b"".join(pieces) == data == st.raw_content(conn, sha)
-    with pytest.raises(DBAPIError, match="immutable"):
-        with store.transaction() as conn:
-            conn.execute(text("UPDATE raw_document_chunks SET data = :d"), {"d": b"x"})
+    with pytest.raises(DBAPIError, match="immutable"), store.transaction() as conn:
+        conn.execute(text("UPDATE raw_document_chunks SET data = :d"), {"d": b"x"})
 
 
 def test_channel_orders_keep_only_newer_versions_and_log_revisions(store):
@@ -230,9 +227,9 @@ def test_a_receipt_is_claimed_by_one_processor_and_a_dead_or_stale_claim_is_take
         later = clock + st.RECEIPT_CLAIM_STALE_AFTER + dt.timedelta(seconds=1)
         taken = st.claim_receipt(conn, receipt_id, token=theirs, clock=later)
         assert taken.claim_token == theirs and taken.interchanges_done == 3  # resumes where it stopped
-    with store.transaction() as conn:  # the old holder comes back: it learns it lost the receipt
-        with pytest.raises(st.ClaimLost):
-            st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=elsewhere)
+    # The old holder comes back: it learns it lost the receipt.
+    with store.transaction() as conn, pytest.raises(st.ClaimLost):
+        st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=elsewhere)
     with store.transaction() as conn:
         st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=theirs)
         assert st.claim_receipt(conn, receipt_id, token=mine, clock=later) is None  # processed: never again

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from hub import store as st
 from canonical.model import Order, OrderLine, Party, PartyRole, Purpose
+from hub import store as st
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 RAW, OTHER_RAW = b"ISA...", b"ISA again..."

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hub import store as st
 from canonical.model import ChargeKind, PartyRole, Purpose
+from hub import store as st
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 
@@ -23,7 +23,7 @@ def interchange(body: list[str], *, partner: str = "ACMERETAIL", control: int = 
                 po: str = "PO-77", order_type: str = "SA", release: str = "", hash_total: str = "") -> bytes:
     """One 004010 850 from ``partner`` (a ZZ sender) with ``body`` between BEG and CTT (CTT02 ``hash_total``)."""
     ctt = f"CTT*{sum(s.startswith('PO1*') for s in body)}" + (f"*{hash_total}" if hash_total else "")
-    segments = [f"ST*850*0001", f"BEG*{purpose}*{order_type}*{po}*{release}*20240212", *body, ctt]
+    segments = ["ST*850*0001", f"BEG*{purpose}*{order_type}*{po}*{release}*20240212", *body, ctt]
     segments.append(f"SE*{len(segments) + 1}*0001")
     head = (f"ISA*00*          *00*          *ZZ*{partner:<15}*ZZ*ORDERHUB       *240212*0815*U*00401*"
             f"{control:09d}*0*P*>~\nGS*PO*{partner}*ORDERHUB*20240212*0815*{control}*X*004010~\n")

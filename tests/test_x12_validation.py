@@ -110,7 +110,8 @@ def test_a_valid_generated_order_has_no_problems():
     [
         (b"REF*DP*042~", b"REF*DP*042~\nBEG*00*SA*X**20240105~", ("BEG", 4, None, "4")),  # header loop repeat
         (b"CTT*2~", b"CTT*2~\nCTT*2~", ("CTT", 13, None, "4")),  # CTT loop repeat 1
-        (b"DTM*002*20240115~", b"DTM*002*20240115~\n" * 11, ("DTM", 14, None, "5")),  # max use 10: the 11th (ST BEG REF, then 4..14)
+        # max use 10: the 11th (ST BEG REF, then 4..14)
+        (b"DTM*002*20240115~", b"DTM*002*20240115~\n" * 11, ("DTM", 14, None, "5")),
         (b"CTT*2~", b"CTT*2~\nPID*F****x~", ("PID", 13, None, "2")),  # known id, wrong place
         (b"CTT*2~", b"CTT*2~\nXYZ*1~", ("XYZ", 13, None, "1")),  # unknown id
     ],

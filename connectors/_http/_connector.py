@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 
+from canonical.errors import FatalError, HubError, RetriableError
 from connectors._http._auth import Auth
 from connectors._http._config import HttpConnectorConfig
 from connectors._http._errors import default_error, retry_after_seconds
 from connectors._http._pagination import PageRequest, Paginator
 from connectors._http._rate import RateLimiter
-from canonical.errors import FatalError, HubError, RetriableError
 
 _log = logging.getLogger(__name__)
 

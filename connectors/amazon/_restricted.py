@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from connectors._http import Auth, ExpiringToken
 from canonical.errors import FatalError
+from connectors._http import Auth, ExpiringToken
 
 CREATE_RESTRICTED_DATA_TOKEN = "createRestrictedDataToken"
 RESTRICTED_DATA_TOKEN_PATH = "/tokens/2021-03-01/restrictedDataToken"

@@ -16,6 +16,14 @@ from typing import BinaryIO
 import paramiko
 from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
 
+from canonical.errors import (
+    ConfigurationError,
+    DuplicateDocument,
+    FatalError,
+    HubError,
+    RejectedDocument,
+    RetriableError,
+)
 from connectors.sftp._config import SftpConfig
 from connectors.sftp._errors import (
     FileStillChanging,
@@ -33,14 +41,6 @@ from connectors.sftp._paths import (
     normalize_folder,
     path_in_folder,
     unsafe_name_reason,
-)
-from canonical.errors import (
-    ConfigurationError,
-    DuplicateDocument,
-    FatalError,
-    HubError,
-    RejectedDocument,
-    RetriableError,
 )
 
 logger = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ class SftpClient:
         try:
             # Only this file: the machine's and the user's known_hosts must not widen what we trust.
             ssh.load_host_keys(str(known_hosts))
-        except Exception as exc:  # noqa: BLE001 - paramiko raises several kinds for a broken file
+        except Exception as exc:  # paramiko raises several kinds for a broken file
             raise ConfigurationError(f"known_hosts file {known_hosts} cannot be read: {exc!r}") from exc
         ssh.set_missing_host_key_policy(_PinnedHostKeyPolicy())
         try:

@@ -30,8 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub import store as st
 from canonical.errors import ConfigurationError
+from hub import store as st
 from hub.intake import receive_document
 from mappings.profiles import PartnerDirectory, PartnerProfile
 

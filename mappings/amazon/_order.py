@@ -1,9 +1,9 @@
 """One marketplace order (a getOrders entry and its getOrderItems items) -> the canonical order.
 
 Amazon's amounts are per order item and per kind: ``ItemPrice`` is the line total (unit price times
-quantity), ``ItemTax`` its tax (also summed into the line's ``tax_amount``), ``ShippingPrice``/``ShippingTax`` the item's share of shipping,
-``PromotionDiscount``/``ShippingDiscount`` (and their taxes) what promotions took off. They become
-the line's amount and its charges and allowances; ``OrderTotal`` is what the buyer pays.
+quantity), ``ItemTax`` its tax (also summed into the line's ``tax_amount``), ``ShippingPrice``/``ShippingTax``
+the item's share of shipping, ``PromotionDiscount``/``ShippingDiscount`` (and their taxes) what promotions
+took off. They become the line's amount and its charges and allowances; ``OrderTotal`` is what the buyer pays.
 
 What is decided here, in the order's own words (``MappedOrder``):
 - ``Pending`` orders come without prices and address: they are held until a later version has both;
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -83,7 +84,8 @@ _UNIT_PRICE_PLACES = Decimal("0.0001")
 _MAX_TEXT = 1000
 # Canonical line fields -> the OrderItem fields they are read from (to locate a refused value).
 _LINE_FIELDS = {"line_no": "OrderItemId", "sku": "SellerSKU", "buyer_part": "ASIN", "description": "Title",
-                "quantity": "QuantityOrdered", "unit_price": "ItemPrice", "amount": "ItemPrice", "tax_amount": "ItemTax"}
+                "quantity": "QuantityOrdered", "unit_price": "ItemPrice", "amount": "ItemPrice",
+                "tax_amount": "ItemTax"}
 
 
 def map_amazon_order(
@@ -231,8 +233,10 @@ def _missing_for_pending(
     total: tuple[Decimal, str] | None, address: dict[str, Any] | None, items: list[dict[str, Any]]
 ) -> list[str]:
     missing = []
-    priced = bool(items) and all(isinstance(i, dict) and isinstance(i.get("ItemPrice"), dict) and i["ItemPrice"].get("Amount") is not None
-                                 for i in items)
+    priced = bool(items) and all(
+        isinstance(i, dict) and isinstance(i.get("ItemPrice"), dict) and i["ItemPrice"].get("Amount") is not None
+        for i in items
+    )
     if total is None or not priced:
         missing.append("prices")
     if address is None:
@@ -306,7 +310,9 @@ def _lines(
                 )
                 continue
             unit_price = _unit_price(amount, quantity, where, findings)
-        line = build(lambda: OrderLine(
+        # partial, not a lambda: the loop's variables are bound now (build calls it at once anyway).
+        line = build(partial(
+            OrderLine,
             line_no=item_id,
             sku=text(item, "SellerSKU"),
             buyer_part=text(item, "ASIN"),

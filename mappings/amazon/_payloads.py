@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from mappings._channel import Problem
-from mappings.amazon._order import map_amazon_order
 from mappings._channel import DocumentResult as AmazonDocumentResult
 from mappings._channel import MapResult as AmazonMapResult
+from mappings._channel import Problem
+from mappings.amazon._order import map_amazon_order
 from mappings.profiles import PartnerProfile
 
 FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_amazon")

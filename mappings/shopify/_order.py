@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -101,8 +102,8 @@ def _map_order(
     cancelled = data.get("cancelled_at") is not None
     purpose = Purpose.CANCELLATION if cancelled or not current else Purpose.ORIGINAL
     lines = current if purpose is Purpose.ORIGINAL else original
-    charges += _adjustment(lines, charges, total, has_refunds=bool(data.get("refunds")) or purpose is not Purpose.ORIGINAL,
-                           where=where, findings=findings)
+    has_refunds = bool(data.get("refunds")) or purpose is not Purpose.ORIGINAL
+    charges += _adjustment(lines, charges, total, has_refunds=has_refunds, where=where, findings=findings)
 
     presentment = presentment_money(data, "current_total_price") or presentment_money(data, "total_price")
     references = _references(data, removed)
@@ -280,13 +281,14 @@ def _charges(
         discount = _sum(shipping.get("discount_allocations"), "amount", f"{at}.discount_allocations", currency,
                         findings)
         title = text(shipping, "title") or text(shipping, "code")
+        # partial, not a lambda: the loop's variables are bound now (build calls it at once anyway).
         if price:
-            charges.append(build(lambda: Charge(kind=ChargeKind.CHARGE, code="shipping", amount=price,
-                                                description=title), findings, at, _CHARGE_FIELDS))
+            charges.append(build(partial(Charge, kind=ChargeKind.CHARGE, code="shipping", amount=price,
+                                         description=title), findings, at, _CHARGE_FIELDS))
         if discount:
-            charges.append(build(lambda: Charge(kind=ChargeKind.ALLOWANCE, code="shipping_discount", amount=discount,
-                                                description=title), findings, f"{at}.discount_allocations",
-                                 _CHARGE_FIELDS))
+            charges.append(build(partial(Charge, kind=ChargeKind.ALLOWANCE, code="shipping_discount",
+                                         amount=discount, description=title),
+                                 findings, f"{at}.discount_allocations", _CHARGE_FIELDS))
     charges = [charge for charge in charges if charge is not None]
     tax = shop_money(data, "current_total_tax", where, findings, currency=currency, required=False)
     if tax is None and data.get("total_tax") is not None:

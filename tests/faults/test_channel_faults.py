@@ -31,13 +31,15 @@ from hub.defs.channels.assets import webhook_asset
 from hub.defs.resources import HubStoreResource
 from hub.intake import sync_amazon_orders, sync_shopify_orders
 from hub.replay import replay_exception
+from hub.webhooks import create_webhook_app
+from mappings.profiles import PartnerDirectory, PartnerProfile
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxItem
 from sandbox.shopify_server import SandboxShopify
-from hub.webhooks import create_webhook_app
-from mappings.profiles import PartnerDirectory, PartnerProfile
 from tests.faults.invariants import assert_each_once, assert_store_invariants
-from tests.test_amazon_sandbox import PROFILE as MARKET, client_for, sandbox as marketplace
+from tests.test_amazon_sandbox import PROFILE as MARKET
+from tests.test_amazon_sandbox import client_for
+from tests.test_amazon_sandbox import sandbox as marketplace
 
 TOKEN, SECRET, DOMAIN = "shpat_fault_token", "whsec_fault", "sandbox-shop.myshopify.com"
 SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", shopify={
@@ -311,7 +313,8 @@ def post_webhooks(store: st.HubStore, shop: SandboxShopify, *sends: tuple[int, s
     with BackgroundServer(app, name="webhooks") as server:
         url = f"{server.base_url}/webhooks/shopify/{SHOP.id}"
         for order_id, webhook_id, body in sends:
-            assert shop.send_webhook(url, "orders/create", order_id, webhook_id=webhook_id, body=body).status_code == 200
+            answer = shop.send_webhook(url, "orders/create", order_id, webhook_id=webhook_id, body=body)
+            assert answer.status_code == 200
 
 
 def process_webhook_queue(store: st.HubStore, monkeypatch: pytest.MonkeyPatch) -> dg.MaterializeResult:

@@ -22,10 +22,10 @@ from connectors.erp import OdooConfig, OdooJson2Client, OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import process_x12_receipt, receive_document
-from sandbox.environment import CATALOG
-from sandbox.erp_server import SandboxErp
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
+from sandbox.environment import CATALOG
+from sandbox.erp_server import SandboxErp
 from tests.faults.invariants import assert_each_once, assert_store_invariants
 
 REPO = Path(__file__).resolve().parents[2]

@@ -22,9 +22,9 @@ from hub import store as st
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.intake import process_x12_receipt
 from hub.replay import replay_exception
-from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
+from sandbox.sftp_server import SandboxSftpServer
 
 REPO = Path(__file__).resolve().parents[2]
 

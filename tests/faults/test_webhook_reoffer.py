@@ -24,8 +24,8 @@ from hub.defs.channels.assets import webhook_asset, webhook_queue_sensor
 from hub.defs.resources import HubStoreResource
 from hub.intake import receive_document
 from hub.replay import replay_exception
-from sandbox.shopify_server import SandboxShopify
 from mappings.profiles import PartnerDirectory, PartnerProfile
+from sandbox.shopify_server import SandboxShopify
 from tests.faults.invariants import assert_store_invariants
 
 SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", shopify={
@@ -74,7 +74,7 @@ class Queue:
         return result.dagster_run
 
     def run_killed(self, request: dg.RunRequest) -> dg.DagsterRun:
-        """A run for the request that started and was killed (terminated from the UI, or marked so by run monitoring)."""
+        """A run for the request that started and was killed (terminated from the UI, or by run monitoring)."""
         run = self.run_waiting(request, dg.DagsterRunStatus.STARTED)
         self.instance.report_run_canceled(run)
         assert self.instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
@@ -207,7 +207,8 @@ def test_the_shared_reoffer_serves_one_partner_of_a_channel_as_the_inbox_sensors
         return receive_document(queue.store, channel="sftp", partner_id=partner, source_name=name,
                                 data=f"ISA {partner} {name}".encode(), max_bytes=1 << 20)
 
-    mine, theirs, taken_now = sftp_receipt("acme", "a.x12"), sftp_receipt("globex", "b.x12"), sftp_receipt("acme", "c.x12")
+    mine, theirs = sftp_receipt("acme", "a.x12"), sftp_receipt("globex", "b.x12")
+    taken_now = sftp_receipt("acme", "c.x12")
     queue.webhook("w-1")  # another channel: not this sensor's
 
     def offer(**kw) -> list[Reoffer]:
