@@ -161,12 +161,12 @@ class HttpConnector:
                 # Never follow a redirect, on a caller's client too: it could carry our credentials elsewhere.
                 response = self._http.send(request, follow_redirects=False)
             except httpx.TransportError as exc:
-                error = RetriableError(f"{what}: {self._transport_failure(exc)}")
+                failure = RetriableError(f"{what}: {self._transport_failure(exc)}")
                 retriable = isinstance(exc, _NOT_SENT) or repeatable
                 _log.info("%s %s%s -> %s (attempt %d)", self.name, what, _query_names(request), type(exc).__name__,
                           attempt + 1)
                 if not retriable or attempt >= retries:
-                    raise error from exc
+                    raise failure from exc
                 attempt += 1
                 self._back_off(self._backoff_delay(attempt), throttled=False)
                 continue

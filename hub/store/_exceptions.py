@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
-from hub.store._tables import exceptions
+from hub.store._tables import exceptions, inserted_id
 
 OPEN, REPLAYED, RESOLVED = "open", "replayed", "resolved"
 
@@ -60,7 +60,7 @@ def open_exception(
     if existing is not None:
         conn.execute(update(exceptions).where(exceptions.c.id == existing.id).values(reason=reason, location=location, updated_at=now))
         return existing.id
-    return conn.execute(
+    return inserted_id(conn.execute(
         exceptions.insert().values(
             channel=channel,
             partner_id=partner_id,
@@ -76,7 +76,7 @@ def open_exception(
             created_at=now,
             updated_at=now,
         )
-    ).inserted_primary_key[0]
+    ))
 
 
 def list_exceptions(

@@ -279,21 +279,20 @@ def _lines(
         if price is None and not cancelled:
             findings.error(f"{where}.ItemPrice", "missing: an item that is not cancelled must have a price")
             continue
-        charges = []
+        charges: list[Charge] = []
         for key, kind, code in _ITEM_CHARGES:
             value = money(item, key, where, findings)
             if value is None:
                 continue
-            amount, charge_currency = value
+            charge_amount, charge_currency = value
             if charge_currency != currency:
                 findings.error(f"{where}.{key}.CurrencyCode", f"{charge_currency} differs from the order's {currency}")
                 continue
-            if amount < 0:
+            if charge_amount < 0:
                 # Some marketplaces send discounts as negative amounts; the canonical amount is positive.
-                amount = -amount
-            if amount:
-                charge = build(lambda kind=kind, code=code, amount=amount: Charge(kind=kind, code=code, amount=amount),
-                               findings, f"{where}.{key}")
+                charge_amount = -charge_amount
+            if charge_amount:
+                charge = build(partial(Charge, kind=kind, code=code, amount=charge_amount), findings, f"{where}.{key}")
                 if charge is not None:
                     charges.append(charge)
         taxes = [c for c in charges if c.code in _TAX_SIGNS]

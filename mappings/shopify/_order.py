@@ -267,7 +267,7 @@ def _sum(entries: Any, key: str, at: str, currency: str, findings: Findings) -> 
 def _charges(
     data: dict[str, Any], where: str, currency: str, taxes_included: bool, findings: Findings
 ) -> tuple[list[Charge], Decimal | None]:
-    charges: list[Charge] = []
+    charges: list[Charge | None] = []  # None: a charge refused by validation (its finding is recorded)
     shipping_lines = data.get("shipping_lines") or []
     if not isinstance(shipping_lines, list):
         findings.error(f"{where}.shipping_lines", "not a list")
@@ -294,13 +294,13 @@ def _charges(
     if tax is None and data.get("total_tax") is not None:
         tax = shop_money(data, "total_tax", where, findings, currency=currency)
     if tax and not taxes_included:
-        charges.append(build(lambda: Charge(kind=ChargeKind.CHARGE, code="tax", amount=tax), findings,
+        charges.append(build(partial(Charge, kind=ChargeKind.CHARGE, code="tax", amount=tax), findings,
                              f"{where}.current_total_tax"))
     for key, code in (("current_total_duties", "duties"), ("current_total_additional_fees", "additional_fees")):
         amount = shop_money(data, key, where, findings, currency=currency, required=False)
         if amount:
-            charges.append(build(lambda amount=amount, code=code: Charge(kind=ChargeKind.CHARGE, code=code,
-                                                                         amount=amount), findings, f"{where}.{key}"))
+            charges.append(build(partial(Charge, kind=ChargeKind.CHARGE, code=code, amount=amount), findings,
+                                 f"{where}.{key}"))
     return [charge for charge in charges if charge is not None], tax
 
 
