@@ -291,10 +291,11 @@ class _Api:
                              "The access token you provided is not valid for this resource.")
             expires_at = grant.expires_at
         else:
-            expires_at = self.state.access_tokens.get(token)
-            if not token or expires_at is None:
+            token_expires_at = self.state.access_tokens.get(token)
+            if not token or token_expires_at is None:
                 raise _Fault(403, "Unauthorized", _UNAUTHORIZED,
                              "The access token you provided is revoked, malformed or invalid.")
+            expires_at = token_expires_at
         if self.clock() >= expires_at:
             raise _Fault(403, "Unauthorized", _UNAUTHORIZED, "The access token you provided has expired.")
         return grant
@@ -684,7 +685,7 @@ class SandboxAmazon:
         def item(sku: str, quantity: int, **kw: Any) -> SandboxItem:
             return SandboxItem(sku, quantity, p[sku][0], p[sku][1], **kw)
 
-        specs = [
+        specs: list[tuple[str, list[SandboxItem], dict[str, Any]]] = [
             ("113-1000001-0000001", [item("WID-100", 2, shipping=Decimal("5.99"), promotion=Decimal("1.00")),
                                      item("GAD-300", 1)], {"prime": True}),
             ("113-1000002-0000002", [item("GIZ-400", 3)], {"fulfillment": "AFN", "status": "Shipped"}),
@@ -716,7 +717,7 @@ class SandboxAmazon:
             status, fulfillment = (("Shipped", "AFN") if roll < 0.12 else ("Pending", "MFN") if roll < 0.20
                                    else ("Canceled", "MFN") if roll < 0.25 else ("Shipped", "MFN") if roll < 0.32
                                    else ("Unshipped", "MFN"))
-            items = []
+            items: list[SandboxItem] = []
             for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
                 sku, price, name = rng.choice(catalog)
                 quantity = rng.choice((1, 1, 2, 3))
@@ -805,10 +806,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=0, help="generate this many orders besides the demo set")
     args = parser.parse_args(argv)
     names = ("HUB_SANDBOX_AMAZON_CLIENT_ID", "HUB_SANDBOX_AMAZON_CLIENT_SECRET", "HUB_SANDBOX_AMAZON_REFRESH_TOKEN")
-    values = [os.environ.get(n) for n in names]
-    if not all(values):
+    client_id, client_secret, refresh_token = (os.environ.get(n) for n in names)
+    if not (client_id and client_secret and refresh_token):
         parser.error("set " + ", ".join(names))
-    market = SandboxAmazon(client_id=values[0], client_secret=values[1], refresh_token=values[2],
+    market = SandboxAmazon(client_id=client_id, client_secret=client_secret, refresh_token=refresh_token,
                            port=args.port, host=args.host)
     market.seed_demo_orders()
     if args.orders:

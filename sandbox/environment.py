@@ -34,14 +34,14 @@ AMAZON_REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
 
 # The ERP's product catalog in the sandbox: (SKU, name, list price, GTIN). The sandbox store and
 # marketplace sell DEMO_PRODUCTS; the partners' sample 850s order the rest too.
-CATALOG = [
+CATALOG: list[tuple[str, str, float, str | None]] = [
     *DEMO_PRODUCTS,
-    ("GAD-310", "Gadget 310", "19.99", "00012345678943"),
-    ("GAD-320", "Gadget 320 deluxe", "27.50", "00012345678950"),
-    ("BOLT-M8", "Bolt M8 x 40, box of 100", "8.40", "00012345678967"),
-    ("NUT-M8", "Nut M8, box of 100", "3.15", "00012345678974"),
-    ("TENT-2P", "Tent, two person", "149.00", "00098765432109"),
-    ("LAMP-LED", "Camping lamp, LED", "24.95", "00098765432116"),
+    ("GAD-310", "Gadget 310", 19.99, "00012345678943"),
+    ("GAD-320", "Gadget 320 deluxe", 27.50, "00012345678950"),
+    ("BOLT-M8", "Bolt M8 x 40, box of 100", 8.40, "00012345678967"),
+    ("NUT-M8", "Nut M8, box of 100", 3.15, "00012345678974"),
+    ("TENT-2P", "Tent, two person", 149.00, "00098765432109"),
+    ("LAMP-LED", "Camping lamp, LED", 24.95, "00098765432116"),
 ]
 
 
@@ -60,7 +60,9 @@ class SandboxEnvironment:
         # The first Shopify store and seller account among the profiles get a sandbox each.
         self.shop_profile = next((p for p in partners if p.shopify), None)
         self.seller_profile = next((p for p in partners if p.amazon), None)
-        self.shop = self.marketplace = self.webhooks = None
+        self.shop: SandboxShopify | None = None
+        self.marketplace: SandboxAmazon | None = None
+        self.webhooks: BackgroundServer | None = None
         if self.shop_profile is not None:
             self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
                                        shop_domain=self.shop_profile.shopify.shop_domain)
@@ -129,13 +131,13 @@ class SandboxEnvironment:
             "HUB_ERP_DATABASE": ERP_DATABASE,
             "HUB_ERP_API_KEY": ERP_API_KEY,
         }
-        if self.shop is not None:
+        if self.shop is not None and self.shop_profile is not None:
             shop = self.shop_profile.shopify
             env[shop.access_token_env] = SHOPIFY_TOKEN
             env[shop.webhook_secret_env] = SHOPIFY_WEBHOOK_SECRET
             if shop.base_url_env:
                 env[shop.base_url_env] = self.shop.base_url
-        if self.marketplace is not None:
+        if self.marketplace is not None and self.seller_profile is not None:
             seller = self.seller_profile.amazon
             env.update({seller.lwa_client_id_env: AMAZON_CLIENT_ID, seller.lwa_client_secret_env: AMAZON_CLIENT_SECRET,
                         seller.refresh_token_env: AMAZON_REFRESH_TOKEN})

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -94,7 +94,7 @@ class HttpConnector:
             headers=self._default_headers,
         )
 
-    def __enter__(self) -> HttpConnector:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
