@@ -17,6 +17,7 @@ from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from mappings.connections import amazon_config
 from mappings.profiles import PartnerProfile
 from tests.fixtures.clock import FakeClock
+from tests.present import present
 
 DATA = Path(__file__).parent / "data" / "amazon"
 API = "https://sellingpartnerapi-na.amazon.com"
@@ -360,7 +361,7 @@ def test_restricted_data_accepts_only_get_orders_data_elements_and_comes_from_th
         "id": "m", "name": "M", "amazon": {"seller_id": "A1", "marketplace_ids": ["ATVPDKIKX0DER"],
                                            "lwa_client_id_env": "X", "lwa_client_secret_env": "Y",
                                            "refresh_token_env": "Z", "restricted_data": ["shippingAddress"]}})
-    config = amazon_config(profile.amazon, client_id="id", client_secret="s", refresh_token="r")
+    config = amazon_config(present(profile.amazon), client_id="id", client_secret="s", refresh_token="r")
     assert config.restricted_data == ("shippingAddress",)
     plain = profile.amazon.model_copy(update={"restricted_data": []})
     assert amazon_config(plain, client_id="id", client_secret="s", refresh_token="r").restricted_data == ()

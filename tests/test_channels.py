@@ -216,7 +216,9 @@ def test_replay_of_a_shopify_body_maps_the_archived_bytes_again(sqlite_store):
     from mappings.shopify import map_shopify_orders
 
     summary = ChannelSummary()
-    process_queued_receipt(sqlite_store, receipt.id, lambda raw, sha, r: map_shopify_orders(
+    # MappedOrder.updated_at is optional, hub.intake's MappedOrderLike says required: both modules are being
+    # restructured for the source seam (issue 9).
+    process_queued_receipt(sqlite_store, receipt.id, lambda raw, sha, r: map_shopify_orders(  # type: ignore[arg-type, return-value]
         raw, profile=partners.get(r.partner_id), raw_document_id=sha), summary)
     assert summary.orders_new >= 1 and len(summary.exceptions) == 2
     outcome = replay_exception(sqlite_store, partners, summary.exceptions[0])

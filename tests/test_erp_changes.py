@@ -7,7 +7,7 @@ for the tests on the ``store`` fixture.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -297,7 +297,7 @@ class Mapped:
     updated_at: dt.datetime
     order: Order | None
     state: str = "ok"
-    problems: list[str] | None = None
+    problems: list[str] = field(default_factory=list)
     push: bool = True
     reason_not_pushed: str | None = None
     cancelled: bool = False

@@ -26,6 +26,7 @@ from connectors.erp import (
     retry_after_seconds,
 )
 from tests.fixtures.clock import FakeClock
+from tests.present import present
 
 BASE = "https://erp.example.com"
 API_KEY = "6578616d706c65206a736f6e20617069206b6579"
@@ -225,7 +226,7 @@ def test_unavailable_with_http_date_retry_after(mock_erp, client):
     with pytest.raises(RetriableError) as caught:
         client.call("sale.order", "search_read", domain=[])
 
-    assert 3000 < caught.value.retry_after <= 3600
+    assert 3000 < present(caught.value.retry_after) <= 3600
 
 
 def test_retry_after_header_forms():
@@ -414,7 +415,7 @@ def test_push_never_changes_a_confirmed_locked_or_cancelled_order(mock_erp, clie
 
     assert result.action == "needs_review"
     assert result.reason == f"sale order S00031 is {why} in the ERP; the hub does not change it on its own"
-    expected = ("line 1: quantity 3 -> 5", "line 1: unit price 4.5 -> 4.75")
+    expected: tuple[str, ...] = ("line 1: quantity 3 -> 5", "line 1: unit price 4.5 -> 4.75")
     if state == "cancel":
         expected = ("the order is open but its sale order is cancelled", *expected)
     assert result.changes == expected

@@ -13,6 +13,7 @@ from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import ERP_TARGET
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from tests.present import present
 from tests.test_erp_sandbox import make_order
 
 API_KEY = "sandbox-key-currency"
@@ -41,7 +42,7 @@ def store_for_delivery(store: st.HubStore, *orders) -> None:
     with store.transaction() as conn:
         for order in orders:
             saved = st.save_order(conn, order, receipt_id=None, now=NOW)
-            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=NOW)
+            st.enqueue_delivery(conn, order_id=present(saved.order_id), target=ERP_TARGET, now=NOW)
 
 
 def booked_currency(erp: SandboxErp, ref: str) -> str:

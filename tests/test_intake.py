@@ -225,6 +225,13 @@ def test_poll_refuses_oversized_files_into_the_queue_and_goes_on(sqlite_store):
         def move_file(self, folder, name, to_folder, *, expected=None):
             return f"{to_folder}/{name}"
 
+        # The rest of PartnerFolders: polling never calls them.
+        def list_files(self, folder):
+            raise AssertionError("poll_inbox lists through scan_folder")
+
+        def download_file(self, folder, name, target, *, max_bytes=None, expected=None):
+            raise AssertionError("poll_inbox reads small files whole")
+
     first = poll_inbox(sqlite_store, Folders(), ACME, max_bytes=1500)
     assert first.new_files == [], "first sight: the uploads may not be finished"
     poll = poll_inbox(sqlite_store, Folders(), ACME, max_bytes=1500, cursor=first.cursor)

@@ -163,7 +163,9 @@ def test_a_shopify_order_over_the_partners_limit_is_a_rejected_order_and_the_pag
     receipt = receive_document(store, channel="shopify", partner_id="trailhead", source_name="page-1", data=body,
                                max_bytes=1_000_000)
     summary = ChannelSummary()
-    process_queued_receipt(store, receipt.id, lambda raw, sha, _r: map_shopify_orders(
+    # MappedOrder.updated_at is optional, hub.intake's MappedOrderLike says required: both modules are being
+    # restructured for the source seam (issue 9).
+    process_queued_receipt(store, receipt.id, lambda raw, sha, _r: map_shopify_orders(  # type: ignore[arg-type, return-value]
         raw, profile=strict, raw_document_id=sha), summary)
 
     over = {ref for ref, total in totals.items() if total > 20}

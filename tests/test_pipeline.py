@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +43,7 @@ class Pipeline:
     defs: dg.Definitions
     instance: dg.DagsterInstance
     local_root: Path
-    put_file: callable
+    put_file: Callable[[str, bytes], object]
     cursors: dict = field(default_factory=dict)  # each sensor's cursor, kept between ticks as the daemon does
 
     def drop(self, partner_id: str, name: str, data: bytes) -> None:
@@ -252,7 +252,7 @@ def test_an_order_the_erp_refuses_is_dead_lettered_and_replayed_after_the_fix(pi
         (queued,) = st.list_exceptions(conn)
     assert queued.kind == "erp_rejected" and "GAD-999" in queued.reason
 
-    pipeline.erp.seed_products([("GAD-999", "Gadget 999", "9.99", None)])
+    pipeline.erp.seed_products([("GAD-999", "Gadget 999", 9.99, None)])
     config = {"ops": {"edi_inbound_orders": {"config": {"replay_exception_ids": [queued.id]}}}}
     assert pipeline.run_job("edi_inbound_job", config).success
     with pipeline.store.transaction() as conn:

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ class SandboxSite:
 
 
 @pytest.fixture(scope="module")
-def sandbox_site(tmp_path_factory) -> SandboxSite:
+def sandbox_site(tmp_path_factory) -> Iterator[SandboxSite]:
     base = tmp_path_factory.mktemp("sandbox-sftp")
     client_key = paramiko.ECDSAKey.generate()
     client_key.write_private_key_file(str(base / "client_key"))

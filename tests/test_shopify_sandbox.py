@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import threading
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -141,7 +142,7 @@ def test_webhooks_are_signed_like_shopify(shop):
     body = shop.webhook_body(order_id)
     expected = base64.b64encode(hmac.new(b"whsec_test", body, hashlib.sha256).digest()).decode()
     assert sign_webhook(body, "whsec_test") == expected
-    seen = {}
+    seen: dict[str, Any] = {}  # the headers (text) and the body (bytes)
 
     def receiver(request: httpx.Request) -> httpx.Response:
         seen.update(request.headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -11,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from canonical.model import Charge, Order, OrderLine, Party, PartyRole, Purpose
 from hub import store as st
+from tests.present import present
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 RAW = b"ISA..."
@@ -23,7 +25,7 @@ def make_order(ref="PO-1", purpose=Purpose.ORIGINAL, qty="2", price="10.25", doc
     return Order(source="x12", source_ref=ref, partner_id="acme", purpose=purpose, order_date=dt.date(2026, 11, 1),
                  parties=[Party(role=PartyRole.SHIP_TO, name="Store 12", address_lines=["1 Main St"])],
                  lines=lines, charges=[Charge(kind="charge", code="D240", amount=Decimal("5.00"))],
-                 total=lines[0].amount + 5, raw_document_id=raw, document_ref=doc)
+                 total=present(lines[0].amount) + 5, raw_document_id=raw, document_ref=doc)
 
 
 def receipt(conn, data=b"ISA...", name="po.x12"):
@@ -69,7 +71,7 @@ def test_control_numbers_are_gap_free_and_a_rollback_gives_its_number_back(store
 def test_ledger_blocks_resend_of_an_accepted_interchange_only(store):
     with store.transaction() as conn:
         r = receipt(conn)
-        ids = dict(sender_qualifier="ZZ", sender_id="ACMERETAIL     ", control_number="000000101")
+        ids: dict[str, Any] = dict(sender_qualifier="ZZ", sender_id="ACMERETAIL     ", control_number="000000101")
         assert not st.interchange_seen(conn, **ids)
         st.record_interchange(conn, receipt_id=r.id, partner_id="acme", receiver_qualifier="ZZ", receiver_id="ORDERHUB",
                               is_test=False, outcome="rejected", now=NOW, **ids)
@@ -96,7 +98,7 @@ def test_save_order_applies_purpose_and_logs_events(store):
         replaced = st.save_order(conn, make_order(purpose=Purpose.REPLACEMENT, qty="3", doc="ISA 3/GS 1/ST 0001"),
                                  receipt_id=r.id, now=NOW)
         assert replaced == st.SavedOrder("replaced", created.order_id)
-        stored = st.load_order(conn, created.order_id)
+        stored = st.load_order(conn, present(created.order_id))
         assert stored.lines[0].quantity == Decimal("3") and stored.total == Decimal("35.75")
         order_lines = st.tables.order_lines
         lines = conn.execute(select(order_lines).where(order_lines.c.order_id == created.order_id)).all()
@@ -106,7 +108,7 @@ def test_save_order_applies_purpose_and_logs_events(store):
         assert cancelled.action == "cancelled"
         assert st.save_order(conn, make_order(ref="PO-404", purpose=Purpose.CANCELLATION), receipt_id=r.id,
                              now=NOW).action == "unknown_order"
-        events = st.order_events_of(conn, created.order_id)
+        events = st.order_events_of(conn, present(created.order_id))
     assert [e["kind"] for e in events] == ["received", "replaced", "cancelled"]
     assert events[1]["detail"]["changes"] == {"total": ["25.50", "35.75"], "lines_changed": ["1"]}
 
@@ -137,7 +139,7 @@ def test_exception_queue_is_idempotent_and_closable(store):
 def test_outbox_claims_each_delivery_once_and_retries_when_due(store):
     with store.transaction() as conn:
         receipt(conn)
-        order_id = st.save_order(conn, make_order(), receipt_id=None, now=NOW).order_id
+        order_id = present(st.save_order(conn, make_order(), receipt_id=None, now=NOW).order_id)
         st.enqueue_delivery(conn, order_id=order_id, target="erp", now=NOW)
         st.enqueue_delivery(conn, order_id=order_id, target="erp", now=NOW)
         claimed = st.claim_due_deliveries(conn, target="erp", now=NOW)
@@ -182,7 +184,7 @@ def test_channel_orders_keep_only_newer_versions_and_log_revisions(store):
                                           source_updated_at=later + dt.timedelta(seconds=1), receipt_id=None, now=later)
         assert cancelled.action == "cancelled"
         row = conn.execute(select(st.tables.orders)).one()
-        events = [e["kind"] for e in st.order_events_of(conn, first.order_id)]
+        events = [e["kind"] for e in st.order_events_of(conn, present(first.order_id))]
     assert row.revision == 3 and row.status == "cancelled"
     assert events == ["received", "updated", "cancelled"]
 

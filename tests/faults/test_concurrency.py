@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 import hub.intake._x12 as intake_x12
 from canonical.errors import RetriableError
 from hub import store as st
-from hub.intake import process_x12_receipt, receive_document
+from hub.intake import IntakeSummary, process_x12_receipt, receive_document
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
 from tests.faults.invariants import assert_each_once, assert_store_invariants, orders_per_po
@@ -74,7 +74,7 @@ def test_two_processors_of_one_receipt_queue_one_set_of_acks(store, monkeypatch)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(intake_x12, "process_interchange_file", both_read_first)
-    outcomes: dict[str, object] = {}
+    outcomes: dict[str, IntakeSummary | RetriableError] = {}
 
     def run(name: str) -> None:
         try:

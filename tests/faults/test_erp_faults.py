@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +29,7 @@ from mappings.x12.samples import SampleLine, build_850
 from sandbox.environment import CATALOG
 from sandbox.erp_server import SandboxErp
 from tests.faults.invariants import assert_each_once, assert_store_invariants
+from tests.present import present
 
 REPO = Path(__file__).resolve().parents[2]
 PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")
@@ -64,7 +67,7 @@ def receive_pos(store: st.HubStore, *pos: str, first_control: int = 1) -> set[tu
     return {("x12", "acme", po) for po in pos}
 
 
-def outbox_rows(store: st.HubStore) -> list:
+def outbox_rows(store: st.HubStore) -> Sequence[Any]:
     with store.transaction() as conn:
         return conn.execute(select(st.tables.outbox).order_by(st.tables.outbox.c.id)).all()
 
@@ -78,7 +81,9 @@ def settle(store: st.HubStore, gateway: OdooSalesGateway, start: dt.datetime) ->
         if not any(r.state in (st.PENDING, st.FAILED) for r in rows):
             return now
         now = max([now, *waiting])
-        summary = push_due_orders(store, gateway, now=now)
+        # OdooSalesGateway's result types do not match hub.delivery's SalesOrderTarget protocol (both modules
+        # are being restructured for the target seam, issue 9).
+        summary = push_due_orders(store, gateway, now=now)  # type: ignore[arg-type]
         if summary.on_hold_until is not None:
             now = max(now, summary.on_hold_until)
     raise AssertionError(f"deliveries never settled: {[(r.id, r.state, r.last_error) for r in outbox_rows(store)]}")
@@ -125,7 +130,7 @@ def test_a_create_whose_answer_is_lost_is_found_not_created_again(store, erp, ga
     assert dropped.wait_finished() and dropped.outcome == "committed"
     # The first create got no answer: nothing else is written until it can no longer commit.
     assert summary.retrying == 2 and summary.pushed == 0
-    assert summary.on_hold_until > T0 + dt.timedelta(seconds=TIMEOUT)
+    assert present(summary.on_hold_until) > T0 + dt.timedelta(seconds=TIMEOUT)
     assert {r.next_attempt_at for r in outbox_rows(store)} == {summary.on_hold_until}
     assert push_due_orders(store, gateway, now=T0 + dt.timedelta(seconds=60)).attempted == 0
 
@@ -144,10 +149,10 @@ def test_a_customer_create_that_commits_late_is_not_doubled_by_the_next_order(st
     summary = push_due_orders(store, gateway, now=T0)
 
     assert held.started.is_set() and summary.pushed == 0 and summary.retrying == 2
-    assert summary.on_hold_until >= T0 + ODOO_LIMIT_TIME_REAL
+    assert present(summary.on_hold_until) >= T0 + ODOO_LIMIT_TIME_REAL
     held.release()
     assert held.wait_finished() and held.outcome == "committed"
-    end = settle(store, gateway, summary.on_hold_until)
+    end = settle(store, gateway, present(summary.on_hold_until))
 
     assert_each_po_once_in_erp(erp, pos)
     assert_each_once([p["ref"] for p in erp.records("res.partner") if p["active"]], "active ERP partners")

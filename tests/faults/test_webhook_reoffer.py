@@ -27,6 +27,7 @@ from hub.replay import replay_exception
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from sandbox.shopify_server import SandboxShopify
 from tests.faults.invariants import assert_store_invariants
+from tests.present import present
 
 SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", shopify={
     "shop_domain": "sandbox-shop.myshopify.com", "access_token_env": "T", "webhook_secret_env": "S"})
@@ -68,7 +69,7 @@ class Queue:
 
     def run_dies(self, request: dg.RunRequest, **extra_tags: str) -> dg.DagsterRun:
         """A run for the request that fails before processing (a killed run ends so once monitored)."""
-        tags = {**request.tags, "dagster/run_key": request.run_key, **extra_tags}
+        tags = {**request.tags, "dagster/run_key": present(request.run_key), **extra_tags}
         result = _dying_webhook_job.execute_in_process(instance=self.instance, tags=tags, raise_on_error=False)
         assert not result.success
         return result.dagster_run
@@ -86,9 +87,9 @@ class Queue:
         origin = RemoteJobOrigin(RemoteRepositoryOrigin(InProcessCodeLocationOrigin(
             LoadableTargetOrigin(python_file=__file__, attribute="_dying_webhook_job")), "__repository__"), JOB)
         return self.instance.create_run_for_job(_dying_webhook_job, status=status, remote_job_origin=origin,
-                                                tags={**request.tags, "dagster/run_key": request.run_key})
+                                                tags={**request.tags, "dagster/run_key": present(request.run_key)})
 
-    def run(self, request: dg.RunRequest) -> dg.MaterializeResult:
+    def run(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
         """The request's run as the daemon would launch it (the webhook asset, without the ERP step)."""
         resources = {"hub_store": HubStoreResource(database_url=self.store.url, partners_dir="unused")}
         return dg.materialize([webhook_asset()], instance=self.instance, resources=resources,

@@ -198,7 +198,8 @@ def test_the_blocking_check_looks_only_at_the_receipts_of_its_run(store, tmp_pat
     succeeded, evaluation = _run_intake(store, [later], tmp_path)
     assert succeeded and evaluation.severity == dg.AssetCheckSeverity.WARN, "warns, does not block"
     assert evaluation.metadata["unexplained_receipts"].value == []
-    assert [r["receipt"] for r in evaluation.metadata["unexplained_elsewhere"].value] == [earlier]
+    elsewhere = evaluation.metadata["unexplained_elsewhere"].value
+    assert isinstance(elsewhere, list) and [r["receipt"] for r in elsewhere] == [earlier]
 
     succeeded, evaluation = _run_intake(store, [earlier], tmp_path)
     assert not succeeded and not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
