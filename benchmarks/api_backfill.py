@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.shopify import ShopifyClient, ShopifyConfig  # noqa: E402
-from sandbox.shopify_server import SandboxShopify  # noqa: E402
+from connectors.shopify import ShopifyClient, ShopifyConfig
+from sandbox.shopify_server import SandboxShopify
 
 TOKEN = "shpat_benchmark"
 
@@ -29,8 +29,8 @@ def run_shopify(orders: int, limit: int, bucket: int, leak_rate: float) -> dict[
     """One backfill of ``orders`` orders at ``limit`` per page; returns the figures."""
     with SandboxShopify(access_token=TOKEN, bucket_size=bucket, leak_rate=leak_rate) as shop:
         ids = shop.seed_orders(orders, start=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), spacing=dt.timedelta(seconds=3))
-        config = ShopifyConfig(shop_domain=shop.shop_domain, base_url=shop.base_url, access_token=TOKEN,
-                               page_limit=limit, bucket_size=bucket, leak_rate=leak_rate)
+        config = ShopifyConfig(shop_domain=shop.shop_domain, access_token=TOKEN, page_limit=limit, bucket_size=bucket,
+                               leak_rate=leak_rate, http={"base_url": shop.base_url})
         started = time.monotonic()
         fetched: list[int] = []
         with ShopifyClient(config) as client:

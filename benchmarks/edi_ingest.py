@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from hub.store import (
     HubStore,
+    OrderRows,
     add_events_bulk,
     enqueue_deliveries_bulk,
     order_rows,
@@ -72,13 +73,14 @@ def ingest(source, partners, *, store_url: str | None) -> tuple[int, float, dict
     conn_cm = store.transaction() if store else None
     conn = conn_cm.__enter__() if conn_cm else None
 
-    batch = []
+    batch: list[tuple[OrderRows, str]] = []
 
     def flush() -> None:
+        assert conn is not None, "flushed only with a store"
         t = time.perf_counter()
         saved = save_orders_bulk(conn, [rows for rows, _ in batch], receipt_id=None, now=NOW)
         created = [(s.order_id, rows, outcome) for s, (rows, outcome) in zip(saved, batch, strict=True)
-                   if s.action == "created"]
+                   if s.action == "created" and s.order_id is not None]
         assert len(created) == len(batch), "the benchmark's orders are all new"
         add_events_bulk(conn, [(i, "validated", {"outcome": outcome, "warnings": list(rows.warnings)})
                                for i, rows, outcome in created], receipt_id=None, now=NOW)

@@ -24,7 +24,11 @@ class RetriableError(HubError):
     """A transient failure; the same call may succeed later.
 
     ``retry_after`` (seconds) carries a server's ``Retry-After`` hint when there was one.
+    ``write_in_doubt`` is true when a write was sent and got no answer: it may still commit, so
+    the next attempt must look the record up before writing anything.
     """
+
+    write_in_doubt: bool = False
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)

@@ -20,7 +20,8 @@ class HubSettings(BaseSettings):
     data_dir: Path = Field(default=REPO_ROOT / "var", description="Where the embedded store and sandbox live.")
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the hub store; default: a SQLite file under data_dir (see resolve_database_url).",
+        description="SQLAlchemy URL of the hub store; default: a SQLite file under data_dir "
+                    "(see resolve_database_url).",
     )
     partners_dir: Path = Field(
         default=REPO_ROOT / "mappings" / "partners",

@@ -11,7 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="orderhub on the local sandbox systems")
     commands = parser.add_subparsers(title="commands", dest="command", required=True)
     demo = commands.add_parser("demo", help="run the main job end to end on the embedded sandbox")
-    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its store and sandbox (default: HUB_DATA_DIR)")
+    demo.add_argument(
+        "--data-dir", type=Path, help="where the demo keeps its store and sandbox (default: HUB_DATA_DIR)"
+    )
     ui = commands.add_parser("ui", help="start the sandbox systems and the Dagster UI on the demo's data")
     ui.add_argument("--data-dir", type=Path, help="the demo's data folder (default: HUB_DATA_DIR)")
     ui.add_argument("--host", default="127.0.0.1")

@@ -345,7 +345,8 @@ class Database:
             order.update(state="sale", date_order=now, locked=lock or bool(order.get("locked")))
 
     def cancel(self, ids: list[int], *, show_wizard: bool) -> Any:
-        """Odoo's ``action_cancel``: refused on a locked order; the wizard's action for a non-draft one unless skipped."""
+        """Odoo's ``action_cancel``: refused on a locked order; the wizard's action for a non-draft one
+        unless skipped."""
         orders = [self.records["sale.order"][i] for i in self.existing("sale.order", ids)]
         if any(order.get("locked") for order in orders):
             raise user_error("You cannot cancel a locked order. Please unlock it first.")
@@ -394,7 +395,8 @@ def _line_commands(value: Any) -> list[tuple[int, int, dict[str, Any]]]:
     commands = []
     for command in value:
         if not (isinstance(command, list) and len(command) == 3 and command[0] in (0, 1, 2, 5)):
-            raise validation_error(f"unsupported one2many command {command!r} (the sandbox takes commands 0, 1, 2 and 5)")
+            raise validation_error(f"unsupported one2many command {command!r} "
+                                   "(the sandbox takes commands 0, 1, 2 and 5)")
         code, record_id, vals = command
         if code in (1, 2) and (isinstance(record_id, bool) or not isinstance(record_id, int)):
             raise validation_error(f"one2many command {command!r} needs a record id")

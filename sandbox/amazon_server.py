@@ -5,9 +5,10 @@ tokens), ``GET /orders/v0/orders`` (``MarketplaceIds``, ``LastUpdatedAfter``/``C
 ``LastUpdatedBefore``, ``MaxResultsPerPage``, ``NextToken``) and ``GET /orders/v0/orders/{id}/orderItems``
 (``NextToken``), the Tokens API's ``POST /tokens/2021-03-01/restrictedDataToken`` (a Restricted Data
 Token for getOrders: with it, orders show the buyer's name, street and phone; with the LWA token
-only city, region, postal code and country), with SP-API's headers (``x-amzn-RequestId``, ``x-amzn-RateLimit-Limit``), error
-bodies (``{"errors": [{"code", "message", "details"}]}``), a token bucket per operation answering
-429 ``QuotaExceeded`` when empty, and 403 ``Unauthorized`` for a missing, unknown or expired token.
+only city, region, postal code and country), with SP-API's headers (``x-amzn-RequestId``,
+``x-amzn-RateLimit-Limit``), error bodies (``{"errors": [{"code", "message", "details"}]}``), a token bucket
+per operation answering 429 ``QuotaExceeded`` when empty, and 403 ``Unauthorized`` for a missing, unknown or
+expired token.
 
     with SandboxAmazon(client_id="id", client_secret="secret", refresh_token="Atzr|demo") as market:
         market.seed_demo_orders()
@@ -20,13 +21,13 @@ Run it on its own with ``python -m sandbox.amazon_server --port 8071 --orders 20
 from __future__ import annotations
 
 import argparse
-import json
 import base64
 import copy
 import dataclasses
-import hashlib
 import datetime as dt
+import hashlib
 import hmac
+import json
 import os
 import random
 import secrets
@@ -45,7 +46,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
-
 from sandbox.erp_server import DEMO_PRODUCTS
 
 MARKETPLACE_US = "ATVPDKIKX0DER"
@@ -220,7 +220,9 @@ class _Api:
             raise _Fault(400, "InvalidInput", "A restricted resource must be an object")
         method, path, elements = resource.get("method"), resource.get("path"), resource.get("dataElements")
         if method not in ("GET", "PUT", "POST", "DELETE") or not isinstance(path, str) or not path.startswith("/"):
-            raise _Fault(400, "InvalidInput", "A restricted resource needs a method (GET, PUT, POST, DELETE) and a path")
+            raise _Fault(
+                400, "InvalidInput", "A restricted resource needs a method (GET, PUT, POST, DELETE) and a path"
+            )
         if (method, path) != ("GET", ORDERS_PATH):
             raise _Fault(400, "InvalidInput", f"{method} {path[:100]} is not a restricted resource of this sandbox")
         if (not isinstance(elements, list) or not elements
@@ -288,10 +290,11 @@ class _Api:
                              "The access token you provided is not valid for this resource.")
             expires_at = grant.expires_at
         else:
-            expires_at = self.state.access_tokens.get(token)
-            if not token or expires_at is None:
+            token_expires_at = self.state.access_tokens.get(token)
+            if not token or token_expires_at is None:
                 raise _Fault(403, "Unauthorized", _UNAUTHORIZED,
                              "The access token you provided is revoked, malformed or invalid.")
+            expires_at = token_expires_at
         if self.clock() >= expires_at:
             raise _Fault(403, "Unauthorized", _UNAUTHORIZED, "The access token you provided has expired.")
         return grant
@@ -659,7 +662,7 @@ class SandboxAmazon(SandboxHttpServer):
         def item(sku: str, quantity: int, **kw: Any) -> SandboxItem:
             return SandboxItem(sku, quantity, p[sku][0], p[sku][1], **kw)
 
-        specs = [
+        specs: list[tuple[str, list[SandboxItem], dict[str, Any]]] = [
             ("113-1000001-0000001", [item("WID-100", 2, shipping=Decimal("5.99"), promotion=Decimal("1.00")),
                                      item("GAD-300", 1)], {"prime": True}),
             ("113-1000002-0000002", [item("GIZ-400", 3)], {"fulfillment": "AFN", "status": "Shipped"}),
@@ -691,7 +694,7 @@ class SandboxAmazon(SandboxHttpServer):
             status, fulfillment = (("Shipped", "AFN") if roll < 0.12 else ("Pending", "MFN") if roll < 0.20
                                    else ("Canceled", "MFN") if roll < 0.25 else ("Shipped", "MFN") if roll < 0.32
                                    else ("Unshipped", "MFN"))
-            items = []
+            items: list[SandboxItem] = []
             for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
                 sku, price, name = rng.choice(catalog)
                 quantity = rng.choice((1, 1, 2, 3))

@@ -11,15 +11,15 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from sandbox._server import BackgroundServer
-from sandbox.amazon_server import SandboxAmazon
-from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
-from sandbox.shopify_server import SandboxShopify
 from hub.settings import resolve_database_url
 from hub.store import HubStore
 from hub.webhooks import create_webhook_app
-from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
+from sandbox._server import BackgroundServer
+from sandbox.amazon_server import SandboxAmazon
+from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.sftp_server import SandboxSftpServer
+from sandbox.shopify_server import SandboxShopify
 
 SFTP_USER = "orderhub"
 SHOP_ORDERS = 12
@@ -61,20 +61,26 @@ class SandboxEnvironment:
         # The first Shopify store and seller account among the profiles get a sandbox each.
         self.shop_profile = next((p for p in partners if p.shopify), None)
         self.seller_profile = next((p for p in partners if p.amazon), None)
-        self.shop = self.marketplace = self.webhooks = None
-        if self.shop_profile is not None:
+        self.shop_settings = self.shop_profile.shopify if self.shop_profile else None
+        self.seller_settings = self.seller_profile.amazon if self.seller_profile else None
+        self.shop: SandboxShopify | None = None
+        self.marketplace: SandboxAmazon | None = None
+        self.webhooks: BackgroundServer | None = None
+        if self.shop_settings is not None:
             self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
-                                       shop_domain=self.shop_profile.shopify.shop_domain)
-        if self.seller_profile is not None:
+                                       shop_domain=self.shop_settings.shop_domain)
+        if self.seller_settings is not None:
             self.marketplace = SandboxAmazon(client_id=AMAZON_CLIENT_ID, client_secret=AMAZON_CLIENT_SECRET,
                                              refresh_token=AMAZON_REFRESH_TOKEN,
-                                             marketplace_id=self.seller_profile.amazon.marketplace_ids[0])
+                                             marketplace_id=self.seller_settings.marketplace_ids[0])
 
     def __enter__(self) -> SandboxEnvironment:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -96,10 +102,10 @@ class SandboxEnvironment:
         if self.marketplace is not None:
             self.marketplace.start()
             self.marketplace.seed_demo_orders(at=day - dt.timedelta(hours=2))
-        if self.shop_profile is not None:
+        if self.shop_settings is not None:
             self.webhooks = BackgroundServer(
                 create_webhook_app(lambda: HubStore(resolve_database_url()), self.partners,
-                                   env={self.shop_profile.shopify.webhook_secret_env: SHOPIFY_WEBHOOK_SECRET}),
+                                   env={self.shop_settings.webhook_secret_env: SHOPIFY_WEBHOOK_SECRET}),
                 name="webhook endpoint",
             ).start()
 
@@ -128,14 +134,14 @@ class SandboxEnvironment:
             "HUB_ERP_DATABASE": ERP_DATABASE,
             "HUB_ERP_API_KEY": ERP_API_KEY,
         }
-        if self.shop is not None:
-            shop = self.shop_profile.shopify
+        if self.shop is not None and self.shop_settings is not None:
+            shop = self.shop_settings
             env[shop.access_token_env] = SHOPIFY_TOKEN
             env[shop.webhook_secret_env] = SHOPIFY_WEBHOOK_SECRET
             if shop.base_url_env:
                 env[shop.base_url_env] = self.shop.base_url
-        if self.marketplace is not None:
-            seller = self.seller_profile.amazon
+        if self.marketplace is not None and self.seller_settings is not None:
+            seller = self.seller_settings
             env.update({seller.lwa_client_id_env: AMAZON_CLIENT_ID, seller.lwa_client_secret_env: AMAZON_CLIENT_SECRET,
                         seller.refresh_token_env: AMAZON_REFRESH_TOKEN})
             if seller.base_url_env:

@@ -19,10 +19,12 @@ import os
 import posixpath
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Self
+from typing import IO, Self
 
 import paramiko
+from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL, OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED, OPEN_SUCCEEDED
 from paramiko.sftp import SFTP_FAILURE, SFTP_OK, SFTP_OP_UNSUPPORTED, SFTP_PERMISSION_DENIED
 
 from sandbox._server import Served
@@ -61,8 +63,8 @@ class _SandboxAccount(paramiko.ServerInterface):
             and self._is_user(username)
             and hmac.compare_digest(password.encode(), self._password.encode())
         ):
-            return paramiko.AUTH_SUCCESSFUL
-        return paramiko.AUTH_FAILED
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         # paramiko has verified the signature (when there is one) before asking us.
@@ -73,30 +75,50 @@ class _SandboxAccount(paramiko.ServerInterface):
             and key.get_name() == wanted.get_name()
             and hmac.compare_digest(key.asbytes(), wanted.asbytes())
         ):
-            return paramiko.AUTH_SUCCESSFUL
-        return paramiko.AUTH_FAILED
+            return AUTH_SUCCESSFUL
+        return AUTH_FAILED
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
         if kind == "session":
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+            return OPEN_SUCCEEDED
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+
+def _status(exc: OSError) -> int:
+    """The SFTP status for a failed file operation (an OSError without errno is a plain failure)."""
+    return paramiko.SFTPServer.convert_errno(exc.errno if exc.errno is not None else 0)
+
+
+def _then_ok(action: Callable[..., object]) -> Callable[..., int]:
+    """``action`` (an ``os`` call that returns nothing), answering SFTP_OK when it does not raise."""
+
+    def run(*paths: str) -> int:
+        action(*paths)
+        return SFTP_OK
+
+    return run
 
 
 class _LocalFileHandle(paramiko.SFTPHandle):
     """An open local file served over SFTP."""
 
+    # paramiko's SFTPHandle reads and writes through these when they are set (see `open` below).
+    filename: str
+    readfile: IO[bytes]
+    writefile: IO[bytes]
+
     def stat(self):
         try:
             return paramiko.SFTPAttributes.from_stat(os.fstat(self.readfile.fileno()))
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
 
     def chattr(self, attr):
         try:
             paramiko.SFTPServer.set_file_attr(self.filename, attr)
             return SFTP_OK
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
 
 
 def _virtual(path: str) -> str:
@@ -126,7 +148,7 @@ class _RootedSftp(paramiko.SFTPServerInterface):
         except _OutsideRoot:
             return SFTP_PERMISSION_DENIED
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return _status(exc)
 
     def canonicalize(self, path: str) -> str:
         return _virtual(path)
@@ -141,7 +163,8 @@ class _RootedSftp(paramiko.SFTPServerInterface):
                     raw.decode("utf-8")
                     attrs.filename = name
                 except UnicodeDecodeError:
-                    attrs.filename = raw  # sent as the bytes on disk, as OpenSSH does
+                    # Sent as the bytes on disk, as OpenSSH does: paramiko passes bytes on; its stub says str.
+                    attrs.filename = raw  # type: ignore[assignment]
 
                 entries.append(attrs)
             return entries
@@ -172,7 +195,7 @@ class _RootedSftp(paramiko.SFTPServerInterface):
         return self._run(opening, path)
 
     def remove(self, path: str) -> int:
-        return self._run(lambda local: os.remove(local) or SFTP_OK, path)
+        return self._run(_then_ok(os.remove), path)
 
     def rename(self, oldpath: str, newpath: str) -> int:
         # SFTP v3 rename must fail when the target exists (OpenSSH does link + unlink); clients rely on it.
@@ -192,13 +215,13 @@ class _RootedSftp(paramiko.SFTPServerInterface):
         return self._run(renaming, oldpath, newpath)
 
     def posix_rename(self, oldpath: str, newpath: str) -> int:
-        return self._run(lambda old, new: os.rename(old, new) or SFTP_OK, oldpath, newpath)
+        return self._run(_then_ok(os.rename), oldpath, newpath)
 
     def mkdir(self, path: str, attr) -> int:
-        return self._run(lambda local: os.mkdir(local) or SFTP_OK, path)
+        return self._run(_then_ok(os.mkdir), path)
 
     def rmdir(self, path: str) -> int:
-        return self._run(lambda local: os.rmdir(local) or SFTP_OK, path)
+        return self._run(_then_ok(os.rmdir), path)
 
     def chattr(self, path: str, attr) -> int:
         return self._run(lambda local: paramiko.SFTPServer.set_file_attr(local, attr) or SFTP_OK, path)
@@ -319,7 +342,7 @@ class SandboxSftpServer(Served):
                 return  # the listener was closed by stop()
             try:
                 self._serve(connection)
-            except Exception:  # noqa: BLE001 - one bad connection must not stop the server
+            except Exception:  # one bad connection must not stop the server
                 logger.exception("sandbox SFTP server could not start a session")
                 connection.close()
 

@@ -12,11 +12,12 @@ import httpx
 import pytest
 import respx
 
-from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from mappings.connections import amazon_config
 from mappings.profiles import PartnerProfile
 from tests.fixtures.clock import FakeClock
+from tests.present import present
 
 DATA = Path(__file__).parent / "data" / "amazon"
 API = "https://sellingpartnerapi-na.amazon.com"
@@ -225,7 +226,7 @@ def test_naive_datetimes_are_refused(time_):
 
 def test_secrets_do_not_show_in_the_config_repr():
     config = AmazonConfig(client_id="id", client_secret="s3cr3t", refresh_token="Atzr|r3fr3sh",
-                          marketplace_ids=("ATVPDKIKX0DER",))
+                          marketplace_ids=("ATVPDKIKX0DER",), http={})
     assert "s3cr3t" not in repr(config) and "r3fr3sh" not in repr(config)
     assert json.loads(config.model_dump_json())["client_secret"] == "**********"
 
@@ -355,12 +356,12 @@ def test_an_rdt_answer_without_a_token_is_a_fatal_contract_change(time_):
 def test_restricted_data_accepts_only_get_orders_data_elements_and_comes_from_the_profile():
     with pytest.raises(ValueError, match="not a getOrders data element: 'shippingLabel'"):
         AmazonConfig(client_id="id", client_secret="s", refresh_token="r", marketplace_ids=("ATVPDKIKX0DER",),
-                     restricted_data=("shippingLabel",))
+                     restricted_data=("shippingLabel",), http={})
     profile = PartnerProfile.model_validate({
         "id": "m", "name": "M", "channels": [{"kind": "amazon", "seller_id": "A1", "marketplace_ids": ["ATVPDKIKX0DER"],
                                            "lwa_client_id_env": "X", "lwa_client_secret_env": "Y",
                                            "refresh_token_env": "Z", "restricted_data": ["shippingAddress"]}]})
-    config = amazon_config(profile.amazon, client_id="id", client_secret="s", refresh_token="r")
+    config = amazon_config(present(profile.amazon), client_id="id", client_secret="s", refresh_token="r")
     assert config.restricted_data == ("shippingAddress",)
     plain = profile.amazon.model_copy(update={"restricted_data": []})
     assert amazon_config(plain, client_id="id", client_secret="s", refresh_token="r").restricted_data == ()

@@ -9,9 +9,10 @@ from sqlalchemy import select
 import mappings.amazon
 from hub import store as st
 from hub.intake import sync_orders
-from hub.sources import AMAZON
 from hub.replay import replay_exception
+from hub.sources import AMAZON
 from mappings.profiles import PartnerDirectory
+from tests.present import present
 from tests.test_amazon_sandbox import PROFILE, client_for, sandbox
 
 BROKEN = "113-1000005-0000005"  # the demo order that carries a purchase order number
@@ -42,7 +43,7 @@ def test_a_rejected_marketplace_order_replays_from_the_archived_page_and_items(s
         (exception_id,) = first.summary.exceptions
         with store.transaction() as conn:
             queued = st.get_exception(conn, exception_id)
-            attached = st.receipt_raw_attachments(conn, queued.receipt_id)
+            attached = st.receipt_raw_attachments(conn, present(queued.receipt_id))
         assert queued.channel == "amazon" and BROKEN not in stored_refs(store)
         assert len(attached) >= len(demo), "every order's getOrderItems answer is linked to the page's receipt"
 

@@ -9,17 +9,17 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
-from sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
 from canonical.model import PartyRole
+from connectors.amazon import AmazonClient, AmazonConfig, OperationLimit
 from mappings.amazon import map_amazon_order
 from mappings.profiles import PartnerProfile
+from sandbox.amazon_server import GET_ORDER_ITEMS, GET_ORDERS, SandboxAmazon
 
 CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "amzn1.application-oa2-client.sandbox", "sandbox-secret", "Atzr|sandbox"
 PROFILE = PartnerProfile.model_validate({
     "id": "marketplace-us", "name": "Sandbox marketplace",
-    "channels": [{"kind": "amazon", "seller_id": "A1SANDBOX", "marketplace_ids": ["ATVPDKIKX0DER"], "lwa_client_id_env": "X",
-               "lwa_client_secret_env": "Y", "refresh_token_env": "Z"}],
+    "channels": [{"kind": "amazon", "seller_id": "A1SANDBOX", "marketplace_ids": ["ATVPDKIKX0DER"],
+                  "lwa_client_id_env": "X", "lwa_client_secret_env": "Y", "refresh_token_env": "Z"}],
 })
 EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 FAST = {GET_ORDERS: (1000.0, 1000), GET_ORDER_ITEMS: (1000.0, 1000)}
@@ -31,7 +31,7 @@ def sandbox(**kw) -> SandboxAmazon:
 
 
 def client_for(market: SandboxAmazon, **overrides) -> AmazonClient:
-    config = AmazonConfig(base_url=market.base_url, token_url=market.token_url, client_id=CLIENT_ID,
+    config = AmazonConfig(http={"base_url": market.base_url}, token_url=market.token_url, client_id=CLIENT_ID,
                           client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN,
                           marketplace_ids=("ATVPDKIKX0DER",),
                           **{"get_orders_limit": OperationLimit(rate=1000, burst=1000),

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from canonical.model import Order, OrderLine, Purpose
 from hub import store as st
 from hub.intake import (
     ChannelSummary,
@@ -19,7 +20,6 @@ from hub.intake import (
     sync_window_start,
     waiting_receipts,
 )
-from canonical.model import Order, OrderLine, Purpose
 
 T0 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
@@ -48,7 +48,8 @@ def mapper(raw: bytes, sha: str) -> list[Mapped]:
             result.append(Mapped(str(o["id"]), updated, None, state="held"))
             continue
         if o.get("broken"):
-            result.append(Mapped(str(o["id"]), updated, None, state="rejected", problems=["orders[0].line_items: empty"]))
+            result.append(Mapped(str(o["id"]), updated, None, state="rejected",
+                                 problems=["orders[0].line_items: empty"]))
             continue
         qty = Decimal(o["qty"])
         order = Order(source="shopify", source_ref=str(o["id"]), partner_id="shop", order_date=T0.date(),

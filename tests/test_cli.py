@@ -24,7 +24,8 @@ def test_schema_prints_the_canonical_order_schema(capsys):
                 "charges", "total"):
         assert key in schema["properties"], key
     line = schema["$defs"]["OrderLine"]["properties"]
-    assert {"line_no", "sku", "gtin", "buyer_part", "description", "quantity", "uom", "unit_price", "amount"} <= set(line)
+    fields = {"line_no", "sku", "gtin", "buyer_part", "description", "quantity", "uom", "unit_price", "amount"}
+    assert fields <= set(line)
 
 
 def test_map_prints_one_json_object_per_file_and_writes_nothing(capsys, tmp_path, monkeypatch):
@@ -37,7 +38,9 @@ def test_map_prints_one_json_object_per_file_and_writes_nothing(capsys, tmp_path
     assert [o["outcome"] for o in outputs] == ["accepted", "partially_accepted", "not_x12"]
     good, broken, other = outputs
     assert [d["order"]["source_ref"] for d in good["documents"]] == ["4500012345", "4500012346"]
-    assert good["documents"][0]["order"]["total"] == "358.90", "102.00 + 199.90 + 42.00 + 15.00 freight (SAC05 1500, 2 implied decimals)"
+    assert good["documents"][0]["order"]["total"] == "358.90", (
+        "102.00 + 199.90 + 42.00 + 15.00 freight (SAC05 1500, 2 implied decimals)"
+    )
     assert good["documents"][0]["order"]["lines"][0] == {
         "line_no": "1", "sku": "WID-100", "gtin": "012345678905", "buyer_part": None,
         "description": "Widget, blue, 100 mm", "quantity": "24", "uom": "EA", "unit_price": "4.25",
@@ -128,7 +131,8 @@ def test_exceptions_commands_open_the_store_in_the_data_folder_without_a_url(tmp
     monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
     store = st.HubStore(f"sqlite:///{tmp_path / 'hub.sqlite3'}").migrate()
     with store.transaction() as conn:
-        st.open_exception(conn, channel="erp", kind=st.ExceptionKind.ERP_REJECTED, reason="unknown SKU", now=st.utcnow())
+        st.open_exception(conn, channel="erp", kind=st.ExceptionKind.ERP_REJECTED, reason="unknown SKU",
+                          now=st.utcnow())
     store.dispose()
     assert main(["exceptions", "list"]) == 0
     assert "erp_rejected" in capsys.readouterr().out

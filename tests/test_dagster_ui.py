@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-
 pytestmark = pytest.mark.integration
 
 PARTNER_INBOX_SENSORS = ["sftp_inbox_acme", "sftp_inbox_northwind", "sftp_inbox_bluebird", "shopify_webhook_queue"]

@@ -55,7 +55,9 @@ def test_a_rejected_set_exits_1_with_every_problem_located_in_plain_words():
         "ERROR   ISA 000000312 / GS 312 / ST 0002 / segment 5 (PO1) / element 2 (PO102): "
         "line 1: the quantity must be greater than zero [code 6: invalid character or value]" in text
     )
-    assert "(BEG04): a release order (BEG02 RL) without its release number in BEG04 [code 2: conditional element missing]" in text
+    assert (
+        "(BEG04): a release order (BEG02 RL) without its release number in BEG04 [code 2: conditional element missing]"
+    ) in text
     assert "999 as 999_0614141000036_000005001.x12" in text and "IK4*2*330*6~" in text
 
 

@@ -7,15 +7,15 @@ for the tests on the ``store`` fixture.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from connectors.erp import OdooConfig, OdooJson2Client
-from mappings.odoo import OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.intake import (
@@ -24,12 +24,12 @@ from hub.intake import (
     receive_document,
     store_channel_document,
 )
-from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from hub.reconciliation import reconcile_erp_orders
 from hub.replay import replay_exception
-from sandbox.erp_server import SandboxErp
+from mappings.odoo import OdooSalesGateway
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
+from sandbox.erp_server import SandboxErp
 from tests.fixtures.erp import ERP_API_KEY
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ CANCELLATION = build_850(ACME, po_number=PO, purpose="01", control_number=3)
 
 @pytest.fixture
 def gateway(erp: SandboxErp):
-    config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key=API_KEY, timeout_seconds=10)
+    config = OdooConfig(database=erp.database, api_key=API_KEY, http={"base_url": erp.base_url, "timeout_seconds": 10})
     with OdooJson2Client(config) as client:
         yield OdooSalesGateway(client)
 
@@ -291,7 +291,7 @@ class Mapped:
     updated_at: dt.datetime
     order: Order | None
     state: str = "ok"
-    problems: list[str] | None = None
+    problems: list[str] = field(default_factory=list)
     push: bool = True
     reason_not_pushed: str | None = None
     cancelled: bool = False

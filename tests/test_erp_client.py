@@ -6,17 +6,19 @@ import datetime as dt
 import json
 import logging
 import random
+import re
 from decimal import Decimal
 
 import httpx
 import pytest
 import respx
 
-from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, retry_after_seconds
-from mappings.odoo import CancelResult, OdooSalesGateway, PushResult, party_ref
 from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from canonical.model import Order, OrderLine, Party, PartyRole, Source
+from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client, retry_after_seconds
+from mappings.odoo import CancelResult, OdooSalesGateway, PushResult, party_ref
 from tests.fixtures.clock import FakeClock
+from tests.present import present
 
 BASE = "https://erp.example.com"
 API_KEY = "6578616d706c65206a736f6e20617069206b6579"
@@ -26,7 +28,7 @@ CUSTOMER_STREET = "17 Privacy Lane"
 
 @pytest.fixture
 def config() -> OdooConfig:
-    return OdooConfig(base_url=BASE, database="mycompany", api_key=API_KEY, timeout_seconds=5)
+    return OdooConfig(database="mycompany", api_key=API_KEY, http={"base_url": BASE, "timeout_seconds": 5})
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def test_call_posts_the_documented_request_and_parses_the_result(mock_erp, clien
 
 def test_record_methods_send_ids_and_no_database_header_when_not_configured(mock_erp):
     route = mock_erp.post("/res.partner/read").mock(return_value=httpx.Response(200, json=[{"id": 1, "name": "A"}]))
-    config = OdooConfig(base_url=f"{BASE}/json/2/", api_key=API_KEY)  # a copied /json/2 suffix is forgiven
+    config = OdooConfig(api_key=API_KEY, http={"base_url": f"{BASE}/json/2/"})  # a copied /json/2 suffix is forgiven
 
     with OdooJson2Client(config) as client:
         client.call("res.partner", "read", ids=[1, 2, 3], fields=["name"], load=None)
@@ -216,7 +218,7 @@ def test_unavailable_with_http_date_retry_after(mock_erp, client):
     with pytest.raises(RetriableError) as caught:
         client.call("sale.order", "search_read", domain=[])
 
-    assert 3000 < caught.value.retry_after <= 3600
+    assert 3000 < present(caught.value.retry_after) <= 3600
 
 
 def test_retry_after_header_forms():
@@ -274,9 +276,9 @@ def test_api_key_never_appears_in_errors_logs_or_reprs(mock_erp, client, config,
 
 def test_empty_api_key_is_a_configuration_mistake():
     with pytest.raises(ValueError):
-        OdooConfig(base_url=BASE, api_key="  ")
+        OdooConfig(api_key="  ", http={"base_url": BASE})
     with pytest.raises(ValueError):
-        OdooConfig(base_url="erp.example.com", api_key=API_KEY)
+        OdooConfig(api_key=API_KEY, http={"base_url": "erp.example.com"})
 
 
 # -- the sales gateway ----------------------------------------------------------------------------
@@ -319,7 +321,9 @@ def mock_existing_sale_order(mock_erp, *, state="draft", locked=False, lines=Non
     }]))
     line_search = mock_erp.post("/sale.order.line/search_read").mock(return_value=httpx.Response(200, json=lines))
     mock_erp.post("/product.product/search_read").mock(
-        return_value=httpx.Response(200, json=[{"id": 5, "default_code": "WID-100"}, {"id": 7, "default_code": "GAD-300"}])
+        return_value=httpx.Response(
+            200, json=[{"id": 5, "default_code": "WID-100"}, {"id": 7, "default_code": "GAD-300"}]
+        )
     )
     mock_erp.post("/res.partner/search_read").mock(return_value=httpx.Response(200, json=[{"id": 11}]))
     write = mock_erp.post("/sale.order/write").mock(return_value=httpx.Response(200, json=True))
@@ -403,7 +407,7 @@ def test_push_never_changes_a_confirmed_locked_or_cancelled_order(mock_erp, clie
 
     assert result.action == "needs_review"
     assert result.reason == f"sale order S00031 is {why} in the ERP; the hub does not change it on its own"
-    expected = ("line 1: quantity 3 -> 5", "line 1: unit price 4.5 -> 4.75")
+    expected: tuple[str, ...] = ("line 1: quantity 3 -> 5", "line 1: unit price 4.5 -> 4.75")
     if state == "cancel":
         expected = ("the order is open but its sale order is cancelled", *expected)
     assert result.changes == expected
@@ -728,8 +732,8 @@ def test_a_push_retried_after_a_timed_out_create_finds_the_committed_order(mock_
 @pytest.fixture
 def retrying_client(clock: FakeClock):
     """A client whose reads are retried (as the hub's ERP resource configures it)."""
-    config = OdooConfig(base_url=BASE, database="mycompany", api_key=API_KEY, max_read_retries=3,
-                        backoff_base_seconds=1, backoff_cap_seconds=60)
+    config = OdooConfig(database="mycompany", api_key=API_KEY, http={"base_url": BASE, "max_retries": 3,
+                        "backoff_base_seconds": 1, "backoff_cap_seconds": 60})
     with OdooJson2Client(config, sleep=clock.sleep, clock=clock, rng=random.Random(7)) as client:
         yield client
 
@@ -798,7 +802,8 @@ def test_a_read_without_retry_after_backs_off_with_jitter_then_gives_up(mock_erp
 
 
 def test_a_read_with_a_retry_after_beyond_the_cap_is_handed_back_at_once(mock_erp, retrying_client, clock):
-    route = mock_erp.post("/sale.order/search_read").mock(return_value=httpx.Response(503, headers={"Retry-After": "600"}))
+    busy = httpx.Response(503, headers={"Retry-After": "600"})
+    route = mock_erp.post("/sale.order/search_read").mock(return_value=busy)
 
     with pytest.raises(RetriableError) as caught:
         retrying_client.call("sale.order", "search_read", domain=[])
@@ -830,7 +835,8 @@ def test_a_refused_api_key_is_a_configuration_error_and_not_retried(mock_erp, re
         return_value=odoo_error(401, "werkzeug.exceptions.Unauthorized", "Invalid apikey")
     )
 
-    with pytest.raises(ConfigurationError, match="HTTP 401 werkzeug.exceptions.Unauthorized: Invalid apikey"):
+    refused = re.escape("HTTP 401 werkzeug.exceptions.Unauthorized: Invalid apikey")
+    with pytest.raises(ConfigurationError, match=refused):
         retrying_client.call("res.partner", "search_read", domain=[])
 
     assert route.call_count == 1 and clock.sleeps == []
@@ -857,7 +863,7 @@ def test_a_redirect_is_not_followed_and_means_a_wrong_base_url(mock_erp, retryin
     )
     login = respx.get("https://erp.example.com/web/login")
 
-    with pytest.raises(ConfigurationError, match="redirected to https://erp.example.com/web/login"):
+    with pytest.raises(ConfigurationError, match=re.escape("redirected to https://erp.example.com/web/login")):
         retrying_client.call("sale.order", "search_read", domain=[])
 
     assert login.call_count == 0

@@ -4,16 +4,18 @@ currency, so the hub picks a pricelist in the order's currency, or the delivery 
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from connectors.erp import ErpRejected, OdooConfig, OdooJson2Client
-from mappings.odoo import OdooSalesGateway
 from hub import store as st
 from hub.delivery import push_due_orders
 from hub.targets import ERP_TARGET
-from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from mappings.odoo import OdooSalesGateway
+from sandbox.erp_server import SandboxErp
 from tests.fixtures.erp import ERP_API_KEY
+from tests.present import present
 from tests.test_erp_sandbox import make_order
 
 API_KEY = ERP_API_KEY
@@ -22,7 +24,7 @@ NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def gateway(erp: SandboxErp):
-    config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key=API_KEY, timeout_seconds=10)
+    config = OdooConfig(database=erp.database, api_key=API_KEY, http={"base_url": erp.base_url, "timeout_seconds": 10})
     with OdooJson2Client(config) as client:
         yield OdooSalesGateway(client)
 
@@ -35,7 +37,7 @@ def store_for_delivery(store: st.HubStore, *orders) -> None:
     with store.transaction() as conn:
         for order in orders:
             saved = st.save_order(conn, order, receipt_id=None, now=NOW)
-            st.enqueue_delivery(conn, order_id=saved.order_id, target=ERP_TARGET, now=NOW)
+            st.enqueue_delivery(conn, order_id=present(saved.order_id), target=ERP_TARGET, now=NOW)
 
 
 def booked_currency(erp: SandboxErp, ref: str) -> str:

@@ -7,9 +7,9 @@ import httpx
 import pytest
 import respx
 
+from canonical.errors import RetriableError
 from connectors.erp import ErpWriteInDoubt, OdooConfig, OdooJson2Client
 from mappings.odoo import OdooSalesGateway
-from canonical.errors import RetriableError
 from sandbox.environment import CATALOG
 from sandbox.erp_server import SandboxErp
 from tests.test_erp_sandbox import make_order
@@ -19,10 +19,16 @@ API_KEY = "in-doubt-key-0123456789"
 
 
 @pytest.fixture
-def client():
-    config = OdooConfig(base_url=BASE, api_key=API_KEY, timeout_seconds=5, write_settle_seconds=200)
-    with respx.mock(base_url=f"{BASE}/json/2", assert_all_called=False) as router, OdooJson2Client(config) as client:
-        client.router = router
+def erp_api():
+    """The ERP's JSON-2 API, mocked: each test sets the answers it needs."""
+    with respx.mock(base_url=f"{BASE}/json/2", assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def client(erp_api):
+    config = OdooConfig(api_key=API_KEY, write_settle_seconds=200, http={"base_url": BASE, "timeout_seconds": 5})
+    with OdooJson2Client(config) as client:
         yield client
 
 
@@ -38,8 +44,8 @@ def client():
         (httpx.Response(429, headers={"Retry-After": "7"}), False),
     ],
 )
-def test_a_write_without_an_answer_is_in_doubt_and_waits_longer_than_the_timeout(client, answer, in_doubt):
-    route = client.router.post("/sale.order/create")
+def test_a_write_without_an_answer_is_in_doubt_and_waits_longer_than_the_timeout(client, erp_api, answer, in_doubt):
+    route = erp_api.post("/sale.order/create")
     if isinstance(answer, Exception):
         route.side_effect = answer
     else:
@@ -52,25 +58,26 @@ def test_a_write_without_an_answer_is_in_doubt_and_waits_longer_than_the_timeout
     assert route.call_count == 1  # a write is never sent twice by the client
 
 
-def test_a_read_that_times_out_is_not_in_doubt(client):
-    client.router.post("/sale.order/search_read").side_effect = httpx.ReadTimeout("read timed out")
+def test_a_read_that_times_out_is_not_in_doubt(client, erp_api):
+    erp_api.post("/sale.order/search_read").side_effect = httpx.ReadTimeout("read timed out")
     with pytest.raises(RetriableError) as caught:
         client.call("sale.order", "search_read", domain=[])
     assert not isinstance(caught.value, ErpWriteInDoubt)
 
 
 def test_the_settle_wait_is_longer_than_the_timeout():
-    assert OdooConfig(base_url=BASE, api_key=API_KEY, timeout_seconds=30).in_doubt_wait_seconds >= 180
-    assert OdooConfig(base_url=BASE, api_key=API_KEY, timeout_seconds=300).in_doubt_wait_seconds == 360
+    assert OdooConfig(api_key=API_KEY, http={"base_url": BASE, "timeout_seconds": 30}).in_doubt_wait_seconds >= 180
+    assert OdooConfig(api_key=API_KEY, http={"base_url": BASE, "timeout_seconds": 300}).in_doubt_wait_seconds == 360
     with pytest.raises(ValueError, match="longer than timeout_seconds"):
-        OdooConfig(base_url=BASE, api_key=API_KEY, timeout_seconds=30, write_settle_seconds=30)
+        OdooConfig(api_key=API_KEY, write_settle_seconds=30, http={"base_url": BASE, "timeout_seconds": 30})
 
 
 def test_a_create_refused_by_the_unique_reference_constraint_is_looked_up_not_failed():
     """The lookup ran before another push's create committed; the ERP's constraint refuses ours."""
     with SandboxErp(api_key=API_KEY, unique_sale_order_refs=True) as erp:
         erp.seed_products(CATALOG)
-        config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key=API_KEY, timeout_seconds=10)
+        config = OdooConfig(database=erp.database, api_key=API_KEY,
+                            http={"base_url": erp.base_url, "timeout_seconds": 10})
         with OdooJson2Client(config) as client:
             gateway = OdooSalesGateway(client)
             order = make_order("PO-UNIQ-1")
@@ -87,7 +94,7 @@ def test_a_create_refused_by_the_unique_reference_constraint_is_looked_up_not_fa
                     return {ref: [] for ref in refs}
                 return OdooSalesGateway.find_sale_orders(stale, refs, partner_id=partner_id)
 
-            stale.find_sale_orders = find_too_early
+            stale.find_sale_orders = find_too_early  # type: ignore[method-assign]  # this gateway only
             again = stale.push_sale_order(order, client_order_ref="PO-UNIQ-1")
 
         assert again.action == "unchanged" and again.sale_order_id == first.sale_order_id
@@ -98,7 +105,8 @@ def test_a_create_refused_by_the_unique_reference_constraint_is_looked_up_not_fa
 def test_without_the_constraint_module_the_sandbox_takes_a_second_create_as_odoo_does():
     with SandboxErp(api_key=API_KEY) as erp:
         erp.seed_products(CATALOG)
-        config = OdooConfig(base_url=erp.base_url, database=erp.database, api_key=API_KEY, timeout_seconds=10)
+        config = OdooConfig(database=erp.database, api_key=API_KEY,
+                            http={"base_url": erp.base_url, "timeout_seconds": 10})
         with OdooJson2Client(config) as client:
             partner = client.call("res.partner", "create", vals_list=[{"name": "X"}])[0]
             vals = {"partner_id": partner, "client_order_ref": "R1", "origin": "orderhub:acme"}

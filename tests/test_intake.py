@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 from sqlalchemy import select
 
+from canonical.errors import RejectedDocument, RetriableError
 from connectors.sftp import FolderListing, RemoteFile
 from hub import store as st
 from hub.delivery import push_due_orders, send_pending_acks
-from canonical.errors import RejectedDocument, RetriableError
 from hub.intake import poll_inbox, process_x12_receipt, receive_document
 from hub.reconciliation import reconcile_erp_orders
 from hub.replay import replay_exception
@@ -196,7 +197,8 @@ def test_a_rejected_group_replays_after_the_profile_is_fixed(sqlite_store, tmp_p
     fixed = tmp_path / "partners"
     fixed.mkdir()
     for path in (REPO / "mappings" / "partners").glob("*.yaml"):
-        (fixed / path.name).write_text(path.read_text().replace('versions: ["004010"]', 'versions: ["004010", "005010"]'))
+        both_versions = path.read_text().replace('versions: ["004010"]', 'versions: ["004010", "005010"]')
+        (fixed / path.name).write_text(both_versions)
     outcome = replay_exception(sqlite_store, PartnerDirectory.load(fixed), queued.id)
     assert outcome.done, outcome.message
     with sqlite_store.transaction() as conn:
@@ -209,7 +211,7 @@ def test_a_rejected_group_replays_after_the_profile_is_fixed(sqlite_store, tmp_p
 
 def test_poll_refuses_oversized_files_into_the_queue_and_goes_on(sqlite_store):
     class Folders:
-        files = {"big.x12": b"x" * 2000, "ok.x12": build_850(ACME)}
+        files: ClassVar[dict[str, bytes]] = {"big.x12": b"x" * 2000, "ok.x12": build_850(ACME)}
 
         def scan_folder(self, folder):
             return FolderListing([RemoteFile(n, len(d), 1) for n, d in self.files.items()], [])
@@ -222,6 +224,13 @@ def test_poll_refuses_oversized_files_into_the_queue_and_goes_on(sqlite_store):
 
         def move_file(self, folder, name, to_folder, *, expected=None):
             return f"{to_folder}/{name}"
+
+        # The rest of PartnerFolders: polling never calls them.
+        def list_files(self, folder):
+            raise AssertionError("poll_inbox lists through scan_folder")
+
+        def download_file(self, folder, name, target, *, max_bytes=None, expected=None):
+            raise AssertionError("poll_inbox reads small files whole")
 
     first = poll_inbox(sqlite_store, Folders(), ACME, max_bytes=1500)
     assert first.new_files == [], "first sight: the uploads may not be finished"

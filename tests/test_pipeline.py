@@ -5,10 +5,9 @@ Each test runs twice: sandbox SFTP server + SQLite store, and real OpenSSH + rea
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +18,14 @@ import yaml
 from sqlalchemy import func, select
 
 from connectors.erp import OdooConfig, OdooJson2Client
-from mappings.odoo import OdooSalesGateway
 from hub import store as st
 from hub.defs import build_definitions
+from mappings.odoo import OdooSalesGateway
+from mappings.profiles import PartnerDirectory
 from sandbox.demo import tick_sensors
 from sandbox.environment import CATALOG, ERP_API_KEY, ERP_DATABASE
 from sandbox.erp_server import SandboxErp
 from sandbox.sftp_server import SandboxSftpServer
-from mappings.profiles import PartnerDirectory
 from tests.fixtures.store import postgres_store_url
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +44,7 @@ class Pipeline:
     defs: dg.Definitions
     instance: dg.DagsterInstance
     local_root: Path
-    put_file: callable
+    put_file: Callable[[str, bytes], object]
     cursors: dict = field(default_factory=dict)  # each sensor's cursor, kept between ticks as the daemon does
 
     def drop(self, partner_id: str, name: str, data: bytes) -> None:
@@ -62,7 +61,7 @@ class Pipeline:
 
     @contextmanager
     def gateway(self) -> Iterator[OdooSalesGateway]:
-        config = OdooConfig(base_url=self.erp.base_url, database=ERP_DATABASE, api_key=ERP_API_KEY)
+        config = OdooConfig(database=ERP_DATABASE, api_key=ERP_API_KEY, http={"base_url": self.erp.base_url})
         with OdooJson2Client(config) as client:
             yield OdooSalesGateway(client)
 
@@ -255,7 +254,7 @@ def test_an_order_the_erp_refuses_is_dead_lettered_and_replayed_after_the_fix(pi
         (queued,) = st.list_exceptions(conn)
     assert queued.kind == "erp_rejected" and "GAD-999" in queued.reason
 
-    pipeline.erp.seed_products([("GAD-999", "Gadget 999", "9.99", None)])
+    pipeline.erp.seed_products([("GAD-999", "Gadget 999", 9.99, None)])
     config = {"ops": {"edi_inbound_orders": {"config": {"replay_exception_ids": [queued.id]}}}}
     assert pipeline.run_job("edi_inbound_job", config).success
     with pipeline.store.transaction() as conn:

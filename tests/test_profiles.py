@@ -1,4 +1,5 @@
-"""Partner profiles: channels as a tagged list, and one bad file reported by name and field without hiding the others."""
+"""Partner profiles: channels as a tagged list, and one bad file reported by name and field without hiding
+the others."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def test_a_name_that_yaml_reads_as_a_number_is_reported_and_the_others_load(part
     assert "partner profile bluebird.yaml, field name: Input should be a valid string" in caplog.text
     with pytest.raises(ConfigurationError, match=r"partner 'bluebird' is not loaded: .*bluebird\.yaml, field name"):
         directory.get("bluebird")
-    with pytest.raises(ConfigurationError, match="bluebird.yaml"):
+    with pytest.raises(ConfigurationError, match=r"bluebird\.yaml"):
         directory.check()
 
 

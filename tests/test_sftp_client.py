@@ -15,6 +15,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from canonical.errors import ConfigurationError, DuplicateDocument, RejectedDocument
 from connectors.sftp import (
     FileStillChanging,
     RemoteFile,
@@ -23,7 +24,6 @@ from connectors.sftp import (
     SymlinkRefused,
     UnsafeFileName,
 )
-from canonical.errors import ConfigurationError, DuplicateDocument, RejectedDocument
 
 TRAVERSAL_NAMES = ["../x", "..", ".", "a/b", "/etc/passwd", "a\\b", "x\x00y", "", "../../secret.txt"]
 
@@ -301,7 +301,7 @@ class SftpClientContract:
             SftpClient(site.sftp_config(known_hosts_path=known_hosts)).connect()
 
     def test_missing_known_hosts_file_is_a_configuration_error(self, site, tmp_path):
-        with pytest.raises(ConfigurationError, match="known_hosts file .* does not exist"):
+        with pytest.raises(ConfigurationError, match=r"known_hosts file .* does not exist"):
             SftpClient(site.sftp_config(known_hosts_path=tmp_path / "absent")).connect()
 
     def test_wrong_key_is_an_authentication_error(self, site, tmp_path):

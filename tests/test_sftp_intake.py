@@ -12,9 +12,9 @@ from connectors.sftp import SftpClient, SftpConfig
 from hub import store as st
 from hub.intake import InboxCursor, poll_inbox
 from hub.replay import replay_exception
-from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12.samples import build_850
+from sandbox.sftp_server import SandboxSftpServer
 
 REPO = Path(__file__).resolve().parent.parent
 ACME = PartnerDirectory.load(REPO / "mappings" / "partners").get("acme")

@@ -7,6 +7,7 @@ import socket
 import pytest
 from pydantic import ValidationError
 
+from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from connectors.sftp import (
     SftpClient,
     SftpConfig,
@@ -17,7 +18,6 @@ from connectors.sftp import (
     safe_file_name,
 )
 from connectors.sftp._client import _timestamped_name
-from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_config_needs_a_credential(tmp_path):
 
 def test_config_requires_known_hosts():
     with pytest.raises(ValidationError, match="known_hosts_path"):
-        SftpConfig(host="h", username="u", password="p")
+        SftpConfig(host="h", username="u", password="p")  # type: ignore[call-arg]  # what the test checks
 
 
 def test_config_treats_empty_environment_values_as_unset(tmp_path):
@@ -133,8 +133,9 @@ def test_a_closed_port_is_retriable(tmp_path):
 def test_a_missing_private_key_file_is_a_configuration_error(tmp_path):
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text("")
-    config = SftpConfig(host="127.0.0.1", username="u", private_key_path=tmp_path / "nope", known_hosts_path=known_hosts)
-    with pytest.raises(ConfigurationError, match="private key file .* does not exist"):
+    config = SftpConfig(host="127.0.0.1", username="u", private_key_path=tmp_path / "nope",
+                        known_hosts_path=known_hosts)
+    with pytest.raises(ConfigurationError, match=r"private key file .* does not exist"):
         SftpClient(config).connect()
 
 

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from connectors.sftp import SftpClient, SftpConfig
 from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
+from connectors.sftp import SftpClient, SftpConfig
 from sandbox.sftp_server import SandboxSftpServer
 from tests.test_sftp_client import SftpClientContract
 
@@ -66,7 +67,7 @@ class SandboxSite:
 
 
 @pytest.fixture(scope="module")
-def sandbox_site(tmp_path_factory) -> SandboxSite:
+def sandbox_site(tmp_path_factory) -> Iterator[SandboxSite]:
     base = tmp_path_factory.mktemp("sandbox-sftp")
     client_key = paramiko.ECDSAKey.generate()
     client_key.write_private_key_file(str(base / "client_key"))
@@ -223,7 +224,8 @@ def test_write_known_hosts_replaces_only_this_servers_entry(tmp_path):
 
         server.write_known_hosts(known_hosts)
 
-        assert known_hosts.read_text().splitlines() == ["other.example ssh-ed25519 AAAAother", server.known_hosts_line()]
+        expected = ["other.example ssh-ed25519 AAAAother", server.known_hosts_line()]
+        assert known_hosts.read_text().splitlines() == expected
 
 
 def test_needs_a_credential(tmp_path):

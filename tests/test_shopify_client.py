@@ -10,13 +10,13 @@ import httpx
 import pytest
 import respx
 
+from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from connectors.shopify import (
     ShopifyCallLimiter,
     ShopifyClient,
     ShopifyConfig,
     parse_call_limit,
 )
-from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from mappings.connections import shopify_config
 from mappings.profiles import ShopifyProfile
 from tests.fixtures.clock import FakeClock
@@ -74,7 +74,8 @@ def test_api_version_comes_from_the_profile_and_updated_at_max_pins_the_window(c
     config = shopify_config(profile, env={"T": TOKEN}, page_limit=50)
     until = dt.datetime(2024, 10, 2, tzinfo=dt.UTC)
     with ShopifyClient(config, sleep=clock.sleep, clock=clock) as shop:
-        assert list(shop.iter_order_pages(SINCE, updated_at_max=until))[0].orders == []
+        (page,) = shop.iter_order_pages(SINCE, updated_at_max=until)
+    assert page.orders == []
     params = dict(route.calls[0].request.url.params)
     assert params["limit"] == "50" and params["updated_at_max"] == "2024-10-02T00:00:00+00:00"
 
@@ -115,7 +116,8 @@ def test_client_slows_down_before_the_bucket_is_full(clock):
     """A shop at 38/40 with other apps busy: our next call waits for the bucket to leak, not for a 429."""
     pages = [httpx.Response(200, content=body(n), headers={"Link": link(f"p{n + 1}"),
                                                            "X-Shopify-Shop-Api-Call-Limit": "39/40"})
-             for n in range(3)] + [httpx.Response(200, content=body(9), headers={"X-Shopify-Shop-Api-Call-Limit": "39/40"})]
+             for n in range(3)]
+    pages.append(httpx.Response(200, content=body(9), headers={"X-Shopify-Shop-Api-Call-Limit": "39/40"}))
     respx.get(ORDERS).mock(side_effect=pages)
     with client(clock) as shop:
         assert len(list(shop.iter_order_pages(SINCE))) == 4

@@ -8,16 +8,17 @@ import hashlib
 import hmac
 import threading
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from connectors.shopify import ShopifyClient, ShopifyConfig
 from canonical.errors import ConfigurationError
-from sandbox.shopify_server import INVALID_TOKEN, SandboxShopify, sign_webhook
+from connectors.shopify import ShopifyClient, ShopifyConfig
 from mappings.profiles import PartnerProfile
 from mappings.shopify import map_shopify_orders
+from sandbox.shopify_server import INVALID_TOKEN, SandboxShopify, sign_webhook
 
 TOKEN = "shpat_sandbox_token"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -26,7 +27,8 @@ PROFILE = PartnerProfile(id="sandbox-shop", name="Sandbox", channels=[{"kind": "
 
 
 def client(shop: SandboxShopify, **kw) -> ShopifyClient:
-    return ShopifyClient(ShopifyConfig(shop_domain=shop.shop_domain, base_url=shop.base_url, access_token=TOKEN, **kw))
+    return ShopifyClient(ShopifyConfig(shop_domain=shop.shop_domain, access_token=TOKEN,
+                                       http={"base_url": shop.base_url}, **kw))
 
 
 def fetched_ids(api: ShopifyClient, since: dt.datetime = EPOCH) -> list[int]:
@@ -81,7 +83,8 @@ def test_refunds_and_cancellations_bump_updated_at_and_map(shop):
 def test_wrong_token_gets_shopifys_401_body(shop):
     response = httpx.get(f"{shop.base_url}/admin/api/2024-10/orders.json", headers={"X-Shopify-Access-Token": "x"})
     assert response.status_code == 401 and response.json() == {"errors": INVALID_TOKEN}
-    api = ShopifyClient(ShopifyConfig(shop_domain=shop.shop_domain, base_url=shop.base_url, access_token="wrong"))
+    api = ShopifyClient(ShopifyConfig(shop_domain=shop.shop_domain, access_token="wrong",
+                                      http={"base_url": shop.base_url}))
     with api, pytest.raises(ConfigurationError, match="Invalid API key"):
         fetched_ids(api)
 
@@ -141,7 +144,7 @@ def test_webhooks_are_signed_like_shopify(shop):
     body = shop.webhook_body(order_id)
     expected = base64.b64encode(hmac.new(b"whsec_test", body, hashlib.sha256).digest()).decode()
     assert sign_webhook(body, "whsec_test") == expected
-    seen = {}
+    seen: dict[str, Any] = {}  # the headers (text) and the body (bytes)
 
     def receiver(request: httpx.Request) -> httpx.Response:
         seen.update(request.headers)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from hub import store as st
 from canonical.model import Charge, Order, OrderLine, Party, PartyRole, Purpose
+from hub import store as st
+from tests.present import present
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 RAW = b"ISA..."
@@ -23,7 +25,7 @@ def make_order(ref="PO-1", purpose=Purpose.ORIGINAL, qty="2", price="10.25", doc
     return Order(source="x12", source_ref=ref, partner_id="acme", purpose=purpose, order_date=dt.date(2026, 11, 1),
                  parties=[Party(role=PartyRole.SHIP_TO, name="Store 12", address_lines=["1 Main St"])],
                  lines=lines, charges=[Charge(kind="charge", code="D240", amount=Decimal("5.00"))],
-                 total=lines[0].amount + 5, raw_document_id=raw, document_ref=doc)
+                 total=present(lines[0].amount) + 5, raw_document_id=raw, document_ref=doc)
 
 
 def receipt(conn, data=b"ISA...", name="po.x12"):
@@ -39,9 +41,8 @@ def test_raw_documents_are_content_addressed_and_immutable(store):
         assert st.raw_content(conn, first) == b"hello"
         assert conn.execute(select(st.tables.raw_documents)).rowcount in (-1, 1)
     for statement in ("UPDATE raw_documents SET content = :c", "DELETE FROM raw_documents"):
-        with pytest.raises(DBAPIError, match="immutable"):
-            with store.transaction() as conn:
-                conn.execute(text(statement), {"c": b"changed"})
+        with pytest.raises(DBAPIError, match="immutable"), store.transaction() as conn:
+            conn.execute(text(statement), {"c": b"changed"})
     with store.transaction() as conn:
         assert st.raw_content(conn, first) == b"hello"
 
@@ -60,10 +61,9 @@ def test_control_numbers_are_gap_free_and_a_rollback_gives_its_number_back(store
     with store.transaction() as conn:
         assert [st.next_control_number(conn, "acme", "interchange") for _ in range(3)] == [1, 2, 3]
         assert st.next_control_number(conn, "northwind", "interchange") == 1
-    with pytest.raises(RuntimeError):
-        with store.transaction() as conn:
-            assert st.next_control_number(conn, "acme", "interchange") == 4
-            raise RuntimeError("run died")
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        assert st.next_control_number(conn, "acme", "interchange") == 4
+        raise RuntimeError("run died")
     with store.transaction() as conn:
         assert st.next_control_number(conn, "acme", "interchange") == 4
 
@@ -71,7 +71,7 @@ def test_control_numbers_are_gap_free_and_a_rollback_gives_its_number_back(store
 def test_ledger_blocks_resend_of_an_accepted_interchange_only(store):
     with store.transaction() as conn:
         r = receipt(conn)
-        ids = dict(sender_qualifier="ZZ", sender_id="ACMERETAIL     ", control_number="000000101")
+        ids: dict[str, Any] = dict(sender_qualifier="ZZ", sender_id="ACMERETAIL     ", control_number="000000101")
         assert not st.interchange_seen(conn, **ids)
         st.record_interchange(conn, receipt_id=r.id, partner_id="acme", receiver_qualifier="ZZ", receiver_id="ORDERHUB",
                               is_test=False, outcome="rejected", now=NOW, **ids)
@@ -80,13 +80,12 @@ def test_ledger_blocks_resend_of_an_accepted_interchange_only(store):
                               is_test=False, outcome="accepted", now=NOW, **{**ids, "control_number": "000000102"})
         assert st.interchange_seen(conn, **{**ids, "control_number": "000000102"})
         assert not st.interchange_seen(conn, exclude_receipt_id=r.id, **{**ids, "control_number": "000000102"})
-    with pytest.raises(IntegrityError):
-        with store.transaction() as conn:
-            r2 = receipt(conn, name="other.x12")
-            conn.execute(st.tables.interchanges.insert().values(
-                receipt_id=r2.id, partner_id="acme", sender_qualifier="ZZ", sender_id="ACMERETAIL",
-                receiver_qualifier="ZZ", receiver_id="ORDERHUB", control_number="000000102", is_test=False,
-                outcome="accepted", blocks_resend=True, received_at=NOW))
+    with pytest.raises(IntegrityError), store.transaction() as conn:
+        r2 = receipt(conn, name="other.x12")
+        conn.execute(st.tables.interchanges.insert().values(
+            receipt_id=r2.id, partner_id="acme", sender_qualifier="ZZ", sender_id="ACMERETAIL",
+            receiver_qualifier="ZZ", receiver_id="ORDERHUB", control_number="000000102", is_test=False,
+            outcome="accepted", blocks_resend=True, received_at=NOW))
 
 
 def test_save_order_applies_purpose_and_logs_events(store):
@@ -99,16 +98,17 @@ def test_save_order_applies_purpose_and_logs_events(store):
         replaced = st.save_order(conn, make_order(purpose=Purpose.REPLACEMENT, qty="3", doc="ISA 3/GS 1/ST 0001"),
                                  receipt_id=r.id, now=NOW)
         assert replaced == st.SavedOrder("replaced", created.order_id)
-        stored = st.load_order(conn, created.order_id)
+        stored = st.load_order(conn, present(created.order_id))
         assert stored.lines[0].quantity == Decimal("3") and stored.total == Decimal("35.75")
-        lines = conn.execute(select(st.tables.order_lines).where(st.tables.order_lines.c.order_id == created.order_id)).all()
+        order_lines = st.tables.order_lines
+        lines = conn.execute(select(order_lines).where(order_lines.c.order_id == created.order_id)).all()
         assert len(lines) == 1 and lines[0].unit_price == Decimal("10.25")
         cancelled = st.save_order(conn, make_order(purpose=Purpose.CANCELLATION, doc="ISA 4/GS 1/ST 0001"),
                                   receipt_id=r.id, now=NOW)
         assert cancelled.action == "cancelled"
         assert st.save_order(conn, make_order(ref="PO-404", purpose=Purpose.CANCELLATION), receipt_id=r.id,
                              now=NOW).action == "unknown_order"
-        events = st.order_events_of(conn, created.order_id)
+        events = st.order_events_of(conn, present(created.order_id))
     assert [e["kind"] for e in events] == ["received", "replaced", "cancelled"]
     assert events[1]["detail"]["changes"] == {"total": ["25.50", "35.75"], "lines_changed": ["1"]}
 
@@ -139,7 +139,7 @@ def test_exception_queue_is_idempotent_and_closable(store):
 def test_outbox_claims_each_delivery_once_and_retries_when_due(store):
     with store.transaction() as conn:
         receipt(conn)
-        order_id = st.save_order(conn, make_order(), receipt_id=None, now=NOW).order_id
+        order_id = present(st.save_order(conn, make_order(), receipt_id=None, now=NOW).order_id)
         st.enqueue_delivery(conn, order_id=order_id, target="erp", now=NOW)
         st.enqueue_delivery(conn, order_id=order_id, target="erp", now=NOW)
         claimed = st.claim_due_deliveries(conn, target="erp", now=NOW)
@@ -162,9 +162,8 @@ def test_a_large_raw_document_is_stored_in_chunks_and_read_back_a_chunk_at_a_tim
         pieces = list(st.iter_raw_content(conn, sha))
         assert [len(p) for p in pieces] == [1024 * 1024, 1024 * 1024, len(data) - 2 * 1024 * 1024]
         assert b"".join(pieces) == data == st.raw_content(conn, sha)
-    with pytest.raises(DBAPIError, match="immutable"):
-        with store.transaction() as conn:
-            conn.execute(text("UPDATE raw_document_chunks SET data = :d"), {"d": b"x"})
+    with pytest.raises(DBAPIError, match="immutable"), store.transaction() as conn:
+        conn.execute(text("UPDATE raw_document_chunks SET data = :d"), {"d": b"x"})
 
 
 def test_channel_orders_keep_only_newer_versions_and_log_revisions(store):
@@ -185,7 +184,7 @@ def test_channel_orders_keep_only_newer_versions_and_log_revisions(store):
                                           source_updated_at=later + dt.timedelta(seconds=1), receipt_id=None, now=later)
         assert cancelled.action == "cancelled"
         row = conn.execute(select(st.tables.orders)).one()
-        events = [e["kind"] for e in st.order_events_of(conn, first.order_id)]
+        events = [e["kind"] for e in st.order_events_of(conn, present(first.order_id))]
     assert row.revision == 3 and row.status == "cancelled"
     assert events == ["received", "updated", "cancelled"]
 
@@ -230,9 +229,9 @@ def test_a_receipt_is_claimed_by_one_processor_and_a_dead_or_stale_claim_is_take
         later = clock + st.RECEIPT_CLAIM_STALE_AFTER + dt.timedelta(seconds=1)
         taken = st.claim_receipt(conn, receipt_id, token=theirs, clock=later)
         assert taken.claim_token == theirs and taken.interchanges_done == 3  # resumes where it stopped
-    with store.transaction() as conn:  # the old holder comes back: it learns it lost the receipt
-        with pytest.raises(st.ClaimLost):
-            st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=elsewhere)
+    # The old holder comes back: it learns it lost the receipt.
+    with store.transaction() as conn, pytest.raises(st.ClaimLost):
+        st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=elsewhere)
     with store.transaction() as conn:
         st.finish_receipt(conn, receipt_id, outcome="accepted", reason=None, now=NOW, token=theirs)
         assert st.claim_receipt(conn, receipt_id, token=mine, clock=later) is None  # processed: never again

@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from hub import store as st
 from canonical.model import Order, OrderLine, Party, PartyRole, Purpose
+from hub import store as st
+from tests.present import present
 
 NOW = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 RAW, OTHER_RAW = b"ISA...", b"ISA again..."
@@ -26,7 +27,8 @@ def order(ref, purpose=Purpose.ORIGINAL, doc="ISA 1/GS 1/ST 0001", raw=SHA, qty=
     return Order(source="x12", source_ref=ref, partner_id="acme", purpose=purpose, order_date=dt.date(2026, 11, 1),
                  parties=[Party(role=PartyRole.SHIP_TO, name="Kaufhaus Müller", address_lines=["1 Main St", "Dock 4"]),
                           Party(role=PartyRole.BILL_TO, id="0012", id_qualifier="92")],
-                 lines=rows, total=sum((r.amount for r in rows), Decimal(0)), raw_document_id=raw, document_ref=doc,
+                 lines=rows, total=sum((present(r.amount) for r in rows), Decimal(0)), raw_document_id=raw,
+                 document_ref=doc,
                  is_test=test, warnings=["CTT01 says 3 line items, the order has 2"] if ref.endswith("7") else [])
 
 
@@ -78,8 +80,9 @@ def one_by_one(conn, receipt_id):
     results = [st.save_order(conn, o, receipt_id=receipt_id, now=NOW) for o in SEQUENCE]
     for result, o in zip(results, SEQUENCE, strict=True):
         if result.action == "created" and not o.is_test:
-            st.enqueue_delivery(conn, order_id=result.order_id, target="erp", now=NOW)
-            st.add_event(conn, result.order_id, "validated", {"outcome": "accepted"}, receipt_id=receipt_id, now=NOW)
+            order_id = present(result.order_id)
+            st.enqueue_delivery(conn, order_id=order_id, target="erp", now=NOW)
+            st.add_event(conn, order_id, "validated", {"outcome": "accepted"}, receipt_id=receipt_id, now=NOW)
     return results
 
 
@@ -87,7 +90,8 @@ def in_bulk(conn, receipt_id):
     # Originals as models or already as rows (what intake holds in its batches): the same outcome.
     mixed = [st.order_rows(conn, o) if o.purpose is Purpose.ORIGINAL and n % 2 else o for n, o in enumerate(SEQUENCE)]
     results = st.save_orders_bulk(conn, mixed, receipt_id=receipt_id, now=NOW)
-    created = [r.order_id for r, o in zip(results, SEQUENCE, strict=True) if r.action == "created" and not o.is_test]
+    created = [present(r.order_id) for r, o in zip(results, SEQUENCE, strict=True)
+               if r.action == "created" and not o.is_test]
     st.enqueue_deliveries_bulk(conn, created + created[:1], target="erp", now=NOW)
     st.add_events_bulk(conn, [(i, "validated", {"outcome": "accepted"}) for i in created], receipt_id=receipt_id,
                        now=NOW)
@@ -125,7 +129,7 @@ def test_bulk_payload_reads_back_as_the_same_order(store):
     with store.transaction() as conn:
         st.archive_raw(conn, RAW, now=NOW)
         [saved] = st.save_orders_bulk(conn, [original], receipt_id=None, now=NOW)
-        assert st.load_order(conn, saved.order_id) == original
+        assert st.load_order(conn, present(saved.order_id)) == original
         payload = conn.execute(select(st.tables.orders.c.payload).where(st.tables.orders.c.id == saved.order_id))
         assert payload.scalar_one() == json.loads(original.model_dump_json()) == original.model_dump(mode="json")
 
@@ -149,10 +153,10 @@ def test_a_second_batch_finds_what_is_stored_across_lookup_chunks(store):
     with store.transaction() as conn:
         st.archive_raw(conn, RAW, now=NOW)
         created = st.save_orders_bulk(conn, first, receipt_id=None, now=NOW)
-        st.enqueue_deliveries_bulk(conn, [r.order_id for r in created], target="erp", now=NOW)
+        st.enqueue_deliveries_bulk(conn, [present(r.order_id) for r in created], target="erp", now=NOW)
     with store.transaction() as conn:
         results = st.save_orders_bulk(conn, again, receipt_id=None, now=NOW)
-        ids = [r.order_id for r in results]
+        ids = [present(r.order_id) for r in results]
         st.enqueue_deliveries_bulk(conn, ids, target="erp", now=NOW)
         st.enqueue_deliveries_bulk(conn, ids[:3], target="wms", now=NOW)  # another target is its own queue
         queued = conn.execute(select(st.tables.outbox.c.order_id, st.tables.outbox.c.target)).all()

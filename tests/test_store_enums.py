@@ -8,15 +8,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from canonical.model import Purpose
 from canonical.outcomes import DocumentOutcome, MappedOrderState, ReceiptOutcome
 from hub import store as st
 from hub.intake import process_x12_receipt, receive_document
-from canonical.model import Purpose
 from hub.store import (
-    DeliveryState, ExceptionKind, ExceptionState, OrderStatus, OutboundState, ReceiptState, SaveAction,
+    DeliveryState,
+    ExceptionKind,
+    ExceptionState,
+    OrderStatus,
+    OutboundState,
+    ReceiptState,
+    SaveAction,
 )
-from tests.test_store import NOW, make_order, receipt
 from mappings.profiles import PartnerDirectory
+from tests.test_store import NOW, make_order, receipt
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sandbox" / "samples"
@@ -52,8 +58,8 @@ def test_every_enum_value_is_a_string_existing_rows_hold():
 
 
 def test_the_old_constant_names_are_the_members():
-    assert (st.PENDING, st.IN_FLIGHT, st.DONE, st.FAILED, st.DEAD, st.SKIPPED) == tuple(DeliveryState)
-    assert (st.OPEN, st.REPLAYED, st.RESOLVED) == tuple(ExceptionState)
+    assert tuple(DeliveryState) == (st.PENDING, st.IN_FLIGHT, st.DONE, st.FAILED, st.DEAD, st.SKIPPED)
+    assert tuple(ExceptionState) == (st.OPEN, st.REPLAYED, st.RESOLVED)
     assert all(isinstance(name, DeliveryState) for name in (st.PENDING, st.DONE, st.DEAD))
     assert st.OPEN is ExceptionState.OPEN
 

@@ -10,16 +10,17 @@ import pytest
 
 from hub import store as st
 from hub.intake import waiting_receipts
-from sandbox._server import BackgroundServer
-from sandbox.shopify_server import SandboxShopify, sign_webhook
 from hub.webhooks import CHANNEL, create_webhook_app, shopify_signature_valid
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.shopify import map_shopify_orders
+from sandbox._server import BackgroundServer
+from sandbox.shopify_server import SandboxShopify, sign_webhook
 
 SECRET = "whsec_9f8e7d6c5b4a"
 DOMAIN = "sandbox-shop.myshopify.com"
 SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", channels=[{"kind": "shopify",
-    "shop_domain": DOMAIN, "access_token_env": "SANDBOX_SHOPIFY_TOKEN", "webhook_secret_env": "SANDBOX_SHOPIFY_SECRET"}])
+    "shop_domain": DOMAIN, "access_token_env": "SANDBOX_SHOPIFY_TOKEN",
+    "webhook_secret_env": "SANDBOX_SHOPIFY_SECRET"}])
 EDI = PartnerProfile(id="acme", name="Acme (EDI only)")
 PARTNERS = PartnerDirectory([SHOP, EDI])
 ENV = {"SANDBOX_SHOPIFY_SECRET": SECRET}

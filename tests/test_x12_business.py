@@ -13,6 +13,7 @@ from hub import store as st
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 from tests.fixtures.partners import PARTNERS
+from tests.present import present
 
 NOW = dt.datetime(2024, 2, 12, 9, 30)
 
@@ -401,8 +402,8 @@ def test_replacement_and_cancellation_change_the_stored_order(sqlite_store):
         cancelled = st.save_order(conn, cancellation, receipt_id=None, now=NOW)
         assert (created.action, replaced.action, cancelled.action) == ("created", "replaced", "cancelled")
         assert created.order_id == replaced.order_id == cancelled.order_id
-        events = st.order_events_of(conn, created.order_id)
-        stored = st.load_order(conn, created.order_id)
+        events = st.order_events_of(conn, present(created.order_id))
+        stored = st.load_order(conn, present(created.order_id))
     assert [e["kind"] for e in events] == ["received", "replaced", "cancelled"]
     assert events[1]["detail"]["changes"] == {
         "total": ["25.00", "31.00"], "lines_added": ["3"], "lines_removed": ["2"], "lines_changed": ["1"]}
@@ -413,5 +414,5 @@ def test_line_parties_are_kept_by_the_store(sqlite_store):
     order = document(interchange(LINE_PARTIES)).order
     with sqlite_store.transaction() as conn:
         saved = st.save_order(conn, order, receipt_id=None, now=NOW)
-        stored = st.load_order(conn, saved.order_id)
+        stored = st.load_order(conn, present(saved.order_id))
     assert stored.lines[0].parties == order.lines[0].parties and stored.lines[0].parties[0].city == "Portland"

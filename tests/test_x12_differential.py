@@ -68,11 +68,11 @@ def pyx12_verdicts(data: bytes, tmp_path: Path) -> dict[str, tuple[str, tuple[in
     out = io.StringIO()
     pyx12.x12n_document.x12n_document(pyx12.params.params(), str(source), None, None, fd_json=out,
                                       map_path=str(MAPS_DIR / version))
-    verdicts = {}
+    verdicts: dict[str, tuple[str, tuple[int, int | None] | None]] = {}
     for ic in json.loads(out.getvalue())["interchanges"]:
         for group in ic["groups"]:
             for tset in group["transactions"]:
-                located = []
+                located: list[tuple[int, int | None]] = []
                 for seg in tset["segments"]:
                     if seg["errors"]:
                         located.append((seg["seg_count"], None))

@@ -75,7 +75,8 @@ def test_harbor_vics_order_in_full():
         "ship_no_later": dt.date(2024, 3, 8),
         "cancel_after": dt.date(2024, 3, 15),
     }
-    assert (order.carrier.scac, order.carrier.transport_method, order.carrier.routing) == ("RDWY", "M", "Roadway Express")
+    carrier = order.carrier
+    assert (carrier.scac, carrier.transport_method, carrier.routing) == ("RDWY", "M", "Roadway Express")
     terms = order.terms
     assert (terms.type_code, terms.basis_date, terms.discount_percent, terms.discount_days, terms.net_days) == (
         "08", "3", Decimal("2"), 10, 30)
@@ -119,14 +120,19 @@ def test_harbor_short_distribution_is_accepted_with_a_note():
 
 def test_greenleaf_grocery_conventions():
     order = process("greenleaf_850_5010.x12").orders[0]
-    assert [line.line_no for line in order.lines] == ["1", "2", "3", "4"], "PO101 holds aisle codes: numbered by position"
+    # PO101 holds aisle codes: the lines are numbered by position.
+    assert [line.line_no for line in order.lines] == ["1", "2", "3", "4"]
     apples, yogurt, beef, bags = order.lines
-    assert (apples.uom, apples.unit_price, apples.amount, apples.pack) == ("CA", Decimal("18.00"), Decimal("180.00"), Decimal("12"))
+    assert (apples.uom, apples.unit_price, apples.amount, apples.pack) == (
+        "CA", Decimal("18.00"), Decimal("180.00"), Decimal("12")
+    )
     # PO105 CA means "per case" for Greenleaf: 21.00 a case of 12 -> 1.75 an each
     assert (yogurt.uom, yogurt.price_basis, yogurt.unit_price, yogurt.amount) == (
         "EA", "CA", Decimal("1.75"), Decimal("84.00"))
     # 4.20 per pound, a case (CS -> CA) of 1 x 10 LB -> 42.00 a case
-    assert (beef.uom, beef.price_basis, beef.unit_price, beef.amount) == ("CA", "PP", Decimal("42.00"), Decimal("210.00"))
+    assert (beef.uom, beef.price_basis, beef.unit_price, beef.amount) == (
+        "CA", "PP", Decimal("42.00"), Decimal("210.00")
+    )
     assert (bags.unit_price, bags.amount, bags.price_basis) == (Decimal("0"), Decimal("0"), "NC")
     # the allowance is sent negative (-2500): read by its size; the charge is 0.50 a case for 20 cases
     assert [(c.kind, c.amount, c.handling, c.rate, c.quantity) for c in order.charges] == [
@@ -151,7 +157,9 @@ def test_greenleaf_partial_group_locates_every_problem():
     good, bad = result.documents
     assert good.outcome == "accepted" and good.order.source_ref == "GL-0098813"
     assert bad.outcome == "rejected" and bad.order is None
-    assert [(p.severity, p.segment_id, p.segment_position, p.element_position, p.code, p.trigger) for p in bad.errors] == [
+    problems = [(p.severity, p.segment_id, p.segment_position, p.element_position, p.code, p.trigger)
+                for p in bad.errors]
+    assert problems == [
         ("error", "PO1", 5, 2, "6", None),
         ("warning", "BEG", 2, 4, "2", ("BEG", 2, 2)),
         ("warning", "SDQ", 7, None, None, ("PO1", 6, 2)),

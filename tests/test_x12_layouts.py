@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from mappings.x12 import iter_segments, process_interchange_file
+from mappings.x12 import DocumentResult, iter_segments, process_interchange_file
 from mappings.x12._tokenizer import is_hard_wrapped
 from tests.fixtures.partners import PARTNERS, X12_DATA
 
@@ -125,7 +125,7 @@ def test_several_groups_and_sets_per_interchange():
 def test_streaming_hands_over_the_same_documents(name):
     data = (LAYOUTS / name).read_bytes()
     whole = process_interchange_file(data, partners=PARTNERS, now=NOW)
-    handed = []
+    handed: list[DocumentResult] = []
     streamed = process_interchange_file(_chunks(data, 13), partners=PARTNERS, now=NOW, on_document=handed.append)
     assert [d.order.model_dump() for d in handed] == [o.model_dump() for o in whole.orders]
     assert streamed.orders == [] and sum(ic.handed_over for ic in streamed.interchanges) == len(handed)

@@ -24,11 +24,9 @@ from canonical.model._order import (
 )
 
 __all__ = [
+    "ISO_4217_CODES",
     "AmountBreach",
     "AmountLimits",
-    "deployment_amount_limits",
-    "ISO_4217_CODES",
-    "is_currency",
     "Carrier",
     "Charge",
     "ChargeKind",
@@ -42,6 +40,8 @@ __all__ = [
     "Purpose",
     "ShippingTerms",
     "Source",
+    "deployment_amount_limits",
+    "is_currency",
     "order_json_schema",
     "order_total",
 ]

@@ -187,7 +187,9 @@ class OrderLine(_Strict):
         default=None, ge=0, description="Tax on the line in `currency` (included in the price when the order says so)."
     )
     charges: list[Charge] = Field(default_factory=list)
-    price_basis: Code | None = Field(default=None, description="What the sent price was per when not one `uom`, e.g. X12 PO105 `HP`.")
+    price_basis: Code | None = Field(
+        default=None, description="What the sent price was per when not one `uom`, e.g. X12 PO105 `HP`."
+    )
     pack: Decimal | None = Field(default=None, description="Inner units per outer pack (X12 PO401).")
     inner_pack: Decimal | None = Field(default=None, description="Units per inner pack (X12 PO414).")
     pack_size: Decimal | None = Field(default=None, description="Size of one inner unit (X12 PO402).")
@@ -228,9 +230,15 @@ class Order(_Strict):
         default=None, description="The currency the customer saw and paid in, when it differs from the shop's."
     )
     presentment_total: Decimal | None = Field(default=None, description="`total` in `presentment_currency`.")
-    dates: dict[str, dt.date] = Field(default_factory=dict, description="Other dates by meaning, e.g. `requested_ship`.")
-    references: dict[str, str] = Field(default_factory=dict, description="Other references by qualifier, e.g. `DP` (department).")
-    is_test: bool = Field(default=False, description="A test order (X12 ISA15 = T): never pushed to production targets.")
+    dates: dict[str, dt.date] = Field(
+        default_factory=dict, description="Other dates by meaning, e.g. `requested_ship`."
+    )
+    references: dict[str, str] = Field(
+        default_factory=dict, description="Other references by qualifier, e.g. `DP` (department)."
+    )
+    is_test: bool = Field(
+        default=False, description="A test order (X12 ISA15 = T): never pushed to production targets."
+    )
     raw_document_id: Sha256 | None = Field(
         default=None, description="sha256 of the raw document archived before parsing (set by intake)."
     )

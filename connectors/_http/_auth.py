@@ -11,8 +11,8 @@ from typing import Protocol, runtime_checkable
 import httpx
 from pydantic import SecretStr
 
-from connectors._http._errors import default_error, retry_after_seconds
 from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
+from connectors._http._errors import default_error, retry_after_seconds
 
 _log = logging.getLogger(__name__)
 

@@ -8,16 +8,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
+from canonical.errors import FatalError, HubError, RetriableError
 from connectors._http._auth import Auth
 from connectors._http._config import HttpConnectorConfig
 from connectors._http._errors import default_error, retry_after_seconds
 from connectors._http._pagination import PageRequest, Paginator
 from connectors._http._rate import RateLimiter
-from canonical.errors import FatalError, HubError, RetriableError
 
 _log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class HttpConnector:
             headers=self._default_headers,
         )
 
-    def __enter__(self) -> HttpConnector:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -161,12 +161,12 @@ class HttpConnector:
                 # Never follow a redirect, on a caller's client too: it could carry our credentials elsewhere.
                 response = self._http.send(request, follow_redirects=False)
             except httpx.TransportError as exc:
-                error = RetriableError(f"{what}: {self._transport_failure(exc)}")
+                failure = RetriableError(f"{what}: {self._transport_failure(exc)}")
                 retriable = isinstance(exc, _NOT_SENT) or repeatable
                 _log.info("%s %s%s -> %s (attempt %d)", self.name, what, _query_names(request), type(exc).__name__,
                           attempt + 1)
                 if not retriable or attempt >= retries:
-                    raise error from exc
+                    raise failure from exc
                 attempt += 1
                 self._back_off(self._backoff_delay(attempt), throttled=False)
                 continue

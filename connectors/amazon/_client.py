@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument
 from connectors._http import (
     Auth,
     HttpConnector,
@@ -39,7 +40,6 @@ from connectors.amazon._restricted import (
     parse_restricted_data_token,
     restricted_data_token_request,
 )
-from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument
 
 ACCESS_TOKEN_HEADER = "x-amz-access-token"
 # Amazon order ids are 3-7-7 digits; anything else would be a path injection, not an order.
@@ -171,7 +171,8 @@ class AmazonClient(HttpConnector):
         pages = []
         for response in self.paginate(paginator, "GET", path):
             try:
-                pages.append(parse_order_items_page(response.content, order_id=order_id, what=f"{GET_ORDER_ITEMS} {path}"))
+                what = f"{GET_ORDER_ITEMS} {path}"
+                pages.append(parse_order_items_page(response.content, order_id=order_id, what=what))
             except FatalError as exc:
                 # Handed on, not raised: the caller archives the body and queues it (nothing dropped).
                 pages.append(OrderItemsPage(response.content, order_id, [], unreadable=str(exc)))

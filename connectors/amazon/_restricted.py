@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from connectors._http import Auth, ExpiringToken
 from canonical.errors import FatalError
+from connectors._http import Auth, ExpiringToken
 
 CREATE_RESTRICTED_DATA_TOKEN = "createRestrictedDataToken"
 RESTRICTED_DATA_TOKEN_PATH = "/tokens/2021-03-01/restrictedDataToken"
@@ -38,7 +38,7 @@ def parse_restricted_data_token(raw: bytes, *, what: str) -> tuple[SecretStr, fl
     except ValueError as exc:
         raise FatalError(f"{what}: HTTP 200 but the body is not JSON") from exc
     token = body.get("restrictedDataToken") if isinstance(body, dict) else None
-    expires_in = body.get("expiresIn") if isinstance(body, dict) else None
+    expires_in: Any = body.get("expiresIn") if isinstance(body, dict) else None  # unchecked JSON
     if not isinstance(token, str) or not token:
         raise FatalError(f"{what}: HTTP 200 without a restrictedDataToken")
     try:

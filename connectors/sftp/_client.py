@@ -11,11 +11,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 import paramiko
 from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
 
+from canonical.errors import (
+    ConfigurationError,
+    DuplicateDocument,
+    FatalError,
+    HubError,
+    RejectedDocument,
+    RetriableError,
+)
 from connectors.sftp._config import SftpConfig
 from connectors.sftp._errors import (
     FileStillChanging,
@@ -33,14 +41,6 @@ from connectors.sftp._paths import (
     normalize_folder,
     path_in_folder,
     unsafe_name_reason,
-)
-from canonical.errors import (
-    ConfigurationError,
-    DuplicateDocument,
-    FatalError,
-    HubError,
-    RejectedDocument,
-    RetriableError,
 )
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class FolderListing:
 class _PinnedHostKeyPolicy(paramiko.RejectPolicy):
     """Reject unknown host keys (never trust on first use), with an error that names the key."""
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> NoReturn:
         raise UnknownHostKey(hostname, key)
 
 
@@ -99,6 +99,12 @@ class _PartnerFolderSftp(paramiko.SFTPClient):
     is skipped with a warning and every other file keeps flowing. (Mirrors paramiko 5.1's own
     ``listdir_attr``; paramiko is pinned.)
     """
+
+    if TYPE_CHECKING:  # paramiko's private helpers used below: types-paramiko leaves them out
+
+        def _adjust_cwd(self, path: str) -> str: ...
+
+        def _request(self, t: int, *args: Any) -> tuple[int, paramiko.Message]: ...
 
     def listdir_attr(self, path: str = ".") -> list[paramiko.SFTPAttributes]:
         path = self._adjust_cwd(path)
@@ -118,7 +124,8 @@ class _PartnerFolderSftp(paramiko.SFTPClient):
                 for _ in range(msg.get_int()):
                     filename = msg.get_string().decode("utf-8", errors="surrogateescape")
                     longname = msg.get_string().decode("utf-8", errors="replace")
-                    attrs = paramiko.SFTPAttributes._from_msg(msg, filename, longname)
+                    # private, not in types-paramiko; the pinned paramiko's listdir_attr calls it the same way
+                    attrs = paramiko.SFTPAttributes._from_msg(msg, filename, longname)  # type: ignore[attr-defined]
                     if filename not in (".", ".."):
                         entries.append(attrs)
         finally:
@@ -163,7 +170,7 @@ class SftpClient:
         try:
             # Only this file: the machine's and the user's known_hosts must not widen what we trust.
             ssh.load_host_keys(str(known_hosts))
-        except Exception as exc:  # noqa: BLE001 - paramiko raises several kinds for a broken file
+        except Exception as exc:  # paramiko raises several kinds for a broken file
             raise ConfigurationError(f"known_hosts file {known_hosts} cannot be read: {exc!r}") from exc
         ssh.set_missing_host_key_policy(_PinnedHostKeyPolicy())
         try:
@@ -180,11 +187,15 @@ class SftpClient:
                 allow_agent=False,
                 look_for_keys=False,
             )
-            sftp = _PartnerFolderSftp.from_transport(ssh.get_transport())
-            if sftp is None:
+            transport = ssh.get_transport()
+            if transport is None:  # connect() returned, so it is there unless the server hung up since
+                raise paramiko.SSHException("the server closed the connection before SFTP started")
+            sftp = _PartnerFolderSftp.from_transport(transport)
+            channel = sftp.get_channel() if sftp is not None else None
+            if sftp is None or channel is None:
                 raise paramiko.SSHException("the server refused to open an SFTP channel")
             # Without a channel timeout a stalled server would hang a read forever.
-            sftp.get_channel().settimeout(config.timeout_seconds)
+            channel.settimeout(config.timeout_seconds)
         except Exception as exc:
             ssh.close()
             error = translate_connect_error(exc, where=config.address, known_hosts=str(known_hosts))

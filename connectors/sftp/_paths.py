@@ -9,8 +9,8 @@ from __future__ import annotations
 import posixpath
 import unicodedata
 
-from connectors.sftp._errors import UnsafeFileName
 from canonical.errors import ConfigurationError
+from connectors.sftp._errors import UnsafeFileName
 
 MAX_NAME_BYTES = 255  # NAME_MAX on Linux and most SFTP servers' filesystems
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 
+from canonical.errors import ConfigurationError, FatalError, HubError
 from connectors._http import HttpConnector, LinkHeaderPaginator, StaticHeaderAuth
 from connectors.shopify._config import ShopifyConfig
 from connectors.shopify._models import OrderPage
 from connectors.shopify._rate import ShopifyCallLimiter
-from canonical.errors import ConfigurationError, FatalError, HubError
 
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"
 

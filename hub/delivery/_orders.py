@@ -147,7 +147,7 @@ def deliver_due_orders(
             # An in-doubt write's retry_after is the wait until it can no longer commit: never sooner.
             wait = backoff(delivery.attempts, exc.retry_after)
             error = str(exc)
-            if getattr(exc, "write_in_doubt", False):
+            if exc.write_in_doubt:
                 summary.on_hold_until = now + dt.timedelta(seconds=wait)  # the rest of the pass waits too
                 error += f" {st.IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
                 log.warning("%s delivery %s: write outcome unknown; looked up again in %.0f s", target.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import TypeVar
 
 from canonical.errors import ConfigurationError
 from hub.intake import register_order_source
@@ -12,9 +13,10 @@ from mappings.profiles import ChannelSettings, PartnerDirectory, PartnerProfile,
 
 _log = logging.getLogger(__name__)
 _SOURCES: dict[str, Source] = {}
+S = TypeVar("S", bound=Source)
 
 
-def register_source(source: Source) -> Source:
+def register_source(source: S) -> S:
     """Make ``source`` known to the whole hub (and its settings a channel kind profiles may list); returns it.
 
     Registering the same object again is harmless; another source under a taken kind or name is refused.

@@ -186,8 +186,8 @@ def _save_originals(
         else:
             verdicts.append(("duplicate", key))
     ids = _insert_orders(conn, new, receipt_id=receipt_id, now=now) if new else {}
-    for key, row in stored.items():
-        ids[key] = row[0]
+    for key, stored_row in stored.items():
+        ids[key] = stored_row[0]
     return [SavedOrder(action, ids[key]) for action, key in verdicts]
 
 
@@ -219,8 +219,8 @@ def _insert_orders(
     """Insert new originals with their lines, parties and 'received' events; their ids by key."""
     _insert_many(conn, orders, _ORDER_COLUMNS, [(*rows.order, receipt_id, now, now) for rows in new])
     ids = {key: row[0] for key, row in _stored_rows(conn, [rows.key for rows in new]).items()}
-    line_rows = []
-    party_rows = []
+    line_rows: list[tuple[Any, ...]] = []
+    party_rows: list[tuple[Any, ...]] = []
     events = []
     for rows in new:
         order_id = ids[rows.key]
@@ -257,8 +257,8 @@ def _insert_many(
     if not _fast_path(conn):
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    binders = [(i, _binder(table.c[name], dialect)) for i, name in enumerate(columns) if name not in (bound or ())]
-    binders = [(i, bind) for i, bind in binders if bind is not None]
+    binders = [(i, bind) for i, name in enumerate(columns) if name not in (bound or ())
+               if (bind := _binder(table.c[name], dialect)) is not None]
     if binders:
         converted = []
         for row in rows:
@@ -269,6 +269,7 @@ def _insert_many(
         rows = converted
     if dialect.name == "postgresql":
         driver = conn.connection.driver_connection
+        assert driver is not None, "a checked-out connection has its driver's connection"
         with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as out:
             for row in rows:
                 out.write_row(row)

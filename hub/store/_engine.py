@@ -27,7 +27,8 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        timeout = float(parsed.query.get("timeout", SQLITE_BUSY_TIMEOUT))
+        # normalized_query holds every value as a tuple (a key may repeat): the last one wins.
+        timeout = float(parsed.normalized_query.get("timeout", (str(SQLITE_BUSY_TIMEOUT),))[-1])
         engine = create_engine(parsed.difference_update_query(["timeout"]), connect_args={"timeout": timeout})
 
         @event.listens_for(engine, "connect")

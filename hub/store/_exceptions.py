@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, select, update
 
-from hub.store._tables import exceptions
+from hub.store._tables import exceptions, inserted_id
 
 
 
@@ -111,7 +111,7 @@ def open_exception(
     if existing is not None:
         conn.execute(update(exceptions).where(exceptions.c.id == existing.id).values(reason=reason, location=location, updated_at=now))
         return existing.id
-    return conn.execute(
+    return inserted_id(conn.execute(
         exceptions.insert().values(
             channel=channel,
             partner_id=partner_id,
@@ -127,7 +127,7 @@ def open_exception(
             created_at=now,
             updated_at=now,
         )
-    ).inserted_primary_key[0]
+    ))
 
 
 def list_exceptions(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from canonical.model import Order, Purpose
-from hub.store._tables import order_events, order_lines, order_parties, orders
+from hub.store._tables import inserted_id, order_events, order_lines, order_parties, orders
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _same_document(row: Any, order: Order) -> bool:
 def _insert(
     conn: Connection, order: Order, *, receipt_id: int | None, now: dt.datetime, extra: dict[str, Any] | None = None
 ) -> int:
-    order_id = conn.execute(
+    order_id = inserted_id(conn.execute(
         orders.insert().values(
             **_order_columns(order, receipt_id=receipt_id),
             **(extra or {}),
@@ -175,7 +175,7 @@ def _insert(
             created_at=now,
             updated_at=now,
         )
-    ).inserted_primary_key[0]
+    ))
     _insert_children(conn, order_id, order)
     add_event(conn, order_id, "received", {"document_ref": order.document_ref, "raw_document_id": order.raw_document_id,
                                            "warnings": order.warnings}, receipt_id=receipt_id, now=now)

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, select, update
 
-from hub.store._tables import outbound_documents
+from hub.store._tables import inserted_id, outbound_documents
 
 
 
@@ -44,12 +44,12 @@ def queue_outbound(
     content: str, now: dt.datetime
 ) -> int:
     """Queue a document for sending (its control number is unique per partner)."""
-    return conn.execute(
+    return inserted_id(conn.execute(
         outbound_documents.insert().values(
             partner_id=partner_id, kind=kind, receipt_id=receipt_id, control_number=control_number,
             file_name=file_name, content=content, state=PENDING, created_at=now,
         )
-    ).inserted_primary_key[0]
+    ))
 
 
 def pending_outbound(conn: Connection, *, partner_id: str | None = None, limit: int = 1000) -> list[OutboundDocument]:

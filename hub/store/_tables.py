@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import CursorResult
 
 from hub.store._types import ExactDecimal, UtcDateTime
 
@@ -259,3 +262,11 @@ raw_document_chunks = Table(
     Column("seq", Integer, primary_key=True),
     Column("data", LargeBinary, nullable=False),
 )
+
+
+def inserted_id(result: CursorResult[Any]) -> Any:
+    """The primary key the database gave the one row a single-row INSERT just added."""
+    key = result.inserted_primary_key
+    # SQLAlchemy types it optional (None for statements that are not an INSERT); ours always are.
+    assert key is not None, "not the result of a single-row INSERT"
+    return key[0]

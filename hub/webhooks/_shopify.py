@@ -30,8 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub import store as st
 from canonical.errors import ConfigurationError
+from hub import store as st
 from hub.intake import receive_document
 from mappings.profiles import PartnerDirectory, PartnerProfile
 
@@ -98,7 +98,7 @@ class _ShopifyWebhooks:
     async def receive(self, request: Request) -> Response:
         partner_id = request.path_params["partner_id"]
         profile = self._profile(partner_id)
-        if profile is None:
+        if profile is None or profile.shopify is None:  # (_profile returns Shopify partners only)
             return _error(404, "no Shopify store is configured under this partner id")
         topic = request.headers.get("x-shopify-topic", "")
         if topic not in ORDER_TOPICS:

@@ -1,9 +1,9 @@
 """One marketplace order (a getOrders entry and its getOrderItems items) -> the canonical order.
 
 Amazon's amounts are per order item and per kind: ``ItemPrice`` is the line total (unit price times
-quantity), ``ItemTax`` its tax (also summed into the line's ``tax_amount``), ``ShippingPrice``/``ShippingTax`` the item's share of shipping,
-``PromotionDiscount``/``ShippingDiscount`` (and their taxes) what promotions took off. They become
-the line's amount and its charges and allowances; ``OrderTotal`` is what the buyer pays.
+quantity), ``ItemTax`` its tax (also summed into the line's ``tax_amount``), ``ShippingPrice``/``ShippingTax``
+the item's share of shipping, ``PromotionDiscount``/``ShippingDiscount`` (and their taxes) what promotions
+took off. They become the line's amount and its charges and allowances; ``OrderTotal`` is what the buyer pays.
 
 What is decided here, in the order's own words (``MappedOrder``):
 - ``Pending`` orders come without prices and address: they are held until a later version has both;
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -83,7 +84,8 @@ _UNIT_PRICE_PLACES = Decimal("0.0001")
 _MAX_TEXT = 1000
 # Canonical line fields -> the OrderItem fields they are read from (to locate a refused value).
 _LINE_FIELDS = {"line_no": "OrderItemId", "sku": "SellerSKU", "buyer_part": "ASIN", "description": "Title",
-                "quantity": "QuantityOrdered", "unit_price": "ItemPrice", "amount": "ItemPrice", "tax_amount": "ItemTax"}
+                "quantity": "QuantityOrdered", "unit_price": "ItemPrice", "amount": "ItemPrice",
+                "tax_amount": "ItemTax"}
 
 
 def map_amazon_order(
@@ -231,8 +233,10 @@ def _missing_for_pending(
     total: tuple[Decimal, str] | None, address: dict[str, Any] | None, items: list[dict[str, Any]]
 ) -> list[str]:
     missing = []
-    priced = bool(items) and all(isinstance(i, dict) and isinstance(i.get("ItemPrice"), dict) and i["ItemPrice"].get("Amount") is not None
-                                 for i in items)
+    priced = bool(items) and all(
+        isinstance(i, dict) and isinstance(i.get("ItemPrice"), dict) and i["ItemPrice"].get("Amount") is not None
+        for i in items
+    )
     if total is None or not priced:
         missing.append("prices")
     if address is None:
@@ -275,21 +279,20 @@ def _lines(
         if price is None and not cancelled:
             findings.error(f"{where}.ItemPrice", "missing: an item that is not cancelled must have a price")
             continue
-        charges = []
+        charges: list[Charge] = []
         for key, kind, code in _ITEM_CHARGES:
             value = money(item, key, where, findings)
             if value is None:
                 continue
-            amount, charge_currency = value
+            charge_amount, charge_currency = value
             if charge_currency != currency:
                 findings.error(f"{where}.{key}.CurrencyCode", f"{charge_currency} differs from the order's {currency}")
                 continue
-            if amount < 0:
+            if charge_amount < 0:
                 # Some marketplaces send discounts as negative amounts; the canonical amount is positive.
-                amount = -amount
-            if amount:
-                charge = build(lambda kind=kind, code=code, amount=amount: Charge(kind=kind, code=code, amount=amount),
-                               findings, f"{where}.{key}")
+                charge_amount = -charge_amount
+            if charge_amount:
+                charge = build(partial(Charge, kind=kind, code=code, amount=charge_amount), findings, f"{where}.{key}")
                 if charge is not None:
                     charges.append(charge)
         taxes = [c for c in charges if c.code in _TAX_SIGNS]
@@ -306,7 +309,9 @@ def _lines(
                 )
                 continue
             unit_price = _unit_price(amount, quantity, where, findings)
-        line = build(lambda: OrderLine(
+        # partial, not a lambda: the loop's variables are bound now (build calls it at once anyway).
+        line = build(partial(
+            OrderLine,
             line_no=item_id,
             sku=text(item, "SellerSKU"),
             buyer_part=text(item, "ASIN"),

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from mappings._channel import Problem
-from mappings.amazon._order import map_amazon_order
 from mappings._channel import DocumentResult as AmazonDocumentResult
 from mappings._channel import MapResult as AmazonMapResult
+from mappings._channel import Problem
+from mappings.amazon._order import map_amazon_order
 from mappings.profiles import PartnerProfile
 
 FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_amazon")
@@ -56,11 +56,11 @@ def map_amazon_payloads(
             for index, order in enumerate(payload["Orders"]):
                 orders.append(_OrderEntry(order, f"{name}:payload.Orders[{index}]", raw_id))
         else:
-            entry = items.setdefault(payload["AmazonOrderId"], _ItemsEntry())
+            pages = items.setdefault(payload["AmazonOrderId"], _ItemsEntry())
             # Pages of one order's items arrive in file order; their positions stay traceable.
             for index, item in enumerate(payload["OrderItems"]):
-                entry.items.append(item)
-                entry.refs.append(f"{name}:payload.OrderItems[{index}]")
+                pages.items.append(item)
+                pages.refs.append(f"{name}:payload.OrderItems[{index}]")
 
     documents: list[AmazonDocumentResult] = []
     joined: set[str] = set()
@@ -69,11 +69,11 @@ def map_amazon_payloads(
         documents.append(_map_one(entry, items.get(order_id) if isinstance(order_id, str) else None, profile))
         if isinstance(order_id, str):
             joined.add(order_id)
-    for order_id, entry in items.items():
+    for order_id, pages in items.items():
         if order_id not in joined:
             documents.append(
                 AmazonDocumentResult(
-                    ref=entry.refs[0].split(":", 1)[0] if entry.refs else order_id,
+                    ref=pages.refs[0].split(":", 1)[0] if pages.refs else order_id,
                     outcome="incomplete",
                     errors=[Problem("error", f"items of order {order_id}, but no getOrders response among the "
                                              "files holds that order", "payload.AmazonOrderId")],

@@ -91,5 +91,7 @@ def prorate(amount: Decimal, part: Decimal, whole: Decimal, *, like: Decimal) ->
     """``amount * part / whole`` rounded half up to the decimals of ``like`` (the currency's minor unit)."""
     if part == whole:
         return amount
-    exponent = min(like.as_tuple().exponent, amount.as_tuple().exponent)  # type: ignore[type-var]
+    like_exponent, amount_exponent = like.as_tuple().exponent, amount.as_tuple().exponent
+    assert isinstance(like_exponent, int) and isinstance(amount_exponent, int), "money is a finite number"
+    exponent = min(like_exponent, amount_exponent)
     return (amount * part / whole).quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)

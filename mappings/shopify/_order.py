@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -101,8 +102,8 @@ def _map_order(
     cancelled = data.get("cancelled_at") is not None
     purpose = Purpose.CANCELLATION if cancelled or not current else Purpose.ORIGINAL
     lines = current if purpose is Purpose.ORIGINAL else original
-    charges += _adjustment(lines, charges, total, has_refunds=bool(data.get("refunds")) or purpose is not Purpose.ORIGINAL,
-                           where=where, findings=findings)
+    has_refunds = bool(data.get("refunds")) or purpose is not Purpose.ORIGINAL
+    charges += _adjustment(lines, charges, total, has_refunds=has_refunds, where=where, findings=findings)
 
     presentment = presentment_money(data, "current_total_price") or presentment_money(data, "total_price")
     references = _references(data, removed)
@@ -266,7 +267,7 @@ def _sum(entries: Any, key: str, at: str, currency: str, findings: Findings) -> 
 def _charges(
     data: dict[str, Any], where: str, currency: str, taxes_included: bool, findings: Findings
 ) -> tuple[list[Charge], Decimal | None]:
-    charges: list[Charge] = []
+    charges: list[Charge | None] = []  # None: a charge refused by validation (its finding is recorded)
     shipping_lines = data.get("shipping_lines") or []
     if not isinstance(shipping_lines, list):
         findings.error(f"{where}.shipping_lines", "not a list")
@@ -280,25 +281,26 @@ def _charges(
         discount = _sum(shipping.get("discount_allocations"), "amount", f"{at}.discount_allocations", currency,
                         findings)
         title = text(shipping, "title") or text(shipping, "code")
+        # partial, not a lambda: the loop's variables are bound now (build calls it at once anyway).
         if price:
-            charges.append(build(lambda: Charge(kind=ChargeKind.CHARGE, code="shipping", amount=price,
-                                                description=title), findings, at, _CHARGE_FIELDS))
+            charges.append(build(partial(Charge, kind=ChargeKind.CHARGE, code="shipping", amount=price,
+                                         description=title), findings, at, _CHARGE_FIELDS))
         if discount:
-            charges.append(build(lambda: Charge(kind=ChargeKind.ALLOWANCE, code="shipping_discount", amount=discount,
-                                                description=title), findings, f"{at}.discount_allocations",
-                                 _CHARGE_FIELDS))
+            charges.append(build(partial(Charge, kind=ChargeKind.ALLOWANCE, code="shipping_discount",
+                                         amount=discount, description=title),
+                                 findings, f"{at}.discount_allocations", _CHARGE_FIELDS))
     charges = [charge for charge in charges if charge is not None]
     tax = shop_money(data, "current_total_tax", where, findings, currency=currency, required=False)
     if tax is None and data.get("total_tax") is not None:
         tax = shop_money(data, "total_tax", where, findings, currency=currency)
     if tax and not taxes_included:
-        charges.append(build(lambda: Charge(kind=ChargeKind.CHARGE, code="tax", amount=tax), findings,
+        charges.append(build(partial(Charge, kind=ChargeKind.CHARGE, code="tax", amount=tax), findings,
                              f"{where}.current_total_tax"))
     for key, code in (("current_total_duties", "duties"), ("current_total_additional_fees", "additional_fees")):
         amount = shop_money(data, key, where, findings, currency=currency, required=False)
         if amount:
-            charges.append(build(lambda amount=amount, code=code: Charge(kind=ChargeKind.CHARGE, code=code,
-                                                                         amount=amount), findings, f"{where}.{key}"))
+            charges.append(build(partial(Charge, kind=ChargeKind.CHARGE, code=code, amount=amount), findings,
+                                 f"{where}.{key}"))
     return [charge for charge in charges if charge is not None], tax
 
 

@@ -28,8 +28,8 @@ def x12_intake_survives_restart(context: dg.AssetExecutionContext) -> None:
     if not marker.exists():
         commits = []
 
-        def stop_after_second_batch(point: str) -> None:
-            commits.append(point)
+        def stop_after_second_batch(name: str) -> None:
+            commits.append(name)
             if len(commits) == 2 and not marker.exists():
                 subprocess.run(json.loads(os.environ["HUB_PG_STOP"]), check=True, capture_output=True)
                 marker.write_text(context.run.run_id)

@@ -30,15 +30,18 @@ from hub import store as st
 from hub.defs.channels.assets import webhook_asset
 from hub.defs.resources import HubStoreResource
 from hub.intake import sync_orders
-from hub.sources import AMAZON, SHOPIFY
 from hub.replay import replay_exception
+from hub.sources import AMAZON, SHOPIFY
+from hub.webhooks import create_webhook_app
+from mappings.profiles import PartnerDirectory, PartnerProfile
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxItem
 from sandbox.shopify_server import SandboxShopify
-from hub.webhooks import create_webhook_app
-from mappings.profiles import PartnerDirectory, PartnerProfile
 from tests.faults.invariants import assert_each_once, assert_store_invariants
-from tests.test_amazon_sandbox import PROFILE as MARKET, client_for, sandbox as marketplace
+from tests.present import present
+from tests.test_amazon_sandbox import PROFILE as MARKET
+from tests.test_amazon_sandbox import client_for
+from tests.test_amazon_sandbox import sandbox as marketplace
 
 TOKEN, SECRET, DOMAIN = "shpat_fault_token", "whsec_fault", "sandbox-shop.myshopify.com"
 SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", channels=[{"kind": "shopify",
@@ -60,7 +63,17 @@ def shop() -> Iterator[SandboxShopify]:
 
 
 def shop_client(shop: SandboxShopify, **kw: Any) -> ShopifyClient:
-    return ShopifyClient(ShopifyConfig(shop_domain=DOMAIN, base_url=shop.base_url, access_token=TOKEN, **kw))
+    return ShopifyClient(ShopifyConfig(shop_domain=DOMAIN, access_token=TOKEN, http={"base_url": shop.base_url}, **kw))
+
+
+def each(*edits: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """One wire edit that makes ``edits`` in turn."""
+
+    def edit(order: dict[str, Any]) -> None:
+        for change in edits:
+            change(order)
+
+    return edit
 
 
 def with_private_address(order: dict[str, Any]) -> None:
@@ -90,7 +103,7 @@ SHOPIFY_BAD_SHAPES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 }
 
 
-def exceptions(store: st.HubStore, state: str | None = st.OPEN) -> list[st.QueuedException]:
+def exceptions(store: st.HubStore, state: st.ExceptionState | None = st.OPEN) -> list[st.QueuedException]:
     with store.transaction() as conn:
         return st.list_exceptions(conn, state=state)
 
@@ -107,7 +120,7 @@ def cursor(store: st.HubStore, partner: str, channel: str) -> str | None:
 
 def raw_of(store: st.HubStore, queued: st.QueuedException) -> bytes:
     with store.transaction() as conn:
-        return st.raw_content(conn, st.get_receipt(conn, queued.receipt_id).raw_sha256)
+        return st.raw_content(conn, st.get_receipt(conn, present(queued.receipt_id)).raw_sha256)
 
 
 def assert_no_personal_data(queued: list[st.QueuedException], caplog: pytest.LogCaptureFixture) -> None:
@@ -138,7 +151,7 @@ def test_a_bad_shopify_order_is_one_exception_and_the_rest_of_the_page_and_the_c
     caplog.set_level(logging.DEBUG)
     ids = shop.seed_orders(5)
     edit, path = SHOPIFY_BAD_SHAPES[shape]
-    bad = shop.edit_wire(ids[2], lambda o: (with_private_address(o), edit(o)))
+    bad = shop.edit_wire(ids[2], each(with_private_address, edit))
     with shop_client(shop) as client:
         result = sync_orders(store, SHOPIFY, client, SHOP, now=now())
 
@@ -221,7 +234,7 @@ NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 # Item shapes that break the canonical model, as getOrderItems serves them.
-AMAZON_BAD_ITEMS: dict[str, tuple[Callable[[list[dict[str, Any]]], None], str]] = {
+AMAZON_BAD_ITEMS: dict[str, tuple[Callable[[list[Any]], None], str]] = {
     "seller_sku_too_long": (lambda items: items[0].update(SellerSKU=LONG_SKU), "OrderItems[0].SellerSKU"),
     "asin_too_long": (lambda items: items[0].update(ASIN="B" * 120), "OrderItems[0].ASIN"),
     "quantity_as_text": (lambda items: items[0].update(QuantityOrdered="2"), "OrderItems[0].QuantityOrdered"),
@@ -312,10 +325,11 @@ def post_webhooks(store: st.HubStore, shop: SandboxShopify, *sends: tuple[int, s
     with BackgroundServer(app, name="webhooks") as server:
         url = f"{server.base_url}/webhooks/shopify/{SHOP.id}"
         for order_id, webhook_id, body in sends:
-            assert shop.send_webhook(url, "orders/create", order_id, webhook_id=webhook_id, body=body).status_code == 200
+            answer = shop.send_webhook(url, "orders/create", order_id, webhook_id=webhook_id, body=body)
+            assert answer.status_code == 200
 
 
-def process_webhook_queue(store: st.HubStore, monkeypatch: pytest.MonkeyPatch) -> dg.MaterializeResult:
+def process_webhook_queue(store: st.HubStore, monkeypatch: pytest.MonkeyPatch) -> dg.ExecuteInProcessResult:
     """The shopify_webhook_orders asset, as the webhook sensor's run materializes it."""
     monkeypatch.setattr(HubStoreResource, "store", lambda self: store)
     monkeypatch.setattr(HubStoreResource, "partners", lambda self: PARTNERS)
@@ -348,7 +362,7 @@ def test_a_webhook_failing_for_an_unforeseen_reason_is_queued_and_the_others_go_
 def test_bad_webhook_bodies_are_queued_and_do_not_stop_the_others(store, shop, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     ids = shop.seed_orders(3)
-    shop.edit_wire(ids[1], lambda o: (with_private_address(o), long_sku(o)))
+    shop.edit_wire(ids[1], each(with_private_address, long_sku))
     post_webhooks(store, shop,
                   (ids[0], "w-good-1", None),
                   (ids[1], "w-long-sku", None),
@@ -381,11 +395,11 @@ def test_an_entry_that_is_no_order_object_is_rejected_and_the_page_goes_on(store
     body = json.dumps({"orders": [good, "junk", 42]}).encode()
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body,
                                                                    headers={"Content-Type": "application/json"}))
-    with ShopifyClient(ShopifyConfig(shop_domain=DOMAIN, access_token=TOKEN), transport=transport) as client:
+    with ShopifyClient(ShopifyConfig(shop_domain=DOMAIN, access_token=TOKEN, http={}), transport=transport) as client:
         result = sync_orders(store, SHOPIFY, client, SHOP, now=dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
     assert refs(store) == ["5500000000001"] and result.cursor == dt.datetime.fromisoformat(stamp).isoformat()
     queued = exceptions(store)
-    assert sorted(q.location for q in queued) == ["orders[1].id", "orders[2].id"]
+    assert sorted(present(q.location) for q in queued) == ["orders[1].id", "orders[2].id"]
     assert all(q.kind == "rejected_order" for q in queued)
     assert_store_invariants(store)
 

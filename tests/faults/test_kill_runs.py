@@ -15,9 +15,9 @@ from pathlib import Path
 from sqlalchemy import update
 
 from hub import store as st
+from hub.intake import process_x12_receipt, receive_document
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
-from hub.intake import process_x12_receipt, receive_document
 
 REPO = Path(__file__).resolve().parents[2]
 PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")

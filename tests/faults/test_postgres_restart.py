@@ -113,6 +113,9 @@ class FileErp:
     def cancel_sale_order(self, order, *, client_order_ref):  # pragma: no cover - no cancellations here
         raise AssertionError("no cancellation expected")
 
+    def sale_order_states(self, client_order_refs, *, partner_id=None):  # pragma: no cover - not reconciled here
+        raise AssertionError("no reconciliation expected")
+
 
 def test_postgres_restart_mid_push_then_the_retried_run_finishes_without_doubles(restartable_postgres, tmp_path):
     server = restartable_postgres.server

@@ -15,8 +15,8 @@ import pytest
 from hub.defs.edi.assets import edi_inbound_orders
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.intake import receive_document
-from sandbox.sftp_server import SandboxSftpServer
 from mappings.x12.samples import build_850
+from sandbox.sftp_server import SandboxSftpServer
 from tests.faults.invariants import assert_store_invariants
 from tests.faults.x12_path import MAX_BYTES, PARTNERS, REPO
 

@@ -26,6 +26,8 @@ from hub.intake import process_x12_receipt
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
 from tests.faults.invariants import assert_store_invariants
+from tests.fixtures.openssh import OpenSshServer
+from tests.present import present
 
 pytestmark = pytest.mark.integration  # real OpenSSH (and PostgreSQL for the second store)
 
@@ -36,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 class Inboxes:
     """Two partners (``acme`` and ``northwind`` profiles) with their own folders on a real OpenSSH server."""
 
-    server: object
+    server: OpenSshServer
     prefix: str
     partners_dir: Path
     store: st.HubStore
@@ -74,7 +76,7 @@ class Inboxes:
             rows = conn.execute(select(receipts.c.partner_id, receipts.c.source_name).order_by(receipts.c.id)).all()
         return [tuple(row) for row in rows]
 
-    def exceptions(self, state: str | None = st.OPEN) -> list[st.QueuedException]:
+    def exceptions(self, state: st.ExceptionState | None = st.OPEN) -> list[st.QueuedException]:
         with self.store.transaction() as conn:
             return st.list_exceptions(conn, state=state)
 
@@ -234,4 +236,4 @@ def test_files_with_unsafe_names_are_quarantined_once_each_and_closed_when_renam
     process_x12_receipt(inboxes.store, inboxes.partners, int(request.tags["receipt"]))
     with inboxes.store.transaction() as conn:
         closed = [e for e in st.list_exceptions(conn, state=st.RESOLVED)]
-    assert len(closed) == 1 and "renamed or removed" in closed[0].resolution
+    assert len(closed) == 1 and "renamed or removed" in present(closed[0].resolution)

@@ -22,9 +22,10 @@ from hub import store as st
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.intake import process_x12_receipt
 from hub.replay import replay_exception
-from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
+from sandbox.sftp_server import SandboxSftpServer
+from tests.present import present
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,14 +79,14 @@ class Site:
 
     def run_dies(self, request: dg.RunRequest, **extra_tags: str) -> dg.DagsterRun:
         """A run for the request that fails before processing (a killed run ends the same way once monitored)."""
-        tags = {**request.tags, "dagster/run_key": request.run_key, **extra_tags}
+        tags = {**request.tags, "dagster/run_key": present(request.run_key), **extra_tags}
         result = _dying_intake_job.execute_in_process(instance=self.instance, tags=tags, raise_on_error=False)
         assert not result.success
         return result.dagster_run
 
     def run_in_progress(self, request: dg.RunRequest, status=dg.DagsterRunStatus.STARTED) -> dg.DagsterRun:
         return self.instance.create_run_for_job(_dying_intake_job, status=status,
-                                                tags={**request.tags, "dagster/run_key": request.run_key})
+                                                tags={**request.tags, "dagster/run_key": present(request.run_key)})
 
     def exceptions(self) -> list[st.QueuedException]:
         with self.store.transaction() as conn:

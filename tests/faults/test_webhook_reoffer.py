@@ -24,9 +24,10 @@ from hub.defs.channels.assets import webhook_asset, webhook_queue_sensor
 from hub.defs.resources import HubStoreResource
 from hub.intake import receive_document
 from hub.replay import replay_exception
-from sandbox.shopify_server import SandboxShopify
 from mappings.profiles import PartnerDirectory, PartnerProfile
+from sandbox.shopify_server import SandboxShopify
 from tests.faults.invariants import assert_store_invariants
+from tests.present import present
 
 SHOP = PartnerProfile(id="sandbox-shop", name="Sandbox shop", channels=[{"kind": "shopify",
     "shop_domain": "sandbox-shop.myshopify.com", "access_token_env": "T", "webhook_secret_env": "S"}])
@@ -68,13 +69,13 @@ class Queue:
 
     def run_dies(self, request: dg.RunRequest, **extra_tags: str) -> dg.DagsterRun:
         """A run for the request that fails before processing (a killed run ends so once monitored)."""
-        tags = {**request.tags, "dagster/run_key": request.run_key, **extra_tags}
+        tags = {**request.tags, "dagster/run_key": present(request.run_key), **extra_tags}
         result = _dying_webhook_job.execute_in_process(instance=self.instance, tags=tags, raise_on_error=False)
         assert not result.success
         return result.dagster_run
 
     def run_killed(self, request: dg.RunRequest) -> dg.DagsterRun:
-        """A run for the request that started and was killed (terminated from the UI, or marked so by run monitoring)."""
+        """A run for the request that started and was killed (terminated from the UI, or by run monitoring)."""
         run = self.run_waiting(request, dg.DagsterRunStatus.STARTED)
         self.instance.report_run_canceled(run)
         assert self.instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
@@ -86,15 +87,15 @@ class Queue:
         origin = RemoteJobOrigin(RemoteRepositoryOrigin(InProcessCodeLocationOrigin(
             LoadableTargetOrigin(python_file=__file__, attribute="_dying_webhook_job")), "__repository__"), JOB)
         return self.instance.create_run_for_job(_dying_webhook_job, status=status, remote_job_origin=origin,
-                                                tags={**request.tags, "dagster/run_key": request.run_key})
+                                                tags={**request.tags, "dagster/run_key": present(request.run_key)})
 
-    def run(self, request: dg.RunRequest) -> dg.MaterializeResult:
+    def run(self, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
         """The request's run as the daemon would launch it (the webhook asset, without the ERP step)."""
         resources = {"hub_store": HubStoreResource(database_url=self.store.url, partners_dir="unused")}
         return dg.materialize([webhook_asset()], instance=self.instance, resources=resources,
                               run_config=request.run_config, tags=request.tags)
 
-    def exceptions(self, state: str | None = st.OPEN) -> list[st.QueuedException]:
+    def exceptions(self, state: st.ExceptionState | None = st.OPEN) -> list[st.QueuedException]:
         with self.store.transaction() as conn:
             return st.list_exceptions(conn, state=state)
 
@@ -207,7 +208,8 @@ def test_the_shared_reoffer_serves_one_partner_of_a_channel_as_the_inbox_sensors
         return receive_document(queue.store, channel="sftp", partner_id=partner, source_name=name,
                                 data=f"ISA {partner} {name}".encode(), max_bytes=1 << 20)
 
-    mine, theirs, taken_now = sftp_receipt("acme", "a.x12"), sftp_receipt("globex", "b.x12"), sftp_receipt("acme", "c.x12")
+    mine, theirs = sftp_receipt("acme", "a.x12"), sftp_receipt("globex", "b.x12")
+    taken_now = sftp_receipt("acme", "c.x12")
     queue.webhook("w-1")  # another channel: not this sensor's
 
     def offer(**kw) -> list[Reoffer]:

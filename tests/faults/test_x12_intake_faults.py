@@ -16,12 +16,12 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
+from canonical.errors import RetriableError
 from hub import store as st
 from hub.defs.edi.assets import edi_documents_accounted_for, edi_inbound_orders
 from hub.defs.resources import HubStoreResource
-from canonical.errors import RetriableError
-from hub.replay import replay_exception
 from hub.delivery import send_pending_acks
+from hub.replay import replay_exception
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import build_850
 from tests.faults.invariants import assert_each_once, assert_store_invariants, unaccounted_receipts, unsent_acks
@@ -198,7 +198,8 @@ def test_the_blocking_check_looks_only_at_the_receipts_of_its_run(store, tmp_pat
     succeeded, evaluation = _run_intake(store, [later], tmp_path)
     assert succeeded and evaluation.severity == dg.AssetCheckSeverity.WARN, "warns, does not block"
     assert evaluation.metadata["unexplained_receipts"].value == []
-    assert [r["receipt"] for r in evaluation.metadata["unexplained_elsewhere"].value] == [earlier]
+    elsewhere = evaluation.metadata["unexplained_elsewhere"].value
+    assert isinstance(elsewhere, list) and [r["receipt"] for r in elsewhere] == [earlier]
 
     succeeded, evaluation = _run_intake(store, [earlier], tmp_path)
     assert not succeeded and not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
@@ -223,7 +224,8 @@ def test_another_partners_file_in_an_inbox_gets_a_ta1_and_the_inbox_keeps_workin
     assert sum(b"TA1*" in data for data in files.values()) == 2
     with store.transaction() as conn:
         numbers = [d.control_number for d in st.outbound_for_receipt(conn, typo.receipt_id)]
-        numbers += [d.control_number for r in (first, stray, later) for d in st.outbound_for_receipt(conn, r.receipt_id)]
+        numbers += [d.control_number for r in (first, stray, later)
+                    for d in st.outbound_for_receipt(conn, r.receipt_id)]
     assert_each_once(numbers, "acme's ack control numbers")
     assert_store_invariants(store, expected_pos=[("x12", "acme", "PO-1"), ("x12", "acme", "PO-2")])
 

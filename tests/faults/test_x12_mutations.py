@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
-from hub import store as st
 from canonical.model import Purpose
+from hub import store as st
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import iter_segments, process_interchange_file
 from mappings.x12.samples import SampleLine, build_850
@@ -108,7 +108,7 @@ def non_ascii_segment_id(data, rng):
 def non_ascii_element(data, rng):
     terminator, segments = _split(data)
     i = _body_index(segments, rng)
-    return _join(terminator, segments[:i] + [segments[i] + data[3:4] + "Straße ÅÉ".encode()] + segments[i + 1:])
+    return _join(terminator, [*segments[:i], segments[i] + data[3:4] + "Straße ÅÉ".encode(), *segments[i + 1:]])
 
 
 def truncate(data, rng):
@@ -124,7 +124,7 @@ def drop_segment(data, rng):
 def duplicate_segment(data, rng):
     terminator, segments = _split(data)
     i = rng.randrange(1, len(segments) - 1)
-    return _join(terminator, segments[: i + 1] + [segments[i]] + segments[i + 1:])
+    return _join(terminator, [*segments[: i + 1], segments[i], *segments[i + 1:]])
 
 
 def swap_segments(data, rng):
@@ -166,7 +166,8 @@ def bad_delimiters(data, rng):
 
 
 def wrong_sender(data, rng):
-    return data[:ISA06.start] + rng.choice([b"ACMERETAIX     ", b"UNKNOWN\xc9       ", b"               "]) + data[ISA06.stop:]
+    sender = rng.choice([b"ACMERETAIX     ", b"UNKNOWN\xc9       ", b"               "])
+    return data[:ISA06.start] + sender + data[ISA06.stop:]
 
 
 def wrong_receiver(data, rng):
@@ -184,21 +185,21 @@ def interchange_twice(data, rng):
 def huge_element(data, rng):
     terminator, segments = _split(data)
     i = _body_index(segments, rng)
-    return _join(terminator, segments[:i] + [segments[i] + data[3:4] + b"X" * rng.choice([5_000, 300_000])]
-                 + segments[i + 1:])
+    return _join(terminator, [*segments[:i], segments[i] + data[3:4] + b"X" * rng.choice([5_000, 300_000]),
+                              *segments[i + 1:]])
 
 
 def unknown_segment(data, rng):
     terminator, segments = _split(data)
     i = _body_index(segments, rng)
-    return _join(terminator, segments[:i] + [b"ZZZ" + data[3:4] + b"1"] + segments[i:])
+    return _join(terminator, [*segments[:i], b"ZZZ" + data[3:4] + b"1", *segments[i:]])
 
 
 def lowercase_segment_id(data, rng):
     terminator, segments = _split(data)
     i = _body_index(segments, rng)
     segment = segments[i]
-    return _join(terminator, segments[:i] + [segment[:4].lower() + segment[4:]] + segments[i + 1:])
+    return _join(terminator, [*segments[:i], segment[:4].lower() + segment[4:], *segments[i + 1:]])
 
 
 def crlf(data, rng):
@@ -312,8 +313,9 @@ def _check_acks(path: X12Path, written: list[str], report: CorpusReport) -> None
         documents = conn.execute(select(outbound.c.partner_id, outbound.c.file_name, outbound.c.control_number)).all()
     files = path.outbound_files()
     report.doubled += [p for p in set(written) if written.count(p) > 1]
-    report.doubled += [f"control number {d.partner_id}/{d.control_number}" for d in documents
-                       if sum((e.partner_id, e.control_number) == (d.partner_id, d.control_number) for e in documents) > 1]
+    numbers = [(d.partner_id, d.control_number) for d in documents]
+    report.doubled += [f"control number {partner}/{number}" for partner, number in numbers
+                       if numbers.count((partner, number)) > 1]
     if len(files) > len(documents):
         report.doubled.append(f"{len(documents)} acks queued, {len(files)} files in the outbound folders")
     elif len(files) < len(documents):

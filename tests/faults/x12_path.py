@@ -11,8 +11,8 @@ from connectors.sftp import SftpClient, SftpConfig
 from hub import store as st
 from hub.delivery import send_pending_acks
 from hub.intake import IntakeSummary, process_x12_receipt, receive_document
-from sandbox.sftp_server import SandboxSftpServer
 from mappings.profiles import PartnerDirectory
+from sandbox.sftp_server import SandboxSftpServer
 
 REPO = Path(__file__).resolve().parents[2]
 PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")

@@ -18,6 +18,7 @@ from hub.intake import process_x12_receipt, receive_document
 from hub.reconciliation import reconcile_target
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
+from tests.present import present
 from tests.seam.toy_target import ToyBox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,8 +88,9 @@ def test_the_toy_box_is_delivered_to_once_refused_orders_wait_for_a_person_and_h
     assert reconcile_target(store, box, partner_ids=["acme"]).passed
 
     # A write without an answer holds the toy box's next writes until it can no longer land.
-    box.fail = RetriableError("no answer", retry_after=60)
-    box.fail.write_in_doubt = True
+    in_doubt = RetriableError("no answer", retry_after=60)
+    in_doubt.write_in_doubt = True
+    box.fail = in_doubt
     with store.transaction() as conn:
         st.requeue_delivery(conn, order_id=first, target="toybox", now=NOW)
     assert deliver_due_orders(store, box, now=NOW).on_hold_until == NOW + dt.timedelta(seconds=60)
@@ -135,4 +137,4 @@ def test_a_toy_box_exception_names_the_delivery_to_queue_again(store, tmp_path):
         assert st.delivery_of(conn, order_id=order_id, target="toybox").state == st.PENDING
         other = st.open_exception(conn, channel="sftp", kind="rejected_document", reason="x", order_id=order_id,
                                   now=NOW)
-        assert requeue_failed_delivery(conn, st.get_exception(conn, other), now=NOW) is None
+        assert requeue_failed_delivery(conn, present(st.get_exception(conn, other)), now=NOW) is None

@@ -204,5 +204,5 @@ def test_a_source_is_registered_once_under_its_kind_and_name():
     with pytest.raises(ConfigurationError, match="must default to 'toy_renamed'"):
         register_source(Renamed())
     with pytest.raises(TypeError, match="does not have what a source needs"):
-        register_source(object())  # type: ignore[arg-type]
+        register_source(object())  # type: ignore[type-var]
     assert "toy_renamed" not in {s.kind for s in sources()}
