@@ -7,8 +7,7 @@ import marshal
 import pickle
 import re
 import tempfile
-from collections import namedtuple
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
 
 from canonical.errors import FatalError
@@ -24,8 +23,7 @@ from mappings.x12._acks import (
     interchange_version,
 )
 from mappings.x12._envelope import EnvelopeWalker, FunctionalGroup, Interchange, TransactionSet
-from mappings.x12._results import Locator
-from mappings.x12._results import DocumentResult, InterchangeResult, OutboundAck, Problem, X12FileResult
+from mappings.x12._results import DocumentResult, InterchangeResult, Locator, OutboundAck, Problem, X12FileResult
 from mappings.x12._tokenizer import NotX12, Segment, Source, is_digits
 from mappings.x12._validation import check_transaction_set
 

@@ -8,8 +8,8 @@ walker's and the validator's job.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator
-from typing import BinaryIO
 from dataclasses import dataclass
+from typing import BinaryIO
 
 ISA_LENGTH = 106
 """An ISA is 106 characters: 'ISA', 16 separators, 86 characters of fixed-width elements, terminator."""
