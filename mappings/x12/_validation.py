@@ -28,7 +28,7 @@ from mappings.x12._compiled import (  # noqa: F401 - the codes are part of this 
     compiled,
     validate_segments,
 )
-from mappings.x12._maps import TransactionMap, map_for
+from mappings.x12._maps import MAPS_DIR, TransactionMap, map_for
 from mappings.x12._results import Locator, Problem
 
 
@@ -60,7 +60,15 @@ def rules_for(set_id: str, version: str) -> TransactionSetRules | None:
     return TransactionSetRules(tmap) if tmap is not None else None
 
 
-RULES_850 = rules_for("850", "004010")
+def _shipped_rules(set_id: str, version: str) -> TransactionSetRules:
+    """The rules of a map that ships with this package: without it the install is broken, so say so."""
+    rules = rules_for(set_id, version)
+    if rules is None:
+        raise RuntimeError(f"no {set_id} map for version {version} under {MAPS_DIR}: the package is incomplete")
+    return rules
+
+
+RULES_850 = _shipped_rules("850", "004010")
 
 
 def check_transaction_set(segments, version: str, loc: Locator, *, set_id: str = "850") -> list[Problem]:
