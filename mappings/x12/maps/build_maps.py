@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Literal, TypeAlias
 from xml.sax.saxutils import escape
 
 import pyx12
@@ -452,15 +453,20 @@ COMPOSITES = {
 
 
 # -- the 850 structure: (kind, id, usage, max use / repeat, children) ----------------------------
-def seg(sid: str, usage: str = S, max_use: int | str = 1):
+SegmentSpec: TypeAlias = tuple[Literal["segment"], str, str, int | str]
+LoopSpec: TypeAlias = tuple[Literal["loop"], str, str, int | str, list["NodeSpec"]]
+NodeSpec: TypeAlias = SegmentSpec | LoopSpec
+
+
+def seg(sid: str, usage: str = S, max_use: int | str = 1) -> SegmentSpec:
     return ("segment", sid, usage, max_use)
 
 
-def loop(lid: str, usage: str, repeat: int | str, *children):
+def loop(lid: str, usage: str, repeat: int | str, *children: NodeSpec) -> LoopSpec:
     return ("loop", lid, usage, repeat, list(children))
 
 
-def n1_children(detail: bool):
+def n1_children(detail: bool) -> list[NodeSpec]:
     extra = [seg("QTY", S, MAXINT)] if detail else []
     return [
         seg("N1", S),
@@ -483,7 +489,7 @@ def n1_children(detail: bool):
     ]
 
 
-HEADER = [
+HEADER: list[NodeSpec] = [
     seg("BEG", R),
     seg("CUR", S),
     seg("REF", S, MAXINT),
@@ -519,7 +525,7 @@ HEADER = [
     loop("N1", S, 200, *n1_children(detail=False)),
     loop("LM", S, 1000, seg("LM", S), loop("LQ", R, 100, seg("LQ", R))),
 ]
-DETAIL = [
+DETAIL: list[NodeSpec] = [
     loop(
         "PO1",
         R,
@@ -573,7 +579,7 @@ DETAIL = [
         loop("LM", S, 1000, seg("LM", S), loop("LQ", R, 100, seg("LQ", R))),
     ),
 ]
-SUMMARY = [loop("CTT", S, 1, seg("CTT", S), seg("AMT", S))]
+SUMMARY: list[NodeSpec] = [loop("CTT", S, 1, seg("CTT", S), seg("AMT", S))]
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -625,7 +631,7 @@ class _Writer:
         self.add(depth, "</segment>")
 
 
-def _write_nodes(w: _Writer, depth: int, nodes, counter: list[int]) -> None:
+def _write_nodes(w: _Writer, depth: int, nodes: list[NodeSpec], counter: list[int]) -> None:
     for node in nodes:
         counter[0] += 10
         if node[0] == "segment":
