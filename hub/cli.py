@@ -82,6 +82,7 @@ def _source_names() -> list[str]:
 
 def _map(args: argparse.Namespace) -> int:
     from canonical.errors import ConfigurationError
+    from canonical.outcomes import ReceiptOutcome
     from hub.sources import source_named
     from mappings.profiles import PartnerDirectory
 
@@ -99,8 +100,9 @@ def _map(args: argparse.Namespace) -> int:
             status = 1
             continue
         if len(data) > settings.max_document_bytes:
-            print(json.dumps({"file": str(path), "outcome": "rejected", "reason": "file is over the size limit",
-                              "documents": [], "acks": []}, indent=args.indent))
+            print(json.dumps({"file": str(path), "outcome": ReceiptOutcome.REJECTED,
+                              "reason": "file is over the size limit", "documents": [], "acks": []},
+                             indent=args.indent))
             status = 1
             continue
         files.append((str(path), data))

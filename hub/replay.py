@@ -63,7 +63,7 @@ def replay_exception(
         return ReplayOutcome(exception_id, *replay_unsent_ack(store, queued, now=now))
     if queued.receipt_id is not None and source_of_channel(queued.channel) is not None:
         return _map_again(store, partners, queued, queued.receipt_id, now)
-    if queued.kind.startswith("quarantined_"):
+    if queued.kind in (st.ExceptionKind.QUARANTINED_FILE, st.ExceptionKind.QUARANTINED_FOLDER):
         return ReplayOutcome(exception_id, False, "nothing was read: rename or remove the entry on the SFTP server "
                              "(see the runbook); the inbox sensor closes this exception on its next tick")
     return ReplayOutcome(exception_id, False,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from canonical.model import Order
+from canonical.outcomes import MappedOrderState, ReceiptOutcome
 from mappings._results import DocumentResult, Problem
 
 T = TypeVar("T")
@@ -26,7 +27,8 @@ BAD_ORDER_ERRORS: tuple[type[BaseException], ...] = (
     ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError,
 )
 
-OK, HELD, REJECTED = "ok", "held", "rejected"
+# The older names of the states, kept importable (``from mappings.shopify import OK``).
+OK, HELD, REJECTED = MappedOrderState.OK, MappedOrderState.HELD, MappedOrderState.REJECTED
 
 
 @dataclass
@@ -102,7 +104,7 @@ class MappedOrder:
     updated_at: dt.datetime | None
     """The channel's last-modified time (tz-aware); None only when rejected for lacking it."""
     order: Order | None
-    state: str  # 'ok' | 'held' | 'rejected'
+    state: MappedOrderState
     problems: list[str] = field(default_factory=list)
     push: bool = True
     reason_not_pushed: str | None = None
@@ -116,7 +118,7 @@ class MappedOrder:
 class MapResult:
     """Everything mapping saved API bodies produced."""
 
-    outcome: str
+    outcome: ReceiptOutcome
     reason: str | None
     documents: list[DocumentResult] = field(default_factory=list)
 

@@ -72,7 +72,7 @@ class DocumentResult:
     """One document (an X12 transaction set, an API channel's order) and what became of it."""
 
     ref: str
-    outcome: str
+    outcome: str  # a canonical.outcomes.DocumentOutcome (members equal their strings)
     errors: list[Problem] = field(default_factory=list)
     order: Order | None = None
     mapped: MappedOrder | None = None

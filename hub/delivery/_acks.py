@@ -16,7 +16,7 @@ from canonical.errors import DuplicateDocument, HubError, RejectedDocument, Retr
 from hub import store as st
 from mappings.profiles import PartnerDirectory
 
-ACK_NOT_SENT = "ack_not_sent"
+ACK_NOT_SENT = st.ExceptionKind.ACK_NOT_SENT
 """Exception kind for an outbound document the sender could not write; its document_ref names it."""
 
 _REF_PREFIX = "outbound document "

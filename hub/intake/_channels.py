@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from canonical.errors import RejectedDocument
 from canonical.model import Order
+from canonical.outcomes import MappedOrderState, ReceiptOutcome
 from hub import store as st
 from hub.intake._x12 import deliver_cancellation, deliver_new_version
 from hub.targets import delivery_targets
@@ -39,7 +40,7 @@ class MappedOrderLike(Protocol):
     @property
     def order(self) -> Order | None: ...
     @property
-    def state(self) -> str: ...  # 'ok' | 'held' | 'rejected'
+    def state(self) -> str: ...  # a MappedOrderState value (test doubles pass plain strings)
     @property
     def problems(self) -> list[str]: ...
     @property
@@ -75,8 +76,8 @@ class ChannelSummary:
 
 # Exception kinds of the API channels: one order that cannot be stored (the rest of its body is),
 # and a body that is not even JSON (the sync that met it holds its cursor and reads the window again).
-REJECTED_ORDER = "rejected_order"
-UNREADABLE_PAGE = "unreadable_page"
+REJECTED_ORDER = st.ExceptionKind.REJECTED_ORDER
+UNREADABLE_PAGE = st.ExceptionKind.UNREADABLE_PAGE
 # Limits of the exceptions table's columns.
 _DOCUMENT_REF_MAX = 120
 
@@ -111,7 +112,7 @@ def store_channel_document(
         st.attach_raw_documents(conn, receipt.id, attached)  # so the body can be mapped again from the archive
         receipt = st.get_receipt(conn, receipt.id, for_update=True)
         summary.pages += 1
-        if receipt.state == "processed":
+        if receipt.state == st.ReceiptState.PROCESSED:
             return receipt
         _map_and_apply(conn, receipt, lambda _raw, sha256, _receipt: map_orders(sha256), summary, now,
                        delivery_targets(profile), raw=raw)
@@ -139,8 +140,8 @@ def store_unreadable_page(
             conn, channel=channel, kind=UNREADABLE_PAGE, now=now, partner_id=partner_id, receipt_id=receipt.id,
             raw_sha256=sha, location="$",
             reason=f"{reason}; its orders are read again by the account's next sync (the cursor was held)"))
-        if receipt.state != "processed":
-            st.finish_receipt(conn, receipt.id, outcome="rejected", reason=reason, now=now)
+        if receipt.state != st.ReceiptState.PROCESSED:
+            st.finish_receipt(conn, receipt.id, outcome=ReceiptOutcome.REJECTED, reason=reason, now=now)
     return receipt
 
 
@@ -177,7 +178,7 @@ def process_queued_receipt(
     now = now or st.utcnow()
     with store.transaction() as conn:
         receipt = st.get_receipt(conn, receipt_id, for_update=True)
-        if receipt.state == "processed" and not replay:
+        if receipt.state == st.ReceiptState.PROCESSED and not replay:
             return receipt
         earlier = st.list_exceptions(conn, receipt_id=receipt.id, limit=10_000) if replay else []
         already = len(summary.exceptions)
@@ -224,10 +225,10 @@ def _queue_failed_receipt(store: st.HubStore, receipt_id: int, error: str, summa
     with store.transaction() as conn:
         receipt = st.get_receipt(conn, receipt_id, for_update=True)
         summary.exceptions.append(st.open_exception(
-            conn, channel=receipt.channel, kind="rejected_document", reason=reason, location="$", now=now,
-            partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
-        if receipt.state != "processed":
-            st.finish_receipt(conn, receipt.id, outcome="failed", reason=reason, now=now)
+            conn, channel=receipt.channel, kind=st.ExceptionKind.REJECTED_DOCUMENT, reason=reason, location="$",
+            now=now, partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
+        if receipt.state != st.ReceiptState.PROCESSED:
+            st.finish_receipt(conn, receipt.id, outcome=ReceiptOutcome.FAILED, reason=reason, now=now)
 
 
 def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: ChannelSummary, now: dt.datetime,
@@ -243,18 +244,18 @@ def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: C
             f"the body could not be mapped ({type(exc).__name__})"
         location = exc.location if isinstance(exc, RejectedDocument) else "$"
         summary.exceptions.append(st.open_exception(
-            conn, channel=receipt.channel, kind="rejected_document", reason=reason, location=location,
+            conn, channel=receipt.channel, kind=st.ExceptionKind.REJECTED_DOCUMENT, reason=reason, location=location,
             now=now, partner_id=receipt.partner_id, receipt_id=receipt.id, raw_sha256=receipt.raw_sha256))
-        st.finish_receipt(conn, receipt.id, outcome="rejected", reason=reason, now=now)
+        st.finish_receipt(conn, receipt.id, outcome=ReceiptOutcome.REJECTED, reason=reason, now=now)
         return
     already = len(summary.exceptions)
     apply_mapped_orders(conn, receipt, mapped, summary, now=now, targets=targets)
     rejected = len(summary.exceptions) - already
     if rejected:
         reason = f"{rejected} of {len(mapped)} orders could not be stored"
-        st.finish_receipt(conn, receipt.id, outcome="partially_accepted", reason=reason, now=now)
+        st.finish_receipt(conn, receipt.id, outcome=ReceiptOutcome.PARTIALLY_ACCEPTED, reason=reason, now=now)
     else:
-        st.finish_receipt(conn, receipt.id, outcome="accepted", reason=None, now=now)
+        st.finish_receipt(conn, receipt.id, outcome=ReceiptOutcome.ACCEPTED, reason=None, now=now)
 
 
 def apply_mapped_orders(
@@ -268,7 +269,7 @@ def apply_mapped_orders(
     range) becomes that order's exception, and its neighbours are stored all the same.
     """
     for mapped in mapped_orders:
-        if mapped.state == "rejected" or (mapped.order is None and mapped.state != "held"
+        if mapped.state == MappedOrderState.REJECTED or (mapped.order is None and mapped.state != MappedOrderState.HELD
                                           and not getattr(mapped, "cancelled", False)):
             if _superseded(conn, receipt, mapped):
                 # A version as new or newer is stored already (the channel sent the fix): nothing lost.
@@ -285,7 +286,7 @@ def apply_mapped_orders(
 
 def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, summary: ChannelSummary,
                now: dt.datetime, targets: Sequence[str]) -> None:
-    if mapped.state == "held":
+    if mapped.state == MappedOrderState.HELD:
         # Not complete yet (e.g. a marketplace order without prices or address): its next
         # version, once complete, arrives with a newer updated_at and is stored then.
         summary.orders_held += 1
@@ -301,14 +302,14 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
     assert mapped.updated_at is not None, "only a rejected order lacks its version time"
     saved = st.save_channel_order(conn, mapped.order, source_updated_at=mapped.updated_at,
                                   receipt_id=receipt.id, not_pushed_reason=not_pushed, now=now)
-    if saved.action == "unchanged":
+    if saved.action == st.SaveAction.UNCHANGED:
         summary.orders_unchanged += 1
         return
-    if saved.action == "cancelled":
+    if saved.action == st.SaveAction.CANCELLED:
         summary.orders_cancelled += 1
         deliver_cancellation(conn, saved.stored_id, now, targets)
         return
-    if saved.action == "created":
+    if saved.action == st.SaveAction.CREATED:
         summary.orders_new += 1
     else:
         summary.orders_updated += 1
@@ -316,7 +317,7 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         summary.orders_not_pushed += 1
         st.add_event(conn, saved.stored_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
         return
-    if saved.action == "updated":
+    if saved.action == st.SaveAction.UPDATED:
         deliver_new_version(conn, saved.stored_id, now, targets)  # each target's copy must follow it
     else:
         for target in targets:
@@ -368,9 +369,9 @@ def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLik
         conn, source=order_source_of(receipt.channel), partner_id=receipt.partner_id,
         source_ref=mapped.channel_order_id, source_updated_at=mapped.updated_at, by=receipt.source_name,
         receipt_id=receipt.id, now=now)
-    if saved.action == "cancelled":
+    if saved.action == st.SaveAction.CANCELLED:
         deliver_cancellation(conn, saved.stored_id, now, targets)
-    return saved.action == "cancelled"
+    return saved.action == st.SaveAction.CANCELLED
 
 
 # Receipts' channel -> the orders' source, where they differ (webhook bodies are Shopify orders);

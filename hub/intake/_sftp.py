@@ -35,8 +35,8 @@ from mappings.profiles import PartnerProfile
 
 log = logging.getLogger(__name__)
 CHANNEL = "sftp"
-QUARANTINED_FILE = "quarantined_file"
-QUARANTINED_FOLDER = "quarantined_folder"
+QUARANTINED_FILE = st.ExceptionKind.QUARANTINED_FILE
+QUARANTINED_FOLDER = st.ExceptionKind.QUARANTINED_FOLDER
 # Files up to this size are read into memory; larger ones stream through a temporary file.
 IN_MEMORY_LIMIT = 16 * 1024 * 1024
 _DOCUMENT_REF_MAX = 120  # exceptions.document_ref
@@ -150,7 +150,7 @@ def poll_inbox(
     before = cursor or InboxCursor()
     after = InboxCursor()
     inbox, pickup = profile.sftp.inbox, profile.sftp.pickup
-    refused: dict[str, tuple[str, str]] = {}  # document ref -> (kind, reason)
+    refused: dict[str, tuple[st.ExceptionKind, str]] = {}  # document ref -> (kind, reason)
     try:
         listing = folders.scan_folder(inbox)
     except SymlinkRefused as exc:
@@ -199,12 +199,13 @@ def poll_inbox(
         except RejectedDocument as exc:
             # Too large to archive (or not a file any more): it stays in the inbox and waits in the queue.
             with store.transaction() as conn:
-                st.open_exception(conn, channel=CHANNEL, kind="rejected_file", reason=exc.reason, partner_id=profile.id,
-                                  document_ref=display_name(remote.name, limit=_DOCUMENT_REF_MAX), now=now)
+                st.open_exception(conn, channel=CHANNEL, kind=st.ExceptionKind.REJECTED_FILE, reason=exc.reason,
+                                  partner_id=profile.id, now=now,
+                                  document_ref=display_name(remote.name, limit=_DOCUMENT_REF_MAX))
             log.warning("refused file in %s inbox: %s", profile.id, exc.reason)
             after.taken[remote.name] = key
             continue
-        if receipt.state == "processed":
+        if receipt.state == st.ReceiptState.PROCESSED:
             if not _archived(folders, profile, remote.name, key, refused):
                 after.taken[remote.name] = key  # not downloaded again; the archive is tried again each tick
                 after.receipts[remote.name] = receipt.id
@@ -224,7 +225,7 @@ def _processed(store: st.HubStore, receipt_ids) -> set[int]:
 
 def _archived(
     folders: PartnerFolders, profile: PartnerProfile, name: str, expected: tuple[int, int],
-    refused: dict[str, tuple[str, str]],
+    refused: dict[str, tuple[st.ExceptionKind, str]],
 ) -> bool:
     """Move a processed file to the archive if it is still the file read; False when it is not (yet).
 
@@ -284,7 +285,7 @@ def _document_ref(inbox: str, name: str) -> str:
 
 
 def _quarantine(
-    store: st.HubStore, profile: PartnerProfile, refused: dict[str, tuple[str, str]], before: InboxCursor,
+    store: st.HubStore, profile: PartnerProfile, refused: dict[str, tuple[st.ExceptionKind, str]], before: InboxCursor,
     after: InboxCursor, now: dt.datetime,
 ) -> None:
     """Open one exception per refused entry (not one per tick); close those whose entry was renamed or removed."""

@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 from hub import store as st
 
-INTAKE_NOT_FINISHED = "intake_not_finished"
+INTAKE_NOT_FINISHED = st.ExceptionKind.INTAKE_NOT_FINISHED
 _DOCUMENT_REF_MAX = 120  # exceptions.document_ref
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from canonical.errors import FatalError, RetriableError
 from canonical.model import Order, Purpose
+from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from hub import store as st
 from hub.faults import fault_point
 from hub.targets import delivery_targets
@@ -23,8 +24,10 @@ from mappings.x12._results import InterchangeResult
 log = logging.getLogger(__name__)
 
 TEST_ORDER_HELD = "test order: never pushed to production targets"  # the held event's reason
-CLEAN_OUTCOMES = frozenset({"accepted", "accepted_with_warnings", "duplicate"})
+CLEAN_OUTCOMES = frozenset({ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS, ReceiptOutcome.DUPLICATE})
 """Receipt outcomes that need nobody; every other one opens an exception."""
+_STORABLE = frozenset({DocumentOutcome.ACCEPTED, DocumentOutcome.ACCEPTED_WITH_WARNINGS})
+"""Document outcomes whose order is stored."""
 
 
 @dataclass
@@ -73,7 +76,7 @@ def process_x12_receipt(
         receipt = st.claim_receipt(conn, receipt_id, token=token, clock=st.utcnow(), stale_after=claim_stale_after)
         if receipt is None:
             receipt = st.get_receipt(conn, receipt_id)
-            if receipt.state != "processed":
+            if receipt.state != st.ReceiptState.PROCESSED:
                 raise RetriableError(f"receipt {receipt_id} is being processed by another run")
             summary = IntakeSummary(receipt.id, receipt.partner_id, receipt.source_name, outcome=receipt.outcome or "")
             summary.already_processed = True
@@ -175,14 +178,14 @@ class _Batches:
 def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt, *, replay: bool,
              now: dt.datetime) -> IntakeSummary:
     summary = IntakeSummary(receipt.id, receipt.partner_id, receipt.source_name, outcome=receipt.outcome or "")
-    if receipt.state == "processed" and not replay:
+    if receipt.state == st.ReceiptState.PROCESSED and not replay:
         summary.already_processed = True
         summary.reason = receipt.reason
         return summary
     earlier_open = (st.list_exceptions(batches.conn, state=st.OPEN, receipt_id=receipt.id, limit=10_000)
                     if replay else [])
 
-    def queue(kind: str, reason: str, **where) -> None:
+    def queue(kind: st.ExceptionKind, reason: str, **where) -> None:
         summary.exceptions.append(
             st.open_exception(batches.conn, channel=receipt.channel, kind=kind, reason=reason, now=now,
                               partner_id=receipt.partner_id, receipt_id=receipt.id,
@@ -226,15 +229,15 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
     summary.outcome, summary.reason = result.outcome, result.reason
     summary.interchanges = len(result.interchanges)
 
-    if result.outcome == "not_x12":
-        queue("not_x12", result.reason or "not an X12 interchange")
+    if result.outcome == ReceiptOutcome.NOT_X12:
+        queue(st.ExceptionKind.NOT_X12, result.reason or "not an X12 interchange")
     if result.fault is not None:
-        queue("unreadable_data", f"{result.fault}; what came before it was processed")
+        queue(st.ExceptionKind.UNREADABLE_DATA, f"{result.fault}; what came before it was processed")
     resumed_with_exceptions = bool(done) and bool(st.list_exceptions(batches.conn, receipt_id=receipt.id, limit=1))
     if result.outcome not in CLEAN_OUTCOMES and not summary.exceptions and not resumed_with_exceptions:
         # Nothing named what went wrong (e.g. a file half made of a resend), in this run or in an
         # interrupted one it resumed: the receipt must still be in the queue, or nobody looks at it.
-        queue("file_not_accepted", result.reason or f"the file ended {result.outcome}")
+        queue(st.ExceptionKind.FILE_NOT_ACCEPTED, result.reason or f"the file ended {result.outcome}")
     for earlier in earlier_open:
         if earlier.id in summary.exceptions:
             st.count_replay(batches.conn, earlier.id, now=now)
@@ -256,12 +259,12 @@ def _record_interchange(conn: Connection, receipt: st.Receipt, interchange, summ
         control_number=interchange.control_number, is_test=interchange.is_test,
         outcome=interchange.outcome, now=now,
     )
-    if interchange.outcome == "duplicate":
+    if interchange.outcome == ReceiptOutcome.DUPLICATE:
         pass  # answered with TA1 025 and recorded in the ledger; nothing to fix
     elif interchange.envelope_rejected:
         # The envelope itself was refused (TA1): one exception for the interchange, not one per set.
         faults = [p for p in interchange.errors if p.severity == "error"]
-        queue("rejected_interchange", _interchange_reason(interchange, faults, receipt, partners),
+        queue(st.ExceptionKind.REJECTED_INTERCHANGE, _interchange_reason(interchange, faults, receipt, partners),
               location=faults[0].location if faults else None,
               document_ref=f"ISA {interchange.control_number}")
     else:
@@ -322,7 +325,7 @@ class _OrderBatch:
         """Save ``document``'s order now or with the batch."""
         order = document.order
         new_order = order is not None and order.purpose is Purpose.ORIGINAL
-        if new_order and document.outcome in ("accepted", "accepted_with_warnings"):
+        if new_order and document.outcome in _STORABLE:
             rows = st.order_rows(self.batches.conn, order)
             self.waiting.append((rows, document.outcome, order.is_test, document.ref))
             if len(self.waiting) >= self.SIZE:
@@ -340,7 +343,7 @@ class _OrderBatch:
         saved = st.save_orders_bulk(conn, [rows for rows, *_ in waiting], receipt_id=receipt_id, now=now)
         validated, held, deliver = [], [], []
         for (rows, outcome, is_test, ref), result in zip(waiting, saved, strict=True):
-            if result.action == "created":
+            if result.action == st.SaveAction.CREATED:
                 summary.orders_created += 1
                 validated.append((result.stored_id, "validated", {"outcome": outcome, "warnings": list(rows.warnings)}))
                 if is_test:
@@ -348,10 +351,10 @@ class _OrderBatch:
                     held.append((result.stored_id, "held", {"reason": TEST_ORDER_HELD}))
                 else:
                     deliver.append(result.stored_id)
-            elif result.action == "already_stored":
+            elif result.action == st.SaveAction.ALREADY_STORED:
                 summary.orders_unchanged += 1
             else:  # duplicate: another document already created this order number
-                self.queue("duplicate_order",
+                self.queue(st.ExceptionKind.DUPLICATE_ORDER,
                            f"purchase order {rows.key[2]} was already received in another document",
                            order_id=result.order_id, document_ref=ref)
         # Per order the log reads received, validated, held, as when saved one by one.
@@ -364,20 +367,20 @@ class _OrderBatch:
 def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: IntakeSummary, queue, now,
                     targets: Sequence[str]) -> None:
     where = {"document_ref": document.ref}
-    if document.outcome == "unsupported":
-        queue("unsupported_transaction_set",
+    if document.outcome == DocumentOutcome.UNSUPPORTED:
+        queue(st.ExceptionKind.UNSUPPORTED_TRANSACTION_SET,
               f"transaction set {document.transaction_set} is not supported yet; it was acknowledged, not processed",
               **where)
         return
-    if document.outcome == "rejected" or document.order is None:
+    if document.outcome == DocumentOutcome.REJECTED or document.order is None:
         errors = [p for p in document.errors if p.severity == "error"] or document.errors
         first = errors[0] if errors else None
         reason = "; ".join(p.message for p in errors[:5]) or "transaction set rejected"
-        queue("rejected_document", reason, location=first.location if first else None, **where)
+        queue(st.ExceptionKind.REJECTED_DOCUMENT, reason, location=first.location if first else None, **where)
         return
     order: Order = document.order
     saved = st.save_order(conn, order, receipt_id=receipt.id, now=now)
-    if saved.action == "created":
+    if saved.action == st.SaveAction.CREATED:
         summary.orders_created += 1
         st.add_event(conn, saved.stored_id, "validated", {"outcome": document.outcome, "warnings": order.warnings},
                      receipt_id=receipt.id, now=now)
@@ -388,20 +391,21 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
         else:
             for target in targets:
                 st.enqueue_delivery(conn, order_id=saved.stored_id, target=target, now=now)
-    elif saved.action == "replaced":
+    elif saved.action == st.SaveAction.REPLACED:
         summary.orders_replaced += 1
         if not order.is_test:
             deliver_new_version(conn, saved.stored_id, now, targets)
-    elif saved.action == "cancelled":
+    elif saved.action == st.SaveAction.CANCELLED:
         summary.orders_cancelled += 1
         deliver_cancellation(conn, saved.stored_id, now, targets)
-    elif saved.action == "already_stored":
+    elif saved.action == st.SaveAction.ALREADY_STORED:
         summary.orders_unchanged += 1
-    elif saved.action == "duplicate":
-        queue("duplicate_order", f"purchase order {order.source_ref} was already received in another document",
+    elif saved.action == st.SaveAction.DUPLICATE:
+        queue(st.ExceptionKind.DUPLICATE_ORDER,
+              f"purchase order {order.source_ref} was already received in another document",
               order_id=saved.order_id, **where)
     else:  # unknown_order
-        queue("unknown_order",
+        queue(st.ExceptionKind.UNKNOWN_ORDER,
               f"{order.purpose.value} of purchase order {order.source_ref}, which was never received", **where)
 
 

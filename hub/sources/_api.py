@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from canonical.outcomes import ReceiptOutcome
 from hub import store as st
 from hub.intake import ChannelSummary, process_queued_receipt
 from hub.sources._protocol import MapArchived
 from mappings.profiles import PartnerDirectory
 
-CLEAN_OUTCOMES = frozenset({"accepted"})
+CLEAN_OUTCOMES = frozenset({ReceiptOutcome.ACCEPTED})
 """An API body's receipt outcomes that need nobody (partially_accepted, rejected, failed come with an exception)."""
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, text
 
 from canonical.model import Order, Purpose
+from hub.store._order_states import OrderStatus, SaveAction
 from hub.store._orders import SavedOrder, save_order
 from hub.store._outbox import PENDING
 from hub.store._tables import order_events, order_lines, order_parties, orders, outbox
@@ -146,7 +147,7 @@ def order_rows(conn: Connection, order: Order) -> OrderRows:
     # payload once, in Rust, and the insert passes it on as it is.
     payload = _JsonText(order.model_dump_json()) if fast else order.model_dump(mode="json")
     row = (order.source.value, order.partner_id, order.source_ref, order.purpose.value, order.order_date,
-           order.currency, order.total, order.is_test, order.raw_document_id, order.document_ref, payload, "open", 1)
+           order.currency, order.total, order.is_test, order.raw_document_id, order.document_ref, payload, OrderStatus.OPEN, 1)
     # Lines are most of the rows: their decimals are put in stored form right here (text that
     # SQLite keeps and PostgreSQL's COPY reads as numeric), not in a second pass over the batch.
     dec = _decimal_text if fast else _same
@@ -172,7 +173,7 @@ def _save_originals(
     stored = _stored_rows(conn, [rows.key for rows in batch])
     # Per order: an earlier row (stored, or created earlier in this batch) decides, as in save_order.
     earlier: dict[tuple[str, str, str], tuple[int | None, str | None, str | None]] = dict(stored)
-    verdicts: list[tuple[str, tuple[str, str, str]]] = []
+    verdicts: list[tuple[SaveAction, tuple[str, str, str]]] = []
     new: list[OrderRows] = []
     for rows in batch:
         key = rows.key
@@ -180,11 +181,11 @@ def _save_originals(
         if row is None:
             earlier[key] = (None, rows.raw_document_id, rows.document_ref)
             new.append(rows)
-            verdicts.append(("created", key))
+            verdicts.append((SaveAction.CREATED, key))
         elif rows.raw_document_id is not None and row[1] == rows.raw_document_id and row[2] == rows.document_ref:
-            verdicts.append(("already_stored", key))
+            verdicts.append((SaveAction.ALREADY_STORED, key))
         else:
-            verdicts.append(("duplicate", key))
+            verdicts.append((SaveAction.DUPLICATE, key))
     ids = _insert_orders(conn, new, receipt_id=receipt_id, now=now) if new else {}
     for key, stored_row in stored.items():
         ids[key] = stored_row[0]

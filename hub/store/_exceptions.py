@@ -26,30 +26,43 @@ OPEN, REPLAYED, RESOLVED = ExceptionState.OPEN, ExceptionState.REPLAYED, Excepti
 
 
 class ExceptionKind(StrEnum):
-    """What went wrong (``exceptions.kind``); a replay decides by it what to do again."""
+    """What went wrong (``exceptions.kind``); a replay decides by it what to do again.
+
+    The catalogue of the kinds the hub opens. It is not checked when an exception is stored: a target
+    ``<name>`` opens ``<name>_rejected``, ``<name>_unreachable``, ``<name>_cancel_refused`` and
+    ``<name>_update_needs_review``, of which the ``ERP_`` members are the built-in target ``erp``'s.
+    """
 
     # Partner SFTP folders
     REJECTED_FILE = "rejected_file"
-    """A file the intake refused before archiving it (over the size limit, ...)."""
+    """A file the intake refused before archiving it (over the size limit, ...); it stays in the inbox."""
     QUARANTINED_FILE = "quarantined_file"
-    """A file the intake will not read (a symbolic link, a name escaping the folder, ...)."""
+    """An inbox entry the intake will not read (a symbolic link, not a regular file, a name it refuses, an upload
+    never finished); closed by itself once the entry is renamed or removed."""
     QUARANTINED_FOLDER = "quarantined_folder"
+    """A partner folder the intake will not use (an inbox that is a symbolic link, an archive processed files
+    cannot be moved to); closed by itself once the folder is fixed."""
     # Any received document
     INTAKE_NOT_FINISHED = "intake_not_finished"
     """A receipt whose runs all ended without processing it."""
     REJECTED_DOCUMENT = "rejected_document"
-    """An order document (X12 transaction set, API body) the mapping rejected as a whole."""
+    """An order document (X12 transaction set, API body) the mapping rejected as a whole, or a receipt whose
+    processing failed for a reason nobody foresaw (its outcome ``failed``)."""
     DUPLICATE_ORDER = "duplicate_order"
     """An original for a PO already stored from another document."""
     UNKNOWN_ORDER = "unknown_order"
     """A change or cancellation of a PO never received."""
     # X12 files
     NOT_X12 = "not_x12"
+    """A file that is not an X12 interchange at all."""
     UNREADABLE_DATA = "unreadable_data"
     """The file breaks off in bytes that are not X12; what came before was processed."""
     FILE_NOT_ACCEPTED = "file_not_accepted"
+    """A file whose outcome is not clean though nothing else names why (e.g. a file half made of a resend)."""
     REJECTED_INTERCHANGE = "rejected_interchange"
+    """An interchange whose envelope was refused (a TA1): one exception for it, not one per transaction set."""
     UNSUPPORTED_TRANSACTION_SET = "unsupported_transaction_set"
+    """A transaction set we do not take yet (an 860, ...): acknowledged, not processed."""
     # API channels
     REJECTED_ORDER = "rejected_order"
     """One order of an archived page or body that could not be mapped (a replay maps the body again)."""
@@ -57,10 +70,15 @@ class ExceptionKind(StrEnum):
     """An answer that is not an orders page at all; the cursor held."""
     # Documents we owe partners and deliveries to the ERP
     ACK_NOT_SENT = "ack_not_sent"
+    """An ack (997, TA1) that could not be written to the partner's folder; a replay queues it again."""
     ERP_REJECTED = "erp_rejected"
+    """The ERP refused the order, or the stored order no longer passes the canonical model's rules."""
     ERP_UNREACHABLE = "erp_unreachable"
+    """The delivery gave up after its attempts (the ERP not answering or answering with errors)."""
     ERP_CANCEL_REFUSED = "erp_cancel_refused"
+    """The order was cancelled but the ERP refused, or its sale order has delivered or invoiced quantities."""
     ERP_UPDATE_NEEDS_REVIEW = "erp_update_needs_review"
+    """The order changed but its sale order is confirmed, locked or cancelled in the ERP: left untouched."""
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from hub.store._archive import ReceiptState
 from hub.store._exceptions import OPEN
 from hub.store._tables import exceptions, interchanges, orders, receipts
 
-_PROCESSED, _RECEIVED = "processed", "received"  # receipts.state
+_PROCESSED, _RECEIVED = ReceiptState.PROCESSED, ReceiptState.RECEIVED  # receipts.state
 
 
 def waiting_receipt_ids(conn: Connection, channel: str) -> list[int]:

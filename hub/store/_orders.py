@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from canonical.model import Order, Purpose
+from hub.store._order_states import OrderStatus, SaveAction
 from hub.store._tables import inserted_id, order_events, order_lines, order_parties, orders
 
 
@@ -36,26 +37,26 @@ def save_order(conn: Connection, order: Order, *, receipt_id: int | None, now: d
     """Apply ``order`` (an original, cancellation, replacement or change) to the store."""
     row = _stored(conn, order.source.value, order.partner_id, order.source_ref)
     if row is not None and _same_document(row, order):
-        return SavedOrder("already_stored", row.id)
+        return SavedOrder(SaveAction.ALREADY_STORED, row.id)
     if order.purpose is Purpose.ORIGINAL:
         if row is not None:
-            return SavedOrder("duplicate", row.id)
-        return SavedOrder("created", _insert(conn, order, receipt_id=receipt_id, now=now))
+            return SavedOrder(SaveAction.DUPLICATE, row.id)
+        return SavedOrder(SaveAction.CREATED, _insert(conn, order, receipt_id=receipt_id, now=now))
     if row is None:
-        return SavedOrder("unknown_order", None)
+        return SavedOrder(SaveAction.UNKNOWN_ORDER, None)
     if order.purpose is Purpose.CANCELLATION:
-        if row.status == "cancelled":
-            return SavedOrder("already_stored", row.id)
+        if row.status == OrderStatus.CANCELLED:
+            return SavedOrder(SaveAction.ALREADY_STORED, row.id)
         conn.execute(
             update(orders)
             .where(orders.c.id == row.id)
-            .values(status="cancelled", revision=row.revision + 1, updated_at=now)
+            .values(status=OrderStatus.CANCELLED, revision=row.revision + 1, updated_at=now)
         )
         add_event(conn, row.id, "cancelled", {"by": order.document_ref, "raw_document_id": order.raw_document_id},
                   receipt_id=receipt_id, now=now)
-        return SavedOrder("cancelled", row.id)
+        return SavedOrder(SaveAction.CANCELLED, row.id)
     _replace(conn, row, order, receipt_id=receipt_id, now=now)
-    return SavedOrder("replaced", row.id)
+    return SavedOrder(SaveAction.REPLACED, row.id)
 
 
 def save_channel_order(
@@ -78,14 +79,15 @@ def save_channel_order(
     extra = {"source_updated_at": source_updated_at, "not_pushed_reason": not_pushed_reason}
     if row is None:
         order_id = _insert(conn, order, receipt_id=receipt_id, now=now, extra=extra)
-        return SavedOrder("cancelled" if order.purpose is Purpose.CANCELLATION else "created", order_id)
+        return SavedOrder(SaveAction.CANCELLED if order.purpose is Purpose.CANCELLATION else SaveAction.CREATED, order_id)
     stored_at = row.source_updated_at
     if stored_at is not None and source_updated_at <= stored_at:
-        return SavedOrder("unchanged", row.id)
+        return SavedOrder(SaveAction.UNCHANGED, row.id)
     cancelling = order.purpose is Purpose.CANCELLATION
     _replace(conn, row, order, receipt_id=receipt_id, now=now, extra=extra,
-             status="cancelled" if cancelling else "open", kind="cancelled" if cancelling else "updated")
-    return SavedOrder("cancelled" if cancelling else "updated", row.id)
+             status=OrderStatus.CANCELLED if cancelling else OrderStatus.OPEN,
+             kind="cancelled" if cancelling else "updated")
+    return SavedOrder(SaveAction.CANCELLED if cancelling else SaveAction.UPDATED, row.id)
 
 
 def cancel_channel_order(
@@ -97,14 +99,14 @@ def cancel_channel_order(
     ``unchanged`` when there is no such order, it is cancelled already, or the news is not newer.
     """
     row = _stored(conn, source, partner_id, source_ref)
-    if row is None or row.status == "cancelled" or (
+    if row is None or row.status == OrderStatus.CANCELLED or (
         row.source_updated_at is not None and row.source_updated_at >= source_updated_at
     ):
-        return SavedOrder("unchanged", None if row is None else row.id)
+        return SavedOrder(SaveAction.UNCHANGED, None if row is None else row.id)
     conn.execute(update(orders).where(orders.c.id == row.id).values(
-        status="cancelled", revision=row.revision + 1, source_updated_at=source_updated_at, updated_at=now))
+        status=OrderStatus.CANCELLED, revision=row.revision + 1, source_updated_at=source_updated_at, updated_at=now))
     add_event(conn, row.id, "cancelled", {"by": by}, receipt_id=receipt_id, now=now)
-    return SavedOrder("cancelled", row.id)
+    return SavedOrder(SaveAction.CANCELLED, row.id)
 
 
 def _stored(conn: Connection, source: str, partner_id: str, source_ref: str) -> Any:
@@ -140,7 +142,7 @@ class StoredOrder:
 
     @property
     def cancelled(self) -> bool:
-        return self.status == "cancelled"
+        return self.status == OrderStatus.CANCELLED
 
 
 def load_stored_order(conn: Connection, order_id: int) -> StoredOrder:
@@ -177,7 +179,7 @@ def _insert(
         orders.insert().values(
             **_order_columns(order, receipt_id=receipt_id),
             **(extra or {}),
-            status="cancelled" if order.purpose is Purpose.CANCELLATION else "open",
+            status=OrderStatus.CANCELLED if order.purpose is Purpose.CANCELLATION else OrderStatus.OPEN,
             revision=1,
             created_at=now,
             updated_at=now,
@@ -191,7 +193,7 @@ def _insert(
 
 def _replace(
     conn: Connection, row: Any, order: Order, *, receipt_id: int | None, now: dt.datetime,
-    extra: dict[str, Any] | None = None, status: str = "open", kind: str | None = None,
+    extra: dict[str, Any] | None = None, status: str = OrderStatus.OPEN, kind: str | None = None,
 ) -> None:
     before = Order.model_validate(row.payload)
     conn.execute(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from hub.store._order_states import OrderStatus
 from hub.store._tables import orders, outbox
 
 
@@ -32,10 +33,10 @@ def orders_expected_at(conn: Connection, *, target: str, partner_ids: Collection
     order_by = (orders.c.partner_id, orders.c.source_ref)
     open_rows = conn.execute(
         select(orders.c.partner_id, orders.c.source_ref)
-        .where((orders.c.status == "open") & production & meant).order_by(*order_by)
+        .where((orders.c.status == OrderStatus.OPEN) & production & meant).order_by(*order_by)
     ).all()
     cancelled_rows = conn.execute(
         select(orders.c.partner_id, orders.c.source_ref)
-        .where((orders.c.status == "cancelled") & production & queued).order_by(*order_by)
+        .where((orders.c.status == OrderStatus.CANCELLED) & production & queued).order_by(*order_by)
     ).all()
     return ExpectedOrders([tuple(row) for row in open_rows], [tuple(row) for row in cancelled_rows])

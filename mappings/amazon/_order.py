@@ -34,7 +34,7 @@ from canonical.model import (
     Source,
     order_total,
 )
-from mappings._channel import BAD_ORDER_ERRORS, MappedOrder, build, unexpected_shape
+from mappings._channel import BAD_ORDER_ERRORS, HELD, OK, REJECTED, MappedOrder, build, unexpected_shape
 from mappings.amazon._fields import Findings, money, text, timestamp
 from mappings.profiles import PartnerProfile
 
@@ -142,7 +142,7 @@ def _map_order(
         missing = _missing_for_pending(order_total_money, address, items)
         if missing:
             findings.note(where, f"held: order is {status}, waiting for {' and '.join(missing)}")
-            return MappedOrder(order_id, updated_at, None, "held", _strings(findings), False,
+            return MappedOrder(order_id, updated_at, None, HELD, _strings(findings), False,
                                f"pending: waiting for {' and '.join(missing)}", findings=findings.problems)
     if not items:
         findings.error(items_where, "the order has no items")
@@ -175,7 +175,7 @@ def _map_order(
     if not lines:
         # A cancelled order whose items all show QuantityOrdered 0: nothing left to express as lines.
         findings.note(items_where, "every item shows quantity 0: the cancellation carries no lines")
-        return MappedOrder(order_id, updated_at, None, "ok", _strings(findings), False, reason,
+        return MappedOrder(order_id, updated_at, None, OK, _strings(findings), False, reason,
                            cancelled=True, findings=findings.problems)
 
     dates = _dates(order, where, findings)
@@ -208,7 +208,7 @@ def _map_order(
         for breach in breaches:
             findings.error(where, breach.message)
         return _rejected(order_id, updated_at, findings)
-    return MappedOrder(order_id, updated_at, canonical, "ok", _strings(findings), reason is None, reason,
+    return MappedOrder(order_id, updated_at, canonical, OK, _strings(findings), reason is None, reason,
                        cancelled=cancelled, findings=findings.problems)
 
 
@@ -221,7 +221,7 @@ def rejected_order(order: dict[str, Any], location: str, message: str) -> Mapped
 
 
 def _rejected(order_id: str, updated_at: dt.datetime | None, findings: Findings) -> MappedOrder:
-    return MappedOrder(order_id, updated_at, None, "rejected", _strings(findings), False,
+    return MappedOrder(order_id, updated_at, None, REJECTED, _strings(findings), False,
                        "rejected: cannot be mapped", findings=findings.problems)
 
 

@@ -14,14 +14,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from canonical.outcomes import DocumentOutcome, ReceiptOutcome
+from mappings._channel import HELD, REJECTED, Problem
 from mappings._channel import DocumentResult as AmazonDocumentResult
 from mappings._channel import MapResult as AmazonMapResult
-from mappings._channel import Problem
 from mappings.amazon._order import map_amazon_order
 from mappings.profiles import PartnerProfile
 
-FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_amazon")
-DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "held", "incomplete", "rejected")
+FILE_OUTCOMES = (ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS, ReceiptOutcome.PARTIALLY_ACCEPTED,
+                 ReceiptOutcome.REJECTED, ReceiptOutcome.NOT_AMAZON)
+DOCUMENT_OUTCOMES = (DocumentOutcome.ACCEPTED, DocumentOutcome.ACCEPTED_WITH_WARNINGS, DocumentOutcome.HELD,
+                     DocumentOutcome.INCOMPLETE, DocumentOutcome.REJECTED)
+# What a document that was read counts as, and one that could not be (for the file's outcome).
+_MAPPED = frozenset({DocumentOutcome.ACCEPTED, DocumentOutcome.ACCEPTED_WITH_WARNINGS, DocumentOutcome.HELD})
+_FAILED = frozenset({DocumentOutcome.REJECTED, DocumentOutcome.INCOMPLETE})
 
 
 @dataclass
@@ -50,7 +56,7 @@ def map_amazon_payloads(
     for name, data in zip(names, files, strict=True):
         kind, payload, problem = _classify(data, name)
         if problem is not None:
-            unreadable.append(AmazonDocumentResult(ref=name, outcome="rejected", errors=[problem]))
+            unreadable.append(AmazonDocumentResult(ref=name, outcome=DocumentOutcome.REJECTED, errors=[problem]))
         elif kind == "orders":
             raw_id = hashlib.sha256(data).hexdigest()
             for index, order in enumerate(payload["Orders"]):
@@ -74,7 +80,7 @@ def map_amazon_payloads(
             documents.append(
                 AmazonDocumentResult(
                     ref=pages.refs[0].split(":", 1)[0] if pages.refs else order_id,
-                    outcome="incomplete",
+                    outcome=DocumentOutcome.INCOMPLETE,
                     errors=[Problem("error", f"items of order {order_id}, but no getOrders response among the "
                                              "files holds that order", "payload.AmazonOrderId")],
                 )
@@ -105,12 +111,13 @@ def _classify(data: bytes, name: str) -> tuple[str, dict[str, Any], Problem | No
 
 def _map_one(entry: _OrderEntry, items: _ItemsEntry | None, profile: PartnerProfile) -> AmazonDocumentResult:
     if not isinstance(entry.order, dict):
-        return AmazonDocumentResult(entry.ref, "rejected", [Problem("error", "not an Order object", entry.ref)])
+        return AmazonDocumentResult(entry.ref, DocumentOutcome.REJECTED,
+                                    [Problem("error", "not an Order object", entry.ref)])
     if items is None:
         order_id = entry.order.get("AmazonOrderId")
         return AmazonDocumentResult(
             entry.ref,
-            "incomplete",
+            DocumentOutcome.INCOMPLETE,
             [Problem("error", f"no getOrderItems response for order {order_id} among the files: items unknown",
                      entry.ref)],
         )
@@ -125,14 +132,14 @@ def _map_one(entry: _OrderEntry, items: _ItemsEntry | None, profile: PartnerProf
     )
     # Item locations inside map_amazon_order count across pages; name the real file and position.
     problems = [_relocate(p, file_name, items.refs) for p in mapped.findings]
-    if mapped.state == "rejected":
-        outcome = "rejected"
-    elif mapped.state == "held":
-        outcome = "held"
+    if mapped.state == REJECTED:
+        outcome = DocumentOutcome.REJECTED
+    elif mapped.state == HELD:
+        outcome = DocumentOutcome.HELD
     elif any(p.severity == "warning" for p in problems):
-        outcome = "accepted_with_warnings"
+        outcome = DocumentOutcome.ACCEPTED_WITH_WARNINGS
     else:
-        outcome = "accepted"
+        outcome = DocumentOutcome.ACCEPTED
     return AmazonDocumentResult(entry.ref, outcome, problems, mapped.order, mapped)
 
 
@@ -147,16 +154,16 @@ def _relocate(problem: Problem, file_name: str, item_refs: list[str]) -> Problem
     return problem
 
 
-def _file_outcome(documents: list[AmazonDocumentResult], *, any_amazon: bool) -> tuple[str, str | None]:
+def _file_outcome(documents: list[AmazonDocumentResult], *, any_amazon: bool) -> tuple[ReceiptOutcome, str | None]:
     if not any_amazon:
-        return "not_amazon", "no getOrders or getOrderItems response among the files"
-    mapped = [d for d in documents if d.outcome in ("accepted", "accepted_with_warnings", "held")]
-    failed = [d for d in documents if d.outcome in ("rejected", "incomplete")]
+        return ReceiptOutcome.NOT_AMAZON, "no getOrders or getOrderItems response among the files"
+    mapped = [d for d in documents if d.outcome in _MAPPED]
+    failed = [d for d in documents if d.outcome in _FAILED]
     if not documents:
-        return "accepted", None
+        return ReceiptOutcome.ACCEPTED, None
     if not failed:
-        warned = any(d.outcome == "accepted_with_warnings" for d in documents)
-        return ("accepted_with_warnings" if warned else "accepted"), None
+        warned = any(d.outcome == DocumentOutcome.ACCEPTED_WITH_WARNINGS for d in documents)
+        return (ReceiptOutcome.ACCEPTED_WITH_WARNINGS if warned else ReceiptOutcome.ACCEPTED), None
     if mapped:
-        return "partially_accepted", f"{len(failed)} of {len(documents)} documents could not be mapped"
-    return "rejected", "no order could be mapped"
+        return ReceiptOutcome.PARTIALLY_ACCEPTED, f"{len(failed)} of {len(documents)} documents could not be mapped"
+    return ReceiptOutcome.REJECTED, "no order could be mapped"

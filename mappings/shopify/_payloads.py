@@ -12,13 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 from canonical.errors import RejectedDocument
+from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from mappings._channel import DocumentResult as ShopifyDocumentResult
 from mappings._channel import MapResult as ShopifyMapResult
 from mappings.profiles import PartnerProfile
 from mappings.shopify._order import REJECTED, MappedOrder, map_shopify_order
 
-FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "not_shopify")
-DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "rejected")
+FILE_OUTCOMES = (ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS, ReceiptOutcome.PARTIALLY_ACCEPTED,
+                 ReceiptOutcome.REJECTED, ReceiptOutcome.NOT_SHOPIFY)
+DOCUMENT_OUTCOMES = (DocumentOutcome.ACCEPTED, DocumentOutcome.ACCEPTED_WITH_WARNINGS, DocumentOutcome.REJECTED)
 
 
 def order_objects(body: Any) -> list[tuple[str, Any]] | None:
@@ -65,28 +67,29 @@ def map_shopify_payload(data: bytes, *, profile: PartnerProfile) -> ShopifyMapRe
     try:
         body = parse_body(data)
     except ValueError as exc:
-        return ShopifyMapResult("not_shopify", f"not JSON: {exc}")
+        return ShopifyMapResult(ReceiptOutcome.NOT_SHOPIFY, f"not JSON: {exc}")
     objects = order_objects(body)
     if objects is None:
-        return ShopifyMapResult("not_shopify", "not a Shopify orders page ({\"orders\": [...]}), a single order "
-                                               "({\"order\": {...}}) or a webhook body")
+        return ShopifyMapResult(ReceiptOutcome.NOT_SHOPIFY, "not a Shopify orders page ({\"orders\": [...]}), a "
+                                                            "single order ({\"order\": {...}}) or a webhook body")
     documents = []
     for (ref, _), mapped in zip(objects, map_shopify_orders(data, profile=profile, body=body), strict=True):
         warnings = any(p.severity == "warning" for p in mapped.findings)
-        outcome = "rejected" if mapped.state == REJECTED else "accepted_with_warnings" if warnings else "accepted"
+        outcome = (DocumentOutcome.REJECTED if mapped.state == REJECTED
+                   else DocumentOutcome.ACCEPTED_WITH_WARNINGS if warnings else DocumentOutcome.ACCEPTED)
         documents.append(ShopifyDocumentResult(ref, outcome, list(mapped.findings), mapped.order, mapped))
     return ShopifyMapResult(*_file_outcome(documents), documents)
 
 
-def _file_outcome(documents: list[ShopifyDocumentResult]) -> tuple[str, str | None]:
+def _file_outcome(documents: list[ShopifyDocumentResult]) -> tuple[ReceiptOutcome, str | None]:
     if not documents:
-        return "accepted", "the body holds no orders"
+        return ReceiptOutcome.ACCEPTED, "the body holds no orders"
     outcomes = {d.outcome for d in documents}
-    if outcomes == {"rejected"}:
-        return "rejected", "no order could be mapped"
-    if "rejected" in outcomes:
-        rejected = sum(d.outcome == "rejected" for d in documents)
-        return "partially_accepted", f"{rejected} of {len(documents)} orders could not be mapped"
-    if "accepted_with_warnings" in outcomes:
-        return "accepted_with_warnings", None
-    return "accepted", None
+    if outcomes == {DocumentOutcome.REJECTED}:
+        return ReceiptOutcome.REJECTED, "no order could be mapped"
+    if DocumentOutcome.REJECTED in outcomes:
+        rejected = sum(d.outcome == DocumentOutcome.REJECTED for d in documents)
+        return ReceiptOutcome.PARTIALLY_ACCEPTED, f"{rejected} of {len(documents)} orders could not be mapped"
+    if DocumentOutcome.ACCEPTED_WITH_WARNINGS in outcomes:
+        return ReceiptOutcome.ACCEPTED_WITH_WARNINGS, None
+    return ReceiptOutcome.ACCEPTED, None
