@@ -46,10 +46,14 @@ test: venv system-deps lint
 
 # Static checks of the whole tree: the one-way package graph (import-linter), then style and bug patterns
 # (ruff), then types (mypy); each configured in pyproject.toml. `ruff format` is not part of it.
+# Last, `dg check defs`: the Dagster code location loads ([tool.dg]; defs.yaml files against their
+# component's schema), with the repository's partner profiles; no server, no network, no HUB_* secret.
+# VIRTUAL_ENV names the venv dg should run the project in (it warns when it differs from .venv).
 lint: venv
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
 # The whole fault-injection suite (tests/faults/), slow scenarios included; `make test` runs its fast subset.
 faults: venv system-deps
