@@ -11,8 +11,7 @@ import dagster as dg
 from connectors.sftp import SftpClient, SftpConfig
 from hub.settings import resolve_database_url
 from hub.store import HubStore
-# The ERP target's resource class, still found here; the erp/ components bind it per target.
-from hub.targets.odoo._resource import ErpResource as ErpResource
+from hub.targets.odoo._resource import ErpResource as ErpResource  # re-exported; erp/ binds one per target
 from mappings.profiles import PartnerDirectory
 
 

@@ -55,9 +55,11 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
         settings = get_settings()
         partners_dir = _PARTNERS_DIR.get() or Path(settings.partners_dir)
         partners = PartnerDirectory.load(partners_dir)
-        intake = [component.build_defs(context) for component in account_components(partners)]
-        upstream = [edi_assets.edi_inbound_orders.key,
-                    *(key for defs in intake for asset in defs.assets or () for key in asset.keys)]
+        intake = dg.Definitions.merge(*(component.build_defs(context) for component in account_components(partners)))
+        # Every target's push asset waits for every intake asset of the same run (the account
+        # components build AssetsDefinitions; the Definitions type also allows specs).
+        upstream = [edi_assets.edi_inbound_orders.key, *(
+            key for asset in intake.assets or () if isinstance(asset, dg.AssetsDefinition) for key in asset.keys)]
         targets = [
             OrderTargetComponent(name, kind, tuple(upstream),
                                  tuple(sorted(p.id for p in partners if any(t.name == name for t in p.targets))))
@@ -68,7 +70,7 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
             resources={"hub_store": hub_store_resource(partners_dir, settings.max_document_bytes)},
             metadata={"partner_profile_problems": dg.MetadataValue.json(problems)} if problems else {},
         )
-        return dg.Definitions.merge(own, *intake, *(target.build_defs(context) for target in targets))
+        return dg.Definitions.merge(own, intake, *(target.build_defs(context) for target in targets))
 
 
 def account_components(partners: PartnerDirectory) -> list[dg.Component]:
