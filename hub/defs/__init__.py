@@ -24,6 +24,10 @@ def build_definitions(partners_dir: Path | None = None) -> dg.Definitions:
     ``partners_dir`` defaults to ``HUB_PARTNERS_DIR``. A profile file that cannot be loaded leaves its
     partner out, is logged by the loader, and is listed in the definitions' metadata
     (``partner_profile_problems``).
+
+    ``dg.load_from_defs_folder`` finds the project by the ``[tool.dg]`` of the ``pyproject.toml`` above
+    this package: the code location runs from the source tree (``make ui``; the Docker image's code
+    server imports ``hub`` from its working directory, the copied tree).
     """
     with partners_dir_for_loading(partners_dir):
         return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
