@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the canonical order's JSON Schema")
     schema.set_defaults(run=_schema)
 
-    mapping = commands.add_parser("map", help="map saved documents (X12 files, Shopify or marketplace API bodies) to canonical JSON offline; writes nothing")
+    mapping = commands.add_parser("map", help="map saved documents (X12 files, Shopify or marketplace API bodies) "
+                                              "to canonical JSON offline; writes nothing")
     mapping.add_argument("--source", choices=_source_names(), required=True)
     mapping.add_argument("--partner", help="partner profile to map with (API sources; default: the only one)")
     mapping.add_argument("--indent", type=int, default=None, help="pretty-print with this indent")

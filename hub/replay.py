@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub import store as st
-from hub.delivery._acks import ACK_NOT_SENT, replay_unsent_ack
 from hub.delivery import requeue_failed_delivery
+from hub.delivery._acks import ACK_NOT_SENT, replay_unsent_ack
 from hub.intake import UNREADABLE_PAGE
 from hub.sources import CannotMapAgain, source_of_channel
 from mappings.profiles import PartnerDirectory
@@ -66,4 +66,5 @@ def replay_exception(
     if queued.kind.startswith("quarantined_"):
         return ReplayOutcome(exception_id, False, "nothing was read: rename or remove the entry on the SFTP server "
                              "(see the runbook); the inbox sensor closes this exception on its next tick")
-    return ReplayOutcome(exception_id, False, "nothing to replay: the file was never archived; ask the partner to resend it")
+    return ReplayOutcome(exception_id, False,
+                         "nothing to replay: the file was never archived; ask the partner to resend it")

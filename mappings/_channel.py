@@ -69,7 +69,8 @@ def validation_problems(exc: ValidationError, findings: Findings, where: str,
         findings.error(".".join([where, *loc]), str(error["msg"]))
 
 
-def build(make: Callable[[], T], findings: Findings, where: str, wire_names: Mapping[str, str] | None = None) -> T | None:
+def build(make: Callable[[], T], findings: Findings, where: str,
+          wire_names: Mapping[str, str] | None = None) -> T | None:
     """``make()`` (a canonical line, charge, party...), or None with its validation errors located under ``where``."""
     try:
         return make()

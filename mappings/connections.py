@@ -43,11 +43,11 @@ def amazon_config(
 ) -> AmazonConfig:
     """The config of a partner profile's account, with secrets (and sandbox URLs) resolved by the caller."""
     return AmazonConfig(
-        base_url=base_url or profile.region_base_url,
+        http={"base_url": base_url or profile.region_base_url},
         token_url=token_url or LWA_TOKEN_URL,
         client_id=client_id,
         client_secret=SecretStr(client_secret),
         refresh_token=SecretStr(refresh_token),
         marketplace_ids=tuple(profile.marketplace_ids),
-        **{"restricted_data": tuple(profile.restricted_data), **overrides},  # type: ignore[arg-type]
+        **{"restricted_data": tuple(profile.restricted_data), **overrides},
     )

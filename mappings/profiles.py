@@ -336,7 +336,8 @@ class PartnerProfile(_Profile):
 
     @property
     def limits(self) -> AmountLimits:
-        """The amount limits intake applies to this partner's orders: the deployment's, with this profile's overrides."""
+        """The amount limits intake applies to this partner's orders: the deployment's, with this profile's
+        overrides."""
         if self._limits is None:
             overrides = {k: v for k, v in self.amount_limits.model_dump().items() if v is not None}
             self._limits = self._deployment_limits.model_copy(update=overrides)

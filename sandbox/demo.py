@@ -1,4 +1,5 @@
-"""``python -m sandbox demo`` (``make demo``): orders flow from every channel's sandbox through Dagster to a sandbox ERP.
+"""``python -m sandbox demo`` (``make demo``): orders flow from every channel's sandbox through Dagster to a
+sandbox ERP.
 
 The demo drops sample 850s (three partners, one broken file, one resend) into the sandbox partners'
 SFTP inboxes and evaluates each inbox sensor; runs the sync job of the sandbox Shopify store and
@@ -25,10 +26,10 @@ import dagster as dg
 
 from hub import store as st
 from hub.reconciliation import reconcile_erp_orders
-from hub.targets import ERP_TARGET
-from sandbox.environment import SandboxEnvironment
 from hub.settings import REPO_ROOT, get_settings, resolve_database_url
+from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
+from sandbox.environment import SandboxEnvironment
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 # Dropped in the first tick, then the resend in the second: the order partners' files really arrive in.
@@ -131,7 +132,8 @@ def tick_sensors(
     """
     launched = []
     cursors = {} if cursors is None else cursors
-    for sensor in defs.resolve_all_sensor_defs() if hasattr(defs, "resolve_all_sensor_defs") else defs.sensors:
+    for unresolved in defs.sensors or []:
+        sensor = defs.resolve_sensor_def(unresolved.name)
         # Only the resources the sensor asks for, as the daemon does: another account's unset secret is no concern.
         resources = {key: (defs.resources or {})[key] for key in sensor.required_resource_keys}
         context = dg.build_sensor_context(
@@ -141,15 +143,18 @@ def tick_sensors(
         result = sensor.evaluate_tick(context)
         cursors[sensor.name] = result.cursor
         for request in result.run_requests or []:
-            tags = {**request.tags, "dagster/run_key": request.run_key, "dagster/sensor_name": sensor.name}
-            if instance.get_run_records(dg.RunsFilter(tags={"dagster/run_key": request.run_key,
+            run_key = request.run_key or ""  # the hub's sensors key every run request
+            job_name = request.job_name or sensor.job_name
+            tags = {**request.tags, "dagster/run_key": run_key, "dagster/sensor_name": sensor.name}
+            if instance.get_run_records(dg.RunsFilter(tags={"dagster/run_key": run_key,
                                                             "dagster/sensor_name": sensor.name}), limit=1):
-                launched.append((sensor.name, request.run_key, "skipped (run key already launched)"))
+                launched.append((sensor.name, run_key, "skipped (run key already launched)"))
                 continue
-            job = defs.resolve_job_def(request.job_name or sensor.job_name)
+            assert job_name is not None, f"sensor {sensor.name} asked for a run without a job"
+            job = defs.resolve_job_def(job_name)
             run_config = {**request.run_config, **QUIET}
             run = job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
-            launched.append((sensor.name, request.run_key, "success" if run.success else "FAILED"))
+            launched.append((sensor.name, run_key, "success" if run.success else "FAILED"))
     return launched
 
 
@@ -164,7 +169,7 @@ def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: 
                                                                run_config=QUIET, tags={"hub/demo": "sync"})
         meta = {}
         for event in result.get_asset_materialization_events():
-            if not event.asset_key.to_user_string().startswith("erp"):
+            if event.asset_key is not None and not event.asset_key.to_user_string().startswith("erp"):
                 meta = {k: v.value for k, v in event.materialization.metadata.items()}
         say(f"   {name}: {'success' if result.success else 'FAILED'}; new {meta.get('orders_new', 0)}, "
             f"updated {meta.get('orders_updated', 0)}, unchanged {meta.get('orders_unchanged', 0)}, "
@@ -176,10 +181,10 @@ def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: 
     order_id = sandbox.shop.order_ids()[0]
     edited = sandbox.shop.update_order(order_id, note="Please gift wrap")
     webhook_id = f"demo-{edited['updated_at']}"
-    for label, kwargs in (("orders/updated", {}), ("orders/updated (retry)", {}),
-                          ("forged signature", {"secret": "not-the-app-secret"})):
+    for label, secret in (("orders/updated", None), ("orders/updated (retry)", None),
+                          ("forged signature", "not-the-app-secret")):
         response = sandbox.shop.send_webhook(sandbox.webhook_url(), "orders/updated", order_id,
-                                             webhook_id=webhook_id, **kwargs)
+                                             webhook_id=webhook_id, secret=secret)
         say(f"   {label}: HTTP {response.status_code}")
     for sensor_name, run_key, status in tick_sensors(defs, instance, {}):
         say(f"   {sensor_name}: run {run_key[:60]} -> {status}")
@@ -210,7 +215,8 @@ def sandbox_gateway(sandbox: SandboxEnvironment) -> Iterator:
     from mappings.odoo import OdooSalesGateway
 
     env = sandbox.environment()
-    config = OdooConfig(base_url=env["HUB_ERP_URL"], database=env["HUB_ERP_DATABASE"], api_key=env["HUB_ERP_API_KEY"])
+    config = OdooConfig(database=env["HUB_ERP_DATABASE"], api_key=env["HUB_ERP_API_KEY"],
+                        http={"base_url": env["HUB_ERP_URL"]})
     with OdooJson2Client(config) as client:
         yield OdooSalesGateway(client)
 
@@ -234,7 +240,8 @@ def _print_summary(say, store: st.HubStore, sandbox: SandboxEnvironment, gateway
     say(f"ERP sale orders     {check.found} for our orders; deliveries " + _fmt(counts.deliveries_by_state))
     say(f"exception queue     {len(exceptions)} open")
     for exc in exceptions:
-        say(f"   #{exc.id} {exc.partner_id} {exc.kind}: {exc.reason[:110]}" + (f" [{exc.location}]" if exc.location else ""))
+        where = f" [{exc.location}]" if exc.location else ""
+        say(f"   #{exc.id} {exc.partner_id} {exc.kind}: {exc.reason[:110]}{where}")
     verdict = "PASSED" if check.passed else "FAILED"
     say(f"reconciliation      every accepted order exactly once in the ERP: {verdict} "
         f"({check.expected} expected, missing {check.missing or 'none'}, doubled {check.doubled or 'none'})")

@@ -39,8 +39,8 @@ from typing import Any
 from sandbox._erp_api import ConnectionDropper, InjectedFault, Json2Api, WriteFault, create_app
 from sandbox._erp_database import Database
 from sandbox._erp_schema import METHODS, MUTATING
-from sandbox._erp_schema import OdooFault as OdooFault
 from sandbox._erp_schema import UNIQUE_REF_MESSAGE as UNIQUE_REF_MESSAGE
+from sandbox._erp_schema import OdooFault as OdooFault
 from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
 
 # (default_code, name, list_price, barcode): a small catalog the demo partners' orders refer to.
@@ -114,7 +114,8 @@ class SandboxErp(SandboxHttpServer):
             return self._db.records["sale.order"][ids[0]]["name"]
 
     def deliver_and_invoice(self, client_order_ref: str, *, delivered: bool = True, invoiced: bool = True) -> None:
-        """Mark every line of a confirmed sale order delivered and/or invoiced in full (a done transfer, a posted invoice)."""
+        """Mark every line of a confirmed sale order delivered and/or invoiced in full (a done transfer, a posted
+        invoice)."""
         with self._db.lock:
             for order_id in self._sale_order_ids(client_order_ref):
                 order = self._db.records["sale.order"][order_id]

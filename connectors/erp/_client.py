@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
+from canonical.errors import ConfigurationError, HubError, RetriableError
 from connectors._http import HttpConnector, StaticHeaderAuth
 from connectors.erp._config import OdooConfig
 from connectors.erp._errors import IN_DOUBT_STATUSES, ErpWriteInDoubt, error_from_response
-from canonical.errors import ConfigurationError, HubError, RetriableError
 
 _MODEL = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 # Odoo refuses methods starting with "_" (private) over RPC; refuse them before the round trip.

@@ -26,8 +26,8 @@ from typing import Any
 
 import httpx
 
-from connectors._http import retry_after_seconds
 from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
+from connectors._http import retry_after_seconds
 
 _MAX_MESSAGE = 300
 _RETRIABLE = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -38,8 +38,16 @@ IN_DOUBT_STATUSES = frozenset({408, 502, 504})
 # which Odoo quotes in its ValidationError when a second create for the same reference is refused.
 UNIQUE_REF_CONSTRAINT = "orderhub_ref_unique"
 
-__all__ = ["ErpRejected", "ErpWriteInDoubt", "error_from_response", "is_duplicate_reference",
+__all__ = ["ErpRejected", "ErpUnavailable", "ErpWriteInDoubt", "error_from_response", "is_duplicate_reference",
            "retry_after_seconds"]
+
+
+class ErpUnavailable(RetriableError):
+    """A transient ERP answer (429, 5xx) with its HTTP status: the client tells in-doubt writes by it."""
+
+    def __init__(self, message: str, *, status_code: int, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.status_code = status_code
 
 
 class ErpWriteInDoubt(RetriableError):
@@ -92,9 +100,8 @@ def error_from_response(response: httpx.Response, *, call: str, secret: str) -> 
     if status in (400, 422):
         return ErpRejected(text, status_code=status, error_name=name)
     if status in _RETRIABLE:
-        error = RetriableError(text, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
-        error.status_code = status  # type: ignore[attr-defined] - the client tells in-doubt writes by it
-        return error
+        return ErpUnavailable(text, status_code=status,
+                              retry_after=retry_after_seconds(response.headers.get("Retry-After")))
     return FatalError(text)
 
 

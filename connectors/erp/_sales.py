@@ -42,7 +42,8 @@ class OdooSales:
 
     def sale_orders_by_ref(self, client_order_refs: Sequence[str], *, origin: str | None = None
                            ) -> dict[str, list[SaleOrderRef]]:
-        """Sale orders per ``client_order_ref`` (every asked one is a key; oldest first), only of ``origin`` if given."""
+        """Sale orders per ``client_order_ref`` (every asked one is a key; oldest first), only of ``origin``
+        if given."""
         found: dict[str, list[SaleOrderRef]] = {ref: [] for ref in client_order_refs}
         refs = list(found)
         for start in range(0, len(refs), self.batch_size):

@@ -19,6 +19,7 @@ import dagster as dg
 
 from hub import store as st
 from hub.intake import give_up_on_receipt, unfinished_receipts
+
 # Only these statuses mean a run is over; any other (queued, starting, started, canceling, ...) is on it.
 _ENDED = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 

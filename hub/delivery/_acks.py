@@ -12,8 +12,8 @@ import datetime as dt
 import re
 from typing import Protocol
 
-from hub import store as st
 from canonical.errors import DuplicateDocument, HubError, RejectedDocument, RetriableError
+from hub import store as st
 from mappings.profiles import PartnerDirectory
 
 ACK_NOT_SENT = "ack_not_sent"
@@ -111,7 +111,8 @@ def replay_unsent_ack(store: st.HubStore, exception: st.QueuedException, *, now:
     was); the next ack run writes it. Returns (done, message for the operator).
     """
     ref = exception.document_ref or ""
-    document_id = int(ref[len(_REF_PREFIX):]) if ref.startswith(_REF_PREFIX) and ref[len(_REF_PREFIX):].isdigit() else None
+    number = ref[len(_REF_PREFIX):] if ref.startswith(_REF_PREFIX) else ""
+    document_id = int(number) if number.isdigit() else None
     with store.transaction() as conn:
         document = st.get_outbound(conn, document_id) if document_id is not None else None
         if document is None:

@@ -95,7 +95,8 @@ def deliver_due_orders(
     store: st.HubStore, target: OrderTarget, *, max_attempts: int = 5, limit: int = 500,
     now: dt.datetime | None = None,
 ) -> PushSummary:
-    """Make ``target`` match every order with a due delivery to it, once. A configuration error stops the pass (and is raised)."""
+    """Make ``target`` match every order with a due delivery to it, once. A configuration error stops the
+    pass (and is raised)."""
     now = now or st.utcnow()
     summary = PushSummary()
     with store.transaction() as conn:

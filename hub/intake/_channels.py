@@ -16,15 +16,17 @@ from typing import Protocol
 from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
-from hub import store as st
 from canonical.errors import RejectedDocument
+from canonical.model import Order
+from hub import store as st
 from hub.intake._x12 import deliver_cancellation, deliver_new_version
 from hub.targets import delivery_targets
-from canonical.model import Order
 from mappings._channel import BAD_ORDER_ERRORS
 from mappings.profiles import PartnerDirectory, PartnerProfile
 
 _log = logging.getLogger(__name__)
+# What a page that is no order list at all raises in a mapper (bad orders are rejected one by one).
+_NOT_AN_ORDER_LIST: tuple[type[BaseException], ...] = (RejectedDocument, *BAD_ORDER_ERRORS)
 
 
 class MappedOrderLike(Protocol):
@@ -142,7 +144,8 @@ def store_unreadable_page(
     return receipt
 
 
-def settle_unreadable_pages(store: st.HubStore, *, partner_id: str, channel: str, now: dt.datetime | None = None) -> int:
+def settle_unreadable_pages(store: st.HubStore, *, partner_id: str, channel: str,
+                            now: dt.datetime | None = None) -> int:
     """Close the account's open ``unreadable_page`` exceptions after a sync that read its whole window.
 
     The sync that met such a page held the cursor, so this later one started at or before that
@@ -233,7 +236,7 @@ def _map_and_apply(conn: Connection, receipt: st.Receipt, map_orders, summary: C
         if raw is None:
             raw = st.raw_content(conn, receipt.raw_sha256)
         mapped = list(map_orders(raw, receipt.raw_sha256, receipt))
-    except (RejectedDocument, *BAD_ORDER_ERRORS) as exc:
+    except _NOT_AN_ORDER_LIST as exc:
         # The mappers reject bad orders one by one; this is a body that is no order list at all
         # (not JSON, not the channel's shape), or a mapper bug: the body is queued, not lost.
         reason = exc.reason if isinstance(exc, RejectedDocument) else \
@@ -258,7 +261,8 @@ def apply_mapped_orders(
     conn: Connection, receipt: st.Receipt, mapped_orders: Iterable[MappedOrderLike], summary: ChannelSummary,
     *, now: dt.datetime, targets: Sequence[str],
 ) -> None:
-    """Store each mapped order's version; queue deliveries to ``targets``; queue an exception per order that cannot be stored.
+    """Store each mapped order's version; queue deliveries to ``targets``; queue an exception per order that
+    cannot be stored.
 
     Each order is stored in its own savepoint: one the store refuses (a value out of a column's
     range) becomes that order's exception, and its neighbours are stored all the same.
@@ -302,7 +306,7 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         return
     if saved.action == "cancelled":
         summary.orders_cancelled += 1
-        deliver_cancellation(conn, saved.order_id, now, targets)
+        deliver_cancellation(conn, saved.stored_id, now, targets)
         return
     if saved.action == "created":
         summary.orders_new += 1
@@ -310,13 +314,13 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         summary.orders_updated += 1
     if not_pushed:
         summary.orders_not_pushed += 1
-        st.add_event(conn, saved.order_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
+        st.add_event(conn, saved.stored_id, "held", {"reason": not_pushed}, receipt_id=receipt.id, now=now)
         return
     if saved.action == "updated":
-        deliver_new_version(conn, saved.order_id, now, targets)  # each target's copy must follow it
+        deliver_new_version(conn, saved.stored_id, now, targets)  # each target's copy must follow it
     else:
         for target in targets:
-            st.enqueue_delivery(conn, order_id=saved.order_id, target=target, now=now)
+            st.enqueue_delivery(conn, order_id=saved.stored_id, target=target, now=now)
 
 
 def _superseded(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike) -> bool:
@@ -365,7 +369,7 @@ def _cancel_stored(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLik
         source_ref=mapped.channel_order_id, source_updated_at=mapped.updated_at, by=receipt.source_name,
         receipt_id=receipt.id, now=now)
     if saved.action == "cancelled":
-        deliver_cancellation(conn, saved.order_id, now, targets)
+        deliver_cancellation(conn, saved.stored_id, now, targets)
     return saved.action == "cancelled"
 
 

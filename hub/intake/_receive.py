@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub import store as st
 from canonical.errors import RejectedDocument
+from hub import store as st
 
 
 def receive_document(

@@ -15,15 +15,21 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-
-from connectors.sftp import FileStillChanging, FolderListing, RemoteFileMissing, SymlinkRefused, display_name
-from connectors.sftp import is_temporary_file_name
-from hub import store as st
 from canonical.errors import ConfigurationError, RejectedDocument
+from connectors.sftp import (
+    FileStillChanging,
+    FolderListing,
+    RemoteFileMissing,
+    SymlinkRefused,
+    display_name,
+    is_temporary_file_name,
+)
+from hub import store as st
 from hub.intake._receive import receive_document
 from mappings.profiles import PartnerProfile
 
@@ -37,16 +43,21 @@ _DOCUMENT_REF_MAX = 120  # exceptions.document_ref
 
 
 class RemoteFileLike(Protocol):
-    name: str
-    size: int
-    mtime: int
+    """A file in a partner folder, as listed (read-only, so frozen listings fit)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime(self) -> int: ...
 
 
 class PartnerFolders(Protocol):
     """What intake needs of an SFTP connection (``connectors.sftp.SftpClient`` provides it)."""
 
     def scan_folder(self, folder: str) -> FolderListing: ...
-    def list_files(self, folder: str) -> list[RemoteFileLike]: ...
+    def list_files(self, folder: str) -> Sequence[RemoteFileLike]: ...
     def read_file(
         self, folder: str, name: str, *, max_bytes: int | None = None, expected: tuple[int, int] | None = None
     ) -> bytes: ...
@@ -167,7 +178,7 @@ def poll_inbox(
             continue
         first = before.seen.get(remote.name)
         unchanged = first is not None and first[:2] == key
-        first_seen = first[2] if unchanged else now_ts
+        first_seen = first[2] if first is not None and unchanged else now_ts
         if is_temporary_file_name(remote.name, suffixes=tuple(pickup.temporary_suffixes),
                                   prefixes=tuple(pickup.temporary_prefixes)):
             after.seen[remote.name] = (*key, first_seen)

@@ -85,7 +85,8 @@ class SyncResult:
 
 def sync_orders(store: st.HubStore, source: PolledPages, client: Any, profile: PartnerProfile, *,
                 now: dt.datetime | None = None) -> SyncResult:
-    """Read every order of ``profile``'s account of ``source`` updated since the cursor; each page archived raw first."""
+    """Read every order of ``profile``'s account of ``source`` updated since the cursor; each page archived raw
+    first."""
     settings = profile.channel(source.kind)
     if settings is None:
         raise ConfigurationError(f"partner {profile.id!r} has no {source.kind} channel")

@@ -6,22 +6,23 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from hub import store as st
 from canonical.errors import FatalError, RetriableError
-from hub.faults import fault_point
 from canonical.model import Order, Purpose
+from hub import store as st
+from hub.faults import fault_point
+from hub.targets import delivery_targets
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._results import InterchangeResult
 
-from hub.targets import ERP_TARGET, delivery_targets  # ERP_TARGET re-exported by hub.intake
-
 log = logging.getLogger(__name__)
 
+TEST_ORDER_HELD = "test order: never pushed to production targets"  # the held event's reason
 CLEAN_OUTCOMES = frozenset({"accepted", "accepted_with_warnings", "duplicate"})
 """Receipt outcomes that need nobody; every other one opens an exception."""
 
@@ -65,8 +66,8 @@ def process_x12_receipt(
     now = now or st.utcnow()
     if replay:
         with store.transaction() as conn:
-            receipt = st.get_receipt(conn, receipt_id, for_update=True)
-            return _process(_Batches(store, conn), partners, receipt, replay=True, now=now)
+            locked = st.get_receipt(conn, receipt_id, for_update=True)
+            return _process(_Batches(store, conn), partners, locked, replay=True, now=now)
     token = st.new_claim_token()
     with store.transaction() as conn:
         receipt = st.claim_receipt(conn, receipt_id, token=token, clock=st.utcnow(), stale_after=claim_stale_after)
@@ -109,7 +110,7 @@ class _Batches:
         self.store, self.receipt_id, self.token = store, receipt_id, token
         self.interchanges_done = done
         self.before_commit = lambda: None
-        self._scope = None
+        self._scope: AbstractContextManager[Connection] | None = None
         self._documents = self._interchanges = 0
         self._opened = time.monotonic()
         self.conn: Connection = conn if conn is not None else self._begin()
@@ -145,6 +146,7 @@ class _Batches:
             st.renew_receipt_claim(self.conn, self.receipt_id, token=self.token, clock=st.utcnow(),
                                    interchanges_done=self.interchanges_done)
         scope, self._scope = self._scope, None
+        assert scope is not None, "a claimed receipt's batch always has its transaction open"
         scope.__exit__(None, None, None)
         fault_point("after_batch_commit")
         if not last:
@@ -160,12 +162,12 @@ class _Batches:
             scope, self._scope = self._scope, None
             try:
                 scope.__exit__(RuntimeError, RuntimeError("processing stopped"), None)
-            except Exception:  # the connection died with the server: the batch was not committed
+            except Exception:  # noqa: BLE001 - the connection died with the server: the batch was not committed
                 pass
         try:
             with self.store.transaction() as conn:
                 st.release_receipt_claim(conn, self.receipt_id, token=self.token)
-        except Exception as exc:  # the store is unreachable: a later run (or this process) takes it over
+        except Exception as exc:  # noqa: BLE001 - the store is unreachable: a later run (or this process) takes it over
             st.give_up_claim(self.token)
             log.warning("could not release the claim on receipt %s: %s", self.receipt_id, type(exc).__name__)
 
@@ -177,7 +179,8 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
         summary.already_processed = True
         summary.reason = receipt.reason
         return summary
-    earlier_open = st.list_exceptions(batches.conn, state=st.OPEN, receipt_id=receipt.id, limit=10_000) if replay else []
+    earlier_open = (st.list_exceptions(batches.conn, state=st.OPEN, receipt_id=receipt.id, limit=10_000)
+                    if replay else [])
 
     def queue(kind: str, reason: str, **where) -> None:
         summary.exceptions.append(
@@ -211,7 +214,8 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
         is_duplicate_interchange=lambda q, i, c: st.interchange_seen(
             batches.conn, sender_qualifier=q, sender_id=i, control_number=c, exclude_receipt_id=receipt.id
         ),
-        next_control_number=None if replay else (lambda partner, kind: st.next_control_number(batches.conn, partner, kind)),
+        next_control_number=(None if replay else
+                             (lambda partner, kind: st.next_control_number(batches.conn, partner, kind))),
         now=now,
         on_document=accepted,
         on_interchange=interchange_done,
@@ -338,12 +342,12 @@ class _OrderBatch:
         for (rows, outcome, is_test, ref), result in zip(waiting, saved, strict=True):
             if result.action == "created":
                 summary.orders_created += 1
-                validated.append((result.order_id, "validated", {"outcome": outcome, "warnings": list(rows.warnings)}))
+                validated.append((result.stored_id, "validated", {"outcome": outcome, "warnings": list(rows.warnings)}))
                 if is_test:
                     summary.test_orders += 1
-                    held.append((result.order_id, "held", {"reason": "test order: never pushed to production targets"}))
+                    held.append((result.stored_id, "held", {"reason": TEST_ORDER_HELD}))
                 else:
-                    deliver.append(result.order_id)
+                    deliver.append(result.stored_id)
             elif result.action == "already_stored":
                 summary.orders_unchanged += 1
             else:  # duplicate: another document already created this order number
@@ -375,22 +379,22 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
     saved = st.save_order(conn, order, receipt_id=receipt.id, now=now)
     if saved.action == "created":
         summary.orders_created += 1
-        st.add_event(conn, saved.order_id, "validated", {"outcome": document.outcome, "warnings": order.warnings},
+        st.add_event(conn, saved.stored_id, "validated", {"outcome": document.outcome, "warnings": order.warnings},
                      receipt_id=receipt.id, now=now)
         if order.is_test:
             summary.test_orders += 1
-            st.add_event(conn, saved.order_id, "held", {"reason": "test order: never pushed to production targets"},
+            st.add_event(conn, saved.stored_id, "held", {"reason": TEST_ORDER_HELD},
                          receipt_id=receipt.id, now=now)
         else:
             for target in targets:
-                st.enqueue_delivery(conn, order_id=saved.order_id, target=target, now=now)
+                st.enqueue_delivery(conn, order_id=saved.stored_id, target=target, now=now)
     elif saved.action == "replaced":
         summary.orders_replaced += 1
         if not order.is_test:
-            deliver_new_version(conn, saved.order_id, now, targets)
+            deliver_new_version(conn, saved.stored_id, now, targets)
     elif saved.action == "cancelled":
         summary.orders_cancelled += 1
-        deliver_cancellation(conn, saved.order_id, now, targets)
+        deliver_cancellation(conn, saved.stored_id, now, targets)
     elif saved.action == "already_stored":
         summary.orders_unchanged += 1
     elif saved.action == "duplicate":

@@ -12,7 +12,7 @@ from typing import Any
 
 from hub import store as st
 from hub.intake import CLEAN_OUTCOMES, SFTP_CHANNEL, process_x12_receipt
-from mappings.profiles import PartnerDirectory, PartnerProfile, SftpFolders, X12SftpChannel
+from mappings.profiles import ChannelSettings, PartnerDirectory, PartnerProfile, SftpFolders, X12SftpChannel
 
 
 class X12SftpSource:
@@ -26,9 +26,10 @@ class X12SftpSource:
     replay_channels = (SFTP_CHANNEL,)
     clean_outcomes = CLEAN_OUTCOMES
 
-    def describe(self, profile: PartnerProfile, settings: X12SftpChannel | None) -> str:
+    def describe(self, profile: PartnerProfile, settings: ChannelSettings | None) -> str:
         """The partner's inbox."""
-        inbox = settings.sftp.inbox if settings is not None and settings.sftp else "-"
+        sftp = settings.sftp if isinstance(settings, X12SftpChannel) else None
+        inbox = sftp.inbox if sftp else "-"
         return f"Watches {profile.name}'s SFTP inbox ({inbox})."
 
     def folders(self, settings: X12SftpChannel) -> SftpFolders | None:

@@ -24,6 +24,13 @@ class SavedOrder:
     action: str
     order_id: int | None
 
+    @property
+    def stored_id(self) -> int:
+        """The stored order's id, for an action that stored or changed one (all but ``unknown_order``)."""
+        if self.order_id is None:
+            raise ValueError(f"no stored order for action {self.action!r}")
+        return self.order_id
+
 
 def save_order(conn: Connection, order: Order, *, receipt_id: int | None, now: dt.datetime) -> SavedOrder:
     """Apply ``order`` (an original, cancellation, replacement or change) to the store."""

@@ -191,7 +191,8 @@ class OdooSalesGateway:
         return PushResult(found.id, found.name, created=False, action="updated", changes=changes)
 
     def cancel_sale_order(self, order: Order, *, client_order_ref: str) -> CancelResult:
-        """Cancel the sale order(s) of ``order`` with Odoo's ``action_cancel``; refuse where Odoo would leave goods or bills."""
+        """Cancel the sale order(s) of ``order`` with Odoo's ``action_cancel``; refuse where Odoo would leave
+        goods or bills."""
         found = self.find_sale_orders([client_order_ref], partner_id=order.partner_id)[client_order_ref]
         if not found:
             return CancelResult("not_in_erp")

@@ -140,7 +140,7 @@ def line_changes(
     """
     commands: list[Any] = []
     changes: list[str] = []
-    for line, erp in zip(lines, erp_lines):
+    for line, erp in zip(lines, erp_lines, strict=False):  # lines beyond either side: below
         wanted = line_values(line, product_ids[line.line_no])
         vals: dict[str, Any] = {}
         if erp.product_id != wanted["product_id"]:

@@ -78,7 +78,8 @@ def _breach_segment(reader: PurchaseOrderReader, beg: Segment, breach: AmountBre
     line = next((raw for raw in reader.lines if raw.line_no == breach.line_no), None)
     sacs = line.allowances if line is not None else reader.allowances
     if breach.charge_code is not None:
-        sac = next((seg for seg in sacs if breach.charge_code in (seg.element(2).strip(), seg.element(4).strip())), None)
+        code = breach.charge_code
+        sac = next((seg for seg in sacs if code in (seg.element(2).strip(), seg.element(4).strip())), None)
         if sac is not None:
             return sac, 5
     if line is not None:

@@ -146,13 +146,13 @@ def _weight_per_unit(line: PurchaseOrderLine, unit: str, *, is_case: bool) -> De
         pack, size, size_uom = line.pack.get("pack"), line.pack.get("pack_size"), line.pack.get("pack_size_uom")
         gross, gross_uom = line.pack.get("pack_weight"), line.pack.get("pack_weight_uom")
         if isinstance(size, Decimal) and size_uom in POUNDS:
-            per_inner = size * POUNDS[size_uom]  # type: ignore[index]
+            per_inner = size * POUNDS[size_uom]
             if not is_case:
                 in_pounds = per_inner
             elif isinstance(pack, Decimal):
                 in_pounds = per_inner * pack
         if in_pounds is None and is_case and isinstance(gross, Decimal) and gross_uom in POUNDS:
-            in_pounds = gross * POUNDS[gross_uom]  # type: ignore[index]
+            in_pounds = gross * POUNDS[gross_uom]
     if in_pounds is None:
         return None
     return in_pounds if unit == "LB" else in_pounds / POUNDS[unit]

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from mappings.x12._results import Problem
 from mappings.x12._tokenizer import is_digits
@@ -57,6 +59,17 @@ class SetAck:
     problems: list[Problem] = field(default_factory=list)
 
 
+class SetAcks(Protocol):
+    """A group's set acks as the 997 builder reads them: counted and iterated (more than once).
+
+    A list of SetAck, or the packed form file processing keeps for a group of thousands of sets.
+    """
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[SetAck]: ...
+
+
 @dataclass
 class GroupAck:
     """What the 997 says about one functional group: AK1, the sets, AK9."""
@@ -65,7 +78,7 @@ class GroupAck:
     control_number: str
     version: str
     included: int
-    sets: list[SetAck] = field(default_factory=list)
+    sets: SetAcks = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     rejected: bool = False
 

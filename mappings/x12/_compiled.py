@@ -24,10 +24,16 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mappings.x12._maps import CompositeDef, ElementDef, LoopNode, SegmentNode, TransactionMap
 from mappings.x12._results import Locator, Problem
+from mappings.x12._tokenizer import Segment
+
+CleanCheck = Callable[[str, list[str]], bool]
+"""``check(text, elements)`` of one segment node: True when the segment breaks no element rule."""
 
 # AK304 segment codes.
 UNRECOGNIZED_SEGMENT = "1"
@@ -98,9 +104,7 @@ def valid_time(value: str) -> bool:
         return False
     if value[0:2] > "23" or value[2:4] > "59":
         return False
-    if len(value) > 4 and (len(value) < 6 or value[4:6] > "59" or len(value) > 8):
-        return False
-    return True
+    return not (len(value) > 4 and (len(value) < 6 or value[4:6] > "59" or len(value) > 8))
 
 
 def element_codes(rule: ElementDef, value: str, extended: frozenset[str]) -> list[str]:
@@ -148,7 +152,7 @@ def _present(elements: list[str], n: int) -> bool:
     return n < len(elements) and elements[n] != ""
 
 
-def syntax_problems(elements: list[str], notes) -> list[tuple[int, str, str]]:
+def syntax_problems(elements: list[str], notes: list[tuple[str, tuple[int, ...]]]) -> list[tuple[int, str, str]]:
     """(element position, AK403 code, message) for each broken syntax note (P R C L E).
 
     The position is the element that is missing (or, for an exclusion, the second one present):
@@ -176,7 +180,9 @@ def syntax_problems(elements: list[str], notes) -> list[tuple[int, str, str]]:
     return found
 
 
-def element_problems(node: SegmentNode, elements: list[str], component: str, extended: frozenset[str]):
+def element_problems(
+    node: SegmentNode, elements: list[str], component: str, extended: frozenset[str]
+) -> list[tuple[int, str, str]]:
     """(element position, AK403 code, message) for every element error of one segment, as pyx12 finds them."""
     found: list[tuple[int, str, str]] = []
     sid = node.id
@@ -309,7 +315,7 @@ def _nested(patterns: list[str], required: list[bool], sep: str, lead: bool = Fa
     return out + tail
 
 
-def _syntax_check(node: SegmentNode):
+def _syntax_check(node: SegmentNode) -> Callable[[list[str]], bool] | None:
     """A generated predicate over the padded element list: True when every syntax note holds."""
     if not node.syntax:
         return None
@@ -329,7 +335,7 @@ class _Step:
     """The loop entered (its counters reset), or None for a segment inside the current loop."""
 
 
-def _loop_matches(loop: LoopNode, sid: str, candidates: list) -> bool:
+def _loop_matches(loop: LoopNode, sid: str, candidates: list[tuple[int, SegmentNode]]) -> bool:
     first = loop.first
     if first is None:
         return False
@@ -354,6 +360,14 @@ def _enter(loop: LoopNode, sid: str) -> tuple[SegmentNode, LoopNode] | None:
     return None
 
 
+def _entered(loop: LoopNode, sid: str, candidates: list[tuple[int, SegmentNode]]) -> _Step:
+    """The step into ``loop``, where ``_loop_matches`` has just found ``sid`` at the start."""
+    found = _enter(loop, sid)
+    assert found is not None  # noqa: S101 - _loop_matches and _enter follow the same first children
+    first, entered = found
+    return _Step(first, tuple(candidates), entered)
+
+
 def _walk(node: SegmentNode, sid: str) -> _Step:
     candidates: list[tuple[int, SegmentNode]] = []
     loop = node.parent
@@ -365,17 +379,20 @@ def _walk(node: SegmentNode, sid: str) -> _Step:
             if child.is_segment:
                 if child.id == sid:
                     if _loop_matches(loop, sid, candidates):
-                        first, entered = _enter(loop, sid)
-                        return _Step(first, tuple(candidates), entered)
+                        return _entered(loop, sid, candidates)
                     return _Step(child, tuple(candidates), None)
                 if child.usage == "R":
                     candidates.append((child.idx, child))
             elif _loop_matches(child, sid, candidates):
-                first, entered = _enter(child, sid)
-                return _Step(first, tuple(candidates), entered)
+                return _entered(child, sid, candidates)
         pos = loop.pos
         loop = loop.parent
     return _Step(None, (), None)
+
+
+def _loop_has_no_check(text: str, elements: list[str]) -> bool:
+    """Fills a loop's slot in :meth:`CompiledMap.clean_checks`: a segment never lands on a loop node."""
+    raise LookupError("a loop node has no segment check")
 
 
 class CompiledMap:
@@ -397,13 +414,13 @@ class CompiledMap:
         return {n.idx: _segment_pattern(n, element, component, extended) for n in self.map.nodes if n.is_segment}
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one instance per map file, kept for the process
-    def clean_checks(self, element: str, component: str) -> list:
-        """Per node index: ``check(text, elements)``, True when the segment breaks no element rule."""
+    def clean_checks(self, element: str, component: str) -> list[CleanCheck]:
+        """Per node index: the segment node's :data:`CleanCheck` (a loop's slot is never called)."""
         patterns = self.patterns(element, component)
-        checks: list = [None] * self.size
-        nodes = self.map.nodes
-        for idx, pattern in patterns.items():
-            checks[idx] = _clean_check(pattern.fullmatch, nodes[idx])
+        checks: list[CleanCheck] = [_loop_has_no_check] * self.size
+        for node in self.map.nodes:
+            if node.is_segment:
+                checks[node.idx] = _clean_check(patterns[node.idx].fullmatch, node)
         return checks
 
     def step(self, node: SegmentNode, sid: str) -> _Step:
@@ -421,7 +438,7 @@ def compiled(tmap: TransactionMap) -> CompiledMap:
     return CompiledMap(tmap)
 
 
-def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem]:
+def validate_segments(cmap: CompiledMap, segments: Sequence[Segment], loc: Locator) -> list[Problem]:
     """Every syntax problem of one transaction set (ST..SE), located and coded for the 997.
 
     ``segments`` are tokenizer segments (``elements``, ``position``, ``text`` and ``delimiters``).
@@ -433,13 +450,16 @@ def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem
     counts = list(cmap.zeros)
     zeros = cmap.zeros
     node = tmap.st
-    counts[node.parent.idx] = 1
+    st_loop = node.parent
+    assert st_loop is not None  # noqa: S101 - a map's ST always sits in its ST_LOOP (load_map starts there)
+    counts[st_loop.idx] = 1
     counts[node.idx] = 1
     delimiters = segments[0].delimiters
     clean = cmap.clean_checks(delimiters.element, delimiters.component)
     steps = cmap.steps
     table = steps[node.idx]
     first = True
+    target: SegmentNode | None  # None only when the segment id leads nowhere (then we skip to the next)
     for seg in segments:
         elements = seg.elements
         sid = elements[0]
@@ -484,7 +504,7 @@ def validate_segments(cmap: CompiledMap, segments, loc: Locator) -> list[Problem
     return problems
 
 
-def _syntax_terms(node: SegmentNode, present) -> list[str]:
+def _syntax_terms(node: SegmentNode, present: Callable[[int], str]) -> list[str]:
     """One Python expression per syntax note of ``node``; ``present(n)`` says element n is there."""
     terms = []
     for kind, idx in node.syntax:
@@ -502,7 +522,7 @@ def _syntax_terms(node: SegmentNode, present) -> list[str]:
     return terms
 
 
-def _clean_check(fullmatch, node: SegmentNode):
+def _clean_check(fullmatch: Callable[[str], re.Match[str] | None], node: SegmentNode) -> CleanCheck:
     """The fast path of one segment node as one generated function: its regex, then its syntax notes.
 
     The notes read the element list padded with empty elements: an element past its end is absent.
@@ -527,12 +547,12 @@ def _clean_check(fullmatch, node: SegmentNode):
         "        e = e + PAD\n"
         f"    return bool({' and '.join(terms)})\n"
     )
-    namespace = {"fullmatch": fullmatch, "PAD": [""] * (len(node.elements) + 1)}
+    namespace: dict[str, Any] = {"fullmatch": fullmatch, "PAD": [""] * (len(node.elements) + 1)}
     exec(source, namespace)  # noqa: S102 - built from our own map tables only
     return namespace["check"]
 
 
-def _misplaced(tmap: TransactionMap, sid: str, seg, loc: Locator, problems: list[Problem]) -> None:
+def _misplaced(tmap: TransactionMap, sid: str, seg: Segment, loc: Locator, problems: list[Problem]) -> None:
     if sid in tmap.segment_ids:
         problems.append(loc.problem(f"segment {sid} is not expected here", segment_id=sid,
                                     position=seg.position, code=UNEXPECTED_SEGMENT))
@@ -542,7 +562,7 @@ def _misplaced(tmap: TransactionMap, sid: str, seg, loc: Locator, problems: list
                                     segment_id=printable or None, position=seg.position, code=UNRECOGNIZED_SEGMENT))
 
 
-def _check_elements(cmap: CompiledMap, node: SegmentNode, seg, loc: Locator, problems: list[Problem]) -> None:
+def _check_elements(cmap: CompiledMap, node: SegmentNode, seg: Segment, loc: Locator, problems: list[Problem]) -> None:
     component = seg.delimiters.component
     for position, code, message in element_problems(node, seg.elements, component, cmap.extended):
         problems.append(loc.problem(message, segment_id=node.id, position=seg.position, element=position, code=code))

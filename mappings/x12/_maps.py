@@ -11,6 +11,7 @@ import functools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 MAPS_DIR = Path(__file__).resolve().parent / "maps"
 MAXINT = 2**31
@@ -55,7 +56,8 @@ class SegmentNode:
     syntax: list[tuple[str, tuple[int, ...]]]
     elements: list[ElementDef | CompositeDef]
     parent: LoopNode | None = None
-    is_segment: bool = True
+    is_segment: Literal[True] = True
+    """A literal tag, so ``if node.is_segment`` narrows ``SegmentNode | LoopNode`` without an isinstance."""
 
 
 @dataclass(eq=False)
@@ -71,7 +73,7 @@ class LoopNode:
     parent: LoopNode | None = None
     end: int = 0
     """One past the index of its last descendant."""
-    is_segment: bool = False
+    is_segment: Literal[False] = False
 
     @property
     def first(self) -> SegmentNode | LoopNode | None:
@@ -114,11 +116,28 @@ def _text(elem: ET.Element, tag: str) -> str | None:
     return value if value else elem.findtext(tag)
 
 
+def _attribute(elem: ET.Element, name: str) -> str:
+    """An attribute every map element of this kind carries ('' is a value); a map without it is broken."""
+    value = elem.get(name)
+    if value is None:
+        raise ValueError(f"map element <{elem.tag}> has no {name!r} attribute")
+    return value
+
+
+def _seq(elem: ET.Element) -> int:
+    """The element's ``seq`` (attribute or child); a map element without one is broken."""
+    text = _text(elem, "seq")
+    if text is None:
+        raise ValueError(f"map element <{elem.tag}> has no 'seq'")
+    return int(text)
+
+
 @functools.cache
 def _data_elements(folder: Path) -> dict[str, tuple[str, int, int, str]]:
     table = {}
     for el in ET.parse(folder / "dataele.xml").getroot():
-        table[el.get("ele_num")] = (el.get("data_type"), int(el.get("min_len")), int(el.get("max_len")), el.get("name"))
+        table[_attribute(el, "ele_num")] = (_attribute(el, "data_type"), int(_attribute(el, "min_len")),
+                                            int(_attribute(el, "max_len")), _attribute(el, "name"))
     return table
 
 
@@ -128,7 +147,10 @@ def map_index(folder: Path) -> dict[tuple[str, str, str], str]:
     index = {}
     for version in ET.parse(folder / "maps.xml").getroot().iter("version"):
         for entry in version.iter("map"):
-            index[(version.get("icvn"), entry.get("vriic"), entry.get("fic"))] = entry.text.strip()
+            if entry.text is None:
+                raise ValueError(f"{folder / 'maps.xml'}: a <map> entry names no map file")
+            key = (_attribute(version, "icvn"), _attribute(entry, "vriic"), _attribute(entry, "fic"))
+            index[key] = entry.text.strip()
     return index
 
 
@@ -145,17 +167,17 @@ class _Builder:
         if valid is not None:
             found = [c.text for c in valid.findall("code") if c.text]
             codes = frozenset(found) if found else None
-        return ElementDef(int(_text(elem, "seq")), ref, _text(elem, "name") or ref, _text(elem, "usage") or "S",
+        return ElementDef(_seq(elem), ref, _text(elem, "name") or ref, _text(elem, "usage") or "S",
                           kind, lo, hi, codes)
 
     def segment(self, elem: ET.Element) -> SegmentNode:
-        children = []
+        children: list[ElementDef | CompositeDef] = []
         for child in elem:
             if child.tag == "element":
                 children.append(self.element(child))
             elif child.tag == "composite":
                 children.append(
-                    CompositeDef(int(_text(child, "seq")), _text(child, "data_ele") or "", _text(child, "name") or "",
+                    CompositeDef(_seq(child), _text(child, "data_ele") or "", _text(child, "name") or "",
                                  _text(child, "usage") or "S", [self.element(e) for e in child.findall("element")])
                 )
         children.sort(key=lambda c: c.seq)
@@ -164,14 +186,15 @@ class _Builder:
             text = (note.text or "").strip()
             if text and text[0] in "PRCLE":
                 syntax.append((text[0], tuple(int(text[i : i + 2]) for i in range(1, len(text) - 1, 2))))
-        node = SegmentNode(len(self.nodes), elem.get("xid"), _text(elem, "name") or "", _text(elem, "usage") or "S",
-                           _int(_text(elem, "pos"), 0), _int(_text(elem, "max_use"), MAXINT), syntax, children)
+        node = SegmentNode(len(self.nodes), _attribute(elem, "xid"), _text(elem, "name") or "",
+                           _text(elem, "usage") or "S", _int(_text(elem, "pos"), 0),
+                           _int(_text(elem, "max_use"), MAXINT), syntax, children)
         self.nodes.append(node)
         return node
 
     def loop(self, elem: ET.Element) -> LoopNode:
-        node = LoopNode(len(self.nodes), elem.get("xid"), _text(elem, "usage") or "S", _int(_text(elem, "pos"), 0),
-                        _int(_text(elem, "repeat"), MAXINT))
+        node = LoopNode(len(self.nodes), _attribute(elem, "xid"), _text(elem, "usage") or "S",
+                        _int(_text(elem, "pos"), 0), _int(_text(elem, "repeat"), MAXINT))
         self.nodes.append(node)
         for child in elem:
             if child.tag == "segment":
@@ -199,7 +222,7 @@ def load_map(folder: Path, file_name: str) -> TransactionMap:
     for node in segments:
         first_by_id.setdefault(node.id, node)
     version = folder.name
-    return TransactionMap(root.get("xid"), version, folder / file_name, tree, builder.nodes, first_by_id["ST"],
+    return TransactionMap(_attribute(root, "xid"), version, folder / file_name, tree, builder.nodes, first_by_id["ST"],
                           frozenset(first_by_id), first_by_id)
 
 

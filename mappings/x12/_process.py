@@ -7,9 +7,9 @@ import marshal
 import pickle
 import re
 import tempfile
-from collections import namedtuple
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, NamedTuple, Protocol
 
 from canonical.errors import FatalError
 from mappings.profiles import PartnerDirectory, PartnerProfile
@@ -24,9 +24,8 @@ from mappings.x12._acks import (
     interchange_version,
 )
 from mappings.x12._envelope import EnvelopeWalker, FunctionalGroup, Interchange, TransactionSet
-from mappings.x12._results import Locator
-from mappings.x12._results import DocumentResult, InterchangeResult, OutboundAck, Problem, X12FileResult
-from mappings.x12._tokenizer import NotX12, Segment, Source, is_digits
+from mappings.x12._results import DocumentResult, InterchangeResult, Locator, OutboundAck, Problem, X12FileResult
+from mappings.x12._tokenizer import Delimiters, NotX12, Segment, Source, is_digits
 from mappings.x12._validation import check_transaction_set
 
 DuplicateCheck = Callable[[str, str, str], bool]
@@ -114,7 +113,16 @@ def process_interchange_file(
 class _Context:
     """The per-call collaborators and state (interchanges already seen in this file)."""
 
-    def __init__(self, *, partners, raw_document_id, is_duplicate, next_control_number, now, acks_for=None) -> None:
+    def __init__(
+        self,
+        *,
+        partners: PartnerDirectory,
+        raw_document_id: str | None,
+        is_duplicate: DuplicateCheck,
+        next_control_number: ControlNumbers,
+        now: dt.datetime,
+        acks_for: str | None = None,
+    ) -> None:
         self.partners: PartnerDirectory = partners
         self.raw_document_id: str | None = raw_document_id
         self.is_duplicate: DuplicateCheck = is_duplicate
@@ -207,11 +215,13 @@ class _Context:
                 )
             )
         included = group.trailer.element(1).strip() if group.trailer else ""
+        set_acks: list[SetAck] = []
         ack = GroupAck(
             functional_id=group.functional_id,
             control_number=group.control_number.strip(),
             version=version,
             included=int(included) if is_digits(included) else len(group.sets),
+            sets=set_acks,
             codes=[p.code for p in group.problems if p.code],
             rejected=group.rejected,
         )
@@ -224,7 +234,7 @@ class _Context:
             else:
                 document = self._process_set(tset, profile, is_test, version)
             documents.append(document)
-            ack.sets.append(_set_ack(tset, document))
+            set_acks.append(_set_ack(tset, document))
         return documents, ack
 
     def _process_set(
@@ -374,8 +384,15 @@ def _first_error(problems: list[Problem]) -> str:
     return next((p.message for p in problems if p.severity == "error"), "rejected")
 
 
+class _HasOutcome(Protocol):
+    """What an interchange's verdict reads of each document: a DocumentResult, or streaming's bare _Outcome."""
+
+    @property
+    def outcome(self) -> str: ...
+
+
 def _interchange_outcome(
-    ic: Interchange, documents: list[DocumentResult], problems: list[Problem]
+    ic: Interchange, documents: Sequence[_HasOutcome], problems: list[Problem]
 ) -> tuple[str, str | None]:
     outcomes = [d.outcome for d in documents]
     rejected = outcomes.count("rejected")
@@ -426,7 +443,7 @@ class _SetAcks:
 
     def __init__(self, set_id: str) -> None:
         self.set_id = set_id
-        self._items: list = []  # SetAck, or a list of packed runs (str of NUL-separated numbers)
+        self._items: list[SetAck | list[str]] = []  # SetAck, or a list of packed runs (str of NUL-separated numbers)
         self._run: list[str] = []
         self._count = 0
 
@@ -444,15 +461,17 @@ class _SetAcks:
 
     def _pack(self) -> None:
         if self._run:
-            if not self._items or not isinstance(self._items[-1], list):
-                self._items.append([])
-            self._items[-1].append("\x00".join(self._run))
+            last = self._items[-1] if self._items else None
+            if not isinstance(last, list):
+                last = []
+                self._items.append(last)
+            last.append("\x00".join(self._run))
             self._run = []
 
     def __len__(self) -> int:
         return self._count
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[SetAck]:
         set_id = self.set_id
         for item in [*self._items, ["\x00".join(self._run)] if self._run else []]:
             if isinstance(item, list):
@@ -463,8 +482,16 @@ class _SetAcks:
                 yield item
 
 
-_Outcome = namedtuple("_Outcome", "outcome")
+class _Outcome(NamedTuple):
+    """All streaming keeps of a document once it is handed over or listed: its outcome."""
+
+    outcome: str
+
+
 _OUTCOMES = {name: _Outcome(name) for name in ("accepted", "accepted_with_warnings", "rejected", "unsupported")}
+_Slot = tuple[TransactionSet, DocumentResult | None] | None
+"""One set of a group while its interchange is read: None when held in the spool, else the set and its
+final result (None when it was not validated: a duplicate, a refused envelope or an unknown sender)."""
 
 
 class _Streaming:
@@ -479,8 +506,9 @@ class _Streaming:
         self.on_document = on_document
         self.profile: PartnerProfile | None = None
         self.duplicate = False
-        self.groups: dict[int, tuple[str, list]] = {}
-        self.spool = None
+        self.groups: dict[int, tuple[str, list[_Slot]]] = {}
+        self.spool: IO[bytes] | None = None
+        """The current interchange's held sets (open from ``start`` to ``finish``)."""
         self.terminator = "~"
 
     def start(self, ic: Interchange) -> None:
@@ -497,10 +525,10 @@ class _Streaming:
         self.groups = {}
         if self.spool is not None:
             self.spool.close()
-        self.spool = tempfile.TemporaryFile()
+        self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - written by add_set and read by finish, which closes it
         self.terminator = ic.header.delimiters.segment
 
-    def _group(self, group: FunctionalGroup) -> tuple[str, list]:
+    def _group(self, group: FunctionalGroup) -> tuple[str, list[_Slot]]:
         entry = self.groups.get(id(group))
         if entry is None:
             version = group.version.strip()
@@ -533,14 +561,17 @@ class _Streaming:
         record = marshal.dumps((tset.locator.parts, pickle.dumps(problems) if problems else b"",
                                 [s.offset for s in segments], [s.position for s in segments],
                                 self.terminator.join([s.text for s in segments])))
-        self.spool.write(len(record).to_bytes(4, "little"))
-        self.spool.write(record)
+        spool = self.spool
+        assert spool is not None  # noqa: S101 - sets arrive between start (which opens it) and finish
+        spool.write(len(record).to_bytes(4, "little"))
+        spool.write(record)
         slots.append(None)
 
-    def _held(self, delimiters) -> tuple[TransactionSet, list[Problem]]:
+    @staticmethod
+    def _held(spool: IO[bytes], delimiters: Delimiters) -> tuple[TransactionSet, list[Problem]]:
         """The next held set, rebuilt from the temporary file (held sets have no envelope errors)."""
-        size = int.from_bytes(self.spool.read(4), "little")
-        parts, problems, offsets, positions, joined = marshal.loads(self.spool.read(size))
+        size = int.from_bytes(spool.read(4), "little")
+        parts, problems, offsets, positions, joined = marshal.loads(spool.read(size))
         problems = pickle.loads(problems) if problems else []
         element = delimiters.element
         rebuilt = [Segment(t.split(element), o, p, delimiters, t)
@@ -558,10 +589,12 @@ class _Streaming:
             is_test=ic.is_test, version=ic.header.element(12), outcome="rejected", reason=None,
         )
         result.errors = list(ic.problems)
-        self.spool.seek(0)
+        spool = self.spool
+        assert spool is not None  # noqa: S101 - start opened it for this interchange
+        spool.seek(0)
         delimiters = ic.header.delimiters
         group_acks: list[GroupAck] = []
-        outcomes = []
+        outcomes: list[_Outcome] = []
         if self.duplicate:
             result.outcome = "duplicate"
             result.reason = "the interchange control number was received before from this sender"
@@ -570,32 +603,36 @@ class _Streaming:
             result.reason = _first_error(ic.problems)
             for group in ic.groups:
                 for slot in self._group(group)[1]:
-                    tset = slot[0] if slot is not None else self._held(delimiters)[0]
+                    tset = slot[0] if slot is not None else self._held(spool, delimiters)[0]
                     result.documents.append(_rejected_document(tset, f"the interchange was rejected: {result.reason}"))
         else:
             for group in ic.groups:
                 _, slots = self._group(group)
                 included = group.trailer.element(1).strip() if group.trailer else ""
+                set_acks = _SetAcks("850")
                 ack = GroupAck(
                     functional_id=group.functional_id, control_number=group.control_number.strip(),
                     version=group.version.strip(), included=int(included) if is_digits(included) else group.set_count,
                     codes=[p.code for p in group.problems if p.code], rejected=group.rejected,
-                    sets=_SetAcks("850"),
+                    sets=set_acks,
                 )
                 for slot in slots:
                     if slot is None:
-                        tset, problems = self._held(delimiters)
+                        tset, problems = self._held(spool, delimiters)
                         if group.rejected:
                             document = _rejected_document(
                                 tset, f"the functional group was rejected: {_first_error(group.problems)}")
                         else:
+                            assert profile is not None  # noqa: S101 - add_set holds a set only for a known sender
                             document = context._map_set(tset, problems, profile, ic.is_test)
                     else:
-                        tset, document = slot
-                        if document is None or group.rejected:
+                        tset, settled = slot
+                        if settled is None or group.rejected:
                             document = _rejected_document(
                                 tset, f"the functional group was rejected: {_first_error(group.problems)}")
-                    ack.sets.add(_set_ack(tset, document))
+                        else:
+                            document = settled
+                    set_acks.add(_set_ack(tset, document))
                     outcomes.append(_OUTCOMES.get(document.outcome, _OUTCOMES["rejected"]))
                     if document.order is not None:
                         self.on_document(document)
@@ -605,7 +642,7 @@ class _Streaming:
                 result.errors.extend(group.problems)
                 group_acks.append(ack)
             result.outcome, result.reason = _interchange_outcome(ic, outcomes, result.errors)
-        self.spool.close()
+        spool.close()
         self.spool = None
         result.acks = context._acks(ic, profile, self.duplicate, group_acks)
         return result

@@ -8,8 +8,9 @@ walker's and the validator's job.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator
-from typing import BinaryIO
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import BinaryIO
 
 ISA_LENGTH = 106
 """An ISA is 106 characters: 'ISA', 16 separators, 86 characters of fixed-width elements, terminator."""
@@ -114,7 +115,7 @@ def read_isa(data: bytes, offset: int) -> IsaHeader:
         # Some translators trim the padding of ISA fields; find the 16 separators instead so the
         # envelope can still be read (and the fault reported) rather than discarded.
         window = data[offset : offset + 3 * ISA_LENGTH]
-        cuts = []
+        cuts: list[int] = []
         at = 3
         while len(cuts) < 16:
             at = window.find(bytes([separator]), at)
@@ -124,7 +125,7 @@ def read_isa(data: bytes, offset: int) -> IsaHeader:
             at += 1
         if cuts[-1] + 2 >= len(window):
             raise NotX12("the ISA header is truncated", offset=offset)
-        fields = [window[a + 1 : b] for a, b in zip(cuts, cuts[1:], strict=False)] + [
+        fields = [window[a + 1 : b] for a, b in pairwise(cuts)] + [
             window[cuts[-1] + 1 : cuts[-1] + 2]
         ]
         terminator_at = offset + cuts[-1] + 2
@@ -141,9 +142,13 @@ def read_isa(data: bytes, offset: int) -> IsaHeader:
     elements = ["ISA"] + [f.decode("latin-1") for f in fields]
     repetition = elements[11]
     repetition_sep = None
-    if len(repetition) == 1 and repetition != "U" and _is_delimiter_candidate(ord(repetition)):
-        if repetition not in (chr(separator), chr(component), chr(terminator)):
-            repetition_sep = repetition
+    if (
+        len(repetition) == 1
+        and repetition != "U"
+        and _is_delimiter_candidate(ord(repetition))
+        and repetition not in (chr(separator), chr(component), chr(terminator))
+    ):
+        repetition_sep = repetition
     delimiters = Delimiters(chr(separator), chr(component), chr(terminator), repetition_sep)
     return IsaHeader(elements, delimiters, terminator_at + 1, fixed)
 
@@ -270,9 +275,10 @@ def iter_segments(source: Source) -> Iterator[Segment]:
             return
         header = read_isa(buf.data, offset)
         yield Segment(header.elements, buf.base + offset, 0, header.delimiters, "")
-        offset = yield from _interchange_body(buf, skip_padding(buf.data, header.end), header.delimiters)
-        if offset is None:
+        next_isa = yield from _interchange_body(buf, skip_padding(buf.data, header.end), header.delimiters)
+        if next_isa is None:
             return
+        offset = next_isa
 
 
 def _interchange_body(buf: _Buffer, offset: int, delimiters: Delimiters) -> Generator[Segment, None, int | None]:

@@ -7,6 +7,7 @@ element sits at a position (AK402). Codes are the 997's: AK304 for segments, AK4
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mappings.x12._compiled import (  # noqa: F401 - the codes are part of this module's vocabulary
@@ -28,8 +29,9 @@ from mappings.x12._compiled import (  # noqa: F401 - the codes are part of this 
     compiled,
     validate_segments,
 )
-from mappings.x12._maps import TransactionMap, map_for
+from mappings.x12._maps import MAPS_DIR, TransactionMap, map_for
 from mappings.x12._results import Locator, Problem
+from mappings.x12._tokenizer import Segment
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,20 @@ def rules_for(set_id: str, version: str) -> TransactionSetRules | None:
     return TransactionSetRules(tmap) if tmap is not None else None
 
 
-RULES_850 = rules_for("850", "004010")
+def _shipped_rules(set_id: str, version: str) -> TransactionSetRules:
+    """The rules of a map that ships with this package: without it the install is broken, so say so."""
+    rules = rules_for(set_id, version)
+    if rules is None:
+        raise RuntimeError(f"no {set_id} map for version {version} under {MAPS_DIR}: the package is incomplete")
+    return rules
 
 
-def check_transaction_set(segments, version: str, loc: Locator, *, set_id: str = "850") -> list[Problem]:
+RULES_850 = _shipped_rules("850", "004010")
+
+
+def check_transaction_set(
+    segments: Sequence[Segment], version: str, loc: Locator, *, set_id: str = "850"
+) -> list[Problem]:
     """All syntax problems of one transaction set (ST..SE) against our map for ``version``."""
     tmap = map_for(set_id, version)
     if tmap is None:

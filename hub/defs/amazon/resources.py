@@ -20,13 +20,13 @@ class AmazonSellerResource(dg.ConfigurableResource):
     client_secret: str
     refresh_token: str
     # getOrders data elements fetched with a Restricted Data Token (the profile's restricted_data).
-    restricted_data: list[str] = []
+    restricted_data: list[str] = []  # noqa: RUF012 - a Dagster config field; pydantic copies the default
 
     @contextmanager
     def client(self) -> Iterator[AmazonClient]:
         """A client with per-operation rate limits and a cached access token (and RDT, when configured)."""
         config_kwargs = {"token_url": self.token_url} if self.token_url else {}
-        config = AmazonConfig(base_url=self.base_url, client_id=self.client_id,
+        config = AmazonConfig(http={"base_url": self.base_url}, client_id=self.client_id,
                               client_secret=SecretStr(self.client_secret), refresh_token=SecretStr(self.refresh_token),
                               marketplace_ids=tuple(self.marketplace_ids),
                               restricted_data=tuple(self.restricted_data), **config_kwargs)

@@ -49,7 +49,8 @@ class WebhookBatchConfig(dg.Config):
 
 
 def webhook_asset(source: QueuedSource = SHOPIFY) -> dg.AssetsDefinition:
-    """Orders delivered by a source's webhooks (verified and queued by its receiver), e.g. ``shopify_webhook_orders``."""
+    """Orders delivered by a source's webhooks (verified and queued by its receiver), e.g.
+    ``shopify_webhook_orders``."""
 
     @dg.asset(name=f"{source.queue_channel}_orders", group_name=source.group, kinds={source.name},
               description=f"Orders from queued {source.queue_label} bodies; the same order from a sync or a retry "

@@ -6,8 +6,8 @@ from pydantic import Field
 
 from connectors.sftp import FileStillChanging, RemoteFileMissing
 from hub import store as st
-from hub.delivery import send_pending_acks
 from hub.defs.resources import HubStoreResource, SftpResource
+from hub.delivery import send_pending_acks
 from hub.intake import SFTP_CHANNEL, IntakeSummary, archive_processed_file, process_x12_receipt
 from hub.replay import replay_exception
 from hub.sources import X12_SFTP
@@ -81,8 +81,11 @@ def edi_functional_acks(hub_store: HubStoreResource, sftp: SftpResource) -> dg.M
 
 
 @dg.asset_check(asset=edi_inbound_orders, blocking=True)
-def edi_documents_accounted_for(context: dg.AssetCheckExecutionContext, hub_store: HubStoreResource) -> dg.AssetCheckResult:
-    """Every file of this run was processed, and every one not accepted whole is in the exception queue or was a duplicate.
+def edi_documents_accounted_for(
+    context: dg.AssetCheckExecutionContext, hub_store: HubStoreResource
+) -> dg.AssetCheckResult:
+    """Every file of this run was processed, and every one not accepted whole is in the exception queue or was a
+    duplicate.
 
     Only the run's own receipts can block its ERP push (ERROR); receipts of other runs left
     unexplained are reported as a warning, so one old file never stops every later one. Run on

@@ -8,11 +8,11 @@ import datetime as dt
 
 import dagster as dg
 
+from canonical.errors import RetriableError
 from connectors.sftp import display_name
 from hub import store as st
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.resources import HubStoreResource, SftpResource
-from canonical.errors import RetriableError
 from hub.intake import SFTP_CHANNEL, InboxCursor, poll_inbox
 from hub.sources import X12_SFTP
 from mappings.profiles import PartnerProfile

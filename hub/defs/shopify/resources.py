@@ -22,7 +22,8 @@ class ShopifyStoreResource(dg.ConfigurableResource):
     def client(self) -> Iterator[ShopifyClient]:
         """A client pacing itself on the store's call-limit bucket."""
         config = ShopifyConfig(shop_domain=self.shop_domain, api_version=self.api_version,
-                               access_token=SecretStr(self.access_token), base_url=self.base_url or None)
+                               access_token=SecretStr(self.access_token),
+                               http={"base_url": self.base_url} if self.base_url else {})
         client = ShopifyClient(config)
         try:
             yield client

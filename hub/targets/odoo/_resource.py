@@ -31,8 +31,8 @@ class ErpResource(dg.ConfigurableResource):
                    api_key=dg.EnvVar(f"{prefix}_API_KEY"))
 
     def _config(self) -> OdooConfig:
-        return OdooConfig(base_url=self.base_url, database=self.database or None, api_key=SecretStr(self.api_key),
-                          max_read_retries=self.max_read_retries)
+        return OdooConfig(database=self.database or None, api_key=SecretStr(self.api_key),
+                          http={"base_url": self.base_url, "max_retries": self.max_read_retries})
 
     @contextmanager
     def gateway(self) -> Iterator[OdooSalesGateway]:

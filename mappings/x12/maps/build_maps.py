@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Literal, TypeAlias
 from xml.sax.saxutils import escape
 
 import pyx12
@@ -259,7 +260,8 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
     ),
     "CUR": (
         "Currency",
-        [("98", R), ("100", R), ("280", S), ("98", S), ("100", S), ("669", S)] + _repeat([("374", S), ("373", S), ("337", S)], 5),
+        [("98", R), ("100", R), ("280", S), ("98", S), ("100", S), ("669", S),
+         *_repeat([("374", S), ("373", S), ("337", S)], 5)],
         ["C0807", "C0907", "L101112", "C1110", "C1210", "L131415", "C1413", "C1513", "L161718", "C1716", "C1816",
          "L192021", "C2019", "C2119"],
     ),
@@ -271,7 +273,7 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
     ),
     "TAX": (
         "Tax Reference",
-        [("325", S)] + _repeat([("309", S), ("310", S)], 5) + [("441", S), ("1073", S), ("325", S)],
+        [("325", S), *_repeat([("309", S), ("310", S)], 5), ("441", S), ("1073", S), ("325", S)],
         ["R0103", "P0203", "P0405", "P0607", "P0809", "P1011"],
     ),
     "FOB": (
@@ -323,10 +325,10 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
     "LDT": ("Lead Time", [("345", R), ("380", R), ("344", R), ("373", S)], []),
     "LIN": (
         "Item Identification",
-        [("350", S), ("235", R), ("234", R)] + _repeat([("235", S), ("234", S)], 14),
+        [("350", S), ("235", R), ("234", R), *_repeat([("235", S), ("234", S)], 14)],
         _pairs(4, 14),
     ),
-    "SI": ("Service Characteristic Identification", [("559", R)] + _repeat([("1000", S), ("234", S)], 10),
+    "SI": ("Service Characteristic Identification", [("559", R), *_repeat([("1000", S), ("234", S)], 10)],
            _pairs(2, 10)),
     "PID": (
         "Product/Item Description",
@@ -399,8 +401,8 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
     "LQ": ("Industry Code", [("1270", S), ("1271", S)], ["C0102"]),
     "PO1": (
         "Baseline Item Data",
-        [("350", S), ("330", S), ("355", S), ("212", S), ("639", S)] + _repeat([("235", S), ("234", S)], 10),
-        ["C0302", "C0504"] + _pairs(6, 10),
+        [("350", S), ("330", S), ("355", S), ("212", S), ("639", S), *_repeat([("235", S), ("234", S)], 10)],
+        ["C0302", "C0504", *_pairs(6, 10)],
     ),
     "CN1": ("Contract Information", [("1112", R), ("782", S), ("332", S), ("127", S), ("338", S), ("799", S)], []),
     "PO3": (
@@ -419,7 +421,7 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
                                    ("1004", S)], []),
     "SDQ": (
         "Destination Quantity",
-        [("355", R), ("66", S), ("67", R), ("380", R)] + _repeat([("67", S), ("380", S)], 9) + [("310", S)],
+        [("355", R), ("66", S), ("67", R), ("380", R), *_repeat([("67", S), ("380", S)], 9), ("310", S)],
         _pairs(5, 9),
     ),
     "IT3": ("Additional Item Data", [("382", S), ("355", S), ("368", S), ("383", S), ("371", S)],
@@ -434,32 +436,37 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
     ),
     "SLN": (
         "Subline Item Detail",
-        [("350", R), ("350", S), ("662", R), ("380", S), ("C001", S), ("212", S), ("639", S), ("662", S)]
-        + _repeat([("235", S), ("234", S)], 10),
-        ["P0405", "C0706", "C0806"] + _pairs(9, 10),
+        [("350", R), ("350", S), ("662", R), ("380", S), ("C001", S), ("212", S), ("639", S), ("662", S),
+         *_repeat([("235", S), ("234", S)], 10)],
+        ["P0405", "C0706", "C0806", *_pairs(9, 10)],
     ),
     "AMT": ("Monetary Amount", [("522", R), ("782", R), ("478", S)], []),
     "CTT": ("Transaction Totals", [("354", R), ("347", S), ("81", S), ("355", S), ("183", S), ("355", S),
                                    ("352", S)], ["P0304", "P0506"]),
 }
 COMPOSITES = {
-    "C001": ("Composite Unit of Measure", [("355", R)] + _repeat([("1018", S), ("649", S), ("355", S)], 4)
-             + [("1018", S), ("649", S)]),
+    "C001": ("Composite Unit of Measure", [("355", R), *_repeat([("1018", S), ("649", S), ("355", S)], 4),
+                                           ("1018", S), ("649", S)]),
     "C040": ("Reference Identifier", [("128", R), ("127", R), ("128", S), ("127", S), ("128", S), ("127", S)]),
     "C002": ("Actions Indicated", [("704", R), ("704", S), ("704", S), ("704", S), ("704", S)]),
 }
 
 
 # -- the 850 structure: (kind, id, usage, max use / repeat, children) ----------------------------
-def seg(sid: str, usage: str = S, max_use: int | str = 1):
+SegmentSpec: TypeAlias = tuple[Literal["segment"], str, str, int | str]
+LoopSpec: TypeAlias = tuple[Literal["loop"], str, str, int | str, list["NodeSpec"]]
+NodeSpec: TypeAlias = SegmentSpec | LoopSpec
+
+
+def seg(sid: str, usage: str = S, max_use: int | str = 1) -> SegmentSpec:
     return ("segment", sid, usage, max_use)
 
 
-def loop(lid: str, usage: str, repeat: int | str, *children):
+def loop(lid: str, usage: str, repeat: int | str, *children: NodeSpec) -> LoopSpec:
     return ("loop", lid, usage, repeat, list(children))
 
 
-def n1_children(detail: bool):
+def n1_children(detail: bool) -> list[NodeSpec]:
     extra = [seg("QTY", S, MAXINT)] if detail else []
     return [
         seg("N1", S),
@@ -482,7 +489,7 @@ def n1_children(detail: bool):
     ]
 
 
-HEADER = [
+HEADER: list[NodeSpec] = [
     seg("BEG", R),
     seg("CUR", S),
     seg("REF", S, MAXINT),
@@ -518,7 +525,7 @@ HEADER = [
     loop("N1", S, 200, *n1_children(detail=False)),
     loop("LM", S, 1000, seg("LM", S), loop("LQ", R, 100, seg("LQ", R))),
 ]
-DETAIL = [
+DETAIL: list[NodeSpec] = [
     loop(
         "PO1",
         R,
@@ -572,7 +579,7 @@ DETAIL = [
         loop("LM", S, 1000, seg("LM", S), loop("LQ", R, 100, seg("LQ", R))),
     ),
 ]
-SUMMARY = [loop("CTT", S, 1, seg("CTT", S), seg("AMT", S))]
+SUMMARY: list[NodeSpec] = [loop("CTT", S, 1, seg("CTT", S), seg("AMT", S))]
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -624,7 +631,7 @@ class _Writer:
         self.add(depth, "</segment>")
 
 
-def _write_nodes(w: _Writer, depth: int, nodes, counter: list[int]) -> None:
+def _write_nodes(w: _Writer, depth: int, nodes: list[NodeSpec], counter: list[int]) -> None:
     for node in nodes:
         counter[0] += 10
         if node[0] == "segment":
@@ -708,7 +715,8 @@ def _dataele_xml(version: str) -> str:
 
     table: dict[str, tuple[str, int, int, str]] = {}
     for el in ET.parse(PYX12_MAPS / "dataele.xml").getroot():
-        table[el.get("ele_num")] = (el.get("data_type"), int(el.get("min_len")), int(el.get("max_len")), el.get("name"))
+        attr = el.attrib  # every entry of pyx12's dictionary has all five: a KeyError means pyx12 changed
+        table[attr["ele_num"]] = (attr["data_type"], int(attr["min_len"]), int(attr["max_len"]), attr["name"])
     table.update(DATA_ELEMENTS)
     if version.startswith("005"):
         table.update(DATA_ELEMENTS_5010)
@@ -717,9 +725,8 @@ def _dataele_xml(version: str) -> str:
              "<data_elements>"]
     for num in sorted(table):
         kind, lo, hi, name = table[num]
-        lines.append(
-            f'  <data_ele ele_num="{num}" data_type="{kind}" min_len="{lo}" max_len="{hi}" name="{escape(name, {chr(34): "&quot;"})}"/>'
-        )
+        quoted = escape(name, {chr(34): "&quot;"})
+        lines.append(f'  <data_ele ele_num="{num}" data_type="{kind}" min_len="{lo}" max_len="{hi}" name="{quoted}"/>')
     lines.append("</data_elements>")
     return "\n".join(lines) + "\n"
 
