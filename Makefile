@@ -46,10 +46,15 @@ test: venv system-deps lint
 
 # Static checks of the whole tree: the one-way package graph (import-linter), then style and bug patterns
 # (ruff), then types (mypy); each configured in pyproject.toml. `ruff format` is not part of it.
-lint: venv
+# Last, `dg check defs`: the Dagster code location loads ([tool.dg]; defs.yaml files against their
+# component's schema), with the repository's partner profiles; no server, no network, no HUB_* secret.
+# VIRTUAL_ENV names the venv dg should run the project in (it warns when it differs from .venv); the
+# project's DAGSTER_HOME has telemetry off, which is where dg looks (not in pyproject.toml).
+lint: venv dagster-home
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	DAGSTER_HOME=$(DAGSTER_HOME) VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
 # The whole fault-injection suite (tests/faults/), slow scenarios included; `make test` runs its fast subset.
 faults: venv system-deps

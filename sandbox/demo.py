@@ -61,7 +61,9 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         say(f"hub store     {resolve_database_url()}")
         say(f"dagster home  {os.environ['DAGSTER_HOME']}")
 
-        from hub.definitions import defs  # imported once the environment is set
+        from hub.definitions import defs as code_location  # loaded once the environment is set
+
+        defs = code_location()
 
         instance = dg.DagsterInstance.get()
         cursors: dict[str, str | None] = {}
@@ -132,8 +134,10 @@ def tick_sensors(
     cursors = {} if cursors is None else cursors
     for unresolved in defs.sensors or []:
         sensor = defs.resolve_sensor_def(unresolved.name)
+        # Only the resources the sensor asks for, as the daemon does: another account's unset secret is no concern.
+        resources = {key: (defs.resources or {})[key] for key in sensor.required_resource_keys}
         context = dg.build_sensor_context(
-            instance=instance, definitions=defs, sensor_name=sensor.name, resources=dict(defs.resources or {}),
+            instance=instance, definitions=defs, sensor_name=sensor.name, resources=resources,
             cursor=cursors.get(sensor.name),
         )
         result = sensor.evaluate_tick(context)

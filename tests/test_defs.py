@@ -1,7 +1,12 @@
-"""The Dagster definitions load and hang together (placeholder environment, no servers)."""
+"""The Dagster definitions load and hang together (placeholder environment, no servers), through the code
+location's defs folder as Dagster and `dg check defs` load it."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +14,7 @@ import pytest
 
 from hub.defs import build_definitions
 from mappings.profiles import PartnerDirectory
+from tests.test_profiles import break_field
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,3 +85,99 @@ def test_the_exception_queue_asset_lists_what_waits_and_warns_when_it_is_stale(d
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["stale"].value == 1
     store.dispose()
+
+
+def _names(defs: dg.Definitions) -> dict[str, set[str]]:
+    repository = defs.get_repository_def()
+    return {
+        "assets": {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()},
+        "jobs": {job.name for job in repository.get_all_jobs()},
+        "sensors": {sensor.name for sensor in repository.sensor_defs},
+        "schedules": {schedule.name for schedule in repository.schedule_defs},
+        "resources": set(defs.resources or {}),
+    }
+
+
+@pytest.fixture
+def sandbox_partners(tmp_path, monkeypatch) -> Path:
+    """A copy of the sandbox partner profiles, named by HUB_PARTNERS_DIR as a deployment names them."""
+    for key, value in PLACEHOLDERS.items():
+        monkeypatch.setenv(key, value)
+    folder = tmp_path / "partners"
+    shutil.copytree(REPO / "mappings" / "partners", folder)
+    monkeypatch.setenv("HUB_PARTNERS_DIR", str(folder))
+    return folder
+
+
+def test_the_code_location_is_the_defs_folder_with_a_component_per_account(sandbox_partners):
+    from hub.definitions import defs as code_location
+
+    assert not isinstance(code_location, dg.Definitions), "built when Dagster calls it, not at import"
+    defs = code_location()
+    dg.Definitions.validate_loadable(defs)
+    names = _names(defs)
+    assert names == _names(build_definitions(sandbox_partners))
+    assert {"edi_inbound_orders", "edi_functional_acks", "exception_queue", "erp_sales_orders",
+            "shopify_orders_trailhead", "amazon_orders_marketplace_us", "shopify_webhook_orders"} <= names["assets"]
+    assert {"edi_inbound_job", "exception_queue_job", "erp_push_job", "shopify_trailhead_sync",
+            "amazon_marketplace_us_sync", "shopify_webhook_job"} <= names["jobs"]
+    assert {"sftp_inbox_acme", "sftp_inbox_bluebird", "shopify_webhook_queue"} <= names["sensors"]
+    # Each account's API resource under the account's own key, beside the shared ones.
+    assert names["resources"] == {"hub_store", "sftp", "erp", "shopify_trailhead", "amazon_marketplace_us"}
+    resources = defs.resources or {}
+    token = resources["shopify_trailhead"].access_token
+    assert isinstance(token, dg.EnvVar) and token.env_var_name == "HUB_SHOPIFY_TRAILHEAD_TOKEN"
+    assert resources["hub_store"].partners_dir == str(sandbox_partners)
+
+
+def test_the_profiles_are_read_when_dagster_loads_the_definitions_not_at_import(sandbox_partners):
+    from hub.definitions import defs as code_location
+
+    (sandbox_partners / "northwind.yaml").unlink()
+    assert "sftp_inbox_northwind" not in _names(code_location())["sensors"]
+    # And nothing in hub/defs reads a profile or a setting when imported (a fresh interpreter).
+    script = """
+import pkgutil, importlib
+import hub.settings, mappings.profiles
+def refuse(*args, **kwargs):
+    raise RuntimeError("read at import")
+hub.settings.get_settings = refuse
+mappings.profiles.PartnerDirectory.load = refuse
+import hub.defs, hub.definitions
+for module in pkgutil.walk_packages(hub.defs.__path__, "hub.defs."):
+    importlib.import_module(module.name)
+import traceback
+try:
+    hub.definitions.defs()
+except Exception as error:  # Dagster wraps it in its own load error
+    print("read when called" if "read at import" in "".join(traceback.format_exception(error)) else error)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=REPO, env={**os.environ})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "read when called", "the patch must reach the load, or the test proves nothing"
+
+
+def test_a_broken_profile_leaves_the_other_partners_in_the_code_location(sandbox_partners):
+    from hub.definitions import defs as code_location
+
+    break_field(sandbox_partners / "bluebird.yaml", "name:", "name: 2024")
+    defs = code_location()
+    names = _names(defs)
+    assert "sftp_inbox_acme" in names["sensors"] and "sftp_inbox_bluebird" not in names["sensors"]
+    assert "shopify_trailhead_sync" in names["jobs"]
+    assert defs.metadata["partner_profile_problems"] == dg.MetadataValue.json(
+        ["partner profile bluebird.yaml, field name: Input should be a valid string"])
+
+
+def test_an_accounts_missing_secret_stops_only_that_accounts_runs(sandbox_partners, tmp_path, monkeypatch):
+    for key in [*PLACEHOLDERS, "HUB_SHOPIFY_TRAILHEAD_TOKEN", "HUB_AMAZON_US_CLIENT_SECRET"]:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HUB_DATABASE_URL", f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    defs = build_definitions(sandbox_partners)  # loads: secrets are resolved when a run starts
+
+    queue = defs.resolve_job_def("exception_queue_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert queue.success, "a job reading no account needs no account's secrets (nor SFTP's, nor the ERP's)"
+    with pytest.raises(dg.DagsterInvalidConfigError, match="HUB_SHOPIFY_TRAILHEAD_TOKEN") as refused:
+        defs.resolve_job_def("shopify_trailhead_sync").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert "HUB_AMAZON" not in str(refused.value), "the store's run does not resolve the seller account's secrets"

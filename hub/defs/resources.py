@@ -1,4 +1,4 @@
-"""Dagster resources: the hub store, partner SFTP and the ERP, configured from the environment."""
+"""Dagster resources every system uses: the hub store (with the partner profiles) and our SFTP server."""
 
 
 from collections.abc import Iterator
@@ -11,7 +11,7 @@ import dagster as dg
 from connectors.sftp import SftpClient, SftpConfig
 from hub.settings import resolve_database_url
 from hub.store import HubStore
-from hub.targets.odoo._resource import ErpResource  # the ERP target's resource, here with the others
+from hub.targets.odoo._resource import ErpResource as ErpResource  # re-exported; erp/ binds one per target
 from mappings.profiles import PartnerDirectory
 
 
@@ -61,20 +61,19 @@ class SftpResource(dg.ConfigurableResource):
             yield client
 
 
-def resources_from_env(partners_dir: Path, max_document_bytes: int) -> dict[str, dg.ConfigurableResource]:
-    """Resources wired to ``HUB_*`` environment variables, resolved by Dagster at run time."""
-    return {
-        "hub_store": HubStoreResource(
-            database_url=dg.EnvVar("HUB_DATABASE_URL"), partners_dir=str(partners_dir),
-            max_document_bytes=max_document_bytes,
-        ),
-        "sftp": SftpResource(
-            host=dg.EnvVar("HUB_SFTP_HOST"),
-            port=dg.EnvVar.int("HUB_SFTP_PORT"),
-            username=dg.EnvVar("HUB_SFTP_USERNAME"),
-            password=dg.EnvVar("HUB_SFTP_PASSWORD"),
-            private_key_path=dg.EnvVar("HUB_SFTP_PRIVATE_KEY_PATH"),
-            known_hosts_path=dg.EnvVar("HUB_SFTP_KNOWN_HOSTS_PATH"),
-        ),
-        "erp": ErpResource.from_env("erp"),
-    }
+def hub_store_resource(partners_dir: Path, max_document_bytes: int) -> HubStoreResource:
+    """The store (``HUB_DATABASE_URL``, resolved by Dagster at run time) and the profiles of ``partners_dir``."""
+    return HubStoreResource(database_url=dg.EnvVar("HUB_DATABASE_URL"), partners_dir=str(partners_dir),
+                            max_document_bytes=max_document_bytes)
+
+
+def sftp_resource() -> SftpResource:
+    """Our SFTP server, wired to ``HUB_SFTP_*`` environment variables resolved by Dagster at run time."""
+    return SftpResource(
+        host=dg.EnvVar("HUB_SFTP_HOST"),
+        port=dg.EnvVar.int("HUB_SFTP_PORT"),
+        username=dg.EnvVar("HUB_SFTP_USERNAME"),
+        password=dg.EnvVar("HUB_SFTP_PASSWORD"),
+        private_key_path=dg.EnvVar("HUB_SFTP_PRIVATE_KEY_PATH"),
+        known_hosts_path=dg.EnvVar("HUB_SFTP_KNOWN_HOSTS_PATH"),
+    )

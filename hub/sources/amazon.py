@@ -44,7 +44,7 @@ class AmazonSource:
 
     def account_resource(self, settings: AmazonProfile) -> Any:
         """The seller account's resource, its LWA secrets read from the environment variables the profile names."""
-        from hub.defs.channels.resources import amazon_resource
+        from hub.defs.amazon.resources import amazon_resource
 
         return amazon_resource(settings)
 

@@ -43,7 +43,7 @@ class ShopifySource:
 
     def account_resource(self, settings: ShopifyProfile) -> Any:
         """The store's Admin API resource, its token read from the environment variable the profile names."""
-        from hub.defs.channels.resources import shopify_resource
+        from hub.defs.shopify.resources import shopify_resource
 
         return shopify_resource(settings)
 

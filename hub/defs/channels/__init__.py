@@ -1,1 +1,2 @@
-"""Dagster definitions for API channels: one sync asset, job and schedule per store or seller account."""
+"""Dagster definitions every API channel shares: per store or seller account a sync asset, job, schedule (the
+``PolledAccount`` component); per pushed source its webhook queue (``PushedSource``)."""

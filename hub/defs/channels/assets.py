@@ -25,14 +25,14 @@ def account_name(source: PolledSource, profile: PartnerProfile) -> str:
 def sync_asset(source: PolledSource, profile: PartnerProfile, settings: ChannelSettings) -> dg.AssetsDefinition:
     """Orders of one account of a polled source, read incrementally since its cursor.
 
-    The account's resource is bound to this asset alone: a job that does not read this account does
-    not need its secrets in the environment.
+    It reads the account's resource under the account's own key (``account_name``), which the
+    account's component binds (``channels/component.py``): a job that does not read this account
+    does not need its secrets in the environment.
     """
     key = account_name(source, profile)
 
     @dg.asset(name=f"{source.name}_orders_{profile.id}", group_name=source.group, kinds={source.name}, pool=key,
-              required_resource_keys={key, "hub_store"}, resource_defs={key: source.account_resource(settings)},
-              description=source.describe(profile, settings))
+              required_resource_keys={key, "hub_store"}, description=source.describe(profile, settings))
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource = getattr(context.resources, key)
         with resource.client() as client:

@@ -1,59 +1,20 @@
-"""Orders in their targets: one push asset per configured target, each with its exactly-once check and pool.
+"""Orders in their targets: the push asset of a target, with its exactly-once check and pool.
 
-Built from the target registry (``hub.targets``) and the partner profiles' ``targets``: the Odoo
-ERP (``erp_sales_orders``, resource ``erp``, pool ``erp``) unless profiles list others too.
+One per target the partner profiles deliver to (``erp/component.py``): the Odoo ERP
+(``erp_sales_orders``, resource ``erp``, pool ``erp``) unless profiles list others too.
 """
 
-
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
 import dagster as dg
 
 from hub import store as st
 from hub.delivery import deliver_due_orders
 from hub.reconciliation import reconcile_target
-from hub.targets import TargetKind, configured_targets
-from mappings.profiles import PartnerProfile
+from hub.targets import TargetKind
 
 # Every target's push asset carries this tag: jobs that end in "deliver the orders" select them all.
 DELIVERY_TAG = ("hub/stage", "delivery")
 TARGET_ASSETS = dg.AssetSelection.tag(*DELIVERY_TAG)
-
-
-@dataclass
-class TargetDefinitions:
-    """What the configured targets add to the hub's Definitions."""
-
-    assets: list[dg.AssetsDefinition] = field(default_factory=list)
-    checks: list[dg.AssetChecksDefinition] = field(default_factory=list)
-    jobs: list[Any] = field(default_factory=list)
-    schedules: list[dg.ScheduleDefinition] = field(default_factory=list)
-    resources: dict[str, Any] = field(default_factory=dict)
-
-
-def build_target_definitions(profiles: Iterable[PartnerProfile], upstream: list[dg.AssetKey]) -> TargetDefinitions:
-    """One push asset, exactly-once check, retry job and schedule per target the profiles deliver to."""
-    profiles = list(profiles)
-    built = TargetDefinitions()
-    for name, kind in configured_targets(profiles).items():
-        partner_ids = sorted(p.id for p in profiles if any(t.name == name for t in p.targets))
-        asset, check = build_target_assets(name, kind, upstream, partner_ids)
-        job = dg.define_asset_job(
-            f"{name}_push_job", selection=dg.AssetSelection.assets(asset),
-            description=f"Retry due deliveries to {name} and re-check that every order is there exactly once.",
-            tags={"hub/connector": name},
-        )
-        built.assets.append(asset)
-        built.checks.append(check)
-        built.jobs.append(job)
-        built.schedules.append(dg.ScheduleDefinition(
-            name=f"{name}_push_every_10_minutes", job=job, cron_schedule="*/10 * * * *",
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-        ))
-        built.resources[name] = kind.connection(name)
-    return built
 
 
 def build_target_assets(

@@ -1,0 +1,24 @@
+"""One component per X12-over-SFTP partner: the sensor watching its inbox."""
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from hub.defs.edi import jobs
+from hub.defs.edi.sensors import sftp_inbox_sensor
+from mappings.profiles import PartnerProfile
+
+
+@dataclass(frozen=True)
+class X12PartnerInbox(dg.Component):
+    """An X12/SFTP partner's inbox (``sftp_inbox_<partner>``): its finished files become ``edi_inbound_job`` runs.
+
+    Built in Python from the partner's profile (``hub.defs.partners``), so the profile stays the one
+    place its settings live.
+    """
+
+    profile: PartnerProfile
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        """The partner's inbox sensor."""
+        return dg.Definitions(sensors=[sftp_inbox_sensor(self.profile, jobs.edi_inbound_job.name)])

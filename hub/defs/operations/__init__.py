@@ -1,0 +1,1 @@
+"""Dagster definitions for operations: the exception queue people fix and replay from."""

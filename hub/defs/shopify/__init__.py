@@ -1,0 +1,1 @@
+"""Dagster definitions for Shopify stores: each store's API resource (its sync comes from ``channels/``)."""
