@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import LocalControlNumbers, Problem, X12FileResult, process_interchange_file
 
-ACCEPTED_FILE_OUTCOMES = frozenset({"accepted", "accepted_with_warnings"})
-ACCEPTED_SET_OUTCOMES = frozenset({"accepted", "accepted_with_warnings"})
+ACCEPTED_FILE_OUTCOMES = frozenset({ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS})
+ACCEPTED_SET_OUTCOMES = frozenset({DocumentOutcome.ACCEPTED, DocumentOutcome.ACCEPTED_WITH_WARNINGS})
 
 SEGMENT_CODES = {
     "1": "unrecognized segment",
@@ -136,7 +137,7 @@ def describe(name: str, result: X12FileResult) -> str:
         for ack in result.acks:
             lines.append(f"    {ack.kind} as {ack.file_name}")
             lines.extend(f"      {segment}" for segment in ack.text.splitlines())
-    elif result.outcome == "not_x12":
+    elif result.outcome == ReceiptOutcome.NOT_X12:
         lines.append("  we would send nothing: it is not an X12 interchange")
     return "\n".join(lines)
 

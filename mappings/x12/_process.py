@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, NamedTuple, Protocol
 
 from canonical.errors import FatalError
+from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12._850 import map_850
 from mappings.x12._acks import (
@@ -24,7 +25,15 @@ from mappings.x12._acks import (
     interchange_version,
 )
 from mappings.x12._envelope import EnvelopeWalker, FunctionalGroup, Interchange, TransactionSet
-from mappings.x12._results import DocumentResult, InterchangeResult, Locator, OutboundAck, Problem, X12FileResult
+from mappings.x12._results import (
+    DOCUMENT_OUTCOMES,
+    DocumentResult,
+    InterchangeResult,
+    Locator,
+    OutboundAck,
+    Problem,
+    X12FileResult,
+)
 from mappings.x12._tokenizer import Delimiters, NotX12, Segment, Source, is_digits
 from mappings.x12._validation import check_transaction_set
 
@@ -106,7 +115,7 @@ def process_interchange_file(
             if on_interchange is not None:
                 on_interchange(result)
     except NotX12 as exc:
-        return X12FileResult(outcome="not_x12", reason=exc.reason, interchanges=[])
+        return X12FileResult(outcome=ReceiptOutcome.NOT_X12, reason=exc.reason, interchanges=[])
     return _file_result(results, walker.fault)
 
 
@@ -145,7 +154,7 @@ class _Context:
             control_number=ic.control_number,
             is_test=ic.is_test,
             version=ic.header.element(12),
-            outcome="rejected",
+            outcome=ReceiptOutcome.REJECTED,
             reason=None,
         )
         duplicate = False
@@ -159,7 +168,7 @@ class _Context:
         result.errors = list(ic.problems)
         if duplicate:
             result.outcome, result.reason = (
-                "duplicate",
+                ReceiptOutcome.DUPLICATE,
                 "the interchange control number was received before from this sender",
             )
         elif ic.rejected:
@@ -248,17 +257,17 @@ class _Context:
         ref = tset.locator.ref
         set_id = tset.id.strip()
         if tset.rejected:
-            return DocumentResult(ref, "rejected", list(tset.problems), transaction_set=set_id), []
+            return DocumentResult(ref, DocumentOutcome.REJECTED, list(tset.problems), transaction_set=set_id), []
         if set_id != "850":
             note = tset.locator.problem(
                 f"transaction set {set_id} is not supported yet: acknowledged, not processed",
                 severity="warning",
                 acknowledged=False,
             )
-            return DocumentResult(ref, "unsupported", [*tset.problems, note], transaction_set=set_id), []
+            return DocumentResult(ref, DocumentOutcome.UNSUPPORTED, [*tset.problems, note], transaction_set=set_id), []
         problems = [*tset.problems, *check_transaction_set(tset.segments, version, tset.locator)]
         if any(p.severity == "error" for p in problems):
-            return DocumentResult(ref, "rejected", problems, transaction_set=set_id), problems
+            return DocumentResult(ref, DocumentOutcome.REJECTED, problems, transaction_set=set_id), problems
         return None, problems
 
     def _map_set(
@@ -271,10 +280,10 @@ class _Context:
         )
         problems = [*problems, *found]
         if order is None or any(p.severity == "error" for p in problems):
-            return DocumentResult(ref, "rejected", problems, transaction_set=set_id)
+            return DocumentResult(ref, DocumentOutcome.REJECTED, problems, transaction_set=set_id)
         warned = any(p.severity == "warning" for p in problems)
-        return DocumentResult(ref, "accepted_with_warnings" if warned else "accepted", problems, order,
-                              transaction_set=set_id)
+        outcome = DocumentOutcome.ACCEPTED_WITH_WARNINGS if warned else DocumentOutcome.ACCEPTED
+        return DocumentResult(ref, outcome, problems, order, transaction_set=set_id)
 
     # -- acknowledgments --------------------------------------------------------------------------
     def _acks(
@@ -367,7 +376,7 @@ class _Context:
 def _set_ack(tset: TransactionSet, document: DocumentResult) -> SetAck:
     envelope_codes = [p.code for p in tset.problems if p.code]
     told = [p for p in document.errors if p.acknowledged and p.segment_position is not None and p not in tset.problems]
-    if document.outcome == "rejected":
+    if document.outcome == DocumentOutcome.REJECTED:
         codes = envelope_codes + (["5"] if told else [])
         return SetAck(tset.id, tset.control_number, "R", codes, told)
     if told:
@@ -377,7 +386,8 @@ def _set_ack(tset: TransactionSet, document: DocumentResult) -> SetAck:
 
 def _rejected_document(tset: TransactionSet, reason: str) -> DocumentResult:
     problem = tset.locator.problem(reason, acknowledged=False)
-    return DocumentResult(tset.locator.ref, "rejected", [*tset.problems, problem], transaction_set=tset.id.strip())
+    return DocumentResult(tset.locator.ref, DocumentOutcome.REJECTED, [*tset.problems, problem],
+                          transaction_set=tset.id.strip())
 
 
 def _first_error(problems: list[Problem]) -> str:
@@ -395,39 +405,40 @@ def _interchange_outcome(
     ic: Interchange, documents: Sequence[_HasOutcome], problems: list[Problem]
 ) -> tuple[str, str | None]:
     outcomes = [d.outcome for d in documents]
-    rejected = outcomes.count("rejected")
+    rejected = outcomes.count(DocumentOutcome.REJECTED)
     if documents and rejected == len(documents):
-        return "rejected", "every transaction set was rejected"
+        return ReceiptOutcome.REJECTED, "every transaction set was rejected"
     if rejected:
-        return "partially_accepted", f"{rejected} of {len(documents)} transaction sets were rejected"
+        return ReceiptOutcome.PARTIALLY_ACCEPTED, f"{rejected} of {len(documents)} transaction sets were rejected"
     noted = [p for p in problems if p.severity == "warning"] + [p for p in ic.problems if p.severity == "warning"]
     if noted:
-        return "accepted_with_warnings", f"accepted with errors noted: {noted[0].message}"
-    flagged = [d for d in documents if d.outcome != "accepted"]
+        return ReceiptOutcome.ACCEPTED_WITH_WARNINGS, f"accepted with errors noted: {noted[0].message}"
+    flagged = [d for d in documents if d.outcome != DocumentOutcome.ACCEPTED]
     if flagged:
-        return "accepted_with_warnings", f"{len(flagged)} transaction set(s) accepted with warnings or not supported"
-    return "accepted", None
+        return (ReceiptOutcome.ACCEPTED_WITH_WARNINGS,
+                f"{len(flagged)} transaction set(s) accepted with warnings or not supported")
+    return ReceiptOutcome.ACCEPTED, None
 
 
 def _file_result(results: list[InterchangeResult], fault: str | None) -> X12FileResult:
     outcomes = [r.outcome for r in results]
     if fault is not None:
-        outcomes.append("rejected")
+        outcomes.append(ReceiptOutcome.REJECTED)
     if not outcomes:
-        return X12FileResult("rejected", "the file holds no interchange", results, fault)
+        return X12FileResult(ReceiptOutcome.REJECTED, "the file holds no interchange", results, fault)
     reasons = [f"interchange {r.control_number}: {r.reason}" for r in results if r.reason]
     if fault:
         reasons.append(fault)
     reason = "; ".join(reasons) or None
-    if all(o == "duplicate" for o in outcomes):
-        return X12FileResult("duplicate", reason, results, fault)
-    if all(o == "accepted" for o in outcomes):
-        return X12FileResult("accepted", None, results, fault)
-    if all(o in ("accepted", "accepted_with_warnings") for o in outcomes):
-        return X12FileResult("accepted_with_warnings", reason, results, fault)
-    if all(o == "rejected" for o in outcomes):
-        return X12FileResult("rejected", reason, results, fault)
-    return X12FileResult("partially_accepted", reason, results, fault)
+    if all(o == ReceiptOutcome.DUPLICATE for o in outcomes):
+        return X12FileResult(ReceiptOutcome.DUPLICATE, reason, results, fault)
+    if all(o == ReceiptOutcome.ACCEPTED for o in outcomes):
+        return X12FileResult(ReceiptOutcome.ACCEPTED, None, results, fault)
+    if all(o in (ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS) for o in outcomes):
+        return X12FileResult(ReceiptOutcome.ACCEPTED_WITH_WARNINGS, reason, results, fault)
+    if all(o == ReceiptOutcome.REJECTED for o in outcomes):
+        return X12FileResult(ReceiptOutcome.REJECTED, reason, results, fault)
+    return X12FileResult(ReceiptOutcome.PARTIALLY_ACCEPTED, reason, results, fault)
 
 
 class _SetAcks:
@@ -488,7 +499,7 @@ class _Outcome(NamedTuple):
     outcome: str
 
 
-_OUTCOMES = {name: _Outcome(name) for name in ("accepted", "accepted_with_warnings", "rejected", "unsupported")}
+_OUTCOMES: dict[str, _Outcome] = {name: _Outcome(name) for name in DOCUMENT_OUTCOMES}
 _Slot = tuple[TransactionSet, DocumentResult | None] | None
 """One set of a group while its interchange is read: None when held in the spool, else the set and its
 final result (None when it was not validated: a duplicate, a refused envelope or an unknown sender)."""
@@ -586,7 +597,7 @@ class _Streaming:
         result = InterchangeResult(
             partner_id=profile.id if profile else None, sender_qualifier=sender_q, sender_id=sender_id,
             receiver_qualifier=ic.receiver[0], receiver_id=ic.receiver[1], control_number=ic.control_number,
-            is_test=ic.is_test, version=ic.header.element(12), outcome="rejected", reason=None,
+            is_test=ic.is_test, version=ic.header.element(12), outcome=ReceiptOutcome.REJECTED, reason=None,
         )
         result.errors = list(ic.problems)
         spool = self.spool
@@ -596,7 +607,7 @@ class _Streaming:
         group_acks: list[GroupAck] = []
         outcomes: list[_Outcome] = []
         if self.duplicate:
-            result.outcome = "duplicate"
+            result.outcome = ReceiptOutcome.DUPLICATE
             result.reason = "the interchange control number was received before from this sender"
         elif ic.rejected:
             result.envelope_rejected = True
@@ -633,7 +644,7 @@ class _Streaming:
                         else:
                             document = settled
                     set_acks.add(_set_ack(tset, document))
-                    outcomes.append(_OUTCOMES.get(document.outcome, _OUTCOMES["rejected"]))
+                    outcomes.append(_OUTCOMES.get(document.outcome, _OUTCOMES[DocumentOutcome.REJECTED]))
                     if document.order is not None:
                         self.on_document(document)
                         result.handed_over += 1

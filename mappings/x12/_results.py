@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from canonical.model import Order
+from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from mappings._results import DocumentResult, Problem
 from mappings._results import order_json as order_json  # kept importable from here
 
-FILE_OUTCOMES = ("accepted", "accepted_with_warnings", "partially_accepted", "rejected", "duplicate", "not_x12")
-DOCUMENT_OUTCOMES = ("accepted", "accepted_with_warnings", "rejected", "unsupported")
+# An X12 file's (and an interchange's) outcomes, and a transaction set's.
+FILE_OUTCOMES = (ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS, ReceiptOutcome.PARTIALLY_ACCEPTED,
+                 ReceiptOutcome.REJECTED, ReceiptOutcome.DUPLICATE, ReceiptOutcome.NOT_X12)
+DOCUMENT_OUTCOMES = (DocumentOutcome.ACCEPTED, DocumentOutcome.ACCEPTED_WITH_WARNINGS, DocumentOutcome.REJECTED,
+                     DocumentOutcome.UNSUPPORTED)
 
 
 @dataclass
