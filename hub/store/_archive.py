@@ -70,7 +70,8 @@ def archive_raw(conn: Connection, data: bytes, *, now: dt.datetime) -> str:
     if exists is None:
         try:
             with conn.begin_nested():
-                conn.execute(raw_documents.insert().values(sha256=digest, size=len(data), content=data, first_seen_at=now))
+                conn.execute(raw_documents.insert().values(sha256=digest, size=len(data), content=data,
+                                                           first_seen_at=now))
         except IntegrityError:
             pass  # stored concurrently by another run: same bytes, same address
     return digest
@@ -92,7 +93,8 @@ def archive_raw_file(conn: Connection, path: Path, *, now: dt.datetime, chunk_si
     if chunks <= 1:
         return archive_raw(conn, path.read_bytes(), now=now)
     with conn.begin_nested():
-        conn.execute(raw_documents.insert().values(sha256=sha, size=size, content=b"", chunks=chunks, first_seen_at=now))
+        conn.execute(raw_documents.insert().values(sha256=sha, size=size, content=b"", chunks=chunks,
+                                                   first_seen_at=now))
         with path.open("rb") as stream:
             for seq in range(chunks):
                 conn.execute(raw_document_chunks.insert().values(sha256=sha, seq=seq, data=stream.read(chunk_size)))
@@ -222,7 +224,8 @@ def release_receipt_claim(conn: Connection, receipt_id: int, *, token: str) -> N
                  .values(claim_token=None, claimed_at=None))
 
 
-def finish_receipt(conn: Connection, receipt_id: int, *, outcome: ReceiptOutcome | str, reason: str | None, now: dt.datetime,
+def finish_receipt(conn: Connection, receipt_id: int, *, outcome: ReceiptOutcome | str, reason: str | None,
+                   now: dt.datetime,
                    token: str | None = None) -> None:
     """Record what processing made of a receipt (and drop the claim ``token``; :class:`ClaimLost` if taken over).
 
@@ -234,7 +237,8 @@ def finish_receipt(conn: Connection, receipt_id: int, *, outcome: ReceiptOutcome
     done = conn.execute(
         update(receipts)
         .where(where)
-        .values(state=ReceiptState.PROCESSED, outcome=ReceiptOutcome(outcome), reason=reason, processed_at=now, claim_token=None, claimed_at=None)
+        .values(state=ReceiptState.PROCESSED, outcome=ReceiptOutcome(outcome), reason=reason, processed_at=now,
+                claim_token=None, claimed_at=None)
     ).rowcount
     if token is not None and done != 1:
         raise ClaimLost(f"receipt {receipt_id} was taken over by another processor")
@@ -266,7 +270,8 @@ def unfinished_receipts(
     (open or handled); ``skip_ids``: leave out these receipts.
     """
     query = select(receipts).where(
-        (receipts.c.channel == channel) & (receipts.c.state == ReceiptState.RECEIVED) & (receipts.c.received_at <= received_before)
+        (receipts.c.channel == channel) & (receipts.c.state == ReceiptState.RECEIVED)
+        & (receipts.c.received_at <= received_before)
     )
     if partner_id is not None:
         query = query.where(receipts.c.partner_id == partner_id)

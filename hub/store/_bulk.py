@@ -147,7 +147,8 @@ def order_rows(conn: Connection, order: Order) -> OrderRows:
     # payload once, in Rust, and the insert passes it on as it is.
     payload = _JsonText(order.model_dump_json()) if fast else order.model_dump(mode="json")
     row = (order.source.value, order.partner_id, order.source_ref, order.purpose.value, order.order_date,
-           order.currency, order.total, order.is_test, order.raw_document_id, order.document_ref, payload, OrderStatus.OPEN, 1)
+           order.currency, order.total, order.is_test, order.raw_document_id, order.document_ref, payload,
+           OrderStatus.OPEN, 1)
     # Lines are most of the rows: their decimals are put in stored form right here (text that
     # SQLite keeps and PostgreSQL's COPY reads as numeric), not in a second pass over the batch.
     dec = _decimal_text if fast else _same

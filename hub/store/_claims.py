@@ -14,7 +14,6 @@ import uuid
 from functools import cache
 from pathlib import Path
 
-
 _given_up: set[str] = set()
 """Claims this process stopped using but could not give back (the store was unreachable)."""
 

@@ -22,4 +22,5 @@ def set_cursor(conn: Connection, partner_id: str, channel: str, position: str, *
     """Store the new position (in the same transaction as what was read up to it)."""
     key = (sync_cursors.c.partner_id == partner_id) & (sync_cursors.c.channel == channel)
     if conn.execute(update(sync_cursors).where(key).values(position=position, updated_at=now)).rowcount == 0:
-        conn.execute(sync_cursors.insert().values(partner_id=partner_id, channel=channel, position=position, updated_at=now))
+        conn.execute(sync_cursors.insert().values(partner_id=partner_id, channel=channel, position=position,
+                                                  updated_at=now))

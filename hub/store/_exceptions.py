@@ -11,7 +11,6 @@ from sqlalchemy import Connection, select, update
 from hub.store._tables import exceptions, inserted_id
 
 
-
 class ExceptionState(StrEnum):
     """Where an exception stands (``exceptions.state``)."""
 
@@ -127,7 +126,8 @@ def open_exception(
     )
     existing = conn.execute(select(exceptions.c.id).where(same)).first()
     if existing is not None:
-        conn.execute(update(exceptions).where(exceptions.c.id == existing.id).values(reason=reason, location=location, updated_at=now))
+        conn.execute(update(exceptions).where(exceptions.c.id == existing.id)
+                     .values(reason=reason, location=location, updated_at=now))
         return existing.id
     return inserted_id(conn.execute(
         exceptions.insert().values(
@@ -183,7 +183,8 @@ def close_exception(
 
 def count_replay(conn: Connection, exception_id: int, *, now: dt.datetime) -> None:
     """Count a replay that did not clear the exception."""
-    conn.execute(update(exceptions).where(exceptions.c.id == exception_id).values(replays=exceptions.c.replays + 1, updated_at=now))
+    conn.execute(update(exceptions).where(exceptions.c.id == exception_id)
+                 .values(replays=exceptions.c.replays + 1, updated_at=now))
 
 
 def _queued(row) -> QueuedException:

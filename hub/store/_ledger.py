@@ -20,7 +20,8 @@ MAX_CONTROL_NUMBER = 999_999_999
 
 
 def interchange_seen(
-    conn: Connection, *, sender_qualifier: str, sender_id: str, control_number: str, exclude_receipt_id: int | None = None
+    conn: Connection, *, sender_qualifier: str, sender_id: str, control_number: str,
+    exclude_receipt_id: int | None = None,
 ) -> bool:
     """Whether an accepted interchange with this sender and ISA13 is already in the ledger."""
     query = select(interchanges.c.id).where(

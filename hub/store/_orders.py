@@ -79,7 +79,8 @@ def save_channel_order(
     extra = {"source_updated_at": source_updated_at, "not_pushed_reason": not_pushed_reason}
     if row is None:
         order_id = _insert(conn, order, receipt_id=receipt_id, now=now, extra=extra)
-        return SavedOrder(SaveAction.CANCELLED if order.purpose is Purpose.CANCELLATION else SaveAction.CREATED, order_id)
+        action = SaveAction.CANCELLED if order.purpose is Purpose.CANCELLATION else SaveAction.CREATED
+        return SavedOrder(action, order_id)
     stored_at = row.source_updated_at
     if stored_at is not None and source_updated_at <= stored_at:
         return SavedOrder(SaveAction.UNCHANGED, row.id)
@@ -119,10 +120,12 @@ def _stored(conn: Connection, source: str, partner_id: str, source_ref: str) -> 
 
 
 def add_event(
-    conn: Connection, order_id: int, kind: str, detail: dict[str, Any], *, receipt_id: int | None = None, now: dt.datetime
+    conn: Connection, order_id: int, kind: str, detail: dict[str, Any], *, receipt_id: int | None = None,
+    now: dt.datetime,
 ) -> None:
     """Append to an order's event log (received, validated, acked, pushed, cancelled, replaced...)."""
-    conn.execute(order_events.insert().values(order_id=order_id, kind=kind, at=now, receipt_id=receipt_id, detail=detail))
+    conn.execute(order_events.insert().values(order_id=order_id, kind=kind, at=now, receipt_id=receipt_id,
+                                              detail=detail))
 
 
 def load_order(conn: Connection, order_id: int) -> Order:

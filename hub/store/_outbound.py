@@ -11,7 +11,6 @@ from sqlalchemy import Connection, select, update
 from hub.store._tables import inserted_id, outbound_documents
 
 
-
 class OutboundState(StrEnum):
     """Where a document we owe a partner (a 997, TA1, ...) stands (``outbound_documents.state``)."""
 
@@ -63,14 +62,16 @@ def pending_outbound(conn: Connection, *, partner_id: str | None = None, limit: 
 def outbound_for_receipt(conn: Connection, receipt_id: int) -> list[OutboundDocument]:
     """Every document we queued in answer to a receipt."""
     rows = conn.execute(
-        select(outbound_documents).where(outbound_documents.c.receipt_id == receipt_id).order_by(outbound_documents.c.id)
+        select(outbound_documents).where(outbound_documents.c.receipt_id == receipt_id)
+        .order_by(outbound_documents.c.id)
     )
     return [_doc(row) for row in rows]
 
 
 def mark_outbound_sent(conn: Connection, document_id: int, *, now: dt.datetime) -> None:
     """Record that a document reached the partner's folder."""
-    conn.execute(update(outbound_documents).where(outbound_documents.c.id == document_id).values(state=SENT, sent_at=now))
+    conn.execute(update(outbound_documents).where(outbound_documents.c.id == document_id)
+                 .values(state=SENT, sent_at=now))
 
 
 def mark_outbound_failed(conn: Connection, document_id: int) -> None:

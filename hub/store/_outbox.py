@@ -57,7 +57,8 @@ def enqueue_delivery(conn: Connection, *, order_id: int, target: str, now: dt.da
         select(outbox.c.id).where((outbox.c.order_id == order_id) & (outbox.c.target == target))
     ).first()
     if exists is None:
-        conn.execute(outbox.insert().values(order_id=order_id, target=target, state=PENDING, attempts=0, updated_at=now))
+        conn.execute(outbox.insert().values(order_id=order_id, target=target, state=PENDING, attempts=0,
+                                            updated_at=now))
 
 
 def delivery_of(conn: Connection, *, order_id: int, target: str) -> Delivery | None:
@@ -107,7 +108,8 @@ _run_claimant: ContextVar[tuple[str | None, Callable[[str], bool] | None, dt.tim
 @contextmanager
 def deliveries_claimed_by_run(run_id: str, run_ended: Callable[[str], bool],
                               write_settle: dt.timedelta = WRITE_SETTLE) -> Iterator[None]:
-    """Deliveries claimed in this block name run ``run_id``; in-flight ones of runs that ``run_ended`` are taken back."""
+    """Deliveries claimed in this block name run ``run_id``; in-flight ones of runs that ``run_ended`` are
+    taken back."""
     reset = _run_claimant.set((run_id, run_ended, write_settle))
     try:
         yield
@@ -181,7 +183,8 @@ def finish_delivery(
     external_id: str | None = None,
     next_attempt_at: dt.datetime | None = None,
 ) -> None:
-    """Record a delivery's result (a state or its value): done, failed (to retry at ``next_attempt_at``), dead, skipped."""
+    """Record a delivery's result (a state or its value): done, failed (to retry at ``next_attempt_at``),
+    dead, skipped."""
     values = {"state": DeliveryState(state), "last_error": error, "updated_at": now, "next_attempt_at": next_attempt_at,
               "claimed_by": None}
     if external_ref is not None:
@@ -202,7 +205,8 @@ def deliveries_by_state(conn: Connection, target: str) -> dict[str, int]:
 
 
 def _delivery(row, **overrides) -> Delivery:
-    data = {k: row._mapping[k] for k in ("id", "order_id", "target", "state", "attempts", "last_error", "external_ref", "external_id")}
+    columns = ("id", "order_id", "target", "state", "attempts", "last_error", "external_ref", "external_id")
+    data = {k: row._mapping[k] for k in columns}
     data.update(overrides)
     data["state"] = DeliveryState(data["state"])
     return Delivery(**data)
