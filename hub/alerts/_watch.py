@@ -46,13 +46,14 @@ def check_new_exceptions(
     store: st.HubStore, cursor: ExceptionCursor, settings: AlertSettings, *, now: dt.datetime
 ) -> tuple[Alert | None, ExceptionCursor]:
     """An alert for the exceptions queued (and still open) since ``cursor``, and the cursor after them."""
+    stamp, expired = now.timestamp(), (now - GAP_WAIT).timestamp()
+    watched = {i: t for i, t in cursor.gaps.items() if t > expired}
     with store.transaction() as conn:
-        found = st.exceptions_since(conn, after_id=cursor.after_id, also_ids=cursor.gaps, limit=settings.max_items)
+        found = st.exceptions_since(conn, after_id=cursor.after_id, also_ids=watched, limit=settings.max_items)
         files = st.exception_files(conn, found.items)
     seen = set(found.seen_ids)
     after_id = max([cursor.after_id, *seen])
-    stamp, expired = now.timestamp(), (now - GAP_WAIT).timestamp()
-    gaps = {i: t for i, t in cursor.gaps.items() if i not in seen and t > expired}
+    gaps = {i: t for i, t in watched.items() if i not in seen}
     gaps.update({i: stamp for i in range(max(cursor.after_id + 1, after_id - MAX_GAPS), after_id) if i not in seen})
     gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
     alert = None
