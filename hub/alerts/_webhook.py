@@ -64,7 +64,8 @@ class WebhookChannel:
                 if attempt < self.max_retries:
                     self.sleep(min(self.max_wait, 2.0**attempt if wait is None else wait))
         detail = scrub(problem, self.url, self.secret)
-        raise AlertDeliveryError(f"{where}: {detail} after {self.max_retries + 1} attempts")
+        attempts = self.max_retries + 1
+        raise AlertDeliveryError(f"{where}: {detail} after {attempts} attempt{'s' if attempts > 1 else ''}")
 
 
 def _retriable(status: int) -> bool:
