@@ -3,6 +3,7 @@ webhook and as Slack's Web API (slack_sdk speaks urllib, not httpx, so respx can
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -18,6 +19,7 @@ from hub.alerts import (
     AlertDeliveryError,
     AlertKind,
     AlertSettings,
+    FailedStep,
     Link,
     SlackChannel,
     SmtpChannel,
@@ -25,7 +27,10 @@ from hub.alerts import (
     WebhookChannel,
     build_channels,
     dispatch,
+    overdue_acks_alert,
+    run_failed_alert,
 )
+from hub.store import OutboundState, OverdueOutbound
 from tests.fixtures._integration import free_port
 from tests.fixtures.alert_receivers import http_receiver, self_signed_cert, smtp_sink
 from tests.fixtures.clock import FakeClock
@@ -233,3 +238,28 @@ def test_webhook_body_is_the_documented_json():
     body = ALERT.body()
     assert set(body) == {"version", "source", "deployment", "kind", "title", "lines", "links", "counts", "created_at"}
     assert json.loads(json.dumps(body)) == body
+
+
+def test_overdue_acks_alert_lists_the_first_items_and_counts_all():
+    when = dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC)
+    docs = [OverdueOutbound(id=i, partner_id="acme", kind="TA1" if i == 3 else "997", control_number=f"00000000{i}",
+                            file_name=f"ack_{i}.x12", state=OutboundState.FAILED if i == 3 else OutboundState.PENDING,
+                            created_at=when) for i in (1, 2, 3)]
+    alert = overdue_acks_alert(docs, max_items=2, minutes=60, deployment="prod")
+    assert alert.subject() == "[prod] 3 acknowledgements overdue (over 60 min)"
+    assert alert.lines[:3] == (
+        "997 ack_1.x12 to acme: pending since 2026-12-04 08:00 UTC (outbound #1, control number 000000001)",
+        "997 ack_2.x12 to acme: pending since 2026-12-04 08:00 UTC (outbound #2, control number 000000002)",
+        "and 1 more",
+    )
+    assert alert.counts == {"overdue": 3, "pending": 2, "failed": 1}
+
+
+def test_a_run_that_failed_outside_a_step_says_so():
+    alert = run_failed_alert(job_name="erp_push_job", run_id="r1", run_url="http://ui/runs/r1", steps=[],
+                             run_error_class="DagsterRunWorkerCrash")
+    assert alert.lines == ("Job: erp_push_job", "Run: r1", "Failed outside a step (DagsterRunWorkerCrash)")
+    assert alert.counts == {"failed_steps": 0}
+    two = run_failed_alert(job_name="j", run_id="r2", run_url="u",
+                           steps=[FailedStep("a", "ValueError"), FailedStep("b", None)])
+    assert two.lines[2:] == ("Failed step: a (ValueError)", "Failed step: b (error)")

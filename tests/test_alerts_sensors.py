@@ -107,7 +107,7 @@ def test_new_exceptions_alert_once_by_email_and_webhook(store, hub_store, alerts
     [request] = http.received
     assert request.headers["x-orderhub-signature"] == \
         "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
-    assert request.json()["counts"] == {"new": 3, "not_x12": 1, "rejected_document": 1}
+    assert request.json()["counts"] == {"new": 3, "not_x12": 1, "rejected_document": 1, "unknown_order": 1}
 
     # Nothing new: nothing sent. One more: only it.
     message, cursor = tick(sensor, cursor, hub_store=hub_store, hub_alerts=alerts)

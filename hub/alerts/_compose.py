@@ -14,9 +14,9 @@ REASON_CHARS = 200  # a reason is one line in an alert; the queue has the whole 
 
 def new_exceptions_alert(
     items: Sequence[QueuedException], files: Mapping[int, str | None], *, more: int, ui_url: str,
-    deployment: str = "",
+    kinds: Mapping[str, int] | None = None, deployment: str = "",
 ) -> Alert:
-    """Exceptions queued since the last alert, oldest first, then ``and N more``."""
+    """Exceptions queued since the last alert, oldest first, then ``and N more``; ``kinds`` counts them all."""
     total = len(items) + more
     lines = []
     for item in items:
@@ -29,13 +29,17 @@ def new_exceptions_alert(
     return Alert(
         kind=AlertKind.NEW_EXCEPTIONS, title=f"{total} new exception{_s(total)} in the queue", lines=tuple(lines),
         links=(Link("exception queue", f"{ui_url.rstrip('/')}/assets/exception_queue"),),
-        counts={"new": total, **Counter(item.kind for item in items)}, deployment=deployment,
+        counts={"new": total, **(kinds if kinds is not None else Counter(item.kind for item in items))},
+        deployment=deployment,
     )
 
 
-def overdue_acks_alert(docs: Sequence[OverdueOutbound], *, more: int, minutes: int, deployment: str = "") -> Alert:
-    """Acknowledgements (997, TA1) pending or failed for longer than ``minutes``."""
-    total = len(docs) + more
+def overdue_acks_alert(
+    overdue: Sequence[OverdueOutbound], *, max_items: int, minutes: int, deployment: str = ""
+) -> Alert:
+    """Acknowledgements (997, TA1) pending or failed for longer than ``minutes``: the first ``max_items`` listed."""
+    total, docs = len(overdue), overdue[:max_items]
+    more = total - len(docs)
     lines = [
         f"{doc.kind} {doc.file_name} to {doc.partner_id}: {doc.state} since "
         f"{doc.created_at:%Y-%m-%d %H:%M} UTC (outbound #{doc.id}, control number {doc.control_number})"
@@ -46,7 +50,7 @@ def overdue_acks_alert(docs: Sequence[OverdueOutbound], *, more: int, minutes: i
     lines.append("Pending: is the partner's SFTP reachable? Failed: see the ack_not_sent exception and replay it.")
     return Alert(
         kind=AlertKind.OVERDUE_ACKS, title=f"{total} acknowledgement{_s(total)} overdue (over {minutes} min)",
-        lines=tuple(lines), counts={"overdue": total, **Counter(str(doc.state) for doc in docs)},
+        lines=tuple(lines), counts={"overdue": total, **Counter(str(doc.state) for doc in overdue)},
         deployment=deployment,
     )
 

@@ -58,7 +58,7 @@ def check_new_exceptions(
     gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
     alert = None
     if found.items:
-        alert = new_exceptions_alert(found.items, files, more=found.more, ui_url=settings.ui_url,
+        alert = new_exceptions_alert(found.items, files, more=found.more, kinds=found.kinds, ui_url=settings.ui_url,
                                      deployment=settings.deployment)
     return alert, ExceptionCursor(after_id, gaps)
 
@@ -93,7 +93,6 @@ def check_overdue_acks(
     fresh = [doc for doc in overdue if cursor.alerted.get(doc.id) != doc.state]
     alert = None
     if fresh:
-        shown = fresh[:settings.max_items]
-        alert = overdue_acks_alert(shown, more=len(fresh) - len(shown), minutes=settings.ack_overdue_minutes,
+        alert = overdue_acks_alert(fresh, max_items=settings.max_items, minutes=settings.ack_overdue_minutes,
                                    deployment=settings.deployment)
     return alert, AckCursor({doc.id: str(doc.state) for doc in overdue})

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster._utils.error import SerializableErrorInfo
 
 from hub import store as st
 from hub.alerts import (
@@ -31,6 +30,9 @@ from hub.alerts import (
     run_failed_alert,
 )
 from hub.defs.resources import HubStoreResource
+
+if TYPE_CHECKING:  # the type of a failure event's `error`; Dagster does not export it at the top level
+    from dagster._utils.error import SerializableErrorInfo
 
 RESOURCE_KEY = "hub_alerts"
 RUN_TAGS = ("partner", "receipt", "hub/connector")  # run tags worth repeating in an alert: ids, never names

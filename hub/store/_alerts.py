@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ class ExceptionsSince:
     """Still open, oldest first, at most ``limit`` of them."""
     more: int
     """Open ones beyond ``limit``."""
+    kinds: dict[str, int]
+    """Open ones by kind, all of them (not only the ``limit`` listed)."""
     seen_ids: list[int]
     """Every id found, whatever its state, ascending: the caller's next high-water mark and gaps."""
 
@@ -32,14 +35,17 @@ def exceptions_since(
     found = exceptions.c.id > after_id
     if also_ids:
         found = found | exceptions.c.id.in_(sorted(also_ids))
-    rows = conn.execute(select(exceptions.c.id, exceptions.c.state).where(found).order_by(exceptions.c.id)).all()
-    open_ids = [row.id for row in rows if row.state == OPEN]
+    rows = conn.execute(
+        select(exceptions.c.id, exceptions.c.state, exceptions.c.kind).where(found).order_by(exceptions.c.id)).all()
+    open_rows = [row for row in rows if row.state == OPEN]
+    open_ids = [row.id for row in open_rows]
     shown = open_ids[:limit]
     items = []
     if shown:
         items = [_queued(row) for row in conn.execute(
             select(exceptions).where(exceptions.c.id.in_(shown)).order_by(exceptions.c.id))]
-    return ExceptionsSince(items=items, more=len(open_ids) - len(shown), seen_ids=[row.id for row in rows])
+    return ExceptionsSince(items=items, more=len(open_ids) - len(shown), kinds=dict(Counter(r.kind for r in open_rows)),
+                           seen_ids=[row.id for row in rows])
 
 
 @dataclass(frozen=True)
