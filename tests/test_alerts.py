@@ -16,6 +16,7 @@ from hub.alerts import (
     SIGNATURE_HEADER,
     Alert,
     AlertChannel,
+    AlertConfig,
     AlertDeliveryError,
     AlertKind,
     AlertSettings,
@@ -197,7 +198,7 @@ def test_all_channels_down_is_lost(clock: FakeClock):
 
 def test_no_channel_configured_logs_the_alert(caplog):
     with caplog.at_level(logging.WARNING, logger="hub.alerts"):
-        report = dispatch(ALERT, build_channels(AlertSettings.model_validate({})))
+        report = dispatch(ALERT, build_channels(AlertConfig()))
     assert report.deliveries == () and not report.lost
     assert report.summary() == "no alert channel configured: logged only"
     assert "[test] 2 new exceptions in the queue" in caplog.text
@@ -228,10 +229,12 @@ def test_settings_from_the_environment_build_the_channels(monkeypatch):
 
 
 def test_incomplete_channel_settings_are_refused():
-    with pytest.raises(ValidationError, match="HUB_ALERT_SMTP_TO"):
-        AlertSettings.model_validate({"smtp_host": "mail.example.test", "smtp_from": "hub@example.test"})
+    with pytest.raises(ValidationError, match="HUB_ALERT_SMTP_TO") as invalid:
+        AlertConfig.model_validate({"smtp_host": "mail.example.test", "smtp_from": "hub@example.test",
+                                      "smtp_password": "smtp-S3CRET"})
+    assert "smtp-S3CRET" not in str(invalid.value)
     with pytest.raises(ValidationError, match="HUB_ALERT_SLACK_CHANNEL"):
-        AlertSettings.model_validate({"slack_token": "xoxb-1"})
+        AlertConfig.model_validate({"slack_token": "xoxb-1"})
 
 
 def test_webhook_body_is_the_documented_json():

@@ -10,9 +10,10 @@ import itertools
 
 import dagster as dg
 import pytest
+from pydantic import ValidationError
 
 from hub import store as st
-from hub.alerts import AckCursor, AlertSettings, ExceptionCursor, check_new_exceptions
+from hub.alerts import AckCursor, AlertConfig, AlertSettings, ExceptionCursor, check_new_exceptions
 from hub.defs.alerts import (
     AlertNotDelivered,
     AlertsResource,
@@ -26,7 +27,7 @@ from hub.defs.resources import HubStoreResource
 from tests.fixtures._integration import free_port
 from tests.fixtures.alert_receivers import http_receiver, smtp_sink
 
-SETTINGS = AlertSettings.model_validate({})
+SETTINGS = AlertConfig()
 SECRET = "hook-secret"
 
 
@@ -257,3 +258,18 @@ def test_alert_definitions_load_and_read_the_environment(store, hub_store, http,
     [request] = http.received
     assert request.path == "/from-env" and request.json()["deployment"] == "staging"
     assert request.headers["x-orderhub-signature"].startswith("sha256=")
+
+
+def test_invalid_alert_settings_fail_the_ticks_not_the_code_location(store, hub_store, monkeypatch):
+    monkeypatch.setenv("HUB_ALERT_SMTP_HOST", "mail.example.test")  # no FROM, no TO
+    monkeypatch.setenv("HUB_ALERT_SMTP_PASSWORD", "smtp-S3CRET")
+    parts = alert_definitions()
+    dg.Definitions.validate_loadable(
+        dg.Definitions(sensors=parts["sensors"], resources={"hub_store": hub_store, **parts["resources"]}))
+
+    queue_exception(store)
+    sensor = new_exceptions_sensor(SETTINGS)
+    context = dg.build_sensor_context(resources={"hub_store": hub_store, "hub_alerts": alerts_resource()})
+    with pytest.raises(ValidationError, match="HUB_ALERT_SMTP_TO") as invalid:
+        sensor(context)
+    assert "smtp-S3CRET" not in str(invalid.value)

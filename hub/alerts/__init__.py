@@ -7,7 +7,7 @@
 from hub.alerts._alert import WEBHOOK_BODY_VERSION, Alert, AlertKind, Link
 from hub.alerts._channel import AlertChannel, AlertDeliveryError, Delivery, DispatchReport, dispatch
 from hub.alerts._compose import FailedStep, new_exceptions_alert, overdue_acks_alert, run_failed_alert
-from hub.alerts._settings import AlertSettings, build_channels
+from hub.alerts._settings import AlertConfig, AlertSettings, build_channels
 from hub.alerts._slack import SlackChannel
 from hub.alerts._smtp import SmtpChannel, SmtpSecurity
 from hub.alerts._watch import AckCursor, ExceptionCursor, check_new_exceptions, check_overdue_acks
@@ -19,6 +19,7 @@ __all__ = [
     "AckCursor",
     "Alert",
     "AlertChannel",
+    "AlertConfig",
     "AlertDeliveryError",
     "AlertKind",
     "AlertSettings",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.alerts._channel import AlertChannel
@@ -13,15 +13,16 @@ from hub.alerts._webhook import WebhookChannel
 SLACK_API_URL = "https://slack.com/api/"
 
 
-class AlertSettings(BaseSettings):
+class AlertConfig(BaseModel):
     """Where alerts go and when they are due. A channel is on when its first setting (host, URL, token) is set.
 
-    Dagster reads the same variables through ``EnvVar`` (``hub.defs.alerts``) and builds this model from them
-    with ``model_validate``; the CLI or a script can read it straight from the environment.
+    ``hub.defs.alerts`` builds it from the ``EnvVar``s Dagster resolves; ``AlertSettings`` reads it from the
+    environment (the CLI, a script, the sensors' interval at load time).
     """
 
-    # validate_by_name: hub.defs.alerts builds it from field names (ui_url), the environment by alias (HUB_UI_URL).
-    model_config = SettingsConfigDict(env_prefix="HUB_ALERT_", extra="ignore", validate_by_name=True)
+    # validate_by_name: built from field names (ui_url), read from the environment by alias (HUB_UI_URL).
+    # hide_input_in_errors: a validation error would otherwise quote every input, secrets included.
+    model_config = ConfigDict(extra="ignore", validate_by_name=True, hide_input_in_errors=True)
 
     deployment: str = Field(default="", description="Name put before every title, e.g. `prod`.")
     ui_url: str = Field(default="http://127.0.0.1:3000", validation_alias="HUB_UI_URL",
@@ -52,7 +53,7 @@ class AlertSettings(BaseSettings):
     sensor_interval_seconds: int = Field(default=60, ge=10, description="How often the alert sensors look.")
 
     @model_validator(mode="after")
-    def _complete(self) -> AlertSettings:
+    def _complete(self) -> AlertConfig:
         if self.smtp_host and not (self.smtp_from and self.recipients()):
             raise ValueError("HUB_ALERT_SMTP_HOST is set: HUB_ALERT_SMTP_FROM and HUB_ALERT_SMTP_TO are needed too")
         if _secret(self.slack_token) and not self.slack_channel:
@@ -68,7 +69,14 @@ class AlertSettings(BaseSettings):
         return f"{self.ui_url.rstrip('/')}/runs/{run_id}"
 
 
-def build_channels(settings: AlertSettings) -> list[AlertChannel]:
+class AlertSettings(BaseSettings, AlertConfig):
+    """``AlertConfig`` read from ``HUB_ALERT_*`` and ``HUB_UI_URL``."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_ALERT_", extra="ignore", validate_by_name=True,
+                                      hide_input_in_errors=True)
+
+
+def build_channels(settings: AlertConfig) -> list[AlertChannel]:
     """The channels ``settings`` configure, in a fixed order: email, webhook, Slack (empty: logged only)."""
     channels: list[AlertChannel] = []
     if settings.smtp_host:

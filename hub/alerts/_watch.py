@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from hub import store as st
 from hub.alerts._alert import Alert
 from hub.alerts._compose import new_exceptions_alert, overdue_acks_alert
-from hub.alerts._settings import AlertSettings
+from hub.alerts._settings import AlertConfig
 
 GAP_WAIT = dt.timedelta(hours=1)
 """How long an id below the high-water mark is watched for: on PostgreSQL a transaction that took id 10 can
@@ -43,7 +43,7 @@ class ExceptionCursor:
 
 
 def check_new_exceptions(
-    store: st.HubStore, cursor: ExceptionCursor, settings: AlertSettings, *, now: dt.datetime
+    store: st.HubStore, cursor: ExceptionCursor, settings: AlertConfig, *, now: dt.datetime
 ) -> tuple[Alert | None, ExceptionCursor]:
     """An alert for the exceptions queued (and still open) since ``cursor``, and the cursor after them."""
     stamp, expired = now.timestamp(), (now - GAP_WAIT).timestamp()
@@ -80,7 +80,7 @@ class AckCursor:
 
 
 def check_overdue_acks(
-    store: st.HubStore, cursor: AckCursor, settings: AlertSettings, *, now: dt.datetime
+    store: st.HubStore, cursor: AckCursor, settings: AlertConfig, *, now: dt.datetime
 ) -> tuple[Alert | None, AckCursor]:
     """An alert for acks overdue and not alerted in their present state, and the cursor after them.
 

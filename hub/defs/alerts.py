@@ -4,22 +4,27 @@
 resource's fields are ``EnvVar``s of the variables set when the definitions load, resolved by Dagster at each
 tick, so secrets never sit in the definitions; a deployment that sets none gets alerts in the log only.
 The sensors launch no runs: each tick reports what it sent as its skip reason. When every configured channel
-fails, the tick fails and its cursor stays, so the next tick sends the same alert again.
+fails, the tick fails: the exceptions and acks sensors keep their cursor, so the next tick sends the same alert
+again; Dagster moves a run status sensor's cursor on regardless, and records the error on the tick and in the
+failed run's event log instead.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
+from pydantic import ValidationError
 
 from hub import store as st
 from hub.alerts import (
     AckCursor,
     Alert,
     AlertChannel,
+    AlertConfig,
     AlertSettings,
     ExceptionCursor,
     FailedStep,
@@ -33,6 +38,8 @@ from hub.defs.resources import HubStoreResource
 
 if TYPE_CHECKING:  # the type of a failure event's `error`; Dagster does not export it at the top level
     from dagster._utils.error import SerializableErrorInfo
+
+log = logging.getLogger(__name__)
 
 RESOURCE_KEY = "hub_alerts"
 RUN_TAGS = ("partner", "receipt", "hub/connector")  # run tags worth repeating in an alert: ids, never names
@@ -63,10 +70,10 @@ class AlertsResource(dg.ConfigurableResource):
     ack_overdue_minutes: str = ""
     max_items: str = ""
 
-    def settings(self) -> AlertSettings:
-        """The settings these fields give (an empty field keeps ``AlertSettings``' default)."""
+    def settings(self) -> AlertConfig:
+        """The settings these fields give (an empty field keeps ``AlertConfig``'s default)."""
         values = {name: getattr(self, name) for name in env_names() if getattr(self, name)}
-        return AlertSettings.model_validate(values)
+        return AlertConfig.model_validate(values)
 
     def channels(self) -> list[AlertChannel]:
         """The configured channels (none: alerts are logged only)."""
@@ -97,7 +104,7 @@ def send(alert: Alert, hub_alerts: AlertsResource) -> str:
     return f"{alert.subject()}: {report.summary()}"
 
 
-def new_exceptions_sensor(settings: AlertSettings) -> dg.SensorDefinition:
+def new_exceptions_sensor(settings: AlertConfig) -> dg.SensorDefinition:
     """Alerts once for each exception queued since the last tick (its cursor: an id high-water mark)."""
 
     @dg.sensor(
@@ -115,7 +122,7 @@ def new_exceptions_sensor(settings: AlertSettings) -> dg.SensorDefinition:
     return _sensor
 
 
-def overdue_acks_sensor(settings: AlertSettings) -> dg.SensorDefinition:
+def overdue_acks_sensor(settings: AlertConfig) -> dg.SensorDefinition:
     """Alerts once for each 997/TA1 pending or failed past ``HUB_ALERT_ACK_OVERDUE_MINUTES`` (again if it changes)."""
 
     @dg.sensor(
@@ -133,7 +140,7 @@ def overdue_acks_sensor(settings: AlertSettings) -> dg.SensorDefinition:
     return _sensor
 
 
-def run_failure_sensor(settings: AlertSettings) -> dg.SensorDefinition:
+def run_failure_sensor(settings: AlertConfig) -> dg.SensorDefinition:
     """Alerts for every failed run of this code location: job, run id, failing steps and error classes, a link."""
 
     @dg.run_failure_sensor(
@@ -156,12 +163,19 @@ def run_failure_sensor(settings: AlertSettings) -> dg.SensorDefinition:
     return _sensor
 
 
-def alert_definitions(settings: AlertSettings | None = None) -> dict[str, Any]:
+def alert_definitions(settings: AlertConfig | None = None) -> dict[str, Any]:
     """The alert sensors and their resource: ``{"sensors": [...], "resources": {"hub_alerts": ...}}``.
 
     They also need the ``hub_store`` resource the other definitions have.
     """
-    settings = settings or AlertSettings()
+    if settings is None:
+        try:
+            settings = AlertSettings()
+        except ValidationError as exc:
+            # A mistake in the alert settings must not take the code location (intake, pushes) down with it: the
+            # alert sensors' ticks fail with the same message until it is fixed.
+            log.error("alert settings are invalid; the alert sensors fail until they are fixed: %s", exc)
+            settings = AlertSettings.model_construct()  # defaults, without reading the environment again
     return {
         "sensors": [run_failure_sensor(settings), new_exceptions_sensor(settings), overdue_acks_sensor(settings)],
         "resources": {RESOURCE_KEY: alerts_resource()},
