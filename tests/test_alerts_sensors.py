@@ -26,6 +26,7 @@ from hub.defs.alerts import (
 from hub.defs.resources import HubStoreResource
 from tests.fixtures._integration import free_port
 from tests.fixtures.alert_receivers import http_receiver, smtp_sink
+from tests.fixtures.store import postgres_store_url
 
 SETTINGS = AlertConfig()
 SECRET = "hook-secret"
@@ -273,3 +274,48 @@ def test_invalid_alert_settings_fail_the_ticks_not_the_code_location(store, hub_
     with pytest.raises(ValidationError, match="HUB_ALERT_SMTP_TO") as invalid:
         sensor(context)
     assert "smtp-S3CRET" not in str(invalid.value)
+
+
+def test_a_run_failed_outside_any_step_alerts_too(alerts, http):
+    """A run marked failed by Dagster itself (run monitoring, a lost run worker) has no step failure events."""
+    instance = dg.DagsterInstance.ephemeral()
+    run = instance.create_run_for_job(job_def=failing_job, tags={"partner": "acme"})
+    event = instance.report_run_failed(run)
+    failed = instance.get_run_by_id(run.run_id)
+    assert event is not None and failed is not None
+    context = dg.build_run_status_sensor_context(
+        sensor_name="alert_on_run_failure", dagster_event=event, dagster_instance=instance,
+        dagster_run=failed, resources={"hub_alerts": alerts},
+    ).for_run_failure()
+
+    run_failure_sensor(SETTINGS)(context)
+
+    lines = http.received[0].json()["lines"]
+    assert lines == ["Job: failing_job", f"Run: {run.run_id}", "Failed outside a step (no error recorded)",
+                     "partner: acme"]
+
+
+@pytest.mark.integration
+def test_an_exception_committed_after_a_higher_id_still_alerts(request):
+    """PostgreSQL: a transaction holding a lower id commits after one holding a higher id, between two ticks."""
+    store = st.HubStore(postgres_store_url(request)).migrate()
+    try:
+        slow = store.engine.connect()
+        slow_tx = slow.begin()
+        now = st.utcnow()
+        low = st.open_exception(slow, channel="sftp", kind="not_x12", reason="slow writer", now=now,
+                                partner_id="acme", document_ref="slow")
+        high = queue_exception(store)
+        assert low < high
+        alert, cursor = check_new_exceptions(store, ExceptionCursor(), SETTINGS, now=now)
+        assert alert is not None and [line.split()[0] for line in alert.lines[:-1]] == [f"#{high}"]
+        assert cursor.after_id == high and set(cursor.gaps) == {low}
+
+        slow_tx.commit()
+        slow.close()
+        alert, cursor = check_new_exceptions(store, cursor, SETTINGS, now=st.utcnow())
+        assert alert is not None and [line.split()[0] for line in alert.lines[:-1]] == [f"#{low}"]
+        assert cursor.gaps == {}
+        assert check_new_exceptions(store, cursor, SETTINGS, now=st.utcnow())[0] is None
+    finally:
+        store.dispose()
