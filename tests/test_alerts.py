@@ -124,11 +124,19 @@ def test_webhook_retries_429_and_5xx_honouring_retry_after(http, clock: FakeCloc
     http.answer(503, {"error": "busy"}, {"Retry-After": "7"})
     http.answer(429, {"error": "slow down"}, {"Retry-After": "3600"})  # capped by max_wait
     http.answer(502)
-    WebhookChannel(url=http.url, max_retries=3, max_wait=30.0, sleep=clock.sleep).send(ALERT)
+    WebhookChannel(url=http.url, max_retries=3, max_wait=30.0, retry_budget=60.0, sleep=clock.sleep).send(ALERT)
 
     assert len(http.received) == 4
     assert clock.sleeps == [7.0, 30.0, 4.0]  # the third had no Retry-After: backoff 2**attempt
     assert len({r.body for r in http.received}) == 1
+
+
+def test_webhook_stops_retrying_when_its_pause_budget_is_spent(http, clock: FakeClock):
+    http.answer(503, None, {"Retry-After": "8"})
+    http.answer(503, None, {"Retry-After": "8"})
+    with pytest.raises(AlertDeliveryError, match=r"HTTP 503 after 2 attempts"):
+        WebhookChannel(url=http.url, max_retries=3, sleep=clock.sleep).send(ALERT)  # budget 15 s: one pause
+    assert clock.sleeps == [8.0] and len(http.received) == 2
 
 
 def test_webhook_gives_up_after_its_retries(http, clock: FakeClock):

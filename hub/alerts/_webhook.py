@@ -35,8 +35,10 @@ class WebhookChannel:
     timeout: float = 10.0
     max_retries: int = 3
     """Further attempts after a 429, a 5xx or a network error; other answers are final."""
-    max_wait: float = 30.0
-    """Longest pause before a retry, whatever Retry-After asks: a sensor tick must end."""
+    max_wait: float = 10.0
+    """Longest pause before a retry, whatever Retry-After asks."""
+    retry_budget: float = 15.0
+    """Longest time paused in all: a sensor tick must end well within Dagster's sensor timeout (60 s by default)."""
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     transport: httpx.BaseTransport | None = field(default=None, repr=False, compare=False)
     name: str = "webhook"
@@ -48,6 +50,7 @@ class WebhookChannel:
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, body)
         where = urlsplit(self.url).netloc
+        paused = 0.0
         with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
             for attempt in range(self.max_retries + 1):
                 try:
@@ -61,10 +64,13 @@ class WebhookChannel:
                     if not _retriable(response.status_code):
                         raise AlertDeliveryError(f"{where} answered {problem}")
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
-                if attempt < self.max_retries:
-                    self.sleep(min(self.max_wait, 2.0**attempt if wait is None else wait))
+                pause = min(self.max_wait, 2.0**attempt if wait is None else wait)
+                if attempt == self.max_retries or paused + pause > self.retry_budget:
+                    break
+                self.sleep(pause)
+                paused += pause
         detail = scrub(problem, self.url, self.secret)
-        attempts = self.max_retries + 1
+        attempts = attempt + 1
         raise AlertDeliveryError(f"{where}: {detail} after {attempts} attempt{'s' if attempts > 1 else ''}")
 
 
