@@ -55,14 +55,20 @@ def alerts(smtp, http) -> AlertsResource:
 
 
 @pytest.fixture
+def instance():
+    with dg.DagsterInstance.ephemeral() as dagster_instance:
+        yield dagster_instance
+
+
+@pytest.fixture
 def hub_store(store, tmp_path) -> HubStoreResource:
     return HubStoreResource(database_url=store.url, partners_dir=str(tmp_path))
 
 
 def tick(sensor: dg.SensorDefinition, cursor: str | None, **resources) -> tuple[str, str | None]:
     """Evaluate ``sensor`` once: its skip message and the cursor it leaves."""
-    context = dg.build_sensor_context(cursor=cursor, resources=resources)
-    result = sensor(context)
+    with dg.build_sensor_context(cursor=cursor, resources=resources) as context:  # `with`: tears the resources down
+        result = sensor(context)
     assert isinstance(result, dg.SkipReason)
     return result.skip_message or "", context.cursor
 
@@ -190,8 +196,8 @@ def test_when_every_channel_is_down_the_tick_fails_and_keeps_its_cursor(store, h
     sensor = new_exceptions_sensor(SETTINGS)
     down = AlertsResource(webhook_url=f"http://127.0.0.1:{free_port()}/x", webhook_max_retries="0")
     queue_exception(store)
-    context = dg.build_sensor_context(cursor=None, resources={"hub_store": hub_store, "hub_alerts": down})
-    with pytest.raises(AlertNotDelivered, match=r"webhook: 127\.0\.0\.1:[0-9]+: ConnectError"):
+    with (dg.build_sensor_context(cursor=None, resources={"hub_store": hub_store, "hub_alerts": down}) as context,
+          pytest.raises(AlertNotDelivered, match=r"webhook: 127\.0\.0\.1:[0-9]+: ConnectError")):
         sensor(context)
     assert context.cursor is None
 
@@ -218,17 +224,15 @@ def failing_job() -> None:
     parse_file()
 
 
-def test_a_failed_run_alerts_with_job_run_step_error_class_and_link(alerts, smtp, http):
-    instance = dg.DagsterInstance.ephemeral()
+def test_a_failed_run_alerts_with_job_run_step_error_class_and_link(instance, alerts, smtp, http):
     result = failing_job.execute_in_process(instance=instance, raise_on_error=False,
                                             tags={"partner": "acme", "receipt": "42"})
     assert not result.success
-    context = dg.build_run_status_sensor_context(
+    with dg.build_run_status_sensor_context(
         sensor_name="alert_on_run_failure", dagster_event=result.get_run_failure_event(),
         dagster_instance=instance, dagster_run=result.dagster_run, resources={"hub_alerts": alerts},
-    ).for_run_failure()
-
-    run_failure_sensor(SETTINGS)(context)
+    ).for_run_failure() as context:
+        run_failure_sensor(SETTINGS)(context)
 
     run_id = result.dagster_run.run_id
     [request] = http.received
@@ -270,25 +274,23 @@ def test_invalid_alert_settings_fail_the_ticks_not_the_code_location(store, hub_
 
     queue_exception(store)
     sensor = new_exceptions_sensor(SETTINGS)
-    context = dg.build_sensor_context(resources={"hub_store": hub_store, "hub_alerts": alerts_resource()})
-    with pytest.raises(ValidationError, match="HUB_ALERT_SMTP_TO") as invalid:
+    with (dg.build_sensor_context(resources={"hub_store": hub_store, "hub_alerts": alerts_resource()}) as context,
+          pytest.raises(ValidationError, match="HUB_ALERT_SMTP_TO") as invalid):
         sensor(context)
     assert "smtp-S3CRET" not in str(invalid.value)
 
 
-def test_a_run_failed_outside_any_step_alerts_too(alerts, http):
+def test_a_run_failed_outside_any_step_alerts_too(instance, alerts, http):
     """A run marked failed by Dagster itself (run monitoring, a lost run worker) has no step failure events."""
-    instance = dg.DagsterInstance.ephemeral()
     run = instance.create_run_for_job(job_def=failing_job, tags={"partner": "acme"})
     event = instance.report_run_failed(run)
     failed = instance.get_run_by_id(run.run_id)
     assert event is not None and failed is not None
-    context = dg.build_run_status_sensor_context(
+    with dg.build_run_status_sensor_context(
         sensor_name="alert_on_run_failure", dagster_event=event, dagster_instance=instance,
         dagster_run=failed, resources={"hub_alerts": alerts},
-    ).for_run_failure()
-
-    run_failure_sensor(SETTINGS)(context)
+    ).for_run_failure() as context:
+        run_failure_sensor(SETTINGS)(context)
 
     lines = http.received[0].json()["lines"]
     assert lines == ["Job: failing_job", f"Run: {run.run_id}", "Failed outside a step (no error recorded)",
