@@ -155,7 +155,7 @@ def test_webhook_does_not_retry_a_client_error(http, clock: FakeClock):
 
 
 def test_webhook_error_never_shows_its_url_token(clock: FakeClock):
-    url = f"http://127.0.0.1:{free_port()}/hooks/T0KEN-in-path?key=T0KEN"
+    url = f"http://hub:T0KEN@127.0.0.1:{free_port()}/hooks/T0KEN-in-path?key=T0KEN"
     with pytest.raises(AlertDeliveryError) as down:
         WebhookChannel(url=url, max_retries=1, sleep=clock.sleep).send(ALERT)
     assert "ConnectError after 2 attempts" in str(down.value)

@@ -49,7 +49,8 @@ class WebhookChannel:
         headers = {"Content-Type": "application/json", "User-Agent": f"orderhub/{__version__}"}
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, body)
-        where = urlsplit(self.url).netloc
+        parts = urlsplit(self.url)  # only host and port are named in errors: the rest may carry a token
+        where = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
         paused = 0.0
         with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
             for attempt in range(self.max_retries + 1):
