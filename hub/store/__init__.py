@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
+from hub.store._alerts import ExceptionsSince, OverdueOutbound, exceptions_since, overdue_outbound
 from hub.store._archive import (
     RECEIPT_CLAIM_STALE_AFTER,
     ClaimLost,
@@ -129,6 +130,7 @@ __all__ = [
     "committed_interchange_rows", "open_exception_ids", "processed_receipt_ids", "stored_version_time",
     "unexplained_receipts", "unprocessed_receipt_ids", "waiting_receipt_ids",
     "give_back_delivery", "writes_in_doubt_until", "ExpectedOrders", "orders_expected_at",
+    "ExceptionsSince", "OverdueOutbound", "exceptions_since", "overdue_outbound",
 ]
 
 
