@@ -123,7 +123,9 @@ def test_the_code_location_is_the_defs_folder_with_a_component_per_account(sandb
             "amazon_marketplace_us_sync", "shopify_webhook_job"} <= names["jobs"]
     assert {"sftp_inbox_acme", "sftp_inbox_bluebird", "shopify_webhook_queue"} <= names["sensors"]
     # Each account's API resource under the account's own key, beside the shared ones.
-    assert names["resources"] == {"hub_store", "sftp", "erp", "shopify_trailhead", "amazon_marketplace_us"}
+    assert names["resources"] == {"hub_store", "sftp", "erp", "shopify_trailhead", "amazon_marketplace_us",
+                                  "hub_alerts"}
+    assert {"alert_on_run_failure", "alert_new_exceptions", "alert_overdue_acks"} <= names["sensors"]
     resources = defs.resources or {}
     token = resources["shopify_trailhead"].access_token
     assert isinstance(token, dg.EnvVar) and token.env_var_name == "HUB_SHOPIFY_TRAILHEAD_TOKEN"

@@ -187,3 +187,10 @@ def _error_class(error: SerializableErrorInfo | None) -> str | None:
     while error is not None and error.cls_name and error.cls_name.startswith("Dagster") and error.cause is not None:
         error = error.cause
     return error.cls_name if error is not None else None
+
+
+@dg.definitions
+def alerts() -> dg.Definitions:
+    """The alert sensors and the ``hub_alerts`` resource, as ``dg.load_from_defs_folder`` loads them."""
+    parts = alert_definitions()
+    return dg.Definitions(sensors=parts["sensors"], resources=parts["resources"])
