@@ -50,7 +50,7 @@ def test_the_intake_job_carries_the_assets_and_their_checks(defs):
     assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
         "edi_inbound_orders", "edi_functional_acks", "erp_sales_orders"}
     checks = {key.name: key for key in job.asset_layer.asset_graph.asset_check_keys}
-    assert set(checks) == {"edi_documents_accounted_for", "erp_sales_orders_exactly_once"}
+    assert set(checks) == {"edi_documents_accounted_for", "edi_files_accepted", "erp_sales_orders_exactly_once"}
     graph = defs.resolve_asset_graph()
     spec = graph.get_check_spec(checks["edi_documents_accounted_for"])
     assert spec.blocking, "a file not accounted for must stop the ERP push"

@@ -1,0 +1,58 @@
+"""What an operator sees of a file's run in Dagster: its outcome as a run tag, a WARN check when the file was not
+accepted, and the exception queue materialized by the same run (with the file's name)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from hub.defs.edi.assets import run_outcome
+from tests.test_pipeline import BROKEN, GOOD, Pipeline, pipeline  # noqa: F401 - the fixture, used by name
+
+NOT_EDI = b"po,sku,qty\n1,WID-100,3\n"
+
+
+def _runs_by_receipt_file(pipeline: Pipeline) -> dict[str, dg.DagsterRun]:
+    names = {}
+    for record in pipeline.instance.get_run_records():
+        run = record.dagster_run
+        if "dagster/run_key" in run.tags:  # the sensor's runs: key partner:sha-prefix:file-name
+            names[run.tags["dagster/run_key"].rsplit(":", 1)[-1]] = run
+    return names
+
+
+def _check(pipeline: Pipeline, run: dg.DagsterRun, name: str):
+    events = pipeline.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    (evaluation,) = [e.dagster_event.event_specific_data for e in events
+                     if e.dagster_event.event_specific_data.check_name == name]
+    return evaluation
+
+
+def test_each_files_run_is_tagged_with_its_outcome_and_warns_unless_accepted(pipeline: Pipeline):
+    pipeline.drop("acme", "a-broken.x12", BROKEN)
+    pipeline.drop("acme", "b-good.x12", GOOD)
+    pipeline.drop("acme", "c-not-edi.csv", NOT_EDI)
+    assert [status for *_, status in pipeline.tick()] == ["success"] * 3, "bad input never fails a run"
+
+    runs = _runs_by_receipt_file(pipeline)
+    assert {name: run.tags.get("hub/outcome") for name, run in runs.items()} == {
+        "a-broken.x12": "partially_accepted", "b-good.x12": "accepted", "c-not-edi.csv": "not_x12"}
+    good = _check(pipeline, runs["b-good.x12"], "edi_files_accepted")
+    assert good.passed
+    for name in ("a-broken.x12", "c-not-edi.csv"):
+        check = _check(pipeline, runs[name], "edi_files_accepted")
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+        assert name in check.description
+        (row,) = check.metadata["files"].value.records
+        assert row.data["file"] == name and row.data["exceptions"], "the file's exception is named"
+
+
+@pytest.mark.parametrize(("outcomes", "worst"), [
+    ([], "accepted"),
+    (["accepted", "duplicate"], "duplicate"),
+    (["accepted", "rejected", "partially_accepted"], "rejected"),
+    (["not_x12", "rejected"], "not_x12"),
+    (["accepted", "something new"], "failed"),
+])
+def test_a_run_of_several_files_is_tagged_with_the_worst_outcome(outcomes, worst):
+    assert run_outcome(outcomes) == worst
