@@ -48,12 +48,28 @@ def test_definitions_load_with_a_sensor_per_partner_inbox(defs):
 def test_the_intake_job_carries_the_assets_and_their_checks(defs):
     job = defs.resolve_job_def("edi_inbound_job")
     assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
-        "edi_inbound_orders", "edi_functional_acks", "erp_sales_orders"}
+        "edi_inbound_orders", "edi_functional_acks", "erp_sales_orders", "exception_queue"}
     checks = {key.name: key for key in job.asset_layer.asset_graph.asset_check_keys}
-    assert set(checks) == {"edi_documents_accounted_for", "edi_files_accepted", "erp_sales_orders_exactly_once"}
+    assert set(checks) == {"edi_documents_accounted_for", "edi_files_accepted", "erp_sales_orders_exactly_once",
+                           "no_exception_waits_over_a_day"}
     graph = defs.resolve_asset_graph()
     spec = graph.get_check_spec(checks["edi_documents_accounted_for"])
     assert spec.blocking, "a file not accounted for must stop the ERP push"
+
+
+def test_every_job_that_can_change_the_exception_queue_ends_by_materializing_it(sandbox_partners, monkeypatch):
+    for key, value in PLACEHOLDERS.items():
+        monkeypatch.setenv(key, value)
+    defs = build_definitions(sandbox_partners)
+    graph = defs.resolve_asset_graph()
+    queue = dg.AssetKey("exception_queue")
+    changers = {key for key in graph.get_all_asset_keys() if key != queue}
+    assert changers and graph.get(queue).parent_keys == changers, "downstream of every asset that opens exceptions"
+    jobs = [job for job in defs.get_repository_def().get_all_jobs() if not job.name.startswith("__")]
+    names = {job.name for job in jobs}
+    assert {"edi_inbound_job", "erp_push_job", "shopify_trailhead_sync", "shopify_webhook_job"} <= names
+    for job in jobs:
+        assert queue in job.asset_layer.executable_asset_keys, f"{job.name} does not end with the exception queue"
 
 
 def test_secrets_come_from_the_environment_not_the_code(defs):

@@ -7,40 +7,45 @@ import dagster as dg
 import pytest
 
 from hub.defs.edi.assets import run_outcome
-from tests.test_pipeline import BROKEN, GOOD, Pipeline, pipeline  # noqa: F401 - the fixture, used by name
+from tests.test_pipeline import BROKEN, GOOD, Pipeline, pipeline  # noqa: F401 - registers the fixture `pipeline`
 
 NOT_EDI = b"po,sku,qty\n1,WID-100,3\n"
 
 
-def _runs_by_receipt_file(pipeline: Pipeline) -> dict[str, dg.DagsterRun]:
+@pytest.fixture
+def site(pipeline: Pipeline) -> Pipeline:  # noqa: F811 - test_pipeline's fixture, both sandbox and real servers
+    return pipeline
+
+
+def _runs_by_receipt_file(site: Pipeline) -> dict[str, dg.DagsterRun]:
     names = {}
-    for record in pipeline.instance.get_run_records():
+    for record in site.instance.get_run_records():
         run = record.dagster_run
         if "dagster/run_key" in run.tags:  # the sensor's runs: key partner:sha-prefix:file-name
             names[run.tags["dagster/run_key"].rsplit(":", 1)[-1]] = run
     return names
 
 
-def _check(pipeline: Pipeline, run: dg.DagsterRun, name: str):
-    events = pipeline.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+def _check(site: Pipeline, run: dg.DagsterRun, name: str):
+    events = site.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     (evaluation,) = [e.dagster_event.event_specific_data for e in events
                      if e.dagster_event.event_specific_data.check_name == name]
     return evaluation
 
 
-def test_each_files_run_is_tagged_with_its_outcome_and_warns_unless_accepted(pipeline: Pipeline):
-    pipeline.drop("acme", "a-broken.x12", BROKEN)
-    pipeline.drop("acme", "b-good.x12", GOOD)
-    pipeline.drop("acme", "c-not-edi.csv", NOT_EDI)
-    assert [status for *_, status in pipeline.tick()] == ["success"] * 3, "bad input never fails a run"
+def test_each_files_run_is_tagged_with_its_outcome_and_warns_unless_accepted(site: Pipeline):
+    site.drop("acme", "a-broken.x12", BROKEN)
+    site.drop("acme", "b-good.x12", GOOD)
+    site.drop("acme", "c-not-edi.csv", NOT_EDI)
+    assert [status for *_, status in site.tick()] == ["success"] * 3, "bad input never fails a run"
 
-    runs = _runs_by_receipt_file(pipeline)
+    runs = _runs_by_receipt_file(site)
     assert {name: run.tags.get("hub/outcome") for name, run in runs.items()} == {
         "a-broken.x12": "partially_accepted", "b-good.x12": "accepted", "c-not-edi.csv": "not_x12"}
-    good = _check(pipeline, runs["b-good.x12"], "edi_files_accepted")
+    good = _check(site, runs["b-good.x12"], "edi_files_accepted")
     assert good.passed
     for name in ("a-broken.x12", "c-not-edi.csv"):
-        check = _check(pipeline, runs[name], "edi_files_accepted")
+        check = _check(site, runs[name], "edi_files_accepted")
         assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
         assert name in check.description
         (row,) = check.metadata["files"].value.records
@@ -56,3 +61,18 @@ def test_each_files_run_is_tagged_with_its_outcome_and_warns_unless_accepted(pip
 ])
 def test_a_run_of_several_files_is_tagged_with_the_worst_outcome(outcomes, worst):
     assert run_outcome(outcomes) == worst
+
+
+def test_the_run_of_a_rejected_file_ends_with_the_exception_queue_naming_it(site: Pipeline):
+    site.drop("acme", "a-broken.x12", BROKEN)
+    site.tick()
+    (run,) = _runs_by_receipt_file(site).values()
+    events = site.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    keys = [e.dagster_event.asset_key.to_user_string() for e in events]
+    assert keys[-1] == "exception_queue", f"the queue is materialized last in the file's own run: {keys}"
+    meta = events[-1].dagster_event.event_specific_data.materialization.metadata
+    assert meta["dagster/row_count"].value == meta["open"].value == 1
+    (row,) = [r.data for r in meta["open_exceptions"].value.records]
+    assert (row["file"], row["partner"], row["kind"]) == ("a-broken.x12", "acme", "rejected_document")
+    assert "BEG05" in row["reason"] and row["age"] == "0m"
+    assert row["replay"] == f"hub exceptions replay {row['id']}"

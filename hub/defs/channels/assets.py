@@ -5,6 +5,7 @@ from pydantic import Field
 
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.erp.assets import TARGET_ASSETS
+from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.defs.resources import HubStoreResource
 from hub.intake import ChannelSummary, process_queued_receipts, sync_orders, waiting_receipts
 from hub.sources import SHOPIFY, PolledSource, QueuedSource
@@ -70,8 +71,9 @@ def webhook_job(source: QueuedSource = SHOPIFY):
     """The job a queued body's run executes: its orders, then the ERP push (e.g. ``shopify_webhook_job``)."""
     return dg.define_asset_job(
         f"{source.queue_channel}_job",
-        selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders") | TARGET_ASSETS,
-        description=f"Queued {source.queue_label} bodies to orders, then to the ERP.",
+        selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders", EXCEPTION_QUEUE) | TARGET_ASSETS,
+        description=f"Queued {source.queue_label} bodies to orders, then to the ERP; the exception queue as it now "
+                    "is.",
         tags={"hub/connector": f"{source.name}_webhooks"},
     )
 
@@ -114,8 +116,9 @@ def _webhook_request(asset_name: str, receipt_id: int, run_key: str) -> dg.RunRe
 
 
 def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str = "*/5 * * * *"):
-    """A job syncing one account then pushing to the ERP, and its schedule."""
-    job = dg.define_asset_job(f"{account}_sync", selection=dg.AssetSelection.assets(asset) | TARGET_ASSETS,
+    """A job syncing one account then pushing to the ERP (then the exception queue as it now is), and its schedule."""
+    job = dg.define_asset_job(f"{account}_sync",
+                              selection=dg.AssetSelection.assets(asset, EXCEPTION_QUEUE) | TARGET_ASSETS,
                               tags={"hub/connector": account})
     schedule = dg.ScheduleDefinition(name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
