@@ -76,3 +76,17 @@ def test_the_run_of_a_rejected_file_ends_with_the_exception_queue_naming_it(site
     assert (row["file"], row["partner"], row["kind"]) == ("a-broken.x12", "acme", "rejected_document")
     assert "BEG05" in row["reason"] and row["age"] == "0m"
     assert row["replay"] == f"hub exceptions replay {row['id']}"
+
+
+def test_the_erp_push_links_each_sale_order_it_wrote(site: Pipeline):
+    site.drop("acme", "po1.x12", GOOD)
+    site.tick()
+    (run,) = _runs_by_receipt_file(site).values()
+    events = site.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    (push,) = [e.dagster_event.event_specific_data.materialization.metadata for e in events
+               if e.dagster_event.asset_key.to_user_string() == "erp_sales_orders"]
+    links = {key: value.url for key, value in push.items() if isinstance(value, dg.UrlMetadataValue)}
+    expected = {f"{o['name']} (PO {o['client_order_ref']})": f"{site.erp.base_url}/odoo/sales/{o['id']}"
+                for o in site.erp.sale_orders()}
+    assert len(expected) == 2 and links == expected, "one link per sale order written, to its form in the ERP"
+    assert push["dagster/row_count"].value == 2

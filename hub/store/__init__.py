@@ -105,7 +105,7 @@ from hub.store._outbox import (
     requeue_delivery,
 )
 from hub.store._order_states import OrderStatus, SaveAction
-from hub.store._reports import StoreCounts, exception_files, store_counts
+from hub.store._reports import DeliveredRecord, StoreCounts, deliveries_done_since, exception_files, store_counts
 from hub.store._reconciliation import ExpectedOrders, orders_expected_at
 from hub.store import _tables as tables
 
@@ -125,7 +125,7 @@ __all__ = [
     "give_up_claim", "holder_is_dead", "new_claim_token", "DELIVERY_CLAIM_STALE_AFTER", "deliveries_claimed_by_run",
     "IN_DOUBT_MARK", "in_doubt_until", "WRITE_SETTLE",
     "DeliveryState", "ExceptionKind", "ExceptionState", "OutboundState", "ReceiptState",
-    "StoreCounts", "exception_files", "store_counts", "OrderStatus", "SaveAction",
+    "StoreCounts", "exception_files", "store_counts", "DeliveredRecord", "deliveries_done_since", "OrderStatus", "SaveAction",
     "committed_interchange_rows", "open_exception_ids", "processed_receipt_ids", "stored_version_time",
     "unexplained_receipts", "unprocessed_receipt_ids", "waiting_receipt_ids",
     "give_back_delivery", "writes_in_doubt_until", "ExpectedOrders", "orders_expected_at",

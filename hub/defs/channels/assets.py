@@ -3,6 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
+from hub.defs._policies import OWNERS, SYNC_FRESHNESS, retry_when_retriable
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.erp.assets import TARGET_ASSETS
 from hub.defs.operations.assets import EXCEPTION_QUEUE
@@ -33,10 +34,11 @@ def sync_asset(source: PolledSource, profile: PartnerProfile, settings: ChannelS
     key = account_name(source, profile)
 
     @dg.asset(name=f"{source.name}_orders_{profile.id}", group_name=source.group, kinds={source.name}, pool=key,
-              required_resource_keys={key, "hub_store"}, description=source.describe(profile, settings))
+              required_resource_keys={key, "hub_store"}, description=source.describe(profile, settings),
+              owners=OWNERS, freshness_policy=SYNC_FRESHNESS)
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource = getattr(context.resources, key)
-        with resource.client() as client:
+        with retry_when_retriable(context), resource.client() as client:
             result = sync_orders(context.resources.hub_store.store(), source, client, profile)
         return dg.MaterializeResult(metadata=result.metadata())
 
@@ -55,13 +57,15 @@ def webhook_asset(source: QueuedSource = SHOPIFY) -> dg.AssetsDefinition:
 
     @dg.asset(name=f"{source.queue_channel}_orders", group_name=source.group, kinds={source.name},
               description=f"Orders from queued {source.queue_label} bodies; the same order from a sync or a retry "
-                          "is stored once.")
-    def _asset(config: WebhookBatchConfig, hub_store: HubStoreResource) -> dg.MaterializeResult:
+                          "is stored once.", owners=OWNERS)
+    def _asset(context: dg.AssetExecutionContext, config: WebhookBatchConfig,
+               hub_store: HubStoreResource) -> dg.MaterializeResult:
         store, partners = hub_store.store(), hub_store.partners()
         summary = ChannelSummary()
         receipt_ids = config.receipt_ids or waiting_receipts(store, source.queue_channel)
         # One receipt that fails for any reason is queued as an exception; the others go on.
-        process_queued_receipts(store, receipt_ids, source.mapper(partners), summary, partners=partners)
+        with retry_when_retriable(context):
+            process_queued_receipts(store, receipt_ids, source.mapper(partners), summary, partners=partners)
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
     return _asset

@@ -7,6 +7,7 @@ from pydantic import Field
 from canonical.outcomes import ReceiptOutcome
 from connectors.sftp import FileStillChanging, RemoteFileMissing
 from hub import store as st
+from hub.defs._policies import OWNERS, retry_when_retriable
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.delivery import send_pending_acks
 from hub.intake import SFTP_CHANNEL, IntakeSummary, archive_processed_file, process_x12_receipt
@@ -38,7 +39,7 @@ _OUTCOME_SEVERITY = [ReceiptOutcome.FAILED, ReceiptOutcome.NOT_X12, ReceiptOutco
 
 
 @dg.asset(
-    group_name="edi", kinds={"sftp", "x12"}, pool="sftp",
+    group_name="edi", kinds={"sftp", "x12"}, pool="sftp", owners=OWNERS,
     check_specs=[dg.AssetCheckSpec(
         FILES_ACCEPTED_CHECK, asset="edi_inbound_orders",
         description="Every file of the run was accepted (with warnings at most) or was a duplicate; WARN when one was "
@@ -48,6 +49,13 @@ def edi_inbound_orders(
     context: dg.AssetExecutionContext, config: EdiIntakeConfig, hub_store: HubStoreResource, sftp: SftpResource
 ) -> dg.MaterializeResult:
     """Purchase orders (X12 850) from partner inboxes: validated, stored, acks queued, files archived."""
+    with retry_when_retriable(context):
+        return _intake(context, config, hub_store, sftp)
+
+
+def _intake(
+    context: dg.AssetExecutionContext, config: EdiIntakeConfig, hub_store: HubStoreResource, sftp: SftpResource
+) -> dg.MaterializeResult:
     store, partners = hub_store.store(), hub_store.partners()
     receipt_ids = config.receipt_ids or _waiting_receipts(store)
     summaries: list[IntakeSummary] = []
@@ -127,11 +135,13 @@ _FILES_SCHEMA = dg.TableSchema(columns=[
 ])
 
 
-@dg.asset(group_name="edi", kinds={"sftp", "x12"}, deps=[edi_inbound_orders], pool="sftp")
-def edi_functional_acks(hub_store: HubStoreResource, sftp: SftpResource) -> dg.MaterializeResult:
+@dg.asset(group_name="edi", kinds={"sftp", "x12"}, deps=[edi_inbound_orders], pool="sftp", owners=OWNERS)
+def edi_functional_acks(
+    context: dg.AssetExecutionContext, hub_store: HubStoreResource, sftp: SftpResource
+) -> dg.MaterializeResult:
     """997 functional acks and TA1s written to partners' outbound folders, each exactly once."""
     store, partners = hub_store.store(), hub_store.partners()
-    with sftp.client() as client:
+    with retry_when_retriable(context), sftp.client() as client:
         written = send_pending_acks(store, partners, client)
     return dg.MaterializeResult(metadata={"acks_written": len(written), "paths": dg.MetadataValue.json(written)})
 

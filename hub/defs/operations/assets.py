@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from hub import store as st
+from hub.defs._policies import OWNERS
 from hub.defs.resources import HubStoreResource
 
 STALE_AFTER = dt.timedelta(hours=24)
@@ -26,11 +27,14 @@ _TABLE_SCHEMA = dg.TableSchema(columns=[
 ])
 
 
-def exception_queue_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The ``exception_queue`` asset, downstream of ``upstream`` (every asset that changes the queue)."""
+def exception_queue_asset(upstream: Sequence[dg.AssetKey], database_url: str) -> dg.AssetsDefinition:
+    """The ``exception_queue`` asset, downstream of ``upstream`` (every asset that changes the queue).
 
-    @dg.asset(name=EXCEPTION_QUEUE, group_name="operations", kinds={"sqlite", "postgres"}, deps=list(upstream),
-              owners=["team:ops"])
+    Its kind is the store's database as the code location sees it (``database_url``): postgres or sqlite.
+    """
+    kind = "postgres" if database_url.startswith("postgresql") else "sqlite"
+
+    @dg.asset(name=EXCEPTION_QUEUE, group_name="operations", kinds={kind}, deps=list(upstream), owners=OWNERS)
     def exception_queue(hub_store: HubStoreResource) -> dg.MaterializeResult:
         """Open exceptions: a table with file, partner, kind, reason, age and the replay command; counts by kind
         and partner; the newest with their location.

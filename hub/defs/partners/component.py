@@ -20,7 +20,7 @@ from hub.defs.edi.component import X12PartnerInbox
 from hub.defs.erp.component import OrderTargetComponent
 from hub.defs.operations.assets import exception_queue_asset
 from hub.defs.resources import hub_store_resource
-from hub.settings import get_settings
+from hub.settings import get_settings, resolve_database_url
 from hub.sources import FolderSource, PolledSource, QueuedSource, accounts, get_source
 from hub.targets import configured_targets
 from mappings.profiles import PartnerDirectory
@@ -74,7 +74,7 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
             for key in asset.keys)]
         problems = [str(problem) for problem in partners.problems]
         own = dg.Definitions(
-            assets=[exception_queue_asset(changes_queue)],
+            assets=[exception_queue_asset(changes_queue, resolve_database_url())],
             resources={"hub_store": hub_store_resource(partners_dir, settings.max_document_bytes)},
             metadata={"partner_profile_problems": dg.MetadataValue.json(problems)} if problems else {},
         )
