@@ -246,3 +246,12 @@ def test_backoff_doubles_up_to_a_cap_and_honours_retry_after():
     assert [backoff_seconds(n) for n in range(3)] == [5.0, 10.0, 20.0]
     assert backoff_seconds(10) == BACKOFF_MAX_S
     assert backoff_seconds(0, retry_after=42) == 42
+
+
+def test_every_job_runs_its_steps_in_the_run_workers_process(sandbox_partners, monkeypatch):
+    for key, value in PLACEHOLDERS.items():
+        monkeypatch.setenv(key, value)
+    jobs = [job for job in build_definitions(sandbox_partners).get_repository_def().get_all_jobs()
+            if not job.name.startswith("__")]
+    assert len(jobs) >= 6
+    assert {job.name: job.executor_def.name for job in jobs} == {job.name: "in_process" for job in jobs}

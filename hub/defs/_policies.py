@@ -16,6 +16,14 @@ from canonical.errors import RetriableError
 
 OWNERS = ["team:ops"]
 
+# Every hub job runs its steps in the run worker's own process. The multiprocess executor (Dagster's
+# default) starts a Python process and loads the code location again for every step: a daemon-launched
+# run for one partner file took 17-30 s that way, for about 1 s of work (benchmarks/latency.py measures
+# it now). The steps of a run are sequential anyway
+# (each waits for the one before), and a killed run is noticed and retried the same way
+# (tests/faults/test_kill_dagster_run.py covers both executors).
+EXECUTOR = dg.in_process_executor
+
 # A sync runs every few minutes (its source's cron): a quarter of an hour without one is worth a look,
 # an hour means orders are not coming in.
 SYNC_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=1),

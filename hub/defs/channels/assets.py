@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from hub.defs._policies import OWNERS, SYNC_FRESHNESS, retry_when_retriable
+from hub.defs._policies import EXECUTOR, OWNERS, SYNC_FRESHNESS, retry_when_retriable
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.erp.assets import TARGET_ASSETS
 from hub.defs.operations.assets import EXCEPTION_QUEUE
@@ -78,7 +78,7 @@ def webhook_job(source: QueuedSource = SHOPIFY):
         selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders", EXCEPTION_QUEUE) | TARGET_ASSETS,
         description=f"Queued {source.queue_label} bodies to orders, then to the ERP; the exception queue as it now "
                     "is.",
-        tags={"hub/connector": f"{source.name}_webhooks"},
+        tags={"hub/connector": f"{source.name}_webhooks"}, executor_def=EXECUTOR,
     )
 
 
@@ -123,7 +123,7 @@ def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str
     """A job syncing one account then pushing to the ERP (then the exception queue as it now is), and its schedule."""
     job = dg.define_asset_job(f"{account}_sync",
                               selection=dg.AssetSelection.assets(asset, EXCEPTION_QUEUE) | TARGET_ASSETS,
-                              tags={"hub/connector": account})
+                              tags={"hub/connector": account}, executor_def=EXECUTOR)
     schedule = dg.ScheduleDefinition(name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
     return job, schedule

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from hub.defs._policies import EXECUTOR
 from hub.defs.erp.assets import TARGET_ASSETS
 from hub.defs.operations.assets import EXCEPTION_QUEUE
 
@@ -13,4 +14,5 @@ edi_inbound_job = dg.define_asset_job(
     description="One partner file: intake, acks back to the partner, orders to the ERP, checks, the exception queue "
                 "as it now is.",
     tags={"hub/connector": "sftp"},
+    executor_def=EXECUTOR,
 )

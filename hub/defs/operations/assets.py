@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from hub import store as st
-from hub.defs._policies import OWNERS
+from hub.defs._policies import EXECUTOR, OWNERS
 from hub.defs.resources import HubStoreResource
 
 STALE_AFTER = dt.timedelta(hours=24)
@@ -92,7 +92,8 @@ def no_exception_waits_over_a_day(hub_store: HubStoreResource) -> dg.AssetCheckR
 
 # Also refreshed on a schedule: the ages move and an exception closed by hand (`hub exceptions resolve`)
 # changes the queue without a run.
-exception_queue_job = dg.define_asset_job("exception_queue_job", selection=dg.AssetSelection.assets(EXCEPTION_QUEUE))
+exception_queue_job = dg.define_asset_job("exception_queue_job", selection=dg.AssetSelection.assets(EXCEPTION_QUEUE),
+                                          executor_def=EXECUTOR)
 exception_queue_schedule = dg.ScheduleDefinition(
     name="exception_queue_every_15_minutes", job=exception_queue_job, cron_schedule="*/15 * * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
