@@ -6,7 +6,11 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
+from hub import store as st
+from hub.defs import build_definitions
 from hub.defs.edi.assets import run_outcome
+from hub.intake import receive_document
+from sandbox.environment import ERP_API_KEY, ERP_DATABASE
 from tests.test_pipeline import BROKEN, GOOD, Pipeline, pipeline  # noqa: F401 - registers the fixture `pipeline`
 
 NOT_EDI = b"po,sku,qty\n1,WID-100,3\n"
@@ -90,3 +94,27 @@ def test_the_erp_push_links_each_sale_order_it_wrote(site: Pipeline):
                 for o in site.erp.sale_orders()}
     assert len(expected) == 2 and links == expected, "one link per sale order written, to its form in the ERP"
     assert push["dagster/row_count"].value == 2
+
+
+@pytest.mark.parametrize(("body", "outcome"), [(b'{"id": 1', "rejected"), (b"{}", None)])
+def test_a_webhook_bodys_run_is_tagged_with_its_outcome(body, outcome, tmp_path, monkeypatch, erp):
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    for key, value in {"HUB_DATABASE_URL": url, "HUB_ERP_URL": erp.base_url, "HUB_ERP_DATABASE": ERP_DATABASE,
+                       "HUB_ERP_API_KEY": ERP_API_KEY}.items():
+        monkeypatch.setenv(key, value)
+    store = st.HubStore(url).migrate()
+    receipt = receive_document(store, channel="shopify_webhook", partner_id="trailhead",
+                               source_name="orders/create:w-1", data=body, max_bytes=1_000_000)
+    with store.transaction() as conn:
+        assert st.get_receipt(conn, receipt.id).outcome is None
+    instance = dg.DagsterInstance.ephemeral()
+    result = build_definitions().resolve_job_def("shopify_webhook_job").execute_in_process(
+        instance=instance, raise_on_error=False)
+    with store.transaction() as conn:
+        recorded = st.get_receipt(conn, receipt.id).outcome
+    assert recorded is not None
+    tag = instance.get_run_by_id(result.run_id).tags.get("hub/outcome")
+    assert tag == recorded, "the run says what became of its body"
+    if outcome is not None:
+        assert tag == outcome
+    store.dispose()

@@ -3,8 +3,10 @@
 import dagster as dg
 from pydantic import Field
 
+from hub import store as st
 from hub.defs._policies import EXECUTOR, OWNERS, SYNC_FRESHNESS, retry_when_retriable
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
+from hub.defs.edi.assets import OUTCOME_TAG, run_outcome
 from hub.defs.erp.assets import TARGET_ASSETS
 from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.defs.resources import HubStoreResource
@@ -66,6 +68,10 @@ def webhook_asset(source: QueuedSource = SHOPIFY) -> dg.AssetsDefinition:
         # One receipt that fails for any reason is queued as an exception; the others go on.
         with retry_when_retriable(context):
             process_queued_receipts(store, receipt_ids, source.mapper(partners), summary, partners=partners)
+        if receipt_ids:  # tagged like a file's run: the worst outcome of its bodies
+            with store.transaction() as conn:
+                outcomes = [st.get_receipt(conn, receipt_id).outcome for receipt_id in receipt_ids]
+            context.instance.add_run_tags(context.run.run_id, {OUTCOME_TAG: run_outcome(outcomes)})
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
     return _asset

@@ -33,7 +33,8 @@ class EdiIntakeConfig(dg.Config):
 OUTCOME_TAG = "hub/outcome"
 FILES_ACCEPTED_CHECK = "edi_files_accepted"
 # Worst first: a run of several files is tagged with the worst of their outcomes.
-_OUTCOME_SEVERITY = [ReceiptOutcome.FAILED, ReceiptOutcome.NOT_X12, ReceiptOutcome.REJECTED,
+_OUTCOME_SEVERITY = [ReceiptOutcome.FAILED, ReceiptOutcome.NOT_X12, ReceiptOutcome.NOT_SHOPIFY,
+                     ReceiptOutcome.NOT_AMAZON, ReceiptOutcome.REJECTED,
                      ReceiptOutcome.PARTIALLY_ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS,
                      ReceiptOutcome.DUPLICATE, ReceiptOutcome.ACCEPTED]
 
