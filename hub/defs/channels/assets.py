@@ -71,7 +71,9 @@ def webhook_asset(source: QueuedSource = SHOPIFY) -> dg.AssetsDefinition:
         if receipt_ids:  # tagged like a file's run: the worst outcome of its bodies
             with store.transaction() as conn:
                 outcomes = [st.get_receipt(conn, receipt_id).outcome for receipt_id in receipt_ids]
-            context.instance.add_run_tags(context.run.run_id, {OUTCOME_TAG: run_outcome(outcomes)})
+            # A body another run holds has no outcome yet: that run tags it.
+            if recorded := [outcome for outcome in outcomes if outcome]:
+                context.instance.add_run_tags(context.run.run_id, {OUTCOME_TAG: run_outcome(recorded)})
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
     return _asset
