@@ -169,7 +169,8 @@ def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: 
                                                                run_config=QUIET, tags={"hub/demo": "sync"})
         meta = {}
         for event in result.get_asset_materialization_events():
-            if event.asset_key is not None and not event.asset_key.to_user_string().startswith("erp"):
+            key = event.asset_key.to_user_string() if event.asset_key is not None else "erp"
+            if not key.startswith("erp") and key != "exception_queue":  # the sync asset's own counts
                 meta = {k: v.value for k, v in event.materialization.metadata.items()}
         say(f"   {name}: {'success' if result.success else 'FAILED'}; new {meta.get('orders_new', 0)}, "
             f"updated {meta.get('orders_updated', 0)}, unchanged {meta.get('orders_unchanged', 0)}, "

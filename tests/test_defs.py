@@ -3,6 +3,7 @@ location's defs folder as Dagster and `dg check defs` load it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from canonical.errors import FatalError, RetriableError
 from hub.defs import build_definitions
 from mappings.profiles import PartnerDirectory
 from tests.test_profiles import break_field
@@ -48,12 +50,28 @@ def test_definitions_load_with_a_sensor_per_partner_inbox(defs):
 def test_the_intake_job_carries_the_assets_and_their_checks(defs):
     job = defs.resolve_job_def("edi_inbound_job")
     assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} == {
-        "edi_inbound_orders", "edi_functional_acks", "erp_sales_orders"}
+        "edi_inbound_orders", "edi_functional_acks", "erp_sales_orders", "exception_queue"}
     checks = {key.name: key for key in job.asset_layer.asset_graph.asset_check_keys}
-    assert set(checks) == {"edi_documents_accounted_for", "erp_sales_orders_exactly_once"}
+    assert set(checks) == {"edi_documents_accounted_for", "edi_files_accepted", "erp_sales_orders_exactly_once",
+                           "no_exception_waits_over_a_day"}
     graph = defs.resolve_asset_graph()
     spec = graph.get_check_spec(checks["edi_documents_accounted_for"])
     assert spec.blocking, "a file not accounted for must stop the ERP push"
+
+
+def test_every_job_that_can_change_the_exception_queue_ends_by_materializing_it(sandbox_partners, monkeypatch):
+    for key, value in PLACEHOLDERS.items():
+        monkeypatch.setenv(key, value)
+    defs = build_definitions(sandbox_partners)
+    graph = defs.resolve_asset_graph()
+    queue = dg.AssetKey("exception_queue")
+    changers = {key for key in graph.get_all_asset_keys() if key != queue}
+    assert changers and graph.get(queue).parent_keys == changers, "downstream of every asset that opens exceptions"
+    jobs = [job for job in defs.get_repository_def().get_all_jobs() if not job.name.startswith("__")]
+    names = {job.name for job in jobs}
+    assert {"edi_inbound_job", "erp_push_job", "shopify_trailhead_sync", "shopify_webhook_job"} <= names
+    for job in jobs:
+        assert queue in job.asset_layer.executable_asset_keys, f"{job.name} does not end with the exception queue"
 
 
 def test_secrets_come_from_the_environment_not_the_code(defs):
@@ -183,3 +201,59 @@ def test_an_accounts_missing_secret_stops_only_that_accounts_runs(sandbox_partne
     with pytest.raises(dg.DagsterInvalidConfigError, match="HUB_SHOPIFY_TRAILHEAD_TOKEN") as refused:
         defs.resolve_job_def("shopify_trailhead_sync").execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert "HUB_AMAZON" not in str(refused.value), "the store's run does not resolve the seller account's secrets"
+
+
+def test_assets_say_who_owns_them_what_they_are_and_syncs_how_fresh_they_must_be(sandbox_partners, monkeypatch):
+    for key, value in PLACEHOLDERS.items():
+        monkeypatch.setenv(key, value)
+    specs = {spec.key.to_user_string(): spec for spec in build_definitions(sandbox_partners).resolve_all_asset_specs()}
+    kinds = {name: spec.kinds for name, spec in specs.items()}
+    assert kinds["edi_inbound_orders"] == {"sftp", "x12"} and kinds["erp_sales_orders"] == {"odoo"}
+    assert kinds["shopify_orders_trailhead"] == {"shopify"} and kinds["amazon_orders_marketplace_us"] == {"amazon"}
+    assert kinds["exception_queue"] == {"sqlite"}, "the store the placeholders name, not every database we support"
+    for name, spec in specs.items():
+        assert list(spec.owners) == ["team:ops"], name
+    sync = [name for name in specs if name.startswith(("shopify_orders", "amazon_orders"))]
+    assert len(sync) == 2
+    for name in sync:
+        assert specs[name].freshness_policy == dg.FreshnessPolicy.time_window(
+            fail_window=dt.timedelta(hours=1), warn_window=dt.timedelta(minutes=15)), name
+    assert specs["edi_inbound_orders"].freshness_policy is None, "files arrive when partners send"
+
+
+@pytest.mark.parametrize(("error", "attempts", "success"), [
+    (RetriableError("SFTP not reachable"), 2, True),
+    (FatalError("no such partner"), 1, False),
+])
+def test_only_retriable_errors_retry_the_step(error, attempts, success, monkeypatch):
+    from hub.defs import _policies
+
+    monkeypatch.setattr(_policies, "BACKOFF_BASE_S", 0.01)
+    calls = []
+
+    @dg.asset
+    def flaky(context) -> None:
+        with _policies.retry_when_retriable(context):
+            calls.append(context.retry_number)
+            if len(calls) == 1:
+                raise error
+
+    result = dg.materialize([flaky], raise_on_error=False)
+    assert (len(calls), result.success) == (attempts, success)
+
+
+def test_backoff_doubles_up_to_a_cap_and_honours_retry_after():
+    from hub.defs._policies import BACKOFF_MAX_S, backoff_seconds
+
+    assert [backoff_seconds(n) for n in range(3)] == [5.0, 10.0, 20.0]
+    assert backoff_seconds(10) == BACKOFF_MAX_S
+    assert backoff_seconds(0, retry_after=42) == 42
+
+
+def test_every_job_runs_its_steps_in_the_run_workers_process(sandbox_partners, monkeypatch):
+    for key, value in PLACEHOLDERS.items():
+        monkeypatch.setenv(key, value)
+    jobs = [job for job in build_definitions(sandbox_partners).get_repository_def().get_all_jobs()
+            if not job.name.startswith("__")]
+    assert len(jobs) >= 6
+    assert {job.name: job.executor_def.name for job in jobs} == {job.name: "in_process" for job in jobs}

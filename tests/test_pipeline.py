@@ -239,7 +239,8 @@ def test_the_exactly_once_check_names_an_order_deleted_from_the_erp(pipeline: Pi
     pipeline.erp.delete_sale_order("4500012346")
 
     result = pipeline.run_job("erp_push_job")
-    evaluations = result.get_asset_check_evaluations()
+    # The run ends with the exception queue, whose own check is not this test's concern.
+    evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name != "no_exception_waits_over_a_day"]
     assert len(evaluations) == 1
     check = evaluations[0]
     assert check.check_name == "erp_sales_orders_exactly_once" and not check.passed

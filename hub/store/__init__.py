@@ -108,7 +108,13 @@ from hub.store._outbox import (
     requeue_delivery,
 )
 from hub.store._reconciliation import ExpectedOrders, orders_expected_at
-from hub.store._reports import StoreCounts, exception_files, store_counts
+from hub.store._reports import (
+    DeliveredRecord,
+    StoreCounts,
+    deliveries_done_since,
+    exception_files,
+    store_counts,
+)
 
 __all__ = [
     "DEAD",
@@ -125,6 +131,7 @@ __all__ = [
     "SKIPPED",
     "WRITE_SETTLE",
     "ClaimLost",
+    "DeliveredRecord",
     "Delivery",
     "DeliveryState",
     "ExceptionKind",
@@ -157,6 +164,7 @@ __all__ = [
     "count_replay",
     "deliveries_by_state",
     "deliveries_claimed_by_run",
+    "deliveries_done_since",
     "delivery_of",
     "enqueue_deliveries_bulk",
     "enqueue_delivery",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from sqlalchemy import Connection, func, select
 
 from hub.store._exceptions import QueuedException
 from hub.store._outbound import OutboundState
-from hub.store._outbox import deliveries_by_state
-from hub.store._tables import orders, outbound_documents, receipts
+from hub.store._outbox import DeliveryState, deliveries_by_state
+from hub.store._tables import orders, outbound_documents, outbox, receipts
 
 
 def exception_files(conn: Connection, queued: Iterable[QueuedException]) -> dict[int, str | None]:
@@ -23,6 +24,30 @@ def exception_files(conn: Connection, queued: Iterable[QueuedException]) -> dict
         rows = conn.execute(select(receipts.c.id, receipts.c.source_name).where(receipts.c.id.in_(ids)))
         names = {row.id: row.source_name for row in rows}
     return {q.id: None if q.receipt_id is None else names.get(q.receipt_id) for q in queued}
+
+
+@dataclass(frozen=True)
+class DeliveredRecord:
+    """An order delivered to a target, and the target's record holding it (e.g. Odoo sale order ``S00042``, id 42)."""
+
+    partner_id: str
+    order_ref: str
+    record: str | None
+    record_id: str | None
+
+
+def deliveries_done_since(
+    conn: Connection, target: str, since: dt.datetime, *, limit: int = 50
+) -> list[DeliveredRecord]:
+    """Deliveries to ``target`` finished (done) at or after ``since`` that name the target's record, newest first."""
+    rows = conn.execute(
+        select(orders.c.partner_id, orders.c.source_ref, outbox.c.external_ref, outbox.c.external_id)
+        .join(orders, orders.c.id == outbox.c.order_id)
+        .where(outbox.c.target == target, outbox.c.state == DeliveryState.DONE, outbox.c.updated_at >= since,
+               outbox.c.external_id.is_not(None))
+        .order_by(outbox.c.updated_at.desc(), outbox.c.id.desc()).limit(limit)
+    )
+    return [DeliveredRecord(r.partner_id, r.source_ref, r.external_ref, r.external_id) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ def _run_intake(store: st.HubStore, receipt_ids: list[int], tmp_path) -> tuple[b
         run_config={"ops": {"edi_inbound_orders": {"config": {"receipt_ids": receipt_ids}}}},
         raise_on_error=False,
     )
-    (evaluation,) = result.get_asset_check_evaluations()
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "edi_documents_accounted_for"]
     return result.success, evaluation
 
 

@@ -105,8 +105,8 @@ def test_the_pipeline_syncs_stores_and_delivers_the_toy_sources_orders(hub_env, 
     defs = build_definitions()
     assert "toy_toyshop_every_5_minutes" in {s.name for s in defs.get_repository_def().schedule_defs}
     job = defs.resolve_job_def("toy_toyshop_sync")
-    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {"toy_orders_toyshop",
-                                                                                   "erp_sales_orders"}
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
+        "toy_orders_toyshop", "erp_sales_orders", "exception_queue"}
 
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success

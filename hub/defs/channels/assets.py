@@ -3,8 +3,12 @@
 import dagster as dg
 from pydantic import Field
 
+from hub import store as st
+from hub.defs._policies import EXECUTOR, OWNERS, SYNC_FRESHNESS, retry_when_retriable
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
+from hub.defs.edi.assets import OUTCOME_TAG, run_outcome
 from hub.defs.erp.assets import TARGET_ASSETS
+from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.defs.resources import HubStoreResource
 from hub.intake import ChannelSummary, process_queued_receipts, sync_orders, waiting_receipts
 from hub.sources import SHOPIFY, PolledSource, QueuedSource
@@ -32,10 +36,11 @@ def sync_asset(source: PolledSource, profile: PartnerProfile, settings: ChannelS
     key = account_name(source, profile)
 
     @dg.asset(name=f"{source.name}_orders_{profile.id}", group_name=source.group, kinds={source.name}, pool=key,
-              required_resource_keys={key, "hub_store"}, description=source.describe(profile, settings))
+              required_resource_keys={key, "hub_store"}, description=source.describe(profile, settings),
+              owners=OWNERS, freshness_policy=SYNC_FRESHNESS)
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         resource = getattr(context.resources, key)
-        with resource.client() as client:
+        with retry_when_retriable(context), resource.client() as client:
             result = sync_orders(context.resources.hub_store.store(), source, client, profile)
         return dg.MaterializeResult(metadata=result.metadata())
 
@@ -54,13 +59,21 @@ def webhook_asset(source: QueuedSource = SHOPIFY) -> dg.AssetsDefinition:
 
     @dg.asset(name=f"{source.queue_channel}_orders", group_name=source.group, kinds={source.name},
               description=f"Orders from queued {source.queue_label} bodies; the same order from a sync or a retry "
-                          "is stored once.")
-    def _asset(config: WebhookBatchConfig, hub_store: HubStoreResource) -> dg.MaterializeResult:
+                          "is stored once.", owners=OWNERS)
+    def _asset(context: dg.AssetExecutionContext, config: WebhookBatchConfig,
+               hub_store: HubStoreResource) -> dg.MaterializeResult:
         store, partners = hub_store.store(), hub_store.partners()
         summary = ChannelSummary()
         receipt_ids = config.receipt_ids or waiting_receipts(store, source.queue_channel)
         # One receipt that fails for any reason is queued as an exception; the others go on.
-        process_queued_receipts(store, receipt_ids, source.mapper(partners), summary, partners=partners)
+        with retry_when_retriable(context):
+            process_queued_receipts(store, receipt_ids, source.mapper(partners), summary, partners=partners)
+        if receipt_ids:  # tagged like a file's run: the worst outcome of its bodies
+            with store.transaction() as conn:
+                outcomes = [st.get_receipt(conn, receipt_id).outcome for receipt_id in receipt_ids]
+            # A body another run holds has no outcome yet: that run tags it.
+            if recorded := [outcome for outcome in outcomes if outcome]:
+                context.instance.add_run_tags(context.run.run_id, {OUTCOME_TAG: run_outcome(recorded)})
         return dg.MaterializeResult(metadata={"webhooks": len(receipt_ids), **summary.metadata()})
 
     return _asset
@@ -70,9 +83,10 @@ def webhook_job(source: QueuedSource = SHOPIFY):
     """The job a queued body's run executes: its orders, then the ERP push (e.g. ``shopify_webhook_job``)."""
     return dg.define_asset_job(
         f"{source.queue_channel}_job",
-        selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders") | TARGET_ASSETS,
-        description=f"Queued {source.queue_label} bodies to orders, then to the ERP.",
-        tags={"hub/connector": f"{source.name}_webhooks"},
+        selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders", EXCEPTION_QUEUE) | TARGET_ASSETS,
+        description=f"Queued {source.queue_label} bodies to orders, then to the ERP; the exception queue as it now "
+                    "is.",
+        tags={"hub/connector": f"{source.name}_webhooks"}, executor_def=EXECUTOR,
     )
 
 
@@ -114,9 +128,10 @@ def _webhook_request(asset_name: str, receipt_id: int, run_key: str) -> dg.RunRe
 
 
 def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str = "*/5 * * * *"):
-    """A job syncing one account then pushing to the ERP, and its schedule."""
-    job = dg.define_asset_job(f"{account}_sync", selection=dg.AssetSelection.assets(asset) | TARGET_ASSETS,
-                              tags={"hub/connector": account})
+    """A job syncing one account then pushing to the ERP (then the exception queue as it now is), and its schedule."""
+    job = dg.define_asset_job(f"{account}_sync",
+                              selection=dg.AssetSelection.assets(asset, EXCEPTION_QUEUE) | TARGET_ASSETS,
+                              tags={"hub/connector": account}, executor_def=EXECUTOR)
     schedule = dg.ScheduleDefinition(name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
     return job, schedule

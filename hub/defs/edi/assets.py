@@ -4,8 +4,10 @@
 import dagster as dg
 from pydantic import Field
 
+from canonical.outcomes import ReceiptOutcome
 from connectors.sftp import FileStillChanging, RemoteFileMissing
 from hub import store as st
+from hub.defs._policies import OWNERS, retry_when_retriable
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.delivery import send_pending_acks
 from hub.intake import SFTP_CHANNEL, IntakeSummary, archive_processed_file, process_x12_receipt
@@ -27,11 +29,34 @@ class EdiIntakeConfig(dg.Config):
     )
 
 
-@dg.asset(group_name="edi", kinds={"sftp", "x12"}, pool="sftp")
+# The run tag naming what became of the run's file(s): the Runs page filters on it.
+OUTCOME_TAG = "hub/outcome"
+FILES_ACCEPTED_CHECK = "edi_files_accepted"
+# Worst first: a run of several files is tagged with the worst of their outcomes.
+_OUTCOME_SEVERITY = [ReceiptOutcome.FAILED, ReceiptOutcome.NOT_X12, ReceiptOutcome.NOT_SHOPIFY,
+                     ReceiptOutcome.NOT_AMAZON, ReceiptOutcome.REJECTED,
+                     ReceiptOutcome.PARTIALLY_ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS,
+                     ReceiptOutcome.DUPLICATE, ReceiptOutcome.ACCEPTED]
+
+
+@dg.asset(
+    group_name="edi", kinds={"sftp", "x12"}, pool="sftp", owners=OWNERS,
+    check_specs=[dg.AssetCheckSpec(
+        FILES_ACCEPTED_CHECK, asset="edi_inbound_orders",
+        description="Every file of the run was accepted (with warnings at most) or was a duplicate; WARN when one was "
+                    "rejected, partly rejected or not X12 (its exception is in the exception queue).")],
+)
 def edi_inbound_orders(
     context: dg.AssetExecutionContext, config: EdiIntakeConfig, hub_store: HubStoreResource, sftp: SftpResource
 ) -> dg.MaterializeResult:
     """Purchase orders (X12 850) from partner inboxes: validated, stored, acks queued, files archived."""
+    with retry_when_retriable(context):
+        return _intake(context, config, hub_store, sftp)
+
+
+def _intake(
+    context: dg.AssetExecutionContext, config: EdiIntakeConfig, hub_store: HubStoreResource, sftp: SftpResource
+) -> dg.MaterializeResult:
     store, partners = hub_store.store(), hub_store.partners()
     receipt_ids = config.receipt_ids or _waiting_receipts(store)
     summaries: list[IntakeSummary] = []
@@ -56,7 +81,13 @@ def edi_inbound_orders(
                     archive_processed_file(client, profile, summary.source_name, expected=(size, mtime))
                 except (FileStillChanging, RemoteFileMissing) as exc:
                     context.log.info(f"receipt {summary.receipt_id}: inbox file left in place ({exc})")
+    if summaries:
+        context.instance.add_run_tags(context.run.run_id, {OUTCOME_TAG: run_outcome(s.outcome for s in summaries)})
+    check = files_accepted(summaries)
+    if not check.passed:
+        context.log.warning(check.description or "a file was not accepted")
     return dg.MaterializeResult(
+        check_results=[check],
         metadata={
             "files": len(summaries),
             "receipt_ids": dg.MetadataValue.json([s.receipt_id for s in summaries]),
@@ -71,11 +102,47 @@ def edi_inbound_orders(
     )
 
 
-@dg.asset(group_name="edi", kinds={"sftp", "x12"}, deps=[edi_inbound_orders], pool="sftp")
-def edi_functional_acks(hub_store: HubStoreResource, sftp: SftpResource) -> dg.MaterializeResult:
+def run_outcome(outcomes) -> str:
+    """The worst of a run's receipt outcomes (``_OUTCOME_SEVERITY``); an unknown one counts as failed."""
+    ranks = [_OUTCOME_SEVERITY.index(o) if o in _OUTCOME_SEVERITY else 0 for o in outcomes]
+    return str(_OUTCOME_SEVERITY[min(ranks)]) if ranks else str(ReceiptOutcome.ACCEPTED)
+
+
+def files_accepted(summaries: list[IntakeSummary]) -> dg.AssetCheckResult:
+    """The per-file check: passed when every file's outcome needs nobody, else WARN with the files that do.
+
+    WARN, not ERROR: the file was handled as it should be (archived, acked back, in the exception
+    queue), so the run succeeds, but it must not look like a clean one (docs/operations.md).
+    """
+    bad = [s for s in summaries if s.outcome not in X12_SFTP.clean_outcomes]
+    files = [dg.TableRecord({"receipt": s.receipt_id, "file": s.source_name, "partner": s.partner_id,
+                             "outcome": str(s.outcome), "reason": (s.reason or "")[:300],
+                             "exceptions": ", ".join(map(str, s.exceptions))}) for s in summaries]
+    return dg.AssetCheckResult(
+        check_name=FILES_ACCEPTED_CHECK, passed=not bad, severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "files": dg.MetadataValue.table(files, schema=_FILES_SCHEMA),
+            "not_accepted": len(bad),
+        },
+        description=None if not bad else "; ".join(
+            f"{s.source_name} ({s.partner_id}): {s.outcome}" + (f" - {s.reason[:200]}" if s.reason else "")
+            for s in bad[:20]),
+    )
+
+
+_FILES_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("receipt", "int"), dg.TableColumn("file", "string"), dg.TableColumn("partner", "string"),
+    dg.TableColumn("outcome", "string"), dg.TableColumn("reason", "string"), dg.TableColumn("exceptions", "string"),
+])
+
+
+@dg.asset(group_name="edi", kinds={"sftp", "x12"}, deps=[edi_inbound_orders], pool="sftp", owners=OWNERS)
+def edi_functional_acks(
+    context: dg.AssetExecutionContext, hub_store: HubStoreResource, sftp: SftpResource
+) -> dg.MaterializeResult:
     """997 functional acks and TA1s written to partners' outbound folders, each exactly once."""
     store, partners = hub_store.store(), hub_store.partners()
-    with sftp.client() as client:
+    with retry_when_retriable(context), sftp.client() as client:
         written = send_pending_acks(store, partners, client)
     return dg.MaterializeResult(metadata={"acks_written": len(written), "paths": dg.MetadataValue.json(written)})
 

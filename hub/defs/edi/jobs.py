@@ -2,13 +2,17 @@
 
 import dagster as dg
 
+from hub.defs._policies import EXECUTOR
 from hub.defs.erp.assets import TARGET_ASSETS
+from hub.defs.operations.assets import EXCEPTION_QUEUE
 
 # Selected by key, not by the asset objects: a module of the defs folder holding those objects would
 # hand them to Dagster a second time.
 edi_inbound_job = dg.define_asset_job(
     "edi_inbound_job",
-    selection=dg.AssetSelection.assets("edi_inbound_orders", "edi_functional_acks") | TARGET_ASSETS,
-    description="One partner file: intake, acks back to the partner, orders to the ERP, checks.",
+    selection=dg.AssetSelection.assets("edi_inbound_orders", "edi_functional_acks", EXCEPTION_QUEUE) | TARGET_ASSETS,
+    description="One partner file: intake, acks back to the partner, orders to the ERP, checks, the exception queue "
+                "as it now is.",
     tags={"hub/connector": "sftp"},
+    executor_def=EXECUTOR,
 )

@@ -8,6 +8,7 @@ One per target the partner profiles deliver to (``erp/component.py``): the Odoo 
 import dagster as dg
 
 from hub import store as st
+from hub.defs._policies import OWNERS, retry_when_retriable
 from hub.delivery import deliver_due_orders
 from hub.reconciliation import reconcile_target
 from hub.targets import TargetKind
@@ -23,7 +24,7 @@ def build_target_assets(
     """The push asset of target ``name`` (downstream of every intake asset, in pool ``name``) and its check."""
     asset_name = kind.asset_name(name)
 
-    @dg.asset(name=asset_name, group_name=name, kinds={kind.kind}, deps=upstream, pool=name,
+    @dg.asset(name=asset_name, group_name=name, kinds={kind.kind}, deps=upstream, pool=name, owners=OWNERS,
               tags=dict([DELIVERY_TAG]), required_resource_keys={"hub_store", name},
               description=f"Accepted production orders in {name} ({kind.description or kind.kind}): created, kept "
                           "up to date, cancelled; exactly once per order.")
@@ -35,12 +36,17 @@ def build_target_assets(
         # are taken back at once, due when a write it sent can no longer commit in the target.
         claimant = st.deliveries_claimed_by_run(context.run.run_id, lambda run_id: run_ended(instance, run_id),
                                                 write_settle=connection.write_settle())
-        with connection.target(name) as target, claimant:
+        started = st.utcnow()
+        with retry_when_retriable(context), connection.target(name) as target, claimant:
             summary = deliver_due_orders(store, target)
         with store.transaction() as conn:
             states = st.deliveries_by_state(conn, name)
+            delivered = st.deliveries_done_since(conn, name, started, limit=MAX_RECORD_LINKS)
         return dg.MaterializeResult(
             metadata={
+                # Our orders the target holds (deliveries done); the target's own count may differ by hand edits.
+                "dagster/row_count": states.get(st.DONE, 0),
+                **record_links(kind.kind, connection, delivered),
                 "pushed": summary.pushed,
                 "updated": summary.updated,
                 "unchanged": summary.unchanged,
@@ -78,6 +84,23 @@ def build_target_assets(
         )
 
     return push_to_target, exactly_once
+
+
+# A run usually delivers the orders of one file; links beyond these are left out of the metadata.
+MAX_RECORD_LINKS = 20
+
+
+def record_links(kind: str, connection: object, delivered: list[st.DeliveredRecord]) -> dict[str, dg.MetadataValue]:
+    """One link per record this run wrote in the target (``S00042 (PO 4500012345)``), where the target's URLs are known.
+
+    Odoo 17.2 and later (18, 19) open a sale order form at ``<base>/odoo/sales/<id>``; ``base`` is the
+    connection's ``base_url`` (``HUB_ERP_URL``), the same server the JSON-2 API answers on.
+    """
+    base = getattr(connection, "base_url", None)
+    if kind != "odoo" or not base:
+        return {}
+    return {f"{d.record or d.record_id} (PO {d.order_ref})": dg.MetadataValue.url(
+        f"{str(base).rstrip('/')}/odoo/sales/{d.record_id}") for d in delivered}
 
 
 def run_ended(instance: dg.DagsterInstance, run_id: str) -> bool:

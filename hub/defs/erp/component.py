@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from hub.defs._policies import EXECUTOR
 from hub.defs.erp.assets import build_target_assets
+from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.targets import TargetKind
 
 
@@ -26,9 +28,9 @@ class OrderTargetComponent(dg.Component):
         """The target's asset, check, job, schedule and resource."""
         asset, check = build_target_assets(self.name, self.kind, list(self.upstream), list(self.partner_ids))
         job = dg.define_asset_job(
-            f"{self.name}_push_job", selection=dg.AssetSelection.assets(asset),
+            f"{self.name}_push_job", selection=dg.AssetSelection.assets(asset, EXCEPTION_QUEUE),
             description=f"Retry due deliveries to {self.name} and re-check that every order is there exactly once.",
-            tags={"hub/connector": self.name},
+            tags={"hub/connector": self.name}, executor_def=EXECUTOR,
         )
         schedule = dg.ScheduleDefinition(
             name=f"{self.name}_push_every_10_minutes", job=job, cron_schedule="*/10 * * * *",

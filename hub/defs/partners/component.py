@@ -18,8 +18,9 @@ from hub.defs.channels.component import PolledAccount, PushedSource
 from hub.defs.edi import assets as edi_assets
 from hub.defs.edi.component import X12PartnerInbox
 from hub.defs.erp.component import OrderTargetComponent
+from hub.defs.operations.assets import exception_queue_asset
 from hub.defs.resources import hub_store_resource
-from hub.settings import get_settings
+from hub.settings import get_settings, resolve_database_url
 from hub.sources import FolderSource, PolledSource, QueuedSource, accounts, get_source
 from hub.targets import configured_targets
 from mappings.profiles import PartnerDirectory
@@ -65,12 +66,19 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
                                  tuple(sorted(p.id for p in partners if any(t.name == name for t in p.targets))))
             for name, kind in configured_targets(partners).items()
         ]
+        delivery = [target.build_defs(context) for target in targets]
+        # The queue sits downstream of everything that opens or closes an exception, so a run that
+        # changes it materializes it last.
+        changes_queue = [*upstream, edi_assets.edi_functional_acks.key, *(
+            key for defs in delivery for asset in defs.assets or () if isinstance(asset, dg.AssetsDefinition)
+            for key in asset.keys)]
         problems = [str(problem) for problem in partners.problems]
         own = dg.Definitions(
+            assets=[exception_queue_asset(changes_queue, resolve_database_url())],
             resources={"hub_store": hub_store_resource(partners_dir, settings.max_document_bytes)},
             metadata={"partner_profile_problems": dg.MetadataValue.json(problems)} if problems else {},
         )
-        return dg.Definitions.merge(own, intake, *(target.build_defs(context) for target in targets))
+        return dg.Definitions.merge(own, intake, *delivery)
 
 
 def account_components(partners: PartnerDirectory) -> list[dg.Component]:
