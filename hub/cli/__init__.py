@@ -126,7 +126,7 @@ Examples:
 
 \b
 Output: one JSON object per file (file, outcome, reason, documents, acks).
-X12 files over 16 MiB, or any with --jsonl, stream as JSON Lines instead:
+X12 files over 512 KiB, or a pipe, or any with --jsonl, stream as JSON Lines:
 one {"record": "document", ...} line per transaction set as it is read
 (its order in canonical JSON), then one {"record": "file", ...} line.""")
 @click.option("--source", "source_name", type=_SourceChoice(), required=True, help="the source the files came from")
