@@ -34,7 +34,7 @@ def test_version_and_help_with_examples_and_exit_codes(capsys):
     for line in ("0    done", "1    findings or failures", "2    usage error"):
         assert line in top
     for command in (["schema"], ["map"], ["edi", "validate"], ["exceptions", "list"], ["exceptions", "show"],
-                    ["exceptions", "resolve"], ["exceptions", "replay"]):
+                    ["exceptions", "resolve"], ["exceptions", "replay"], ["ingest"]):
         assert main([*command, "--help"]) == 0
         assert "Example" in capsys.readouterr().out, command
 

@@ -188,6 +188,33 @@ def _store():
     return HubStore(resolve_database_url())
 
 
+@cli.command("ingest", epilog="""\b
+Examples:
+  hub ingest --partner acme backfill/*.x12
+  HUB_DATABASE_URL=postgresql+psycopg://hub@db/hub hub ingest --partner harbor po.edi
+
+\b
+Each file: archived and receipted as the SFTP sensor does, then processed by the
+intake run's code (orders stored, acks queued, exceptions opened). Running it again
+on the same file creates nothing twice. Exit 1 if any file was rejected in whole
+or in part (or could not be read).""")
+@click.option("--partner", "partner_id", required=True, help="the partner the files came from (its profile id)")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def ingest(partner_id: str, files: tuple[Path, ...]) -> int:
+    """Ingest local X12 files as if dropped in the partner's SFTP inbox (backfills)."""
+    from hub.cli._ingest import ingest_files
+    from mappings.profiles import PartnerDirectory
+
+    settings = get_settings()
+    partners = PartnerDirectory.load(settings.partners_dir)
+    profile = partners.get(partner_id) if partner_id in {p.id for p in partners} else None
+    if profile is None or profile.x12 is None:
+        known = ", ".join(sorted(p.id for p in partners if p.x12 is not None))
+        raise click.BadParameter(f"{partner_id!r} is not a partner with an X12 profile (known: {known})",
+                                 param_hint="--partner")
+    return ingest_files(_store(), partners, partner_id, list(files), max_bytes=settings.max_document_bytes)
+
+
 @cli.group(context_settings=_HELP)
 def exceptions() -> None:
     """The exception queue: what intake or delivery could not finish, waiting for a person."""
