@@ -164,9 +164,12 @@ def _validate_streaming(
         for doc in ic.documents:  # the rejected and unsupported ones
             set_done(doc)
         spool.seek(0)
-        if as_json:
+        if as_json:  # one line per interchange, its sets copied from the spool (never all in memory)
             head = json.dumps({"record": "interchange", "file": str(path), **_interchange_json(ic)})
-            out.write(head[:-1] + ', "sets": [' + ", ".join(line.rstrip("\n") for line in spool) + "]}\n")
+            out.write(head[:-1] + ', "sets": [')
+            for index, line in enumerate(spool):
+                out.write((", " if index else "") + line.rstrip("\n"))
+            out.write("]}\n")
         else:
             out.write(_interchange_line(ic) + "\n")
             out.writelines(f"    {p}\n" for p in map(_problem, ic.errors))

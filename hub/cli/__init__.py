@@ -66,30 +66,51 @@ def _quiet_closed_pipe() -> None:
         pass
 
 
-class _SourceChoice(click.Choice):
-    """The registered sources, read when the command line is parsed (a test may register one late)."""
+class _LazyChoice(click.Choice):
+    """Choices read when the command line is parsed, not at import: the registries they come from are heavy
+    (a streamed ``hub map`` of a big X12 file never imports the store or the connectors) and a test may
+    register a source late."""
 
     def __init__(self) -> None:
         super().__init__([])
 
     @property  # type: ignore[override]
     def choices(self) -> Sequence[str]:
-        from hub.sources import sources
-
-        return [source.name for source in sources()]
+        return self.load()
 
     @choices.setter
     def choices(self, _value: Sequence[str]) -> None:
         pass
 
+    def load(self) -> list[str]:
+        """The allowed values."""
+        raise NotImplementedError
 
-class _StateChoice(click.Choice):
+
+class _SourceChoice(_LazyChoice):
+    """The registered sources; ``x12`` (always registered, ``hub.sources.x12_sftp``) without loading them."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """``x12`` as is; any other name checked against the registry."""
+        from hub.cli._map import X12_SOURCE
+
+        return value if value == X12_SOURCE else super().convert(value, param, ctx)
+
+    def load(self) -> list[str]:
+        """The names of the registered sources."""
+        from hub.sources import sources
+
+        return [source.name for source in sources()]
+
+
+class _StateChoice(_LazyChoice):
     """An exception state or ``all``; an unknown one names the allowed values."""
 
-    def __init__(self) -> None:
+    def load(self) -> list[str]:
+        """The store's exception states, then ``all``."""
         from hub.store import ExceptionState
 
-        super().__init__([*map(str, ExceptionState), "all"])
+        return [*map(str, ExceptionState), "all"]
 
     def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
         """Says which values exist (the message is part of the documented behaviour)."""

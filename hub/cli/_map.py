@@ -10,12 +10,15 @@ from typing import Any, TextIO
 from hub.cli._stream import byte_progress, file_sha256, is_big, open_unbuffered, read_chunks
 from hub.settings import get_settings
 
+X12_SOURCE = "x12"
+"""The X12 source's name (``hub.sources.x12_sftp``): its big files stream without loading the source registry,
+whose imports (store, connectors) would add ~40 MB to a command whose memory should stay flat."""
+
 
 def map_files(source_name: str, paths: list[Path], *, partner: str | None, indent: int | None, jsonl: bool,
               progress: bool, out: TextIO | None = None) -> int:
     """Map each file and print the result; 1 if a file could not be read (mapping outcomes are in the output)."""
     from canonical.errors import ConfigurationError
-    from hub.sources import source_named
     from mappings.profiles import PartnerDirectory
 
     out = out or sys.stdout
@@ -23,13 +26,13 @@ def map_files(source_name: str, paths: list[Path], *, partner: str | None, inden
     # A profile file that cannot be loaded is reported (logged, naming the file and field) and left
     # out; the other partners map as usual.
     partners = PartnerDirectory.load(settings.partners_dir)
-    source = source_named(source_name)
+    x12 = source_name == X12_SOURCE
     status = 0
     files: list[tuple[str, bytes]] = []
     for path in paths:
         try:
             # X12 is mapped interchange by interchange; other sources join documents across files (kept whole).
-            if source.kind == "x12_sftp" and (jsonl or is_big(path)):
+            if x12 and (jsonl or is_big(path)):
                 stream_x12(path, partners, out=out, progress=progress)
                 continue
             data = path.read_bytes()
@@ -42,16 +45,22 @@ def map_files(source_name: str, paths: list[Path], *, partner: str | None, inden
                               "documents": [], "acks": []}, indent=indent), file=out)
             status = 1
             continue
-        if source.kind == "x12_sftp":  # in file order with the streamed ones
-            _print_results(source.map_files([(str(path), data)], partners, partner), indent, out)
+        if x12:  # in file order with the streamed ones
+            _print_results(_source(source_name).map_files([(str(path), data)], partners, partner), indent, out)
         else:
             files.append((str(path), data))
     if files:
         try:
-            _print_results(source.map_files(files, partners, partner), indent, out)
+            _print_results(_source(source_name).map_files(files, partners, partner), indent, out)
         except ConfigurationError as exc:
             raise SystemExit(f"hub map: {exc}") from None
     return status
+
+
+def _source(name: str):
+    from hub.sources import source_named
+
+    return source_named(name)
 
 
 def _print_results(results: list[dict[str, Any]], indent: int | None, out: TextIO) -> None:
