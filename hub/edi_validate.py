@@ -113,10 +113,12 @@ def validate_files(
         path = Path(path)
         try:
             streamed = as_json or is_big(path)
-            result = (
-                _validate_streaming(path, partners, seen, numbers, now, out=out, as_json=as_json, progress=progress)
-                if streamed else _validate_whole(path, partners, seen, numbers, now)
-            )
+            if streamed:
+                result, sets_accepted = _validate_streaming(path, partners, seen, numbers, now, out=out,
+                                                            as_json=as_json, progress=progress)
+            else:
+                result = _validate_whole(path, partners, seen, numbers, now)
+                sets_accepted = all(d.outcome in ACCEPTED_SET_OUTCOMES for d in result.documents)
         except OSError as exc:
             if as_json:
                 print(json.dumps({"record": "file", "file": str(path), "outcome": "unreadable",
@@ -126,7 +128,7 @@ def validate_files(
             status = 1
             continue
         seen.update((ic.sender_qualifier, ic.sender_id, ic.control_number.strip()) for ic in result.interchanges)
-        accepted = file_is_accepted(result)
+        accepted = result.outcome in ACCEPTED_FILE_OUTCOMES and sets_accepted
         if as_json:
             print(json.dumps({"record": "file", "file": str(path), "outcome": result.outcome, "reason": result.reason,
                               "accepted": accepted}), file=out)
@@ -154,9 +156,14 @@ def _validate_whole(path: Path, partners: PartnerDirectory, seen, numbers, now) 
 
 def _validate_streaming(
     path: Path, partners: PartnerDirectory, seen, numbers, now, *, out: TextIO, as_json: bool, progress: bool
-) -> X12FileResult:
-    """Report each interchange once read: accepted sets wait in a spool, as they do in the mapping itself."""
+) -> tuple[X12FileResult, bool]:
+    """Report each interchange once read: accepted sets wait in a spool, as they do in the mapping itself.
+
+    Returns the file's result, its interchanges emptied once printed (only who sent them and their
+    outcomes are kept, so memory does not grow with their count), and whether every set was accepted.
+    """
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
+    sets_accepted = True
 
     def set_done(doc: DocumentResult) -> None:
         spool.write((json.dumps(_set_json(doc)) if as_json else _set_lines(doc, ())) + "\n")
@@ -179,13 +186,16 @@ def _validate_streaming(
         out.flush()
         spool.seek(0)
         spool.truncate()
+        nonlocal sets_accepted
+        sets_accepted = sets_accepted and all(d.outcome in ACCEPTED_SET_OUTCOMES for d in ic.documents)
+        ic.documents, ic.acks, ic.errors = [], [], []
 
     size = path.stat().st_size if path.is_file() else None
     with spool, path.open("rb", buffering=0) as handle, \
             byte_progress(progress, size, f"validating {path.name}") as advance:
         if not as_json:
             print(f"{path}: reading", file=out)
-        return process_interchange_file(
+        result = process_interchange_file(
             read_chunks(handle, advance),
             partners=partners,
             is_duplicate_interchange=lambda q, i, c: (q, i, c.strip()) in seen,
@@ -194,6 +204,7 @@ def _validate_streaming(
             on_document=set_done,
             on_interchange=interchange_done,
         )
+    return result, sets_accepted
 
 
 def file_is_accepted(result: X12FileResult) -> bool:

@@ -32,19 +32,20 @@ def interchanges(count: int, purchase_orders: int) -> list[bytes]:
             for n in range(count)]
 
 
-def read_line(stream, timeout: float) -> bytes:
-    """One line from a pipe, or b'' if none came within ``timeout`` seconds."""
+def read_line(stream, timeout: float) -> tuple[bytes, bytes]:
+    """One line from a pipe and what came after it in the same reads; (b'', ...) if none within ``timeout`` s."""
     buffered = b""
     deadline = time.monotonic() + timeout
     while b"\n" not in buffered:
         ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
-            return b""
+            return b"", buffered
         chunk = os.read(stream.fileno(), 65536)
         if not chunk:
-            return buffered
+            return buffered, b""
         buffered += chunk
-    return buffered.split(b"\n", 1)[0]
+    line, _, rest = buffered.partition(b"\n")
+    return line, rest
 
 
 def test_map_writes_the_first_orders_before_the_input_ends(tmp_path):
@@ -59,7 +60,7 @@ def test_map_writes_the_first_orders_before_the_input_ends(tmp_path):
             writer.write(first)
             writer.flush()
             # The writer keeps the pipe open: the input has not ended, yet the first order is out.
-            line = read_line(proc.stdout, timeout=60)
+            line, rest = read_line(proc.stdout, timeout=60)
             assert line, "no output before the end of the input"
             record = json.loads(line)
             assert record["record"] == "document" and record["order"]["source_ref"] == "PO-0-1"
@@ -68,7 +69,7 @@ def test_map_writes_the_first_orders_before_the_input_ends(tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 0, err
-    records = [json.loads(line) for line in line_and_rest(line, out)]
+    records = [json.loads(line) for line in line_and_rest(line, rest + out)]
     assert [r["record"] for r in records] == ["document"] * 60 + ["file"]
     assert records[-1]["outcome"] == "accepted" and len(records[-1]["acks"]) == 2
     assert records[-1]["documents"] == 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -81,6 +82,9 @@ def stream_x12(path: Path, partners, *, out: TextIO, progress: bool) -> None:
     sha = file_sha256(path)
     size = path.stat().st_size if sha is not None else None
     written = 0
+    # Each interchange's acks wait here for the file record; the interchange's result is then emptied
+    # (the list of results the mapping keeps would otherwise grow ~1.7 KB per interchange).
+    acks = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
 
     def write(document) -> None:
         nonlocal written
@@ -91,13 +95,18 @@ def stream_x12(path: Path, partners, *, out: TextIO, progress: bool) -> None:
         for document in interchange.documents:  # the rejected and unsupported ones (accepted went to write)
             write(document)
         out.flush()
+        acks.writelines(json.dumps(ack.text) + "\n" for ack in interchange.acks)
+        interchange.documents, interchange.acks, interchange.errors = [], [], []
 
-    with open_unbuffered(path) as handle, byte_progress(progress, size, f"mapping {path.name}") as advance:
+    with acks, open_unbuffered(path) as handle, \
+            byte_progress(progress, size, f"mapping {path.name}") as advance:
         result = process_interchange_file(read_chunks(handle, advance), partners=partners, raw_document_id=sha,
                                           on_document=write, on_interchange=interchange_done)
-    if result.outcome == "not_x12":
-        result.interchanges = []
-    summary = {"record": "file", "file": name, "outcome": result.outcome, "reason": result.reason,
-               "documents": written, "acks": [ack.text for ack in result.acks]}
-    out.write(json.dumps(summary, default=str) + "\n")
+        summary = json.dumps({"record": "file", "file": name, "outcome": result.outcome, "reason": result.reason,
+                              "documents": written}, default=str)
+        acks.seek(0)
+        out.write(summary[:-1] + ', "acks": [')
+        for index, text in enumerate(acks):
+            out.write((", " if index else "") + text.rstrip("\n"))
+        out.write("]}\n")
     out.flush()
