@@ -9,14 +9,26 @@ element) and whether the partner hears of it; then the outcome of each set and t
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from canonical.outcomes import DocumentOutcome, ReceiptOutcome
+from hub.cli._stream import byte_progress, is_big, read_chunks
 from mappings.profiles import PartnerDirectory
-from mappings.x12 import LocalControlNumbers, Problem, X12FileResult, process_interchange_file
+from mappings.x12 import (
+    DocumentResult,
+    InterchangeResult,
+    LocalControlNumbers,
+    OutboundAck,
+    Problem,
+    X12FileResult,
+    process_interchange_file,
+)
 
 ACCEPTED_FILE_OUTCOMES = frozenset({ReceiptOutcome.ACCEPTED, ReceiptOutcome.ACCEPTED_WITH_WARNINGS})
 ACCEPTED_SET_OUTCOMES = frozenset({DocumentOutcome.ACCEPTED, DocumentOutcome.ACCEPTED_WITH_WARNINGS})
@@ -83,32 +95,116 @@ def validate_files(
     *,
     out: TextIO | None = None,
     now: dt.datetime | None = None,
+    as_json: bool = False,
+    progress: bool = False,
 ) -> int:
-    """Check each file and print the report; 0 when every set is accepted (warnings allowed), else 1."""
+    """Check each file and print the report; 0 when every set is accepted (warnings allowed), else 1.
+
+    A file up to ``STREAM_THRESHOLD`` is reported whole (its outcome first); a bigger one, a pipe,
+    and every file with ``as_json`` are reported interchange by interchange as they are read, the
+    file's outcome last, in memory that does not grow with the file.
+    """
     out = out or sys.stdout
     now = now or dt.datetime.now(dt.UTC)
     seen: set[tuple[str, str, str]] = set()  # a resend across the files given is a duplicate too
     numbers = LocalControlNumbers()
     status = 0
     for path in paths:
+        path = Path(path)
         try:
-            data = Path(path).read_bytes()
+            streamed = as_json or is_big(path)
+            if streamed:
+                result, sets_accepted = _validate_streaming(path, partners, seen, numbers, now, out=out,
+                                                            as_json=as_json, progress=progress)
+            else:
+                result = _validate_whole(path, partners, seen, numbers, now)
+                sets_accepted = all(d.outcome in ACCEPTED_SET_OUTCOMES for d in result.documents)
         except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=out)
+            if as_json:
+                print(json.dumps({"record": "file", "file": str(path), "outcome": "unreadable",
+                                  "reason": exc.strerror, "accepted": False}), file=out)
+            else:
+                print(f"{path}: cannot read: {exc.strerror}", file=out)
             status = 1
             continue
+        seen.update((ic.sender_qualifier, ic.sender_id, ic.control_number.strip()) for ic in result.interchanges)
+        accepted = result.outcome in ACCEPTED_FILE_OUTCOMES and sets_accepted
+        if as_json:
+            print(json.dumps({"record": "file", "file": str(path), "outcome": result.outcome, "reason": result.reason,
+                              "accepted": accepted}), file=out)
+        elif streamed:
+            print(_file_line(str(path), result), file=out)
+            if result.outcome == ReceiptOutcome.NOT_X12:
+                print("  we would send nothing: it is not an X12 interchange", file=out)
+        else:
+            print(describe(str(path), result), file=out)
+        out.flush()
+        if not accepted:
+            status = 1
+    return status
+
+
+def _validate_whole(path: Path, partners: PartnerDirectory, seen, numbers, now) -> X12FileResult:
+    return process_interchange_file(
+        path.read_bytes(),
+        partners=partners,
+        is_duplicate_interchange=lambda q, i, c: (q, i, c.strip()) in seen,
+        next_control_number=numbers,
+        now=now,
+    )
+
+
+def _validate_streaming(
+    path: Path, partners: PartnerDirectory, seen, numbers, now, *, out: TextIO, as_json: bool, progress: bool
+) -> tuple[X12FileResult, bool]:
+    """Report each interchange once read: accepted sets wait in a spool, as they do in the mapping itself.
+
+    Returns the file's result, its interchanges emptied once printed (only who sent them and their
+    outcomes are kept, so memory does not grow with their count), and whether every set was accepted.
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
+    sets_accepted = True
+
+    def set_done(doc: DocumentResult) -> None:
+        spool.write((json.dumps(_set_json(doc)) if as_json else _set_lines(doc, ())) + "\n")
+
+    def interchange_done(ic: InterchangeResult) -> None:
+        for doc in ic.documents:  # the rejected and unsupported ones
+            set_done(doc)
+        spool.seek(0)
+        if as_json:  # one line per interchange, its sets copied from the spool (never all in memory)
+            head = json.dumps({"record": "interchange", "file": str(path), **_interchange_json(ic)})
+            out.write(head[:-1] + ', "sets": [')
+            for index, line in enumerate(spool):
+                out.write((", " if index else "") + line.rstrip("\n"))
+            out.write("]}\n")
+        else:
+            out.write(_interchange_line(ic) + "\n")
+            out.writelines(f"    {p}\n" for p in map(_problem, ic.errors))
+            out.writelines(spool)
+            out.writelines(line + "\n" for line in _ack_lines(ic.acks))
+        out.flush()
+        spool.seek(0)
+        spool.truncate()
+        nonlocal sets_accepted
+        sets_accepted = sets_accepted and all(d.outcome in ACCEPTED_SET_OUTCOMES for d in ic.documents)
+        ic.documents, ic.acks, ic.errors = [], [], []
+
+    size = path.stat().st_size if path.is_file() else None
+    with spool, path.open("rb", buffering=0) as handle, \
+            byte_progress(progress, size, f"validating {path.name}") as advance:
+        if not as_json:
+            print(f"{path}: reading", file=out)
         result = process_interchange_file(
-            data,
+            read_chunks(handle, advance),
             partners=partners,
             is_duplicate_interchange=lambda q, i, c: (q, i, c.strip()) in seen,
             next_control_number=numbers,
             now=now,
+            on_document=set_done,
+            on_interchange=interchange_done,
         )
-        seen.update((ic.sender_qualifier, ic.sender_id, ic.control_number.strip()) for ic in result.interchanges)
-        print(describe(str(path), result), file=out)
-        if not file_is_accepted(result):
-            status = 1
-    return status
+    return result, sets_accepted
 
 
 def file_is_accepted(result: X12FileResult) -> bool:
@@ -120,26 +216,73 @@ def file_is_accepted(result: X12FileResult) -> bool:
 
 def describe(name: str, result: X12FileResult) -> str:
     """The report for one file, in plain words."""
-    lines = [f"{name}: {_words(result.outcome)}" + (f" ({result.reason})" if result.reason else "")]
+    lines = [_file_line(name, result)]
     for ic in result.interchanges:
-        who = f"{ic.partner_id}" if ic.partner_id else "no partner profile"
-        mode = "test" if ic.is_test else "production"
-        lines.append(
-            f"  interchange {ic.control_number} from {ic.sender_qualifier}/{ic.sender_id} ({who}), {mode}, "
-            f"version {ic.version}: {_words(ic.outcome)}"
-        )
+        lines.append(_interchange_line(ic))
         lines.extend(f"    {_problem(p)}" for p in ic.errors)
         for doc in ic.documents:
-            lines.append(f"    set {doc.ref} ({doc.transaction_set}): {_words(doc.outcome)}{_order_summary(doc.order)}")
-            lines.extend(f"      {_problem(p)}" for p in doc.errors if p not in ic.errors)
+            lines.append(_set_lines(doc, ic.errors))
     if result.acks:
-        lines.append("  we would send:")
-        for ack in result.acks:
-            lines.append(f"    {ack.kind} as {ack.file_name}")
-            lines.extend(f"      {segment}" for segment in ack.text.splitlines())
+        lines.extend(_ack_lines(result.acks))
     elif result.outcome == ReceiptOutcome.NOT_X12:
         lines.append("  we would send nothing: it is not an X12 interchange")
     return "\n".join(lines)
+
+
+def _file_line(name: str, result: X12FileResult) -> str:
+    return f"{name}: {_words(result.outcome)}" + (f" ({result.reason})" if result.reason else "")
+
+
+def _interchange_line(ic: InterchangeResult) -> str:
+    who = f"{ic.partner_id}" if ic.partner_id else "no partner profile"
+    mode = "test" if ic.is_test else "production"
+    return (f"  interchange {ic.control_number} from {ic.sender_qualifier}/{ic.sender_id} ({who}), {mode}, "
+            f"version {ic.version}: {_words(ic.outcome)}")
+
+
+def _set_lines(doc: DocumentResult, shown: Iterable[Problem]) -> str:
+    """A set's line and its own problems (those not already shown at the interchange)."""
+    shown = list(shown)
+    lines = [f"    set {doc.ref} ({doc.transaction_set}): {_words(doc.outcome)}{_order_summary(doc.order)}"]
+    lines.extend(f"      {_problem(p)}" for p in doc.errors if p not in shown)
+    return "\n".join(lines)
+
+
+def _ack_lines(acks: list[OutboundAck]) -> Iterator[str]:
+    """The acks we would send, a segment per line (read lazily: a 997 for 100,000 sets has 200,000)."""
+    if not acks:
+        return
+    yield "  we would send:"
+    for ack in acks:
+        yield f"    {ack.kind} as {ack.file_name}"
+        for segment in io.StringIO(ack.text):
+            yield f"      {segment.rstrip(chr(10))}"
+
+
+def _interchange_json(ic: InterchangeResult) -> dict[str, Any]:
+    """An interchange in the ``--json`` report (its sets are added by the caller)."""
+    return {
+        "control_number": ic.control_number,
+        "sender": f"{ic.sender_qualifier}/{ic.sender_id}",
+        "partner_id": ic.partner_id,
+        "test": ic.is_test,
+        "version": ic.version,
+        "outcome": ic.outcome,
+        "reason": ic.reason,
+        "problems": [p.to_json() for p in ic.errors],
+        "acks": [{"kind": a.kind, "file_name": a.file_name, "text": a.text} for a in ic.acks],
+    }
+
+
+def _set_json(doc: DocumentResult) -> dict[str, Any]:
+    """A transaction set in the ``--json`` report: its outcome, problems, and a summary of its order."""
+    order = doc.order
+    summary = None if order is None else {
+        "purpose": order.purpose.value, "source_ref": order.source_ref, "lines": len(order.lines),
+        "total": str(order.total), "currency": order.currency,
+    }
+    return {"ref": doc.ref, "transaction_set": doc.transaction_set, "outcome": doc.outcome,
+            "problems": [p.to_json() for p in doc.errors], "order": summary}
 
 
 def _words(outcome: str) -> str:
@@ -174,4 +317,10 @@ def _problem(p: Problem) -> str:
             meaning = SEGMENT_CODES.get(p.code, "")
         code = f" [code {p.code}{': ' + meaning if meaning else ''}]"
     told = "" if p.acknowledged else " (internal note, not sent to the partner)"
-    return f"{p.severity.upper():7} {where}: {p.message}{code}{told}"
+    found = f", found {_shown(p.value)}" if p.value is not None else ""
+    return f"{p.severity.upper():7} {where}: {p.message}{found}{code}{told}"
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """The offending value quoted, control characters escaped, cut to ``limit`` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")

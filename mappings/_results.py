@@ -48,6 +48,8 @@ class Problem:
     """Whether the partner hears about it in the 997/TA1 (internal review notes are not sent)."""
     trigger: tuple[str, int, int | None] | None = None
     """The segment id, position and element whose presence made this a problem (a 999 CTX), if any."""
+    value: str | None = None
+    """The offending element's value as received, for an element-level X12 problem (never sent in an ack)."""
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"

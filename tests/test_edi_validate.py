@@ -53,7 +53,7 @@ def test_a_rejected_set_exits_1_with_every_problem_located_in_plain_words():
     assert "set ISA 000000312/GS 312/ST 0002 (850): rejected" in text
     assert (
         "ERROR   ISA 000000312 / GS 312 / ST 0002 / segment 5 (PO1) / element 2 (PO102): "
-        "line 1: the quantity must be greater than zero [code 6: invalid character or value]" in text
+        "line 1: the quantity must be greater than zero, found '0' [code 6: invalid character or value]" in text
     )
     assert (
         "(BEG04): a release order (BEG02 RL) without its release number in BEG04 [code 2: conditional element missing]"
@@ -65,7 +65,8 @@ def test_internal_notes_are_marked_as_not_sent():
     data = (DATA / "acme_850_cancel.x12").read_bytes().replace(b"*VN*AC-1001", b"*MG*MFR-1")
     result = process_interchange_file(data, partners=PARTNERS, now=NOW)
     text = describe("po.x12", result)
-    assert "no item id with a qualifier this partner's profile knows (internal note, not sent to the partner)" in text
+    assert ("no item id with a qualifier this partner's profile knows, found 'MG' "
+            "(internal note, not sent to the partner)") in text
 
 
 def test_envelope_faults_test_refusals_non_x12_and_unreadable_files_exit_1(tmp_path):

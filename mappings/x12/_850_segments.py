@@ -120,7 +120,8 @@ class PurchaseOrderReader:
         """Record an error at ``seg`` (and ``element``) that rejects the set, coded for the 997."""
         self.problems.append(
             self.loc.problem(
-                message, segment_id=seg.id, position=seg.position, element=element, code=code, trigger=trigger
+                message, segment_id=seg.id, position=seg.position, element=element, code=code, trigger=trigger,
+                value=_value(seg, element),
             )
         )
 
@@ -145,6 +146,7 @@ class PurchaseOrderReader:
                 code=code,
                 acknowledged=tell_partner,
                 trigger=trigger,
+                value=_value(seg, element),
             )
         )
 
@@ -461,3 +463,10 @@ class PurchaseOrderReader:
 
 _HANDLERS = {name[5:]: handler for name, handler in vars(PurchaseOrderReader).items() if name.startswith("_seg_")}
 """Segment id -> its reader method (``_seg_<id>``)."""
+
+
+def _value(seg: Segment, element: int | None) -> str | None:
+    """The element's value as received, shown to a person next to the problem (None when absent or empty)."""
+    if element is None or element >= len(seg.elements):
+        return None
+    return seg.elements[element] or None

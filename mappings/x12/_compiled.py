@@ -565,4 +565,8 @@ def _misplaced(tmap: TransactionMap, sid: str, seg: Segment, loc: Locator, probl
 def _check_elements(cmap: CompiledMap, node: SegmentNode, seg: Segment, loc: Locator, problems: list[Problem]) -> None:
     component = seg.delimiters.component
     for position, code, message in element_problems(node, seg.elements, component, cmap.extended):
-        problems.append(loc.problem(message, segment_id=node.id, position=seg.position, element=position, code=code))
+        # The value as received (empty for a missing element, absent past the segment's end) so a person
+        # sees what was wrong; the ack itself reports the position only.
+        value = seg.elements[position] if position < len(seg.elements) else None
+        problems.append(loc.problem(message, segment_id=node.id, position=seg.position, element=position, code=code,
+                                    value=value or None))

@@ -107,6 +107,7 @@ class Locator:
         code: str | None = None,
         acknowledged: bool = True,
         trigger: tuple[str, int, int | None] | None = None,
+        value: str | None = None,
     ) -> Problem:
         """A problem located at this place (optionally a segment and an element in it)."""
         where = list(self.parts)
@@ -125,4 +126,5 @@ class Locator:
             code=code,
             acknowledged=acknowledged,
             trigger=trigger,
+            value=value,
         )
