@@ -60,7 +60,8 @@ def test_a_perfectly_matched_set_has_no_exception(lines):
 def test_prices_scaled_beyond_tolerance_flag_every_line(lines, basis_points_over):
     # Every invoice price 2.01 % or more above the PO price (2 % allowed): every line has a price variance.
     factor = 1 + Decimal(basis_points_over) / 10_000
-    result = run(*_documents(lines, factor), {"global": {"price_pct": 2}})
+    orders, shipments, invoices = _documents(lines, factor)
+    result = run(orders, shipments, invoices, {"global": {"price_pct": 2}})
     flagged = {row["line_no"] for row in result.exceptions.to_dicts() if row["category"] == "price_variance"}
     assert flagged == {str(n) for n in range(1, len(lines) + 1)}
     assert set(categories(result)) <= set(EXCEPTIONS)

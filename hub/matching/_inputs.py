@@ -7,6 +7,7 @@ and raised together as one ``MatchDataError``.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +60,24 @@ def read_export(path: Path, name: str) -> pl.DataFrame:
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=False)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as error:
-        raise MatchDataError([f"{name} {path}: not a readable CSV file ({str(error).splitlines()[0]})"]) from error
+        raise MatchDataError([f"{name}: not a readable CSV file ({_ragged(path) or str(error).splitlines()[0]})"]
+                             ) from error
     return frame.rename({column: column.strip().lower() for column in frame.columns})
+
+
+def _ragged(path: Path) -> str | None:
+    """Where a row has more or fewer cells than the header (only run once reading failed)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            width = len(next(reader, []))
+            for row in reader:
+                if row and len(row) != width:
+                    return (f"line {reader.line_num} has {len(row)} cells, the header {width}: "
+                            "a comma in an unquoted number or text?")
+    except (OSError, csv.Error):
+        pass  # the reader's own message is all we can say
+    return None
 
 
 def _with_lines(frame: pl.DataFrame) -> pl.DataFrame:
