@@ -10,6 +10,7 @@ invoiced quantity, so a line with both is not counted twice. Every figure is an 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import polars as pl
 
@@ -57,7 +58,7 @@ class MatchResult:
     po_lines: int
 
 
-def _rows(frame: pl.DataFrame, category: str, detail: pl.Expr, **exprs: pl.Expr | str) -> pl.DataFrame:
+def _rows(frame: pl.LazyFrame, category: str, detail: pl.Expr, **exprs: pl.Expr | str) -> pl.LazyFrame:
     """``frame``'s findings in the common columns: given expressions (or column names), else the same-named
     column, else null."""
     def column(name: str) -> pl.Expr:
@@ -68,7 +69,9 @@ def _rows(frame: pl.DataFrame, category: str, detail: pl.Expr, **exprs: pl.Expr 
         if name in exprs:
             given = exprs[name]
             return pl.col(given) if isinstance(given, str) else given
-        return pl.col(name) if name in frame.columns else pl.lit(None)
+        return pl.col(name) if name in names else pl.lit(None)
+
+    names = set(frame.collect_schema().names())
 
     def typed(name: str, dtype: pl.DataType) -> pl.Expr:
         value = column(name).cast(dtype)
@@ -99,6 +102,11 @@ def _amount() -> pl.Expr:
     return round_div(pl.col("qty") * pl.col("invoice_unit_price"), _TO_CENTS)
 
 
+def _same_sku() -> pl.Expr:
+    """A document line names its PO line's SKU (trimmed on reading; compared case-insensitively)."""
+    return pl.col("sku").str.to_uppercase() == pl.col("po_sku").str.to_uppercase()
+
+
 def _doc_qty() -> pl.Expr:
     """A document line's quantity in eaches (null for cases when the pack size is unknown)."""
     return pl.col("qty") * pl.col("_f")
@@ -114,8 +122,12 @@ def _factor(uom: str | pl.Expr) -> pl.Expr:
     return pl.when(unit == CASE).then(pl.col("pack_size")).otherwise(pl.lit(1, pl.Int128)).cast(pl.Int128)
 
 
-def _unconvertible(frame: pl.DataFrame, name: str) -> None:
-    bad = frame.filter(pl.col("_f").is_null())
+def _unconvertible(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The CSV lines of counted document lines in cases whose PO line has no pack size."""
+    return frame.filter(pl.col("_f").is_null()).select("_line")
+
+
+def _raise_unconvertible(bad: pl.DataFrame, name: str) -> None:
     if not bad.is_empty():
         lines = ", ".join(str(n) for n in bad["_line"].head(5).to_list())
         raise MatchDataError([f"{name}: cases cannot be converted to eaches, the PO line has no pack_size: "
@@ -124,41 +136,48 @@ def _unconvertible(frame: pl.DataFrame, name: str) -> None:
 
 def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
           tolerances: Tolerances | None = None) -> MatchResult:
-    """Match prepared orders, shipments and invoices (``prepare_*``) at PO-line level."""
+    """Match prepared orders, shipments and invoices (``prepare_*``) at PO-line level.
+
+    Lazy, with the frames several findings read computed once (``_shared``); the findings themselves are
+    collected together at the end, in parallel."""
     tolerances = tolerances or Tolerances()
-    po = orders.with_columns(pl.col("pack_size").cast(pl.Int128)).with_columns(
+    # Each PO line gets a number (_pid): documents are joined to their PO line once, on the two text keys;
+    # everything after groups and joins on that integer.
+    po = orders.lazy().with_row_index("_pid").with_columns(pl.col("pack_size").cast(pl.Int128)).with_columns(
         f_po=_factor("uom")).rename({"uom": "po_uom", "unit_price": "po_unit_price"})
     po = po.with_columns(ordered_qty=pl.col("qty") * pl.col("f_po")).drop("qty", "_line")
-    po = po.join(tolerances.resolve(po), on=_KEY, how="left")
-    reference = po.select(*_KEY, pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price", "pack_size",
-                          "ordered_qty",
-                          "f_po", *[c for c in po.columns if c.startswith("tol_")], pl.lit(True).alias("_found"))
-    known_pos = orders.select("po_number").unique().with_columns(_po_known=pl.lit(True))
+    if tolerances.customers or tolerances.skus:
+        po = po.join(tolerances.resolve(po), on=_KEY, how="left")
+    else:
+        po = po.with_columns(pl.lit(value, pl.Int128).alias(f"tol_{name}")
+                             for name, value in tolerances.default.raw().items())
+    po = _shared(po)
+    # What a document line needs of its PO line (a shipment needs no tolerance; an invoice its price limits).
+    reference = po.select(*_KEY, "_pid", pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price",
+                          "pack_size", "f_po")
+    known_pos = orders.lazy().select("po_number").unique().with_columns(_po_known=pl.lit(True))
 
-    ships = shipments.join(reference, on=_KEY, how="left").join(known_pos, on="po_number", how="left")
-    ships = ships.with_columns(_f=_factor("uom"))
-    ships_no_po = ships.filter(pl.col("_found").is_null())
-    ships_wrong_sku = ships.filter(pl.col("_found") & (pl.col("sku").str.to_uppercase()
-                                                       != pl.col("po_sku").str.to_uppercase()))
-    ships_ok = ships.filter(pl.col("_found") & (pl.col("sku").str.to_uppercase()
-                                                == pl.col("po_sku").str.to_uppercase()))
-    _unconvertible(ships_ok, "shipments")
-    shipped = ships_ok.group_by(_KEY).agg(
+    ships = shipments.lazy().join(reference, on=_KEY, how="left")
+    ships = _shared(ships.with_columns(_f=_factor("uom"), _same_sku=_same_sku()))
+    ships_no_po = ships.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
+    ships_wrong_sku = ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku"))
+    ships_ok = ships.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
+    shipped = _shared(ships_ok.group_by("_pid").agg(
         shipped_qty=(pl.col("qty") * pl.col("_f")).sum(),
         asn_numbers=pl.col("asn_number").drop_nulls().unique(maintain_order=True),
-        first_ship_date=pl.col("ship_date").min())
+        first_ship_date=pl.col("ship_date").min()))
 
-    bills = invoices.rename({"unit_price": "invoice_unit_price", "uom": "invoice_uom"}).with_columns(
-        _copy=pl.int_range(pl.len()).over("invoice_number", "po_number", "line_no", pl.col("sku").str.to_uppercase()))
-    bills = bills.join(reference, on=_KEY, how="left").join(known_pos, on="po_number", how="left")
-    bills = bills.with_columns(_f=_factor("invoice_uom"))
-    duplicates = bills.filter(pl.col("_copy") > 0)
-    firsts = bills.filter(pl.col("_copy") == 0)
-    bills_no_po = firsts.filter(pl.col("_found").is_null())
-    same_sku = pl.col("sku").str.to_uppercase() == pl.col("po_sku").str.to_uppercase()
-    bills_wrong_sku = firsts.filter(pl.col("_found") & ~same_sku)
-    bills_ok = firsts.filter(pl.col("_found") & same_sku)
-    _unconvertible(bills_ok, "invoices")
+    bills = invoices.lazy().rename({"unit_price": "invoice_unit_price", "uom": "invoice_uom"}).with_columns(
+        _first=pl.struct("invoice_number", "po_number", "line_no", pl.col("sku").str.to_uppercase().alias("_sku"))
+        .is_first_distinct())
+    bills = bills.join(reference.join(po.select("_pid", "ordered_qty", "tol_price_pct", "tol_price_abs"), on="_pid"),
+                       on=_KEY, how="left")
+    bills = _shared(bills.with_columns(_f=_factor("invoice_uom"), _same_sku=_same_sku()))
+    duplicates = bills.filter(~pl.col("_first"))
+    firsts = bills.filter(pl.col("_first"))
+    bills_no_po = firsts.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
+    bills_wrong_sku = firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku"))
+    bills_ok = firsts.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
     # Price per each compared without division: invoice price x PO eaches/unit vs PO price x invoice eaches/unit.
     bills_ok = bills_ok.with_columns(
         _diff=pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f"),
@@ -168,16 +187,17 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
                           pl.col("_f")),
         variance_pct=_pct(pl.col("_diff"), pl.col("_base")),
         invoiced_qty=pl.col("qty") * pl.col("_f"))
-    invoiced = bills_ok.group_by(_KEY).agg(
+    bills_ok = _shared(bills_ok)
+    invoiced = bills_ok.group_by("_pid").agg(
         invoiced_qty=pl.col("invoiced_qty").sum(),
         invoice_numbers=pl.col("invoice_number").unique(maintain_order=True))
 
-    lines = po.join(shipped, on=_KEY, how="left").join(invoiced, on=_KEY, how="left").with_columns(
+    lines = po.join(shipped, on="_pid", how="left").join(invoiced, on="_pid", how="left").with_columns(
         pl.col("shipped_qty").fill_null(0), pl.col("invoiced_qty").fill_null(0))
-    lines = _flag_lines(lines)
+    lines = _shared(_flag_lines(lines))
 
     # The line's shipments stand beside a price variance too: they are documents behind it.
-    price = bills_ok.filter(~pl.col("_price_ok")).join(shipped, on=_KEY, how="left")
+    price = bills_ok.filter(~pl.col("_price_ok")).join(shipped, on="_pid", how="left")
     line_level = [
         _rows(lines.filter("_over_shipped"), "over_shipped",
               pl.format("shipped {} EA, ordered {} EA", _qty("shipped_qty"), _qty("ordered_qty")),
@@ -249,11 +269,27 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
 
     flagged = exceptions.filter(pl.col("po_number").is_not_null()).select(_KEY).unique()
     matched = lines.filter(pl.col("_complete")).select(_KEY).join(flagged, on=_KEY, how="anti").sort(_KEY)
-    return MatchResult(exceptions.sort("category", "po_number", "line_no", "invoice_number", nulls_last=True),
-                       informational.sort("category", "po_number", "line_no", nulls_last=True), matched, po.height)
+    found, info, good, bad_ships, bad_bills = pl.collect_all([
+        exceptions.sort("category", "po_number", "line_no", "invoice_number", nulls_last=True),
+        informational.sort("category", "po_number", "line_no", nulls_last=True), matched,
+        _unconvertible(ships_ok), _unconvertible(bills_ok)], engine=_ENGINE)
+    _raise_unconvertible(bad_ships, "shipments")
+    _raise_unconvertible(bad_bills, "invoices")
+    return MatchResult(found, info, good, orders.height)
 
 
-def _flag_lines(lines: pl.DataFrame) -> pl.DataFrame:
+# polars 2.1's default engine ("auto") runs these plans on its streaming engine, which panics in
+# ``pl.format`` over a filtered frame of a million lines (binview "assertion failed: i < self.len()");
+# the in-memory engine computes the same plans correctly and, here, no slower.
+_ENGINE: Final = "in-memory"
+
+
+def _shared(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Computed once here: a lazy frame that several findings read would be recomputed by each of them."""
+    return frame.collect(engine=_ENGINE).lazy()
+
+
+def _flag_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Each PO line's quantity findings as boolean columns (``_over_shipped``, ``_partial``, ...)."""
     ordered, shipped, invoiced = pl.col("ordered_qty"), pl.col("shipped_qty"), pl.col("invoiced_qty")
     pct, absolute = pl.col("tol_qty_pct"), pl.col("tol_qty_abs")

@@ -8,12 +8,11 @@ and raised together as one ``MatchDataError``.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from hub.matching._numbers import PRICE_SCALE, QTY_SCALE, parse_scaled, text
+from hub.matching._numbers import PRICE_SCALE, QTY_SCALE, parse_scaled, trimmed
 
 ORDER_COLUMNS = ("po_number", "line_no", "sku", "qty", "unit_price", "uom", "pack_size")
 SHIPMENT_COLUMNS = ("po_number", "line_no", "sku", "qty_shipped", "ship_date", "asn_number", "uom")
@@ -37,22 +36,41 @@ class MatchDataError(Exception):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class _Check:
-    """Collects the problems of one file."""
+class _Checks:
+    """The problems one file may have, as boolean expressions evaluated together in one pass."""
 
-    name: str
-    problems: list[str]
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: dict[str, pl.Expr] = {}
+        self.flags: list[tuple[pl.Expr, str, str | None]] = []
 
-    def rows(self, frame: pl.DataFrame, bad: pl.Expr, what: str, column: str | None = None) -> None:
-        """Record ``what`` for the rows where ``bad`` holds, quoting the first few (CSV line and value)."""
-        hits = frame.filter(bad)
-        if hits.is_empty():
-            return
-        quoted = [f"line {row['_line']}" + (f" {row[column]!r}" if column else "")
-                  for row in hits.head(_EXAMPLES).iter_rows(named=True)]
-        more = f" and {hits.height - _EXAMPLES} more" if hits.height > _EXAMPLES else ""
-        self.problems.append(f"{self.name}: {what}: {', '.join(quoted)}{more}")
+    def add(self, bad: pl.Expr, what: str, column: str | None = None) -> None:
+        """``what`` is wrong where ``bad`` holds (``column``'s text quoted); may use ``value(...)`` columns."""
+        self.flags.append((bad, what, column))
+
+    def value(self, name: str, expr: pl.Expr) -> pl.Expr:
+        """Compute ``expr`` once as the output column ``name``; returns a reference for flags to use."""
+        self.values[name] = expr
+        return pl.col(f"_v_{name}")
+
+    def run(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """The typed frame, or ``MatchDataError`` naming the first few CSV lines of each problem."""
+        # Every cell trimmed once (blank -> null), and its CSV line (the header is line 1), before anything.
+        frame = raw.select(*[trimmed(c).alias(c) for c in raw.columns]).with_row_index("_line", offset=2)
+        computed = frame.with_columns(**{f"_v_{n}": e for n, e in self.values.items()})
+        computed = computed.with_columns(*[bad.fill_null(False).alias(f"_bad{i}")
+                                           for i, (bad, _, _) in enumerate(self.flags)])
+        counts = computed.select(pl.col(f"_bad{i}").sum() for i in range(len(self.flags))).row(0)
+        problems = []
+        for i, ((_, what, column), count) in enumerate(zip(self.flags, counts, strict=True)):
+            if count:
+                hits = computed.filter(pl.col(f"_bad{i}")).head(_EXAMPLES).iter_rows(named=True)
+                quoted = [f"line {row['_line']}" + (f" {row[column]!r}" if column else "") for row in hits]
+                more = f" and {count - _EXAMPLES} more" if count > _EXAMPLES else ""
+                problems.append(f"{self.name}: {what}: {', '.join(quoted)}{more}")
+        if problems:
+            raise MatchDataError(problems)
+        return computed.select(pl.col(f"_v_{n}").alias(n) for n in self.values)
 
 
 def read_export(path: Path, name: str) -> pl.DataFrame:
@@ -80,11 +98,6 @@ def _ragged(path: Path) -> str | None:
     return None
 
 
-def _with_lines(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add ``_line``: the CSV line of each row (the header is line 1)."""
-    return frame.with_row_index("_line", offset=2)
-
-
 def _require(frame: pl.DataFrame, name: str, columns: tuple[str, ...]) -> None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
@@ -94,93 +107,91 @@ def _require(frame: pl.DataFrame, name: str, columns: tuple[str, ...]) -> None:
 
 def _line_no(column: str) -> pl.Expr:
     """PO line numbers compare as numbers when they are digits (``001`` is line ``1``), else as text."""
-    value = text(column)
-    stripped = value.str.strip_chars_start("0")
-    return pl.when(value.str.contains(r"^[0-9]+$")).then(
-        pl.when(stripped == "").then(pl.lit("0")).otherwise(stripped)).otherwise(value)
+    value = pl.col(column)
+    number = value.cast(pl.UInt64, strict=False)  # "001" -> 1; "1A", "+1", " 1" stay as written
+    digits_only = number.is_not_null() & value.str.contains(r"^[0-9]+$")
+    return pl.when(digits_only).then(number.cast(pl.String)).otherwise(value)
 
 
-def _uom(check: _Check, frame: pl.DataFrame) -> pl.Expr:
+def _uom(check: _Checks) -> pl.Expr:
     """The unit as EA or CS; unknown units are a problem (nothing is converted by guess)."""
-    unit = text("uom").str.to_uppercase()
-    check.rows(frame, unit.is_null(), "uom is empty")
-    known = sorted(EACH_UOMS) + sorted(CASE_UOMS)
-    check.rows(frame, unit.is_not_null() & ~unit.is_in(known),
-               f"uom is not a unit we convert (eaches: {', '.join(sorted(EACH_UOMS))}; "
-               f"cases of pack_size: {', '.join(sorted(CASE_UOMS))})", "uom")
-    return pl.when(unit.is_in(list(CASE_UOMS))).then(pl.lit(CASE)).when(unit.is_in(list(EACH_UOMS))).then(
-        pl.lit(EACH)).otherwise(None)
+    units = {**dict.fromkeys(EACH_UOMS, EACH), **dict.fromkeys(CASE_UOMS, CASE)}
+    unit = pl.col("uom").str.to_uppercase().replace_strict(units, default=None, return_dtype=pl.String)
+    check.add(pl.col("uom").is_null(), "uom is empty")
+    check.add(pl.col("uom").is_not_null() & pl.col("_v_uom").is_null(),
+              f"uom is not a unit we convert (eaches: {', '.join(sorted(EACH_UOMS))}; "
+              f"cases of pack_size: {', '.join(sorted(CASE_UOMS))})", "uom")
+    return unit
 
 
-def _number(check: _Check, frame: pl.DataFrame, column: str, scale: int, *, required: bool = True) -> pl.Expr:
+def _number(check: _Checks, name: str, column: str, scale: int) -> None:
     value, bad = parse_scaled(column, scale)
-    check.rows(frame, bad, f"{column} is not a plain decimal number with at most {scale} decimals", column)
-    if required:
-        check.rows(frame, text(column).is_null(), f"{column} is empty")
-    check.rows(frame, value < 0, f"{column} is negative (credit notes and returns are not matched)", column)
-    return value
+    check.add(bad, f"{column} is not a plain decimal number with at most {scale} decimals", column)
+    check.add(pl.col(column).is_null(), f"{column} is empty")
+    check.add(check.value(name, value) < 0, f"{column} is negative (credit notes and returns are not matched)",
+              column)
 
 
-def _required_text(check: _Check, frame: pl.DataFrame, *columns: str) -> None:
+def _required_text(check: _Checks, *columns: str) -> None:
     for column in columns:
-        check.rows(frame, text(column).is_null(), f"{column} is empty")
+        check.add(pl.col(column).is_null(), f"{column} is empty")
 
 
-def _date(check: _Check, frame: pl.DataFrame, column: str) -> pl.Expr:
-    value = text(column).str.to_date("%Y-%m-%d", strict=False)
-    check.rows(frame, text(column).is_not_null() & value.is_null(), f"{column} is not a date YYYY-MM-DD", column)
-    return value
+def _date(check: _Checks, column: str) -> None:
+    value = check.value(column, pl.col(column).str.to_date("%Y-%m-%d", strict=False))
+    check.add(pl.col(column).is_not_null() & value.is_null(), f"{column} is not a date YYYY-MM-DD", column)
 
 
-def _finish(check: _Check, frame: pl.DataFrame, columns: dict[str, pl.Expr]) -> pl.DataFrame:
-    if check.problems:
-        raise MatchDataError(check.problems)
-    return frame.select(**columns)
+def _keys(check: _Checks) -> None:
+    check.value("po_number", pl.col("po_number"))
+    check.value("line_no", _line_no("line_no"))
+    check.value("sku", pl.col("sku"))
 
 
 def prepare_orders(raw: pl.DataFrame, name: str = "orders") -> pl.DataFrame:
     """Orders as typed PO lines: one row per (po_number, line_no), quantities and prices exact."""
     _require(raw, name, ORDER_COLUMNS)
-    frame, check = _with_lines(raw), _Check(name, [])
-    _required_text(check, frame, "po_number", "line_no", "sku")
-    uom = _uom(check, frame)
+    check = _Checks(name)
+    _required_text(check, "po_number", "line_no", "sku")
+    _keys(check)
+    check.value("customer", pl.col("customer") if "customer" in raw.columns else pl.lit(None, pl.String))
+    uom = check.value("uom", _uom(check))
+    _number(check, "qty", "qty", QTY_SCALE)
+    _number(check, "unit_price", "unit_price", PRICE_SCALE)
     pack, pack_bad = parse_scaled("pack_size", 0)
-    check.rows(frame, pack_bad | (pack <= 0), "pack_size is not a whole number above 0", "pack_size")
-    check.rows(frame, (uom == CASE) & text("pack_size").is_null(), "pack_size is empty on a line ordered in cases")
-    po_line = pl.struct(text("po_number").alias("po"), _line_no("line_no").alias("line"))
-    check.rows(frame, po_line.is_duplicated() & text("line_no").is_not_null(),
-               "the same PO line appears more than once", "line_no")
-    columns = {
-        "po_number": text("po_number"), "line_no": _line_no("line_no"), "sku": text("sku"),
-        "customer": text("customer") if "customer" in frame.columns else pl.lit(None, pl.String),
-        "uom": uom, "qty": _number(check, frame, "qty", QTY_SCALE),
-        "unit_price": _number(check, frame, "unit_price", PRICE_SCALE), "pack_size": pack, "_line": pl.col("_line"),
-    }
-    return _finish(check, frame, columns)
+    pack = check.value("pack_size", pack)
+    check.add(pack_bad | (pack <= 0), "pack_size is not a whole number above 0", "pack_size")
+    check.add((uom == CASE) & pack.is_null() & ~pack_bad, "pack_size is empty on a line ordered in cases")
+    check.add(pl.struct("_v_po_number", "_v_line_no").is_duplicated() & pl.col("_v_line_no").is_not_null(),
+              "the same PO line appears more than once", "line_no")
+    check.value("_line", pl.col("_line"))
+    return check.run(raw)
 
 
 def prepare_shipments(raw: pl.DataFrame, name: str = "shipments") -> pl.DataFrame:
     """Shipment (ASN / delivery) lines, typed."""
     _require(raw, name, SHIPMENT_COLUMNS)
-    frame, check = _with_lines(raw), _Check(name, [])
-    _required_text(check, frame, "po_number", "line_no", "sku")
-    columns = {
-        "po_number": text("po_number"), "line_no": _line_no("line_no"), "sku": text("sku"),
-        "qty": _number(check, frame, "qty_shipped", QTY_SCALE), "uom": _uom(check, frame),
-        "ship_date": _date(check, frame, "ship_date"), "asn_number": text("asn_number"), "_line": pl.col("_line"),
-    }
-    return _finish(check, frame, columns)
+    check = _Checks(name)
+    _required_text(check, "po_number", "line_no", "sku")
+    _keys(check)
+    _number(check, "qty", "qty_shipped", QTY_SCALE)
+    check.value("uom", _uom(check))
+    _date(check, "ship_date")
+    check.value("asn_number", pl.col("asn_number"))
+    check.value("_line", pl.col("_line"))
+    return check.run(raw)
 
 
 def prepare_invoices(raw: pl.DataFrame, name: str = "invoices") -> pl.DataFrame:
     """Invoice lines, typed; po_number and line_no may be empty (then the line has no PO)."""
     _require(raw, name, INVOICE_COLUMNS)
-    frame, check = _with_lines(raw), _Check(name, [])
-    _required_text(check, frame, "invoice_number", "sku")
-    columns = {
-        "invoice_number": text("invoice_number"), "invoice_date": _date(check, frame, "invoice_date"),
-        "po_number": text("po_number"), "line_no": _line_no("line_no"), "sku": text("sku"),
-        "qty": _number(check, frame, "qty_invoiced", QTY_SCALE), "uom": _uom(check, frame),
-        "unit_price": _number(check, frame, "unit_price", PRICE_SCALE), "_line": pl.col("_line"),
-    }
-    return _finish(check, frame, columns)
+    check = _Checks(name)
+    _required_text(check, "invoice_number", "sku")
+    check.value("invoice_number", pl.col("invoice_number"))
+    _date(check, "invoice_date")
+    _keys(check)
+    _number(check, "qty", "qty_invoiced", QTY_SCALE)
+    check.value("uom", _uom(check))
+    _number(check, "unit_price", "unit_price", PRICE_SCALE)
+    check.value("_line", pl.col("_line"))
+    return check.run(raw)

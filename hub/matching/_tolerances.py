@@ -99,11 +99,11 @@ class Tolerances:
         default = Tolerance(**{f.name: chosen.get(f.name, getattr(self.default, f.name)) for f in fields(Tolerance)})
         return Tolerances(default, self.customers, self.skus)
 
-    def resolve(self, lines: pl.DataFrame) -> pl.DataFrame:
+    def resolve(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """Per PO line (``po_number``, ``line_no``, ``sku``, ``customer``): the limits that apply, raw integers."""
         keyed = lines.select("po_number", "line_no", pl.col("sku").str.to_uppercase().alias("_sku"), "customer")
-        keyed = keyed.join(_table(self.customers, "customer", "c_"), on="customer", how="left")
-        keyed = keyed.join(_table(self.skus, "_sku", "s_"), on="_sku", how="left")
+        keyed = keyed.join(_table(self.customers, "customer", "c_").lazy(), on="customer", how="left")
+        keyed = keyed.join(_table(self.skus, "_sku", "s_").lazy(), on="_sku", how="left")
         default = self.default.raw()
         return keyed.select("po_number", "line_no", *[
             pl.coalesce(f"s_{name}", f"c_{name}", pl.lit(default[name], pl.Int128)).alias(f"tol_{name}")
