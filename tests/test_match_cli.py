@@ -69,7 +69,12 @@ def test_tolerances_file_per_customer(exports, tmp_path, capsys):
     assert main(["match", *exports, "--tolerances", str(rules), "--price-tolerance", "1"]) == 0
     rules.write_text("skus: {'<B>&B': {price_abs: '0.04'}}\ncustomers: {ACME: {price_pct: 5}}\n")
     assert main(["match", *exports, "--tolerances", str(rules)]) == 1
-    capsys.readouterr()
+    assert "customers but the orders have no customer column" not in capsys.readouterr().err
+    orders = Path(exports[1])
+    orders.write_text("\n".join(line.rsplit(",", 1)[0] for line in ORDERS.splitlines()) + "\n")
+    rules.write_text("customers: {ACME: {price_pct: 5}}\n")
+    assert main(["match", *exports, "--tolerances", str(rules)]) == 1   # ACME's 5 % cannot apply
+    assert "customers but the orders have no customer column" in capsys.readouterr().err
 
 
 def test_csv_report_reads_back(exports, tmp_path):

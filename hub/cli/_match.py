@@ -98,6 +98,9 @@ def match_command(orders_path: Path, shipments_path: Path, invoices_path: Path, 
                                                f"{limit}-byte limit (HUB_MAX_DOCUMENT_BYTES)"])
             frames.append(prepare(matching.read_export(path, f"{name} {path}"), f"{name} {path}"))
         orders, shipments, invoices = frames
+        if tolerances.customers and orders["customer"].null_count() == orders.height:
+            print("hub match: the tolerances name customers but the orders have no customer column: "
+                  "only the global and SKU limits apply", file=sys.stderr)
         result = matching.match(orders, shipments, invoices, tolerances=tolerances)
     except matching.MatchDataError as error:
         print("hub match: the exports cannot be matched as they are:", file=sys.stderr)
