@@ -73,7 +73,7 @@ def _limit(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
 @click.option("--qty-tolerance-abs", callback=_limit, metavar="QTY", help="quantity, in eaches (2)")
 @click.option("--tolerances", "tolerances_path", type=_FILE, help="global / per customer / per SKU limits (YAML)")
 @click.option("--format", "output_format", type=click.Choice(_FORMATS), default="json", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="write the report here (default: standard output; xlsx needs a file)")
 def match_command(orders_path: Path, shipments_path: Path, invoices_path: Path, price_tolerance: Decimal | None,
                   price_tolerance_abs: Decimal | None, qty_tolerance: Decimal | None,
