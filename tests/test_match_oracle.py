@@ -1,9 +1,14 @@
-"""The polars engine against a plain-Python reading of the rules (Decimal, one line at a time) on generated
-documents: every quantity and price category, informational findings and matched lines must agree."""
+"""The polars engine against a plain-Python reading of the rules (exact fractions, one line at a time) on
+generated documents: every quantity and price category, informational findings and matched lines must agree.
+
+The oracle divides freely (price per each = case price / pack) in exact rational arithmetic; the engine
+never divides. A Decimal oracle would be wrong at the boundary itself: 0.01 / 7 rounded at any precision
+makes an invoice at exactly 2 % off read as just over."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +32,7 @@ def documents(draw):
         qty = draw(st.integers(1, 40))
         orders.append(po(line_no=str(n), sku=f"S{n}", qty=str(qty), unit_price=str(price), uom="CS" if cases else "EA",
                          pack_size=str(pack)))
-        line = {"n": n, "ordered": qty * (pack if cases else 1), "po_each": price / (pack if cases else 1),
+        line = {"n": n, "ordered": qty * (pack if cases else 1), "po_each": Fraction(price) / (pack if cases else 1),
                 "po_price": price, "f_po": pack if cases else 1, "pack": pack, "shipped": 0, "invoiced": 0,
                 "bills": []}
         # Quantities near the boundaries are what tolerances decide: often exactly or nearly what was ordered.
@@ -47,14 +52,14 @@ def documents(draw):
         else:
             quantities = [(draw(st.booleans()), draw(st.integers(1, 30))) for _ in range(draw(st.integers(0, 2)))]
         for k, (in_cases, q) in enumerate(quantities):
-            unit = (line["po_each"] * Decimal(draw(_FACTORS)) * (pack if in_cases else 1)).quantize(
-                Decimal("0.0001"), ROUND_HALF_UP)
+            exact = line["po_each"] * Fraction(draw(_FACTORS)) * (pack if in_cases else 1)
+            unit = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
             if unit == 0:
                 continue
             invoices.append(inv(invoice_number=f"I{n}{k}", line_no=str(n), sku=f"S{n}", qty_invoiced=str(q),
                                 unit_price=str(unit), uom="CS" if in_cases else "EA"))
             line["invoiced"] += q * (pack if in_cases else 1)
-            line["bills"].append((f"I{n}{k}", unit / (pack if in_cases else 1), pack if in_cases else 1))
+            line["bills"].append((f"I{n}{k}", Fraction(unit) / (pack if in_cases else 1), pack if in_cases else 1))
         lines.append(line)
     return orders, shipments, invoices, lines
 
@@ -64,8 +69,8 @@ def _within(diff, base, pct, absolute):
         return True
     if pct is None and absolute is None:
         return False
-    pct_ok = pct is None or abs(diff) * 100 <= Decimal(pct) * base
-    return pct_ok and (absolute is None or abs(diff) <= Decimal(absolute))
+    pct_ok = pct is None or abs(diff) * 100 <= Fraction(pct) * base
+    return pct_ok and (absolute is None or abs(diff) <= Fraction(absolute))
 
 
 def expected(lines, tol):
@@ -87,11 +92,9 @@ def expected(lines, tol):
         if s > i and not bill_ok:
             flags.add(("shipped_not_invoiced", n))
         for number, each, _ in line["bills"]:
-            with localcontext() as ctx:
-                ctx.prec = 60
-                diff_each = each - line["po_each"]
-                # the absolute limit is per unit of the PO line's price
-                ok = _within(diff_each * line["f_po"], line["po_price"], tol["price_pct"], tol["price_abs"])
+            diff_each = each - line["po_each"]
+            # the absolute limit is per unit of the PO line's price
+            ok = _within(diff_each * line["f_po"], Fraction(line["po_price"]), tol["price_pct"], tol["price_abs"])
             if not ok:
                 flags.add(("price_variance", n, number))
             elif diff_each != 0:
