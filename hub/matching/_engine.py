@@ -172,22 +172,22 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
         .is_first_distinct())
     bills = bills.join(reference.join(po.select("_pid", "ordered_qty", "tol_price_pct", "tol_price_abs"), on="_pid"),
                        on=_KEY, how="left")
-    bills = _shared(bills.with_columns(_f=_factor("invoice_uom"), _same_sku=_same_sku()))
+    bills = bills.with_columns(_f=_factor("invoice_uom"), _same_sku=_same_sku())
+    # Price per each compared without division: invoice price x PO eaches/unit vs PO price x invoice eaches/unit.
+    # Computed on every invoice line (null where there is no PO line) so that one frame is kept, not two.
+    bills = bills.with_columns(
+        _diff=pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f"),
+        _base=pl.col("po_unit_price") * pl.col("_f"))
+    bills = _shared(bills.with_columns(
+        _price_ok=_within(pl.col("_diff"), pl.col("_base"), pl.col("tol_price_pct"), pl.col("tol_price_abs"),
+                          pl.col("_f")),
+        variance_pct=_pct(pl.col("_diff"), pl.col("_base")),
+        invoiced_qty=pl.col("qty") * pl.col("_f")))
     duplicates = bills.filter(~pl.col("_first"))
     firsts = bills.filter(pl.col("_first"))
     bills_no_po = firsts.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
     bills_wrong_sku = firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku"))
     bills_ok = firsts.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
-    # Price per each compared without division: invoice price x PO eaches/unit vs PO price x invoice eaches/unit.
-    bills_ok = bills_ok.with_columns(
-        _diff=pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f"),
-        _base=pl.col("po_unit_price") * pl.col("_f"))
-    bills_ok = bills_ok.with_columns(
-        _price_ok=_within(pl.col("_diff"), pl.col("_base"), pl.col("tol_price_pct"), pl.col("tol_price_abs"),
-                          pl.col("_f")),
-        variance_pct=_pct(pl.col("_diff"), pl.col("_base")),
-        invoiced_qty=pl.col("qty") * pl.col("_f"))
-    bills_ok = _shared(bills_ok)
     invoiced = bills_ok.group_by("_pid").agg(
         invoiced_qty=pl.col("invoiced_qty").sum(),
         invoice_numbers=pl.col("invoice_number").unique(maintain_order=True))
