@@ -1,4 +1,4 @@
-"""Partner self-service page: off by default, per-partner, size-limited, CSRF-safe, escaped, nothing stored or logged."""
+"""Partner self-service page: off by default, per partner, size-limited, CSRF-safe, escaped, nothing kept or logged."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import anyio
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from starlette.types import Message, Scope
 
 from hub.webhooks import create_webhook_app, selfservice_routes, token_env
 from hub.webhooks._selfservice import CSRF_COOKIE, FORM_ROOM
@@ -158,7 +159,7 @@ def test_a_file_over_the_limit_is_refused_with_413_and_a_clear_message():
     assert response.status_code == 413
     assert "The file is too large: this page takes files up to 2 KiB." in response.text
     assert 'id="result"' not in response.text
-    assert upload(c, GOOD_850[:1900]).status_code == 200  # under it: checked (not x12 whole, but read)
+    assert upload(c, GOOD_850[:1900]).status_code == 200  # under it: read and checked (a cut 850)
     assert upload(c, b"x" * (2048 + FORM_ROOM)).status_code == 413  # refused by its declared length
 
 
@@ -167,10 +168,10 @@ def test_a_body_without_a_length_stops_being_read_past_the_limit():
     app = Starlette(routes=selfservice_routes(PARTNERS, env={**ON, "HUB_SELFSERVICE_MAX_BYTES": "1024"}))
     chunk, chunks = b"x" * 4096, 1000  # 4 MB offered, the limit is 1 KiB + the form's room
     asked = 0
-    sent: list[dict] = []
+    sent: list[Message] = []
     cookie = "a" * 43
 
-    async def receive() -> dict:
+    async def receive() -> Message:
         nonlocal asked
         asked += 1
         if asked == 1:
@@ -178,10 +179,10 @@ def test_a_body_without_a_length_stops_being_read_past_the_limit():
                                                     b"filename=\"big.x12\"\r\n\r\n", "more_body": True}
         return {"type": "http.request", "body": chunk, "more_body": asked < chunks}
 
-    async def send(message: dict) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/selfservice/harbor", "raw_path": b"/selfservice/harbor",
+    scope: Scope = {"type": "http", "method": "POST", "path": "/selfservice/harbor", "raw_path": b"/selfservice/harbor",
              "query_string": b"", "root_path": "", "scheme": "http", "server": ("127.0.0.1", 80),
              "headers": [(b"content-type", b"multipart/form-data; boundary=B"),
                          (b"cookie", f"{CSRF_COOKIE}={cookie}".encode())]}
