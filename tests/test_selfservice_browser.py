@@ -139,3 +139,17 @@ def test_the_receiver_logs_partner_size_and_outcome_never_the_file(receiver: Rec
     assert expected in logged
     for secret in ("HARBORPINE", "HP-240212-01", "Dana Buyer", "po-from-dana", "3X6", TOKEN):
         assert secret not in logged
+
+
+def test_a_file_over_the_limit_gets_the_413_page_in_the_browser(receiver: Receiver, browser_page, tmp_path: Path):
+    upload = tmp_path / "huge.x12"
+    upload.write_bytes(GOOD_850 + b"\n" * (6 * 1024 * 1024))  # over the default 5 MiB
+    page = browser_page
+    page.goto(f"{receiver.base_url}/selfservice/harbor")
+    page.set_input_files("#file", str(upload))
+    page.fill("#token", TOKEN)
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click("#check")
+    assert answer.value.status == 413
+    expect(page.locator("#error")).to_contain_text("The file is too large: this page takes files up to 5 MiB.")
+    expect(page.locator("#result")).to_have_count(0)
