@@ -251,6 +251,10 @@ def test_posting_something_else_than_the_form_is_a_clear_400():
     assert response.status_code == 400 and "Send the file with the form" in response.text
     no_file = c.post("/selfservice/harbor", data={"csrf": csrf}, files={"other": ("x", b"")})
     assert no_file.status_code == 400 and "Choose a file" in no_file.text
+    two = c.post("/selfservice/harbor", data={"csrf": csrf}, files=[("file", ("a.x12", GOOD_850)),
+                                                                     ("file", ("b.x12", GOOD_850))])
+    assert two.status_code == 400 and 'id="result"' not in two.text
+    assert "The upload could not be read: Too many files. Maximum number of files is 1." in two.text
 
 
 # -- no PII in logs, nothing stored -----------------------------------------------------------------------------

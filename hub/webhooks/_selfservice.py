@@ -161,7 +161,7 @@ class _SelfService:
         self.settings = settings
         self.env = env
         self.now = now
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._limiter = anyio.CapacityLimiter(CONCURRENT_CHECKS)  # bound to an event loop on first use
 
     def _profile(self, partner_id: str) -> PartnerProfile | None:
         if not self.settings.enabled:
@@ -239,8 +239,6 @@ class _SelfService:
             _log.warning("self-service upload for %s refused: %d bytes, over %d", profile.id, size,
                          self.settings.max_bytes)
             return self._too_large(request, profile)
-        if self._limiter is None:  # made on the event loop that uses it
-            self._limiter = anyio.CapacityLimiter(CONCURRENT_CHECKS)
         await upload.seek(0)
         report = await anyio.to_thread.run_sync(
             partial(self._report, profile, _label(upload.filename), upload.file, size), limiter=self._limiter)
