@@ -195,8 +195,7 @@ def test_the_cost_limiter_learns_the_plan_from_the_answers(clock):
         ([{"message": "Query cost is 5002, which exceeds the single query max cost limit (1000).",
            "extensions": {"code": "MAX_COST_EXCEEDED", "cost": 5002, "maxCost": 1000}}],
          ConfigurationError, "line_items_limit"),
-        ([{"message": "Internal error. Looks like something went wrong on our end.",
-           "extensions": {"code": "INTERNAL_SERVER_ERROR"}}], RetriableError, "Internal error"),
+        ([{"message": "Shop is inactive", "extensions": {"code": "SHOP_INACTIVE"}}], ConfigurationError, "inactive"),
     ],
 )
 @respx.mock
@@ -256,6 +255,29 @@ def test_two_unreadable_answers_in_a_row_end_the_read(clock):
     with client(clock) as shop:
         pages = list(shop.iter_order_pages(SINCE))
     assert len(pages) == 2 and all("data.orders.nodes" in (p.unreadable or "") for p in pages)
+
+
+@respx.mock
+def test_shopifys_internal_errors_are_asked_again_then_given_up_as_retriable(clock):
+    internal = httpx.Response(200, json={"errors": [{"message": "Internal error. Looks like something went wrong.",
+                                                     "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})
+    route = respx.post(GRAPHQL).mock(side_effect=[internal, httpx.Response(200, content=page(1))])
+    with client(clock) as shop:
+        assert [o["legacyResourceId"] for p in shop.iter_order_pages(SINCE) for o in p.orders] == ["1"]
+    assert route.call_count == 2 and len(clock.sleeps) == 1
+    respx.post(GRAPHQL).mock(return_value=internal)
+    with client(clock, max_retries=2) as shop, pytest.raises(RetriableError, match="Internal error"):
+        list(shop.iter_order_pages(SINCE))
+
+
+@respx.mock
+def test_more_pages_without_a_cursor_is_unreadable_not_the_end(clock):
+    broken = json.dumps({"data": {"orders": {"nodes": [{"id": "gid://shopify/Order/1"}],
+                                             "pageInfo": {"hasNextPage": True, "endCursor": None}}}}).encode()
+    respx.post(GRAPHQL).mock(return_value=httpx.Response(200, content=broken))
+    with client(clock) as shop:
+        pages = list(shop.iter_order_pages(SINCE))
+    assert len(pages) == 2 and all("hasNextPage without endCursor" in (p.unreadable or "") for p in pages)
 
 
 @respx.mock

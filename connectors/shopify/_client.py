@@ -67,10 +67,12 @@ class ShopifyClient(HttpConnector):
         """Run one query: the answer and its parsed body (None when it is not JSON), errors raised as hub errors.
 
         ``THROTTLED`` is waited out and asked again (up to ``max_retries`` times, each wait at most
-        ``backoff_cap_seconds``, else a :class:`RetriableError` carrying the wait); any other
+        ``backoff_cap_seconds``, else a :class:`RetriableError` carrying the wait), Shopify's
+        ``INTERNAL_SERVER_ERROR``/``TIMEOUT`` asked again after a jittered backoff; any other
         top-level ``errors`` entry becomes the hub error its ``extensions.code`` means.
         """
         throttled = 0
+        failed = 0
         while True:
             # A query changes nothing: safe to send again after a timeout.
             response = self.request("POST", self.graphql_path, json={"query": query, "variables": variables},
@@ -81,7 +83,12 @@ class ShopifyClient(HttpConnector):
             errors = body.get("errors") if isinstance(body, dict) else None
             if not errors:
                 return response, body
-            if THROTTLED not in _codes(errors):
+            codes = _codes(errors)
+            if codes & _RETRIABLE_CODES and not codes - _RETRIABLE_CODES and failed < self.config.max_retries:
+                failed += 1
+                self._back_off(self._backoff_delay(failed), throttled=False)
+                continue
+            if THROTTLED not in codes:
                 raise self.graphql_error(errors)
             self.stats.responses_429 += 1  # a THROTTLED answer is GraphQL's 429
             wait = cost.wait_for(cost.requested or self.cost_limiter.expected_cost) if cost else None
@@ -216,5 +223,8 @@ def _order_page(response: httpx.Response, body: Any, name: str) -> OrderPage:
         return OrderPage(response.content, [], name, unreadable=f"shopify {name}: no data.orders.nodes list")
     info: Any = orders.get("pageInfo") if isinstance(orders, dict) else None
     cursor = info.get("endCursor") if isinstance(info, dict) and info.get("hasNextPage") is True else None
+    if isinstance(info, dict) and info.get("hasNextPage") is True and not (isinstance(cursor, str) and cursor):
+        # More pages but no way to them: reading on would silently end the sync early.
+        return OrderPage(response.content, [], name, unreadable=f"shopify {name}: hasNextPage without endCursor")
     # An entry that is no object is that order's problem: the mapper rejects it, the page goes on.
-    return OrderPage(response.content, nodes, name, end_cursor=cursor if isinstance(cursor, str) and cursor else None)
+    return OrderPage(response.content, nodes, name, end_cursor=cursor)
