@@ -76,7 +76,7 @@ ORDER_QUERY = f"""query Order($id: ID!, $lineItems: Int!, $shippingLines: Int!) 
 
 
 def search_timestamp(value: dt.datetime, name: str) -> str:
-    """A timezone-aware moment as Shopify's search syntax takes it (quoted ISO 8601, UTC)."""
+    """A timezone-aware moment as Shopify's search takes it: ISO 8601 UTC, quoted (unquoted, only the date counts)."""
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware")
     return "'" + value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z") + "'"
