@@ -1,5 +1,7 @@
 """One component per store or seller account of a polled source, and one per source that has bodies pushed to it."""
 
+import logging
+import os
 from dataclasses import dataclass
 
 import dagster as dg
@@ -15,6 +17,8 @@ from hub.defs.channels.assets import (
 from hub.sources import PolledSource, QueuedSource
 from mappings.profiles import ChannelSettings, PartnerProfile
 
+_log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class PolledAccount(dg.Component):
@@ -24,7 +28,7 @@ class PolledAccount(dg.Component):
     every target) and schedule, and its API resource bound under the account's own key
     (``<source>_<partner>``, also its concurrency pool). The resource's secrets are ``EnvVar``s the
     profile names, resolved when a run of this account starts: one account's missing secret does not
-    stop the definitions from loading nor another account's runs.
+    stop the definitions from loading nor another account's runs, and its schedule starts stopped.
     """
 
     source: PolledSource
@@ -35,9 +39,18 @@ class PolledAccount(dg.Component):
         """The account's asset, job, schedule and resource."""
         key = account_name(self.source, self.profile)
         asset = sync_asset(self.source, self.profile, self.settings)
-        job, schedule = account_job_and_schedule(asset, key, self.source.cron)
-        return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule],
-                              resources={key: self.source.account_resource(self.settings)})
+        resource = self.source.account_resource(self.settings)
+        missing = unset_env_vars(resource)
+        if missing:
+            _log.warning("schedule %s_every_5_minutes not started: %s not set", key, ", ".join(missing))
+        job, schedule = account_job_and_schedule(asset, key, self.source.cron, missing_env=missing)
+        return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule], resources={key: resource})
+
+
+def unset_env_vars(resource: dg.ConfigurableResource) -> tuple[str, ...]:
+    """The ``EnvVar`` names ``resource`` reads that are unset or blank here (its runs could not use it)."""
+    names = [value.env_var_name for value in vars(resource).values() if isinstance(value, dg.EnvVar)]
+    return tuple(name for name in names if not os.environ.get(name, "").strip())
 
 
 @dataclass(frozen=True)
