@@ -12,10 +12,13 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from alembic.script import ScriptDirectory
 
 from hub.defs import build_definitions
 from hub.store._engine import alembic_config
+from tests.fixtures._integration import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DAGSTER_PG_ENV = {"DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"}
@@ -401,13 +405,67 @@ def test_the_instance_config_in_the_image_is_valid_with_run_monitoring_on(tmp_pa
     assert validated["run_monitoring"]["max_runtime_seconds"] > 0
 
 
-def test_the_daemon_healthcheck_fails_without_a_running_daemon(deployment, tmp_path):
-    command = _healthcheck(deployment.services["dagster-daemon"])
-    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    done = subprocess.run([str(Path(sys.executable).parent / command[0]), *command[1:]],
-                          env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True,
-                          timeout=120)
+@contextmanager
+def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """A Dagster process in its own session, stopped with its children at the end."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            yield process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _until(check, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(1)
+    return False
+
+
+def _instance_home(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return {**os.environ, "DAGSTER_HOME": str(home)}
+
+
+def test_the_daemon_healthcheck_fails_without_a_daemon_and_passes_with_one(deployment, tmp_path):
+    program, *arguments = _healthcheck(deployment.services["dagster-daemon"])
+    probe = [str(Path(sys.executable).parent / program), *arguments]
+    env = _instance_home(tmp_path)
+
+    def live() -> bool:
+        return subprocess.run(probe, env=env, capture_output=True, timeout=60).returncode == 0
+
+    done = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "not running" in done.stdout, (done.stdout, done.stderr)
+    daemon = [str(Path(sys.executable).parent / "dagster-daemon"), "run", "--empty-workspace"]
+    with started(daemon, env, tmp_path / "daemon.log"):
+        assert _until(live, 90), (tmp_path / "daemon.log").read_text()[-2000:]
+
+
+def test_the_webserver_healthcheck_answers_once_the_ui_is_up(deployment, tmp_path):
+    probe = _healthcheck(deployment.services["dagster-webserver"])
+    port = free_port()
+    code = probe[2].replace("127.0.0.1:3000/", f"127.0.0.1:{port}/")
+    assert code != probe[2]
+
+    def up() -> bool:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30).returncode == 0
+
+    assert not up(), "nothing listens yet: the probe must fail"
+    webserver = [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
+                 "--empty-workspace"]
+    with started(webserver, _instance_home(tmp_path), tmp_path / "webserver.log"):
+        assert _until(up, 90), (tmp_path / "webserver.log").read_text()[-2000:]
 
 
 # --- An account without its secrets: its schedule does not run ----------------------------------------------
