@@ -34,6 +34,7 @@ from tests.fixtures._integration import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DAGSTER_PG_ENV = {"DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"}
+ONE_SHOTS = {"migrate", "dagster-migrate"}
 # Values an operator adds after init-secrets.sh: one account's API token, one store's webhook secret.
 ACCOUNT_TOKEN, WEBHOOK_SECRET = "HUB_SHOPIFY_TESTSTORE_TOKEN", "HUB_SHOPIFY_TESTSTORE_WEBHOOK_SECRET"
 
@@ -110,8 +111,8 @@ def test_config_needs_the_secrets_step_then_passes(tmp_path):
 
 
 def test_the_services_and_the_sandbox_only_in_its_profile(deployment):
-    assert set(deployment.services) == {"postgres", "migrate", "code", "dagster-webserver", "dagster-daemon",
-                                        "webhooks", "sftp"}
+    assert set(deployment.services) == {"postgres", "migrate", "dagster-migrate", "code", "dagster-webserver",
+                                        "dagster-daemon", "webhooks", "sftp"}
     with_sandbox = resolved(deployment.root, "--profile", "sandbox").services
     assert set(with_sandbox) == {*deployment.services, "erp"}
     assert with_sandbox["erp"]["build"]["target"] == "sandbox"
@@ -155,7 +156,7 @@ def test_every_long_running_hub_service_has_a_healthcheck_that_probes_it(deploym
     # Whoever waits on a service waits for its healthcheck (or, for migrate, its successful end).
     for name, service in services.items():
         for upstream, how in (service.get("depends_on") or {}).items():
-            wanted = "service_completed_successfully" if upstream == "migrate" else "service_healthy"
+            wanted = "service_completed_successfully" if upstream in ONE_SHOTS else "service_healthy"
             assert how["condition"] == wanted, (name, upstream)
 
 
@@ -175,9 +176,17 @@ def test_migrate_runs_once_before_every_service_that_opens_the_store(deployment)
     assert store_users == {"migrate", "code", "webhooks"}
     for name in store_users - {"migrate"}:
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
-    # Dagster's processes start after the code server, which starts after migrate.
+    # Dagster's instance: its tables made by one process before any other opens it.
+    dagster_migrate = services["dagster-migrate"]
+    assert dagster_migrate["restart"] == "no" and dagster_migrate["command"] == ["dagster", "instance", "migrate"]
+    assert set(dagster_migrate["environment"]) == DAGSTER_PG_ENV
+    instance_users = {name for name, service in services.items()
+                      if "DAGSTER_PG_PASSWORD" in service.get("environment", {})} - {"postgres", "dagster-migrate"}
+    assert instance_users == {"code", "dagster-webserver", "dagster-daemon"}
+    assert services["code"]["depends_on"]["dagster-migrate"]["condition"] == "service_completed_successfully"
+    # The webserver and the daemon start after the code server, so after both migrations.
     for name in ("dagster-webserver", "dagster-daemon"):
-        assert "code" in services[name]["depends_on"], name
+        assert services[name]["depends_on"]["code"]["condition"] == "service_healthy", name
 
 
 def test_the_migrate_command_brings_a_new_store_to_the_newest_revision(deployment, tmp_path):
@@ -210,6 +219,32 @@ def test_the_migrate_command_on_postgresql(deployment, postgres_server, fresh_po
         engine.dispose()
 
 
+@pytest.mark.integration
+def test_the_dagster_migrate_command_makes_a_usable_instance_on_an_empty_database(
+        deployment, tmp_path, postgres_server, fresh_postgres_database):
+    service = deployment.services["dagster-migrate"]
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    copies = {destination: sources for sources, destination in _copies(chain(dockerfile_stages(), "production"))}
+    [instance_yaml] = copies["${DAGSTER_HOME}/dagster.yaml"]
+    shutil.copy(REPO / instance_yaml, home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_PG_HOST": postgres_server.host,
+           "DAGSTER_PG_PORT": str(postgres_server.port), "DAGSTER_PG_USER": postgres_server.user,
+           "DAGSTER_PG_PASSWORD": postgres_server.password, "DAGSTER_PG_DB": fresh_postgres_database}
+    program, *arguments = service["command"]
+    for _ in range(2):  # every `docker compose up` runs it again
+        done = subprocess.run([str(Path(sys.executable).parent / program), *arguments], env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+    engine = sa.create_engine(postgres_server.url(fresh_postgres_database))
+    try:
+        with engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"runs", "event_logs", "instigators", "daemon_heartbeats", "alembic_version"} <= tables
+
+
 def test_each_service_gets_only_the_secrets_it_needs(deployment):
     services = deployment.services
     env = {name: set(service.get("environment") or {}) for name, service in services.items()}
@@ -218,6 +253,7 @@ def test_each_service_gets_only_the_secrets_it_needs(deployment):
     # The webhook receiver: the store and the webhook secrets; no API token, no ERP key, no Dagster database.
     assert env["webhooks"] == {"HUB_DATABASE_URL", WEBHOOK_SECRET}
     assert env["migrate"] == {"HUB_DATABASE_URL"}
+    assert env["dagster-migrate"] == DAGSTER_PG_ENV
     # The code server runs the runs: the hub's secrets and Dagster's database, not the webhook secrets.
     assert {"HUB_DATABASE_URL", "HUB_ERP_API_KEY", ACCOUNT_TOKEN, *DAGSTER_PG_ENV} <= env["code"]
     assert WEBHOOK_SECRET not in env["code"]
