@@ -442,10 +442,12 @@ def test_the_instance_config_in_the_image_is_valid_with_run_monitoring_on(tmp_pa
 
 
 @contextmanager
-def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """A Dagster process in its own session, stopped with its children at the end."""
+def started(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
+            ) -> Iterator[subprocess.Popen]:
+    """A service's process in its own session, stopped with its children at the end."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                   cwd=cwd)
         try:
             yield process
         finally:
@@ -502,6 +504,51 @@ def test_the_webserver_healthcheck_answers_once_the_ui_is_up(deployment, tmp_pat
                  "--empty-workspace"]
     with started(webserver, _instance_home(tmp_path), tmp_path / "webserver.log"):
         assert _until(up, 90), (tmp_path / "webserver.log").read_text()[-2000:]
+
+
+def _served(command: list[str], port: int) -> list[str]:
+    """A service's command as compose runs it, on loopback and ``port`` instead of 0.0.0.0 and its own port."""
+    listen = _port_option(command, "-p" if "-p" in command else "--port")
+    served = [{"0.0.0.0": "127.0.0.1", listen: str(port)}.get(part, part) for part in command]
+    program = served[0] if served[0] != "python" else sys.executable
+    return [program if os.path.isabs(program) else str(Path(sys.executable).parent / program), *served[1:]]
+
+
+def _store_service_env(tmp_path: Path) -> dict[str, str]:
+    """What the image and compose give `code` and `webhooks`: an empty profiles folder, no account secret."""
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    return {**_instance_home(tmp_path), "HUB_PARTNERS_DIR": str(partners),
+            "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}"}
+
+
+def test_the_code_server_as_compose_starts_it_passes_its_healthcheck(deployment, tmp_path):
+    service = deployment.services["code"]
+    port = free_port()
+    probe = _served(_healthcheck(service), port)
+
+    def healthy() -> bool:
+        return subprocess.run(probe, capture_output=True, timeout=60).returncode == 0
+
+    assert not healthy()
+    # From another folder than the checkout: the code location is found through the installed package.
+    with started(_served(service["command"], port), _store_service_env(tmp_path), tmp_path / "code.log",
+                 cwd=tmp_path):
+        assert _until(healthy, 120), (tmp_path / "code.log").read_text()[-2000:]
+
+
+def test_the_webhook_receiver_as_compose_starts_it_passes_its_healthcheck(deployment, tmp_path):
+    service = deployment.services["webhooks"]
+    port = free_port()
+    code = _healthcheck(service)[2].replace("127.0.0.1:8082/", f"127.0.0.1:{port}/")
+
+    def healthy() -> bool:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30).returncode == 0
+
+    assert not healthy()
+    with started(_served(service["command"], port), _store_service_env(tmp_path), tmp_path / "webhooks.log",
+                 cwd=tmp_path):
+        assert _until(healthy, 60), (tmp_path / "webhooks.log").read_text()[-2000:]
 
 
 # --- An account without its secrets: its schedule does not run ----------------------------------------------
