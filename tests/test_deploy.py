@@ -116,6 +116,10 @@ def test_the_services_and_the_sandbox_only_in_its_profile(deployment):
     with_sandbox = resolved(deployment.root, "--profile", "sandbox").services
     assert set(with_sandbox) == {*deployment.services, "erp"}
     assert with_sandbox["erp"]["build"]["target"] == "sandbox"
+    # The sandbox ERP accepts the key the code server sends, and holds nothing else.
+    assert with_sandbox["erp"]["environment"] == {
+        "HUB_SANDBOX_ERP_API_KEY": with_sandbox["code"]["environment"]["HUB_ERP_API_KEY"]}
+    assert with_sandbox["code"]["environment"]["HUB_ERP_URL"] == "http://erp:8069"
     for name, service in deployment.services.items():
         if "build" in service:
             assert service["build"]["target"] == "production", name
@@ -151,20 +155,12 @@ def test_every_long_running_hub_service_has_a_healthcheck_that_probes_it(deploym
     assert _port_option(check, "-p") == _port_option(code["command"], "-p") == "4000"
     hooks = services["webhooks"]
     assert _python_probe(_healthcheck(hooks)) == f"http://127.0.0.1:{_port_option(hooks['command'], '--port')}/healthz"
-    assert "/healthz" in {route.path for route in _webhook_app().routes}
     assert _healthcheck(services["postgres"])[0] == "pg_isready"
-    # Whoever waits on a service waits for its healthcheck (or, for migrate, its successful end).
+    # Whoever waits on a service waits for its healthcheck (or, for a one-shot migration, its successful end).
     for name, service in services.items():
         for upstream, how in (service.get("depends_on") or {}).items():
             wanted = "service_completed_successfully" if upstream in ONE_SHOTS else "service_healthy"
             assert how["condition"] == wanted, (name, upstream)
-
-
-def _webhook_app():
-    from hub.webhooks._shopify import create_webhook_app
-    from mappings.profiles import PartnerDirectory
-
-    return create_webhook_app(lambda: None, PartnerDirectory.load(REPO / "deploy" / "partners"))  # type: ignore[arg-type, return-value]
 
 
 def test_migrate_runs_once_before_every_service_that_opens_the_store(deployment):
