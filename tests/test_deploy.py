@@ -593,3 +593,52 @@ def test_an_account_with_its_secret_has_its_schedule_running(shop_partners, monk
     schedule = _schedule(shop_partners)
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert not schedule.description
+
+
+# --- X12 partners without our SFTP server's settings: their inbox sensors do not run ----------------------------
+
+SFTP_ENV = {"HUB_SFTP_HOST": "sftp", "HUB_SFTP_PORT": "22", "HUB_SFTP_USERNAME": "hub", "HUB_SFTP_PASSWORD": "",
+            "HUB_SFTP_PRIVATE_KEY_PATH": "/run/secrets/hub_sftp_key",
+            "HUB_SFTP_KNOWN_HOSTS_PATH": "/run/secrets/sftp_known_hosts"}
+
+
+@pytest.fixture
+def x12_partners(tmp_path, monkeypatch) -> Path:
+    shutil.copy(REPO / "mappings" / "partners" / "acme.yaml", tmp_path / "acme.yaml")
+    monkeypatch.setenv("HUB_DATABASE_URL", "sqlite:///:memory:")
+    for name, value in SFTP_ENV.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+def _inbox_sensor(partners: Path) -> dg.SensorDefinition:
+    return build_definitions(partners).get_repository_def().get_sensor_def("sftp_inbox_acme")
+
+
+def test_the_inbox_sensor_runs_with_the_sftp_settings_compose_gives_code(x12_partners):
+    sensor = _inbox_sensor(x12_partners)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert "Not started" not in (sensor.description or "")
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"HUB_SFTP_HOST": None}, "HUB_SFTP_HOST"),
+    ({"HUB_SFTP_KNOWN_HOSTS_PATH": " "}, "HUB_SFTP_KNOWN_HOSTS_PATH"),
+    ({"HUB_SFTP_PORT": None}, "HUB_SFTP_PORT"),
+    # EnvVar needs the unused credential to exist, as an empty string.
+    ({"HUB_SFTP_PASSWORD": None}, "HUB_SFTP_PASSWORD"),
+    ({"HUB_SFTP_PRIVATE_KEY_PATH": ""}, "HUB_SFTP_PASSWORD or HUB_SFTP_PRIVATE_KEY_PATH"),
+])
+def test_the_inbox_sensor_is_stopped_while_an_sftp_setting_is_missing(x12_partners, monkeypatch, caplog, change,
+                                                                      named):
+    for name, value in change.items():
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    with caplog.at_level(logging.WARNING):
+        sensor = _inbox_sensor(x12_partners)
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert f"Not started: {named} not set" in (sensor.description or "")
+    assert any("sftp_inbox_acme not started" in record.getMessage() and named in record.getMessage()
+               for record in caplog.records)

@@ -1,7 +1,6 @@
 """One component per store or seller account of a polled source, and one per source that has bodies pushed to it."""
 
 import logging
-import os
 from dataclasses import dataclass
 
 import dagster as dg
@@ -14,6 +13,7 @@ from hub.defs.channels.assets import (
     webhook_job,
     webhook_queue_sensor,
 )
+from hub.defs.resources import unset_env_vars
 from hub.sources import PolledSource, QueuedSource
 from mappings.profiles import ChannelSettings, PartnerProfile
 
@@ -45,12 +45,6 @@ class PolledAccount(dg.Component):
             _log.warning("schedule %s_every_5_minutes not started: %s not set", key, ", ".join(missing))
         job, schedule = account_job_and_schedule(asset, key, self.source.cron, missing_env=missing)
         return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule], resources={key: resource})
-
-
-def unset_env_vars(resource: dg.ConfigurableResource) -> tuple[str, ...]:
-    """The ``EnvVar`` names ``resource`` reads that are unset or blank here (its runs could not use it)."""
-    names = [value.env_var_name for value in vars(resource).values() if isinstance(value, dg.EnvVar)]
-    return tuple(name for name in names if not os.environ.get(name, "").strip())
 
 
 @dataclass(frozen=True)
