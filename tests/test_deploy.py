@@ -391,6 +391,13 @@ def test_the_production_image_is_the_default_runs_as_a_user_and_holds_no_sandbox
     env = " ".join(arguments for instruction, arguments in production if instruction == "ENV")
     assert "HUB_PARTNERS_DIR=/etc/orderhub/partners" in env
     assert any(source.startswith("sandbox") for sources, _ in _copies(chain(stages, "sandbox")) for source in sources)
+    # Nothing the production image gets from the context points at a sandbox (base_url_env, token_url_env).
+    sources = [source.rstrip("/") for sources, _ in _copies([*build.instructions, *production]) for source in sources]
+    shipped = [name for name in build_context() if any(name == s or name.startswith(s + "/") for s in sources)]
+    assert "hub/definitions.py" in shipped and not [name for name in shipped if name.startswith("sandbox/")]
+    pointing = re.compile(r"^\s*(base_url_env|token_url_env)\s*:", re.MULTILINE)
+    yaml_files = [name for name in shipped if name.endswith((".yaml", ".yml"))]
+    assert not [name for name in yaml_files if pointing.search((REPO / name).read_text())]
 
 
 def test_dependencies_are_a_layer_of_their_own_installed_from_the_lock():
