@@ -5,7 +5,7 @@
 #   dagster.env      webserver, daemon, code: the dagster role's password (Dagster's instance)
 #   store.env        migrate, code, webhooks: HUB_DATABASE_URL (the hub role, the hub store)
 #   orderhub.env     code only: the ERP API key; add the accounts' API secrets and HUB_ALERT_* here
-#   webhooks.env     webhooks only: the Shopify webhook secrets (empty until you add one)
+#   webhooks.env     webhooks only: Shopify webhook secrets, self-service page settings (none until you add them)
 #   sandbox-erp.env  erp (profile `sandbox`): the key the sandbox ERP accepts, same as HUB_ERP_API_KEY
 #   hub_sftp_ed25519(.pub)  the hub's SFTP login key; sftp_host_ed25519_key(.pub) the server's key
 #   sftp_known_hosts        pins that server key for the hub (host `sftp`)
@@ -43,6 +43,8 @@ if [ ! -f webhooks.env ]; then
   {
     echo "# The webhook receiver's secrets only: each Shopify store's webhook_secret_env, e.g."
     echo "# HUB_SHOPIFY_<STORE>_WEBHOOK_SECRET=<the app's client secret>"
+    echo "# and the partner self-service page's settings (off unless enabled; docs/operations.md):"
+    echo "# HUB_SELFSERVICE_ENABLED=1, HUB_SELFSERVICE_MAX_BYTES=..., HUB_SELFSERVICE_TOKEN_<PARTNER>=<random>"
   } > webhooks.env
 fi
 [ -f sandbox-erp.env ] || echo "HUB_SANDBOX_ERP_API_KEY=$(value orderhub.env HUB_ERP_API_KEY)" > sandbox-erp.env
