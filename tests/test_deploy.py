@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -552,6 +553,26 @@ def test_the_webhook_receiver_as_compose_starts_it_passes_its_healthcheck(deploy
     with started(_served(service["command"], port), _store_service_env(tmp_path), tmp_path / "webhooks.log",
                  cwd=tmp_path):
         assert _until(healthy, 60), (tmp_path / "webhooks.log").read_text()[-2000:]
+
+
+def test_the_sandbox_erp_starts_with_the_environment_its_profile_gives_it(deployment, tmp_path):
+    service = resolved(deployment.root, "--profile", "sandbox").services["erp"]
+    port = free_port()
+    command = [sys.executable if part == "python" else part for part in service["command"]]
+    command = [{"0.0.0.0": "127.0.0.1", "8069": str(port), "/var/lib/orderhub/erp-state.json":
+                str(tmp_path / "erp-state.json")}.get(part, part) for part in command]
+    env = {**os.environ, **service["environment"], "PYTHONPATH": str(REPO)}
+
+    def answers() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return True
+        except OSError:
+            return False
+
+    with started(command, env, tmp_path / "erp.log") as process:
+        assert _until(lambda: answers() or process.poll() is not None, 60) and process.poll() is None, (
+            (tmp_path / "erp.log").read_text()[-2000:])
 
 
 # --- An account without its secrets: its schedule does not run ----------------------------------------------
