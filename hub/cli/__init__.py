@@ -328,5 +328,9 @@ def exceptions_replay(ids: tuple[int, ...]) -> int:
     return 1 if failed else 0
 
 
+from hub.cli._match import match_command  # noqa: E402  (its own module: hub match, docs/three-way-match.md)
+
+cli.add_command(match_command)
+
 if __name__ == "__main__":
     sys.exit(main())
