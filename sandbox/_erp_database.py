@@ -114,6 +114,8 @@ class Database:
         # What a small custom Odoo module adds (docs/operations.md): UNIQUE(origin, client_order_ref)
         # on sale.order, so a second create for the same trading partner's reference is refused.
         self.unique_sale_order_refs = False
+        # Sale orders a server-side rule refuses (a custom module's constraint, a credit hold): ref -> message.
+        self.refused_refs: dict[str, str] = {}
         if state_path is not None and state_path.exists():
             self._load(state_path)
         if not self.records["res.currency"]:
@@ -333,6 +335,8 @@ class Database:
 
     def _check_unique(self, model: str, row: dict[str, Any]) -> None:
         """The custom module's UNIQUE(origin, client_order_ref), answered as Odoo answers an SQL constraint."""
+        if model == "sale.order" and row.get("client_order_ref") in self.refused_refs:
+            raise validation_error(self.refused_refs[row["client_order_ref"]])
         if model != "sale.order" or not self.unique_sale_order_refs:
             return
         key = (row.get("origin"), row.get("client_order_ref"))

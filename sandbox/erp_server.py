@@ -21,7 +21,8 @@ It keeps Odoo's limits on a request: a body over 128 MiB is refused with 413, an
 
 Faults for tests: ``inject_failures`` (an HTTP error on the next calls), ``inject_slow_commit`` (a
 write held past the client's timeout, committed when released), ``inject_drop_after_commit`` (a
-write committed, then the connection cut without an answer) and ``unique_sale_order_refs`` (the
+write committed, then the connection cut without an answer), ``refuse_sale_orders`` (a server-side
+rule that refuses a whole create naming no record) and ``unique_sale_order_refs`` (the
 custom module's UNIQUE(origin, client_order_ref), see docs/operations.md). Normal calls keep the
 Odoo wire contract.
 
@@ -190,6 +191,18 @@ class SandboxErp(SandboxHttpServer):
         with self._db.lock:
             self._api.write_faults.append(fault)
         return fault
+
+    def refuse_sale_orders(self, client_order_refs: Iterable[str], message: str) -> None:
+        """Refuse any create or write of a sale order with these references with an Odoo ValidationError
+        (as a custom module's constraint or a credit hold would): the whole call fails, naming no record."""
+        with self._db.lock:
+            self._db.refused_refs.update(dict.fromkeys(client_order_refs, message))
+
+    def accept_sale_orders(self, client_order_refs: Iterable[str]) -> None:
+        """Lift :meth:`refuse_sale_orders` for these references (the ERP's people fixed it)."""
+        with self._db.lock:
+            for ref in client_order_refs:
+                self._db.refused_refs.pop(ref, None)
 
     def enforce_unique_sale_order_refs(self, enabled: bool = True) -> None:
         """Switch the custom module's UNIQUE(origin, client_order_ref) on sale.order on or off."""
