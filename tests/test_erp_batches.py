@@ -86,3 +86,14 @@ def test_profile_target_settings_reach_the_erp_resource_and_must_agree():
         configured_targets([profile("a", batch_size=250), profile("b", batch_size=50)])
     with pytest.raises(ValueError, match="less than or equal to 500"):
         profile("c", batch_size=501)
+
+
+def test_the_dagster_definitions_give_the_erp_resource_the_profiles_settings(tmp_path):
+    from hub.defs import build_definitions
+    from tests.seam.test_toy_target import partners_delivering_to
+
+    folder = partners_delivering_to(tmp_path / "partners", [{"kind": "odoo", "name": "erp", "batch_size": 200,
+                                                             "in_flight": 2}])
+    resources = build_definitions(folder).resources or {}
+    erp = resources["erp"]
+    assert isinstance(erp, ErpResource) and (erp.batch_size, erp.in_flight, erp.confirm_orders) == (200, 2, False)
