@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
+from canonical.model import Order
 from hub import store as st
 from hub.delivery._orders import (
     PushSummary,
@@ -56,12 +57,20 @@ def deliver_in_batches(store: st.HubStore, target: BatchOrderTarget, deliveries:
                        in_flight: int) -> None:
     """Settle every claimed delivery: open orders in batches, the rest one by one (see the module)."""
     loaded, unreadable = [], []
+    orders = st.tables.orders
     with store.transaction() as conn:
-        for delivery in deliveries:
-            try:
-                loaded.append((delivery, st.load_stored_order(conn, delivery.order_id)))
-            except ValidationError as exc:
-                unreadable.append((delivery, exc))
+        # One query for the pass's orders (as load_stored_order reads them, one at a time).
+        rows = {row.id: row for start in range(0, len(deliveries), 500) for row in conn.execute(
+            select(orders.c.id, orders.c.payload, orders.c.status, orders.c.revision).where(
+                orders.c.id.in_([d.order_id for d in deliveries[start:start + 500]])))}
+    for delivery in deliveries:
+        row = rows[delivery.order_id]
+        try:
+            order = Order.model_validate(row.payload)
+        except ValidationError as exc:
+            unreadable.append((delivery, exc))
+            continue
+        loaded.append((delivery, st.StoredOrder(row.id, order, row.status, row.revision)))
     for delivery, problem in unreadable:
         _dead_unreadable(store, target, delivery, now, problem)
         summary.dead += 1
