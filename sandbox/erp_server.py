@@ -39,6 +39,7 @@ The model and errors live in ``_erp_schema``, the records in ``_erp_database``, 
 from __future__ import annotations
 
 import argparse
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,10 @@ class SandboxErp(SandboxHttpServer):
             return list(self._api.calls)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve a sandbox ERP in the foreground (for the demo)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -247,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
     erp = SandboxErp(api_key=api_key, database=args.database, state_path=args.state, port=args.port, host=args.host,
                      unique_sale_order_refs=args.unique_refs)
     erp.seed_products(DEMO_PRODUCTS)
+    # A stop by SIGTERM (docker stop, a supervisor) ends like Ctrl-C: the state file gets the last calls.
+    signal.signal(signal.SIGTERM, _interrupt)
     serve_in_foreground(erp, lambda: f"sandbox ERP (Odoo JSON-2) on {erp.base_url}, database {erp.database!r}")
 
 
