@@ -299,6 +299,11 @@ class TargetRef(_Profile):
 
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    # Delivery tuning for a kind that takes batches (hub.targets.BatchOrderTarget); unset: the kind's defaults.
+    batch_size: int | None = Field(default=None, ge=1, le=500,  # 500: hub.targets.MAX_BATCH_SIZE
+                                   description="Orders per call to the target (default 100; 1: one at a time).")
+    in_flight: int | None = Field(default=None, ge=1, le=8, description="Batches sent at once (default 1).")
+    confirm_orders: bool | None = Field(default=None, description="Confirm the sale orders a batch creates.")
 
 
 class PartnerProfile(_Profile):
