@@ -1,0 +1,30 @@
+"""Messages that are no order from a person: newsletters, mailing lists, auto-replies, bounces."""
+
+from __future__ import annotations
+
+from mappings.email._mime import ParsedEmail
+
+_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+
+
+def ignore_reason(message: ParsedEmail) -> str | None:
+    """Why the message is ignored (recorded as such), or None when it may hold an order.
+
+    List-Id (RFC 2919), Precedence bulk/list/junk, Auto-Submitted other than ``no`` (RFC 3834), the
+    auto-reply headers Exchange and others set, and delivery reports (bounces).
+    """
+    headers = message.headers
+    if headers.get("list-id"):
+        return "a mailing-list message (List-Id)"
+    precedence = headers.get("precedence", "").strip().lower()
+    if precedence in _BULK_PRECEDENCE:
+        return f"a bulk message (Precedence: {precedence})"
+    auto = headers.get("auto-submitted", "").strip().lower()
+    if auto and auto.split(";")[0].strip() != "no":
+        return f"an automatic message (Auto-Submitted: {auto.split(';')[0].strip()})"
+    if headers.get("x-autoreply") or headers.get("x-autorespond") or \
+            headers.get("x-auto-response-suppress", "").lower() in ("all", "oof"):
+        return "an auto-reply"
+    if headers.get("content-type", "").lower().startswith("multipart/report"):
+        return "a delivery report (bounce)"
+    return None
