@@ -19,7 +19,8 @@ from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from canonical.outcomes import MappedOrderState, ReceiptOutcome
 from mappings._channel import Findings, MappedOrder, validation_problems
 from mappings.email._body import body_lines, own_text, po_number, ship_to
-from mappings.email._csv import SheetLine, read_csv
+from mappings.email._csv import SheetLine, read_csv, read_rows
+from mappings.email._html import read_html
 from mappings.email._ignore import ignore_reason
 from mappings.email._mime import Attachment, ParsedEmail, parse_email
 from mappings.profiles import PartnerProfile
@@ -76,6 +77,9 @@ def _lines(parsed: ParsedEmail, findings: Findings) -> tuple[list[_Line], str | 
             lines += _attachment_lines(attachment, findings, prefix)
         if lines:
             return lines, f"{prefix}attachments"
+        lines = _html_table_lines(message, findings, prefix)
+        if lines:
+            return lines, f"{prefix}HTML tables"
         text = own_text(message.text)
         for found in body_lines(text):
             lines.append(_Line(found.sku, found.quantity, found.unit_price, found.description, found.uom,
@@ -90,6 +94,26 @@ def _messages(parsed: ParsedEmail, prefix: str = "") -> list[tuple[ParsedEmail, 
     for n, inner in enumerate(parsed.forwarded, start=1):
         out += _messages(inner, f"{prefix}forwarded message {n} ")
     return out
+
+
+def _html_table_lines(message: ParsedEmail, findings: Findings, prefix: str) -> list[_Line]:
+    """Lines of the order tables in the HTML body's own part (not in quoted history)."""
+    if not message.html:
+        return []
+    body = read_html(message.html)
+    own = len(own_text(body.text))
+    lines: list[_Line] = []
+    for n, table in enumerate(body.tables, start=1):
+        if table.quoted or table.first_line >= own:
+            continue
+        sheet = read_rows(table.rows)
+        if not sheet.columns:
+            continue  # a layout table, a signature...
+        where = f"{prefix}HTML table {n}"
+        for row, problem in sheet.problems:
+            findings.error(f"{where} row {row}", problem)
+        lines += [_from_sheet(line, where) for line in sheet.lines]
+    return lines
 
 
 def _attachment_lines(attachment: Attachment, findings: Findings, prefix: str) -> list[_Line]:

@@ -7,9 +7,12 @@ A forwarded message (``message/rfc822``) is read as one more message inside this
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import email
 import email.utils
+import quopri
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -61,7 +64,19 @@ def _read(message: EmailMessage, depth: int) -> ParsedEmail:
         for part in message.walk():
             if part.get_content_type() == "message/rfc822":
                 inner = part.get_payload()
-                if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                if not (isinstance(inner, list) and inner and isinstance(inner[0], Message)):
+                    continue
+                cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+                if cte in ("base64", "quoted-printable"):
+                    # Not allowed for message/rfc822 (RFC 2046), sent all the same: the parser took the
+                    # encoded text for a message without headers; decode it and read that.
+                    encoded = inner[0].as_bytes()
+                    try:
+                        data = base64.b64decode(encoded) if cte == "base64" else quopri.decodestring(encoded)
+                    except (binascii.Error, ValueError):
+                        continue  # not decodable: the forward is not read (its note says nothing was found)
+                    forwarded.append(parse_email(data, depth=depth + 1))
+                else:
                     forwarded.append(_read(inner[0], depth + 1))  # type: ignore[arg-type]
     html = "\n".join(html_parts) or None
     text = "\n".join(text_parts)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from mappings.profiles import ChannelSettings
+from mappings.profiles import ChannelSettings, register_channel_kind
 
 
 class EmailChannelSettings(ChannelSettings):
@@ -52,3 +52,7 @@ class EmailChannelSettings(ChannelSettings):
             return True
         address = address.strip().lower()
         return address in self.sender_addresses or address.rpartition("@")[2] in self.sender_domains
+
+
+# A profile may list it as soon as the email mappings are imported (hub.sources registers it again, harmlessly).
+register_channel_kind(EmailChannelSettings)
