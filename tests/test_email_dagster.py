@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
+from sqlalchemy import select
 
 from hub import store as st
 from hub.defs import build_definitions
@@ -87,3 +88,6 @@ def test_the_mailbox_sensor_asks_for_a_sync_that_delivers_to_the_erp(hub_env, er
     again = job.execute_in_process(instance=instance)
     assert again.asset_materializations_for_node("email_orders_acme_mail")[0].metadata["pages"].value == 0
     assert len(erp.sale_orders()) == 1
+    with store.transaction() as conn:
+        outcomes = conn.execute(select(st.tables.receipts.c.outcome)).scalars().all()
+    assert outcomes == ["accepted"]
