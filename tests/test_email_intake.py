@@ -17,6 +17,7 @@ from connectors.imap import ImapMailbox
 from hub import store as st
 from hub.defs.email.resources import email_resource
 from hub.intake import sync_orders
+from hub.replay import replay_exception
 from hub.sources import EMAIL
 from hub.sources.email import MailboxSession
 from mappings.profiles import PartnerDirectory, PartnerProfile
@@ -270,3 +271,21 @@ def test_a_message_over_the_size_limit_is_not_downloaded_and_queued(dovecot_serv
     (exception,) = open_exceptions(sqlite_store)
     assert "over the mailbox's limit of 200000" in exception.reason
     assert folders(dovecot_server, user) == {"INBOX": 0, "Processed": 0, "Rejected": 1}
+
+
+def test_a_rejected_message_replays_from_the_archive_once_the_profile_is_fixed(dovecot_server, mailbox, sqlite_store,
+                                                                              tmp_path):
+    user, profile = mailbox
+    dovecot_server.append(user, message(BODY, sender="buyer@acme-east.test", message_id="<e1@acme-east.test>"))
+    sync(sqlite_store, profile)
+    (exception,) = open_exceptions(sqlite_store)
+    assert "acme-east.test" in exception.reason and orders(sqlite_store) == []
+
+    fixed = tmp_path / "fixed"
+    fixed.mkdir()
+    text = PROFILE.format(port=dovecot_server.port, user=user, limit=200_000)
+    (fixed / "acme_mail.yaml").write_text(text.replace("[acme-retail.test]", "[acme-retail.test, acme-east.test]"))
+    outcome = replay_exception(sqlite_store, PartnerDirectory.load(fixed), exception.id, now=st.utcnow())
+    assert outcome.done, outcome.message
+    assert [o.source_ref for o in orders(sqlite_store)] == ["4500012345"]
+    assert open_exceptions(sqlite_store) == []
