@@ -206,3 +206,25 @@ def test_hub_map_source_email_prints_one_object_per_file_resends_duplicate(tmp_p
     assert order["source"] == "email" and order["source_ref"] == "4500012345" and order["partner_id"] == "acme_mail"
     assert order["lines"][0]["references"] == {"from": "body line 1"}
     assert code in (0, 1)
+
+
+def test_mangled_messages_are_read_or_rejected_never_a_crash(partners):
+    """Truncated and byte-flipped variants of real-looking mail: an order, or RejectedDocument; nothing else."""
+    import random
+
+    csv = "SKU;Menge;Preis\r\nWID-1;2;3,50\r\n".encode("cp1252")
+    samples = [message("10 x WID-100 @ 8.99\nShip to:\nA\nB, CA 90210\n", cte="quoted-printable",
+                       attachments=(("po.csv", csv, "text/csv; charset=windows-1252"),)),
+               message("<b>x</b>", cte="base64")]
+    generator = random.Random(1)
+    profile = partners.get("acme_mail")
+    for sample in samples:
+        for _ in range(1500):
+            data = bytearray(sample)
+            for _ in range(generator.randint(1, 8)):
+                data[generator.randrange(len(data))] = generator.randrange(256)
+            data = data[: generator.randint(0, len(data))]
+            try:
+                read_email(bytes(data), profile)
+            except RejectedDocument:
+                pass

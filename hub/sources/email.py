@@ -174,7 +174,13 @@ def _mapper_for(profile: PartnerProfile, settings: EmailChannelSettings, raw: by
 def _map_message(raw: bytes, profile: PartnerProfile, settings: EmailChannelSettings,
                  sha: str) -> list[MappedOrderLike]:
     """The message's order; a sender who is not this customer's, or no order in it, is rejected as a whole."""
-    result = read_email(raw, profile, sha)
+    try:
+        result = read_email(raw, profile, sha)
+    except RejectedDocument:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a message nobody foresaw is queued, never a crash loop
+        # The type only: the text may quote the message.
+        raise RejectedDocument(f"the message could not be read ({type(exc).__name__})", location="$") from exc
     if result.ignored:  # ignored messages are settled before mapping; a replay of one maps nothing
         return []
     sender = result.parsed.from_address
@@ -237,7 +243,10 @@ def _settled(store: st.HubStore, partner_id: str, key: str, raw: bytes, now: dt.
         reason = _duplicate_of(conn, partner_id, key, sha)
         outcome = ReceiptOutcome.DUPLICATE
         if reason is None:
-            ignored = ignore_reason(parse_email(raw))
+            try:
+                ignored = ignore_reason(parse_email(raw))
+            except Exception:  # noqa: BLE001 - unreadable headers: the mapping queues it with its reason
+                ignored = None
             if ignored is None:
                 return None
             reason, outcome = f"ignored: {ignored}", ReceiptOutcome.IGNORED

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -109,7 +110,11 @@ def read_csv(data: bytes, declared_charset: str | None = None) -> SheetResult:
         result.problems.append((1, "no header row naming an item number and a quantity column"))
         return result
     result.delimiter = delimiter
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[: MAX_ROWS + 1]
+    try:
+        rows = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), MAX_ROWS + 1))
+    except csv.Error as exc:
+        result.problems.append((1, f"the CSV file cannot be read ({exc})"))
+        return result
     return read_rows(rows, result)
 
 
@@ -159,7 +164,11 @@ def _delimiter(text: str) -> str | None:
         pass
     candidates += [d for d in DELIMITERS if d not in candidates]
     for delimiter in candidates:
-        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if any(c.strip() for c in row)]
+        try:
+            rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                    if any(c.strip() for c in row)]
+        except csv.Error:
+            continue
         if rows and {"sku", "quantity"} <= header_columns(rows[0]).keys():
             return delimiter
     return None

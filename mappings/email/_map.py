@@ -55,7 +55,10 @@ class EmailOrder:
 
 def read_email(raw: bytes, profile: PartnerProfile, sha256: str | None = None) -> EmailOrder:
     """Map one raw email for ``profile``; raises ``RejectedDocument`` when it holds no order at all."""
-    parsed = parse_email(raw)
+    try:
+        parsed = parse_email(raw)
+    except Exception as exc:  # noqa: BLE001 - the stdlib's MIME parser on bytes nobody foresaw
+        raise RejectedDocument(f"the message cannot be read as MIME ({type(exc).__name__})", location="$") from exc
     reason = ignore_reason(parsed)
     if reason:
         return EmailOrder(parsed, ignored=reason)

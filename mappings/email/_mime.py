@@ -97,6 +97,12 @@ def _own_parts(message: EmailMessage) -> tuple[list[str], list[str], list[Attach
     attachments: list[Attachment] = []
 
     def visit(part: Message) -> None:
+        try:
+            read_part(part)
+        except Exception:  # noqa: BLE001 - a part with headers the stdlib cannot parse is skipped, not fatal
+            return
+
+    def read_part(part: Message) -> None:
         if part.get_content_type() == "message/rfc822":
             return
         if part.is_multipart():
@@ -139,10 +145,10 @@ def _header(message: EmailMessage, name: str) -> str:
     try:
         value = message.get(name)
         return str(value) if value is not None else ""
-    except (ValueError, TypeError, IndexError, AttributeError):
-        # A header the default policy cannot parse: its raw text, undecoded, is still better than nothing.
-        raw = message.get_all(name, failobj=[""])
-        return str(raw[0]) if raw else ""
+    except Exception:  # noqa: BLE001 - HeaderParseError, IndexError...: the stdlib's parser on a broken header
+        # Its raw text, undecoded, is still better than nothing.
+        raw = next((value for key, value in message.raw_items() if key.lower() == name.lower()), "")
+        return str(raw)
 
 
 def _message_id(value: str | None) -> str | None:
