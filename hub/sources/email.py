@@ -178,7 +178,7 @@ def _map_message(raw: bytes, profile: PartnerProfile, settings: EmailChannelSett
         result = read_email(raw, profile, sha)
     except RejectedDocument:
         raise
-    except Exception as exc:  # noqa: BLE001 - a message nobody foresaw is queued, never a crash loop
+    except Exception as exc:
         # The type only: the text may quote the message.
         raise RejectedDocument(f"the message could not be read ({type(exc).__name__})", location="$") from exc
     if result.ignored:  # ignored messages are settled before mapping; a replay of one maps nothing
