@@ -179,7 +179,7 @@ def _map_message(raw: bytes, profile: PartnerProfile, settings: EmailChannelSett
     except RejectedDocument:
         raise
     except Exception as exc:
-        # The type only: the text may quote the message.
+        # A message nobody foresaw is queued, never a crash loop; the type only: the text may quote it.
         raise RejectedDocument(f"the message could not be read ({type(exc).__name__})", location="$") from exc
     if result.ignored:  # ignored messages are settled before mapping; a replay of one maps nothing
         return []

@@ -57,7 +57,7 @@ def read_email(raw: bytes, profile: PartnerProfile, sha256: str | None = None) -
     """Map one raw email for ``profile``; raises ``RejectedDocument`` when it holds no order at all."""
     try:
         parsed = parse_email(raw)
-    except Exception as exc:
+    except Exception as exc:  # the stdlib's MIME parser on bytes nobody foresaw
         raise RejectedDocument(f"the message cannot be read as MIME ({type(exc).__name__})", location="$") from exc
     reason = ignore_reason(parsed)
     if reason:
