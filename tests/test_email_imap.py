@@ -9,7 +9,7 @@ from imap_tools.errors import MailboxLoginError
 
 from canonical.errors import ConfigurationError
 from connectors.imap import ImapConfig, ImapMailbox, OAuth2Config
-from tests.fixtures.dovecot import PASSWORD
+from tests.fixtures.dovecot import PASSWORD, access_token
 
 MESSAGE = (b"From: Buyer <buyer@acme.test>\r\nTo: orders@example.test\r\nSubject: PO 1\r\n"
            b"Message-ID: <po1@acme.test>\r\n\r\nbody line\r\n")
@@ -109,3 +109,21 @@ def test_xoauth2_refused_twice_is_a_configuration_error():
         token_url="https://oauth2.example.test/token", client_id="app", client_secret="s", refresh_token="r"))
     with pytest.raises(ConfigurationError, match="login refused"):
         ImapMailbox(config)._login(_FakeBox(accepted="fresh"))  # type: ignore[arg-type]
+
+
+@respx.mock
+def test_xoauth2_login_against_dovecot_refreshes_a_refused_token(dovecot_server):
+    """Dovecot asks the identity provider (the fixture's introspection endpoint) about each token."""
+    user = dovecot_server.new_mailbox()
+    dovecot_server.append(user, MESSAGE)
+    token_url = "https://login.example.test/tenant/oauth2/v2.0/token"
+    route = respx.post(token_url).mock(side_effect=[
+        httpx.Response(200, json={"access_token": "revoked-early", "expires_in": 3600}),
+        httpx.Response(200, json={"access_token": access_token(user), "expires_in": 3600}),
+    ])
+    config = ImapConfig(host=dovecot_server.host, port=dovecot_server.port, security="plain", username=user,
+                        oauth2=OAuth2Config(token_url=token_url, client_id="app", client_secret="s",
+                                            refresh_token="r"))
+    with ImapMailbox(config) as box:
+        assert box.uids_after(0) == [1]
+    assert route.call_count == 2

@@ -25,6 +25,8 @@ from connectors.imap._config import ImapConfig
 _log = logging.getLogger(__name__)
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+# A refused login: imap-tools raises its own error for LOGIN, imaplib its own for AUTHENTICATE (XOAUTH2).
+_REFUSED = (MailboxLoginError, imaplib.IMAP4.error)
 
 
 @dataclass(frozen=True)
@@ -165,12 +167,16 @@ class ImapMailbox:
                 raise ConfigurationError(f"IMAP {cfg.host}: OAuth2 settings without a token source")
             try:
                 box.xoauth2(cfg.username, self._oauth.access_token(), initial_folder=None)
-            except MailboxLoginError:
+            except imaplib.IMAP4.abort:
+                raise
+            except _REFUSED:
                 # The cached token may have been revoked early: one fresh token, then give up.
                 self._oauth.refresh()
                 box.xoauth2(cfg.username, self._oauth.access_token(), initial_folder=None)
-        except MailboxLoginError as exc:
-            # The server's words only, never the credentials.
+        except imaplib.IMAP4.abort:
+            raise  # the connection dropped: retriable (open() says so), not a refusal
+        except _REFUSED as exc:
+            # Never the credentials in the message.
             raise ConfigurationError(f"IMAP {cfg.host}: login refused for the configured account") from exc
 
     def _select(self) -> None:
