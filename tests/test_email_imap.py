@@ -8,7 +8,8 @@ import respx
 from imap_tools.errors import MailboxLoginError
 
 from canonical.errors import ConfigurationError
-from connectors.imap import ImapConfig, ImapMailbox, OAuth2Config
+from connectors.imap import ImapConfig, ImapError, ImapMailbox, OAuth2Config
+from tests.fixtures._integration import free_port
 from tests.fixtures.dovecot import PASSWORD, access_token
 
 MESSAGE = (b"From: Buyer <buyer@acme.test>\r\nTo: orders@example.test\r\nSubject: PO 1\r\n"
@@ -127,3 +128,20 @@ def test_xoauth2_login_against_dovecot_refreshes_a_refused_token(dovecot_server)
     with ImapMailbox(config) as box:
         assert box.uids_after(0) == [1]
     assert route.call_count == 2
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_tls_and_starttls_check_the_certificate(dovecot_server, security):
+    user = dovecot_server.new_mailbox()
+    dovecot_server.append(user, MESSAGE)
+    port = dovecot_server.tls_port if security == "tls" else dovecot_server.port
+    trusted = ImapConfig(host=dovecot_server.host, port=port, security=security, username=user, password=PASSWORD,
+                         ca_file=str(dovecot_server.ca_file))
+    with ImapMailbox(trusted) as box:
+        assert box.fetch_raw(1) == MESSAGE
+    untrusted = trusted.model_copy(update={"ca_file": None})  # the system's trust store does not know it
+    with pytest.raises(ConfigurationError, match="certificate is not trusted"):
+        ImapMailbox(untrusted).open()
+    unreachable = trusted.model_copy(update={"port": free_port()})
+    with pytest.raises(ImapError, match="cannot connect"):
+        ImapMailbox(unreachable).open()

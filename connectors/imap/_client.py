@@ -68,6 +68,10 @@ class ImapMailbox:
         try:
             box = self._connect()
             self._login(box)
+        except ssl.SSLCertVerificationError as exc:
+            # Not worth retrying: a person must trust the server's CA (ca_file) or fix the host name.
+            raise ConfigurationError(f"IMAP {self.config.host}:{self.config.port}: the server's certificate is not "
+                                     f"trusted ({exc.verify_message})") from exc
         except (OSError, imaplib.IMAP4.abort) as exc:
             raise ImapError(f"IMAP {self.config.host}:{self.config.port}: cannot connect ({type(exc).__name__})") \
                 from exc
@@ -150,11 +154,11 @@ class ImapMailbox:
 
     def _connect(self) -> BaseMailBox:
         cfg = self.config
-        if cfg.security == "tls":
-            return MailBox(cfg.host, cfg.port, timeout=cfg.timeout_seconds, ssl_context=ssl.create_default_context())
-        if cfg.security == "starttls":
-            return MailBoxStartTls(cfg.host, cfg.port, timeout=cfg.timeout_seconds,
-                                   ssl_context=ssl.create_default_context())
+        if cfg.security in ("tls", "starttls"):
+            # Certificate and host name checked: the system's trust store, or the CA file the profile names.
+            context = ssl.create_default_context(cafile=cfg.ca_file)
+            box_type = MailBox if cfg.security == "tls" else MailBoxStartTls
+            return box_type(cfg.host, cfg.port, timeout=cfg.timeout_seconds, ssl_context=context)
         return MailBoxUnencrypted(cfg.host, cfg.port, timeout=cfg.timeout_seconds)  # loopback only (config checks)
 
     def _login(self, box: BaseMailBox) -> None:

@@ -37,6 +37,8 @@ class ImapConfig(BaseModel):
     max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     """Larger messages are not downloaded: they are moved to the rejected folder and queued."""
     timeout_seconds: float = 30.0
+    ca_file: str | None = None
+    """PEM file of the certificate authorities to trust instead of the system's (a private CA)."""
 
     @model_validator(mode="after")
     def _checked(self) -> ImapConfig:

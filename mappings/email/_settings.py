@@ -17,6 +17,7 @@ class EmailChannelSettings(ChannelSettings):
     port: int = 993
     security: Literal["tls", "starttls", "plain"] = "tls"
     username: str
+    tls_ca_file: str | None = Field(default=None, description="PEM file of a private CA to trust (else the system's).")
     password_env: str | None = Field(default=None, description="Environment variable holding the password.")
     oauth2_token_url: str | None = Field(default=None, description="OAuth 2.0 token endpoint (XOAUTH2 login).")
     oauth2_client_id_env: str | None = None

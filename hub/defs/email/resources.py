@@ -30,6 +30,7 @@ class EmailMailboxResource(dg.ConfigurableResource):
     processed_folder: str = "Processed"
     rejected_folder: str = "Rejected"
     max_message_bytes: int = 25 * 1024 * 1024
+    tls_ca_file: str = ""
     database_url: str | None = None  # None: resolve_database_url() (HUB_DATABASE_URL, else HUB_DATA_DIR's SQLite file)
 
     def imap_config(self) -> ImapConfig:
@@ -42,7 +43,8 @@ class EmailMailboxResource(dg.ConfigurableResource):
         return ImapConfig(host=self.host, port=self.port, security=self.security,
                           username=self.username, password=SecretStr(self.password) if not oauth2 else None,
                           oauth2=oauth2, mailbox=self.mailbox, processed_folder=self.processed_folder,
-                          rejected_folder=self.rejected_folder, max_message_bytes=self.max_message_bytes)
+                          rejected_folder=self.rejected_folder, max_message_bytes=self.max_message_bytes,
+                          ca_file=self.tls_ca_file or None)
 
     @contextmanager
     def mailbox_client(self) -> Iterator[ImapMailbox]:
@@ -70,5 +72,6 @@ def email_resource(settings: EmailChannelSettings) -> EmailMailboxResource:
         oauth2_client_secret=env(settings.oauth2_client_secret_env),
         oauth2_refresh_token=env(settings.oauth2_refresh_token_env), mailbox=settings.mailbox,
         processed_folder=settings.processed_folder, rejected_folder=settings.rejected_folder,
-        max_message_bytes=settings.max_message_bytes, database_url=dg.EnvVar("HUB_DATABASE_URL"),
+        max_message_bytes=settings.max_message_bytes, tls_ca_file=settings.tls_ca_file or "",
+        database_url=dg.EnvVar("HUB_DATABASE_URL"),
     )
