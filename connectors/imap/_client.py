@@ -52,6 +52,7 @@ class ImapMailbox:
             oauth = xoauth2_token_source(config.oauth2, timeout_seconds=config.timeout_seconds)
         self._oauth = oauth
         self._box: BaseMailBox | None = None
+        self._folders: set[str] = set()  # folders known to exist in this session
 
     # -- session ------------------------------------------------------------------------------------------
 
@@ -146,9 +147,12 @@ class ImapMailbox:
 
     def ensure_folder(self, folder: str) -> None:
         """Create ``folder`` unless it exists."""
+        if folder in self._folders:
+            return
         box = self._require()
         if not box.folder.exists(folder):
             box.folder.create(folder)
+        self._folders.add(folder)
 
     # -- internals ----------------------------------------------------------------------------------------
 

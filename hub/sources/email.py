@@ -29,7 +29,7 @@ from hub import store as st
 from hub.intake import MappedOrderLike, SourcePage, UnreadableBody
 from hub.sources._api import map_receipt_again
 from hub.sources._protocol import MapArchived
-from mappings.email import EmailChannelSettings, match_sender, read_email
+from mappings.email import EmailChannelSettings, ignore_reason_of_raw, match_sender, read_email
 from mappings.profiles import PartnerDirectory, PartnerProfile
 
 _log = logging.getLogger(__name__)
@@ -230,8 +230,6 @@ def _settled(store: st.HubStore, partner_id: str, key: str, raw: bytes, now: dt.
 
     A duplicate or ignored message is archived and recorded here, in one transaction.
     """
-    from mappings.email import ignore_reason, parse_email
-
     sha = st.sha256_hex(raw)
     receipts = st.tables.receipts
     with store.transaction() as conn:
@@ -244,7 +242,7 @@ def _settled(store: st.HubStore, partner_id: str, key: str, raw: bytes, now: dt.
         outcome = ReceiptOutcome.DUPLICATE
         if reason is None:
             try:
-                ignored = ignore_reason(parse_email(raw))
+                ignored = ignore_reason_of_raw(raw)
             except Exception:  # noqa: BLE001 - unreadable headers: the mapping queues it with its reason
                 ignored = None
             if ignored is None:

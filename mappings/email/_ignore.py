@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import email.parser
+from email import policy
+
 from mappings.email._mime import ParsedEmail
 
 _BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+_HEADER_BYTES = 256 * 1024  # headers past this are no reason to ignore a message
 
 
 def ignore_reason(message: ParsedEmail) -> str | None:
@@ -13,7 +17,10 @@ def ignore_reason(message: ParsedEmail) -> str | None:
     List-Id (RFC 2919), Precedence bulk/list/junk, Auto-Submitted other than ``no`` (RFC 3834), the
     auto-reply headers Exchange and others set, and delivery reports (bounces).
     """
-    headers = message.headers
+    return _reason(message.headers)
+
+
+def _reason(headers: dict[str, str]) -> str | None:
     if headers.get("list-id"):
         return "a mailing-list message (List-Id)"
     precedence = headers.get("precedence", "").strip().lower()
@@ -28,3 +35,10 @@ def ignore_reason(message: ParsedEmail) -> str | None:
     if headers.get("content-type", "").lower().startswith("multipart/report"):
         return "a delivery report (bounce)"
     return None
+
+
+def ignore_reason_of_raw(raw: bytes) -> str | None:
+    """:func:`ignore_reason` from the headers alone (the body is not parsed: the intake asks before mapping)."""
+    parsed = email.parser.BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:_HEADER_BYTES])
+    headers = {name.lower(): str(value) for name, value in reversed(parsed.items())}
+    return _reason(headers)
