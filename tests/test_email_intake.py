@@ -7,6 +7,8 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from hub.sources.email import MailboxSession
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from tests.email_messages import message
 from tests.fixtures.dovecot import PASSWORD
+from tests.xlsx_writer import xlsx
 
 PROFILE = """\
 id: acme_mail
@@ -289,3 +292,40 @@ def test_a_rejected_message_replays_from_the_archive_once_the_profile_is_fixed(d
     assert outcome.done, outcome.message
     assert [o.source_ref for o in orders(sqlite_store)] == ["4500012345"]
     assert open_exceptions(sqlite_store) == []
+
+
+def _html_only() -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "buyer@acme-retail.test", "PO 4100", "<html@acme-retail.test>"
+    msg["Date"] = "Thu, 03 Dec 2026 09:30:00 +0000"
+    msg.set_content("<p>Order:</p><table><tr><th>SKU</th><th>Qty</th><th>Unit price</th></tr>"
+                    "<tr><td>WID-100</td><td>1,000</td><td>$1,234.50</td></tr></table>", subtype="html")
+    return msg.as_bytes()
+
+
+def _forwarded() -> bytes:
+    inner = message("2 x WID-200 @ 7.25\n", subject="PO 4200", message_id="<orig@acme-retail.test>")
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "buyer@acme-retail.test", "Fwd: PO 4200", "<fwd@acme-retail.test>"
+    msg["Date"] = "Thu, 03 Dec 2026 09:30:00 +0000"
+    msg.set_content("Forwarding our PO.\n")
+    msg.add_attachment(message_from_bytes(inner, policy=policy.default))
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (lambda: message("Order attached", subject="PO 4000", attachments=(
+        ("po.xlsx", xlsx([["Item number", "Quantity", "Price"], ["WID-300", 5, 2.5]]),
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),)),
+     ("4000", "WID-300", Decimal(5), Decimal("2.5"), "attachment po.xlsx row 2")),
+    (_html_only, ("4100", "WID-100", Decimal(1000), Decimal("1234.50"), "HTML table 1 row 2")),
+    (_forwarded, ("4200", "WID-200", Decimal(2), Decimal("7.25"), "forwarded message 1 body line 1")),
+], ids=["xlsx", "html-only table", "forwarded message/rfc822"])
+def test_each_form_customers_send_through_the_mailbox(dovecot_server, mailbox, sqlite_store, raw, expected):
+    user, profile = mailbox
+    dovecot_server.append(user, raw())
+    sync(sqlite_store, profile)
+    (order,) = orders(sqlite_store)
+    (line,) = order.lines
+    assert (order.source_ref, line.sku, line.quantity, line.unit_price, line.references["from"]) == expected
+    assert folders(dovecot_server, user) == {"INBOX": 0, "Processed": 1, "Rejected": 0}
