@@ -247,14 +247,20 @@ def test_mail_without_an_order_or_from_a_stranger_is_rejected_with_its_reason(do
                                                                               sqlite_store):
     user, profile = mailbox
     dovecot_server.append(user, message("Can you call me about prices?\n", message_id="<q@acme-retail.test>"))
-    dovecot_server.append(user, message(BODY, sender="someone@elsewhere.test", message_id="<x@elsewhere.test>"))
+    dovecot_server.append(user, message("Hi", sender="someone@elsewhere.test", message_id="<x@elsewhere.test>"))
+    bad_row = b"SKU,Qty,Price\r\nWID-1,2,3.00\r\nWID-2,two,3.00\r\n"
+    dovecot_server.append(user, message("Attached", message_id="<csv@acme-retail.test>",
+                                        attachments=(("po.csv", bad_row, "text/csv"),)))
     sync(sqlite_store, profile)
     assert orders(sqlite_store) == []
-    assert [o for o, _ in receipts(sqlite_store)] == ["rejected", "rejected"]
+    assert [o for o, _ in receipts(sqlite_store)] == ["rejected", "rejected", "rejected"]
     reasons = sorted(e.reason for e in open_exceptions(sqlite_store))
-    assert "no order lines found" in reasons[0]
-    assert "the sender (at elsewhere.test) is not among acme_mail's sender_addresses" in reasons[1]
-    assert folders(dovecot_server, user) == {"INBOX": 0, "Processed": 0, "Rejected": 2}
+    assert reasons[0].startswith("no order lines found")
+    assert reasons[1] == ("order 4500012345 cannot be read: attachment po.csv row 3: quantity 'two' is not a "
+                          "number above 0")
+    assert reasons[2].startswith("the sender (at elsewhere.test) is not among acme_mail's sender_addresses"), \
+        "a stranger's mail is refused for its sender, before anything in it is read"
+    assert folders(dovecot_server, user) == {"INBOX": 0, "Processed": 0, "Rejected": 3}
 
 
 def test_a_message_over_the_size_limit_is_not_downloaded_and_queued(dovecot_server, mailbox, sqlite_store,

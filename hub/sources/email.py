@@ -29,7 +29,7 @@ from hub import store as st
 from hub.intake import MappedOrderLike, SourcePage, UnreadableBody
 from hub.sources._api import map_receipt_again
 from hub.sources._protocol import MapArchived
-from mappings.email import EmailChannelSettings, ignore_reason_of_raw, match_sender, read_email
+from mappings.email import EmailChannelSettings, ignore_reason_of_raw, match_sender, read_email, sender_of_raw
 from mappings.profiles import PartnerDirectory, PartnerProfile
 
 _log = logging.getLogger(__name__)
@@ -173,7 +173,18 @@ def _mapper_for(profile: PartnerProfile, settings: EmailChannelSettings, raw: by
 
 def _map_message(raw: bytes, profile: PartnerProfile, settings: EmailChannelSettings,
                  sha: str) -> list[MappedOrderLike]:
-    """The message's order; a sender who is not this customer's, or no order in it, is rejected as a whole."""
+    """The message's order; a sender who is not this customer's, no order, or an unreadable one: rejected whole.
+
+    One message is one order, so a message whose order cannot be read is rejected as a document
+    (its exception says which attachment row or body line), not as one order among others.
+    """
+    if ignore_reason_of_raw(raw):  # settled before mapping; a replay of an ignored message maps nothing
+        return []
+    sender = sender_of_raw(raw)
+    if not settings.sends(sender):
+        domain = sender.rpartition("@")[2] or "an unknown domain"
+        raise RejectedDocument(f"the sender (at {domain}) is not among {profile.id}'s sender_addresses or "
+                               "sender_domains", location="From")
     try:
         result = read_email(raw, profile, sha)
     except RejectedDocument:
@@ -181,14 +192,15 @@ def _map_message(raw: bytes, profile: PartnerProfile, settings: EmailChannelSett
     except Exception as exc:
         # A message nobody foresaw is queued, never a crash loop; the type only: the text may quote it.
         raise RejectedDocument(f"the message could not be read ({type(exc).__name__})", location="$") from exc
-    if result.ignored:  # ignored messages are settled before mapping; a replay of one maps nothing
+    mapped = result.mapped
+    if mapped is None:
         return []
-    sender = result.parsed.from_address
-    if not settings.sends(sender):
-        domain = sender.rpartition("@")[2] or "an unknown domain"
-        raise RejectedDocument(f"the sender (at {domain}) is not among {profile.id}'s sender_addresses or "
-                               "sender_domains", location="From")
-    return [result.mapped] if result.mapped is not None else []
+    if mapped.order is None:
+        errors = [p for p in mapped.findings if p.severity == "error"]
+        raise RejectedDocument(f"order {mapped.channel_order_id} cannot be read: "
+                               + "; ".join(str(p) for p in errors or mapped.problems),
+                               location=errors[0].location if errors else "$")
+    return [mapped]
 
 
 def _map_file(name: str, raw: bytes, sha: str, partners: PartnerDirectory, partner_id: str | None) -> dict[str, Any]:
@@ -214,13 +226,11 @@ def _map_file(name: str, raw: bytes, sha: str, partners: PartnerDirectory, partn
     except RejectedDocument as exc:
         return done(ReceiptOutcome.REJECTED.value, f"{exc.location}: {exc.reason}")
     documents = []
-    for order in mapped:
-        errors = [p for p in getattr(order, "findings", []) if p.severity != "note"]
-        outcome = ("rejected" if order.order is None else
-                   "accepted_with_warnings" if any(p.severity == "warning" for p in errors) else "accepted")
-        documents.append(DocumentResult(order.channel_order_id, outcome, errors, order.order).to_json())
-    worst = "rejected" if any(d["outcome"] == "rejected" for d in documents) else "accepted"
-    return done(worst, None if worst == "accepted" else "the order could not be read", documents)
+    for order in mapped:  # one at most: a message whose order cannot be read was rejected above
+        problems = [p for p in getattr(order, "findings", []) if p.severity != "note"]
+        outcome = "accepted_with_warnings" if problems else "accepted"
+        documents.append(DocumentResult(order.channel_order_id, outcome, problems, order.order).to_json())
+    return done(ReceiptOutcome.ACCEPTED.value, None, documents)
 
 
 # -- the exactly-once ledger ----------------------------------------------------------------------------------

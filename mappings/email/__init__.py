@@ -13,7 +13,7 @@ forwarder's own text and files hold none.
 
 from mappings.email._body import body_lines, own_text, parse_line, po_number, ship_to
 from mappings.email._csv import read_csv, synonyms
-from mappings.email._ignore import ignore_reason, ignore_reason_of_raw
+from mappings.email._ignore import ignore_reason, ignore_reason_of_raw, sender_of_raw
 from mappings.email._map import EmailOrder, read_email
 from mappings.email._mime import Attachment, ParsedEmail, parse_email
 from mappings.email._senders import match_sender
@@ -22,5 +22,5 @@ from mappings.email._settings import EmailChannelSettings
 __all__ = [
     "Attachment", "EmailChannelSettings", "EmailOrder", "ParsedEmail", "body_lines", "ignore_reason",
     "ignore_reason_of_raw", "match_sender", "own_text", "parse_email", "parse_line", "po_number", "read_csv",
-    "read_email", "ship_to", "synonyms",
+    "read_email", "sender_of_raw", "ship_to", "synonyms",
 ]

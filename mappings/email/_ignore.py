@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.parser
+import email.utils
 from email import policy
 
 from mappings.email._mime import ParsedEmail
@@ -42,3 +43,13 @@ def ignore_reason_of_raw(raw: bytes) -> str | None:
     parsed = email.parser.BytesHeaderParser(policy=policy.compat32).parsebytes(raw[:_HEADER_BYTES])
     headers = {name.lower(): str(value) for name, value in reversed(parsed.items())}
     return _reason(headers)
+
+
+def sender_of_raw(raw: bytes) -> str:
+    """The From address, lower case, from the headers alone ("" when there is none or it cannot be read)."""
+    try:
+        parsed = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw[:_HEADER_BYTES])
+        _, address = email.utils.parseaddr(str(parsed.get("From", "")))
+    except Exception:  # noqa: BLE001 - a From header the stdlib cannot parse: no sender, no customer's
+        return ""
+    return address.strip().lower()
