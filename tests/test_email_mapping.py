@@ -11,7 +11,7 @@ import pytest
 
 from canonical.errors import RejectedDocument
 from hub.cli import main
-from mappings.email import match_sender, own_text, parse_email, parse_line, read_csv, read_email
+from mappings.email import match_sender, own_text, parse_email, parse_line, po_number, read_csv, read_email
 from mappings.profiles import PartnerDirectory
 from tests.email_messages import message
 from tests.xlsx_writer import xlsx
@@ -228,3 +228,21 @@ def test_mangled_messages_are_read_or_rejected_never_a_crash(partners):
                 read_email(bytes(data), profile)
             except RejectedDocument:
                 pass
+
+
+def test_the_po_number_from_a_csv_column_when_subject_and_body_have_none(partners):
+    csv = b"Bestellnummer;Artikel;Menge\r\nB-7781;WID-1;2\r\n"
+    result = read_email(message("Anbei", subject="Bestellung", attachments=(("b.csv", csv, "text/csv"),)),
+                        partners.get("acme_mail"))
+    assert result.mapped and result.mapped.order
+    assert result.mapped.order.source_ref == "B-7781"
+    assert result.mapped.order.references["po_number_from"] == "attachment b.csv row 2"
+
+
+@pytest.mark.parametrize("subject, expected", [
+    ("Re: PO 900", "900"), ("Purchase order 4500012345", "4500012345"), ("Order no. A-778", "A-778"),
+    ("P.O. #: 55-1", "55-1"), ("Bestellnummer 4711", "4711"), ("Please order 12 units", None), ("PO Box 12", None),
+])
+def test_po_numbers_need_a_marker_and_a_digit(subject, expected):
+    found = po_number(subject, [])
+    assert (found[0] if found else None) == expected

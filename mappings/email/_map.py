@@ -41,6 +41,7 @@ class _Line:
     description: str | None
     uom: str
     where: str
+    po_number: str | None = None
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _attachment_lines(attachment: Attachment, findings: Findings, prefix: str) -
 
 def _from_sheet(line: SheetLine, where: str) -> _Line:
     return _Line(line.sku, line.quantity, line.unit_price, line.description, (line.uom or "EA").upper()[:80],
-                 f"{where} row {line.row}")
+                 f"{where} row {line.row}", line.po_number)
 
 
 def _order(parsed: ParsedEmail, lines: list[_Line], findings: Findings, profile: PartnerProfile,
@@ -150,8 +151,11 @@ def _order(parsed: ParsedEmail, lines: list[_Line], findings: Findings, profile:
     text = own_text(parsed.text)
     found_po = po_number(parsed.subject, text)
     references = {"message_id": (parsed.message_id or "")[:200]}
+    from_column = next((line for line in lines if line.po_number), None)
     if found_po:
         po, references["po_number_from"] = found_po
+    elif from_column is not None and from_column.po_number:
+        po, references["po_number_from"] = from_column.po_number, from_column.where
     else:
         # No PO number written: the Message-ID stands in (the same email is the same order).
         po = "EMAIL-" + hashlib.sha256((parsed.message_id or parsed.subject).encode()).hexdigest()[:12].upper()
