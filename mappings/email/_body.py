@@ -42,8 +42,8 @@ _OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Date|Gesendet|Envoyé|To|An|À|Subject
 # A PO number needs a marker: "PO", "P.O. #", "purchase order", "order no.", "Bestellnummer"... (plain
 # "order 12 units" is no PO number) and a digit in it.
 _NUMBER_WORD = r"(?:number|no\.?|nr\.?|num\.?|#)"
-_PO = re.compile(rf"\b(?:P\.?\s?O\.?(?:\s*{_NUMBER_WORD})?|purchase\s+order(?:\s*{_NUMBER_WORD})?|order\s*{_NUMBER_WORD}"
-                 rf"|bestellnummer|bestellung\s*{_NUMBER_WORD}|commande\s*(?:n°|no\.?|#)|pedido\s*(?:n°|no\.?|#))"
+_PO = re.compile(rf"\b(?:P\.?\s?O\.?(?:\s*{_NUMBER_WORD})?|purchase\s+order(?:\s*{_NUMBER_WORD})?"
+                 rf"|order\s*{_NUMBER_WORD}|bestellnummer|bestellung\s*{_NUMBER_WORD}|commande\s*(?:n°|no\.?|#)|pedido\s*(?:n°|no\.?|#))"
                  r"\s*[:#]?\s*(?P<po>(?=[A-Z0-9/-]*\d)[A-Z0-9][A-Z0-9/-]{1,30})\b", re.IGNORECASE)
 _SHIP_TO = re.compile(
     r"^\s*(?:ship\s*-?\s*to|deliver(?:y)?\s+to|shipping\s+address|delivery\s+address)\s*:?\s*(?P<rest>.*)$",
