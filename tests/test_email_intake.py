@@ -335,3 +335,15 @@ def test_each_form_customers_send_through_the_mailbox(dovecot_server, mailbox, s
     (line,) = order.lines
     assert (order.source_ref, line.sku, line.quantity, line.unit_price, line.references["from"]) == expected
     assert folders(dovecot_server, user) == {"INBOX": 0, "Processed": 1, "Rejected": 0}
+
+
+def test_the_receipt_key_names_account_mailbox_uidvalidity_uid_and_the_message_id():
+    from hub.sources.email import header_message_id, message_id_hash, message_key
+
+    folded = b"Subject: PO 1\r\nMessage-ID:\r\n <po1@acme-retail.test>\r\n\r\nbody"
+    assert header_message_id(folded) == "<po1@acme-retail.test>"
+    assert header_message_id(b"Subject: no id\r\n\r\nbody") is None
+    key = message_key("orders@imap.example.test", "INBOX", 1700000000, 42, "<po1@acme-retail.test>")
+    mid = message_id_hash("<po1@acme-retail.test>")
+    assert key == f"orders@imap.example.test/INBOX;UIDVALIDITY=1700000000;UID=42;MID={mid}"
+    assert message_key("a@h", "INBOX", 1, 2, None).endswith(";MID=-"), "no Message-ID: no resend guard"

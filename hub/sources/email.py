@@ -70,7 +70,7 @@ def header_message_id(raw: bytes) -> str | None:
     """The Message-ID header alone (the headers are parsed, not the body)."""
     headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:256 * 1024])
     value = headers.get("Message-ID")
-    return str(value).strip() if value else None
+    return "".join(str(value).split()) or None if value else None  # a folded header's whitespace dropped
 
 
 class EmailSource:
@@ -93,7 +93,7 @@ class EmailSource:
                 f"moved to {settings.processed_folder} or {settings.rejected_folder} once committed.")
 
     def lookback(self, settings: EmailChannelSettings) -> dt.timedelta:
-        """None: the UID cursor and the folder moves decide what is read, not time."""
+        """No lookback: the UID cursor and the folder moves decide what is read, not time."""
         return dt.timedelta(0)
 
     def account_resource(self, settings: EmailChannelSettings) -> Any:
