@@ -148,8 +148,9 @@ def _reset_uidvalidity(server, user, uidvalidity: int) -> None:
     os.chown(uidlist, owner.st_uid, owner.st_gid)
 
 
-def test_a_changed_uidvalidity_reads_the_mailbox_again_and_dedups_by_content(dovecot_server, mailbox, sqlite_store,
+def test_a_changed_uidvalidity_reads_the_mailbox_again_and_dedups_by_content(dovecot_server, mailbox, store,
                                                                               monkeypatch):
+    sqlite_store = store  # both backends
     user, profile = mailbox
     dovecot_server.append(user, message(BODY))
     with ImapMailbox(EMAIL_CONFIG(profile)) as box:
@@ -179,7 +180,9 @@ def EMAIL_CONFIG(profile: PartnerProfile):
         update={"password": PASSWORD}).imap_config()
 
 
-def test_a_resend_with_the_same_message_id_is_a_duplicate(dovecot_server, mailbox, sqlite_store):
+def test_a_resend_with_the_same_message_id_is_a_duplicate(dovecot_server, mailbox, store):
+    """On SQLite and PostgreSQL: the ledger's queries (same bytes, a Message-ID suffix) on both."""
+    sqlite_store = store
     user, profile = mailbox
     dovecot_server.append(user, message(BODY))
     sync(sqlite_store, profile)
