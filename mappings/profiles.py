@@ -210,11 +210,11 @@ class X12SftpChannel(ChannelSettings):
 
 
 class ShopifyProfile(ChannelSettings):
-    """A Shopify store we pull orders from (Admin REST API) and take webhooks for."""
+    """A Shopify store we pull orders from (GraphQL Admin API) and take webhooks for."""
 
     kind: Literal["shopify"] = "shopify"
     shop_domain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-    api_version: str = Field(default="2024-10", pattern=r"^\d{4}-\d{2}$")
+    api_version: str = Field(default="2026-10", pattern=r"^\d{4}-\d{2}$")
     access_token_env: str = Field(description="Environment variable holding the Admin API access token.")
     webhook_secret_env: str = Field(description="Environment variable holding the app's webhook signing secret.")
     base_url_env: str | None = Field(

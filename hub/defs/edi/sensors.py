@@ -25,22 +25,26 @@ UNFINISHED_RECEIPT_GRACE = dt.timedelta(minutes=10)
 MAX_INTAKE_RUNS = 5
 
 
-def sftp_inbox_sensor(profile: PartnerProfile, job_name: str) -> dg.SensorDefinition:
+def sftp_inbox_sensor(profile: PartnerProfile, job_name: str, missing_env: tuple[str, ...] = ()) -> dg.SensorDefinition:
     """The sensor watching ``profile``'s SFTP inbox.
 
     Its cursor (``InboxCursor``) remembers files seen but not finished, files receipted (not
     downloaded again while unchanged) and quarantined entries. The run key is derived from each
     file's content and name, so a re-tick never starts a second run for the same file; a receipt
     offered again gets ``<partner>:<receipt>:retry-<runs so far>``, the same on every tick until
-    a run for it exists.
+    a run for it exists. It starts stopped when ``missing_env`` names SFTP settings that are not set.
     """
+    description = X12_SFTP.describe(profile, profile.channel(X12_SFTP.kind))
+    if missing_env:
+        description += (f" Not started: {', '.join(missing_env)} not set in the code location's environment; set "
+                        "them and reload the code location.")
 
     @dg.sensor(
         name=f"sftp_inbox_{profile.id}",
         job_name=job_name,
         minimum_interval_seconds=60,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=X12_SFTP.describe(profile, profile.channel(X12_SFTP.kind)),
+        default_status=dg.DefaultSensorStatus.STOPPED if missing_env else dg.DefaultSensorStatus.RUNNING,
+        description=description,
         tags={"partner": profile.id},
     )
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource, sftp: SftpResource):
