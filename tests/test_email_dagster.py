@@ -61,6 +61,7 @@ def test_the_mailbox_sensor_asks_for_a_sync_that_delivers_to_the_erp(hub_env, er
     repository = defs.get_repository_def()
     sensor = repository.get_sensor_def("email_inbox_acme_mail")
     assert sensor.job_name == "email_acme_mail_sync"
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert "email_acme_mail_every_5_minutes" in {s.name for s in repository.schedule_defs}
     job = defs.resolve_job_def("email_acme_mail_sync")
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
@@ -91,3 +92,13 @@ def test_the_mailbox_sensor_asks_for_a_sync_that_delivers_to_the_erp(hub_env, er
     with store.transaction() as conn:
         outcomes = conn.execute(select(st.tables.receipts.c.outcome)).scalars().all()
     assert outcomes == ["accepted"]
+
+
+def test_a_mailbox_without_its_password_starts_stopped(hub_env, monkeypatch):
+    monkeypatch.delenv("HUB_ACME_IMAP_PASSWORD")
+    repository = build_definitions().get_repository_def()
+    sensor = repository.get_sensor_def("email_inbox_acme_mail")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert "HUB_ACME_IMAP_PASSWORD not set" in (sensor.description or "")
+    schedule = repository.get_schedule_def("email_acme_mail_every_5_minutes")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED

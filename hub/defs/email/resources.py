@@ -73,5 +73,4 @@ def email_resource(settings: EmailChannelSettings) -> EmailMailboxResource:
         oauth2_refresh_token=env(settings.oauth2_refresh_token_env), mailbox=settings.mailbox,
         processed_folder=settings.processed_folder, rejected_folder=settings.rejected_folder,
         max_message_bytes=settings.max_message_bytes, tls_ca_file=settings.tls_ca_file or "",
-        database_url=dg.EnvVar("HUB_DATABASE_URL"),
-    )
+    )  # the store: the same resolve_database_url() as the hub_store resource (HUB_DATABASE_URL, else HUB_DATA_DIR)
