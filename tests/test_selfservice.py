@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import datetime as dt
 import logging
 import re
@@ -186,7 +187,9 @@ def test_a_body_without_a_length_stops_being_read_past_the_limit():
              "query_string": b"", "root_path": "", "scheme": "http", "server": ("127.0.0.1", 80),
              "headers": [(b"content-type", b"multipart/form-data; boundary=B"),
                          (b"cookie", f"{CSRF_COOKIE}={cookie}".encode())]}
-    anyio.run(app, scope, receive, send)
+    # In a thread of its own: a session's Chromium (sync Playwright) keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, app, scope, receive, send).result()
     assert sent[0]["status"] == 413
     assert asked <= 2 + (1024 + FORM_ROOM) // len(chunk) + 1, f"{asked} chunks read"
 
