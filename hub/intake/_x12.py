@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -54,6 +54,7 @@ class IntakeSummary:
 def process_x12_receipt(
     store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, replay: bool = False,
     now: dt.datetime | None = None, claim_stale_after: dt.timedelta = st.RECEIPT_CLAIM_STALE_AFTER,
+    on_bytes: Callable[[int], object] | None = None,
 ) -> IntakeSummary:
     """Validate and map an archived X12 file, store what it says, queue its acks (idempotent).
 
@@ -64,13 +65,13 @@ def process_x12_receipt(
     was a process of this machine, else after ``claim_stale_after``) and resumes after the
     interchanges already committed. ``replay=True`` processes it again after a fix, in one
     transaction (orders already stored are left alone, no new acks are sent) and closes the
-    exceptions that no longer occur.
+    exceptions that no longer occur. ``on_bytes(n)`` is told as each piece of the file is read (progress).
     """
     now = now or st.utcnow()
     if replay:
         with store.transaction() as conn:
             locked = st.get_receipt(conn, receipt_id, for_update=True)
-            return _process(_Batches(store, conn), partners, locked, replay=True, now=now)
+            return _process(_Batches(store, conn), partners, locked, replay=True, now=now, on_bytes=on_bytes)
     token = st.new_claim_token()
     with store.transaction() as conn:
         receipt = st.claim_receipt(conn, receipt_id, token=token, clock=st.utcnow(), stale_after=claim_stale_after)
@@ -84,7 +85,7 @@ def process_x12_receipt(
             return summary
     batches = _Batches(store, None, receipt_id=receipt.id, token=token, done=receipt.interchanges_done)
     try:
-        return _process(batches, partners, receipt, replay=False, now=now)
+        return _process(batches, partners, receipt, replay=False, now=now, on_bytes=on_bytes)
     except BaseException:
         batches.abandon()
         raise
@@ -176,7 +177,7 @@ class _Batches:
 
 
 def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt, *, replay: bool,
-             now: dt.datetime) -> IntakeSummary:
+             now: dt.datetime, on_bytes: Callable[[int], object] | None = None) -> IntakeSummary:
     summary = IntakeSummary(receipt.id, receipt.partner_id, receipt.source_name, outcome=receipt.outcome or "")
     if receipt.state == st.ReceiptState.PROCESSED and not replay:
         summary.already_processed = True
@@ -210,8 +211,9 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
 
     scoped = PartnerDirectory([profile])
     done = [] if replay else _committed_interchanges(batches.conn, receipt)
+    content = st.iter_raw_content(lambda: batches.conn, receipt.raw_sha256)
     result = process_interchange_file(
-        st.iter_raw_content(lambda: batches.conn, receipt.raw_sha256),
+        content if on_bytes is None else _counted(content, on_bytes),
         partners=scoped,
         raw_document_id=receipt.raw_sha256,
         is_duplicate_interchange=lambda q, i, c: st.interchange_seen(
@@ -247,6 +249,20 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
                       token=batches.token)
     batches.commit(last=True)
     return summary
+
+
+PROGRESS_PIECE = 1 << 20
+"""Bytes per progress step: a file archived whole is handed to the reader in pieces of this size."""
+
+
+def _counted(content: Iterator[bytes], on_bytes: Callable[[int], object]) -> Iterator[bytes]:
+    """``content`` in pieces of at most ``PROGRESS_PIECE``, each reported to ``on_bytes`` as the reader takes it."""
+    for chunk in content:
+        view = memoryview(chunk)
+        for start in range(0, len(chunk), PROGRESS_PIECE):
+            piece = bytes(view[start:start + PROGRESS_PIECE])
+            on_bytes(len(piece))
+            yield piece
 
 
 def _record_interchange(conn: Connection, receipt: st.Receipt, interchange, summary: IntakeSummary, queue,
