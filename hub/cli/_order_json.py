@@ -74,15 +74,15 @@ def order_exclude(order: Order) -> dict[str, Any]:
     for line in order.lines:
         left_out: Any = _empty(line, _LINE_DETAILS)
         values = line.__dict__
-        charges = _items(values["charges"], _CHARGE_DETAILS) if values["charges"] else None
-        parties = _items(values["parties"], _PARTY_DETAILS) if values["parties"] else None
-        if charges or parties:  # a line with its own charges or parties: its exclude nests theirs
+        line_charges = _items(values["charges"], _CHARGE_DETAILS) if values["charges"] else None
+        line_parties = _items(values["parties"], _PARTY_DETAILS) if values["parties"] else None
+        if line_charges or line_parties:  # a line with its own charges or parties: its exclude nests theirs
             nested = True
             left_out = dict.fromkeys(left_out, True)
-            if charges:
-                left_out["charges"] = charges
-            if parties:
-                left_out["parties"] = parties
+            if line_charges:
+                left_out["charges"] = line_charges
+            if line_parties:
+                left_out["parties"] = line_parties
         line_excludes.append(left_out)
     if not nested and line_excludes and all(e == line_excludes[0] for e in line_excludes):
         if line_excludes[0]:
@@ -94,7 +94,7 @@ def order_exclude(order: Order) -> dict[str, Any]:
 
 def order_json_text(order: Order) -> str:
     """``order_json(order)`` as JSON text (compact, ASCII)."""
-    text = order.model_dump_json(exclude=order_exclude(order))  # type: ignore[arg-type]
+    text = order.model_dump_json(exclude=order_exclude(order))
     if not text.isascii():  # json.dumps escapes non-ASCII: keep the output ASCII whatever the locale
         return json.dumps(order_json(order), separators=(",", ":"))
     return text
