@@ -135,10 +135,10 @@ FINAL_TRACKING_STATUSES = frozenset({"delivered", "return_to_sender", "failure",
 """EasyPost tracker statuses after which nothing changes: such trackers are not polled."""
 
 
-def stale_trackers(conn: Connection, *, older_than: dt.datetime, limit: int = 500) -> list[ShipmentRow]:
-    """Bought shipments whose tracking was not updated since ``older_than`` and is not final (oldest first)."""
+def stale_trackers(conn: Connection, target: str, *, older_than: dt.datetime, limit: int = 500) -> list[ShipmentRow]:
+    """Bought shipments of ``target`` whose tracking was not updated since ``older_than`` and is not final."""
     rows = conn.execute(select(carrier_shipments).where(
-        carrier_shipments.c.state == ShipmentState.BOUGHT,
+        carrier_shipments.c.target == target, carrier_shipments.c.state == ShipmentState.BOUGHT,
         or_(carrier_shipments.c.tracker_id.is_not(None), carrier_shipments.c.tracking_code.is_not(None)),
         or_(carrier_shipments.c.tracking_status.is_(None),
             carrier_shipments.c.tracking_status.not_in(sorted(FINAL_TRACKING_STATUSES))),

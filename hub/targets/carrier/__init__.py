@@ -16,6 +16,14 @@ from typing import Any
 from hub.targets._registry import TargetKind, register_target_kind
 from hub.targets.carrier._routing import add_business_days, choose_rate, requested_carrier
 from hub.targets.carrier._target import CarrierTarget, LabelService, label_reference, parcel_of, to_address
+from hub.targets.carrier._tracking import (
+    TRACKER_EVENTS,
+    EventOutcome,
+    PollResult,
+    TrackerService,
+    apply_tracker_event,
+    poll_stale_trackers,
+)
 
 
 def carrier_connection(name: str, **settings: Any) -> Any:
@@ -30,5 +38,6 @@ EASYPOST = register_target_kind(TargetKind(
     description="shipping labels bought through EasyPost (API v2), one per order",
 ))
 
-__all__ = ["EASYPOST", "CarrierTarget", "LabelService", "add_business_days", "carrier_connection", "choose_rate",
-           "label_reference", "parcel_of", "requested_carrier", "to_address"]
+__all__ = ["EASYPOST", "TRACKER_EVENTS", "CarrierTarget", "EventOutcome", "LabelService", "PollResult",
+           "TrackerService", "add_business_days", "apply_tracker_event", "carrier_connection", "choose_rate",
+           "label_reference", "parcel_of", "poll_stale_trackers", "requested_carrier", "to_address"]
