@@ -148,3 +148,34 @@ def test_polling_retrieves_only_quiet_unfinished_trackers(carrier, client, bough
     # Delivered is final: never polled again.
     assert poll_stale_trackers(sqlite_store, client, "carrier", quiet_for=dt.timedelta(hours=6),
                                now=much_later + dt.timedelta(days=3)).polled == 0
+
+
+def test_the_code_location_has_a_tracking_poll_per_carrier_target(tmp_path, carrier, client, bought, sqlite_store,
+                                                                    monkeypatch):
+    import dagster as dg
+    import yaml
+
+    from hub.defs import build_definitions
+    from hub.defs.carrier.component import tracking_defs
+    from hub.defs.resources import HubStoreResource
+    from hub.targets.carrier._resource import CarrierResource
+
+    (tmp_path / "acme.yaml").write_text(yaml.safe_dump(ACME.model_dump(mode="json", exclude_defaults=True)))
+    defs = build_definitions(tmp_path)
+    assert {"carrier_labels", "carrier_tracking"} <= {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    assert defs.resolve_job_def("carrier_tracking_job") is not None
+    assert defs.resolve_schedule_def("carrier_tracking_hourly").cron_schedule == "17 * * * *"
+
+    carrier.advance_tracker(bought.tracker_id, "in_transit")
+    built = list(tracking_defs("carrier").assets or ())  # the same factory, with this test's resources
+    asset = built[0]
+    assert isinstance(asset, dg.AssetsDefinition)
+    result = dg.materialize([asset], run_config={"ops": {"carrier_tracking": {"config": {"quiet_hours": 0}}}},
+                            resources={"hub_store": HubStoreResource(database_url=str(sqlite_store.engine.url),
+                                                                     partners_dir=str(tmp_path)),
+                                       "carrier": CarrierResource(base_url=carrier.base_url, api_key=KEY,
+                                                                  partners_dir=str(tmp_path))})
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("carrier_tracking")
+    assert materialization.metadata["updated"].value == 1
+    assert status_of(sqlite_store) == "in_transit"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ FROM = Address(company="Hub Warehouse", street1="1 Dock Rd", city="Reno", state=
 TO = Address(name="Jane Q. Customer", street1="17 Privacy Lane", city="Austin", state="TX", zip="78701")
 PARCEL = Parcel(weight=16)
 
-SHIPMENT = {
+SHIPMENT: dict[str, Any] = {
     "id": "shp_1", "object": "Shipment", "reference": "acme:PO1", "mode": "test",
     "rates": [
         {"id": "rate_a", "carrier": "USPS", "service": "Priority", "rate": "7.90", "currency": "USD",
@@ -53,13 +54,13 @@ def api():
 
 
 def test_keys_must_match_the_mode():
-    EasyPostConfig(api_key=SecretStr("EZAKlive"), mode="production")
+    EasyPostConfig(api_key=SecretStr("EZAKlive"), mode="production", http={})
     with pytest.raises(ValidationError) as raised:
-        EasyPostConfig(api_key=SecretStr("EZAKlive-secret"), mode="test")
+        EasyPostConfig(api_key=SecretStr("EZAKlive-secret"), mode="test", http={})
     assert "EZTK" in str(raised.value) and "EZAKlive-secret" not in str(raised.value)
     with pytest.raises(ValidationError):
-        EasyPostConfig(api_key=SecretStr("EZTKtest"), mode="production")
-    assert KEY not in repr(EasyPostConfig(api_key=SecretStr(KEY)))
+        EasyPostConfig(api_key=SecretStr("EZTKtest"), mode="production", http={})
+    assert KEY not in repr(EasyPostConfig(api_key=SecretStr(KEY), http={}))
 
 
 def test_create_shipment_sends_reference_addresses_parcel_with_basic_auth(client, api, caplog):
@@ -150,7 +151,7 @@ def test_404_with_easypost_body_is_not_found_and_bare_404_is_configuration(clien
 
 
 def test_429_waits_retry_after_on_reads(client, api):
-    waits = []
+    waits: list[float] = []
     client._sleep = waits.append
     route = api.get("/v2/trackers/trk_1").mock(side_effect=[
         httpx.Response(429, headers={"Retry-After": "3"}, json=error("RATE_LIMITED", "slow down")),
