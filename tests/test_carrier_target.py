@@ -258,3 +258,7 @@ def test_the_resource_checks_the_key_against_the_mode(carrier_server, sqlite_sto
     with pytest.raises(ConfigurationError, match="EZTK"), resource.target("carrier"):
         pass
     assert httpx.URL(CarrierResource(base_url=carrier_server.base_url, api_key=KEY).config().base_url).port
+
+
+def test_shipment_states_are_the_strings_stored():
+    assert [state.value for state in st.ShipmentState] == ["created", "buying", "bought"]
