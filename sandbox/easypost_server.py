@@ -6,8 +6,8 @@ shipment with rates from USPS, UPS and FedEx services, each with ``delivery_days
 ``postage_label.label_url``, ``tracking_code`` and a ``tracker``; buying a bought shipment is refused
 with 422 (EasyPost's error body ``{"error": {"code", "message", "errors"}}``; the code
 ``SHIPMENT.POSTAGE.FAILURE`` is this sandbox's choice). ``GET /v2/shipments/{id}``,
-``GET /v2/shipments`` (newest first, ``purchased``, ``before_id``, ``page_size``), ``POST /v2/trackers``,
-``GET /v2/trackers/{id}``. HTTP Basic auth with the API key as user name: test keys (``EZTK...``)
+``GET /v2/shipments`` (newest first, ``purchased``, ``before_id``, ``start_datetime``, ``page_size``),
+``POST /v2/trackers``, ``GET /v2/trackers/{id}``. HTTP Basic auth with the API key as user name: test keys (``EZTK...``)
 and production keys (``EZAK...``) see separate data, as at EasyPost (another mode's id is a 404).
 
 Faults for the tests: ``buy_delay_seconds`` answers a buy only after it is done and that long
@@ -218,6 +218,8 @@ class SandboxEasyPost(SandboxHttpServer):
         if params.get("purchased") in ("true", "false"):
             wanted = params["purchased"] == "true"
             mine = [s for s in mine if (s["selected_rate"] is not None) == wanted]
+        if params.get("start_datetime"):  # ISO 8601 UTC, as the client sends it: text order is time order
+            mine = [s for s in mine if s["created_at"] >= params["start_datetime"]]
         if params.get("before_id"):
             ids = [s["id"] for s in mine]
             mine = mine[ids.index(params["before_id"]) + 1:] if params["before_id"] in ids else []

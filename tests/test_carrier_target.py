@@ -262,3 +262,19 @@ def test_the_resource_checks_the_key_against_the_mode(carrier_server, sqlite_sto
 
 def test_shipment_states_are_the_strings_stored():
     assert [state.value for state in st.ShipmentState] == ["created", "buying", "bought"]
+
+
+def test_a_label_bought_twice_at_the_carrier_shows_as_doubled(make_target, carrier_server):
+    from connectors.easypost import Address, Parcel
+
+    target = make_target()
+    target.push(order("PO-G1"))
+    assert target.reconcile({"acme": {"PO-G1": True, "PO-G2": True}}).missing == ["PO-G2"]
+    # Someone buys a second label under our reference (the dashboard, a second hub): the check sees it.
+    client = target.service.client
+    extra = client.create_shipment(from_address=Address(**ROUTING.ship_from.model_dump()),
+                                   to_address=Address(street1="1 Main St", city="Austin", zip="78701"),
+                                   parcel=Parcel(weight=1), reference="acme:PO-G1")
+    client.buy(extra.id, extra.rates[0].id)
+    result = target.reconcile({"acme": {"PO-G1": True}})
+    assert not result.passed and result.doubled == {"PO-G1": 2}

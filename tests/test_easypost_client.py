@@ -175,3 +175,19 @@ def test_5xx_retried_on_reads_then_retriable(client, api):
     with pytest.raises(RetriableError):
         client.retrieve_shipment("shp_1")
     assert route.call_count == 3
+
+
+def test_iter_shipments_pages_back_by_before_id_since_a_time(client, api):
+    import datetime as dt
+
+    first = {**BOUGHT, "id": "shp_3"}
+    second = {**BOUGHT, "id": "shp_2"}
+    route = api.get("/v2/shipments").mock(side_effect=[
+        httpx.Response(200, json={"shipments": [first], "has_more": True}),
+        httpx.Response(200, json={"shipments": [second], "has_more": False}),
+    ])
+    since = dt.datetime(2026, 8, 6, 12, 0, tzinfo=dt.UTC)
+    assert [s.id for s in client.iter_shipments(purchased=True, start_datetime=since)] == ["shp_3", "shp_2"]
+    params = [call.request.url.params for call in route.calls]
+    assert "before_id" not in params[0] and params[1]["before_id"] == "shp_3"
+    assert params[1]["start_datetime"] == "2026-08-06T12:00:00Z" and params[1]["purchased"] == "true"

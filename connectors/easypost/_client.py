@@ -14,14 +14,15 @@ its outbox row before it buys, and after a timeout retrieves that shipment to se
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 
-from canonical.errors import ConfigurationError, HubError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
 from connectors._http import HttpConnector, default_error
 from connectors._http._connector import _NOT_SENT
 from connectors.easypost._config import API_VERSION, EasyPostConfig
@@ -139,14 +140,28 @@ class EasyPostClient(HttpConnector):
         return Shipment.model_validate(self.request("GET", self._path(f"shipments/{shipment_id}")).json())
 
     def list_shipments(self, *, purchased: bool | None = None, before_id: str | None = None,
-                       page_size: int = 100) -> ShipmentPage:
+                       start_datetime: dt.datetime | None = None, page_size: int = 100) -> ShipmentPage:
         """One page of the account's shipments, newest first (EasyPost filters by time, id and purchase only)."""
         params: dict[str, Any] = {"page_size": page_size}
         if purchased is not None:
             params["purchased"] = "true" if purchased else "false"
         if before_id:
             params["before_id"] = before_id
+        if start_datetime is not None:
+            params["start_datetime"] = start_datetime.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return ShipmentPage.model_validate(self.request("GET", self._path("shipments"), params=params).json())
+
+    def iter_shipments(self, *, purchased: bool | None = None, start_datetime: dt.datetime | None = None,
+                       max_pages: int = 1000) -> Iterator[Shipment]:
+        """Every shipment since ``start_datetime``, newest first, page by page (``before_id`` the last one's id)."""
+        before: str | None = None
+        for _ in range(max_pages):
+            page = self.list_shipments(purchased=purchased, before_id=before, start_datetime=start_datetime)
+            yield from page.shipments
+            if not page.has_more or not page.shipments:
+                return
+            before = page.shipments[-1].id
+        raise FatalError(f"{self.name}: more than {max_pages} pages of shipments")
 
     def create_tracker(self, tracking_code: str, carrier: str | None = None) -> Tracker:
         """Follow a tracking code (EasyPost answers an existing tracker for a code it already follows)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from canonical.errors import ConfigurationError, RejectedDocument
@@ -44,6 +44,8 @@ class LabelService(Protocol):
     def buy(self, shipment_id: str, rate_id: str) -> Shipment: ...
     def retrieve_shipment(self, shipment_id: str) -> Shipment: ...
     def create_tracker(self, tracking_code: str, carrier: str | None = None) -> Tracker: ...
+    def iter_shipments(self, *, purchased: bool | None = None,
+                       start_datetime: dt.datetime | None = None) -> Iterator[Shipment]: ...
 
 
 def label_reference(order: Order) -> str:
@@ -76,13 +78,16 @@ class CarrierTarget:
 
     def __init__(self, service: LabelService, store: st.HubStore, *, name: str,
                  routing_of: Callable[[str], CarrierRouting | None], write_settle: dt.timedelta,
-                 today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date()) -> None:
+                 today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+                 look_back: dt.timedelta = dt.timedelta(days=120)) -> None:
         self.service = service
         self.store = store
         self.name = name
         self.write_settle = write_settle
         self._routing_of = routing_of
         self._today = today
+        self.look_back = look_back
+        self._bought_by_reference: dict[str, dict[str, Shipment]] | None = None  # reference -> id -> shipment
 
     @property
     def mode(self) -> str:
@@ -167,18 +172,34 @@ class CarrierTarget:
                          reason="the label is bought: void or refund it at the carrier if the parcel will not ship")
 
     def look_up(self, partner_id: str, po_numbers: Sequence[str]) -> dict[str, list[Found]]:
-        """The bought labels per PO number, each confirmed at the carrier by its shipment id."""
-        found: dict[str, list[Found]] = {po: [] for po in po_numbers}
+        """The labels the carrier holds bought per PO number: every bought shipment under our reference.
+
+        EasyPost cannot filter by reference, so the account's bought shipments of the last
+        ``look_back`` are listed (once per target pass) and matched by reference; the shipments our
+        rows name are retrieved too, however old. A label bought twice shows as two records.
+        """
+        if self._bought_by_reference is None:
+            since = dt.datetime.now(dt.UTC) - self.look_back
+            listed: dict[str, dict[str, Shipment]] = {}
+            for shipment in self.service.iter_shipments(purchased=True, start_datetime=since):
+                if shipment.reference and shipment.bought:
+                    listed.setdefault(shipment.reference, {})[shipment.id] = shipment
+            self._bought_by_reference = listed
         with self.store.transaction() as conn:
             rows = st.shipments_of(conn, self.name, partner_id, po_numbers)
-        for row in rows:
-            if row.shipment_id is None:
-                continue
-            shipment = self.service.retrieve_shipment(row.shipment_id)
-            if shipment.bought:
-                found[row.po_number].append(Found(record=shipment.tracking_code or shipment.id, live=True))
+        found: dict[str, list[Found]] = {}
+        for po in po_numbers:
+            reference = f"{partner_id}:{po}"
+            bought = dict(self._bought_by_reference.get(reference, {}))
+            for row in rows:
+                if row.po_number == po and row.shipment_id and row.shipment_id not in bought:
+                    shipment = self.service.retrieve_shipment(row.shipment_id)
+                    if shipment.bought:
+                        bought[shipment.id] = shipment
+            found[po] = [Found(record=s.tracking_code or s.id, live=True) for s in bought.values()]
         return found
 
     def reconcile(self, expected: Expected) -> Reconciliation:
-        """One bought label per open order (cancelled orders: a bought label counts as still live)."""
+        """One bought label per open order, none twice (cancelled orders: a bought label counts as still live)."""
+        self._bought_by_reference = None  # list the carrier afresh for each check
         return reconcile_by_look_up(self, expected)
