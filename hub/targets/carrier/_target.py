@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
-from canonical.errors import ConfigurationError, RejectedDocument
+from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from canonical.model import Order, PartyRole
 from connectors.easypost import Address, Parcel, Shipment, Tracker
 from hub import store as st
@@ -103,6 +103,15 @@ class CarrierTarget:
 
     def push(self, order: Order) -> Delivered:
         """Make sure the order has exactly one bought label (bought now, or found bought)."""
+        try:
+            return self._push(order)
+        except RetriableError as exc:
+            if exc.write_in_doubt:
+                # The buy (or create) may still complete at the carrier: the next look must come after it can.
+                exc.retry_after = max(exc.retry_after or 0.0, self.write_settle.total_seconds())
+            raise
+
+    def _push(self, order: Order) -> Delivered:
         if order.is_test and not self.service.is_test:
             raise RejectedDocument("a test order is never bought with a production carrier key")
         reference = label_reference(order)
