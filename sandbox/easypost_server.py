@@ -22,6 +22,7 @@ body with the NFKD-normalized webhook secret, as EasyPost's client libraries che
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import binascii
@@ -29,6 +30,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 import unicodedata
@@ -42,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox._server import SandboxHttpServer
+from sandbox._server import SandboxHttpServer, serve_in_foreground
 
 # (carrier, service, delivery days, base price, price per ounce)
 SERVICES: tuple[tuple[str, str, int, Decimal, Decimal], ...] = (
@@ -300,3 +302,19 @@ class SandboxEasyPost(SandboxHttpServer):
         body = self.tracker_event(tracker_id, status)
         return httpx.post(url, content=body, headers={"Content-Type": "application/json",
                                                       "X-Hmac-Signature": sign_webhook(body, secret)}, timeout=10)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the sandbox carrier in the foreground: ``python -m sandbox.easypost_server --port 8073``."""
+    parser = argparse.ArgumentParser(description="sandbox EasyPost (API v2) on loopback")
+    parser.add_argument("--port", type=int, default=8073)
+    args = parser.parse_args(argv)
+    # Test keys only by default: the sandbox never pretends to sell real postage.
+    key = os.environ.get("SANDBOX_EASYPOST_TEST_KEY") or "EZTKsandbox"
+    server = SandboxEasyPost(test_keys={key}, port=args.port)
+    serve_in_foreground(server, lambda: f"sandbox EasyPost on {server.base_url} (test key from "
+                                        "SANDBOX_EASYPOST_TEST_KEY, default EZTKsandbox)")
+
+
+if __name__ == "__main__":
+    main()
