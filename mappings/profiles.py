@@ -293,6 +293,37 @@ class AmountLimitOverrides(_Profile):
     max_amount: Decimal | None = Field(default=None, gt=0)
 
 
+class CarrierAddress(_Profile):
+    """Where parcels leave from (our warehouse), as the carrier wants it."""
+
+    company: str = Field(min_length=1, max_length=100)
+    street1: str = Field(min_length=1, max_length=100)
+    street2: str | None = Field(default=None, max_length=100)
+    city: str = Field(min_length=1, max_length=60)
+    state: str | None = Field(default=None, max_length=30)
+    zip: str = Field(min_length=1, max_length=20)
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    phone: str | None = Field(default=None, max_length=30)
+
+
+class CarrierRouting(_Profile):
+    """A carrier target's routing rules for this partner (``hub.targets.carrier`` reads them).
+
+    The 850's TD5 wins when present: its SCAC through ``scac_carriers`` names the carrier, its service
+    level through ``service_levels`` the service. Without TD5 the cheapest rate that arrives by the
+    order's requested delivery date (within ``max_delivery_days``) among ``carriers`` is bought.
+    """
+
+    ship_from: CarrierAddress
+    parcel_weight_oz: Decimal = Field(default=Decimal(16), gt=0, le=2400, description="Weight of one parcel.")
+    parcel_inches: tuple[Decimal, Decimal, Decimal] | None = Field(default=None, description="Length, width, height.")
+    carriers: list[str] = Field(default_factory=list, description="Carriers we may buy from; empty: any rated.")
+    scac_carriers: dict[str, str] = Field(default_factory=dict, description="TD5 SCAC -> carrier, e.g. UPSN: UPS.")
+    service_levels: dict[str, str] = Field(
+        default_factory=dict, description="TD5 service level code -> the carrier's service, e.g. ND: NextDayAir.")
+    max_delivery_days: int | None = Field(default=None, ge=1, le=60)
+
+
 class TargetRef(_Profile):
     """A system this partner's orders are delivered to: a registered target ``kind`` (``hub.targets``) and
     the ``name`` its deliveries carry in the outbox (also its exceptions' channel and its asset's prefix)."""
@@ -304,6 +335,7 @@ class TargetRef(_Profile):
                                    description="Orders per call to the target (default 100; 1: one at a time).")
     in_flight: int | None = Field(default=None, ge=1, le=8, description="Batches sent at once (default 1).")
     confirm_orders: bool | None = Field(default=None, description="Confirm the sale orders a batch creates.")
+    carrier: CarrierRouting | None = Field(default=None, description="Routing rules of a carrier target.")
 
 
 class PartnerProfile(_Profile):

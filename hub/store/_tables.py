@@ -264,6 +264,44 @@ raw_document_chunks = Table(
 )
 
 
+# The carrier's outbox: one label per (carrier target, our reference). The EasyPost shipment id is kept
+# here BEFORE the label is bought, so a retry after a timeout retrieves the shipment instead of buying again.
+carrier_shipments = Table(
+    "carrier_shipments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("target", String(40), nullable=False),
+    Column("reference", String(200), nullable=False),  # ours, sent as the shipment's `reference`
+    Column("partner_id", String(63), nullable=False),
+    Column("po_number", String(80), nullable=False),
+    Column("mode", String(10), nullable=False),  # test | production: which key bought it
+    Column("shipment_id", String(64)),
+    Column("state", String(20), nullable=False),  # created | buying | bought
+    Column("rate_id", String(64)),
+    Column("carrier", String(40)),
+    Column("service", String(80)),
+    Column("rate", ExactDecimal()),
+    Column("tracking_code", String(80)),
+    Column("label_url", String(1000)),
+    Column("tracker_id", String(64)),
+    Column("tracking_status", String(40)),
+    Column("tracking_updated_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("target", "reference"),
+    Index("ix_carrier_shipments_tracker_id", "tracker_id"),
+)
+
+# Tracking webhook events already applied, by the carrier's event id: a replayed event changes nothing.
+carrier_events = Table(
+    "carrier_events",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("tracker_id", String(64)),
+    Column("received_at", TS, nullable=False),
+)
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key

@@ -28,10 +28,12 @@ from hub.targets._registry import (
     register_target_kind,
     target_kind,
 )
+from hub.targets.carrier import CarrierTarget  # registers the easypost kind
 from hub.targets.odoo import OdooTarget  # registers the odoo kind
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE", "ERP_TARGET", "MAX_BATCH_SIZE", "Action", "BatchOrderTarget", "Delivered", "Expected",
+    "DEFAULT_BATCH_SIZE", "ERP_TARGET", "MAX_BATCH_SIZE", "Action", "BatchOrderTarget", "CarrierTarget", "Delivered",
+    "Expected",
     "Found", "OdooTarget", "OrderTarget", "Reconciliation", "TargetConnection", "TargetKind", "batch_capacity",
     "configured_targets", "delivery_targets", "reconcile_by_look_up", "register_target_kind", "target_kind",
 ]

@@ -1,0 +1,1 @@
+"""Dagster definitions for carrier targets: polling the trackers their webhooks left quiet."""
