@@ -15,7 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from hub.store._tables import inserted_id, invoice_events, invoices
+from hub.store._exceptions import OPEN
+from hub.store._outbox import DONE
+from hub.store._tables import exceptions, inserted_id, invoice_events, invoices, outbox
 
 
 class InvoiceState(StrEnum):
@@ -161,3 +163,16 @@ def _invoice(row: Any) -> StoredInvoice:
         lines=list(row["lines"] or []), amount=row["amount"], refund_of=row["refund_of"],
         findings=list(row["findings"] or []), record=row["record"], record_id=row["record_id"],
         created_at=row["created_at"], updated_at=row["updated_at"])
+
+
+def delivered_order_ids(conn: Connection, target: str) -> list[int]:
+    """Orders delivered to ``target`` (their outbox delivery done): the ones to invoice there, oldest first."""
+    return [int(i) for i in conn.execute(select(outbox.c.order_id).where(
+        (outbox.c.target == target) & (outbox.c.state == DONE)).order_by(outbox.c.order_id)).scalars()]
+
+
+def open_invoice_exception(conn: Connection, *, kind: str, reference: str) -> int | None:
+    """The open exception ``kind`` queued for the document ``reference`` (its ``document_ref``), if any."""
+    return conn.execute(select(exceptions.c.id).where(
+        (exceptions.c.state == OPEN) & (exceptions.c.kind == kind) & (exceptions.c.document_ref == reference)
+    )).scalar()

@@ -22,6 +22,9 @@ class AccountingKind:
     kind: str
     connection: Callable[..., Any]
     description: str = ""
+    # True: the order target's resource (under the target's name) opens it too, as Odoo's does; False: the
+    # invoicing asset gets ``connection(name)`` as its own resource ``<name>_accounting``.
+    shares_target_connection: bool = False
 
 
 _KINDS: dict[str, AccountingKind] = {}

@@ -1,6 +1,7 @@
 """Odoo as an accounting target (kind ``odoo``): customer invoices and credit notes as ``account.move``.
 
-Its Dagster resource is imported only when a connection is built, as for the Odoo order target.
+The ERP that takes the orders bills them: its connection is the Odoo order target's resource
+(``ErpResource.accounting(name)``), under the target's own name; no second set of credentials.
 """
 
 from typing import Any
@@ -10,14 +11,15 @@ from hub.targets.odoo_accounting._target import OdooAccountingTarget
 
 
 def accounting_connection(name: str) -> Any:
-    """The Dagster resource of the Odoo accounting target ``name`` (``HUB_<NAME>_URL``, ``_DATABASE``, ``_API_KEY``)."""
-    from hub.targets.odoo_accounting._resource import ErpAccountingResource
+    """The Dagster resource of the Odoo target ``name`` (``HUB_<NAME>_URL``, ``_DATABASE``, ``_API_KEY``): the
+    order target's own."""
+    from hub.targets.odoo._resource import ErpResource
 
-    return ErpAccountingResource.from_env(name)
+    return ErpResource.from_env(name)
 
 
 ODOO_ACCOUNTING = register_accounting_kind(AccountingKind(
-    kind="odoo", connection=accounting_connection,
+    kind="odoo", connection=accounting_connection, shares_target_connection=True,
     description="Odoo 19+ customer invoices (account.move) over the External JSON-2 API",
 ))
 
