@@ -54,7 +54,7 @@ def _queue(store: st.HubStore, name: str, order: st.StoredOrder, result: Any) ->
     kind, now = f"{name}_invoice_rejected", st.utcnow()
     with store.transaction() as conn:
         if result.action == "rejected":
-            st.open_exception(conn, channel=name, kind=kind, reason=result.detail, now=now,
+            st.open_exception(conn, channel=f"{name}_invoices", kind=kind, reason=result.detail, now=now,
                               partner_id=order.order.partner_id, order_id=order.id, document_ref=result.reference)
         elif result.action == "posted":
             exception_id = st.open_invoice_exception(conn, kind=kind, reference=result.reference)
