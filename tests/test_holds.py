@@ -208,3 +208,7 @@ def test_held_invoices_are_counted_by_category(erp, client, target, store, order
     with store.transaction() as conn:
         assert st.held_by_category(conn) == {"over_billed": 1}
         assert st.list_invoices(conn, state=InvoiceState.HELD)[0].amount == Decimal("53.00")  # 3 x 4.40 + 2 x 19.90
+
+
+def test_invoice_states_are_pinned_strings():
+    assert [str(state) for state in InvoiceState] == ["held", "released", "sending", "posted"]
