@@ -1,6 +1,7 @@
 """Invoicing delivered orders with the hold gate, against the sandbox ERP and a real store: invoices posted
 once, held on an exception, released by a person with a note or by a clean re-match, credit notes for
-returns and cancellations, a lost reply found by its reference; every change audited."""
+returns and cancellations, a lost reply found by its reference; every change audited. ``store`` is the
+shared fixture: each test runs on SQLite and on real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -33,13 +34,6 @@ def client(erp: SandboxErp):
 @pytest.fixture
 def target(client) -> OdooAccountingTarget:
     return OdooAccountingTarget(client)
-
-
-@pytest.fixture
-def store(tmp_path):
-    hub_store = st.HubStore(f"sqlite:///{tmp_path / 'hub.sqlite3'}").migrate()
-    yield hub_store
-    hub_store.dispose()
 
 
 @pytest.fixture
