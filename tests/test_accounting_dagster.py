@@ -94,3 +94,41 @@ def test_the_code_location_has_the_invoicing_asset_of_the_erp(monkeypatch, tmp_p
     assert dg.AssetKey("erp_invoices") in graph.get_all_asset_keys()
     assert dg.AssetKey("erp_sales_orders") in graph.get(dg.AssetKey("erp_invoices")).parent_keys
     assert defs.resolve_job_def("erp_invoice_job") is not None
+
+
+class RefusingOnce:
+    """The real Odoo accounting target, except that its first create is refused (a closed period, say)."""
+
+    def __init__(self, target):
+        self.target, self.refused = target, False
+
+    def __getattr__(self, name):
+        return getattr(self.target, name)
+
+    def create(self, order, draft):
+        if not self.refused:
+            self.refused = True
+            from canonical.errors import RejectedDocument
+
+            raise RejectedDocument("the accounting period is locked", location="account.move")
+        return self.target.create(order, draft)
+
+
+def test_a_refused_invoice_opens_an_exception_that_the_run_posting_it_closes(delivered, erp, client):
+    from hub.defs.accounting.assets import invoice_delivered_orders
+    from hub.targets import OdooAccountingTarget
+
+    store = st.HubStore(delivered)
+    target = RefusingOnce(OdooAccountingTarget(client))
+    assert invoice_delivered_orders(store, target, None) == {"rejected": 1}
+    with store.transaction() as conn:
+        (queued,) = st.list_exceptions(conn, state=st.OPEN)
+    assert (queued.kind, queued.channel, queued.document_ref) == ("erp_invoice_rejected", "erp_invoices",
+                                                                  f"orderhub:acme:{PO}/1")
+    assert "period is locked" in queued.reason and erp.records("account.move") == []
+
+    assert invoice_delivered_orders(store, target, None) == {"posted": 1}
+    with store.transaction() as conn:
+        assert st.list_exceptions(conn, state=st.OPEN) == []
+        assert "posted as INV/" in (st.get_exception(conn, queued.id).resolution or "")
+    store.dispose()
