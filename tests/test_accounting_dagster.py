@@ -62,9 +62,16 @@ def test_the_asset_invoices_delivered_orders_and_a_re_run_creates_nothing_twice(
     assert metadata["this_run"].value == {"posted": 1}
     assert len(checked) == len(EXCEPTIONS) and all(checked.values())
 
+    before = len(erp.calls)
     metadata, _ = materialize(delivered, erp)
     assert metadata["this_run"].value == {} and metadata["by_state"].value == {"posted": 1}
     assert len(erp.records("account.move")) == 1 and erp.calls.count(("account.move", "create")) == 1
+    # Nothing new: the pass read the deliveries of every order at once and looked at no invoice.
+    assert erp.calls[before:] == [("sale.order", "search_read"), ("sale.order.line", "search_read")]
+
+    erp.deliver(PO, [1, 2])  # a return: the next run credits it
+    metadata, _ = materialize(delivered, erp)
+    assert metadata["this_run"].value == {"credit_note_posted": 1}
 
 
 def test_a_held_invoice_fails_its_category_check_until_released(delivered, erp, client):

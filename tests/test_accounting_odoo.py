@@ -115,3 +115,11 @@ def test_the_sandbox_posts_only_drafts_with_lines(erp, client, order):
     [empty] = client.call("account.move", "create", vals_list=[{"move_type": "out_invoice", "partner_id": partner}])
     with pytest.raises(Exception, match="add a line"):
         client.call("account.move", "action_post", ids=[empty])
+
+
+def test_delivered_quantities_of_many_orders_come_in_two_calls(erp, target, order):
+    erp.deliver(order.source_ref, [2, 1])
+    before = len(erp.calls)
+    found = target.delivered([order, make_order("NOT-THERE")])
+    assert found == {("acme", order.source_ref): {"1": Decimal("2"), "2": Decimal("1")}}
+    assert len(erp.calls) - before == 2

@@ -7,6 +7,6 @@ docs/three-way-match.md (holds) and docs/adding-a-target.md (accounting targets)
 """
 
 from hub.accounting._gate import match_invoice, net_invoiced
-from hub.accounting._invoicing import Invoiced, invoice_order, invoice_reference
+from hub.accounting._invoicing import Invoiced, invoice_order, invoice_reference, orders_with_work
 
-__all__ = ["Invoiced", "invoice_order", "invoice_reference", "match_invoice", "net_invoiced"]
+__all__ = ["Invoiced", "invoice_order", "invoice_reference", "match_invoice", "net_invoiced", "orders_with_work"]

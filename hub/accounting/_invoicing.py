@@ -209,3 +209,36 @@ def _categories(findings: list[dict[str, Any]]) -> tuple[str, ...]:
 
 def _why(findings: list[dict[str, Any]]) -> str:
     return "held: " + "; ".join(f"{f['category']} on line {f['line_no'] or '?'} ({f['detail']})" for f in findings)
+
+
+def orders_with_work(store: st.HubStore, target: AccountingTarget, orders: list[st.StoredOrder]
+                     ) -> list[st.StoredOrder]:
+    """The orders a pass must look at: those with a document not posted yet, a cancellation with something
+    billed, or delivered quantities that differ from what we billed. Needs the target's optional
+    ``delivered(orders)`` (a few calls for all of them); without it, every order."""
+    delivered_of = getattr(target, "delivered", None)
+    if not callable(delivered_of):
+        return orders
+    delivered = delivered_of([stored.order for stored in orders])
+    with store.transaction() as conn:
+        ours = [doc for doc in st.list_invoices(conn, limit=10_000_000) if doc.target == target.name]
+    billed: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    unsettled: set[tuple[str, str]] = set()
+    for invoice in ours:
+        key = (invoice.partner_id, invoice.po_number)
+        if invoice.state is not InvoiceState.POSTED:
+            unsettled.add(key)
+        sign = 1 if invoice.kind == InvoiceKind.INVOICE else -1
+        for line in _lines(invoice):
+            billed[key][line.line_no] += sign * line.quantity
+
+    def has_work(stored: st.StoredOrder) -> bool:
+        key = (stored.order.partner_id, stored.order.source_ref)
+        lines = billed.get(key, {})
+        if key in unsettled:
+            return True
+        if stored.cancelled:  # billed against nothing: credit what is billed
+            return any(lines.values())
+        return any(quantity != lines.get(line_no, Decimal(0)) for line_no, quantity in delivered.get(key, {}).items())
+
+    return [stored for stored in orders if has_work(stored)]

@@ -36,12 +36,13 @@ def load_tolerances() -> Any:
 
 def invoice_delivered_orders(store: st.HubStore, target: Any, tolerances: Any) -> Counter[str]:
     """Invoice every order delivered to ``target`` (``hub.accounting.invoice_order``); how many of each action."""
-    from hub.accounting import invoice_order
+    from hub.accounting import invoice_order, orders_with_work
 
     with store.transaction() as conn:
         stored = [st.load_stored_order(conn, order_id) for order_id in st.delivered_order_ids(conn, target.name)]
     actions: Counter[str] = Counter()
-    for order in stored:
+    # Only orders with something new (a few ERP calls for all of them), not seven calls per order ever invoiced.
+    for order in orders_with_work(store, target, stored):
         for result in invoice_order(store, target, order.order, order_id=order.id, cancelled=order.cancelled,
                                     tolerances=tolerances):
             actions[result.action if result.kind == "invoice" else f"credit_note_{result.action}"] += 1
