@@ -259,6 +259,8 @@ class AccountingTarget(Protocol):
     Every write is exactly-once by our reference: :meth:`create` looks the reference up before it creates
     (so a create whose reply was lost is found, not repeated), and :meth:`post` of a posted one is a no-op.
     A write without an answer raises a ``RetriableError`` with ``write_in_doubt`` set, as for orders.
+    Optional: ``delivered(orders)``, the delivered quantity per order line of many orders in a few calls, so a
+    pass looks only at orders with something new (``hub.accounting.orders_with_work``).
     """
 
     name: str
