@@ -96,6 +96,18 @@ class _Methods:
                 self._db.update_row(self._model, record_id, state="draft")
         return True
 
+    def action_post(self) -> bool:
+        self._db.post_moves(self._ids)
+        return True
+
+    def button_draft(self) -> bool:
+        self._db.reset_moves(self._ids, cancel=False)
+        return True
+
+    def button_cancel(self) -> bool:
+        self._db.reset_moves(self._ids, cancel=True)
+        return True
+
     def action_lock(self) -> bool:
         for record_id in self._db.existing(self._model, self._ids):
             self._db.update_row(self._model, record_id, locked=True)

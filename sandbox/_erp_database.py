@@ -35,6 +35,8 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
     "sale.order.line": ("order_id",),
     "res.partner": ("ref",),
     "product.product": ("default_code", "barcode"),
+    "account.move": ("ref",),
+    "account.move.line": ("move_id",),
 }
 _ABSENT = object()
 
@@ -285,7 +287,7 @@ class Database:
         # Odoo answers `false` for empty values and [id, display_name] for many2one.
         if field.kind == "many2one":
             return [value, self.display_name(field.comodel or "", value)] if value else False
-        if field.kind == "one2many":
+        if field.kind in ("one2many", "many2many"):
             return list(value or [])
         if field.kind == "float":
             return float(value or 0.0)
@@ -303,7 +305,9 @@ class Database:
         self.next_id[model] += 1
         self.records[model][record_id] = row
         self._defaults(model, row)
-        if lines is not None:
+        if lines is not None and model == "account.move":
+            self._add_move_lines(row, lines)
+        elif lines is not None:
             self._apply_line_commands(row, lines, state="draft", locked=False)
         self._recompute(model, row)
         return record_id
@@ -401,6 +405,8 @@ class Database:
             return value
         if field.kind == "datetime":
             return _parse_datetime(value, bad)
+        if field.kind == "many2many":
+            return self._many2many(field, value, bad)
         if field.kind == "many2one":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise bad
@@ -428,6 +434,10 @@ class Database:
             row["partner_invoice_id"] = row.get("partner_invoice_id") or row["partner_id"]
             row["partner_shipping_id"] = row.get("partner_shipping_id") or row["partner_id"]
             row.setdefault("order_line", [])
+        if model == "account.move":
+            row["name"], row["state"] = "/", "draft"  # numbered when posted, as in Odoo
+            row.setdefault("currency_id", self.currency_id(COMPANY_CURRENCY))
+            row.setdefault("invoice_line_ids", [])
 
     def _apply_line_commands(
         self, order: dict[str, Any], commands: list[tuple[int, int, dict[str, Any]]], *, state: Any, locked: bool
@@ -457,6 +467,63 @@ class Database:
                     self.records["sale.order.line"].pop(removed, None)
                 line_ids = [] if code == 5 else [i for i in line_ids if i != line_id]
         order["order_line"] = line_ids
+
+    def _many2many(self, field: FieldSpec, value: Any, bad: OdooFault) -> list[int]:
+        """Odoo's many2many commands on create: ``[6, 0, ids]`` (set) and ``[4, id, 0]`` (link)."""
+        ids: list[int] = []
+        for command in value if isinstance(value, list) else [None]:
+            if isinstance(command, list) and len(command) == 3 and command[0] == 6 and isinstance(command[2], list):
+                ids = list(command[2])
+            elif isinstance(command, list) and len(command) in (2, 3) and command[0] == 4:
+                ids.append(command[1])
+            else:
+                raise bad
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise bad
+        self.existing(field.comodel or "", ids)
+        return ids
+
+    def _add_move_lines(self, move: dict[str, Any], commands: list[tuple[int, int, dict[str, Any]]]) -> None:
+        """An invoice's lines on create (only ``[0, 0, vals]``: the hub never edits a draft invoice)."""
+        if any(code != 0 for code, _, _ in commands):
+            raise validation_error("the sandbox takes only create commands for invoice_line_ids")
+        move["invoice_line_ids"] = [
+            self.create("account.move.line", {"display_type": "product", **vals, "move_id": move["id"]})
+            for _, _, vals in commands]
+
+    def post_moves(self, ids: list[int]) -> None:
+        """Odoo's ``action_post``: drafts only, with lines; numbered INV/ or RINV/; sale lines' ``qty_invoiced``."""
+        moves = [self.records["account.move"][i] for i in self.existing("account.move", ids)]
+        if any(move.get("state") != "draft" for move in moves):
+            raise user_error("Only draft journal entries can be posted.")
+        for move in moves:
+            if not move.get("invoice_line_ids"):
+                raise user_error("You need to add a line before posting.")
+            prefix = f"{'INV' if move['move_type'] == 'out_invoice' else 'RINV'}/{dt.date.today().year}/"
+            number = 1 + sum(1 for other in self.records["account.move"].values()
+                             if str(other.get("name", "")).startswith(prefix))
+            self.update_row("account.move", move["id"], state="posted", name=f"{prefix}{number:05d}")
+            self._invoiced(move, +1)
+
+    def reset_moves(self, ids: list[int], *, cancel: bool) -> None:
+        """Odoo's ``button_draft`` (posted or cancelled -> draft) and ``button_cancel`` (draft -> cancel)."""
+        for move in [self.records["account.move"][i] for i in self.existing("account.move", ids)]:
+            if cancel and move.get("state") != "draft":
+                raise user_error("Only draft journal entries can be cancelled.")
+            if move.get("state") == "posted":
+                self._invoiced(move, -1)
+            self.update_row("account.move", move["id"], state="cancel" if cancel else "draft")
+
+    def _invoiced(self, move: dict[str, Any], sign: int) -> None:
+        """Add (or take back) a posted move's quantities to its sale lines' ``qty_invoiced`` (a refund subtracts)."""
+        sign *= 1 if move["move_type"] == "out_invoice" else -1
+        for line_id in move.get("invoice_line_ids") or []:
+            line = self.records["account.move.line"][line_id]
+            for sale_line_id in line.get("sale_line_ids") or []:
+                sale_line = self.records["sale.order.line"].get(sale_line_id)
+                if sale_line is not None:
+                    self.update_row("sale.order.line", sale_line_id, qty_invoiced=round(
+                        (sale_line.get("qty_invoiced") or 0.0) + sign * (line.get("quantity") or 0.0), 6))
 
     def confirm(self, ids: list[int], *, lock: bool) -> None:
         """Odoo's ``action_confirm``: quotations only; locked too when "Lock Confirmed Sales" is on."""
@@ -510,6 +577,11 @@ class Database:
             total = round(sum(line["price_subtotal"] for line in lines), 2)
             row["amount_untaxed"] = total
             row["amount_total"] = total  # the sandbox has no taxes
+        if model == "account.move.line":
+            row["price_subtotal"] = round((row.get("quantity") or 0.0) * (row.get("price_unit") or 0.0), 2)
+        if model == "account.move":
+            lines = [self.records["account.move.line"][i] for i in row.get("invoice_line_ids") or []]
+            row["amount_total"] = round(sum(line["price_subtotal"] for line in lines), 2)
 
 
 def _line_commands(value: Any) -> list[tuple[int, int, dict[str, Any]]]:

@@ -27,7 +27,7 @@ MAX_RECORDS_PER_CALL = 500
 class FieldSpec:
     """One field of a model: its Odoo type and the rules the sandbox applies to it."""
 
-    kind: str  # char | text | integer | float | bool | selection | datetime | many2one | one2many
+    kind: str  # char | text | integer | float | bool | selection | datetime | many2one | one2many | many2many
     required: bool = False
     readonly: bool = False  # computed by the server: values sent for it are ignored, as Odoo does
     comodel: str | None = None
@@ -105,6 +105,31 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "qty_delivered": FieldSpec("float", readonly=True),
         "qty_invoiced": FieldSpec("float", readonly=True),
     },
+    # Customer invoices and credit notes (Odoo's ``account`` module): draft -> posted (``action_post``
+    # numbers it and adds its quantities to the sale lines' ``qty_invoiced``); ``button_draft`` and
+    # ``button_cancel`` as in Odoo.
+    "account.move": {
+        "name": char_field(readonly=True),
+        "ref": char_field(),
+        "invoice_origin": char_field(),
+        "move_type": FieldSpec("selection", required=True, choices=("out_invoice", "out_refund")),
+        "state": FieldSpec("selection", readonly=True, choices=("draft", "posted", "cancel")),
+        "partner_id": FieldSpec("many2one", required=True, comodel="res.partner"),
+        "currency_id": FieldSpec("many2one", comodel="res.currency"),
+        "reversed_entry_id": FieldSpec("many2one", comodel="account.move"),
+        "invoice_line_ids": FieldSpec("one2many", comodel="account.move.line"),
+        "amount_total": FieldSpec("float", readonly=True),
+    },
+    "account.move.line": {
+        "move_id": FieldSpec("many2one", required=True, comodel="account.move"),
+        "display_type": FieldSpec("selection", choices=("product", "line_section", "line_note")),
+        "product_id": FieldSpec("many2one", comodel="product.product"),
+        "name": FieldSpec("text"),
+        "quantity": FieldSpec("float"),
+        "price_unit": FieldSpec("float"),
+        "price_subtotal": FieldSpec("float", readonly=True),
+        "sale_line_ids": FieldSpec("many2many", comodel="sale.order.line"),
+    },
 }
 
 METHODS: dict[str, frozenset[str]] = {
@@ -117,11 +142,16 @@ METHODS: dict[str, frozenset[str]] = {
     "sale.order.line": frozenset({"search_read", "read"}),
     "res.currency": frozenset({"search_read", "search", "search_count", "read"}),
     "product.pricelist": frozenset({"search_read", "search", "search_count", "read", "create", "write"}),
+    "account.move": frozenset({
+        "search_read", "search", "search_count", "read", "create", "action_post", "button_draft", "button_cancel",
+    }),
+    "account.move.line": frozenset({"search_read", "read"}),
 }
 # @api.model methods: Odoo refuses them when ``ids`` are given.
 MODEL_METHODS = frozenset({"search_read", "search", "search_count", "create"})
 MUTATING = frozenset(
-    {"create", "write", "unlink", "action_confirm", "action_cancel", "action_draft", "action_lock", "action_unlock"}
+    {"create", "write", "unlink", "action_confirm", "action_cancel", "action_draft", "action_lock", "action_unlock",
+     "action_post", "button_draft", "button_cancel"}
 )
 # sale.order.line fields Odoo refuses to change on a locked order, with the labels its message lists.
 PROTECTED_LINE_FIELDS = {

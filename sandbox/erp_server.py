@@ -1,10 +1,10 @@
 """A sandbox ERP that speaks Odoo's External JSON-2 API (Odoo 19) on loopback.
 
 It serves ``POST /json/2/<model>/<method>`` for the models and methods the hub's ERP connector
-uses (partners, products, sale orders), with Odoo's headers, status codes and error objects
-(``name``, ``message``, ``arguments``, ``context``, ``debug``). Sale orders follow Odoo 17+'s
-workflow: ``state`` draft / sent / sale / cancel and the ``locked`` flag; ``write`` takes the
-one2many commands ``[0, 0, vals]``, ``[1, id, vals]``, ``[2, id, 0]`` and ``[5, 0, 0]`` for
+uses (partners, products, sale orders; invoices and credit notes as ``account.move``), with Odoo's
+headers, status codes and error objects (``name``, ``message``, ``arguments``, ``context``, ``debug``).
+Sale orders follow Odoo 17+'s workflow: ``state`` draft / sent / sale / cancel and the ``locked`` flag;
+``write`` takes the one2many commands ``[0, 0, vals]``, ``[1, id, vals]``, ``[2, id, 0]`` and ``[5, 0, 0]`` for
 ``order_line`` under Odoo's rules (no line removed from a confirmed order, no protected line field
 changed on a locked one); ``action_confirm``, ``action_cancel`` (its wizard unless the context says
 ``disable_cancel_warning``; refused on a locked order), ``action_draft``, ``action_lock`` and
@@ -145,6 +145,16 @@ class SandboxErp(SandboxHttpServer):
                         line["qty_delivered"] = line["product_uom_qty"]
                     if invoiced:
                         line["qty_invoiced"] = line["product_uom_qty"]
+            self._db.save()
+
+    def deliver(self, client_order_ref: str, quantities: Iterable[float]) -> None:
+        """Set the delivered quantity of each line of the (oldest) sale order, in line order (a done transfer,
+        or a return when lower than before)."""
+        with self._db.lock:
+            order = self._db.records["sale.order"][self._sale_order_ids(client_order_ref)[0]]
+            ids = self._db.search("sale.order.line", [["order_id", "=", order["id"]]], order="sequence, id")
+            for line_id, quantity in zip(ids, quantities, strict=False):
+                self._db.update_row("sale.order.line", line_id, qty_delivered=float(quantity))
             self._db.save()
 
     def sale_order_lines(self, client_order_ref: str) -> list[dict[str, Any]]:

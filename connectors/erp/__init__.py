@@ -8,6 +8,7 @@ with OdooJson2Client(OdooConfig(base_url=..., api_key=...)) as client:
 Canonical orders become Odoo values in ``mappings.odoo`` (``OdooSalesGateway``).
 """
 
+from connectors.erp._accounting import Move, MoveLine, OdooAccounting, invoice_line_values
 from connectors.erp._client import OdooJson2Client
 from connectors.erp._config import OdooConfig
 from connectors.erp._errors import (
@@ -32,12 +33,16 @@ __all__ = [
     "QUOTATION_STATES",
     "ErpRejected",
     "ErpWriteInDoubt",
+    "Move",
+    "MoveLine",
+    "OdooAccounting",
     "OdooConfig",
     "OdooJson2Client",
     "OdooSales",
     "SaleOrderLine",
     "SaleOrderRef",
     "error_from_response",
+    "invoice_line_values",
     "is_duplicate_reference",
     "many2one_id",
     "odoo_str",

@@ -19,6 +19,7 @@ from connectors.erp._models import (
     SaleOrderRef,
     created_id,
     created_ids,
+    many2one_id,
     odoo_str,
 )
 
@@ -93,6 +94,21 @@ class OdooSales:
             order="sequence asc, id asc",
         )
         return [SaleOrderLine.from_record(row) for row in rows]
+
+    def lines_of_sale_orders(self, sale_order_ids: Sequence[int]) -> dict[int, list[SaleOrderLine]]:
+        """The product lines of many sale orders (every asked id is a key), in Odoo's order, batched."""
+        found: dict[int, list[SaleOrderLine]] = {sale_order_id: [] for sale_order_id in sale_order_ids}
+        ids = list(found)
+        for start in range(0, len(ids), self.batch_size):
+            rows = self.client.call(
+                SALE_ORDER_LINE, "search_read",
+                domain=[["order_id", "in", ids[start : start + self.batch_size]], ["display_type", "=", False]],
+                fields=[*SALE_ORDER_LINE_FIELDS, "order_id"], order="order_id asc, sequence asc, id asc")
+            for row in rows:
+                order_id = many2one_id(row.get("order_id"))
+                if order_id in found:
+                    found[order_id].append(SaleOrderLine.from_record(row))
+        return found
 
     def sale_order_field(self, sale_order_id: int, field: str) -> str:
         """One char/selection field of a sale order ("" if it is empty or the sale order is gone)."""

@@ -334,5 +334,9 @@ from hub.cli._match import match_command  # noqa: E402  (its own module: hub mat
 
 cli.add_command(match_command)
 
+from hub.cli._holds import holds  # noqa: E402  (hub holds: invoices held by the match, docs/three-way-match.md)
+
+cli.add_command(holds)
+
 if __name__ == "__main__":
     sys.exit(main())

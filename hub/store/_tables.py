@@ -302,6 +302,47 @@ carrier_events = Table(
 )
 
 
+# Invoices and credit notes the hub sends to an accounting target (``hub.accounting``), one row per document
+# under our reference; a held one waits here, not in the target, until it is released (issue 13).
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("target", String(63), nullable=False),
+    Column("partner_id", String(63), nullable=False),
+    Column("po_number", String(80), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id")),
+    Column("reference", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("refund_of", String(64)),  # a credit note: the target's record id of the invoice it credits
+    Column("findings", JSON, nullable=False),  # the exceptions of the last match (why it is held)
+    Column("record", String(64)),
+    Column("record_id", String(64)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("target", "reference"),
+    Index("ix_invoices_state", "state"),
+    Index("ix_invoices_order", "target", "partner_id", "po_number"),
+)
+
+# Every change of an invoice's state: who (a person's name, or ``hub``), when, and why. Insert-only.
+invoice_events = Table(
+    "invoice_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("at", TS, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("from_state", String(20)),
+    Column("to_state", String(20), nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key

@@ -6,14 +6,21 @@ loop (``hub.delivery``), reconciliation and the Dagster push assets work with an
 docs/adding-a-target.md walks through adding one.
 """
 
+from hub.targets._accounting import AccountingKind, accounting_kind, register_accounting_kind
 from hub.targets._protocol import (
     DEFAULT_BATCH_SIZE,
     MAX_BATCH_SIZE,
+    AccountingTarget,
     Action,
     BatchOrderTarget,
+    BillableLine,
+    Booked,
     Delivered,
     Expected,
     Found,
+    InvoiceDraft,
+    InvoiceKind,
+    InvoiceLine,
     OrderTarget,
     Reconciliation,
     batch_capacity,
@@ -30,10 +37,37 @@ from hub.targets._registry import (
 )
 from hub.targets.carrier import CarrierTarget  # registers the easypost kind
 from hub.targets.odoo import OdooTarget  # registers the odoo kind
+from hub.targets.odoo_accounting import OdooAccountingTarget  # registers the odoo accounting kind
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE", "ERP_TARGET", "MAX_BATCH_SIZE", "Action", "BatchOrderTarget", "CarrierTarget", "Delivered",
+    "DEFAULT_BATCH_SIZE",
+    "ERP_TARGET",
+    "MAX_BATCH_SIZE",
+    "AccountingKind",
+    "AccountingTarget",
+    "Action",
+    "BatchOrderTarget",
+    "BillableLine",
+    "Booked",
+    "CarrierTarget",
+    "Delivered",
     "Expected",
-    "Found", "OdooTarget", "OrderTarget", "Reconciliation", "TargetConnection", "TargetKind", "batch_capacity",
-    "configured_targets", "delivery_targets", "reconcile_by_look_up", "register_target_kind", "target_kind",
+    "Found",
+    "InvoiceDraft",
+    "InvoiceKind",
+    "InvoiceLine",
+    "OdooAccountingTarget",
+    "OdooTarget",
+    "OrderTarget",
+    "Reconciliation",
+    "TargetConnection",
+    "TargetKind",
+    "accounting_kind",
+    "batch_capacity",
+    "configured_targets",
+    "delivery_targets",
+    "reconcile_by_look_up",
+    "register_accounting_kind",
+    "register_target_kind",
+    "target_kind",
 ]

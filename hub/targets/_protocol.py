@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -186,3 +187,102 @@ def reconcile_by_look_up(target: OrderTarget, expected: Expected) -> Reconciliat
         not_cancelled=sorted(label(p, r) for p, r in not_cancelled),
         cancelled_expected=sum(1 for refs in expected.values() for live in refs.values() if not live),
     )
+
+
+# -- accounting -------------------------------------------------------------------------------------
+# A separate seam, not more methods on OrderTarget: an order is pushed once and then followed, while an
+# order is invoiced many times (each delivery, each return) and every invoice is matched, maybe held, then
+# posted; an accounting system (QuickBooks, Xero) holds no sale orders, and an ERP (Odoo) may be both.
+
+
+class InvoiceKind(StrEnum):
+    """What an accounting document is: an invoice, or a credit note against one."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+@dataclass(frozen=True)
+class BillableLine:
+    """One line of an order as the accounting side sees it: what was delivered, at the price it bills."""
+
+    line_no: str  # the order line's ``line_no``
+    sku: str
+    delivered: Decimal
+    unit_price: Decimal
+    source_line: str  # the target's key of the line (an Odoo ``sale.order.line`` id)
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One line of an invoice or credit note (quantities positive on both)."""
+
+    line_no: str
+    sku: str
+    quantity: Decimal
+    unit_price: Decimal
+    source_line: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """An invoice or credit note the hub wants in the target, under our ``reference`` (unique per target)."""
+
+    reference: str
+    kind: InvoiceKind
+    lines: tuple[InvoiceLine, ...]
+    refund_of: str | None = None  # a credit note: the target's record id of the invoice it credits
+
+
+@dataclass(frozen=True)
+class Booked:
+    """An invoice or credit note the target holds; ``state`` ``draft``, ``posted`` or ``cancel``."""
+
+    reference: str  # ours ('' for one a person made in the target)
+    kind: InvoiceKind
+    record: str  # the target's name for it (Odoo ``INV/2026/00001``; ``/`` until posted)
+    record_id: str
+    state: str
+    lines: tuple[InvoiceLine, ...] = ()
+    refund_of: str | None = None
+
+    @property
+    def live(self) -> bool:
+        """Not cancelled in the target."""
+        return self.state != "cancel"
+
+
+@runtime_checkable
+class AccountingTarget(Protocol):
+    """A system orders are invoiced in: invoices for delivered quantities, posted; credit notes for returns.
+
+    Every write is exactly-once by our reference: :meth:`create` looks the reference up before it creates
+    (so a create whose reply was lost is found, not repeated), and :meth:`post` of a posted one is a no-op.
+    A write without an answer raises a ``RetriableError`` with ``write_in_doubt`` set, as for orders.
+    Optional: ``delivered(orders)``, the delivered quantity per order line of many orders in a few calls, so a
+    pass looks only at orders with something new (``hub.accounting.orders_with_work``).
+    """
+
+    name: str
+    label: str
+    write_settle: dt.timedelta
+
+    def billable(self, order: Order) -> list[BillableLine]:
+        """The order's lines with their delivered quantities and billing prices (none if it is not there)."""
+        ...
+
+    def invoices_of(self, order: Order) -> list[Booked]:
+        """Every invoice and credit note the target holds for the order (ours and those made by hand)."""
+        ...
+
+    def find(self, reference: str) -> list[Booked]:
+        """The documents the target holds under our ``reference`` (oldest first)."""
+        ...
+
+    def create(self, order: Order, draft: InvoiceDraft) -> Booked:
+        """The draft in the target, not posted: the one found under its reference, else a new one."""
+        ...
+
+    def post(self, booked: Booked) -> Booked:
+        """Post (validate) a draft document; a posted one is returned as it is."""
+        ...

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from hub.defs._policies import EXECUTOR
+from hub.defs.accounting.component import invoicing_definitions
 from hub.defs.erp.assets import build_target_assets
 from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.targets import TargetKind
@@ -36,5 +37,7 @@ class OrderTargetComponent(dg.Component):
             name=f"{self.name}_push_every_10_minutes", job=job, cron_schedule="*/10 * * * *",
             default_status=dg.DefaultScheduleStatus.RUNNING,
         )
-        return dg.Definitions(assets=[asset], asset_checks=[check], jobs=[job], schedules=[schedule],
-                              resources={self.name: self.kind.connection(self.name)})
+        own = dg.Definitions(assets=[asset], asset_checks=[check], jobs=[job], schedules=[schedule],
+                             resources={self.name: self.kind.connection(self.name)})
+        invoicing = invoicing_definitions(self.name, self.kind, asset.key)  # a kind that invoices too (Odoo)
+        return own if invoicing is None else dg.Definitions.merge(own, invoicing)

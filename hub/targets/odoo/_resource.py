@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from connectors.erp import OdooConfig, OdooJson2Client
 from hub.targets._protocol import DEFAULT_BATCH_SIZE
 from hub.targets.odoo._target import OdooTarget
+from hub.targets.odoo_accounting._target import OdooAccountingTarget
 from mappings.odoo import OdooSalesGateway
 
 
@@ -55,6 +56,12 @@ class ErpResource(dg.ConfigurableResource):
         with self.gateway() as gateway:
             yield OdooTarget(gateway, name=name, write_settle=self.write_settle(), batch_size=self.batch_size,
                              max_in_flight=self.in_flight, confirm=self.confirm_orders)
+
+    @contextmanager
+    def accounting(self, name: str) -> Iterator[OdooAccountingTarget]:
+        """The same ERP as the accounting target ``name``: invoices and credit notes (``odoo_accounting``)."""
+        with OdooJson2Client(self._config()) as client:
+            yield OdooAccountingTarget(client, name=name, write_settle=self.write_settle())
 
     def write_settle(self) -> dt.timedelta:
         """How long a write sent without an answer (or by a run that died) may still commit in the ERP."""

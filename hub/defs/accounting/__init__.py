@@ -1,0 +1,1 @@
+"""Dagster definitions for invoicing delivered orders (``<target>_invoices``) with the hold gate."""
