@@ -173,6 +173,8 @@ class SftpFolders(_Profile):
     archive: str
     outbound: str
     pickup: SftpPickup = Field(default_factory=SftpPickup)
+    pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,63}$",
+                             description="Dagster concurrency pool of this partner's SFTP work; default sftp_<id>.")
 
     @field_validator("inbox", "archive", "outbound")
     @classmethod
@@ -299,6 +301,8 @@ class TargetRef(_Profile):
 
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,63}$",
+                             description="Dagster concurrency pool of the pushes to this target; default its name.")
 
 
 class PartnerProfile(_Profile):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from hub.defs.edi import jobs
-from hub.defs.edi.sensors import sftp_inbox_sensor
+from hub.defs.edi.sensors import DEFAULT_INTERVAL_SECONDS, DEFAULT_MAX_FILES, sftp_inbox_sensor
 from mappings.profiles import PartnerProfile
 
 
@@ -18,7 +18,12 @@ class X12PartnerInbox(dg.Component):
     """
 
     profile: PartnerProfile
+    interval_seconds: int = DEFAULT_INTERVAL_SECONDS
+    max_files: int = DEFAULT_MAX_FILES
+    """Most files one run carries (``HUB_INTAKE_BATCH_MAX_FILES``)."""
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         """The partner's inbox sensor."""
-        return dg.Definitions(sensors=[sftp_inbox_sensor(self.profile, jobs.edi_inbound_job.name)])
+        return dg.Definitions(sensors=[sftp_inbox_sensor(self.profile, jobs.edi_inbound_job.name,
+                                                         interval_seconds=self.interval_seconds,
+                                                         max_files=self.max_files)])
