@@ -35,10 +35,12 @@ class Drained:
 
 
 def drain_outbox(store: st.HubStore, target: OrderTarget, *, budget_s: float = DEFAULT_BUDGET_S,
-                 batch: int = PUSH_BATCH, clock: Callable[[], float] = time.monotonic,
+                 batch: int | None = None, clock: Callable[[], float] = time.monotonic,
                  push: Callable[..., PushSummary] = deliver_due_orders) -> Drained:
-    """Deliver to ``target`` pass after pass until a pass claims fewer than ``batch`` (nothing more is due),
-    the target is on hold (a write in doubt), or ``budget_s`` seconds are spent (checked between passes)."""
+    """Deliver to ``target`` pass after pass until a pass claims fewer than ``batch`` (default ``PUSH_BATCH``:
+    nothing more is due), the target is on hold (a write in doubt), or ``budget_s`` seconds are spent (checked
+    between passes)."""
+    batch = batch or PUSH_BATCH
     deadline = clock() + budget_s
     total, passes = PushSummary(), 0
     while True:
