@@ -11,6 +11,9 @@
   of that file into a new SQLite store), next to pyx12's validating parse
   (``edi_ingest.pyx12_parse``: ``x12n_document`` with our 850 map, on ``--pyx12-pos`` POs, timed per
   PO and extrapolated). The child's times include starting Python and importing the hub (~1 s).
+* ``CPU s`` is the child's user + system time and ``vs pyx12 CPU`` compares it with pyx12's CPU
+  time: on a machine shared with other work, wall times (and their ratios) move with the load while
+  CPU times barely do.
 
 Compare ratios between machines rather than absolute numbers.
 """
@@ -54,8 +57,8 @@ def write_big_file(path: Path, megabytes: int, lines: int) -> int:
     return rounds * 1000
 
 
-def run_hub(*args: str) -> tuple[int, float, float]:
-    """``hub ARGS > /dev/null`` in a child: (exit status, wall seconds, peak RSS in MB).
+def run_hub(*args: str) -> tuple[int, float, float, float]:
+    """``hub ARGS > /dev/null`` in a child: (exit status, wall seconds, CPU seconds, peak RSS in MB).
 
     A child's ``ru_maxrss`` starts at its parent's resident size when forked (Linux keeps the
     pre-exec high-water mark), and this process holds the generated files and pyx12's work: so the
@@ -66,11 +69,11 @@ def run_hub(*args: str) -> tuple[int, float, float]:
     env["HUB_DATA_DIR"] = tempfile.mkdtemp(prefix="cli-memory-")
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file, open(os.devnull, "wb") as devnull:
         start = time.perf_counter()
-        status = subprocess.call([GNU_TIME, "-f", "%M", "-o", rss_file.name, sys.executable, "-m", "hub.cli", *args],
-                                 cwd=ROOT, stdout=devnull, env=env)
+        status = subprocess.call([GNU_TIME, "-f", "%M %U %S", "-o", rss_file.name, sys.executable, "-m", "hub.cli",
+                                  *args], cwd=ROOT, stdout=devnull, env=env)
         seconds = time.perf_counter() - start
-        kilobytes = int(rss_file.read().strip().splitlines()[-1])
-    return status, seconds, kilobytes / 1024
+        kilobytes, user, system = rss_file.read().strip().splitlines()[-1].split()
+    return status, seconds, float(user) + float(system), int(kilobytes) / 1024
 
 
 def main() -> None:
@@ -84,9 +87,12 @@ def main() -> None:
 
     acme = PartnerDirectory.load(edi_ingest.PARTNERS_DIR).get("acme")
     sample = build_850(acme, purchase_orders=args.pyx12_pos, lines=args.lines)
+    cpu = time.process_time()
     pyx12_per_po = edi_ingest.pyx12_parse(sample) / args.pyx12_pos
+    pyx12_cpu_per_po = (time.process_time() - cpu) / args.pyx12_pos
     print(f"pyx12 x12n_document (same map): {1 / pyx12_per_po:8.0f} POs/s "
-          f"-> {pyx12_per_po * args.pos:.0f} s for {args.pos} POs x {args.lines} lines")
+          f"-> {pyx12_per_po * args.pos:.0f} s for {args.pos} POs x {args.lines} lines "
+          f"({pyx12_cpu_per_po * args.pos:.0f} s CPU)")
 
     with tempfile.TemporaryDirectory(prefix="cli-memory-") as folder:
         medium = Path(folder) / "medium.x12"
@@ -101,15 +107,16 @@ def main() -> None:
             (big, big_pos, ("edi", "validate", "--no-progress")),
             (big, big_pos, ("edi", "validate", "--json", "--no-progress")),
         ]
-        print(f"{'command':42} {'file':>8} {'POs':>7} {'status':>6} {'wall s':>7} {'POs/s':>7} "
-              f"{'peak RSS':>9} {'vs pyx12':>8}")
+        print(f"{'command':42} {'file':>8} {'POs':>7} {'status':>6} {'wall s':>7} {'CPU s':>6} {'POs/s':>7} "
+              f"{'peak RSS':>9} {'vs pyx12':>8} {'vs pyx12 CPU':>12}")
         for path, pos, command in runs:
-            status, seconds, rss = run_hub(*command, str(path))
+            status, seconds, cpu_seconds, rss = run_hub(*command, str(path))
             ratio = pyx12_per_po * pos / seconds
+            cpu_ratio = pyx12_cpu_per_po * pos / cpu_seconds
             flag = "" if rss <= TARGET_RSS_MB else f"  OVER {TARGET_RSS_MB} MB"
             print(f"hub {' '.join(c for c in command if c != '--no-progress'):38} "
-                  f"{path.stat().st_size / 1e6:6.0f}MB {pos:7d} {status:6d} {seconds:7.1f} {pos / seconds:7.0f} "
-                  f"{rss:6.0f} MB {ratio:7.1f}x{flag}")
+                  f"{path.stat().st_size / 1e6:6.0f}MB {pos:7d} {status:6d} {seconds:7.1f} {cpu_seconds:6.1f} "
+                  f"{pos / seconds:7.0f} {rss:6.0f} MB {ratio:7.1f}x {cpu_ratio:11.1f}x{flag}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ class ReceiptOutcome(StrEnum):
     NOT_X12 = "not_x12"
     NOT_SHOPIFY = "not_shopify"
     NOT_AMAZON = "not_amazon"
+    IGNORED = "ignored"
+    """No order meant: a newsletter, mailing-list message or auto-reply (email); recorded, not processed."""
 
 
 class DocumentOutcome(StrEnum):

@@ -13,9 +13,9 @@ import io
 import json
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from hub.cli._stream import byte_progress, is_big, read_chunks
@@ -157,10 +157,35 @@ def _validate_whole(path: Path, partners: PartnerDirectory, seen, numbers, now) 
 def _validate_streaming(
     path: Path, partners: PartnerDirectory, seen, numbers, now, *, out: TextIO, as_json: bool, progress: bool
 ) -> tuple[X12FileResult, bool]:
-    """Report each interchange once read: accepted sets wait in a spool, as they do in the mapping itself.
+    """Report a file interchange by interchange as it is read (:func:`report_stream` over its bytes)."""
+    size = path.stat().st_size if path.is_file() else None
+    with path.open("rb", buffering=0) as handle, \
+            byte_progress(progress, size, f"validating {path.name}") as advance:
+        if not as_json:
+            print(f"{path}: reading", file=out)
+        return report_stream(str(path), read_chunks(handle, advance), partners, out=out, now=now, as_json=as_json,
+                             seen=seen, numbers=numbers)
 
-    Returns the file's result, its interchanges emptied once printed (only who sent them and their
-    outcomes are kept, so memory does not grow with their count), and whether every set was accepted.
+
+def report_stream(
+    name: str,
+    data: bytes | BinaryIO | Iterable[bytes],
+    partners: PartnerDirectory,
+    *,
+    out: TextIO,
+    now: dt.datetime,
+    as_json: bool = False,
+    seen: Container[tuple[str, str, str]] = (),
+    numbers: Callable[[str, str], int] | None = None,
+    acks_for: str | None = None,
+    on_acks: Callable[[list[OutboundAck]], None] | None = None,
+) -> tuple[X12FileResult, bool]:
+    """Report each interchange of ``data`` once read: accepted sets wait in a spool, as they do in the mapping itself.
+
+    ``data`` is bytes, a binary file or byte chunks; ``name`` is what the report calls it. Returns the
+    file's result, its interchanges emptied once printed (only who sent them and their outcomes are
+    kept, so memory does not grow with their count), and whether every set was accepted.
+    ``acks_for`` numbers the acks as for that partner's inbox; ``on_acks`` gets each interchange's acks.
     """
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
     sets_accepted = True
@@ -173,7 +198,7 @@ def _validate_streaming(
             set_done(doc)
         spool.seek(0)
         if as_json:  # one line per interchange, its sets copied from the spool (never all in memory)
-            head = json.dumps({"record": "interchange", "file": str(path), **_interchange_json(ic)})
+            head = json.dumps({"record": "interchange", "file": name, **_interchange_json(ic)})
             out.write(head[:-1] + ', "sets": [')
             for index, line in enumerate(spool):
                 out.write((", " if index else "") + line.rstrip("\n"))
@@ -184,25 +209,24 @@ def _validate_streaming(
             out.writelines(spool)
             out.writelines(line + "\n" for line in _ack_lines(ic.acks))
         out.flush()
+        if on_acks is not None and ic.acks:
+            on_acks(ic.acks)
         spool.seek(0)
         spool.truncate()
         nonlocal sets_accepted
         sets_accepted = sets_accepted and all(d.outcome in ACCEPTED_SET_OUTCOMES for d in ic.documents)
         ic.documents, ic.acks, ic.errors = [], [], []
 
-    size = path.stat().st_size if path.is_file() else None
-    with spool, path.open("rb", buffering=0) as handle, \
-            byte_progress(progress, size, f"validating {path.name}") as advance:
-        if not as_json:
-            print(f"{path}: reading", file=out)
+    with spool:
         result = process_interchange_file(
-            read_chunks(handle, advance),
+            data,
             partners=partners,
             is_duplicate_interchange=lambda q, i, c: (q, i, c.strip()) in seen,
-            next_control_number=numbers,
+            next_control_number=numbers or LocalControlNumbers(),
             now=now,
             on_document=set_done,
             on_interchange=interchange_done,
+            acks_for=acks_for,
         )
     return result, sets_accepted
 

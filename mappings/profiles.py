@@ -212,11 +212,11 @@ class X12SftpChannel(ChannelSettings):
 
 
 class ShopifyProfile(ChannelSettings):
-    """A Shopify store we pull orders from (Admin REST API) and take webhooks for."""
+    """A Shopify store we pull orders from (GraphQL Admin API) and take webhooks for."""
 
     kind: Literal["shopify"] = "shopify"
     shop_domain: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-    api_version: str = Field(default="2024-10", pattern=r"^\d{4}-\d{2}$")
+    api_version: str = Field(default="2026-10", pattern=r"^\d{4}-\d{2}$")
     access_token_env: str = Field(description="Environment variable holding the Admin API access token.")
     webhook_secret_env: str = Field(description="Environment variable holding the app's webhook signing secret.")
     base_url_env: str | None = Field(
@@ -303,6 +303,11 @@ class TargetRef(_Profile):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
     pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,63}$",
                              description="Dagster concurrency pool of the pushes to this target; default its name.")
+    # Delivery tuning for a kind that takes batches (hub.targets.BatchOrderTarget); unset: the kind's defaults.
+    batch_size: int | None = Field(default=None, ge=1, le=500,  # 500: hub.targets.MAX_BATCH_SIZE
+                                   description="Orders per call to the target (default 100; 1: one at a time).")
+    in_flight: int | None = Field(default=None, ge=1, le=8, description="Batches sent at once (default 1).")
+    confirm_orders: bool | None = Field(default=None, description="Confirm the sale orders a batch creates.")
 
 
 class PartnerProfile(_Profile):

@@ -17,7 +17,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox._erp_database import Database
-from sandbox._erp_schema import METHODS, MODEL_METHODS, MUTATING, OdooFault, not_found, unprocessable
+from sandbox._erp_schema import (
+    MAX_BODY_BYTES,
+    MAX_RECORDS_PER_CALL,
+    METHODS,
+    MODEL_METHODS,
+    MUTATING,
+    OdooFault,
+    not_found,
+    unprocessable,
+)
 
 _ODOO_VERSION = {"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"}
 
@@ -83,19 +92,18 @@ class _Methods:
     def action_draft(self) -> bool:
         # Odoo's "Set to Quotation": only cancelled or sent orders go back to draft.
         for record_id in self._db.existing(self._model, self._ids):
-            row = self._db.records[self._model][record_id]
-            if row.get("state") in ("cancel", "sent"):
-                row["state"] = "draft"
+            if self._db.records[self._model][record_id].get("state") in ("cancel", "sent"):
+                self._db.update_row(self._model, record_id, state="draft")
         return True
 
     def action_lock(self) -> bool:
         for record_id in self._db.existing(self._model, self._ids):
-            self._db.records[self._model][record_id]["locked"] = True
+            self._db.update_row(self._model, record_id, locked=True)
         return True
 
     def action_unlock(self) -> bool:
         for record_id in self._db.existing(self._model, self._ids):
-            self._db.records[self._model][record_id]["locked"] = False
+            self._db.update_row(self._model, record_id, locked=False)
         return True
 
 
@@ -138,8 +146,11 @@ class WriteFault:
 class Json2Api:
     """The Starlette endpoints: authentication, dispatch and Odoo's error answers."""
 
-    def __init__(self, db: Database, *, api_key: str, database: str) -> None:
+    def __init__(self, db: Database, *, api_key: str, database: str, max_body_bytes: int = MAX_BODY_BYTES,
+                 max_records_per_call: int = MAX_RECORDS_PER_CALL) -> None:
         self.db = db
+        self.max_body_bytes = max_body_bytes
+        self.max_records_per_call = max_records_per_call
         self.api_key = api_key
         self.database = database
         self.faults: deque[InjectedFault] = deque()
@@ -219,7 +230,12 @@ class Json2Api:
         )
 
     async def _body(self, request: Request) -> dict[str, Any]:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise _too_large(self.max_body_bytes)
         raw = await request.body()
+        if len(raw) > self.max_body_bytes:
+            raise _too_large(self.max_body_bytes)
         if not raw:
             return {}
         mimetype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -250,6 +266,10 @@ class Json2Api:
             raise unprocessable("ids must be a list of integers")
         if method in MODEL_METHODS and ids:
             raise unprocessable(f"cannot call {model}.{method} with ids")
+        records = params.get("vals_list") if method == "create" else ids
+        if isinstance(records, list) and len(records) > self.max_records_per_call:
+            raise unprocessable(f"{model}.{method}: {len(records)} records in one call, at most "
+                                f"{self.max_records_per_call}; send smaller batches")
         func = getattr(_Methods(self.db, model, ids, context), method)
         try:
             inspect.signature(func).bind(**params)
@@ -260,14 +280,21 @@ class Json2Api:
             if method not in MUTATING:
                 return func(**params)
             # Like Odoo's per-call transaction: a failing call leaves no partial change behind.
-            snapshot = self.db.snapshot()
+            started = self.db.begin()
+            committed = False
             try:
                 result = func(**params)
-            except BaseException:
-                self.db.restore(snapshot)
-                raise
+                committed = True
+            finally:
+                self.db.end(started, commit=committed)
             self.db.save()
             return result
+
+
+def _too_large(limit: int) -> OdooFault:
+    """Odoo's (werkzeug's) 413 for a body over ``max_content_length``."""
+    return OdooFault(413, "werkzeug.exceptions.RequestEntityTooLarge",
+                     f"The data value transmitted exceeds the capacity limit ({limit} bytes).")
 
 
 def create_app(api: Json2Api) -> Starlette:

@@ -6,11 +6,12 @@ import datetime as dt
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sandbox._erp_domain import compile_domain, mentions, sorted_rows
+from sandbox._erp_domain import compile_domain, indexed_lookup, mentions, sorted_rows
 from sandbox._erp_schema import (
     COMPANY_CURRENCY,
     CURRENCIES,
@@ -26,6 +27,72 @@ from sandbox._erp_schema import (
     validation_error,
 )
 
+# The fields Odoo's own tables index that the hub looks records up by (PostgreSQL b-tree indexes in
+# Odoo: ``client_order_ref``, ``ref``, ``default_code``, ``barcode``, the line's ``order_id``): a search
+# on one of them reads the matching rows only, not the whole table, so figures measure the hub.
+INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
+    "sale.order": ("client_order_ref",),
+    "sale.order.line": ("order_id",),
+    "res.partner": ("ref",),
+    "product.product": ("default_code", "barcode"),
+}
+_ABSENT = object()
+
+
+class Table(dict[int, dict[str, Any]]):
+    """One model's rows by id, with its field indexes and an undo journal for the call in progress.
+
+    Rows are replaced, never changed in place, inside a call (``Database.update_row``), so the
+    journal holds the row as it was and an index never goes stale.
+    """
+
+    def __init__(self, fields: tuple[str, ...], rows: dict[int, dict[str, Any]] | None = None) -> None:
+        super().__init__()
+        self.indexes: dict[str, dict[Any, set[int]]] = {name: {} for name in fields}
+        self.journal: list[tuple[Table, int, Any]] | None = None
+        for key, row in (rows or {}).items():
+            self[key] = row
+
+    def __setitem__(self, key: int, row: dict[str, Any]) -> None:
+        old = dict.get(self, key, _ABSENT)
+        if self.journal is not None:
+            self.journal.append((self, key, old))
+        if isinstance(old, dict):
+            self._unindex(key, old)
+        dict.__setitem__(self, key, row)
+        for name, index in self.indexes.items():
+            if row.get(name) is not None:
+                index.setdefault(row[name], set()).add(key)
+
+    def pop(self, key: int, *default: Any) -> Any:
+        """Remove a row (journaled, unindexed)."""
+        if key not in self:
+            return default[0] if default else dict.pop(self, key)
+        old = dict.pop(self, key)
+        if self.journal is not None:
+            self.journal.append((self, key, old))
+        self._unindex(key, old)
+        return old
+
+    def undo(self, key: int, old: Any) -> None:
+        """Put a journaled row back as it was (or remove one the call added)."""
+        if key in self:
+            self._unindex(key, dict.__getitem__(self, key))
+            dict.__delitem__(self, key)
+        if old is not _ABSENT:
+            dict.__setitem__(self, key, old)
+            for name, index in self.indexes.items():
+                if old.get(name) is not None:
+                    index.setdefault(old[name], set()).add(key)
+
+    def _unindex(self, key: int, row: dict[str, Any]) -> None:
+        for name, index in self.indexes.items():
+            ids = index.get(row.get(name))
+            if ids is not None:
+                ids.discard(key)
+                if not ids:
+                    del index[row.get(name)]
+
 
 class Database:
     """All records, the id counters and the sale order sequence; callers hold ``lock``."""
@@ -33,7 +100,13 @@ class Database:
     def __init__(self, state_path: Path | None) -> None:
         self.lock = threading.RLock()
         self.state_path = state_path
-        self.records: dict[str, dict[int, dict[str, Any]]] = {model: {} for model in MODELS}
+        self.records: dict[str, Table] = {model: Table(INDEXED_FIELDS.get(model, ())) for model in MODELS}
+        # Set during a write call: every row replaced or removed, to undo the call if it fails.
+        self._journal: list[tuple[Table, int, Any]] | None = None
+        self._saved_at = 0.0
+        self._save_cost = 0.0
+        self._dirty = False
+        self._save_timer: threading.Timer | None = None
         self.next_id: dict[str, int] = {model: 1 for model in MODELS}
         self.sale_order_sequence = 0
         # Odoo's "Lock Confirmed Sales" setting: confirmed orders are locked at once.
@@ -41,6 +114,8 @@ class Database:
         # What a small custom Odoo module adds (docs/operations.md): UNIQUE(origin, client_order_ref)
         # on sale.order, so a second create for the same trading partner's reference is refused.
         self.unique_sale_order_refs = False
+        # Sale orders a server-side rule refuses (a custom module's constraint, a credit hold): ref -> message.
+        self.refused_refs: dict[str, str] = {}
         if state_path is not None and state_path.exists():
             self._load(state_path)
         if not self.records["res.currency"]:
@@ -59,29 +134,68 @@ class Database:
 
     # persistence
 
-    def snapshot(self) -> tuple[Any, ...]:
-        """A copy of the state to go back to when a call fails (Odoo's per-call transaction)."""
-        return (
-            {model: {k: dict(v) for k, v in rows.items()} for model, rows in self.records.items()},
-            dict(self.next_id),
-            self.sale_order_sequence,
-        )
+    def begin(self) -> tuple[Any, ...]:
+        """Start a call's transaction (Odoo's per-call transaction): rows it replaces are journaled, not the
+        whole state copied, so a call costs what it touches."""
+        self._journal = []
+        for table in self.records.values():
+            table.journal = self._journal
+        return dict(self.next_id), self.sale_order_sequence
 
-    def restore(self, snapshot: tuple[Any, ...]) -> None:
-        """Go back to a :meth:`snapshot`."""
-        self.records, self.next_id, self.sale_order_sequence = snapshot
+    def end(self, started: tuple[Any, ...], *, commit: bool) -> None:
+        """End the call's transaction: keep its changes, or undo every one of them (newest first)."""
+        journal, self._journal = self._journal or [], None
+        for table in self.records.values():
+            table.journal = None
+        if not commit:
+            for table, key, old in reversed(journal):
+                table.undo(key, old)
+            self.next_id, self.sale_order_sequence = started
+
+    def update_row(self, model: str, record_id: int, **values: Any) -> dict[str, Any]:
+        """Replace one row with ``values`` changed (journaled and reindexed); the new row."""
+        row = {**self.records[model][record_id], **values}
+        self.records[model][record_id] = row
+        return row
 
     def _load(self, path: Path) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
         for model in MODELS:
-            self.records[model] = {int(k): v for k, v in data.get("records", {}).get(model, {}).items()}
+            self.records[model] = Table(INDEXED_FIELDS.get(model, ()),
+                                        {int(k): v for k, v in data.get("records", {}).get(model, {}).items()})
             self.next_id[model] = int(data.get("next_id", {}).get(model, 1))
         self.sale_order_sequence = int(data.get("sale_order_sequence", 0))
 
     def save(self) -> None:
-        """Write the state file atomically (a crash leaves the previous state, never half of one)."""
+        """Persist soon: at once if the last write was long enough ago, else within a second or so.
+
+        Writing the whole file after every call made a call cost the size of the database; writes are
+        spaced so that they take at most a tenth of the time (``flush`` on stop writes what is left).
+        """
         if self.state_path is None:
             return
+        now = time.monotonic()
+        if now - self._saved_at >= max(1.0, 10 * self._save_cost):
+            self.flush()
+            return
+        self._dirty = True
+        if self._save_timer is None:
+            self._save_timer = threading.Timer(max(1.0, 10 * self._save_cost), self._flush_later)
+            self._save_timer.daemon = True
+            self._save_timer.start()
+
+    def _flush_later(self) -> None:
+        with self.lock:
+            self._save_timer = None
+            if self._dirty:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write the state file atomically now (a crash leaves the previous state, never half of one)."""
+        if self.state_path is None:
+            return
+        started = time.monotonic()
+        self._dirty = False
         data = {
             "version": 1,
             "records": {model: {str(k): v for k, v in rows.items()} for model, rows in self.records.items()},
@@ -92,6 +206,8 @@ class Database:
         tmp = self.state_path.with_name(self.state_path.name + ".tmp")
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.state_path)
+        self._saved_at = time.monotonic()
+        self._save_cost = self._saved_at - started
 
     # ORM-like primitives
 
@@ -115,9 +231,13 @@ class Database:
         matches = compile_domain(model, domain if domain is not None else [])
         # Like Odoo, archived records are left out unless the domain or the context asks for them.
         hide_archived = active_test and "active" in MODELS[model] and not mentions(domain, "active")
+        table = self.records[model]
+        # A term on an indexed field narrows the rows to read, as the database's index would.
+        candidate_ids = indexed_lookup(domain, table.indexes)
+        candidates = table.values() if candidate_ids is None else (table[i] for i in sorted(candidate_ids))
         rows = [
             row
-            for row in self.records[model].values()
+            for row in candidates
             if matches(row, self) and not (hide_archived and row.get("active") is False)
         ]
         rows = sorted_rows(model, rows, order)
@@ -215,12 +335,16 @@ class Database:
 
     def _check_unique(self, model: str, row: dict[str, Any]) -> None:
         """The custom module's UNIQUE(origin, client_order_ref), answered as Odoo answers an SQL constraint."""
+        if model == "sale.order" and row.get("client_order_ref") in self.refused_refs:
+            raise validation_error(self.refused_refs[row["client_order_ref"]])
         if model != "sale.order" or not self.unique_sale_order_refs:
             return
         key = (row.get("origin"), row.get("client_order_ref"))
         if None in key or "" in key:
             return  # NULLs never collide in PostgreSQL
-        for other in self.records[model].values():
+        table = self.records[model]
+        for other_id in table.indexes["client_order_ref"].get(row.get("client_order_ref"), ()):
+            other = table[other_id]
             if other["id"] != row["id"] and (other.get("origin"), other.get("client_order_ref")) == key:
                 # odoo.service.model turns the IntegrityError into this ValidationError.
                 raise validation_error(f"The operation cannot be completed: {UNIQUE_REF_MESSAGE}")
@@ -342,7 +466,8 @@ class Database:
         now = dt.datetime.now(dt.UTC).strftime(DATETIME_FORMAT)
         for order in orders:
             # Odoo replaces the quotation date with the confirmation time.
-            order.update(state="sale", date_order=now, locked=lock or bool(order.get("locked")))
+            self.update_row("sale.order", order["id"], state="sale", date_order=now,
+                            locked=lock or bool(order.get("locked")))
 
     def cancel(self, ids: list[int], *, show_wizard: bool) -> Any:
         """Odoo's ``action_cancel``: refused on a locked order; the wizard's action for a non-draft one
@@ -364,7 +489,7 @@ class Database:
             }
         for order in orders:
             # Done deliveries and posted invoices stay as they are, as in Odoo.
-            order["state"] = "cancel"
+            self.update_row("sale.order", order["id"], state="cancel")
         return True
 
     def _recompute(self, model: str, row: dict[str, Any]) -> None:

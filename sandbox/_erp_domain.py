@@ -27,6 +27,31 @@ def mentions(domain: Any, field: str) -> bool:
     return isinstance(domain, list) and any(isinstance(t, list) and t and t[0] == field for t in domain)
 
 
+def indexed_lookup(domain: Any, indexes: dict[str, dict[Any, set[int]]]) -> set[int] | None:
+    """The ids an index gives for a plain AND of terms with ``=`` or ``in`` on an indexed field, else None.
+
+    Only narrows: the caller still applies the whole domain to these rows. Domains with ``|`` or
+    ``!``, or without such a term, read every row (as a database without a usable index would).
+    """
+    if not isinstance(domain, list) or any(not isinstance(term, list) for term in domain):
+        return None
+    for term in domain:
+        if len(term) != 3 or term[0] not in indexes:
+            continue
+        name, operator, value = term
+        try:
+            if operator == "=" and value is not False and value is not None:
+                return set(indexes[name].get(value, ()))
+            if operator == "in" and isinstance(value, list) and all(v is not False and v is not None for v in value):
+                found: set[int] = set()
+                for v in value:
+                    found |= indexes[name].get(v, set())
+                return found
+        except TypeError:  # an unhashable value: the predicate will refuse or miss it
+            return None
+    return None
+
+
 def compile_domain(model: str, domain: Any) -> _Predicate:
     """A predicate for an Odoo domain: prefix ``&``, ``|``, ``!`` and an implicit AND between terms."""
     if not isinstance(domain, list):

@@ -16,6 +16,11 @@ UNIQUE_REF_MESSAGE = (
     "orderhub_ref_unique: a sale order with this customer reference already exists for this trading partner"
 )
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Odoo's limits on one request: werkzeug's max_content_length (odoo.http.DEFAULT_MAX_CONTENT_LENGTH,
+# 128 MiB), and a ceiling on records per call, which Odoo leaves to the worker's memory and
+# limit_time_real; the sandbox refuses more than this so that clients keep their batches sensible.
+MAX_BODY_BYTES = 128 * 1024 * 1024
+MAX_RECORDS_PER_CALL = 500
 
 
 @dataclass(frozen=True)

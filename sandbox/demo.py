@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -26,7 +27,7 @@ import dagster as dg
 
 from hub import store as st
 from hub.reconciliation import reconcile_erp_orders
-from hub.settings import REPO_ROOT, get_settings, resolve_database_url
+from hub.settings import REPO_ROOT, STORE_FILE_NAME, HubSettings, get_settings, resolve_database_url, sqlite_url
 from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
 from sandbox.environment import SandboxEnvironment
@@ -46,11 +47,12 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
     """Run the demo end to end; returns a process exit code."""
     started = time.monotonic()
     settings = get_settings()
-    data_dir = _prepare_environment(data_dir)
-    partners = PartnerDirectory.load(settings.partners_dir)
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
+
+    data_dir = _prepare_environment(data_dir, say)
+    partners = PartnerDirectory.load(settings.partners_dir)
 
     # A client closing its session is normal here; paramiko would print it as a socket error.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
@@ -81,8 +83,37 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)
     say(f"\ndemo finished in {time.monotonic() - started:.1f} s. Run it again: nothing is created twice.")
-    say("Open the same runs, sensors and checks in the Dagster UI:  make ui  (then http://127.0.0.1:3000)")
+    print_next_steps(say, store)
     return 0
+
+
+def print_next_steps(say, store: st.HubStore) -> None:
+    """The demo's last words: how to run ``hub``, then what to try (``exceptions show`` a real id when one is open)."""
+    with store.transaction() as conn:
+        queued = st.list_exceptions(conn, limit=1)  # the newest open one
+    bin_dir = _shown(Path(sys.executable).parent)
+    hub = _with_store(f"{bin_dir}/hub", store.url)
+    say("\n== next")
+    say(f"`hub` is not on your PATH: run it as {bin_dir}/hub, or `source {bin_dir}/activate` once, then `hub ...`")
+    if queued:
+        say(f"   {hub} exceptions show {queued[0].id}    # why #{queued[0].id} is in the queue, how to replay it")
+    else:
+        say(f"   {hub} exceptions list")
+    say("   make ui    # the same runs, sensors and checks in the Dagster UI at http://127.0.0.1:3000")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when under it (``.venv/bin`` from ``make demo``)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _with_store(command: str, store_url: str) -> str:
+    """``command`` as a shell without the demo's environment must type it: naming the store unless it is the default."""
+    default = sqlite_url(HubSettings.model_fields["data_dir"].default / STORE_FILE_NAME)
+    return command if store_url == default else f"HUB_DATABASE_URL={shlex.quote(store_url)} {command}"
 
 
 def run_ui(data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 3000) -> int:
@@ -112,14 +143,53 @@ def run_ui(data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 30
                 continue
 
 
-def _prepare_environment(data_dir: Path | None) -> Path:
-    """Default DAGSTER_HOME and the embedded store URL for the demo's data folder."""
+DEMO_DAGSTER_HOME = REPO_ROOT / "dagster_home"
+"""The demo's own Dagster instance (``make demo`` and ``make ui`` use it): the one it may reset."""
+
+
+def _prepare_environment(data_dir: Path | None, say=print) -> Path:
+    """Default DAGSTER_HOME and the embedded store URL for the demo's data folder.
+
+    When the demo's store is about to be created (a first run, or after ``rm -rf var/``), the runs its
+    instance remembers belong to a store that is gone: they are forgotten (``forget_earlier_runs``).
+    """
     data_dir = Path(data_dir or get_settings().data_dir).resolve()
-    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
+    os.environ.setdefault("DAGSTER_HOME", str(DEMO_DAGSTER_HOME))
     # Exported, so Dagster's EnvVar and the webhook endpoint open this same store.
     os.environ.setdefault("HUB_DATABASE_URL", resolve_database_url(data_dir=data_dir))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    store_file = data_dir / STORE_FILE_NAME
+    if os.environ["HUB_DATABASE_URL"] == sqlite_url(store_file) and not store_file.exists():
+        forget_earlier_runs(home, say)
     return data_dir
+
+
+def forget_earlier_runs(home: Path, say=print) -> int:
+    """A new demo store: wipe the runs, event logs and sensor state of the demo's instance; how many runs went.
+
+    The inbox sensors key their runs on each file's name and content, and a run key once launched is
+    never launched again: with the old runs kept, the demo's sample files would be receipted into the
+    new store and then skipped, and nothing would flow. Only the demo's own instance
+    (``DEMO_DAGSTER_HOME``) is wiped; another one (DAGSTER_HOME set by hand) is left alone, with a warning.
+    """
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs_count()
+        if not runs:
+            return 0
+        if home.resolve() != DEMO_DAGSTER_HOME.resolve():
+            say(f"note: the store is new but the Dagster instance in {home} has {runs} earlier run(s); sensors "
+                "skip run keys launched before, so files seen then are not processed again. Use an empty "
+                "DAGSTER_HOME (or the demo's own) to start over.")
+            return 0
+        # Run by run: delete_run also frees the concurrency slots a run held. (``instance.wipe()`` would
+        # not do: on SQLite it drops the pools' slots but keeps their limits, and every step then waits
+        # for a slot forever.)
+        for record in instance.get_run_records():
+            instance.delete_run(record.dagster_run.run_id)  # the run and its events (materializations, checks)
+        instance.wipe_all_schedules()  # sensor and schedule state: cursors and ticks
+    say(f"new store: forgot {runs} run(s) of the previous demo store in {home}")
+    return runs
 
 
 def tick_sensors(

@@ -11,11 +11,18 @@ changed on a locked one); ``action_confirm``, ``action_cancel`` (its wizard unle
 ``action_unlock`` behave as in Odoo. A sale order's ``currency_id`` follows its ``pricelist_id``
 (``res.currency`` USD, EUR, GBP, CAD; pricelists in USD and EUR), else the company's USD. State
 lives in memory behind one lock and, when ``state_path`` is set, in a JSON file so the demo's data
-survives a restart.
+survives a restart (written at most about once a second, and on stop).
+
+Like Odoo on PostgreSQL it reads through indexes: sale orders by ``client_order_ref``, partners by
+``ref``, products by ``default_code`` and ``barcode``, lines by ``order_id``; a failing call is undone
+from a journal of the rows it replaced, so a call costs what it touches, not the database's size.
+It keeps Odoo's limits on a request: a body over 128 MiB is refused with 413, and more than
+``MAX_RECORDS_PER_CALL`` (500) records in one ``create`` or ``ids`` list with 422.
 
 Faults for tests: ``inject_failures`` (an HTTP error on the next calls), ``inject_slow_commit`` (a
 write held past the client's timeout, committed when released), ``inject_drop_after_commit`` (a
-write committed, then the connection cut without an answer) and ``unique_sale_order_refs`` (the
+write committed, then the connection cut without an answer), ``refuse_sale_orders`` (a server-side
+rule that refuses a whole create naming no record) and ``unique_sale_order_refs`` (the
 custom module's UNIQUE(origin, client_order_ref), see docs/operations.md). Normal calls keep the
 Odoo wire contract.
 
@@ -32,13 +39,15 @@ The model and errors live in ``_erp_schema``, the records in ``_erp_database``, 
 from __future__ import annotations
 
 import argparse
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from sandbox._erp_api import ConnectionDropper, InjectedFault, Json2Api, WriteFault, create_app
 from sandbox._erp_database import Database
-from sandbox._erp_schema import METHODS, MUTATING
+from sandbox._erp_schema import MAX_BODY_BYTES, METHODS, MUTATING
+from sandbox._erp_schema import MAX_RECORDS_PER_CALL as MAX_RECORDS_PER_CALL  # the ceiling clients respect
 from sandbox._erp_schema import UNIQUE_REF_MESSAGE as UNIQUE_REF_MESSAGE
 from sandbox._erp_schema import OdooFault as OdooFault
 from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
@@ -66,6 +75,8 @@ class SandboxErp(SandboxHttpServer):
         host: str = "127.0.0.1",
         lock_confirmed_sales: bool = False,
         unique_sale_order_refs: bool = False,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_records_per_call: int = MAX_RECORDS_PER_CALL,
     ) -> None:
         if not api_key:
             raise ValueError("the sandbox ERP needs an API key")
@@ -74,9 +85,16 @@ class SandboxErp(SandboxHttpServer):
         self._db = Database(state_path)
         self._db.lock_confirmed_sales = lock_confirmed_sales
         self._db.unique_sale_order_refs = unique_sale_order_refs
-        self._api = Json2Api(self._db, api_key=api_key, database=database)
+        self._api = Json2Api(self._db, api_key=api_key, database=database, max_body_bytes=max_body_bytes,
+                             max_records_per_call=max_records_per_call)
         self.app = create_app(self._api)
         self._serve_app(ConnectionDropper(self.app), host=host, port=port, name="sandbox ERP")
+
+    def stop(self) -> None:
+        """Stop serving and write the state file with every committed call."""
+        super().stop()
+        with self._db.lock:
+            self._db.flush()
 
     # -- helpers for tests and the demo (they bypass the API and its checks) --
 
@@ -175,6 +193,18 @@ class SandboxErp(SandboxHttpServer):
             self._api.write_faults.append(fault)
         return fault
 
+    def refuse_sale_orders(self, client_order_refs: Iterable[str], message: str) -> None:
+        """Refuse any create or write of a sale order with these references with an Odoo ValidationError
+        (as a custom module's constraint or a credit hold would): the whole call fails, naming no record."""
+        with self._db.lock:
+            self._db.refused_refs.update(dict.fromkeys(client_order_refs, message))
+
+    def accept_sale_orders(self, client_order_refs: Iterable[str]) -> None:
+        """Lift :meth:`refuse_sale_orders` for these references (the ERP's people fixed it)."""
+        with self._db.lock:
+            for ref in client_order_refs:
+                self._db.refused_refs.pop(ref, None)
+
     def enforce_unique_sale_order_refs(self, enabled: bool = True) -> None:
         """Switch the custom module's UNIQUE(origin, client_order_ref) on sale.order on or off."""
         with self._db.lock:
@@ -204,6 +234,10 @@ class SandboxErp(SandboxHttpServer):
             return list(self._api.calls)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve a sandbox ERP in the foreground (for the demo)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -218,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
     erp = SandboxErp(api_key=api_key, database=args.database, state_path=args.state, port=args.port, host=args.host,
                      unique_sale_order_refs=args.unique_refs)
     erp.seed_products(DEMO_PRODUCTS)
+    # A stop by SIGTERM (docker stop, a supervisor) ends like Ctrl-C: the state file gets the last calls.
+    signal.signal(signal.SIGTERM, _interrupt)
     serve_in_foreground(erp, lambda: f"sandbox ERP (Odoo JSON-2) on {erp.base_url}, database {erp.database!r}")
 
 

@@ -1,13 +1,16 @@
-"""A sandbox Shopify store that speaks the Admin REST API contract on loopback, and sends signed webhooks.
+"""A sandbox Shopify store that speaks the GraphQL Admin API contract on loopback, and sends signed webhooks.
 
-It serves ``GET /admin/api/<version>/orders.json`` (``status``, ``updated_at_min``/``_max``,
-``limit``; Link-header cursors with opaque ``page_info`` after which only ``limit`` and
-``fields`` may be sent) and ``GET /admin/api/<version>/orders/<id>.json``, checks
-``X-Shopify-Access-Token``, and keeps a real leaky bucket per shop (size and leak rate
-configurable, 40 and 2/s by default) reported in ``X-Shopify-Shop-Api-Call-Limit``; a call that
-would overflow it gets 429 with ``Retry-After``. Orders are generated with stable ids and
-``updated_at`` and can be edited, refunded and cancelled (which bumps ``updated_at``); each change
-can be announced with a webhook signed as Shopify signs them.
+It serves ``POST /admin/api/<version>/graphql.json`` for the ``orders`` query (``first``,
+``after``, ``query: "updated_at:>='...' AND updated_at:<='...'"``, sorted by ``UPDATED_AT`` then
+id, ``pageInfo { hasNextPage endCursor }``) and the ``order(id:)`` query; it answers a fixed field
+set and ignores the selection set (``sandbox/_shopify_graphql.py``). It checks
+``X-Shopify-Access-Token`` and keeps a real cost bucket per shop (2,000 points restoring 100 per
+second, as on standard plans; configurable) reported in ``extensions.cost``; a query whose
+requested cost is not available is answered ``THROTTLED`` (HTTP 200), one over 1,000 points
+``MAX_COST_EXCEEDED``. Orders are generated with stable ids and ``updated_at`` and can be edited,
+refunded and cancelled (which bumps ``updated_at``); each change can be announced with a webhook
+signed as Shopify signs them, whose body is the order JSON webhooks carry (REST-shaped, in the
+shop's time zone) while queries render the same order as a GraphQL node.
 
     with SandboxShopify(access_token="shpat_demo", webhook_secret="whsec") as shop:
         shop.seed_orders(100)
@@ -27,9 +30,11 @@ import hmac
 import json
 import os
 import random
+import re
 import threading
 import time
 import uuid
+import zoneinfo
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -41,9 +46,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
+from sandbox._shopify_graphql import MAX_QUERY_COST, matches, order_node, parse_search, requested_cost
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-_THROTTLED = "Exceeded {rate:g} calls per second for api client. Reduce request rates to resume uninterrupted service."
+DEFAULT_API_VERSION = "2026-10"
 _CATALOG = [  # (sku, title, variant, price): the demo ERP's products, so pushed orders resolve
     ("WID-100", "Widget", "Blue", "4.50"),
     ("WID-200", "Widget", "Red", "4.75"),
@@ -66,46 +72,60 @@ def _money_set(shop: Decimal, currency: str, presentment_currency: str, rate: De
             "presentment_money": {"amount": _money(shop * rate), "currency_code": presentment_currency}}
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+class CostBucket:
+    """Shopify's GraphQL rate limit: ``size`` points, ``restore_rate`` restored per second, queries take their cost."""
 
-
-class LeakyBucket:
-    """Shopify's call limit: each call adds one; ``leak_rate`` per second drain; a full bucket refuses."""
-
-    def __init__(self, size: int, leak_rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.size = size
-        self.leak_rate = leak_rate
+    def __init__(self, size: float, restore_rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.size = float(size)
+        self.restore_rate = float(restore_rate)
         self._clock = clock
-        self._level = 0.0
+        self._available = float(size)
         self._at = clock()
 
-    def take(self) -> tuple[bool, int, float]:
-        """(allowed, calls in the bucket now, seconds until one more call fits)."""
+    def available(self) -> float:
+        """Points available now."""
         now = self._clock()
-        self._level = max(0.0, self._level - (now - self._at) * self.leak_rate)
+        self._available = min(self.size, self._available + (now - self._at) * self.restore_rate)
         self._at = now
-        if self._level + 1 > self.size + 1e-9:
-            return False, int(self._level + 0.999), (self._level + 1 - self.size) / self.leak_rate
-        self._level += 1
-        return True, int(self._level + 0.999), 0.0
+        return self._available
+
+    def take(self, cost: float) -> bool:
+        """Take ``cost`` points if they are available."""
+        if self.available() + 1e-9 < cost:
+            return False
+        self._available -= cost
+        return True
+
+    def refund(self, points: float) -> None:
+        """Give back what a query requested but did not use."""
+        self._available = min(self.size, self.available() + max(0.0, points))
+
+    def status(self) -> dict[str, float]:
+        """``throttleStatus`` as Shopify reports it."""
+        return {"maximumAvailable": self.size, "currentlyAvailable": int(self.available()),
+                "restoreRate": self.restore_rate}
 
 
 class _Shop:
     """The shop's state: orders by id, the bucket, counters. One lock guards it all."""
 
-    def __init__(self, *, shop_domain: str, currency: str, bucket: LeakyBucket, now: Callable[[], dt.datetime]):
+    def __init__(self, *, shop_domain: str, currency: str, bucket: CostBucket, now: Callable[[], dt.datetime],
+                 timezone: str = "UTC"):
         self.shop_domain = shop_domain
         self.currency = currency
         self.bucket = bucket
+        self.timezone = timezone
+        self.zone = zoneinfo.ZoneInfo(timezone)
         self.now = now
         self.lock = threading.Lock()
         self.orders: dict[int, dict[str, Any]] = {}
         self.next_id = 5_500_000_000_001
         self.next_number = 1001
         self.requests = 0
-        self.responses_429 = 0
+        self.responses_429 = 0  # THROTTLED answers (GraphQL's 429) and HTTP 429s
+        self.points_used = 0  # actual query cost charged, summed
         self.faults: list[tuple[int, float | None]] = []
+        self.throttle_next = 0
         self.garbled_pages: list[tuple[bytes, str]] = []  # (body, content type) served instead of a page
         self.served_order_ids: list[int] = []
 
@@ -149,7 +169,7 @@ class _Shop:
             })
         shipping = Decimal("5.00") if rng.random() < 0.7 else Decimal(0)
         total = subtotal - discounts + shipping + tax_total
-        created_text = _iso(created)
+        created_text = self.iso(created)
         order = {
             "id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}", "name": f"#{number}",
             "order_number": number, "number": number - 1000, "email": None, "contact_email": None,
@@ -188,9 +208,13 @@ class _Shop:
             order[f"{key}_set"] = _money_set(value, cur, presentment, rate)
         order["_rate"] = str(rate)
 
+    def iso(self, moment: dt.datetime) -> str:
+        """A timestamp as webhooks carry it: whole seconds, the shop's offset."""
+        return moment.astimezone(self.zone).isoformat(timespec="seconds")
+
     def touch(self, order: dict[str, Any]) -> None:
         # Shopify timestamps have whole seconds; two changes in one second share an updated_at.
-        order["updated_at"] = _iso(self.now())
+        order["updated_at"] = self.iso(self.now())
 
     def recompute(self, order: dict[str, Any]) -> None:
         """Current totals after an edit or refund (line quantities decide, discounts and tax prorated)."""
@@ -225,136 +249,159 @@ def _cursor_decode(text: str) -> dict[str, Any] | None:
 
 
 class _AdminApi:
-    """The Admin REST endpoints over a :class:`_Shop`."""
+    """The GraphQL Admin endpoint over a :class:`_Shop`."""
 
     def __init__(self, shop: _Shop, *, access_token: str) -> None:
         self.shop = shop
         self.access_token = access_token
 
-    def _limit_headers(self, used: int) -> dict[str, str]:
-        return {"X-Shopify-Shop-Api-Call-Limit": f"{used}/{self.shop.bucket.size}",
-                "X-Request-Id": str(uuid.uuid4())}
-
-    def _gate(self, request: Request) -> Response | dict[str, str]:
-        """Authenticate and take a slot in the bucket: the headers to answer with, or the refusal."""
+    def _refusal(self, request: Request) -> Response | None:
+        """The answer to a call that is not let through (bad token, injected fault), or None."""
         token = request.headers.get("x-shopify-access-token", "")
         if not hmac.compare_digest(token.encode(), self.access_token.encode()):
             return JSONResponse({"errors": INVALID_TOKEN}, status_code=401)
         with self.shop.lock:
             self.shop.requests += 1
-            if self.shop.faults:
-                status, retry_after = self.shop.faults.pop(0)
-                headers = {"Retry-After": f"{retry_after:.1f}"} if retry_after is not None else {}
-                if status == 429:
-                    self.shop.responses_429 += 1
-                return JSONResponse({"errors": _THROTTLED.format(rate=self.shop.bucket.leak_rate) if status == 429
-                                     else "Internal Server Error"}, status_code=status, headers=headers)
-            allowed, used, wait = self.shop.bucket.take()
-            if not allowed:
+            if not self.shop.faults:
+                return None
+            status, retry_after = self.shop.faults.pop(0)
+            if status == 429:
                 self.shop.responses_429 += 1
-                return JSONResponse({"errors": _THROTTLED.format(rate=self.shop.bucket.leak_rate)}, status_code=429,
-                                    headers={"Retry-After": f"{max(wait, 0.1):.1f}", **self._limit_headers(used)})
-        return self._limit_headers(used)
+        headers = {"Retry-After": f"{retry_after:.1f}"} if retry_after is not None else {}
+        message = {429: "Throttled", 402: "Unavailable Shop", 423: "Locked"}.get(status, "Internal Server Error")
+        return JSONResponse({"errors": message}, status_code=status, headers=headers)
 
-    async def orders(self, request: Request) -> Response:
-        gate = self._gate(request)
-        if isinstance(gate, Response):
-            return gate
-        query = request.query_params
-        page_info = query.get("page_info")
-        if page_info is not None:
-            extra = sorted(set(query.keys()) - {"page_info", "limit", "fields"})
-            if extra:
-                return JSONResponse({"errors": {"page_info": [
-                    f"page_info cannot be passed with other parameters: {', '.join(extra)}"]}},
-                    status_code=400, headers=gate)
-            cursor = _cursor_decode(page_info)
-            if cursor is None:
-                return JSONResponse({"errors": {"page_info": ["Invalid value."]}}, status_code=400, headers=gate)
-            filters, after = cursor.get("filters", {}), int(cursor.get("last_id", 0))
-        else:
-            filters = {key: query[key] for key in ("status", "updated_at_min", "updated_at_max") if key in query}
-            after = 0
+    async def graphql(self, request: Request) -> Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
         try:
-            limit = int(query.get("limit", "50"))
-            if not 1 <= limit <= 250:
-                raise ValueError
+            payload = json.loads(await request.body())
         except ValueError:
-            return JSONResponse({"errors": {"limit": ["must be between 1 and 250"]}}, status_code=400, headers=gate)
-        try:
-            bounds = {key: dt.datetime.fromisoformat(filters[key]) for key in ("updated_at_min", "updated_at_max")
-                      if key in filters}
-        except ValueError:
-            return JSONResponse({"errors": {"updated_at_min": ["is not a valid date"]}}, status_code=400,
-                                headers=gate)
-        status = filters.get("status", "open")
+            return JSONResponse({"errors": "Bad Request: the body is not JSON"}, status_code=400)
+        query = payload.get("query") if isinstance(payload, dict) else None
+        variables = payload.get("variables") or {} if isinstance(payload, dict) else {}
+        if not isinstance(query, str) or not isinstance(variables, dict):
+            return JSONResponse({"errors": "Bad Request: query and variables expected"}, status_code=400)
+        if re.search(r"\borders\s*\(", query):
+            return self._orders(variables, query)
+        if re.search(r"\border\s*\(", query):
+            return self._order(variables)
+        return _graphql_errors("the sandbox answers only the orders and order queries", "undefinedField")
+
+    def _variables(self, variables: dict[str, Any], *names: str) -> dict[str, int] | Response:
+        sizes = {}
+        for name in names:
+            value = variables.get(name, 10 if name != "first" else None)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 250:
+                return _graphql_errors(f"Variable ${name} must be a whole number from 1 to 250", "argumentError")
+            sizes[name] = value
+        return sizes
+
+    def _charge(self, requested: int) -> dict[str, Any] | Response:
+        """Take the requested cost from the bucket: the cost report to answer with, or the refusal."""
         with self.shop.lock:
-            matching = sorted(
-                order_id for order_id, order in self.shop.orders.items()
-                if order_id > after and _matches(order, status, bounds)
-            )
-            page_ids = matching[:limit]
-            page = [_Shop.public(self.shop.orders[i]) for i in page_ids]
-            self.shop.served_order_ids.extend(page_ids)
-        body = json.dumps({"orders": page}, ensure_ascii=False, separators=(",", ":")).encode()
-        headers = dict(gate)
-        links = []
-        base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
-        if after:
-            previous = _cursor_encode({"filters": filters, "last_id": after, "direction": "prev"})
-            links.append(f'<{base}?limit={limit}&page_info={previous}>; rel="previous"')
-        if len(matching) > limit:
-            following = _cursor_encode({"filters": filters, "last_id": page_ids[-1], "direction": "next"})
-            links.append(f'<{base}?limit={limit}&page_info={following}>; rel="next"')
-        if links:
-            headers["Link"] = ", ".join(links)
+            if requested > MAX_QUERY_COST:
+                return _graphql_errors(f"Query cost is {requested}, which exceeds the single query max cost limit "
+                                       f"({MAX_QUERY_COST}).", "MAX_COST_EXCEEDED",
+                                       cost=self._cost(requested, None))
+            throttle = self.shop.throttle_next > 0
+            if throttle:
+                self.shop.throttle_next -= 1
+            if throttle or not self.shop.bucket.take(requested):
+                self.shop.responses_429 += 1
+                return _graphql_errors("Throttled", "THROTTLED", cost=self._cost(requested, None))
+        return {"requestedQueryCost": requested}
+
+    def _cost(self, requested: int, actual: int | None) -> dict[str, Any]:
+        return {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": self.shop.bucket.status()}
+
+    def _answer(self, data: dict[str, Any], requested: int, actual: int) -> Response:
         with self.shop.lock:
+            self.shop.bucket.refund(requested - actual)
+            self.shop.points_used += actual
+            cost = self._cost(requested, actual)
             garbled = self.shop.garbled_pages.pop(0) if self.shop.garbled_pages else None
         if garbled is not None:
-            # What a misbehaving proxy or CDN hands back: HTTP 200, the page's Link header, no JSON.
-            return Response(garbled[0], media_type=garbled[1], headers=headers)
-        return Response(body, media_type="application/json; charset=utf-8", headers=headers)
+            # What a misbehaving proxy or CDN hands back: HTTP 200, no JSON.
+            return Response(garbled[0], media_type=garbled[1])
+        body = json.dumps({"data": data, "extensions": {"cost": cost}}, ensure_ascii=False, separators=(",", ":"))
+        return Response(body.encode(), media_type="application/json; charset=utf-8",
+                        headers={"X-Request-Id": str(uuid.uuid4())})
 
-    async def order(self, request: Request) -> Response:
-        gate = self._gate(request)
-        if isinstance(gate, Response):
-            return gate
+    def _orders(self, variables: dict[str, Any], query: str) -> Response:
+        sizes = self._variables(variables, "first", "lineItems", "shippingLines")
+        if isinstance(sizes, Response):
+            return sizes
+        if "UPDATED_AT" not in query:
+            # Only the sort the connector uses is served: say so rather than answer in another order.
+            return _graphql_errors("the sandbox sorts orders only by UPDATED_AT", "argumentError")
         try:
-            order_id = int(request.path_params["order_id"])
-        except ValueError:
-            return JSONResponse({"errors": "Not Found"}, status_code=404, headers=gate)
+            terms = parse_search(variables.get("query"))
+        except ValueError as exc:
+            return _graphql_errors(f"Invalid search query: {exc}", "argumentError")
+        after = variables.get("after")
+        position: tuple[dt.datetime, int] | None = None
+        if after is not None:
+            cursor = _cursor_decode(after) if isinstance(after, str) else None
+            try:
+                position = (dt.datetime.fromisoformat(cursor["updated_at"]), int(cursor["id"])) if cursor else None
+            except (KeyError, TypeError, ValueError):
+                position = None
+            if position is None:
+                return _graphql_errors("Invalid cursor for current pagination sort.", "argumentError")
+        first, lines, shipping = sizes["first"], sizes["lineItems"], sizes["shippingLines"]
+        requested = requested_cost(first, lines, shipping)
+        charged = self._charge(requested)
+        if isinstance(charged, Response):
+            return charged
         with self.shop.lock:
-            order = self.shop.orders.get(order_id)
-            body = None if order is None else json.dumps({"order": _Shop.public(order)}, ensure_ascii=False).encode()
-        if body is None:
-            return JSONResponse({"errors": "Not Found"}, status_code=404, headers=gate)
-        return Response(body, media_type="application/json; charset=utf-8", headers=gate)
+            keyed = sorted((dt.datetime.fromisoformat(order["updated_at"]), order_id)
+                           for order_id, order in self.shop.orders.items())
+            matching = [key for key in keyed if matches(key[0], terms) and (position is None or key > position)]
+            page = matching[:first]
+            rendered = [order_node(self.shop.orders[order_id], line_items=lines, shipping_lines=shipping)
+                        for _, order_id in page]
+            self.shop.served_order_ids.extend(order_id for _, order_id in page)
+        end = _cursor_encode({"updated_at": page[-1][0].isoformat(), "id": page[-1][1]}) if page else None
+        data = {"shop": {"ianaTimezone": self.shop.timezone},
+                "orders": {"nodes": [node for node, _ in rendered],
+                           "pageInfo": {"hasNextPage": len(matching) > first, "endCursor": end,
+                                        "hasPreviousPage": position is not None}}}
+        return self._answer(data, requested, 1 + 2 + sum(cost for _, cost in rendered))
+
+    def _order(self, variables: dict[str, Any]) -> Response:
+        sizes = self._variables(variables, "lineItems", "shippingLines")
+        if isinstance(sizes, Response):
+            return sizes
+        requested = 1 + requested_cost(1, sizes["lineItems"], sizes["shippingLines"]) - 3
+        charged = self._charge(requested)
+        if isinstance(charged, Response):
+            return charged
+        match = re.fullmatch(r"gid://shopify/Order/(\d+)", str(variables.get("id", "")))
+        with self.shop.lock:
+            order = self.shop.orders.get(int(match.group(1))) if match else None
+            rendered = order_node(order, line_items=sizes["lineItems"], shipping_lines=sizes["shippingLines"]) \
+                if order is not None else None
+        data = {"shop": {"ianaTimezone": self.shop.timezone}, "order": rendered[0] if rendered else None}
+        return self._answer(data, requested, 1 + (rendered[1] if rendered else 0))
 
     async def not_found(self, request: Request) -> Response:
         return JSONResponse({"errors": "Not Found"}, status_code=404)
 
 
-def _matches(order: dict[str, Any], status: str, bounds: dict[str, dt.datetime]) -> bool:
-    updated = dt.datetime.fromisoformat(order["updated_at"])
-    if "updated_at_min" in bounds and updated < bounds["updated_at_min"]:
-        return False
-    if "updated_at_max" in bounds and updated > bounds["updated_at_max"]:
-        return False
-    if status == "any":
-        return True
-    cancelled = order["cancelled_at"] is not None
-    if status == "cancelled":
-        return cancelled
-    if status == "closed":
-        return order["closed_at"] is not None
-    return not cancelled and order["closed_at"] is None  # open, Shopify's default
+def _graphql_errors(message: str, code: str, *, cost: dict[str, Any] | None = None) -> Response:
+    """HTTP 200 with top-level ``errors``, as Shopify answers query-level failures."""
+    body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    if cost is not None:
+        body["extensions"] = {"cost": cost}
+    return JSONResponse(body)
 
 
 def create_app(api: _AdminApi) -> Starlette:
-    """The Starlette application serving the Admin REST contract for ``api``."""
+    """The Starlette application serving the GraphQL Admin contract for ``api``."""
     return Starlette(routes=[
-        Route("/admin/api/{version:str}/orders.json", api.orders, methods=["GET"]),
-        Route("/admin/api/{version:str}/orders/{order_id:str}.json", api.order, methods=["GET"]),
+        Route("/admin/api/{version:str}/graphql.json", api.graphql, methods=["POST"]),
         Route("/{path:path}", api.not_found, methods=["GET", "POST", "PUT", "DELETE"]),
     ])
 
@@ -373,10 +420,11 @@ class SandboxShopify(SandboxHttpServer):
         access_token: str,
         webhook_secret: str = "",
         shop_domain: str = "sandbox-shop.myshopify.com",
-        api_version: str = "2024-10",
+        api_version: str = DEFAULT_API_VERSION,
         currency: str = "USD",
-        bucket_size: int = 40,
-        leak_rate: float = 2.0,
+        bucket_size: float = 2000,
+        restore_rate: float = 100,
+        timezone: str = "UTC",
         port: int = 0,
         host: str = "127.0.0.1",
         now: Callable[[], dt.datetime] | None = None,
@@ -390,7 +438,8 @@ class SandboxShopify(SandboxHttpServer):
         self.host = host
         self._now = now or (lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
         self._shop = _Shop(shop_domain=shop_domain, currency=currency,
-                           bucket=LeakyBucket(bucket_size, leak_rate, clock), now=self._now)
+                           bucket=CostBucket(bucket_size, restore_rate, clock), now=self._now,
+                           timezone=timezone)
         self.app = create_app(_AdminApi(self._shop, access_token=access_token))
         self._serve_app(self.app, host=host, port=port, name="sandbox shop")
 
@@ -441,7 +490,7 @@ class SandboxShopify(SandboxHttpServer):
 
     def serve_garbled_page(self, body: bytes = b"<html><body>502 Bad Gateway</body></html>", *,
                            content_type: str = "text/html", times: int = 1) -> None:
-        """Answer the next ``times`` orders.json calls with HTTP 200 and ``body`` (the Link header kept)."""
+        """Answer the next ``times`` queries (after charging their cost) with HTTP 200 and ``body`` instead of JSON."""
         with self._shop.lock:
             self._shop.garbled_pages.extend((body, content_type) for _ in range(times))
 
@@ -454,7 +503,7 @@ class SandboxShopify(SandboxHttpServer):
                 raise ValueError("cannot refund more than is left on the line")
             line["current_quantity"] -= quantity
             line["fulfillable_quantity"] = line["current_quantity"]
-            order["refunds"].append({"id": len(order["refunds"]) + 1, "created_at": _iso(self._now()),
+            order["refunds"].append({"id": len(order["refunds"]) + 1, "created_at": self._shop.iso(self._now()),
                                      "refund_line_items": [{"line_item_id": line["id"], "quantity": quantity}],
                                      "order_adjustments": []})
             order["financial_status"] = "partially_refunded"
@@ -468,7 +517,7 @@ class SandboxShopify(SandboxHttpServer):
             order = self._shop.orders[order_id]
             for line in order["line_items"]:
                 line["current_quantity"] = line["fulfillable_quantity"] = 0
-            order["cancelled_at"] = _iso(self._now())
+            order["cancelled_at"] = self._shop.iso(self._now())
             order["cancel_reason"] = reason
             order["financial_status"] = "refunded"
             self._shop.recompute(order)
@@ -476,24 +525,35 @@ class SandboxShopify(SandboxHttpServer):
             return copy.deepcopy(_Shop.public(order))
 
     def inject_failures(self, status: int, *, times: int = 1, retry_after: float | None = None) -> None:
-        """Answer the next ``times`` authenticated calls with ``status`` (e.g. 429 or 503)."""
+        """Answer the next ``times`` authenticated calls with HTTP ``status`` (e.g. 503, 402, 423)."""
         with self._shop.lock:
             self._shop.faults.extend((status, retry_after) for _ in range(times))
 
+    def inject_throttled(self, *, times: int = 1) -> None:
+        """Answer the next ``times`` queries ``THROTTLED`` whatever the bucket holds (another app drained it)."""
+        with self._shop.lock:
+            self._shop.throttle_next += times
+
+    @property
+    def bucket(self) -> CostBucket:
+        """The shop's cost bucket (read it under no lock only in tests that wait for nothing else)."""
+        return self._shop.bucket
+
     @property
     def stats(self) -> dict[str, int]:
-        """Authenticated calls and 429s answered so far."""
+        """Authenticated calls, refusals for rate (THROTTLED answers and HTTP 429s) and points charged so far."""
         with self._shop.lock:
-            return {"requests": self._shop.requests, "responses_429": self._shop.responses_429}
+            return {"requests": self._shop.requests, "responses_429": self._shop.responses_429,
+                    "points_used": self._shop.points_used}
 
     @property
     def served_order_ids(self) -> list[int]:
-        """Every order id served in an orders.json page, in serving order (repeats included)."""
+        """Every order id served in an ``orders`` answer, in serving order (repeats included)."""
         with self._shop.lock:
             return list(self._shop.served_order_ids)
 
     def webhook_body(self, order_id: int) -> bytes:
-        """The webhook payload for an order: the bare order object, as Shopify sends it."""
+        """The webhook payload for an order: the bare order object, as Shopify sends it (REST-shaped, shop's offset)."""
         return json.dumps(self.order(order_id), ensure_ascii=False, separators=(",", ":")).encode()
 
     def send_webhook(self, url: str, topic: str, order_id: int, *, webhook_id: str | None = None,
@@ -521,12 +581,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--orders", type=int, default=50, help="generated orders to start with")
-    parser.add_argument("--bucket-size", type=int, default=40)
-    parser.add_argument("--leak-rate", type=float, default=2.0)
+    parser.add_argument("--bucket-size", type=float, default=2000, help="cost bucket in points")
+    parser.add_argument("--restore-rate", type=float, default=100, help="points restored per second")
+    parser.add_argument("--timezone", default="UTC", help="the shop's IANA time zone")
     args = parser.parse_args(argv)
     [token] = required_env(parser, "HUB_SANDBOX_SHOPIFY_TOKEN", meaning="to the access token clients must send")
     shop = SandboxShopify(access_token=token, webhook_secret=os.environ.get("HUB_SANDBOX_SHOPIFY_WEBHOOK_SECRET", ""),
-                          bucket_size=args.bucket_size, leak_rate=args.leak_rate, port=args.port, host=args.host)
+                          bucket_size=args.bucket_size, restore_rate=args.restore_rate, port=args.port,
+                          host=args.host, timezone=args.timezone)
     shop.seed_orders(args.orders)
     serve_in_foreground(shop, lambda: f"sandbox Shopify ({shop.shop_domain}) on {shop.base_url}")
 

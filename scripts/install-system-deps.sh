@@ -11,6 +11,8 @@ declare -A PACKAGE_FOR=(
   [/usr/lib/postgresql/15/bin/initdb]=postgresql
   [/usr/bin/chromium]=chromium
   [/usr/sbin/dovecot]=dovecot-imapd
+  [/usr/bin/openssl]=openssl          # the Dovecot fixture's TLS certificate
+  [/usr/bin/ssh-keygen]=openssh-client   # deploy/init-secrets.sh in tests/test_deploy.py
 )
 
 missing=()

@@ -3,6 +3,7 @@ many modules share (``PARTNERS``, the golden data folders, the sandbox ERP's key
 
 pytest_plugins = [
     "tests.fixtures.clock",
+    "tests.fixtures.dovecot",
     "tests.fixtures.dagster_ui",
     "tests.fixtures.erp",
     "tests.fixtures.openssh",

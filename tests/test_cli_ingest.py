@@ -87,3 +87,36 @@ def test_big_files_are_archived_in_chunks(sqlite_store, files, monkeypatch, caps
     monkeypatch.setattr(_ingest, "IN_MEMORY_LIMIT", 100)  # take the sensor's large-file path
     assert main(["ingest", "--partner", "acme", str(files[0])]) == 0
     assert "2 order(s) created" in capsys.readouterr().out
+
+
+def test_intake_reports_every_byte_it_reads(sqlite_store, files, monkeypatch):
+    from hub.intake import SFTP_CHANNEL, process_x12_receipt, receive_document
+    from hub.intake import _x12 as intake_x12
+    from mappings.profiles import PartnerDirectory
+
+    monkeypatch.setattr(intake_x12, "PROGRESS_PIECE", 100)  # a small file in many steps
+    data = files[0].read_bytes()
+    receipt = receive_document(sqlite_store, channel=SFTP_CHANNEL, partner_id="acme", source_name="po.x12",
+                               data=data, max_bytes=1 << 20)
+    steps: list[int] = []
+    summary = process_x12_receipt(sqlite_store, PartnerDirectory.load(REPO / "mappings" / "partners"), receipt.id,
+                                  on_bytes=steps.append)
+    assert summary.orders_created == 2
+    assert sum(steps) == len(data) and len(steps) == -(-len(data) // 100) and max(steps) == 100
+
+
+@pytest.mark.parametrize("flag", ["--progress", "--no-progress"])
+def test_ingest_progress_goes_to_stderr_only(flag, files, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    # FORCE_COLOR makes rich draw as on a terminal, so the bar shows in the captured stderr.
+    env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "data"), "FORCE_COLOR": "1"}
+    env.pop("HUB_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-m", "hub.cli", "ingest", "--partner", "acme", flag, str(files[0])],
+                            cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"{files[0]}: receipt ") and "2 order(s) created" in line
+    assert ("ingesting po-4500012345.x12" in result.stderr) == (flag == "--progress"), result.stderr

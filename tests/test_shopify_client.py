@@ -1,4 +1,4 @@
-"""Shopify Admin REST client on the wire (respx): paths, headers, Link cursors, call limit, 429s, errors."""
+"""Shopify GraphQL Admin client on the wire (respx): the orders query, cursors, cost pacing, THROTTLED, errors."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import httpx
 import pytest
 import respx
 
-from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
+from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from connectors.shopify import (
-    ShopifyCallLimiter,
     ShopifyClient,
     ShopifyConfig,
-    parse_call_limit,
+    ShopifyCostLimiter,
+    query_cost,
+    raise_for_user_errors,
 )
 from mappings.connections import shopify_config
 from mappings.profiles import ShopifyProfile
@@ -23,7 +24,7 @@ from tests.fixtures.clock import FakeClock
 
 SHOP = "acme-store.myshopify.com"
 BASE = f"https://{SHOP}"
-ORDERS = f"{BASE}/admin/api/2024-10/orders.json"
+GRAPHQL = f"{BASE}/admin/api/2026-10/graphql.json"
 TOKEN = "shpat_0123456789abcdef"
 SINCE = dt.datetime(2024, 10, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
 
@@ -33,51 +34,77 @@ def client(clock: FakeClock, **kw) -> ShopifyClient:
     return ShopifyClient(config, sleep=clock.sleep, clock=clock, rng=random.Random(1))
 
 
-def body(*ids: int) -> bytes:
+def cost(available: float = 1900, requested: float = 100, actual: float | None = 40) -> dict:
+    return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
+                     "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available,
+                                        "restoreRate": 100.0}}}
+
+
+def page(*ids: int, after: str | None = None, available: float = 1900, requested: float = 100) -> bytes:
     # Shopify's own spacing and key order: the raw bytes must come back untouched.
-    return json.dumps({"orders": [{"id": i, "total_price": "10.00"} for i in ids]}, indent=1).encode()
+    nodes = [{"id": f"gid://shopify/Order/{i}", "legacyResourceId": str(i)} for i in ids]
+    info = {"hasNextPage": after is not None, "endCursor": after}
+    return json.dumps({"data": {"shop": {"ianaTimezone": "America/New_York"},
+                                "orders": {"nodes": nodes, "pageInfo": info}},
+                       "extensions": cost(available, requested)}, indent=1).encode()
 
 
-def link(page_info: str, rel: str = "next", limit: int = 250) -> str:
-    return f'<{ORDERS}?limit={limit}&page_info={page_info}>; rel="{rel}"'
+def throttled(available: float, requested: float = 935) -> httpx.Response:
+    return httpx.Response(200, json={"errors": [{"message": "Throttled", "extensions": {
+        "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+        "extensions": cost(available, requested, None)})
+
+
+def sent(call) -> dict:
+    return json.loads(call.request.content)
 
 
 @respx.mock
-def test_orders_are_read_with_status_any_updated_at_min_and_followed_to_the_last_page(clock):
-    route = respx.get(ORDERS).mock(side_effect=[
-        httpx.Response(200, content=body(1, 2), headers={"Link": link("p2"), "X-Shopify-Shop-Api-Call-Limit": "1/40"}),
-        httpx.Response(200, content=body(3), headers={
-            "Link": f'{link("p1", "previous")}, {link("p3")}', "X-Shopify-Shop-Api-Call-Limit": "2/40"}),
-        httpx.Response(200, content=body(4), headers={"Link": link("p2", "previous"),
-                                                      "X-Shopify-Shop-Api-Call-Limit": "3/40"}),
+def test_orders_are_queried_by_updated_at_and_followed_over_three_pages(clock):
+    route = respx.post(GRAPHQL).mock(side_effect=[
+        httpx.Response(200, content=page(1, 2, after="c2")),
+        httpx.Response(200, content=page(3, after="c3")),
+        httpx.Response(200, content=page(4)),
     ])
     with client(clock) as shop:
         pages = list(shop.iter_order_pages(SINCE))
-    assert [[o["id"] for o in p.orders] for p in pages] == [[1, 2], [3], [4]]
-    assert pages[0].raw == body(1, 2)
-    calls = [c.request for c in route.calls]
-    assert dict(calls[0].url.params) == {"status": "any", "updated_at_min": "2024-10-01T08:00:00-04:00", "limit": "250"}
-    # With page_info only limit (and fields) may be sent: exactly the link's query.
-    assert dict(calls[1].url.params) == {"limit": "250", "page_info": "p2"}
-    assert dict(calls[2].url.params) == {"limit": "250", "page_info": "p3"}
-    assert pages[1].url_path == "/admin/api/2024-10/orders.json?limit=250&page_info=p2"
-    for request in calls:
-        assert request.headers["X-Shopify-Access-Token"] == TOKEN
-        assert request.url.path == "/admin/api/2024-10/orders.json"
+    assert [[o["legacyResourceId"] for o in p.orders] for p in pages] == [["1", "2"], ["3"], ["4"]]
+    assert pages[0].raw == page(1, 2, after="c2") and [p.end_cursor for p in pages] == ["c2", "c3", None]
+    bodies = [sent(call) for call in route.calls]
+    assert [b["variables"]["after"] for b in bodies] == [None, "c2", "c3"]
+    first = bodies[0]["variables"]
+    assert first == {"first": 4, "after": None, "query": "updated_at:>='2024-10-01T12:00:00Z'", "lineItems": 20,
+                     "shippingLines": 5}
+    query = bodies[0]["query"]
+    assert "orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT)" in query
+    for field in ("pageInfo { hasNextPage endCursor }", "legacyResourceId", "currentQuantity", "sku",
+                  "originalUnitPriceSet { shopMoney { amount currencyCode } }", "cancelledAt", "ianaTimezone"):
+        assert field in query, field
+    assert pages[1].url_path == "/admin/api/2026-10/graphql.json orders after c2"
+    for call in route.calls:
+        assert call.request.method == "POST" and call.request.headers["X-Shopify-Access-Token"] == TOKEN
+        assert call.request.url.path == "/admin/api/2026-10/graphql.json"
+        assert call.request.headers["Content-Type"] == "application/json"
     assert clock.sleeps == []
 
 
 @respx.mock
 def test_api_version_comes_from_the_profile_and_updated_at_max_pins_the_window(clock):
-    route = respx.get(f"{BASE}/admin/api/2025-01/orders.json").mock(return_value=httpx.Response(200, content=body()))
-    profile = ShopifyProfile(shop_domain=SHOP, api_version="2025-01", access_token_env="T", webhook_secret_env="W")
-    config = shopify_config(profile, env={"T": TOKEN}, page_limit=50)
+    route = respx.post(f"{BASE}/admin/api/2026-07/graphql.json").mock(return_value=httpx.Response(200, content=page()))
+    profile = ShopifyProfile(shop_domain=SHOP, api_version="2026-07", access_token_env="T", webhook_secret_env="W")
+    config = shopify_config(profile, env={"T": TOKEN}, page_limit=2)
     until = dt.datetime(2024, 10, 2, tzinfo=dt.UTC)
     with ShopifyClient(config, sleep=clock.sleep, clock=clock) as shop:
-        (page,) = shop.iter_order_pages(SINCE, updated_at_max=until)
-    assert page.orders == []
-    params = dict(route.calls[0].request.url.params)
-    assert params["limit"] == "50" and params["updated_at_max"] == "2024-10-02T00:00:00+00:00"
+        (only,) = shop.iter_order_pages(SINCE, updated_at_max=until)
+    assert only.orders == [] and only.end_cursor is None
+    variables = sent(route.calls[0])["variables"]
+    assert variables["first"] == 2
+    assert variables["query"] == "updated_at:>='2024-10-01T12:00:00Z' AND updated_at:<='2024-10-02T00:00:00Z'"
+
+
+def test_the_default_version_is_the_current_stable_graphql_release():
+    profile = ShopifyProfile(shop_domain=SHOP, access_token_env="T", webhook_secret_env="W")
+    assert profile.api_version == "2026-10" == shopify_config(profile, env={"T": TOKEN}).api_version
 
 
 def test_profile_without_the_token_in_the_environment_is_a_configuration_error():
@@ -96,43 +123,87 @@ def test_naive_timestamps_are_refused(clock):
 
 
 @respx.mock
-def test_429_with_retry_after_is_waited_and_the_same_page_asked_again(clock):
-    route = respx.get(ORDERS).mock(side_effect=[
-        httpx.Response(200, content=body(1), headers={"Link": link("p2"), "X-Shopify-Shop-Api-Call-Limit": "1/40"}),
-        httpx.Response(429, json={"errors": "Exceeded 2 calls per second for api client. Reduce request rates to "
-                                            "resume uninterrupted service."}, headers={"Retry-After": "2.0"}),
-        httpx.Response(200, content=body(2), headers={"X-Shopify-Shop-Api-Call-Limit": "40/40"}),
+def test_throttled_waits_what_the_bucket_needs_then_asks_the_same_page_again(clock):
+    route = respx.post(GRAPHQL).mock(side_effect=[
+        httpx.Response(200, content=page(1, after="c2", available=1500, requested=935)),
+        throttled(available=435),  # another app drained the bucket meanwhile
+        httpx.Response(200, content=page(2, available=60, requested=935)),
     ])
     with client(clock) as shop:
-        ids = [o["id"] for p in shop.iter_order_pages(SINCE) for o in p.orders]
-        assert shop.stats.responses_429 == 1
-    assert ids == [1, 2]
-    assert clock.sleeps == [2.0]
-    assert dict(route.calls[2].request.url.params) == {"limit": "250", "page_info": "p2"}
+        ids = [o["legacyResourceId"] for p in shop.iter_order_pages(SINCE) for o in p.orders]
+        assert shop.stats.responses_429 == 1 and shop.stats.retries == 1
+    assert ids == ["1", "2"]
+    # 935 points requested, 435 available, 100 restored per second: 5 seconds.
+    assert clock.sleeps == [pytest.approx(5.0)]
+    assert sent(route.calls[1]) == sent(route.calls[2]) and sent(route.calls[2])["variables"]["after"] == "c2"
 
 
 @respx.mock
-def test_client_slows_down_before_the_bucket_is_full(clock):
-    """A shop at 38/40 with other apps busy: our next call waits for the bucket to leak, not for a 429."""
-    pages = [httpx.Response(200, content=body(n), headers={"Link": link(f"p{n + 1}"),
-                                                           "X-Shopify-Shop-Api-Call-Limit": "39/40"})
-             for n in range(3)]
-    pages.append(httpx.Response(200, content=body(9), headers={"X-Shopify-Shop-Api-Call-Limit": "39/40"}))
-    respx.get(ORDERS).mock(side_effect=pages)
+def test_a_throttle_longer_than_the_backoff_cap_is_handed_back_with_its_wait(clock):
+    respx.post(GRAPHQL).mock(return_value=throttled(available=0, requested=935))
+    with client(clock, backoff_cap_seconds=5) as shop, pytest.raises(RetriableError, match="throttled") as info:
+        list(shop.iter_order_pages(SINCE))
+    assert info.value.retry_after == pytest.approx(9.35) and clock.sleeps == []
+
+
+@respx.mock
+def test_endless_throttling_gives_up_as_retriable_after_max_retries(clock):
+    respx.post(GRAPHQL).mock(return_value=throttled(available=900, requested=935))
+    with client(clock, max_retries=3) as shop, pytest.raises(RetriableError):
+        list(shop.iter_order_pages(SINCE))
+    assert clock.sleeps == [pytest.approx(0.35)] * 3
+
+
+@respx.mock
+def test_the_client_waits_for_the_cost_it_will_need_before_shopify_would_throttle(clock):
+    """The bucket is low after a page: the next query waits until its requested cost is back, no THROTTLED."""
+    respx.post(GRAPHQL).mock(side_effect=[
+        httpx.Response(200, content=page(1, after="c2", available=200, requested=935)),
+        httpx.Response(200, content=page(2, after="c3", available=1000, requested=935)),
+        httpx.Response(200, content=page(3, available=1000, requested=935)),
+    ])
     with client(clock) as shop:
-        assert len(list(shop.iter_order_pages(SINCE))) == 4
-        # 39/40 with one call kept free: each next call waits for one unit to leak at 2/s.
-        assert clock.sleeps == [pytest.approx(0.5)] * 3
-        assert shop.stats.throttle_waits == 3 and shop.stats.responses_429 == 0
+        assert len(list(shop.iter_order_pages(SINCE))) == 3
+        assert shop.stats.responses_429 == 0
+    # 200 of 2000 available, 935 needed at 100/s: 7.35 s; then 1000 available, no wait.
+    assert clock.sleeps == [pytest.approx(7.35)]
 
 
-def test_bucket_size_from_the_header_sets_the_leak_rate(clock):
-    limiter = ShopifyCallLimiter(clock=clock)
-    limiter.after_response(httpx.Response(200, headers={"X-Shopify-Shop-Api-Call-Limit": "399/400"}))
-    assert limiter.capacity == 400 and limiter.leak_rate == 20
-    assert limiter.before_request() == pytest.approx(1 / 20)
-    assert parse_call_limit("32/40") == (32, 40)
-    assert parse_call_limit("garbage") is None and parse_call_limit("1/0") is None
+def test_the_cost_limiter_learns_the_plan_from_the_answers(clock):
+    limiter = ShopifyCostLimiter(clock=clock)
+    report = query_cost({"extensions": {"cost": {"requestedQueryCost": 300, "actualQueryCost": 12, "throttleStatus": {
+        "maximumAvailable": 20000.0, "currentlyAvailable": 100, "restoreRate": 1000.0}}}})
+    limiter.observe_cost(report)
+    assert limiter.capacity == 20000 and limiter.leak_rate == 1000 and limiter.expected_cost == 300
+    # 100 of 20,000 points left, 300 needed, 1,000 restored per second: 0.2 s, as the report says.
+    assert report is not None and report.wait_for(300) == pytest.approx(0.2)
+    assert limiter.before_request() == pytest.approx(0.2)
+    clock.sleep(10)
+    assert limiter.before_request() == 0
+    assert query_cost({"extensions": {"cost": {"throttleStatus": {"maximumAvailable": "x"}}}}) is None
+    assert query_cost({"data": {}}) is None
+
+
+@pytest.mark.parametrize(
+    ("errors", "error", "text"),
+    [
+        ([{"message": "Field 'bogus' doesn't exist on type 'Order'",
+           "extensions": {"code": "undefinedField", "typeName": "Order", "fieldName": "bogus"}}],
+         FatalError, "bogus.*API version 2026-10"),
+        ([{"message": "Access denied for orders field. Required access: `read_orders` access scope.",
+           "extensions": {"code": "ACCESS_DENIED"}}], ConfigurationError, "read_orders"),
+        ([{"message": "Query cost is 5002, which exceeds the single query max cost limit (1000).",
+           "extensions": {"code": "MAX_COST_EXCEEDED", "cost": 5002, "maxCost": 1000}}],
+         ConfigurationError, "line_items_limit"),
+        ([{"message": "Shop is inactive", "extensions": {"code": "SHOP_INACTIVE"}}], ConfigurationError, "inactive"),
+    ],
+)
+@respx.mock
+def test_graphql_errors_in_a_200_answer_become_hub_errors(clock, errors, error, text):
+    respx.post(GRAPHQL).mock(return_value=httpx.Response(200, json={"errors": errors, "extensions": cost()}))
+    with client(clock) as shop, pytest.raises(error, match=text) as info:
+        list(shop.iter_order_pages(SINCE))
+    assert TOKEN not in str(info.value) and clock.sleeps == []
 
 
 @pytest.mark.parametrize(
@@ -145,28 +216,87 @@ def test_bucket_size_from_the_header_sets_the_leak_rate(clock):
         (404, {"errors": "Not Found"}, ConfigurationError, "Not Found"),
         (402, {"errors": "Unavailable Shop"}, ConfigurationError, "frozen"),
         (423, {"errors": "Locked"}, ConfigurationError, "locked"),
-        (400, {"errors": {"updated_at_min": ["is not a valid date"]}}, RejectedDocument, "updated_at_min"),
+        (400, {"errors": "Bad Request"}, RejectedDocument, "Bad Request"),
     ],
 )
 @respx.mock
-def test_error_bodies_become_hub_errors(clock, status, payload, error, text):
-    respx.get(ORDERS).mock(return_value=httpx.Response(status, json=payload))
+def test_http_error_statuses_become_hub_errors(clock, status, payload, error, text):
+    route = respx.post(GRAPHQL).mock(return_value=httpx.Response(status, json=payload))
     with client(clock) as shop, pytest.raises(error, match=text) as info:
         list(shop.iter_order_pages(SINCE))
-    assert TOKEN not in str(info.value)
+    assert TOKEN not in str(info.value) and route.call_count == 1
 
 
 @respx.mock
 def test_a_storm_of_503s_gives_up_as_retriable(clock):
-    respx.get(ORDERS).mock(return_value=httpx.Response(503, json={"errors": "Service Unavailable"}))
+    route = respx.post(GRAPHQL).mock(return_value=httpx.Response(503, json={"errors": "Service Unavailable"}))
     with client(clock, max_retries=3) as shop, pytest.raises(RetriableError, match="503"):
+        list(shop.iter_order_pages(SINCE))
+    assert route.call_count == 4
+
+
+@respx.mock
+def test_an_unreadable_answer_is_handed_on_and_the_same_page_asked_once_more(clock):
+    route = respx.post(GRAPHQL).mock(side_effect=[
+        httpx.Response(200, content=page(1, after="c2")),
+        httpx.Response(200, content=b"<html>502 Bad Gateway</html>"),
+        httpx.Response(200, content=page(2)),
+    ])
+    with client(clock) as shop:
+        pages = list(shop.iter_order_pages(SINCE))
+    assert [p.unreadable is not None for p in pages] == [False, True, False]
+    assert pages[1].raw == b"<html>502 Bad Gateway</html>" and "not JSON" in (pages[1].unreadable or "")
+    assert [sent(c)["variables"]["after"] for c in route.calls] == [None, "c2", "c2"]
+
+
+@respx.mock
+def test_two_unreadable_answers_in_a_row_end_the_read(clock):
+    respx.post(GRAPHQL).mock(return_value=httpx.Response(200, json={"data": {"orders": None}}))
+    with client(clock) as shop:
+        pages = list(shop.iter_order_pages(SINCE))
+    assert len(pages) == 2 and all("data.orders.nodes" in (p.unreadable or "") for p in pages)
+
+
+@respx.mock
+def test_shopifys_internal_errors_are_asked_again_then_given_up_as_retriable(clock):
+    internal = httpx.Response(200, json={"errors": [{"message": "Internal error. Looks like something went wrong.",
+                                                     "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})
+    route = respx.post(GRAPHQL).mock(side_effect=[internal, httpx.Response(200, content=page(1))])
+    with client(clock) as shop:
+        assert [o["legacyResourceId"] for p in shop.iter_order_pages(SINCE) for o in p.orders] == ["1"]
+    assert route.call_count == 2 and len(clock.sleeps) == 1
+    respx.post(GRAPHQL).mock(return_value=internal)
+    with client(clock, max_retries=2) as shop, pytest.raises(RetriableError, match="Internal error"):
         list(shop.iter_order_pages(SINCE))
 
 
 @respx.mock
-def test_get_order_by_id(clock):
-    raw = b'{"order":{"id":450789469,"name":"#1001"}}'
-    respx.get(f"{BASE}/admin/api/2024-10/orders/450789469.json").mock(return_value=httpx.Response(200, content=raw))
+def test_more_pages_without_a_cursor_is_unreadable_not_the_end(clock):
+    broken = json.dumps({"data": {"orders": {"nodes": [{"id": "gid://shopify/Order/1"}],
+                                             "pageInfo": {"hasNextPage": True, "endCursor": None}}}}).encode()
+    respx.post(GRAPHQL).mock(return_value=httpx.Response(200, content=broken))
     with client(clock) as shop:
-        page = shop.get_order(450789469)
-    assert page.raw == raw and page.orders[0]["name"] == "#1001"
+        pages = list(shop.iter_order_pages(SINCE))
+    assert len(pages) == 2 and all("hasNextPage without endCursor" in (p.unreadable or "") for p in pages)
+
+
+@respx.mock
+def test_get_order_by_numeric_id(clock):
+    raw = json.dumps({"data": {"shop": {"ianaTimezone": "UTC"}, "order": {
+        "id": "gid://shopify/Order/450789469", "legacyResourceId": "450789469", "name": "#1001"}},
+        "extensions": cost()}).encode()
+    route = respx.post(GRAPHQL).mock(return_value=httpx.Response(200, content=raw))
+    with client(clock) as shop:
+        found = shop.get_order(450789469)
+    assert found.raw == raw and found.orders[0]["name"] == "#1001"
+    assert sent(route.calls[0])["variables"]["id"] == "gid://shopify/Order/450789469"
+    respx.post(GRAPHQL).mock(return_value=httpx.Response(200, json={"data": {"order": None}}))
+    with client(clock) as shop, pytest.raises(ConfigurationError, match="no order 1"):
+        shop.get_order(1)
+
+
+def test_user_errors_of_a_mutation_are_a_rejected_document():
+    raise_for_user_errors({"order": {"id": "gid://shopify/Order/1"}, "userErrors": []}, mutation="orderUpdate")
+    with pytest.raises(RejectedDocument, match=r"orderUpdate: input\.tags: Tags is invalid"):
+        raise_for_user_errors({"order": None, "userErrors": [{"field": ["input", "tags"],
+                                                               "message": "Tags is invalid"}]}, mutation="orderUpdate")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import os
 from decimal import Decimal
@@ -13,7 +14,7 @@ import pytest
 from canonical.errors import RejectedDocument
 from canonical.model import ChargeKind, PartyRole, Purpose, order_total
 from mappings.profiles import PartnerProfile
-from mappings.shopify import map_shopify_order, map_shopify_orders, map_shopify_payload
+from mappings.shopify import map_shopify_order, map_shopify_orders, map_shopify_payload, order_objects
 
 DATA = Path(__file__).parent / "data" / "shopify"
 GOLDEN = sorted(p for p in DATA.glob("*.json") if not p.name.endswith(".expected.json"))
@@ -203,3 +204,75 @@ def test_intake_mapping_uses_the_archived_sha_and_refuses_foreign_bodies():
     assert map_shopify_payload(b"<html>", profile=PROFILE).outcome == "not_shopify"
     assert map_shopify_payload(b'{"orders": []}', profile=PROFILE).to_json() == {
         "outcome": "accepted", "reason": "the body holds no orders", "documents": [], "acks": []}
+
+
+# -- GraphQL Admin API (2026-10) answers and the webhook bodies of the same orders ----------------
+
+PARITY = [("graphql_orders_taxes_included_refunded.json", "order_taxes_included_refunded.json"),
+          ("graphql_order_digital.json", "webhook_orders_create_digital.json")]
+
+
+def comparable(order) -> dict:
+    # Where each came from differs by design (the archived body, the JSON path); the order itself must not.
+    return order.model_dump(mode="json", exclude={"raw_document_id", "document_ref"})
+
+
+@pytest.mark.parametrize(("graphql", "rest"), PARITY)
+def test_a_graphql_order_and_its_webhook_body_are_the_same_canonical_order(graphql, rest):
+    (by_query,) = map_shopify_orders(load(graphql), profile=PROFILE)
+    (by_webhook,) = map_shopify_orders(load(rest), profile=PROFILE)
+    assert by_query.state == by_webhook.state == "ok"
+    assert by_query.channel_order_id == by_webhook.channel_order_id  # the numeric id: one order in the store
+    assert by_query.updated_at == by_webhook.updated_at and by_query.push == by_webhook.push
+    assert comparable(by_query.order) == comparable(by_webhook.order)
+
+
+def test_graphql_ids_keep_their_numeric_form_and_times_the_shops_offset():
+    (mapped,) = map_shopify_orders(load("graphql_orders_taxes_included_refunded.json"), profile=PROFILE)
+    order = mapped.order
+    assert mapped.channel_order_id == order.source_ref == "5512345678903"
+    assert mapped.updated_at.isoformat() == "2024-10-05T11:30:00+01:00"  # 10:30Z in London's summer time
+    assert [line.line_no for line in order.lines] == ["13101230000004"]
+    assert order.references["removed_line_items"] == "13101230000005"
+    assert order.references["financial_status"] == "partially_refunded" and "fulfillment_status" not in order.references
+    assert next(p for p in order.parties if p.role is PartyRole.BUYER).id == "7003"
+    # "11.0" from GraphQL is prorated like the webhook's "11.00": two-thirds of it is 7.33, not 7.3.
+    assert order.lines[0].tax_amount == D("7.33")
+
+
+def test_a_late_evening_order_has_the_shops_date_not_utcs():
+    body = json.loads(load("graphql_order_digital.json"))
+    (mapped,) = map_shopify_orders(json.dumps(body).encode(), profile=PROFILE)
+    assert mapped.order.order_date.isoformat() == "2024-10-03"  # 00:45Z on the 4th is 20:45 in Toronto
+    body["data"]["shop"]["ianaTimezone"] = None  # unknown zone: UTC, said plainly by the offset
+    (utc,) = map_shopify_orders(json.dumps(body).encode(), profile=PROFILE)
+    assert utc.order.order_date.isoformat() == "2024-10-04" and utc.updated_at.utcoffset() == dt.timedelta(0)
+
+
+def test_a_graphql_order_with_more_line_items_than_were_read_is_rejected_not_cut():
+    body = json.loads(load("graphql_order_digital.json"))
+    body["data"]["order"]["lineItems"]["pageInfo"]["hasNextPage"] = True
+    (mapped,) = map_shopify_orders(json.dumps(body).encode(), profile=PROFILE)
+    assert mapped.state == "rejected" and mapped.order is None
+    assert any("data.order.line_items" in p and "line_items_limit" in p for p in mapped.problems)
+
+
+@pytest.mark.parametrize(("change", "where"), [
+    (lambda o: o["lineItems"]["nodes"][1].update(quantity=None), "data.order.line_items[1].quantity"),
+    (lambda o: o["lineItems"]["nodes"][1]["originalUnitPriceSet"]["shopMoney"].update(amount="abc"),
+     "data.order.line_items[1].price_set.shop_money.amount"),
+    (lambda o: o.update(currencyCode=None), "data.order.currency"),
+    (lambda o: o.update(legacyResourceId=None, id=None), "data.order.id"),
+])
+def test_broken_graphql_orders_are_rejected_with_a_location(change, where):
+    body = json.loads(load("graphql_order_digital.json"))
+    change(body["data"]["order"])
+    (mapped,) = map_shopify_orders(json.dumps(body).encode(), profile=PROFILE)
+    assert mapped.state == "rejected" and any(p.startswith(where) for p in mapped.problems), mapped.problems
+
+
+def test_graphql_answers_are_recognised_and_foreign_data_answers_are_not():
+    assert order_objects({"data": {"orders": {"nodes": []}}}) == []
+    assert order_objects({"data": {"products": {"nodes": []}}}) is None
+    result = map_shopify_payload(b'{"data": {"products": {"nodes": []}}}', profile=PROFILE)
+    assert result.outcome == "not_shopify" and "GraphQL" in (result.reason or "")

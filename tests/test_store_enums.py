@@ -35,7 +35,7 @@ STORED_VALUES = {
     OutboundState: {"pending", "sent", "failed"},
     ReceiptState: {"received", "processed"},
     ReceiptOutcome: {"accepted", "accepted_with_warnings", "partially_accepted", "rejected", "duplicate", "failed",
-                     "not_x12", "not_shopify", "not_amazon"},
+                     "not_x12", "not_shopify", "not_amazon", "ignored"},
     DocumentOutcome: {"accepted", "accepted_with_warnings", "rejected", "unsupported", "held", "incomplete"},
     MappedOrderState: {"ok", "held", "rejected"},
     OrderStatus: {"open", "cancelled"},
@@ -67,10 +67,11 @@ def test_the_old_constant_names_are_the_members():
 def test_the_mappings_outcomes_are_the_canonical_enums():
     from mappings import _channel
     from mappings.amazon import _payloads as amazon
+    from mappings.email import _map as email
     from mappings.shopify import _payloads as shopify
     from mappings.x12 import _results as x12
 
-    mapped = set(x12.FILE_OUTCOMES) | set(shopify.FILE_OUTCOMES) | set(amazon.FILE_OUTCOMES)
+    mapped = set(x12.FILE_OUTCOMES) | set(shopify.FILE_OUTCOMES) | set(amazon.FILE_OUTCOMES) | set(email.FILE_OUTCOMES)
     assert mapped == set(ReceiptOutcome) - {ReceiptOutcome.FAILED}, "failed is the intake's, not a mapping's"
     assert set(x12.DOCUMENT_OUTCOMES) | set(shopify.DOCUMENT_OUTCOMES) | set(amazon.DOCUMENT_OUTCOMES) == set(
         DocumentOutcome)

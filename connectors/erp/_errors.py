@@ -15,7 +15,8 @@ canonical.errors.RetriableError       408, 409, 425, 429, 5xx, connection failur
                                 looking it up (the client's ``in_doubt_wait_seconds``)
 canonical.errors.RejectedDocument
     └── ErpRejected             400/422 (Odoo refused the values: validation, unknown
-                                product, missing partner) and records that no longer exist
+                                product, missing partner), 413 (a body over the server's
+                                limit: send fewer records) and records that no longer exist
 canonical.errors.FatalError           any other status: the contract changed under us
 """
 
@@ -97,7 +98,7 @@ def error_from_response(response: httpx.Response, *, call: str, secret: str) -> 
     if 300 <= status < 400:
         where = _redact(response.headers.get("location", "?"), secret)
         return ConfigurationError(f"{text} (redirected to {where}: is the base URL right?)")
-    if status in (400, 422):
+    if status in (400, 413, 422):
         return ErpRejected(text, status_code=status, error_name=name)
     if status in _RETRIABLE:
         return ErpUnavailable(text, status_code=status,

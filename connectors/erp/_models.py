@@ -103,3 +103,11 @@ def created_id(result: Any) -> int:
     if isinstance(result, int) and not isinstance(result, bool):
         return result
     raise FatalError(f"unexpected answer to create: {type(result).__name__}")
+
+
+def created_ids(result: Any, expected: int) -> list[int]:
+    """The ids a `create` with ``expected`` values returned, in the order of the values."""
+    if not isinstance(result, list) or len(result) != expected or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in result):
+        raise FatalError(f"unexpected answer to a create of {expected} records: {type(result).__name__}")
+    return [int(i) for i in result]

@@ -18,6 +18,7 @@ from connectors.erp._models import (
     SaleOrderLine,
     SaleOrderRef,
     created_id,
+    created_ids,
     odoo_str,
 )
 
@@ -102,6 +103,18 @@ class OdooSales:
         """Create one sale order; its id."""
         return created_id(self.client.call(SALE_ORDER, "create", vals_list=[vals]))
 
+    def create_sale_orders(self, vals_list: Sequence[dict[str, Any]]) -> list[int]:
+        """Create many sale orders in one call (one transaction in Odoo: all or none); their ids in order."""
+        return created_ids(self.client.call(SALE_ORDER, "create", vals_list=list(vals_list)), len(vals_list))
+
+    def unlink_sale_orders(self, sale_order_ids: Sequence[int]) -> None:
+        """Delete sale orders we created ourselves (duplicates that lost a race)."""
+        self.client.call(SALE_ORDER, "unlink", ids=list(sale_order_ids))
+
+    def confirm_sale_orders(self, sale_order_ids: Sequence[int]) -> None:
+        """Odoo's ``action_confirm`` on many quotations in one call."""
+        self.client.call(SALE_ORDER, "action_confirm", ids=list(sale_order_ids))
+
     def write_sale_order(self, sale_order_id: int, vals: dict[str, Any]) -> None:
         """Write header values and x2many line commands to one sale order."""
         self.client.call(SALE_ORDER, "write", ids=[sale_order_id], vals=vals)
@@ -122,6 +135,23 @@ class OdooSales:
         """Ids of the ``res.partner`` records whose ``ref`` is ``ref``, oldest first."""
         rows = self.client.call(PARTNER, "search_read", domain=[["ref", "=", ref]], fields=["id"], order="id asc")
         return [int(row["id"]) for row in rows]
+
+    def partners_by_ref(self, refs: Sequence[str]) -> dict[str, list[int]]:
+        """Ids of the ``res.partner`` records per ``ref`` (every asked one is a key; oldest first), batched."""
+        found: dict[str, list[int]] = {ref: [] for ref in refs}
+        wanted = list(found)
+        for start in range(0, len(wanted), self.batch_size):
+            chunk = wanted[start : start + self.batch_size]
+            rows = self.client.call(PARTNER, "search_read", domain=[["ref", "in", chunk]], fields=["id", "ref"],
+                                    order="id asc")
+            for row in rows:
+                if odoo_str(row.get("ref")) in found:
+                    found[odoo_str(row.get("ref"))].append(int(row["id"]))
+        return found
+
+    def create_partners(self, vals_list: Sequence[dict[str, Any]]) -> list[int]:
+        """Create many ``res.partner`` records in one call; their ids in order."""
+        return created_ids(self.client.call(PARTNER, "create", vals_list=list(vals_list)), len(vals_list))
 
     def create_partner(self, vals: dict[str, Any]) -> int:
         """Create one ``res.partner``; its id."""

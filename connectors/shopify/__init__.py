@@ -1,23 +1,29 @@
-"""Shopify Admin REST API (version pinned per store): orders by ``updated_at``, within the call limit.
+"""Shopify GraphQL Admin API (2026-10 unless a profile pins another): orders by ``updated_at``, within the cost budget.
 
     client = ShopifyClient(shopify_config(profile.shopify))   # mappings.connections
     for page in client.iter_order_pages(since):
         archive(page.raw)          # byte for byte, before parsing
-        ...page.orders...
+        ...page.orders...          # GraphQL Order nodes; mappings.shopify maps them
 """
 
-from connectors.shopify._client import ACCESS_TOKEN_HEADER, ShopifyClient
+from connectors.shopify._client import ACCESS_TOKEN_HEADER, ShopifyClient, raise_for_user_errors
 from connectors.shopify._config import DEFAULT_API_VERSION, ShopifyConfig
 from connectors.shopify._models import OrderPage
-from connectors.shopify._rate import CALL_LIMIT_HEADER, ShopifyCallLimiter, parse_call_limit
+from connectors.shopify._query import ORDER_QUERY, ORDERS_QUERY, updated_between
+from connectors.shopify._rate import THROTTLED, QueryCost, ShopifyCostLimiter, query_cost
 
 __all__ = [
     "ACCESS_TOKEN_HEADER",
-    "CALL_LIMIT_HEADER",
     "DEFAULT_API_VERSION",
+    "ORDERS_QUERY",
+    "ORDER_QUERY",
+    "THROTTLED",
     "OrderPage",
-    "ShopifyCallLimiter",
+    "QueryCost",
     "ShopifyClient",
     "ShopifyConfig",
-    "parse_call_limit",
+    "ShopifyCostLimiter",
+    "query_cost",
+    "raise_for_user_errors",
+    "updated_between",
 ]

@@ -8,13 +8,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class OrderPage:
-    """One ``orders.json`` answer: the body exactly as received (archived before parsing) and its orders."""
+    """One ``orders`` query answer: the body exactly as received (archived before parsing) and its order nodes."""
 
     raw: bytes
     orders: list[dict[str, Any]]
+    """``data.orders.nodes`` as GraphQL sent them (``mappings.shopify`` reads them)."""
     url_path: str
-    """Path and query of the request, e.g. ``/admin/api/2024-10/orders.json?limit=250&page_info=...``."""
+    """Which request this was, e.g. ``/admin/api/2026-10/graphql.json orders after <cursor>`` (the receipt's name)."""
     unreadable: str | None = None
-    """Why the body could not be read (not JSON, no ``orders`` list); then ``orders`` is empty.
+    """Why the body could not be read (not JSON, no ``data.orders.nodes``); then ``orders`` is empty.
 
-    Such a page is still handed on, so the caller archives it and queues it; the Link header leads on."""
+    Such a page is still handed on, so the caller archives it and queues it; the client asks for it again."""
+    end_cursor: str | None = None
+    """``pageInfo.endCursor`` when ``hasNextPage``; None on the last page."""

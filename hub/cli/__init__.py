@@ -220,8 +220,9 @@ intake run's code (orders stored, acks queued, exceptions opened). Running it ag
 on the same file creates nothing twice. Exit 1 if any file was rejected in whole
 or in part (or could not be read).""")
 @click.option("--partner", "partner_id", required=True, help="the partner the files came from (its profile id)")
+@click.option("--progress/--no-progress", default=None, help="progress on stderr (default: when stderr is a terminal)")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def ingest(partner_id: str, files: tuple[Path, ...]) -> int:
+def ingest(partner_id: str, progress: bool | None, files: tuple[Path, ...]) -> int:
     """Ingest local X12 files as if dropped in the partner's SFTP inbox (backfills)."""
     from hub.cli._ingest import ingest_files
     from mappings.profiles import PartnerDirectory
@@ -233,7 +234,8 @@ def ingest(partner_id: str, files: tuple[Path, ...]) -> int:
         known = ", ".join(sorted(p.id for p in partners if p.x12 is not None))
         raise click.BadParameter(f"{partner_id!r} is not a partner with an X12 profile (known: {known})",
                                  param_hint="--partner")
-    return ingest_files(_store(), partners, partner_id, list(files), max_bytes=settings.max_document_bytes)
+    return ingest_files(_store(), partners, partner_id, list(files), max_bytes=settings.max_document_bytes,
+                        progress=_progress_wanted(progress))
 
 
 @cli.group(context_settings=_HELP)
@@ -327,6 +329,10 @@ def exceptions_replay(ids: tuple[int, ...]) -> int:
         print(f"exception {exception_id}: {outcome.message}")
     return 1 if failed else 0
 
+
+from hub.cli._match import match_command  # noqa: E402  (its own module: hub match, docs/three-way-match.md)
+
+cli.add_command(match_command)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -76,6 +76,7 @@ def stream_x12(path: Path, partners, *, out: TextIO, progress: bool) -> None:
     (they wait in a temporary file until their interchange's IEA is read and sound), and each line is
     flushed once its interchange is complete. Raises ``OSError`` if the file cannot be opened.
     """
+    from hub.cli._order_json import document_record
     from mappings.x12 import process_interchange_file
 
     name = str(path)
@@ -88,7 +89,7 @@ def stream_x12(path: Path, partners, *, out: TextIO, progress: bool) -> None:
 
     def write(document) -> None:
         nonlocal written
-        out.write(json.dumps({"record": "document", "file": name, **document.to_json()}, default=str) + "\n")
+        out.write(document_record(name, document) + "\n")  # the order serialized by pydantic-core in one call
         written += 1
 
     def interchange_done(interchange) -> None:

@@ -1,6 +1,7 @@
 """Dagster resources every system uses: the hub store (with the partner profiles) and our SFTP server."""
 
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +73,31 @@ def hub_store_resource(partners_dir: Path, max_document_bytes: int) -> HubStoreR
     """The store (``HUB_DATABASE_URL``, resolved by Dagster at run time) and the profiles of ``partners_dir``."""
     return HubStoreResource(database_url=dg.EnvVar("HUB_DATABASE_URL"), partners_dir=str(partners_dir),
                             max_document_bytes=max_document_bytes)
+
+
+def env_var_names(resource: dg.ConfigurableResource) -> tuple[str, ...]:
+    """The environment variables ``resource`` reads through ``EnvVar`` / ``EnvVar.int`` when a run starts."""
+    names = (getattr(value, "env_var_name", None) for value in vars(resource).values())
+    return tuple(name for name in names if isinstance(name, str))
+
+
+def unset_env_vars(resource: dg.ConfigurableResource) -> tuple[str, ...]:
+    """The variables ``resource`` reads that are unset or blank here (its runs and ticks could not use it)."""
+    return tuple(name for name in env_var_names(resource) if not os.environ.get(name, "").strip())
+
+
+SFTP_CREDENTIALS = ("HUB_SFTP_PASSWORD", "HUB_SFTP_PRIVATE_KEY_PATH")
+"""One of them is set, the other an empty string (``EnvVar`` needs both to exist)."""
+
+
+def missing_sftp_env() -> tuple[str, ...]:
+    """What ``sftp_resource()`` lacks here: a variable unset or blank (the unused credential aside), no credential."""
+    names = env_var_names(sftp_resource())
+    missing = [name for name in names
+               if name not in os.environ or (name not in SFTP_CREDENTIALS and not os.environ[name].strip())]
+    if not set(SFTP_CREDENTIALS) & set(missing) and not any(os.environ[name].strip() for name in SFTP_CREDENTIALS):
+        missing.append(" or ".join(SFTP_CREDENTIALS))
+    return tuple(missing)
 
 
 def sftp_resource() -> SftpResource:

@@ -11,7 +11,8 @@ cancelled order not in the target: skipped; there: cancelled (``<target>_cancell
                 ``<target>_cancel_refused`` when the target refuses or would leave goods or bills behind
 
 If the order changes again while its delivery is in flight, the delivery stays due and the next
-pass delivers the newer revision.
+pass delivers the newer revision. A target that takes batches (``hub.targets.BatchOrderTarget``)
+gets the open orders a batch at a time (``_batches.py``), with the same outcomes per order.
 
 A write that got no answer (a timeout, a connection dropped after sending) may have committed or
 may still commit: the target raises a ``RetriableError`` marked ``write_in_doubt`` whose
@@ -32,7 +33,7 @@ from pydantic import ValidationError
 
 from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from hub import store as st
-from hub.targets import Action, OrderTarget
+from hub.targets import Action, BatchOrderTarget, Delivered, OrderTarget, batch_capacity
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,14 @@ class _DeadLetter(Exception):
 
 def deliver_due_orders(
     store: st.HubStore, target: OrderTarget, *, max_attempts: int = 5, limit: int = 500,
-    now: dt.datetime | None = None,
+    now: dt.datetime | None = None, batch_size: int | None = None, in_flight: int | None = None,
 ) -> PushSummary:
     """Make ``target`` match every order with a due delivery to it, once. A configuration error stops the
-    pass (and is raised)."""
+    pass (and is raised).
+
+    A target that takes batches (``hub.targets.BatchOrderTarget``) gets its open orders ``batch_size`` at
+    a time with up to ``in_flight`` batches at once (default: the target's own settings); see ``_batches``.
+    """
     now = now or st.utcnow()
     summary = PushSummary()
     with store.transaction() as conn:
@@ -109,11 +114,17 @@ def deliver_due_orders(
         return summary
     with store.transaction() as conn:
         deliveries = st.claim_due_deliveries(conn, target=target.name, now=now, limit=limit)
+    size, parallel = batch_capacity(target)
+    size = size if batch_size is None else max(1, batch_size)
+    if size > 1 and isinstance(target, BatchOrderTarget):
+        from hub.delivery._batches import deliver_in_batches
+
+        deliver_in_batches(store, target, deliveries, summary, now=now, max_attempts=max_attempts, batch_size=size,
+                           in_flight=parallel if in_flight is None else max(1, in_flight))
+        return summary
     for index, delivery in enumerate(deliveries):
         if summary.on_hold_until is not None:
-            _not_before(store, delivery, now, summary.on_hold_until,
-                        error=f"not sent: an earlier write's outcome is unknown {st.IN_DOUBT_MARK}"
-                              f"{summary.on_hold_until.isoformat()}]")
+            hold_back(store, delivery, now, summary.on_hold_until)
             summary.retrying += 1
             continue
         try:
@@ -124,48 +135,84 @@ def deliver_due_orders(
             _dead_unreadable(store, target, delivery, now, exc)
             summary.dead += 1
             continue
-        until = st.in_doubt_until(delivery.last_error)
-        if until is not None and until > now:
-            # Claimed early (a replay, a requeue): the last write may still commit. Not before then.
-            _not_before(store, delivery, now, until)
-            summary.retrying += 1
-            continue
         try:
-            outcome = _deliver(target, stored, delivery)
+            deliver_one(store, target, delivery, stored, summary, now=now, max_attempts=max_attempts)
         except ConfigurationError:
-            _release(store, target, deliveries[index:], now)
+            _release(store, target, deliveries[index + 1:], now)
             raise
-        except _DeadLetter as exc:
-            _dead(store, target, delivery, stored, now, kind=exc.kind, reason=exc.reason)
-            summary.dead += 1
-            continue
-        except RejectedDocument as exc:
-            _dead(store, target, delivery, stored, now, kind=f"{target.name}_rejected",
-                  reason=f"{target.label} refused the order: {exc.reason}")
-            summary.dead += 1
-            continue
-        except RetriableError as exc:
-            # An in-doubt write's retry_after is the wait until it can no longer commit: never sooner.
-            wait = backoff(delivery.attempts, exc.retry_after)
-            error = str(exc)
-            if exc.write_in_doubt:
-                summary.on_hold_until = now + dt.timedelta(seconds=wait)  # the rest of the pass waits too
-                error += f" {st.IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
-                log.warning("%s delivery %s: write outcome unknown; looked up again in %.0f s", target.name,
-                            delivery.id, wait)
-            if delivery.attempts >= max_attempts:
-                _dead(store, target, delivery, stored, now, kind=f"{target.name}_unreachable",
-                      reason=f"gave up after {delivery.attempts} attempts: {error}")
-                summary.dead += 1
-            else:
-                with store.transaction() as conn:
-                    st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=error,
-                                       next_attempt_at=now + dt.timedelta(seconds=wait))
-                summary.retrying += 1
-            continue
-        _record(store, target, delivery, stored, outcome, now)
-        setattr(summary, outcome.counter, getattr(summary, outcome.counter) + 1)
     return summary
+
+
+def deliver_one(store: st.HubStore, target: OrderTarget, delivery: st.Delivery, stored: st.StoredOrder,
+                summary: PushSummary, *, now: dt.datetime, max_attempts: int) -> None:
+    """Deliver one claimed order on its own and record what became of it (a ConfigurationError gives it back
+    and is raised)."""
+    if summary.on_hold_until is not None:
+        hold_back(store, delivery, now, summary.on_hold_until)
+        summary.retrying += 1
+        return
+    until = st.in_doubt_until(delivery.last_error)
+    if until is not None and until > now:
+        # Claimed early (a replay, a requeue): the last write may still commit. Not before then.
+        _not_before(store, delivery, now, until)
+        summary.retrying += 1
+        return
+    try:
+        outcome = _deliver(target, stored, delivery)
+    except ConfigurationError:
+        _release(store, target, [delivery], now)
+        raise
+    except _DeadLetter as exc:
+        _dead(store, target, delivery, stored, now, kind=exc.kind, reason=exc.reason)
+        summary.dead += 1
+        return
+    except RejectedDocument as exc:
+        _dead(store, target, delivery, stored, now, kind=f"{target.name}_rejected",
+              reason=f"{target.label} refused the order: {exc.reason}")
+        summary.dead += 1
+        return
+    except RetriableError as exc:
+        retry_later(store, target, [(delivery, stored)], exc, summary, now=now, max_attempts=max_attempts)
+        return
+    _record(store, target, delivery, stored, outcome, now)
+    count(summary, outcome)
+
+
+def count(summary: PushSummary, outcome: _Outcome) -> None:
+    """Add one settled delivery to the pass's summary."""
+    setattr(summary, outcome.counter, getattr(summary, outcome.counter) + 1)
+
+
+def hold_back(store: st.HubStore, delivery: st.Delivery, now: dt.datetime, until: dt.datetime) -> None:
+    """Give a delivery back unsent because an earlier write of this pass got no answer."""
+    _not_before(store, delivery, now, until,
+                error=f"not sent: an earlier write's outcome is unknown {st.IN_DOUBT_MARK}{until.isoformat()}]")
+
+
+def retry_later(store: st.HubStore, target: OrderTarget, deliveries: list[tuple[st.Delivery, st.StoredOrder]],
+                exc: RetriableError, summary: PushSummary, *, now: dt.datetime, max_attempts: int) -> None:
+    """Deliveries whose write failed for a passing reason (one order's, or one batch's): retried later, or
+    dead after ``max_attempts``. A write in doubt puts the target's writes on hold until it cannot commit."""
+    attempts = max(delivery.attempts for delivery, _ in deliveries)
+    # An in-doubt write's retry_after is the wait until it can no longer commit: never sooner.
+    wait = backoff(attempts, exc.retry_after)
+    error = str(exc)
+    if exc.write_in_doubt:
+        until = now + dt.timedelta(seconds=wait)
+        summary.on_hold_until = max(until, summary.on_hold_until or until)  # the rest of the pass waits too
+        error += f" {st.IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
+        log.warning("%s: %d deliveries' write outcome unknown; looked up again in %.0f s", target.name,
+                    len(deliveries), wait)
+    for delivery, stored in deliveries:
+        if delivery.attempts >= max_attempts:
+            _dead(store, target, delivery, stored, now, kind=f"{target.name}_unreachable",
+                  reason=f"gave up after {delivery.attempts} attempts: {error}")
+            summary.dead += 1
+            continue
+        with store.transaction() as conn:
+            st.finish_delivery(conn, delivery.id, state=st.FAILED, now=now, error=error,
+                               next_attempt_at=now + dt.timedelta(seconds=wait))
+        summary.retrying += 1
 
 
 def requeue_failed_delivery(conn, queued: st.QueuedException, *, now: dt.datetime) -> str | None:
@@ -204,7 +251,12 @@ def _deliver(target: OrderTarget, stored: st.StoredOrder, delivery: st.Delivery)
             return _Outcome(st.DONE, "cancelled", f"{target.name}_cancelled", detail, result.record, result.record_id)
         return _Outcome(st.DONE, "unchanged", None, None, result.record, result.record_id)  # already cancelled
 
-    result = target.push(order)
+    return outcome_of_push(target, stored, delivery, target.push(order))
+
+
+def outcome_of_push(target: OrderTarget, stored: st.StoredOrder, delivery: st.Delivery, result: Delivered) -> _Outcome:
+    """What a push's answer means for the delivery (raises ``_DeadLetter`` for a record people own now)."""
+    record_key = getattr(target, "record_key", "record")
     changes = list(result.changes)
     if result.action == Action.NEEDS_REVIEW:
         reason = result.reason or f"{result.record} cannot be changed by the hub"
@@ -231,16 +283,22 @@ def _own_exceptions(conn, target: OrderTarget, order_id: int) -> list[st.QueuedE
 def _record(store: st.HubStore, target: OrderTarget, delivery: st.Delivery, stored: st.StoredOrder,
             outcome: _Outcome, now: dt.datetime) -> None:
     with store.transaction() as conn:
-        # The order changed while we talked to the target: leave the delivery due for its newer revision.
-        newer = st.order_revision(conn, delivery.order_id) != stored.revision
-        st.finish_delivery(
-            conn, delivery.id, state=st.PENDING if newer else outcome.state, now=now, error=outcome.note,
-            external_ref=outcome.record, external_id=outcome.record_id,
-        )
-        if outcome.event:
-            st.add_event(conn, delivery.order_id, outcome.event, outcome.detail or {}, now=now)
-        for queued in _own_exceptions(conn, target, delivery.order_id):
-            st.close_exception(conn, queued.id, state=st.REPLAYED, now=now)
+        record_in(conn, target, delivery, stored, outcome, now)
+
+
+def record_in(conn, target: OrderTarget, delivery: st.Delivery, stored: st.StoredOrder, outcome: _Outcome,
+              now: dt.datetime) -> None:
+    """Record a settled delivery in the caller's transaction (a batch records all of its orders in one)."""
+    # The order changed while we talked to the target: leave the delivery due for its newer revision.
+    newer = st.order_revision(conn, delivery.order_id) != stored.revision
+    st.finish_delivery(
+        conn, delivery.id, state=st.PENDING if newer else outcome.state, now=now, error=outcome.note,
+        external_ref=outcome.record, external_id=outcome.record_id,
+    )
+    if outcome.event:
+        st.add_event(conn, delivery.order_id, outcome.event, outcome.detail or {}, now=now)
+    for queued in _own_exceptions(conn, target, delivery.order_id):
+        st.close_exception(conn, queued.id, state=st.REPLAYED, now=now)
 
 
 def _dead(store: st.HubStore, target: OrderTarget, delivery: st.Delivery, stored: st.StoredOrder,

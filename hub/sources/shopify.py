@@ -1,4 +1,4 @@
-"""Shopify stores: orders read by ``updated_at`` from the Admin REST API, and the bodies of its webhooks."""
+"""Shopify stores: orders read by ``updated_at`` from the GraphQL Admin API, and the bodies of its webhooks."""
 
 from __future__ import annotations
 
@@ -50,18 +50,18 @@ class ShopifySource:
     def read_pages(self, client: Any, profile: PartnerProfile, settings: ShopifyProfile, *, start: dt.datetime,
                    now: dt.datetime) -> Iterator[SourcePage | UnreadableBody]:
         """Pages of orders updated in [start, now]: the window's end is pinned, an order edited meanwhile waits."""
-        from mappings.shopify import map_shopify_order
+        from mappings import shopify
 
         for page in client.iter_order_pages(start, updated_at_max=now):
             if getattr(page, "unreadable", None):
-                # Shopify's Link header still leads to the next page.
+                # The client asks for the same page once more, then goes on from it.
                 yield UnreadableBody(page.raw, f"unreadable {hashlib.sha256(page.raw).hexdigest()[:16]}",
                                      page.unreadable)
                 continue
 
             def map_orders(sha: str, page: Any = page) -> list[MappedOrderLike]:
-                return [map_shopify_order(order, profile=profile, raw_document_id=sha, document_ref=f"orders[{i}]")
-                        for i, order in enumerate(page.orders)]
+                # The archived bytes are what is mapped (and mapped again on replay): one path for both.
+                return list(shopify.map_shopify_orders(page.raw, profile=profile, raw_document_id=sha))
 
             yield SourcePage(page.raw, page.url_path, map_orders)
 

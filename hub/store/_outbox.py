@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from hub.store._claims import holder_alive, new_claim_token
 from hub.store._tables import outbox
@@ -159,17 +159,29 @@ def claim_due_deliveries(
         (outbox.c.state == FAILED) & ((outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now)),
         (outbox.c.state == IN_FLIGHT) & (outbox.c.updated_at <= now - stale_after),
     )
-    candidates = conn.execute(select(outbox).where(due).order_by(outbox.c.id).limit(limit)).all()
-    claimed = []
-    for row in candidates:
-        result = conn.execute(
-            update(outbox)
-            .where((outbox.c.id == row.id) & (outbox.c.state == row.state) & (outbox.c.updated_at == row.updated_at))
-            .values(state=IN_FLIGHT, attempts=row.attempts + 1, updated_at=now, claimed_by=token)
-        )
-        if result.rowcount == 1:
-            claimed.append(_delivery(row, state=IN_FLIGHT, attempts=row.attempts + 1))
-    return claimed
+    ids = list(conn.execute(select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)).scalars())
+    if not ids:
+        return []
+    # One compare-and-set for the lot: the UPDATE checks "still due" row by row under the write lock, so a
+    # row another run claimed meanwhile is left out; the rows carrying our token are ours.
+    conn.execute(update(outbox).where(outbox.c.id.in_(ids) & due)
+                 .values(state=IN_FLIGHT, attempts=outbox.c.attempts + 1, updated_at=now, claimed_by=token))
+    claimed = conn.execute(select(outbox).where(outbox.c.id.in_(ids) & (outbox.c.claimed_by == token))
+                           .order_by(outbox.c.id)).all()
+    return [_delivery(row) for row in claimed]
+
+
+def finish_deliveries(conn: Connection, settled: Sequence[tuple[int, DeliveryState | str, str | None, str, str]], *,
+                      now: dt.datetime) -> None:
+    """:func:`finish_delivery` for a batch in one statement: (delivery id, state, note, external ref, external id)."""
+    if not settled:
+        return
+    statement = (update(outbox).where(outbox.c.id == bindparam("b_id"))
+                 .values(state=bindparam("b_state"), last_error=bindparam("b_note"), updated_at=now,
+                         next_attempt_at=None, claimed_by=None, external_ref=bindparam("b_ref"),
+                         external_id=bindparam("b_record_id")))
+    conn.execute(statement, [{"b_id": id_, "b_state": DeliveryState(state), "b_note": note, "b_ref": ref,
+                              "b_record_id": record_id} for id_, state, note, ref, record_id in settled])
 
 
 def finish_delivery(

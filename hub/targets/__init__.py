@@ -7,12 +7,16 @@ docs/adding-a-target.md walks through adding one.
 """
 
 from hub.targets._protocol import (
+    DEFAULT_BATCH_SIZE,
+    MAX_BATCH_SIZE,
     Action,
+    BatchOrderTarget,
     Delivered,
     Expected,
     Found,
     OrderTarget,
     Reconciliation,
+    batch_capacity,
     reconcile_by_look_up,
 )
 from hub.targets._registry import (
@@ -27,7 +31,7 @@ from hub.targets._registry import (
 from hub.targets.odoo import OdooTarget  # registers the odoo kind
 
 __all__ = [
-    "ERP_TARGET", "Action", "Delivered", "Expected", "Found", "OdooTarget", "OrderTarget",
-    "Reconciliation", "TargetConnection", "TargetKind", "configured_targets", "delivery_targets",
-    "reconcile_by_look_up", "register_target_kind", "target_kind",
+    "DEFAULT_BATCH_SIZE", "ERP_TARGET", "MAX_BATCH_SIZE", "Action", "BatchOrderTarget", "Delivered", "Expected",
+    "Found", "OdooTarget", "OrderTarget", "Reconciliation", "TargetConnection", "TargetKind", "batch_capacity",
+    "configured_targets", "delivery_targets", "reconcile_by_look_up", "register_target_kind", "target_kind",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from canonical.errors import RejectedDocument
 from canonical.model import Order
 
 
@@ -108,6 +109,46 @@ class OrderTarget(Protocol):
     def reconcile(self, expected: Expected) -> Reconciliation:
         """Compare what the target holds with ``expected`` (``reconcile_by_look_up`` does it by look-ups)."""
         ...
+
+
+DEFAULT_BATCH_SIZE = 100
+"""Orders per batch a batching target gets unless its profile says otherwise (Odoo: one create call)."""
+MAX_BATCH_SIZE = 500
+"""The most orders per batch a profile may ask for: within what an ERP takes in one call (the sandbox's
+ceiling, ``sandbox.erp_server.MAX_RECORDS_PER_CALL``)."""
+
+
+@runtime_checkable
+class BatchOrderTarget(OrderTarget, Protocol):
+    """An :class:`OrderTarget` that can also take many orders in one exchange (optional capability).
+
+    The delivery loop uses :meth:`push_batch` when ``batch_size`` is above 1, with up to
+    ``max_in_flight`` batches sent at once, and falls back to :meth:`OrderTarget.push` one order at a
+    time otherwise; cancellations always go one by one. Looking up "by our references" is already a
+    batch operation: :meth:`OrderTarget.look_up` takes every PO number of a partner at once.
+
+    ``push_batch`` answers per order, in order: a :class:`Delivered`, or the ``RejectedDocument`` that
+    refused that order alone (e.g. an unknown product), nothing of it written. It *raises*:
+    ``RejectedDocument`` when the target refused the batch as a whole without naming the order at
+    fault (nothing of the batch written; the loop splits the batch in halves until the order is
+    alone, and only that one goes to the exception queue); ``RetriableError`` (``write_in_doubt`` when
+    a write got no answer) for the whole batch, whose next attempt must look every order up first;
+    ``ConfigurationError`` to stop the pass.
+    """
+
+    batch_size: int
+    max_in_flight: int
+
+    def push_batch(self, orders: Sequence[Order]) -> list[Delivered | RejectedDocument]:
+        """Make the target hold every order of ``orders`` (created or following its changes); one answer each."""
+        ...
+
+
+def batch_capacity(target: OrderTarget) -> tuple[int, int]:
+    """(orders per batch, batches in flight) the target takes; (1, 1) when it cannot batch."""
+    if not isinstance(target, BatchOrderTarget):
+        return 1, 1
+    return max(1, int(target.batch_size)), max(1, int(target.max_in_flight))
 
 
 def reconcile_by_look_up(target: OrderTarget, expected: Expected) -> Reconciliation:

@@ -8,9 +8,10 @@ names kinds: the Dagster definitions build one push asset per configured target 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from canonical.errors import ConfigurationError
@@ -38,9 +39,11 @@ class TargetKind:
     """One kind of target system: how to connect to one (``connection(name)``) and what it holds."""
 
     kind: str
-    connection: Callable[[str], Any]  # target name -> a TargetConnection (a Dagster ConfigurableResource)
+    connection: Callable[..., Any]  # target name -> a TargetConnection (a Dagster ConfigurableResource)
     records: str = "orders"  # what the target keeps our orders as: names its asset ``<name>_<records>``
     description: str = ""
+    # Takes the profiles' delivery settings as keyword arguments of ``connection`` (``DELIVERY_SETTINGS``).
+    batches: bool = False
 
     def asset_name(self, name: str) -> str:
         """The Dagster asset of target ``name``, e.g. ``erp_sales_orders``."""
@@ -72,13 +75,39 @@ def delivery_targets(profile: PartnerProfile | None) -> tuple[str, ...]:
     return tuple(target.name for target in profile.targets)
 
 
+DELIVERY_SETTINGS = ("batch_size", "in_flight", "confirm_orders")
+"""A profile's target settings that tune delivery to a kind that ``batches``."""
+
+
 def configured_targets(profiles: Iterable[PartnerProfile]) -> dict[str, TargetKind]:
-    """Every target name the profiles deliver to, with its kind; one name must mean one kind everywhere."""
+    """Every target name the profiles deliver to, with its kind; one name must mean one kind everywhere.
+
+    A target's delivery settings (``batch_size``, ``in_flight``, ``confirm_orders``) may be set in any
+    profile naming it, but must agree where several set them; its kind's ``connection`` then takes them.
+    """
     found: dict[str, tuple[str, str]] = {}  # name -> (kind, first profile naming it)
+    settings: dict[str, dict[str, tuple[Any, str]]] = {}  # name -> setting -> (value, profile setting it)
     for profile in profiles:
         for target in profile.targets:
             kind, first = found.setdefault(target.name, (target.kind, profile.id))
             if kind != target.kind:
                 raise ConfigurationError(f"partner profile {profile.id!r}: target {target.name!r} is of kind "
                                          f"{target.kind!r} but {first!r} says {kind!r}")
-    return {name: target_kind(kind) for name, (kind, _) in sorted(found.items())}
+            for key in DELIVERY_SETTINGS:
+                value = getattr(target, key, None)
+                if value is None:
+                    continue
+                known, where = settings.setdefault(target.name, {}).setdefault(key, (value, profile.id))
+                if known != value:
+                    raise ConfigurationError(f"partner profile {profile.id!r}: target {target.name!r} {key} is "
+                                             f"{value!r} but {where!r} says {known!r}")
+    kinds: dict[str, TargetKind] = {}
+    for name, (kind_name, first) in sorted(found.items()):
+        registered = target_kind(kind_name)
+        chosen = {key: value for key, (value, _) in settings.get(name, {}).items()}
+        if chosen and not registered.batches:
+            raise ConfigurationError(f"partner profile {first!r}: target {name!r} of kind {kind_name!r} takes no "
+                                     f"delivery settings ({', '.join(sorted(chosen))})")
+        kinds[name] = (replace(registered, connection=functools.partial(registered.connection, **chosen))
+                       if chosen else registered)
+    return kinds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 import uvicorn
 
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8082)
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
     args = parser.parse_args(argv)
+    # uvicorn configures only its own loggers: without this the receiver's own lines (refusals, checks) are lost.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     settings = get_settings()
     partners = PartnerDirectory.load(settings.partners_dir)
     app = create_webhook_app(lambda: HubStore(resolve_database_url()).migrate(), partners,

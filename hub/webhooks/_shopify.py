@@ -33,6 +33,7 @@ from starlette.routing import Route
 from canonical.errors import ConfigurationError
 from hub import store as st
 from hub.intake import receive_document
+from hub.webhooks._selfservice import selfservice_routes
 from mappings.profiles import PartnerDirectory, PartnerProfile
 
 _log = logging.getLogger(__name__)
@@ -154,4 +155,5 @@ def create_webhook_app(
     return Starlette(routes=[
         Route("/webhooks/shopify/{partner_id:str}", hooks.receive, methods=["POST"]),
         Route("/healthz", hooks.health, methods=["GET"]),
+        *selfservice_routes(partners, env=env),  # 404 unless HUB_SELFSERVICE_ENABLED
     ])

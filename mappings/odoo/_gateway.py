@@ -32,6 +32,7 @@ from connectors.erp import (
     is_duplicate_reference,
     odoo_str,
 )
+from mappings.odoo._batch import BatchAnswer, PartnerCache, push_sale_orders
 from mappings.odoo._results import CancelResult, PushResult
 from mappings.odoo._values import (
     CUSTOMER_ROLES,
@@ -55,6 +56,9 @@ class OdooSalesGateway:
     def __init__(self, client: OdooJson2Client) -> None:
         self._client = client
         self._sales = OdooSales(client)  # one pricelist cache per gateway (one pass)
+        # Batches resolve products and partners once per pass, not once per order.
+        self._product_cache: dict[tuple[str, str], list[int]] = {}
+        self._partner_cache = PartnerCache()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -155,6 +159,12 @@ class OdooSalesGateway:
             _log.info("ref %s already exists in the ERP (unique constraint); comparing instead", client_order_ref)
             return self._update_sale_order(order, existing[0])
         return self._settle_duplicates(client_order_ref, new_id, partner_id=order.partner_id)
+
+    def push_sale_orders(self, batch: Sequence[tuple[Order, str]], *, confirm: bool = False) -> list[BatchAnswer]:
+        """Make the ERP hold every (order, client_order_ref) of ``batch`` in a few calls (``_batch.py``); per
+        order its result, or the ``ErpRejected`` that refused it alone. With ``confirm``, new sale orders are
+        confirmed (``action_confirm`` on the list)."""
+        return push_sale_orders(self, batch, confirm=confirm)
 
     def _update_sale_order(self, order: Order, found: SaleOrderRef) -> PushResult:
         """Compare the sale order with ``order``; rewrite it only while it is an unlocked quotation."""
@@ -266,12 +276,25 @@ class OdooSalesGateway:
             "partner_shipping_id": address(PartyRole.SHIP_TO),
         }
 
-    def _resolve_products(self, lines: Iterable[OrderLine]) -> dict[str, int]:
+    def _products_by(self, field: str, codes: set[str], cache: dict[tuple[str, str], list[int]] | None
+                     ) -> dict[str, list[int]]:
+        """Product ids per code, read once per pass when a ``cache`` is given."""
+        if cache is None:
+            return self._sales.products_by(field, codes)
+        unknown = {code for code in codes if (field, code) not in cache}
+        if unknown:
+            found = self._sales.products_by(field, unknown)
+            for code in unknown:
+                cache[(field, code)] = found.get(code, [])
+        return {code: cache[(field, code)] for code in codes if cache[(field, code)]}
+
+    def _resolve_products(self, lines: Iterable[OrderLine], *, cache: dict[tuple[str, str], list[int]] | None = None
+                          ) -> dict[str, int]:
         """Product ids by line number, two searches at most; every unknown line named in one rejection."""
         lines = list(lines)
-        by_sku = self._sales.products_by("default_code", {line.sku for line in lines if line.sku})
+        by_sku = self._products_by("default_code", {line.sku for line in lines if line.sku}, cache)
         unresolved_gtins = {line.gtin for line in lines if line.gtin and not by_sku.get(line.sku or "")}
-        by_gtin = self._sales.products_by("barcode", unresolved_gtins)
+        by_gtin = self._products_by("barcode", unresolved_gtins, cache)
 
         resolved: dict[str, int] = {}
         problems: list[tuple[str, str]] = []

@@ -1,6 +1,7 @@
-"""Shopify order JSON (Admin REST API / webhooks) -> canonical orders; see ``_order.py`` for the decisions."""
+"""Shopify orders (GraphQL Admin API nodes, webhook bodies) -> canonical orders; see ``_order.py``, ``_graphql.py``."""
 
 from mappings._channel import HELD, OK, REJECTED, MappedOrder, Problem
+from mappings.shopify._graphql import is_graphql_order, webhook_shape
 from mappings.shopify._order import map_shopify_order
 from mappings.shopify._payloads import (
     ShopifyDocumentResult,
@@ -18,8 +19,10 @@ __all__ = [
     "Problem",
     "ShopifyDocumentResult",
     "ShopifyMapResult",
+    "is_graphql_order",
     "map_shopify_order",
     "map_shopify_orders",
     "map_shopify_payload",
     "order_objects",
+    "webhook_shape",
 ]

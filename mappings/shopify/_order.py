@@ -1,4 +1,7 @@
-"""One Shopify order (Admin REST JSON) -> the canonical order.
+"""One Shopify order (a webhook's order JSON, or a GraphQL Admin API node) -> the canonical order.
+
+A GraphQL ``Order`` node is first given the webhook's shape (``_graphql.py`` says how), so both
+paths go through the decisions below and give the same canonical order for the same order.
 
 Decisions, in the order a reader meets them:
 
@@ -43,6 +46,7 @@ from mappings.shopify._fields import (
     text,
     timestamp,
 )
+from mappings.shopify._graphql import is_graphql_order, webhook_shape
 
 _ZERO = Decimal(0)
 # Canonical line and charge fields -> the Shopify fields they are read from (to locate a refused value).
@@ -53,11 +57,15 @@ _CHARGE_FIELDS = {"amount": "price", "description": "title"}
 
 def map_shopify_order(
     data: dict[str, Any], *, profile: PartnerProfile, raw_document_id: str | None = None, document_ref: str = "order",
+    timezone: dt.tzinfo | None = None,
 ) -> MappedOrder:
-    """Map one order object; problems are located under ``document_ref`` (e.g. ``orders[3]``).
+    """Map one order object; problems are located under ``document_ref`` (e.g. ``data.orders.nodes[3]``).
 
-    Never raises for bad data: whatever the JSON holds, the result is a mapped or a rejected order.
+    A GraphQL node's UTC timestamps are given ``timezone`` (the shop's) first. Never raises for bad
+    data: whatever the JSON holds, the result is a mapped or a rejected order.
     """
+    if is_graphql_order(data):
+        data = webhook_shape(data, timezone=timezone)
     try:
         return _map_order(data, profile=profile, raw_document_id=raw_document_id, document_ref=document_ref)
     except BAD_ORDER_ERRORS as exc:
@@ -89,6 +97,9 @@ def _map_order(
     items = data.get("line_items")
     if not isinstance(items, list) or not items:
         findings.error(f"{where}.line_items", "the order has no line items")
+        return _rejected(order_id, updated_at, findings)
+    if data.get("line_items_truncated") is True:  # GraphQL: more line items than the query read
+        findings.error(f"{where}.line_items", f"more than the {len(items)} line items read: raise line_items_limit")
         return _rejected(order_id, updated_at, findings)
 
     current, original, removed = _lines(items, data, where, currency, findings)

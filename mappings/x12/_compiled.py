@@ -406,6 +406,8 @@ class CompiledMap:
         self.extended = frozenset(_EXTENDED_5010 if tmap.version.startswith("005") else _EXTENDED)
         self.syntax = {n.idx: _syntax_check(n) for n in tmap.nodes if n.is_segment}
         self.width = {n.idx: len(n.elements) + 1 for n in tmap.nodes if n.is_segment}
+        self.plans: dict[tuple[str, ...], tuple[SegmentNode, ...]] = {}
+        """Segment-id sequence -> the node of each segment, for sequences walked without a structural problem."""
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one instance per map file, kept for the process
     def patterns(self, element: str, component: str) -> dict[int, re.Pattern[str]]:
@@ -438,14 +440,43 @@ def compiled(tmap: TransactionMap) -> CompiledMap:
     return CompiledMap(tmap)
 
 
+PLANS_KEPT = 256
+"""Segment-id sequences whose walk through the map is remembered (per map); a partner's orders repeat a few."""
+PLAN_SEGMENTS = 1000
+"""Longest set whose walk is remembered: at most ~4 MB of plans per map (16 bytes per segment)."""
+
+
 def validate_segments(cmap: CompiledMap, segments: Sequence[Segment], loc: Locator) -> list[Problem]:
     """Every syntax problem of one transaction set (ST..SE), located and coded for the 997.
 
     ``segments`` are tokenizer segments (``elements``, ``position``, ``text`` and ``delimiters``).
+    Where each segment lands in the map (loops, counts, mandatory segments) depends only on the
+    sequence of segment ids: a sequence walked before without a problem is not walked again, only
+    each segment's own checks run (most orders of a file share a few layouts).
     """
     problems: list[Problem] = []
     if not segments:
         return problems
+    key = tuple([seg.elements[0] for seg in segments]) if len(segments) <= PLAN_SEGMENTS else None
+    plan = cmap.plans.get(key) if key is not None else None
+    if plan is not None:
+        delimiters = segments[0].delimiters
+        clean = cmap.clean_checks(delimiters.element, delimiters.component)
+        for seg, target in zip(segments, plan, strict=True):
+            if not clean[target.idx](seg.text, seg.elements):
+                _check_elements(cmap, target, seg, loc, problems)
+        return problems
+    targets: list[SegmentNode] = []
+    structural = _walk_segments(cmap, segments, loc, problems, targets)
+    if key is not None and not structural and len(cmap.plans) < PLANS_KEPT:
+        cmap.plans[key] = tuple(targets)
+    return problems
+
+
+def _walk_segments(cmap: CompiledMap, segments: Sequence[Segment], loc: Locator, problems: list[Problem],
+                   targets: list[SegmentNode]) -> int:
+    """The full walk: structure and elements; each segment's node appended to ``targets``. Structural problems found."""
+    structural = 0
     tmap = cmap.map
     counts = list(cmap.zeros)
     zeros = cmap.zeros
@@ -472,6 +503,7 @@ def validate_segments(cmap: CompiledMap, segments: Sequence[Segment], loc: Locat
             target = step.target
             if target is None:
                 first = False
+                structural += 1
                 _misplaced(tmap, sid, seg, loc, problems)
                 continue
             pending = [(i, n) for i, n in step.candidates if counts[i] < 1] if step.candidates else None
@@ -479,6 +511,7 @@ def validate_segments(cmap: CompiledMap, segments: Sequence[Segment], loc: Locat
             if loop is None:
                 count = counts[target.idx] = counts[target.idx] + 1
                 if count > target.max_use:
+                    structural += 1
                     problems.append(loc.problem(f"segment {sid} appears more than {target.max_use} time(s) here",
                                                 segment_id=sid, position=seg.position, code=SEGMENT_OVER_MAXIMUM))
                 if pending:
@@ -487,10 +520,12 @@ def validate_segments(cmap: CompiledMap, segments: Sequence[Segment], loc: Locat
                 counts[loop.idx + 1 : loop.end] = zeros[loop.idx + 1 : loop.end]
                 count = counts[loop.idx] = counts[loop.idx] + 1
                 if count > loop.repeat:
+                    structural += 1
                     problems.append(loc.problem(f"loop {loop.id} repeats more than {loop.repeat} time(s)",
                                                 segment_id=sid, position=seg.position, code=LOOP_OVER_MAXIMUM))
                 counts[target.idx] += 1
             if pending:
+                structural += 1
                 for _, missing in pending:
                     problems.append(loc.problem(f"the mandatory segment {missing.id} is missing",
                                                 segment_id=missing.id, position=seg.position,
@@ -498,10 +533,11 @@ def validate_segments(cmap: CompiledMap, segments: Sequence[Segment], loc: Locat
             node = target
             table = steps[target.idx]
         first = False
+        targets.append(target)
         # Fast path: the segment's regex and its syntax notes; the exact checks only on failure.
         if not clean[target.idx](seg.text, elements):
             _check_elements(cmap, target, seg, loc, problems)
-    return problems
+    return structural
 
 
 def _syntax_terms(node: SegmentNode, present: Callable[[int], str]) -> list[str]:

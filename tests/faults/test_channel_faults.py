@@ -209,12 +209,12 @@ def test_a_long_sku_replays_into_one_stored_order_after_the_mapping_fix(store, s
 
 def test_a_shopify_page_that_is_not_json_is_queued_and_the_next_sync_reads_its_orders(store, shop):
     ids = shop.seed_orders(6)
-    shop.serve_garbled_page()  # the first of three pages
+    shop.serve_garbled_page()  # the answer for the first of three pages
     with shop_client(shop, page_limit=2) as client:
         first = sync_orders(store, SHOPIFY, client, SHOP, now=now())
     (queued,) = exceptions(store)
     assert queued.kind == "unreadable_page" and b"502 Bad Gateway" in raw_of(store, queued)
-    assert refs(store) == sorted(str(i) for i in ids[2:]), "the later pages are still read"
+    assert refs(store) == sorted(str(i) for i in ids), "the same page is asked again, then the later pages"
     assert first.cursor is None, "the cursor holds: the unread orders are read by the next sync"
     outcome = replay_exception(store, PARTNERS, queued.id)
     assert not outcome.done and "next sync" in outcome.message and exceptions(store) == [queued]
@@ -388,18 +388,21 @@ def test_bad_webhook_bodies_are_queued_and_do_not_stop_the_others(store, shop, m
 
 
 def test_an_entry_that_is_no_order_object_is_rejected_and_the_page_goes_on(store):
-    """``{"orders": [{...}, "junk", 42]}``: two rejected entries, the real order stored, the cursor moves."""
+    """``{"data": {"orders": {"nodes": [{...}, "junk", 42]}}}``: two rejected entries, the real order stored."""
     stamp = "2026-11-20T10:00:00-05:00"
-    good = {"id": 5500000000001, "created_at": stamp, "updated_at": stamp, "currency": "USD",
-            "current_total_price": "5.00", "line_items": [{"id": 1, "sku": "WID-100", "quantity": 1, "price": "5.00"}]}
-    body = json.dumps({"orders": [good, "junk", 42]}).encode()
+    money = {"shopMoney": {"amount": "5.0", "currencyCode": "USD"}}
+    good = {"id": "gid://shopify/Order/5500000000001", "legacyResourceId": "5500000000001", "createdAt": stamp,
+            "updatedAt": stamp, "currencyCode": "USD", "currentTotalPriceSet": money, "lineItems": {"nodes": [
+                {"id": "gid://shopify/LineItem/1", "sku": "WID-100", "quantity": 1, "originalUnitPriceSet": money}]}}
+    body = json.dumps({"data": {"orders": {"nodes": [good, "junk", 42],
+                                           "pageInfo": {"hasNextPage": False, "endCursor": None}}}}).encode()
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body,
                                                                    headers={"Content-Type": "application/json"}))
     with ShopifyClient(ShopifyConfig(shop_domain=DOMAIN, access_token=TOKEN, http={}), transport=transport) as client:
         result = sync_orders(store, SHOPIFY, client, SHOP, now=dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
     assert refs(store) == ["5500000000001"] and result.cursor == dt.datetime.fromisoformat(stamp).isoformat()
     queued = exceptions(store)
-    assert sorted(present(q.location) for q in queued) == ["orders[1].id", "orders[2].id"]
+    assert sorted(present(q.location) for q in queued) == ["data.orders.nodes[1].id", "data.orders.nodes[2].id"]
     assert all(q.kind == "rejected_order" for q in queued)
     assert_store_invariants(store)
 

@@ -237,15 +237,17 @@ def test_with_the_unique_reference_constraint_a_create_after_the_held_one_commit
     assert_store_invariants(store, expected_pos=pos, acks_sent=False, now=T0 + dt.timedelta(hours=1))
 
 
-def test_many_orders_with_slow_and_dropped_creates_each_reach_the_erp_once(store, erp, gateway):
-    """Several faults in a row under the unique constraint: every PO once in the store and the ERP."""
+@pytest.mark.parametrize("batch_size", [1, 3], ids=["one-by-one", "batches-of-3"])
+def test_many_orders_with_slow_and_dropped_creates_each_reach_the_erp_once(store, erp, gateway, batch_size):
+    """Several faults in a row under the unique constraint: every PO once in the store and the ERP (one fault
+    per create call: per order, or per batch)."""
     erp.enforce_unique_sale_order_refs()
     pos = receive_pos(store, *(f"PO-MIX-{n}" for n in range(1, 9)))
     faults = [erp.inject_slow_commit(), erp.inject_drop_after_commit(), erp.inject_slow_commit()]
 
     now = T0
     for _ in range(len(faults) + 1):  # each pass meets the next fault, and waits until it cannot commit
-        summary = push_due_orders(store, gateway, now=now)
+        summary = push_due_orders(store, gateway, now=now, batch_size=batch_size)
         for fault in faults:
             fault.release()
         assert all(fault.wait_finished() for fault in faults if fault.started.is_set())

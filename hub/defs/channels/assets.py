@@ -128,11 +128,19 @@ def _webhook_request(asset_name: str, receipt_id: int, run_key: str) -> dg.RunRe
                          run_config={"ops": {asset_name: {"config": {"receipt_ids": [receipt_id]}}}})
 
 
-def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str = "*/5 * * * *"):
-    """A job syncing one account then pushing to the ERP (then the exception queue as it now is), and its schedule."""
+def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str = "*/5 * * * *",
+                             missing_env: tuple[str, ...] = ()):
+    """A job syncing one account then pushing to the ERP (then the exception queue as it now is), and its schedule.
+
+    The schedule starts stopped when ``missing_env`` names variables the account's resource reads that are not
+    set: every run would fail at start; its description says which, and it starts once they are set.
+    """
     job = dg.define_asset_job(f"{account}_sync",
                               selection=dg.AssetSelection.assets(asset, EXCEPTION_QUEUE) | TARGET_ASSETS,
                               tags={"hub/connector": account, CHECK_SCOPE_TAG: RUN_SCOPE}, executor_def=EXECUTOR)
-    schedule = dg.ScheduleDefinition(name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
-                                     default_status=dg.DefaultScheduleStatus.RUNNING)
+    schedule = dg.ScheduleDefinition(
+        name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
+        default_status=dg.DefaultScheduleStatus.STOPPED if missing_env else dg.DefaultScheduleStatus.RUNNING,
+        description=(f"Not started: {', '.join(missing_env)} not set in the code location's environment; set them "
+                     "and reload the code location.") if missing_env else None)
     return job, schedule

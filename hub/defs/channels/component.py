@@ -1,5 +1,6 @@
 """One component per store or seller account of a polled source, and one per source that has bodies pushed to it."""
 
+import logging
 from dataclasses import dataclass
 
 import dagster as dg
@@ -12,8 +13,11 @@ from hub.defs.channels.assets import (
     webhook_job,
     webhook_queue_sensor,
 )
+from hub.defs.resources import unset_env_vars
 from hub.sources import PolledSource, QueuedSource
 from mappings.profiles import ChannelSettings, PartnerProfile
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class PolledAccount(dg.Component):
     every target) and schedule, and its API resource bound under the account's own key
     (``<source>_<partner>``, also its concurrency pool). The resource's secrets are ``EnvVar``s the
     profile names, resolved when a run of this account starts: one account's missing secret does not
-    stop the definitions from loading nor another account's runs.
+    stop the definitions from loading nor another account's runs, and its schedule starts stopped.
     """
 
     source: PolledSource
@@ -35,9 +39,12 @@ class PolledAccount(dg.Component):
         """The account's asset, job, schedule and resource."""
         key = account_name(self.source, self.profile)
         asset = sync_asset(self.source, self.profile, self.settings)
-        job, schedule = account_job_and_schedule(asset, key, self.source.cron)
-        return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule],
-                              resources={key: self.source.account_resource(self.settings)})
+        resource = self.source.account_resource(self.settings)
+        missing = unset_env_vars(resource)
+        if missing:
+            _log.warning("schedule %s_every_5_minutes not started: %s not set", key, ", ".join(missing))
+        job, schedule = account_job_and_schedule(asset, key, self.source.cron, missing_env=missing)
+        return dg.Definitions(assets=[asset], jobs=[job], schedules=[schedule], resources={key: resource})
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ DEFAULT_MAX_FILES = 50
 RECEIPTS_TAG = "receipt"
 
 
-def sftp_inbox_sensor(profile: PartnerProfile, job_name: str, *, interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
+def sftp_inbox_sensor(profile: PartnerProfile, job_name: str, missing_env: tuple[str, ...] = (), *,
+                      interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
                       max_files: int = DEFAULT_MAX_FILES) -> dg.SensorDefinition:
     """The sensor watching ``profile``'s SFTP inbox, every ``interval_seconds``.
 
@@ -46,15 +47,20 @@ def sftp_inbox_sensor(profile: PartnerProfile, job_name: str, *, interval_second
     starts a second run for the same files; receipts offered again go together under
     ``<partner>:retry:<digest of their ids and runs so far>``, the same on every tick until a run for
     them exists. Every run is tagged ``hub.receipt/<id>`` per receipt (how the offer-again logic
-    finds a receipt's runs) and ``hub/connector=<the partner's pool>``.
+    finds a receipt's runs) and ``hub/connector=<the partner's pool>``. It starts stopped when
+    ``missing_env`` names SFTP settings that are not set.
     """
+    description = X12_SFTP.describe(profile, profile.channel(X12_SFTP.kind))
+    if missing_env:
+        description += (f" Not started: {', '.join(missing_env)} not set in the code location's environment; set "
+                        "them and reload the code location.")
 
     @dg.sensor(
         name=f"sftp_inbox_{profile.id}",
         job_name=job_name,
         minimum_interval_seconds=interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=X12_SFTP.describe(profile, profile.channel(X12_SFTP.kind)),
+        default_status=dg.DefaultSensorStatus.STOPPED if missing_env else dg.DefaultSensorStatus.RUNNING,
+        description=description,
         tags={"partner": profile.id},
     )
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource, sftp: SftpResource):

@@ -11,7 +11,7 @@ from mappings.profiles import ShopifyProfile
 
 
 class ShopifyStoreResource(dg.ConfigurableResource):
-    """One Shopify store's Admin API access."""
+    """One Shopify store's GraphQL Admin API access (version from the profile, 2026-10 by default)."""
 
     shop_domain: str
     api_version: str
@@ -20,7 +20,7 @@ class ShopifyStoreResource(dg.ConfigurableResource):
 
     @contextmanager
     def client(self) -> Iterator[ShopifyClient]:
-        """A client pacing itself on the store's call-limit bucket."""
+        """A GraphQL Admin API client pacing itself on the store's query-cost bucket."""
         config = ShopifyConfig(shop_domain=self.shop_domain, api_version=self.api_version,
                                access_token=SecretStr(self.access_token),
                                http={"base_url": self.base_url} if self.base_url else {})

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from canonical.errors import RejectedDocument
 from canonical.model import Order
 from connectors.erp import CANCELLED
-from hub.targets._protocol import Action, Delivered, Expected, Found, Reconciliation, reconcile_by_look_up
+from hub.targets._protocol import (
+    DEFAULT_BATCH_SIZE,
+    Action,
+    Delivered,
+    Expected,
+    Found,
+    Reconciliation,
+    reconcile_by_look_up,
+)
 from hub.targets._registry import ERP_TARGET
 
 # How long a write sent without an answer may still commit when the ERP's own setting is not known.
@@ -60,6 +69,11 @@ def erp_reference(order: Order) -> str:
     return order.source_ref
 
 
+def _delivered(result: PushedSaleOrder) -> Delivered:
+    return Delivered(Action(result.action), result.name, str(result.sale_order_id), tuple(result.changes),
+                     result.reason)
+
+
 _CANCEL_ACTIONS = {
     "cancelled": Action.CANCELLED,
     "already_cancelled": Action.ALREADY_CANCELLED,
@@ -70,20 +84,34 @@ _CANCEL_ACTIONS = {
 
 class OdooTarget:
     """Orders as Odoo sale orders, through a sales gateway; the gateway keeps a push exactly-once
-    (it looks the reference up before creating and again right after)."""
+    (it looks the reference up before creating and again right after).
+
+    A batching target (``hub.targets.BatchOrderTarget``) when the gateway has ``push_sale_orders``:
+    ``batch_size`` orders per batch (one ``create`` call), ``max_in_flight`` batches at once;
+    ``confirm`` confirms the sale orders a batch creates (``action_confirm`` on the list).
+    """
 
     record_key = "sale_order"  # names the sale order in the order events' detail
 
     def __init__(self, gateway: SalesOrderTarget, *, name: str = ERP_TARGET, label: str = "the ERP",
-                 write_settle: dt.timedelta = DEFAULT_WRITE_SETTLE) -> None:
+                 write_settle: dt.timedelta = DEFAULT_WRITE_SETTLE, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_in_flight: int = 1, confirm: bool = False) -> None:
         self.gateway = gateway
         self.name, self.label, self.write_settle = name, label, write_settle
+        # A gateway without batched pushes (an older one, a test double) takes one order at a time.
+        self.batch_size = batch_size if callable(getattr(gateway, "push_sale_orders", None)) else 1
+        self.max_in_flight = max_in_flight
+        self.confirm = confirm
 
     def push(self, order: Order) -> Delivered:
         """Create the order's sale order, or make the quotation follow the order's changes."""
-        result = self.gateway.push_sale_order(order, client_order_ref=erp_reference(order))
-        return Delivered(Action(result.action), result.name, str(result.sale_order_id), tuple(result.changes),
-                         result.reason)
+        return _delivered(self.gateway.push_sale_order(order, client_order_ref=erp_reference(order)))
+
+    def push_batch(self, orders: Sequence[Order]) -> list[Delivered | RejectedDocument]:
+        """Every order's sale order in a few calls (``mappings.odoo`` ``push_sale_orders``); one answer each."""
+        push_many: Any = getattr(self.gateway, "push_sale_orders")  # noqa: B009 - optional in SalesOrderTarget
+        answers = push_many([(order, erp_reference(order)) for order in orders], confirm=self.confirm)
+        return [answer if isinstance(answer, RejectedDocument) else _delivered(answer) for answer in answers]
 
     def cancel(self, order: Order) -> Delivered:
         """Cancel the order's sale order(s) with Odoo's ``action_cancel``."""

@@ -1,0 +1,76 @@
+"""An email account's IMAP resource: host and folders from its profile, secrets from the variables it names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from pydantic import SecretStr
+
+from connectors.imap import ImapConfig, ImapMailbox, OAuth2Config
+from hub.defs.resources import HubStoreResource
+from hub.sources.email import MailboxSession
+from mappings.email import EmailChannelSettings
+
+
+class EmailMailboxResource(dg.ConfigurableResource):
+    """One IMAP mailbox, and the hub store its exactly-once ledger lives in."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = ""
+    oauth2_token_url: str = ""
+    oauth2_client_id: str = ""
+    oauth2_client_secret: str = ""
+    oauth2_refresh_token: str = ""
+    mailbox: str = "INBOX"
+    processed_folder: str = "Processed"
+    rejected_folder: str = "Rejected"
+    max_message_bytes: int = 25 * 1024 * 1024
+    tls_ca_file: str = ""
+    database_url: str | None = None  # None: resolve_database_url() (HUB_DATABASE_URL, else HUB_DATA_DIR's SQLite file)
+
+    def imap_config(self) -> ImapConfig:
+        """The connector's settings (secrets as ``SecretStr``)."""
+        oauth2 = None
+        if self.oauth2_token_url:
+            oauth2 = OAuth2Config(token_url=self.oauth2_token_url, client_id=self.oauth2_client_id,
+                                  client_secret=SecretStr(self.oauth2_client_secret),
+                                  refresh_token=SecretStr(self.oauth2_refresh_token))
+        return ImapConfig(host=self.host, port=self.port, security=self.security,
+                          username=self.username, password=SecretStr(self.password) if not oauth2 else None,
+                          oauth2=oauth2, mailbox=self.mailbox, processed_folder=self.processed_folder,
+                          rejected_folder=self.rejected_folder, max_message_bytes=self.max_message_bytes,
+                          ca_file=self.tls_ca_file or None)
+
+    @contextmanager
+    def mailbox_client(self) -> Iterator[ImapMailbox]:
+        """The open mailbox alone (the sensor only looks)."""
+        with ImapMailbox(self.imap_config()) as box:
+            yield box
+
+    @contextmanager
+    def client(self) -> Iterator[MailboxSession]:
+        """The open mailbox with the store (what the sync reads pages with)."""
+        store = HubStoreResource(database_url=self.database_url, partners_dir="").store()
+        with self.mailbox_client() as box:
+            yield MailboxSession(box, store, f"{self.username}@{self.host}")
+
+
+def email_resource(settings: EmailChannelSettings) -> EmailMailboxResource:
+    """The resource of a profile's mailbox, wired to the environment variables the profile names."""
+    def env(name: str | None) -> str:
+        return dg.EnvVar(name) if name else ""
+
+    return EmailMailboxResource(
+        host=settings.host, port=settings.port, security=settings.security, username=settings.username,
+        password=env(settings.password_env), oauth2_token_url=settings.oauth2_token_url or "",
+        oauth2_client_id=env(settings.oauth2_client_id_env),
+        oauth2_client_secret=env(settings.oauth2_client_secret_env),
+        oauth2_refresh_token=env(settings.oauth2_refresh_token_env), mailbox=settings.mailbox,
+        processed_folder=settings.processed_folder, rejected_folder=settings.rejected_folder,
+        max_message_bytes=settings.max_message_bytes, tls_ca_file=settings.tls_ca_file or "",
+    )  # the store: the same resolve_database_url() as the hub_store resource (HUB_DATABASE_URL, else HUB_DATA_DIR)
