@@ -16,7 +16,6 @@ from hub.store import HubStore
 from hub.targets.odoo._resource import ErpResource as ErpResource  # re-exported; erp/ binds one per target
 from mappings.profiles import PartnerDirectory
 
-
 # Sensors may tick in threads of one code server (``sensors.use_threads`` in dagster.yaml): the first
 # ticks would migrate a fresh store at the same time, and a second CREATE TABLE fails the migration.
 _MIGRATING = threading.Lock()
