@@ -203,6 +203,7 @@ def main() -> int:
                     raise SystemExit(f"the daemon exited:\n{log.read_text()[-3000:]}")
                 _observe(drops, sandbox)
                 time.sleep(0.2)
+            time.sleep(3)  # the last run ends (its exception queue step) after its ack and sale order appear
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 run_phases(instance, env["HUB_DATABASE_URL"], drops)
         finally:
