@@ -15,8 +15,8 @@ Measured per file, from the moment it was written into the inbox:
 * its run: requested (the sensor tick that took the file) -> launched -> started -> done, from
   Dagster's run records; "overhead" is tick to done, everything but waiting for the sensor.
 
-Drop to run is dominated by the sensor: it polls every 60 s (``minimum_interval_seconds``) and
-takes a file once its size and mtime held across two polls, so expect 60-120 s there by design.
+Drop to run is dominated by the sensor: it polls every 15 s (``HUB_SENSOR_INTERVAL_SECONDS``) and
+takes a file once its size and mtime held across two polls, so expect 15-30 s there by design.
 """
 
 from __future__ import annotations
@@ -41,8 +41,11 @@ sys.path.insert(0, str(ROOT))
 
 import dagster as dg
 import yaml
+from sqlalchemy import select
 
 from hub.settings import sqlite_url
+from hub.store import HubStore
+from hub.store import tables as store_tables
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
 from sandbox.environment import CATALOG, SandboxEnvironment
@@ -66,7 +69,8 @@ class Drop:
     run: dict[str, float] = field(default_factory=dict)
 
 
-def _dagster_home(root: Path, dequeue_interval: int | None) -> Path:
+def dagster_home(root: Path, dequeue_interval: int | None) -> Path:
+    """A fresh DAGSTER_HOME under ``root`` with the instance settings the hub ships (``dagster_home/dagster.yaml``)."""
     home = root / "dagster_home"
     (home / ".nux").mkdir(parents=True)
     config = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
@@ -77,7 +81,8 @@ def _dagster_home(root: Path, dequeue_interval: int | None) -> Path:
     return home
 
 
-def _start_daemon(home: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_daemon(home: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """``dagster-daemon run -m hub.definitions`` on ``home``, in its own process group, output to ``log``."""
     daemon = Path(sys.executable).with_name("dagster-daemon")
     with log.open("wb") as out:
         return subprocess.Popen([str(daemon), "run", "-m", "hub.definitions"], cwd=ROOT,
@@ -86,7 +91,8 @@ def _start_daemon(home: Path, env: dict[str, str], log: Path) -> subprocess.Pope
                                 start_new_session=True)  # own group: stopped with its code server
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_daemon(process: subprocess.Popen) -> None:
+    """Stop the daemon's process group (its code server too): SIGTERM, then SIGKILL."""
     for sig, wait_s in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
         try:
             os.killpg(process.pid, sig)
@@ -112,24 +118,39 @@ def _observe(drops: list[Drop], sandbox: SandboxEnvironment) -> None:
             drop.erp_s = now - drop.dropped_at
 
 
-def _run_phases(instance: dg.DagsterInstance, drops: list[Drop]) -> None:
-    """Each file's run from Dagster's records: requested (sensor tick), launched, started, done."""
+def run_phases(instance: dg.DagsterInstance, store_url: str, drops: list[Drop]) -> None:
+    """Each file's run from Dagster's records: requested (sensor tick), launched, started, done.
+
+    A run carries every file its tick took: its files are its receipts (tags ``hub.receipt/<id>``).
+    """
     by_file = {d.name: d for d in drops}
+    store = HubStore(store_url)
+    try:
+        with store.transaction() as conn:
+            names = {row.id: row.source_name for row in conn.execute(
+                select(store_tables.receipts.c.id, store_tables.receipts.c.source_name))}
+    finally:
+        store.dispose()
     for record in instance.get_run_records(dg.RunsFilter(job_name="edi_inbound_job")):
         run = record.dagster_run
-        name = run.tags.get("dagster/run_key", "").rsplit(":", 1)[-1]
-        drop = by_file.get(name)
-        if drop is None or record.end_time is None or record.start_time is None:
+        if record.end_time is None or record.start_time is None:
             continue
+        receipt_ids = [int(key.split("/", 1)[1]) for key in run.tags if key.startswith("hub.receipt/")]
         requested = record.create_timestamp.timestamp()
         launched = next((e.timestamp for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_STARTING)),
                         record.start_time)
-        drop.run = {"requested_s": requested - drop.dropped_at, "queued_s": launched - requested,
-                    "starting_s": record.start_time - launched, "running_s": record.end_time - record.start_time,
-                    "overhead_s": record.end_time - requested, "status": 0.0 if run.is_success else 1.0}
+        for receipt_id in receipt_ids:
+            drop = by_file.get(names.get(receipt_id, ""))
+            if drop is None:
+                continue
+            drop.run = {"requested_s": requested - drop.dropped_at, "queued_s": launched - requested,
+                        "starting_s": record.start_time - launched, "running_s": record.end_time - record.start_time,
+                        "overhead_s": record.end_time - requested, "status": 0.0 if run.is_success else 1.0,
+                        "files": float(len(receipt_ids))}
 
 
-def _stats(values: list[float]) -> str:
+def stats(values: list[float]) -> str:
+    """``min / median / max (n)`` of ``values``."""
     if not values:
         return "no values"
     return f"min {min(values):6.2f}  median {statistics.median(values):6.2f}  max {max(values):6.2f}  (n={len(values)})"
@@ -158,10 +179,10 @@ def main() -> int:
         env = {**sandbox.environment(), "HUB_DATA_DIR": str(root / "var"),
                "HUB_DATABASE_URL": sqlite_url(root / "hub.sqlite3")}
         os.environ.update(env)  # the webhook endpoint of the sandbox opens the same store
-        home = _dagster_home(root, args.dequeue_interval)
+        home = dagster_home(root, args.dequeue_interval)
         log = root / "daemon.log"
         started = time.time()
-        daemon = _start_daemon(home, env, log)
+        daemon = start_daemon(home, env, log)
         try:
             print(f"daemon started (DAGSTER_HOME {home}); dropping {args.files} files into {PARTNER}'s inbox")
             base = 1000 + rng.randrange(1000) * 10
@@ -182,10 +203,11 @@ def main() -> int:
                     raise SystemExit(f"the daemon exited:\n{log.read_text()[-3000:]}")
                 _observe(drops, sandbox)
                 time.sleep(0.2)
+            time.sleep(3)  # the last run ends (its exception queue step) after its ack and sale order appear
             with dg.DagsterInstance.from_config(str(home)) as instance:
-                _run_phases(instance, drops)
+                run_phases(instance, env["HUB_DATABASE_URL"], drops)
         finally:
-            _stop(daemon)
+            stop_daemon(daemon)
     print(f"\n{len(drops)} files, daemon up {drops[0].dropped_at - started:.0f} s before the first drop "
           f"(instance settings: dagster_home/dagster.yaml"
           + (f", run_queue.dequeue_interval_seconds {args.dequeue_interval}" if args.dequeue_interval else "")
@@ -198,13 +220,13 @@ def main() -> int:
         print(f"{d.name:<16}{cell(d.ack_s)}{cell(d.erp_s)}" + "".join(
             cell(d.run.get(k)) for k in ("requested_s", "queued_s", "starting_s", "running_s", "overhead_s")))
     print("\nseconds, min / median / max:")
-    print(f"  drop -> 997          {_stats([d.ack_s for d in drops if d.ack_s is not None])}")
-    print(f"  drop -> ERP          {_stats([d.erp_s for d in drops if d.erp_s is not None])}")
-    print(f"  drop -> run (sensor) {_stats([d.run['requested_s'] for d in drops if d.run])}")
-    print(f"  run overhead, sensor tick -> run done  {_stats([d.run['overhead_s'] for d in drops if d.run])}")
-    print(f"    queued (tick -> launched)          {_stats([d.run['queued_s'] for d in drops if d.run])}")
-    print(f"    starting (launched -> started)     {_stats([d.run['starting_s'] for d in drops if d.run])}")
-    print(f"    running (started -> done)          {_stats([d.run['running_s'] for d in drops if d.run])}")
+    print(f"  drop -> 997          {stats([d.ack_s for d in drops if d.ack_s is not None])}")
+    print(f"  drop -> ERP          {stats([d.erp_s for d in drops if d.erp_s is not None])}")
+    print(f"  drop -> run (sensor) {stats([d.run['requested_s'] for d in drops if d.run])}")
+    print(f"  run overhead, sensor tick -> run done  {stats([d.run['overhead_s'] for d in drops if d.run])}")
+    print(f"    queued (tick -> launched)          {stats([d.run['queued_s'] for d in drops if d.run])}")
+    print(f"    starting (launched -> started)     {stats([d.run['starting_s'] for d in drops if d.run])}")
+    print(f"    running (started -> done)          {stats([d.run['running_s'] for d in drops if d.run])}")
     failed = [d.name for d in drops if d.run.get("status") or d.ack_s is None or d.erp_s is None]
     if args.keep:
         print(f"\nkept: {root}")

@@ -30,6 +30,12 @@ class HubSettings(BaseSettings):
     max_document_bytes: int = Field(
         default=100 * 1024 * 1024, description="Largest inbound document accepted (bytes)."
     )
+    sensor_interval_seconds: int = Field(
+        default=15, ge=1, description="How often the inbox, webhook queue and outbox sensors look (seconds).")
+    intake_batch_max_files: int = Field(
+        default=50, ge=1, description="Most files one intake run carries (one run per partner per tick below it).")
+    push_time_budget_seconds: float = Field(
+        default=120.0, gt=0, description="How long one push keeps draining the outbox before a later run goes on.")
 
     def amount_limits(self) -> AmountLimits:
         """The deployment's amount limits, HUB_MAX_ORDER_TOTAL / HUB_MAX_AMOUNT (partner profiles may override them)."""

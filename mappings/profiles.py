@@ -173,6 +173,8 @@ class SftpFolders(_Profile):
     archive: str
     outbound: str
     pickup: SftpPickup = Field(default_factory=SftpPickup)
+    pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,63}$",
+                             description="Dagster concurrency pool of this partner's SFTP work; default sftp_<id>.")
 
     @field_validator("inbox", "archive", "outbound")
     @classmethod
@@ -330,6 +332,8 @@ class TargetRef(_Profile):
 
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    pool: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,63}$",
+                             description="Dagster concurrency pool of the pushes to this target; default its name.")
     # Delivery tuning for a kind that takes batches (hub.targets.BatchOrderTarget); unset: the kind's defaults.
     batch_size: int | None = Field(default=None, ge=1, le=500,  # 500: hub.targets.MAX_BATCH_SIZE
                                    description="Orders per call to the target (default 100; 1: one at a time).")

@@ -12,7 +12,7 @@ running, nor Dagster's own pending retry, and after the last attempt it queues a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -22,6 +22,14 @@ from hub.intake import give_up_on_receipt, unfinished_receipts
 
 # Only these statuses mean a run is over; any other (queued, starting, started, canceling, ...) is on it.
 _ENDED = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
+
+
+def receipt_tag(receipt_id: int) -> str:
+    """The run tag key ``hub.receipt/<id>`` a run carries for each receipt it was given (value ``1``).
+
+    One key per receipt, because a run carries several: Dagster finds runs by tag key and value.
+    """
+    return f"hub.receipt/{receipt_id}"
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ def receipts_to_offer_again(
     *,
     channel: str,
     key_prefix: str,
-    run_tags: Callable[[st.Receipt], Mapping[str, str]],
+    run_tags: Callable[[st.Receipt], Mapping[str, str] | Sequence[Mapping[str, str]]],
     describe: Callable[[st.Receipt], str],
     document_ref: Callable[[st.Receipt], str] | None = None,
     partner_id: str | None = None,
@@ -66,7 +74,8 @@ def receipts_to_offer_again(
     """The channel's (or one partner's) unprocessed receipts to offer again; gives up on those out of attempts.
 
     ``run_tags(receipt)`` are the tags the sensor puts on that receipt's runs (Dagster's retries keep
-    them): the runs carrying them, of ``job_name`` if given, are its attempts. ``skip``: receipts
+    them), or a list of such sets (a run carrying any of them counts): the runs carrying them, of
+    ``job_name`` if given, are its attempts. ``skip``: receipts
     the caller asks a first run for on this tick. ``describe(receipt)`` names it in the exception's
     reason, ``document_ref(receipt)`` in its document column (default: the same); no personal data.
     """
@@ -74,7 +83,7 @@ def receipts_to_offer_again(
     offers = []
     for receipt in unfinished_receipts(store, channel=channel, partner_id=partner_id,
                                        received_before=now - policy.grace, skip=skip, limit=policy.limit):
-        records = instance.get_run_records(dg.RunsFilter(job_name=job_name, tags=dict(run_tags(receipt))))
+        records = _runs_tagged(instance, job_name, run_tags(receipt))
         if any(r.dagster_run.status not in _ENDED or r.dagster_run.is_complete_and_waiting_to_retry
                for r in records):
             continue  # a run (or Dagster's retry of one) is on it: never double it
@@ -87,6 +96,17 @@ def receipts_to_offer_again(
             continue
         offers.append(Reoffer(receipt, len(records), f"{key_prefix}:{receipt.id}:retry-{len(records)}"))
     return offers
+
+
+def _runs_tagged(instance: dg.DagsterInstance, job_name: str | None,
+                 tags: Mapping[str, str] | Sequence[Mapping[str, str]]) -> list:
+    """Run records carrying every tag of ``tags`` (or of any one set of a list), each run once."""
+    filters = [tags] if isinstance(tags, Mapping) else list(tags)
+    found = {}
+    for wanted in filters:
+        for record in instance.get_run_records(dg.RunsFilter(job_name=job_name, tags=dict(wanted))):
+            found[record.dagster_run.run_id] = record
+    return list(found.values())
 
 
 def _ended_at(record) -> dt.datetime:

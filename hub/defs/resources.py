@@ -2,6 +2,7 @@
 
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,10 +16,15 @@ from hub.store import HubStore
 from hub.targets.odoo._resource import ErpResource as ErpResource  # re-exported; erp/ binds one per target
 from mappings.profiles import PartnerDirectory
 
+# Sensors may tick in threads of one code server (``sensors.use_threads`` in dagster.yaml): the first
+# ticks would migrate a fresh store at the same time, and a second CREATE TABLE fails the migration.
+_MIGRATING = threading.Lock()
+
 
 @lru_cache(maxsize=8)
 def _store(url: str) -> HubStore:
-    return HubStore(url).migrate()
+    with _MIGRATING:
+        return HubStore(url).migrate()
 
 
 class HubStoreResource(dg.ConfigurableResource):

@@ -4,8 +4,10 @@ from hub.reconciliation._targets import (
     ErpReconciliation,
     SaleOrderStates,
     expected_orders,
+    orders_delivered_since,
     reconcile_erp_orders,
     reconcile_target,
 )
 
-__all__ = ["ErpReconciliation", "SaleOrderStates", "expected_orders", "reconcile_erp_orders", "reconcile_target"]
+__all__ = ["ErpReconciliation", "SaleOrderStates", "expected_orders", "orders_delivered_since",
+           "reconcile_erp_orders", "reconcile_target"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
+
+from sqlalchemy import select
 
 from hub import store as st
 from hub.targets import Expected, OrderTarget, Reconciliation
@@ -27,15 +30,42 @@ def expected_orders(store: st.HubStore, target_name: str, partner_ids: Collectio
     return wanted
 
 
-def reconcile_target(store: st.HubStore, target: OrderTarget, *, partner_ids: Collection[str] | None = None
-                     ) -> Reconciliation:
+def orders_delivered_since(store: st.HubStore, target_name: str, since: dt.datetime) -> Expected:
+    """partner -> PO number -> live or not, for the production orders whose delivery to the target finished
+    (done or skipped) at or after ``since``: what a push that began then touched, at the cost of those orders only.
+
+    An order whose delivery is due again (changed since) waits for the push that delivers it.
+    """
+    orders, outbox = st.tables.orders, st.tables.outbox
+    with store.transaction() as conn:
+        rows = conn.execute(
+            select(orders.c.partner_id, orders.c.source_ref, orders.c.status)
+            .join(outbox, outbox.c.order_id == orders.c.id)
+            .where((outbox.c.target == target_name) & outbox.c.state.in_([st.DONE, st.SKIPPED])
+                   & (outbox.c.updated_at >= since) & orders.c.is_test.is_(False)
+                   & orders.c.not_pushed_reason.is_(None))
+            .order_by(orders.c.partner_id, orders.c.source_ref)
+        ).all()
+    wanted: dict[str, dict[str, bool]] = defaultdict(dict)
+    for row in rows:
+        wanted[row.partner_id][row.source_ref] = row.status == st.OrderStatus.OPEN
+    return wanted
+
+
+def reconcile_target(store: st.HubStore, target: OrderTarget, *, partner_ids: Collection[str] | None = None,
+                     delivered_since: dt.datetime | None = None) -> Reconciliation:
     """Compare the store's production orders meant for ``target`` with what it holds, by partner and PO number.
 
     Meant for it: the open orders of ``partner_ids`` (every partner when None) and any order queued for
     it. Open orders must be there exactly once and live; cancelled ones not live (cancelled there, or
     never there when the order was cancelled before it reached the target). A cancelled order that
     never had a delivery queued is not looked up. The comparison itself is the target's ``reconcile``.
+
+    With ``delivered_since``, only the orders delivered since then (``orders_delivered_since``): the
+    check after a run, which must not grow with the store; the full comparison runs on a schedule.
     """
+    if delivered_since is not None:
+        return target.reconcile(orders_delivered_since(store, target.name, delivered_since))
     return target.reconcile(expected_orders(store, target.name, partner_ids))
 
 

@@ -58,13 +58,21 @@ def test_a_new_sources_orders_reach_the_erp_and_a_new_target_exactly_once(tmp_pa
         job = defs.resolve_job_def("toy_toyshop_sync")
         assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
             "toy_orders_toyshop", "erp_sales_orders", "toybox_orders", "exception_queue"}
-        for _ in range(2):  # the second run is a re-run: nothing new, nothing twice
-            result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        instance = dg.DagsterInstance.ephemeral()
+        # The second run is a re-run: nothing new, nothing twice. A sync run checks the orders it delivered
+        # (2, then none); the full reconciliation jobs check every order.
+        for delivered in (2, 0):
+            result = job.execute_in_process(instance=instance)
             assert result.success
             checks = {c.check_name: c for c in result.get_asset_check_evaluations()
                       if c.check_name != "no_exception_waits_over_a_day"}  # the queue's, also in the run
             assert set(checks) == {"erp_sales_orders_exactly_once", "toybox_orders_exactly_once"}
-            assert all(c.passed and c.metadata["expected_orders"].value == 2 for c in checks.values())
+            assert all(c.passed and c.metadata["expected_orders"].value == delivered for c in checks.values())
+        for name in ("erp_reconciliation_job", "toybox_reconciliation_job"):
+            result = defs.resolve_job_def(name).execute_in_process(instance=instance)
+            (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name.endswith("_exactly_once")]
+            assert check.passed and check.metadata["expected_orders"].value == 2
+            assert check.metadata["scope"].value == "all"
         assert sorted(o["client_order_ref"] for o in erp.sale_orders()) == ["TOY-1", "TOY-2"]
 
     box = ToyBox(box_folder, "toybox")

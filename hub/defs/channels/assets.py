@@ -7,7 +7,7 @@ from hub import store as st
 from hub.defs._policies import EXECUTOR, OWNERS, SYNC_FRESHNESS, retry_when_retriable
 from hub.defs._reoffer import ReofferPolicy, receipts_to_offer_again
 from hub.defs.edi.assets import OUTCOME_TAG, run_outcome
-from hub.defs.erp.assets import TARGET_ASSETS
+from hub.defs.erp.assets import CHECK_SCOPE_TAG, RUN_SCOPE, TARGET_ASSETS
 from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.defs.resources import HubStoreResource
 from hub.intake import ChannelSummary, process_queued_receipts, sync_orders, waiting_receipts
@@ -86,11 +86,12 @@ def webhook_job(source: QueuedSource = SHOPIFY):
         selection=dg.AssetSelection.assets(f"{source.queue_channel}_orders", EXCEPTION_QUEUE) | TARGET_ASSETS,
         description=f"Queued {source.queue_label} bodies to orders, then to the ERP; the exception queue as it now "
                     "is.",
-        tags={"hub/connector": f"{source.name}_webhooks"}, executor_def=EXECUTOR,
+        tags={"hub/connector": f"{source.name}_webhooks", CHECK_SCOPE_TAG: RUN_SCOPE}, executor_def=EXECUTOR,
     )
 
 
-def webhook_queue_sensor(job_name: str, source: QueuedSource = SHOPIFY) -> dg.SensorDefinition:
+def webhook_queue_sensor(job_name: str, source: QueuedSource = SHOPIFY, *,
+                         interval_seconds: int = 15) -> dg.SensorDefinition:
     """Asks for a run for each queued body, and again for one whose runs all ended unprocessed.
 
     The cursor is the highest receipt asked for; the first run key is ``webhook:<receipt>``, a
@@ -99,7 +100,7 @@ def webhook_queue_sensor(job_name: str, source: QueuedSource = SHOPIFY) -> dg.Se
     """
     channel, asset_name = source.queue_channel, f"{source.queue_channel}_orders"
 
-    @dg.sensor(name=f"{channel}_queue", job_name=job_name, minimum_interval_seconds=30,
+    @dg.sensor(name=f"{channel}_queue", job_name=job_name, minimum_interval_seconds=interval_seconds,
                default_status=dg.DefaultSensorStatus.RUNNING)
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource):
         store = hub_store.store()
@@ -136,7 +137,7 @@ def account_job_and_schedule(asset: dg.AssetsDefinition, account: str, cron: str
     """
     job = dg.define_asset_job(f"{account}_sync",
                               selection=dg.AssetSelection.assets(asset, EXCEPTION_QUEUE) | TARGET_ASSETS,
-                              tags={"hub/connector": account}, executor_def=EXECUTOR)
+                              tags={"hub/connector": account, CHECK_SCOPE_TAG: RUN_SCOPE}, executor_def=EXECUTOR)
     schedule = dg.ScheduleDefinition(
         name=f"{account}_every_5_minutes", job=job, cron_schedule=cron,
         default_status=dg.DefaultScheduleStatus.STOPPED if missing_env else dg.DefaultScheduleStatus.RUNNING,

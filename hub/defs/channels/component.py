@@ -56,9 +56,12 @@ class PushedSource(dg.Component):
     """
 
     source: QueuedSource
+    interval_seconds: int = 15
+    """How often the queue sensor looks (``HUB_SENSOR_INTERVAL_SECONDS``)."""
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         """The source's queue asset, job and sensor."""
         job = webhook_job(self.source)
         return dg.Definitions(assets=[webhook_asset(self.source)], jobs=[job],
-                              sensors=[webhook_queue_sensor(job.name, self.source)])
+                              sensors=[webhook_queue_sensor(job.name, self.source,
+                                                            interval_seconds=self.interval_seconds)])

@@ -3,11 +3,14 @@
 
 import dagster as dg
 from pydantic import Field
+from sqlalchemy.exc import NoResultFound
 
+from canonical.errors import ConfigurationError, RetriableError
 from canonical.outcomes import ReceiptOutcome
 from connectors.sftp import FileStillChanging, RemoteFileMissing
 from hub import store as st
 from hub.defs._policies import OWNERS, retry_when_retriable
+from hub.defs._pools import sftp_pool, step_pool_slot
 from hub.defs.resources import HubStoreResource, SftpResource
 from hub.delivery import send_pending_acks
 from hub.intake import SFTP_CHANNEL, IntakeSummary, archive_processed_file, process_x12_receipt
@@ -40,7 +43,7 @@ _OUTCOME_SEVERITY = [ReceiptOutcome.FAILED, ReceiptOutcome.NOT_X12, ReceiptOutco
 
 
 @dg.asset(
-    group_name="edi", kinds={"sftp", "x12"}, pool="sftp", owners=OWNERS,
+    group_name="edi", kinds={"sftp", "x12"}, owners=OWNERS,
     check_specs=[dg.AssetCheckSpec(
         FILES_ACCEPTED_CHECK, asset="edi_inbound_orders",
         description="Every file of the run was accepted (with warnings at most) or was a duplicate; WARN when one was "
@@ -60,27 +63,15 @@ def _intake(
     store, partners = hub_store.store(), hub_store.partners()
     receipt_ids = config.receipt_ids or _waiting_receipts(store)
     summaries: list[IntakeSummary] = []
-    for receipt_id in receipt_ids:
-        summary = process_x12_receipt(store, partners, receipt_id)
-        summaries.append(summary)
-        context.log.info(
-            f"receipt {summary.receipt_id} ({summary.partner_id}/{summary.source_name}): {summary.outcome}"
-            + (f" - {summary.reason}" if summary.reason else "")
-        )
+    # Each partner's files under its own SFTP pool (sftp_<partner>): partners run side by side.
+    for pool, group in _by_partner_pool(store, partners, receipt_ids).items():
+        with step_pool_slot(context, pool):
+            done = [_process_receipt(context, store, partners, receipt_id) for receipt_id in group]
+            _archive_inbox_files(context, config, sftp, partners, done)
+        summaries += done
     replays = [replay_exception(store, partners, exception_id) for exception_id in config.replay_exception_ids]
     for replay in replays:
         context.log.info(f"exception {replay.exception_id}: {replay.message}")
-    as_read = [(s, config.inbox_files[str(s.receipt_id)]) for s in summaries if str(s.receipt_id) in config.inbox_files]
-    if as_read:
-        with sftp.client() as client:
-            for summary, (size, mtime) in as_read:
-                profile = partners.get(summary.partner_id)
-                try:
-                    # Moved only while it is still the file that was read: a new upload under the same
-                    # name (or one still growing) stays in the inbox for the sensor to take.
-                    archive_processed_file(client, profile, summary.source_name, expected=(size, mtime))
-                except (FileStillChanging, RemoteFileMissing) as exc:
-                    context.log.info(f"receipt {summary.receipt_id}: inbox file left in place ({exc})")
     if summaries:
         context.instance.add_run_tags(context.run.run_id, {OUTCOME_TAG: run_outcome(s.outcome for s in summaries)})
     check = files_accepted(summaries)
@@ -100,6 +91,47 @@ def _intake(
             "replays": dg.MetadataValue.json([r.__dict__ for r in replays]),
         }
     )
+
+
+def _process_receipt(context: dg.AssetExecutionContext, store: st.HubStore, partners, receipt_id: int
+                     ) -> IntakeSummary:
+    summary = process_x12_receipt(store, partners, receipt_id)
+    context.log.info(
+        f"receipt {summary.receipt_id} ({summary.partner_id}/{summary.source_name}): {summary.outcome}"
+        + (f" - {summary.reason}" if summary.reason else "")
+    )
+    return summary
+
+
+def _archive_inbox_files(context: dg.AssetExecutionContext, config: EdiIntakeConfig, sftp: SftpResource, partners,
+                         summaries: list[IntakeSummary]) -> None:
+    """Move the inbox files the sensor read (``inbox_files``) to the archive, in one SFTP session."""
+    as_read = [(s, config.inbox_files[str(s.receipt_id)]) for s in summaries if str(s.receipt_id) in config.inbox_files]
+    if not as_read:
+        return
+    with sftp.client() as client:
+        for summary, (size, mtime) in as_read:
+            profile = partners.get(summary.partner_id)
+            try:
+                # Moved only while it is still the file that was read: a new upload under the same
+                # name (or one still growing) stays in the inbox for the sensor to take.
+                archive_processed_file(client, profile, summary.source_name, expected=(size, mtime))
+            except (FileStillChanging, RemoteFileMissing) as exc:
+                context.log.info(f"receipt {summary.receipt_id}: inbox file left in place ({exc})")
+
+
+def _by_partner_pool(store: st.HubStore, partners, receipt_ids: list[int]) -> dict[str, list[int]]:
+    """The receipts grouped by the SFTP pool of their partner, in order (an unknown partner: pool ``sftp``)."""
+    groups: dict[str, list[int]] = {}
+    with store.transaction() as conn:
+        for receipt_id in receipt_ids:
+            try:
+                partner_id = st.get_receipt(conn, receipt_id).partner_id
+                pool = sftp_pool(partners.get(partner_id)) if partner_id else "sftp"
+            except (NoResultFound, ConfigurationError):
+                pool = "sftp"  # the intake itself says what is wrong with it
+            groups.setdefault(pool, []).append(receipt_id)
+    return groups
 
 
 def run_outcome(outcomes) -> str:
@@ -136,14 +168,37 @@ _FILES_SCHEMA = dg.TableSchema(columns=[
 ])
 
 
-@dg.asset(group_name="edi", kinds={"sftp", "x12"}, deps=[edi_inbound_orders], pool="sftp", owners=OWNERS)
+@dg.asset(group_name="edi", kinds={"sftp", "x12"}, deps=[edi_inbound_orders], owners=OWNERS)
 def edi_functional_acks(
     context: dg.AssetExecutionContext, hub_store: HubStoreResource, sftp: SftpResource
 ) -> dg.MaterializeResult:
-    """997 functional acks and TA1s written to partners' outbound folders, each exactly once."""
+    """997 functional acks and TA1s written to partners' outbound folders, each exactly once.
+
+    A partner's run (tag ``partner``) writes that partner's acks; a run without one writes every
+    partner's. Each partner's under its SFTP pool (``sftp_<partner>``).
+    """
     store, partners = hub_store.store(), hub_store.partners()
-    with retry_when_retriable(context), sftp.client() as client:
-        written = send_pending_acks(store, partners, client)
+    tagged = context.run.tags.get("partner")
+    if tagged:
+        partner_ids = [tagged]
+    else:
+        with store.transaction() as conn:
+            partner_ids = sorted({doc.partner_id for doc in st.pending_outbound(conn, limit=100_000)})
+    written: list[str] = []
+    unreachable: list[str] = []
+    with retry_when_retriable(context):
+        for partner_id in partner_ids:
+            try:
+                pool = sftp_pool(partners.get(partner_id))
+            except ConfigurationError:
+                pool = "sftp"  # a profile removed while its acks were queued: they wait, as without a pool
+            try:
+                with step_pool_slot(context, pool), sftp.client() as client:
+                    written += send_pending_acks(store, partners, client, partner_id=partner_id)
+            except RetriableError as exc:  # the other partners' acks are still written, then the step retries
+                unreachable.append(f"{partner_id}: {exc}")
+        if unreachable:
+            raise RetriableError("; ".join(unreachable))
     return dg.MaterializeResult(metadata={"acks_written": len(written), "paths": dg.MetadataValue.json(written)})
 
 

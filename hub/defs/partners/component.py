@@ -20,7 +20,7 @@ from hub.defs.edi.component import X12PartnerInbox
 from hub.defs.erp.component import OrderTargetComponent
 from hub.defs.operations.assets import exception_queue_asset
 from hub.defs.resources import hub_store_resource
-from hub.settings import get_settings, resolve_database_url
+from hub.settings import HubSettings, get_settings, resolve_database_url
 from hub.sources import FolderSource, PolledSource, QueuedSource, accounts, get_source
 from hub.targets import configured_targets
 from mappings.profiles import PartnerDirectory
@@ -56,14 +56,17 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
         settings = get_settings()
         partners_dir = _PARTNERS_DIR.get() or Path(settings.partners_dir)
         partners = PartnerDirectory.load(partners_dir)
-        intake = dg.Definitions.merge(*(component.build_defs(context) for component in account_components(partners)))
+        intake = dg.Definitions.merge(*(component.build_defs(context)
+                                        for component in account_components(partners, settings)))
         # Every target's push asset waits for every intake asset of the same run (the account
         # components build AssetsDefinitions; the Definitions type also allows specs).
         upstream = [edi_assets.edi_inbound_orders.key, *(
             key for asset in intake.assets or () if isinstance(asset, dg.AssetsDefinition) for key in asset.keys)]
         targets = [
             OrderTargetComponent(name, kind, tuple(upstream),
-                                 tuple(sorted(p.id for p in partners if any(t.name == name for t in p.targets))))
+                                 tuple(sorted(p.id for p in partners if any(t.name == name for t in p.targets))),
+                                 pool=target_pool(partners, name), push_budget_s=settings.push_time_budget_seconds,
+                                 sensor_interval_s=settings.sensor_interval_seconds)
             for name, kind in configured_targets(partners).items()
         ]
         delivery = [target.build_defs(context) for target in targets]
@@ -81,8 +84,19 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
         return dg.Definitions.merge(own, intake, *delivery)
 
 
-def account_components(partners: PartnerDirectory) -> list[dg.Component]:
-    """One component per account of the profiles, by what its source is (``hub.sources``)."""
+def target_pool(partners: PartnerDirectory, name: str) -> str | None:
+    """The pool a profile sets for target ``name`` (the first profile, by id, that sets one); None: the name."""
+    pools = sorted((p.id, t.pool) for p in partners for t in p.targets if t.name == name and t.pool)
+    return pools[0][1] if pools else None
+
+
+def account_components(partners: PartnerDirectory, settings: HubSettings | None = None) -> list[dg.Component]:
+    """One component per account of the profiles, by what its source is (``hub.sources``).
+
+    ``settings`` (default: the environment's) give the sensors' interval and the files per intake run.
+    """
+    settings = settings or get_settings()
+    interval = settings.sensor_interval_seconds
     components: list[dg.Component] = []
     kinds = set()
     for source, profile, channel in accounts(partners):
@@ -90,9 +104,9 @@ def account_components(partners: PartnerDirectory) -> list[dg.Component]:
         if isinstance(source, PolledSource):
             components.append(PolledAccount(source, profile, channel))
         elif isinstance(source, FolderSource) and source.folders(channel) is not None:
-            components.append(X12PartnerInbox(profile))
+            components.append(X12PartnerInbox(profile, interval, settings.intake_batch_max_files))
     for kind in sorted(kinds):  # a queue per source that has bodies pushed to us and an account listed
         source = get_source(kind)
         if isinstance(source, QueuedSource):
-            components.append(PushedSource(source))
+            components.append(PushedSource(source, interval))
     return components
