@@ -1,4 +1,5 @@
-"""Inbound webhooks (Shopify): verified, archived and queued; a Dagster sensor processes the queue.
+"""Inbound webhooks: Shopify orders (verified, archived and queued; a Dagster sensor processes the queue)
+and EasyPost tracking events (verified, applied once per event id).
 
 Also the partner self-service page (off by default): an X12 file checked as ``hub edi validate`` does.
 """
