@@ -179,13 +179,15 @@ def report_stream(
     numbers: Callable[[str, str], int] | None = None,
     acks_for: str | None = None,
     on_acks: Callable[[list[OutboundAck]], None] | None = None,
+    show_acks: bool = True,
 ) -> tuple[X12FileResult, bool]:
     """Report each interchange of ``data`` once read: accepted sets wait in a spool, as they do in the mapping itself.
 
     ``data`` is bytes, a binary file or byte chunks; ``name`` is what the report calls it. Returns the
     file's result, its interchanges emptied once printed (only who sent them and their outcomes are
     kept, so memory does not grow with their count), and whether every set was accepted.
-    ``acks_for`` numbers the acks as for that partner's inbox; ``on_acks`` gets each interchange's acks.
+    ``acks_for`` numbers the acks as for that partner's inbox; ``on_acks`` gets each interchange's acks;
+    ``show_acks=False`` leaves them out of the text report (a caller showing them on their own).
     """
     spool = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
     sets_accepted = True
@@ -207,7 +209,8 @@ def report_stream(
             out.write(_interchange_line(ic) + "\n")
             out.writelines(f"    {p}\n" for p in map(_problem, ic.errors))
             out.writelines(spool)
-            out.writelines(line + "\n" for line in _ack_lines(ic.acks))
+            if show_acks:
+                out.writelines(line + "\n" for line in _ack_lines(ic.acks))
         out.flush()
         if on_acks is not None and ic.acks:
             on_acks(ic.acks)

@@ -94,6 +94,7 @@ def test_a_good_850_is_accepted_and_shows_the_exact_997_downloadable():
     assert "set ISA 000007001/GS 7001/ST 0001 (850): accepted: original PO HP-240212-01, 2 line(s)" in report
     golden = (X12_DATA / "harbor_850_vics.997.txt").read_text()
     assert unescaped(element(html, "ack-1")) == golden
+    assert "ST*997" not in report and "we would send" not in report  # shown once, in its own block
     link = re.search(r'id="download-1" download="([^"]+)"\s+href="data:text/plain;charset=utf-8;base64,([^"]+)"', html)
     assert link.group(1) == "997_HARBORPINE_000000001.x12"
     assert base64.b64decode(link.group(2)).decode() == golden

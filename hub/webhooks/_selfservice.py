@@ -253,7 +253,8 @@ class _SelfService:
             acks.extend(AckView(kind=a.kind, file_name=a.file_name, text=a.text) for a in batch)
 
         result, sets_accepted = report_stream(label, data, PartnerDirectory([profile]), out=out,
-                                              now=self.now(), acks_for=profile.id, on_acks=keep)
+                                              now=self.now(), acks_for=profile.id, on_acks=keep,
+                                              show_acks=False)  # shown in their own blocks below
         accepted = result.outcome in ACCEPTED_FILE_OUTCOMES and sets_accepted
         words = result.outcome.replace("_", " ")
         headline = words.capitalize() if accepted else f"Not accepted: {words}"
