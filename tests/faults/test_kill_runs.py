@@ -102,7 +102,7 @@ def test_the_shipped_instances_retry_failed_runs_and_free_dead_runs_pool_slots(t
         home.mkdir()
         text = (REPO / "dagster_home" / name).read_text()
         if "postgres" in name:  # only the settings under test: storage needs a server
-            text = text[text.index("run_coordinator:"):]
+            text = text[text.index("\nconcurrency:"):]
         (home / "dagster.yaml").write_text(text)
         with dg.DagsterInstance.from_config(str(home)) as instance:
             assert instance.run_monitoring_enabled
