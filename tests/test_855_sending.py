@@ -1,0 +1,223 @@
+"""Sending 855s (hub/delivery/_acks855.py): once per PO version, validated before upload, 997s followed, SLA."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from connectors.sftp import SftpClient
+from hub import store as st
+from hub.delivery import send_pending_acks
+from hub.delivery._acks855 import (
+    ACK_OVERDUE,
+    OUTBOUND_INVALID,
+    open_overdue_acks,
+    queue_po_acknowledgments,
+    record_partner_functional_acks,
+)
+from hub.intake import process_x12_receipt
+from hub.store._po_acks import po_acks_of
+from mappings.profiles import PartnerDirectory, X12SftpChannel
+from mappings.x12._acks import AckAddress, GroupAck, SetAck, build_functional_ack
+from tests.edi855_orders import NOW, order
+from tests.fixtures.partners import PARTNERS
+
+
+def acme_855(**settings) -> PartnerDirectory:
+    """ACME asking for 855s (its shipped profile does not)."""
+    profile = PARTNERS.get("acme")
+    channel = profile.channel("x12_sftp")
+    assert isinstance(channel, X12SftpChannel)
+    return PartnerDirectory([profile.with_channel(channel.model_copy(update={"send_855": True, **settings}))])
+
+
+class Folders:
+    """An in-memory outbound folder tree (the SftpClient calls ack delivery makes)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, dict[str, bytes]] = {}
+
+    def list_files(self, folder: str) -> list:
+        return [type("F", (), {"name": name})() for name in self.files.get(folder, {})]
+
+    def write_file_atomic(self, folder: str, name: str, data: bytes) -> str:
+        self.files.setdefault(folder, {})[name] = data
+        return f"{folder}/{name}"
+
+
+def stored_order(store: st.HubStore, *, state=st.DONE, po: str = "PO-855-1") -> int:
+    """An ACME order saved and its ERP delivery finished in ``state``."""
+    with store.transaction() as conn:
+        saved = st.save_order(conn, order(po=po), receipt_id=None, now=NOW)
+        st.enqueue_delivery(conn, order_id=saved.stored_id, target="erp", now=NOW)
+        delivery = st.delivery_of(conn, order_id=saved.stored_id, target="erp")
+        assert delivery is not None
+        st.finish_delivery(conn, delivery.id, state=state, now=NOW, external_ref="S00042" if state == st.DONE else None)
+        if state == st.DEAD:
+            st.open_exception(conn, channel="erp", kind="erp_rejected", reason="the ERP refused the order: no product",
+                              order_id=saved.stored_id, partner_id="acme", now=NOW)
+        return saved.stored_id
+
+
+def outbound(store: st.HubStore) -> list[st.OutboundDocument]:
+    with store.transaction() as conn:
+        return [d for d in st.pending_outbound(conn) if d.kind == "855"]
+
+
+def test_an_order_in_the_erp_gets_one_855_ad_and_a_rerun_sends_no_second(sqlite_store):
+    partners = acme_855()
+    order_id = stored_order(sqlite_store)
+    first = queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    again = queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    assert first.queued == ["855/acme/PO-855-1/r1"] and again.queued == []
+    (document,) = outbound(sqlite_store)
+    assert "BAK*00*AD*PO-855-1*20261201****S00042*20261204~" in document.content
+    assert document.file_name == "855_ACMERETAIL_000000001.x12" and document.control_number == "000000001"
+    with sqlite_store.transaction() as conn:
+        (po_ack,) = po_acks_of(conn, order_id=order_id)
+        assert (po_ack.ack_type, po_ack.group_control, po_ack.set_control) == ("AD", "1", "0001")
+        assert any(e["kind"] == "acknowledged" for e in st.order_events_of(conn, order_id))
+
+
+def test_the_855_continues_the_partners_ack_numbers(sqlite_store):
+    with sqlite_store.transaction() as conn:  # two 997 interchanges went out before
+        for _ in range(2):
+            st.next_control_number(conn, "acme", "interchange")
+    stored_order(sqlite_store)
+    queue_po_acknowledgments(sqlite_store, acme_855(), now=NOW)
+    assert outbound(sqlite_store)[0].control_number == "000000003"
+
+
+def test_an_order_the_erp_refused_gets_an_rj(sqlite_store):
+    stored_order(sqlite_store, state=st.DEAD)
+    queue_po_acknowledgments(sqlite_store, acme_855(), now=NOW)
+    (document,) = outbound(sqlite_store)
+    assert "BAK*00*RJ*PO-855-1*" in document.content
+    assert [s for s in document.content.splitlines() if s.startswith("ACK")] == ["ACK*IR*10*EA~", "ACK*IR*3*CA~"]
+
+
+@pytest.mark.parametrize("state", [st.PENDING, st.FAILED])
+def test_an_order_not_yet_done_in_the_erp_waits(sqlite_store, state):
+    stored_order(sqlite_store, state=state)
+    assert queue_po_acknowledgments(sqlite_store, acme_855(), now=NOW).queued == []
+
+
+def test_a_partner_that_does_not_ask_gets_none(sqlite_store):
+    stored_order(sqlite_store)
+    assert queue_po_acknowledgments(sqlite_store, PartnerDirectory([PARTNERS.get("acme")]), now=NOW).queued == []
+
+
+def test_a_new_po_version_gets_its_own_855(sqlite_store):
+    partners = acme_855()
+    order_id = stored_order(sqlite_store)
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    with sqlite_store.transaction() as conn:  # a replacement was delivered: revision 2
+        conn.execute(st.tables.orders.update().where(st.tables.orders.c.id == order_id).values(revision=2))
+    assert queue_po_acknowledgments(sqlite_store, partners, now=NOW).queued == ["855/acme/PO-855-1/r2"]
+
+
+def test_an_855_that_fails_our_maps_is_an_exception_and_uses_no_control_number(sqlite_store, monkeypatch):
+    import hub.delivery._acks855 as module
+
+    real = module.build_855
+    monkeypatch.setattr(module, "build_855", lambda *a, **k: real(*a, **k).replace("ACK*IA*", "ACK*ZZ*"))
+    stored_order(sqlite_store)
+    summary = queue_po_acknowledgments(sqlite_store, acme_855(), now=NOW)
+    assert summary.queued == [] and summary.invalid == ["855/acme/PO-855-1/r1"]
+    assert outbound(sqlite_store) == []
+    with sqlite_store.transaction() as conn:
+        (exception,) = st.list_exceptions(conn)
+        assert exception.kind == OUTBOUND_INVALID and "ACK" in exception.reason
+    monkeypatch.setattr(module, "build_855", real)  # fixed: the next pass builds it, numbered 1, and closes it
+    assert queue_po_acknowledgments(sqlite_store, acme_855(), now=NOW).queued == ["855/acme/PO-855-1/r1"]
+    assert outbound(sqlite_store)[0].control_number == "000000001"
+    with sqlite_store.transaction() as conn:
+        assert st.list_exceptions(conn) == []
+
+
+def test_an_invalid_outbound_document_goes_to_the_exception_queue_not_the_partner(sqlite_store):
+    partners = acme_855()
+    stored_order(sqlite_store)
+    stored_order(sqlite_store, po="PO-855-2")
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    bad, good = outbound(sqlite_store)
+    with sqlite_store.transaction() as conn:  # a bad element forced into the queued text: ACK01 not a code
+        conn.execute(st.tables.outbound_documents.update().where(st.tables.outbound_documents.c.id == bad.id)
+                     .values(content=bad.content.replace("ACK*IA*10*", "ACK*XX*10*")))
+    folders = Folders()
+    written = send_pending_acks(sqlite_store, partners, folders, now=NOW)
+    assert written == [f"acme/outbound/{good.file_name}"]
+    assert bad.file_name not in folders.files["acme/outbound"]
+    with sqlite_store.transaction() as conn:
+        assert st.get_outbound(conn, bad.id).state == st.OutboundState.FAILED
+        (exception,) = st.list_exceptions(conn)
+    assert exception.kind == st.ExceptionKind.ACK_NOT_SENT
+    assert "fails validation against our maps" in exception.reason and "ACK" in exception.reason
+
+
+def _partner_997(group_control: str, status: str = "A") -> bytes:
+    """ACME's 997 for our 855 group ``group_control``."""
+    group = GroupAck("PR", group_control, "004010", 1, [SetAck("855", "0001", status)])
+    text = build_functional_ack("997", ours=AckAddress("ZZ", "ACMERETAIL", "ACMERETAIL"),
+                                theirs=AckAddress("ZZ", "ORDERHUB", "ORDERHUB"), interchange_control=900,
+                                groups=[(group, 77, 1)], isa12="00401", test=False, now=NOW)
+    return text.encode()
+
+
+def _receive(store: st.HubStore, partners: PartnerDirectory, data: bytes, name: str) -> None:
+    with store.transaction() as conn:
+        sha = st.archive_raw(conn, data, now=NOW)
+        receipt = st.record_receipt(conn, channel="sftp", partner_id="acme", source_name=name, raw_sha256=sha, now=NOW)
+    process_x12_receipt(store, partners, receipt.id, now=NOW)
+
+
+def test_no_997_within_the_sla_is_an_exception_closed_when_the_997_arrives(sqlite_store):
+    partners = acme_855(ack_sla_hours=24)
+    stored_order(sqlite_store)
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    sent_at = NOW + dt.timedelta(minutes=5)
+    send_pending_acks(sqlite_store, partners, Folders(), now=sent_at)
+    assert open_overdue_acks(sqlite_store, now=sent_at + dt.timedelta(hours=23, minutes=59)).overdue == []
+    late = sent_at + dt.timedelta(hours=24, minutes=1)
+    assert open_overdue_acks(sqlite_store, now=late).overdue == ["855/acme/PO-855-1/r1"]
+    assert open_overdue_acks(sqlite_store, now=late).overdue == ["855/acme/PO-855-1/r1"]  # the same one, not two
+    with sqlite_store.transaction() as conn:
+        (overdue,) = st.list_exceptions(conn)
+        assert overdue.kind == ACK_OVERDUE and "ack SLA is 24 h" in overdue.reason
+
+    _receive(sqlite_store, partners, _partner_997("1"), "997_from_acme.x12")  # the intake files it as unsupported
+    with sqlite_store.transaction() as conn:
+        assert {e.kind for e in st.list_exceptions(conn)} == {ACK_OVERDUE, "unsupported_transaction_set"}
+    summary = record_partner_functional_acks(sqlite_store, partners, now=late)
+    assert summary.functional_acks == ["855/acme/PO-855-1/r1"]
+    with sqlite_store.transaction() as conn:
+        assert st.list_exceptions(conn) == []
+        (po_ack,) = po_acks_of(conn)
+        assert po_ack.fa_status == "A" and po_ack.fa_received_at is not None
+    assert open_overdue_acks(sqlite_store, now=late + dt.timedelta(days=3)).overdue == []
+
+
+def test_a_997_for_something_else_stays_in_the_queue(sqlite_store):
+    partners = acme_855()
+    stored_order(sqlite_store)
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    _receive(sqlite_store, partners, _partner_997("424242"), "997_other.x12")
+    assert record_partner_functional_acks(sqlite_store, partners, now=NOW).functional_acks == []
+    with sqlite_store.transaction() as conn:
+        assert [e.kind for e in st.list_exceptions(conn)] == ["unsupported_transaction_set"]
+        assert po_acks_of(conn)[0].fa_received_at is None
+
+
+@pytest.mark.integration
+def test_855s_reach_the_partners_folder_on_a_real_sftp_server_once(sqlite_store, openssh_server):
+    partners = acme_855()
+    outbound_dir = openssh_server.make_folder("acme/outbound")
+    stored_order(sqlite_store)
+    for _ in range(2):  # a re-run (the schedule's next tick) neither queues nor writes a second 855
+        queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+        with SftpClient(openssh_server.sftp_config()) as client:
+            send_pending_acks(sqlite_store, partners, client, partner_id="acme", now=NOW)
+    files = sorted(p.name for p in outbound_dir.iterdir())
+    assert files == ["855_ACMERETAIL_000000001.x12"]
+    assert "BAK*00*AD*PO-855-1*" in (outbound_dir / files[0]).read_text()
