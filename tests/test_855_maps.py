@@ -87,3 +87,28 @@ def test_pyx12_and_our_validator_reject_a_broken_855(version, name, tmp_path):
     broken = text.replace(old, new, 1)
     assert pyx12_errors(broken, version, tmp_path) != []
     assert outbound_problems(broken) != []
+
+
+def _acks() -> dict[str, str]:
+    from mappings.x12._acks import AckAddress, GroupAck, SetAck, build_functional_ack, build_ta1
+
+    ours, theirs = AckAddress("ZZ", "ORDERHUB", "ORDERHUB"), AckAddress("ZZ", "ACMERETAIL", "ACMERETAIL")
+    group = GroupAck("PO", "12", "004010", 1, [SetAck("850", "0001", "A")])
+    five = GroupAck("PO", "12", "005010", 1, [SetAck("850", "0001", "R", codes=["5"])])
+    return {
+        "TA1": build_ta1(ours=ours, theirs=theirs, control=4, received_control="000000009", received_date="261204",
+                         received_time="0930", ack_code="R", note_code="009", isa12="00401", test=False, now=NOW),
+        "997": build_functional_ack("997", ours=ours, theirs=theirs, interchange_control=5, groups=[(group, 6, 7)],
+                                    isa12="00401", test=False, now=NOW),
+        "999": build_functional_ack("999", ours=ours, theirs=theirs, interchange_control=5, groups=[(five, 6, 7)],
+                                    isa12="00501", test=False, now=NOW),
+    }
+
+
+@pytest.mark.parametrize("kind", ["TA1", "997", "999"])
+def test_our_acks_pass_the_outbound_check_and_a_broken_envelope_does_not(kind):
+    text = _acks()[kind]
+    assert outbound_problems(text) == []
+    head, _, number = text.rstrip("~\n").rpartition("*")
+    broken = f"{head}*{int(number) + 1:09d}~\n"  # IEA02 no longer matches ISA13
+    assert outbound_problems(broken) != []
