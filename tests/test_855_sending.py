@@ -1,4 +1,6 @@
-"""Sending 855s (hub/delivery/_acks855.py): once per PO version, validated before upload, 997s followed, SLA."""
+"""Sending 855s (hub/delivery/_acks855.py): once per PO version, validated before upload, 997s followed, SLA.
+
+Tests taking ``store`` run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -65,16 +67,16 @@ def outbound(store: st.HubStore) -> list[st.OutboundDocument]:
         return [d for d in st.pending_outbound(conn) if d.kind == "855"]
 
 
-def test_an_order_in_the_erp_gets_one_855_ad_and_a_rerun_sends_no_second(sqlite_store):
+def test_an_order_in_the_erp_gets_one_855_ad_and_a_rerun_sends_no_second(store):
     partners = acme_855()
-    order_id = stored_order(sqlite_store)
-    first = queue_po_acknowledgments(sqlite_store, partners, now=NOW)
-    again = queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    order_id = stored_order(store)
+    first = queue_po_acknowledgments(store, partners, now=NOW)
+    again = queue_po_acknowledgments(store, partners, now=NOW)
     assert first.queued == ["855/acme/PO-855-1/r1"] and again.queued == []
-    (document,) = outbound(sqlite_store)
+    (document,) = outbound(store)
     assert "BAK*00*AD*PO-855-1*20261201****S00042*20261204~" in document.content
     assert document.file_name == "855_ACMERETAIL_000000001.x12" and document.control_number == "000000001"
-    with sqlite_store.transaction() as conn:
+    with store.transaction() as conn:
         (po_ack,) = po_acks_of(conn, order_id=order_id)
         assert (po_ack.ack_type, po_ack.group_control, po_ack.set_control) == ("AD", "1", "0001")
         assert any(e["kind"] == "acknowledged" for e in st.order_events_of(conn, order_id))
@@ -172,30 +174,30 @@ def _receive(store: st.HubStore, partners: PartnerDirectory, data: bytes, name: 
     process_x12_receipt(store, partners, receipt.id, now=NOW)
 
 
-def test_no_997_within_the_sla_is_an_exception_closed_when_the_997_arrives(sqlite_store):
+def test_no_997_within_the_sla_is_an_exception_closed_when_the_997_arrives(store):
     partners = acme_855(ack_sla_hours=24)
-    stored_order(sqlite_store)
-    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    stored_order(store)
+    queue_po_acknowledgments(store, partners, now=NOW)
     sent_at = NOW + dt.timedelta(minutes=5)
-    send_pending_acks(sqlite_store, partners, Folders(), now=sent_at)
-    assert open_overdue_acks(sqlite_store, now=sent_at + dt.timedelta(hours=23, minutes=59)).overdue == []
+    send_pending_acks(store, partners, Folders(), now=sent_at)
+    assert open_overdue_acks(store, now=sent_at + dt.timedelta(hours=23, minutes=59)).overdue == []
     late = sent_at + dt.timedelta(hours=24, minutes=1)
-    assert open_overdue_acks(sqlite_store, now=late).overdue == ["855/acme/PO-855-1/r1"]
-    assert open_overdue_acks(sqlite_store, now=late).overdue == ["855/acme/PO-855-1/r1"]  # the same one, not two
-    with sqlite_store.transaction() as conn:
+    assert open_overdue_acks(store, now=late).overdue == ["855/acme/PO-855-1/r1"]
+    assert open_overdue_acks(store, now=late).overdue == ["855/acme/PO-855-1/r1"]  # the same one, not two
+    with store.transaction() as conn:
         (overdue,) = st.list_exceptions(conn)
         assert overdue.kind == ACK_OVERDUE and "ack SLA is 24 h" in overdue.reason
 
-    _receive(sqlite_store, partners, _partner_997("1"), "997_from_acme.x12")  # the intake files it as unsupported
-    with sqlite_store.transaction() as conn:
+    _receive(store, partners, _partner_997("1"), "997_from_acme.x12")  # the intake files it as unsupported
+    with store.transaction() as conn:
         assert {e.kind for e in st.list_exceptions(conn)} == {ACK_OVERDUE, "unsupported_transaction_set"}
-    summary = record_partner_functional_acks(sqlite_store, partners, now=late)
+    summary = record_partner_functional_acks(store, partners, now=late)
     assert summary.functional_acks == ["855/acme/PO-855-1/r1"]
-    with sqlite_store.transaction() as conn:
+    with store.transaction() as conn:
         assert st.list_exceptions(conn) == []
         (po_ack,) = po_acks_of(conn)
         assert po_ack.fa_status == "A" and po_ack.fa_received_at is not None
-    assert open_overdue_acks(sqlite_store, now=late + dt.timedelta(days=3)).overdue == []
+    assert open_overdue_acks(store, now=late + dt.timedelta(days=3)).overdue == []
 
 
 def test_a_997_for_something_else_stays_in_the_queue(sqlite_store):
@@ -221,3 +223,35 @@ def test_855s_reach_the_partners_folder_on_a_real_sftp_server_once(sqlite_store,
     files = sorted(p.name for p in outbound_dir.iterdir())
     assert files == ["855_ACMERETAIL_000000001.x12"]
     assert "BAK*00*AD*PO-855-1*" in (outbound_dir / files[0]).read_text()
+
+
+@pytest.mark.integration
+def test_the_dagster_asset_writes_each_855_once_over_sftp(tmp_path, openssh_server):
+    import dagster as dg
+
+    from hub.defs.edi.acknowledgments import edi_po_acknowledgments
+    from hub.defs.resources import HubStoreResource, SftpResource
+    from hub.settings import sqlite_url
+    from tests.fixtures.partners import REPO
+
+    partners_dir = tmp_path / "partners"
+    partners_dir.mkdir()
+    profile = (REPO / "mappings" / "partners" / "acme.yaml").read_text()
+    assert "    sftp:\n" in profile
+    (partners_dir / "acme.yaml").write_text(profile.replace("    sftp:\n", "    send_855: true\n    sftp:\n"))
+    url = sqlite_url(tmp_path / "hub.sqlite3")
+    store = st.HubStore(url).migrate()
+    stored_order(store)
+    outbound_dir = openssh_server.make_folder("acme/outbound")
+    server = openssh_server
+    resources = {
+        "hub_store": HubStoreResource(database_url=url, partners_dir=str(partners_dir), max_document_bytes=1 << 20),
+        "sftp": SftpResource(host=server.host, port=server.port, username=server.username,
+                             private_key_path=str(server.private_key_path), known_hosts_path=str(server.known_hosts_path)),
+    }
+    first = dg.materialize([edi_po_acknowledgments], resources=resources)
+    second = dg.materialize([edi_po_acknowledgments], resources=resources)
+    metadata = [r.asset_materializations_for_node("edi_po_acknowledgments")[0].metadata for r in (first, second)]
+    assert metadata[0]["queued_855"].value == ["855/acme/PO-855-1/r1"] and metadata[1]["queued_855"].value == []
+    assert [p.name for p in outbound_dir.iterdir()] == ["855_ACMERETAIL_000000001.x12"]
+    store.dispose()
