@@ -247,7 +247,8 @@ def test_the_dagster_asset_writes_each_855_once_over_sftp(tmp_path, openssh_serv
     resources = {
         "hub_store": HubStoreResource(database_url=url, partners_dir=str(partners_dir), max_document_bytes=1 << 20),
         "sftp": SftpResource(host=server.host, port=server.port, username=server.username,
-                             private_key_path=str(server.private_key_path), known_hosts_path=str(server.known_hosts_path)),
+                             private_key_path=str(server.private_key_path),
+                             known_hosts_path=str(server.known_hosts_path)),
     }
     first = dg.materialize([edi_po_acknowledgments], resources=resources)
     second = dg.materialize([edi_po_acknowledgments], resources=resources)
