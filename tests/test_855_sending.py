@@ -256,3 +256,17 @@ def test_the_dagster_asset_writes_each_855_once_over_sftp(tmp_path, openssh_serv
     assert metadata[0]["queued_855"].value == ["855/acme/PO-855-1/r1"] and metadata[1]["queued_855"].value == []
     assert [p.name for p in outbound_dir.iterdir()] == ["855_ACMERETAIL_000000001.x12"]
     store.dispose()
+
+
+def test_replaying_an_ack_overdue_says_what_settles_it(sqlite_store):
+    from hub.replay import replay_exception
+
+    partners = acme_855(ack_sla_hours=1)
+    stored_order(sqlite_store)
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    send_pending_acks(sqlite_store, partners, Folders(), now=NOW)
+    open_overdue_acks(sqlite_store, now=NOW + dt.timedelta(hours=2))
+    with sqlite_store.transaction() as conn:
+        (exception,) = st.list_exceptions(conn)
+    outcome = replay_exception(sqlite_store, partners, exception.id, now=NOW)
+    assert not outcome.done and "997 arrives" in outcome.message
