@@ -200,6 +200,19 @@ def test_no_997_within_the_sla_is_an_exception_closed_when_the_997_arrives(store
     assert open_overdue_acks(store, now=late + dt.timedelta(days=3)).overdue == []
 
 
+def test_a_997_that_rejects_our_855_is_an_exception(sqlite_store):
+    partners = acme_855()
+    stored_order(sqlite_store)
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    send_pending_acks(sqlite_store, partners, Folders(), now=NOW)
+    _receive(sqlite_store, partners, _partner_997("1", status="R"), "997_rejecting.x12")
+    record_partner_functional_acks(sqlite_store, partners, now=NOW)
+    with sqlite_store.transaction() as conn:
+        (exception,) = st.list_exceptions(conn)
+        assert po_acks_of(conn)[0].fa_status == "R"
+    assert exception.kind == st.ExceptionKind.OUTBOUND_REJECTED and "status R" in exception.reason
+
+
 def test_a_997_for_something_else_stays_in_the_queue(sqlite_store):
     partners = acme_855()
     stored_order(sqlite_store)

@@ -14,8 +14,9 @@ exception instead.
 The partner's 997/999 for an 855 arrives as any file does; the intake files it as an
 ``unsupported_transaction_set`` exception (it reads 850s only). :func:`record_partner_functional_acks`
 reads those sets again from the archive, matches AK1 (GS01 PR and our GS06) to the 855, records
-the status and resolves the exception. An 855 written and not answered within the partner's
-``ack_sla_hours`` opens ``ack_overdue``, closed when the 997 comes.
+the status and resolves the exception (a rejection, R or P, opens ``outbound_rejected``). An 855
+written and not answered within the partner's ``ack_sla_hours`` opens ``ack_overdue``, closed when
+the 997 comes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 OUTBOUND_INVALID = st.ExceptionKind.OUTBOUND_INVALID
 ACK_OVERDUE = st.ExceptionKind.ACK_OVERDUE
+OUTBOUND_REJECTED = st.ExceptionKind.OUTBOUND_REJECTED
 KIND = "855"
 _MAX_CONTROL = 999_999_999
 
@@ -210,6 +212,12 @@ def record_partner_functional_acks(
             if not matched:
                 continue
             for po_ack in matched:
+                if (po_ack.fa_status or "A") in ("R", "P"):  # they refused our 855: a person must look
+                    st.open_exception(
+                        conn, channel="sftp", kind=OUTBOUND_REJECTED, partner_id=po_ack.partner_id,
+                        order_id=po_ack.order_id, document_ref=po_ack.reference, raw_sha256=candidate.raw_sha256,
+                        now=now, reason=f"{po_ack.partner_id}'s functional ack ({candidate.document_ref}) rejected "
+                        f"our 855 (GS06 {po_ack.group_control}), status {po_ack.fa_status}: its AK3/AK4 say why")
                 for overdue in open_exceptions_of_kind(conn, ACK_OVERDUE, partner_ids=[po_ack.partner_id],
                                                        document_ref=po_ack.reference):
                     st.close_exception(conn, overdue.id, state=st.RESOLVED, now=now,
