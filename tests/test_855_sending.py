@@ -283,3 +283,22 @@ def test_replaying_an_ack_overdue_says_what_settles_it(sqlite_store):
         (exception,) = st.list_exceptions(conn)
     outcome = replay_exception(sqlite_store, partners, exception.id, now=NOW)
     assert not outcome.done and "997 arrives" in outcome.message
+
+
+def test_a_005010_partner_gets_a_005010_855_from_its_first_control_number(sqlite_store):
+    profile = PARTNERS.get("greenleaf")
+    channel = profile.channel("x12_sftp")
+    assert isinstance(channel, X12SftpChannel) and channel.x12.first_control_number == 5001
+    partners = PartnerDirectory([profile.with_channel(channel.model_copy(update={"send_855": True}))])
+    with sqlite_store.transaction() as conn:
+        saved = st.save_order(conn, order(partner_id="greenleaf"), receipt_id=None, now=NOW)
+        st.enqueue_delivery(conn, order_id=saved.stored_id, target="erp", now=NOW)
+        delivery = st.delivery_of(conn, order_id=saved.stored_id, target="erp")
+        assert delivery is not None
+        st.finish_delivery(conn, delivery.id, state=st.DONE, now=NOW, external_ref="S7")
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    (document,) = outbound(sqlite_store)
+    isa, gs = document.content.splitlines()[:2]
+    assert isa.split("*")[12:14] == ["00501", "000005001"] and isa.split("*")[8].strip() == "0614141000036"
+    assert gs == "GS*PR*ORDERHUB*GREENLEAF*20261204*0930*5001*X*005010~"
+    assert "ST*855*5001~" in document.content
