@@ -31,9 +31,11 @@ def edi_po_acknowledgments(
     summary = record_partner_functional_acks(store, partners)
     queue_po_acknowledgments(store, partners, summary=summary)
     written: list[str] = []
-    with retry_when_retriable(context), sftp.client() as client:
-        for profile in partners_sending_855(partners):
-            written += send_pending_acks(store, partners, client, partner_id=profile.id)
+    sending = partners_sending_855(partners)
+    if sending:  # no connection to our SFTP server while no partner asks for 855s
+        with retry_when_retriable(context), sftp.client() as client:
+            for profile in sending:
+                written += send_pending_acks(store, partners, client, partner_id=profile.id)
     open_overdue_acks(store, summary=summary)
     return dg.MaterializeResult(metadata={
         "queued_855": dg.MetadataValue.json(summary.queued),
