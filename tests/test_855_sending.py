@@ -263,7 +263,13 @@ def test_the_dagster_asset_writes_each_855_once_over_sftp(tmp_path, openssh_serv
                              private_key_path=str(server.private_key_path),
                              known_hosts_path=str(server.known_hosts_path)),
     }
-    first = dg.materialize([edi_po_acknowledgments], resources=resources)
+    from hub.defs.edi.acknowledgments import every_order_acknowledged
+
+    check = dg.materialize([every_order_acknowledged], resources=resources,
+                           selection=dg.AssetSelection.all_asset_checks())
+    assert [e.passed for e in check.get_asset_check_evaluations()] == [False]  # the order waits for its 855
+    first = dg.materialize([edi_po_acknowledgments, every_order_acknowledged], resources=resources)
+    assert [e.passed for e in first.get_asset_check_evaluations()] == [True]
     second = dg.materialize([edi_po_acknowledgments], resources=resources)
     metadata = [r.asset_materializations_for_node("edi_po_acknowledgments")[0].metadata for r in (first, second)]
     assert metadata[0]["queued_855"].value == ["855/acme/PO-855-1/r1"] and metadata[1]["queued_855"].value == []

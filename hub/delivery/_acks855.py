@@ -95,6 +95,17 @@ def queue_po_acknowledgments(
     return summary
 
 
+def orders_waiting_for_855(store: st.HubStore, partners: PartnerDirectory) -> list[dict[str, object]]:
+    """Order revisions the targets are done with that have no 855 yet, for the partners that ask for them."""
+    waiting: list[dict[str, object]] = []
+    with store.transaction() as conn:
+        for profile in partners_sending_855(partners):
+            for item in orders_to_acknowledge(conn, partner_id=profile.id, targets=delivery_targets(profile)):
+                waiting.append({"partner": profile.id, "order_id": item.order_id, "revision": item.revision,
+                                "verdict": str(item.verdict)})
+    return waiting
+
+
 class _Invalid(Exception):
     def __init__(self, reason: str, reference: str, order_id: int) -> None:
         super().__init__(reason)

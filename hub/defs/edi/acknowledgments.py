@@ -14,6 +14,7 @@ from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env
 from hub.delivery import send_pending_acks
 from hub.delivery._acks855 import (
     open_overdue_acks,
+    orders_waiting_for_855,
     partners_sending_855,
     queue_po_acknowledgments,
     record_partner_functional_acks,
@@ -46,6 +47,18 @@ def edi_po_acknowledgments(
     })
 
 
+@dg.asset_check(asset=ASSET, name="every_order_acknowledged")
+def every_order_acknowledged(hub_store: HubStoreResource) -> dg.AssetCheckResult:
+    """Every order the ERP is done with has its 855, for every partner that asks for them (run after the asset)."""
+    waiting = orders_waiting_for_855(hub_store.store(), hub_store.partners())
+    return dg.AssetCheckResult(
+        passed=not waiting, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"orders_without_855": dg.MetadataValue.json(waiting[:500])},
+        description=f"{len(waiting)} order revision(s) done in the ERP have no 855 (see outbound_invalid exceptions)"
+        if waiting else None,
+    )
+
+
 @dg.definitions
 def po_acknowledgments() -> dg.Definitions:
     """The asset, its job (ending with the exception queue, downstream of it) and its schedule.
@@ -60,4 +73,5 @@ def po_acknowledgments() -> dg.Definitions:
         default_status=dg.DefaultScheduleStatus.STOPPED if missing else dg.DefaultScheduleStatus.RUNNING,
         description=f"Not started: {', '.join(missing)} not set" if missing else None,
     )
-    return dg.Definitions(assets=[edi_po_acknowledgments], jobs=[job], schedules=[schedule])
+    return dg.Definitions(assets=[edi_po_acknowledgments], asset_checks=[every_order_acknowledged], jobs=[job],
+                          schedules=[schedule])
