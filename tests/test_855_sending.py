@@ -308,3 +308,31 @@ def test_a_005010_partner_gets_a_005010_855_from_its_first_control_number(sqlite
     assert isa.split("*")[12:14] == ["00501", "000005001"] and isa.split("*")[8].strip() == "0614141000036"
     assert gs == "GS*PR*ORDERHUB*GREENLEAF*20261204*0930*5001*X*005010~"
     assert "ST*855*5001~" in document.content
+
+
+def test_concurrent_runs_queue_one_855_and_leave_no_gap_in_the_numbers(store):
+    import threading
+
+    partners = acme_855()
+    stored_order(store)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            queue_po_acknowledgments(store, partners, now=NOW)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    stored_order(store, po="PO-855-2")
+    queue_po_acknowledgments(store, partners, now=NOW)
+    documents = outbound(store)
+    assert [d.control_number for d in documents] == ["000000001", "000000002"]
+    assert ["PO-855-1" in documents[0].content, "PO-855-2" in documents[1].content] == [True, True]
