@@ -188,11 +188,7 @@ def test_no_997_within_the_sla_is_an_exception_closed_when_the_997_arrives(store
         (overdue,) = st.list_exceptions(conn)
         assert overdue.kind == ACK_OVERDUE and "ack SLA is 24 h" in overdue.reason
 
-    _receive(store, partners, _partner_997("1"), "997_from_acme.x12")  # the intake files it as unsupported
-    with store.transaction() as conn:
-        assert {e.kind for e in st.list_exceptions(conn)} == {ACK_OVERDUE, "unsupported_transaction_set"}
-    summary = record_partner_functional_acks(store, partners, now=late)
-    assert summary.functional_acks == ["855/acme/PO-855-1/r1"]
+    _receive(store, partners, _partner_997("1"), "997_from_acme.x12")  # the intake matches it to our 855
     with store.transaction() as conn:
         assert st.list_exceptions(conn) == []
         (po_ack,) = po_acks_of(conn)
@@ -206,11 +202,30 @@ def test_a_997_that_rejects_our_855_is_an_exception(sqlite_store):
     queue_po_acknowledgments(sqlite_store, partners, now=NOW)
     send_pending_acks(sqlite_store, partners, Folders(), now=NOW)
     _receive(sqlite_store, partners, _partner_997("1", status="R"), "997_rejecting.x12")
-    record_partner_functional_acks(sqlite_store, partners, now=NOW)
     with sqlite_store.transaction() as conn:
         (exception,) = st.list_exceptions(conn)
         assert po_acks_of(conn)[0].fa_status == "R"
     assert exception.kind == st.ExceptionKind.OUTBOUND_REJECTED and "status R" in exception.reason
+
+
+def test_a_997_filed_as_unsupported_before_is_matched_by_the_next_run(sqlite_store, monkeypatch):
+    import hub.intake._x12 as intake
+
+    partners = acme_855(ack_sla_hours=1)
+    stored_order(sqlite_store)
+    queue_po_acknowledgments(sqlite_store, partners, now=NOW)
+    send_pending_acks(sqlite_store, partners, Folders(), now=NOW)
+    open_overdue_acks(sqlite_store, now=NOW + dt.timedelta(hours=2))
+    monkeypatch.setattr(intake, "apply_functional_ack", lambda conn, **kw: None)  # an intake that did not match it
+    _receive(sqlite_store, partners, _partner_997("1"), "997_from_acme.x12")
+    monkeypatch.undo()
+    with sqlite_store.transaction() as conn:
+        assert {e.kind for e in st.list_exceptions(conn)} == {ACK_OVERDUE, "unsupported_transaction_set"}
+    summary = record_partner_functional_acks(sqlite_store, partners, now=NOW)
+    assert summary.functional_acks == ["855/acme/PO-855-1/r1"]
+    with sqlite_store.transaction() as conn:
+        assert st.list_exceptions(conn) == []
+        assert po_acks_of(conn)[0].fa_status == "A"
 
 
 def test_a_997_for_something_else_stays_in_the_queue(sqlite_store):

@@ -11,12 +11,12 @@ its acks) inside the transaction that queues the document, after it passed valid
 maps; a build that fails rolls back and gives its numbers back, and opens an ``outbound_invalid``
 exception instead.
 
-The partner's 997/999 for an 855 arrives as any file does; the intake files it as an
-``unsupported_transaction_set`` exception (it reads 850s only). :func:`record_partner_functional_acks`
-reads those sets again from the archive, matches AK1 (GS01 PR and our GS06) to the 855, records
-the status and resolves the exception (a rejection, R or P, opens ``outbound_rejected``). An 855
-written and not answered within the partner's ``ack_sla_hours`` opens ``ack_overdue``, closed when
-the 997 comes.
+The partner's 997/999 for an 855 arrives as any file does; the intake matches its AK1 (GS01 PR and
+our GS06) to the 855 and records the status (``hub.store._po_acks.apply_functional_ack``) instead of
+filing it as an ``unsupported_transaction_set``; :func:`record_partner_functional_acks` does the
+same for those filed before their 855 was recorded, and resolves the exception. A rejection (R or
+P) opens ``outbound_rejected``. An 855 written and not answered within the partner's
+``ack_sla_hours`` opens ``ack_overdue``, closed when the 997 comes.
 """
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ from hub import store as st
 from hub.store._po_acks import (
     ErpVerdict,
     OrderToAcknowledge,
+    apply_functional_ack,
     open_exceptions_of_kind,
     orders_to_acknowledge,
-    record_functional_ack,
     record_po_ack,
     unanswered_po_acks,
 )
 from hub.targets import delivery_targets
 from mappings.profiles import PartnerDirectory, PartnerProfile, X12SftpChannel
+from mappings.x12._855_fa import read_functional_ack
 from mappings.x12._envelope import EnvelopeWalker
 from mappings.x12.outbound import AckAddress, Acknowledgment, Envelope855, build_855, file_name_855, outbound_problems
 
@@ -173,18 +174,15 @@ def _control(conn, profile: PartnerProfile, kind: str) -> int:
 
 
 def _functional_acks_in(raw: bytes, document_ref: str) -> list[tuple[str, str, str]]:
-    """(AK101, AK102, status) of the 997/999 at ``document_ref`` in an archived file; status AK901, else AK501/IK501."""
+    """(AK101, AK102, status) of the 997/999 at ``document_ref`` in an archived file."""
     found = []
     for ic in EnvelopeWalker(raw):
         for group in ic.groups:
             for tset in group.sets:
-                if tset.locator.ref != document_ref or tset.id.strip() not in ("997", "999"):
-                    continue
-                ak1 = next((s for s in tset.segments if s.id == "AK1"), None)
-                status = next((s.element(1) for s in tset.segments if s.id == "AK9"), "") or next(
-                    (s.element(1) for s in tset.segments if s.id in ("AK5", "IK5")), "")
-                if ak1 is not None:
-                    found.append((ak1.element(1).strip(), ak1.element(2).strip(), status.strip()))
+                if tset.locator.ref == document_ref and tset.id.strip() in ("997", "999"):
+                    summary = read_functional_ack(tset.segments)
+                    if summary is not None:
+                        found.append((summary.functional_id, summary.group_control, summary.status))
     return found
 
 
@@ -192,11 +190,12 @@ def record_partner_functional_acks(
     store: st.HubStore, partners: PartnerDirectory, *, now: dt.datetime | None = None,
     summary: AcknowledgmentSummary | None = None,
 ) -> AcknowledgmentSummary:
-    """Match the 997/999s partners sent (filed as unsupported sets by the intake) to our 855s.
+    """Match 997/999s filed as unsupported sets to our 855s (the intake matches them as they arrive; this
+    catches those it filed before the 855 they answer was recorded, e.g. received before an upgrade).
 
     A functional ack naming one of our 855 groups (AK101 PR, AK102 our GS06) records its status on
-    the 855, resolves the intake's exception and any ``ack_overdue`` of that 855. One that names
-    nothing of ours stays in the queue for a person.
+    the 855 and resolves the exception (``apply_functional_ack``). One that names nothing of ours
+    stays in the queue for a person.
     """
     summary = summary or AcknowledgmentSummary()
     now = now or st.utcnow()
@@ -212,28 +211,13 @@ def record_partner_functional_acks(
         assert candidate.raw_sha256 and candidate.document_ref and candidate.partner_id
         with store.transaction() as conn:
             raw = st.raw_content(conn, candidate.raw_sha256)
-            matched = []
-            for functional_id, group_control, status in _functional_acks_in(raw, candidate.document_ref):
-                if functional_id != "PR":
-                    continue
-                po_ack = record_functional_ack(conn, partner_id=candidate.partner_id, group_control=group_control,
-                                               status=status or "A", now=now)
-                if po_ack is not None:
-                    matched.append(po_ack)
+            matched = [po_ack for fa in _functional_acks_in(raw, candidate.document_ref)
+                       if (po_ack := apply_functional_ack(conn, partner_id=candidate.partner_id, functional_ack=fa,
+                                                          document_ref=candidate.document_ref,
+                                                          raw_sha256=candidate.raw_sha256, now=now)) is not None]
             if not matched:
                 continue
-            for po_ack in matched:
-                if (po_ack.fa_status or "A") in ("R", "P"):  # they refused our 855: a person must look
-                    st.open_exception(
-                        conn, channel="sftp", kind=OUTBOUND_REJECTED, partner_id=po_ack.partner_id,
-                        order_id=po_ack.order_id, document_ref=po_ack.reference, raw_sha256=candidate.raw_sha256,
-                        now=now, reason=f"{po_ack.partner_id}'s functional ack ({candidate.document_ref}) rejected "
-                        f"our 855 (GS06 {po_ack.group_control}), status {po_ack.fa_status}: its AK3/AK4 say why")
-                for overdue in open_exceptions_of_kind(conn, ACK_OVERDUE, partner_ids=[po_ack.partner_id],
-                                                       document_ref=po_ack.reference):
-                    st.close_exception(conn, overdue.id, state=st.RESOLVED, now=now,
-                                       note=f"the partner's functional ack arrived ({candidate.document_ref})")
-                summary.functional_acks.append(po_ack.reference)
+            summary.functional_acks += [po_ack.reference for po_ack in matched]
             st.close_exception(conn, candidate.id, state=st.RESOLVED, now=now,
                                note="functional ack of our 855 " + ", ".join(a.reference for a in matched)
                                + ": recorded")

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, and_, exists, select, update
 
-from hub.store._exceptions import OPEN
+from hub.store._exceptions import OPEN, RESOLVED, ExceptionKind, close_exception, open_exception
 from hub.store._order_states import OrderStatus
 from hub.store._outbound import SENT
 from hub.store._outbox import DEAD, DONE
@@ -159,3 +159,30 @@ def open_exceptions_of_kind(
     if document_ref is not None:
         query = query.where(c.document_ref == document_ref)
     return [OpenException(**row._mapping) for row in conn.execute(query.order_by(c.id).limit(limit))]
+
+
+def apply_functional_ack(
+    conn: Connection, *, partner_id: str, functional_ack: tuple[str, str, str], document_ref: str,
+    raw_sha256: str | None, now: dt.datetime,
+) -> PoAck | None:
+    """A partner's 997/999 (AK101, AK102, status) that answers one of our 855s: recorded; None if it answers none.
+
+    Its ``ack_overdue`` closes; a rejection (R, or P for part of the group) opens ``outbound_rejected``.
+    """
+    functional_id, group_control, status = functional_ack
+    if functional_id != "PR" or not group_control:
+        return None
+    po_ack = record_functional_ack(conn, partner_id=partner_id, group_control=group_control, status=status or "A",
+                                   now=now)
+    if po_ack is None:
+        return None
+    if (po_ack.fa_status or "A") in ("R", "P"):  # they refused our 855: a person must look
+        open_exception(conn, channel="sftp", kind=ExceptionKind.OUTBOUND_REJECTED, partner_id=partner_id,
+                       order_id=po_ack.order_id, document_ref=po_ack.reference, raw_sha256=raw_sha256, now=now,
+                       reason=f"{partner_id}'s functional ack ({document_ref}) rejected our 855 (GS06 "
+                              f"{po_ack.group_control}), status {po_ack.fa_status}: its AK3/AK4 say why")
+    for overdue in open_exceptions_of_kind(conn, ExceptionKind.ACK_OVERDUE, partner_ids=[partner_id],
+                                           document_ref=po_ack.reference):
+        close_exception(conn, overdue.id, state=RESOLVED, now=now,
+                        note=f"the partner's functional ack arrived ({document_ref})")
+    return po_ack
