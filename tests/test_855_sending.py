@@ -351,3 +351,14 @@ def test_concurrent_runs_queue_one_855_and_leave_no_gap_in_the_numbers(store):
     documents = outbound(store)
     assert [d.control_number for d in documents] == ["000000001", "000000002"]
     assert ["PO-855-1" in documents[0].content, "PO-855-2" in documents[1].content] == [True, True]
+
+
+def test_orders_that_wait_do_not_starve_the_ones_done(sqlite_store):
+    from hub.store._po_acks import orders_to_acknowledge
+
+    for n in range(3):
+        stored_order(sqlite_store, state=st.FAILED, po=f"PO-WAIT-{n}")
+    done = stored_order(sqlite_store, po="PO-DONE")
+    with sqlite_store.transaction() as conn:
+        listed = orders_to_acknowledge(conn, partner_id="acme", targets=("erp",), limit=1)
+    assert [item.order_id for item in listed] == [done]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, and_, exists, select, update
+from sqlalchemy import Connection, and_, exists, func, select, update
 
 from hub.store._exceptions import OPEN, RESOLVED, ExceptionKind, close_exception, open_exception
 from hub.store._order_states import OrderStatus
@@ -63,12 +63,21 @@ def orders_to_acknowledge(
     Accepted: every target's delivery is done. Refused: some target's delivery is dead with its
     ``<target>_rejected`` exception open. Anything else (pending, failed, unreachable) waits.
     """
+    if not targets:
+        return []
     o = orders.c
     already = exists().where((po_acknowledgments.c.order_id == o.id) & (po_acknowledgments.c.revision == o.revision))
+    # Only orders the targets are done with are listed, so orders that wait (or never will be acknowledged:
+    # unreachable, skipped) cannot fill the page and starve newer ones.
+    mine = (outbox.c.order_id == o.id) & outbox.c.target.in_(list(targets))
+    all_done = select(func.count()).where(mine & (outbox.c.state == DONE)).scalar_subquery() == len(targets)
+    refused = exists().where(mine & (outbox.c.state == DEAD) & exists().where(
+        (exceptions.c.order_id == o.id) & (exceptions.c.state == OPEN)
+        & (exceptions.c.kind == outbox.c.target.concat("_rejected"))))
     rows = conn.execute(
         select(o.id, o.revision).where(
             (o.partner_id == partner_id) & (o.source == "x12") & (o.status == OrderStatus.OPEN)
-            & o.not_pushed_reason.is_(None) & ~o.is_test & ~already
+            & o.not_pushed_reason.is_(None) & ~o.is_test & ~already & (all_done | refused)
         ).order_by(o.id).limit(limit)
     ).all()
     found: list[OrderToAcknowledge] = []
