@@ -71,13 +71,13 @@ def orders_to_acknowledge(
     # unreachable, skipped) cannot fill the page and starve newer ones.
     mine = (outbox.c.order_id == o.id) & outbox.c.target.in_(list(targets))
     all_done = select(func.count()).where(mine & (outbox.c.state == DONE)).scalar_subquery() == len(targets)
-    refused = exists().where(mine & (outbox.c.state == DEAD) & exists().where(
+    any_refused = exists().where(mine & (outbox.c.state == DEAD) & exists().where(
         (exceptions.c.order_id == o.id) & (exceptions.c.state == OPEN)
         & (exceptions.c.kind == outbox.c.target.concat("_rejected"))))
     rows = conn.execute(
         select(o.id, o.revision).where(
             (o.partner_id == partner_id) & (o.source == "x12") & (o.status == OrderStatus.OPEN)
-            & o.not_pushed_reason.is_(None) & ~o.is_test & ~already & (all_done | refused)
+            & o.not_pushed_reason.is_(None) & ~o.is_test & ~already & (all_done | any_refused)
         ).order_by(o.id).limit(limit)
     ).all()
     found: list[OrderToAcknowledge] = []
