@@ -61,6 +61,11 @@ def replay_exception(
                              "sync reads its window again and closes this exception")
     if queued.kind == ACK_NOT_SENT:
         return ReplayOutcome(exception_id, *replay_unsent_ack(store, queued, now=now))
+    if queued.kind in (st.ExceptionKind.OUTBOUND_INVALID, st.ExceptionKind.ACK_OVERDUE,
+                       st.ExceptionKind.OUTBOUND_REJECTED):
+        return ReplayOutcome(exception_id, False, "nothing to replay: edi_po_acknowledgments builds an invalid 855 "
+                             "again each run and closes ack_overdue when the partner's 997 arrives; a rejected 855 "
+                             "is closed by hand (`hub exceptions resolve`) once agreed with the partner")
     if queued.receipt_id is not None and source_of_channel(queued.channel) is not None:
         return _map_again(store, partners, queued, queued.receipt_id, now)
     if queued.kind in (st.ExceptionKind.QUARANTINED_FILE, st.ExceptionKind.QUARANTINED_FOLDER):

@@ -81,6 +81,8 @@ class DocumentResult:
     """API channels: the order as the hub's intake stores it."""
     transaction_set: str | None = None
     """X12: the transaction set id (ST01, e.g. ``850``); None for an API channel's order."""
+    functional_ack: tuple[str, str, str] | None = None
+    """X12 997/999 received: (AK101, AK102, status), so the intake can match it to a document we sent."""
 
     def to_json(self) -> dict[str, Any]:
         """The result in the shape ``hub map`` prints for every source."""

@@ -209,6 +209,13 @@ class X12SftpChannel(ChannelSettings):
     x12: X12Profile
     sftp: SftpFolders | None = Field(
         default=None, description="Its folders on our SFTP server; without them nothing is polled or answered.")
+    send_855: bool = Field(default=False, description="Send an 855 once each PO version is in the ERP (or refused).")
+    ack_sla_hours: int = Field(default=24, ge=1, le=720,
+                               description="Hours the partner has to answer our 855 with a 997/999 before it is an "
+                               "`ack_overdue` exception.")
+    accepted_855_code: Literal["AD", "AC"] = Field(
+        default="AD", description="BAK02 when every line is accepted as ordered: AD (the standard's 'no change') or "
+        "AC, as some partners' guides ask.")
 
 
 class ShopifyProfile(ChannelSettings):

@@ -44,8 +44,9 @@ STORED_VALUES = {
     ExceptionKind: {
         "rejected_file", "quarantined_file", "quarantined_folder", "intake_not_finished", "rejected_document",
         "duplicate_order", "unknown_order", "not_x12", "unreadable_data", "file_not_accepted", "rejected_interchange",
-        "unsupported_transaction_set", "rejected_order", "unreadable_page", "ack_not_sent", "erp_rejected",
-        "erp_unreachable", "erp_cancel_refused", "erp_update_needs_review",
+        "unsupported_transaction_set", "rejected_order", "unreadable_page", "ack_not_sent", "outbound_invalid",
+        "ack_overdue", "outbound_rejected", "erp_rejected", "erp_unreachable", "erp_cancel_refused",
+        "erp_update_needs_review",
     },
 }
 

@@ -15,6 +15,7 @@ from typing import Protocol
 from canonical.errors import DuplicateDocument, HubError, RejectedDocument, RetriableError
 from hub import store as st
 from mappings.profiles import PartnerDirectory
+from mappings.x12.outbound import outbound_problems
 
 ACK_NOT_SENT = st.ExceptionKind.ACK_NOT_SENT
 """Exception kind for an outbound document the sender could not write; its document_ref names it."""
@@ -36,10 +37,15 @@ class UnsendableAck(RejectedDocument):
 
 
 def ack_bytes(content: str) -> bytes:
-    """The document as ASCII bytes; raises :class:`UnsendableAck` if it holds anything outside X12 text."""
+    """The document as ASCII bytes; raises :class:`UnsendableAck` if it holds anything outside X12 text
+    or fails validation against our maps (envelope always, each set we have a map for: 855)."""
     bad = _NOT_X12_TEXT.search(content)
     if bad is not None:
         raise UnsendableAck(f"character {bad.group()!r} at offset {bad.start()} is outside the X12 character set")
+    errors = outbound_problems(content)  # what we would reject from a partner never reaches one
+    if errors:
+        raise UnsendableAck("fails validation against our maps: " + "; ".join(
+            f"{p.location}: {p.message}" if p.location else p.message for p in errors[:3]))
     return content.encode("ascii")
 
 

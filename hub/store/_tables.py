@@ -263,6 +263,28 @@ raw_document_chunks = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+# 855s we owe partners that ask for them: one per order revision (PO version), the outbound document
+# carrying it, and the partner's 997/999 for it (or its absence past the partner's ack SLA).
+po_acknowledgments = Table(
+    "po_acknowledgments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("partner_id", String(63), nullable=False),
+    Column("reference", String(120), nullable=False),  # ours: 855/<partner>/<PO>/r<revision>
+    Column("outbound_id", Integer, ForeignKey("outbound_documents.id"), nullable=False),
+    Column("ack_type", String(2), nullable=False),  # BAK02
+    Column("group_control", String(9), nullable=False),  # GS06: what the partner's AK102 names
+    Column("set_control", String(9), nullable=False),  # ST02: AK202
+    Column("ack_due_hours", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999: A, E, P, R
+    Column("fa_received_at", TS),
+    UniqueConstraint("order_id", "revision"),
+    UniqueConstraint("partner_id", "group_control"),
+)
+
 
 # The carrier's outbox: one label per (carrier target, our reference). The EasyPost shipment id is kept
 # here BEFORE the label is bought, so a retry after a timeout retrieves the shipment instead of buying again.

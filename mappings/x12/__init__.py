@@ -7,6 +7,8 @@ Pipeline (one module each, so each can deepen on its own)::
     _validation  segment/element syntax compiled from the pyx12-format maps in maps/ (_maps, _compiled)
     _850         850 -> canonical.model.Order, per-partner details from the partner profile
     _acks        TA1 and 997 text in our own envelope
+    _855         the 855 we send (``outbound`` is its public front, with ``_outbound_check``)
+    _855_fa      a received 997/999 read for the 855 it answers
     _process     the orchestration behind :func:`process_interchange_file`
 """
 

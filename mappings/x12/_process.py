@@ -15,6 +15,7 @@ from canonical.errors import FatalError
 from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from mappings.x12._850 import map_850
+from mappings.x12._855_fa import read_functional_ack
 from mappings.x12._acks import (
     AckAddress,
     GroupAck,
@@ -264,7 +265,10 @@ class _Context:
                 severity="warning",
                 acknowledged=False,
             )
-            return DocumentResult(ref, DocumentOutcome.UNSUPPORTED, [*tset.problems, note], transaction_set=set_id), []
+            fa = read_functional_ack(tset.segments) if set_id in ("997", "999") else None  # maybe about our 855
+            about = (fa.functional_id, fa.group_control, fa.status) if fa else None
+            return DocumentResult(ref, DocumentOutcome.UNSUPPORTED, [*tset.problems, note], transaction_set=set_id,
+                                  functional_ack=about), []
         problems = [*tset.problems, *check_transaction_set(tset.segments, version, tset.locator)]
         if any(p.severity == "error" for p in problems):
             return DocumentResult(ref, DocumentOutcome.REJECTED, problems, transaction_set=set_id), problems

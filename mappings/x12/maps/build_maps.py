@@ -1,4 +1,4 @@
-"""Writes the 850 maps (pyx12 map XML) for 004010 and 005010 from the tables below.
+"""Writes the 850 and 855 maps (pyx12 map XML) for 004010 and 005010 from the tables below.
 
     .venv/bin/python -m mappings.x12.maps.build_maps
 
@@ -9,11 +9,16 @@ lengths differ between 004010 and 005010 (REF02, PER04, SAC05, AMT02...).
 
 Usage follows pyx12: R required (X12 'M'), S situational (X12 'O' and 'X', with the syntax notes
 saying when), N not used.
+
+The 855 (Purchase Order Acknowledgment) is a document we send: its map checks what we build
+before it is uploaded (``mappings.x12._855_validate``). It shares the 850's segment tables and
+N1 loop, and adds BAK (the acknowledgment's header) and the line's ACK loop.
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeAlias
 from xml.sax.saxutils import escape
@@ -210,6 +215,7 @@ DATA_ELEMENTS: dict[str, tuple[str, int, int, str]] = {
     "640": ("ID", 2, 2, "Transaction Type Code"),
     "587": ("ID", 2, 2, "Acknowledgment Type"),
     "669": ("ID", 3, 3, "Currency Market/Exchange Code"),
+    "668": ("ID", 2, 2, "Line Item Status Code"),  # not in pyx12's dictionary (it has no 855 map)
 }
 DATA_ELEMENTS_5010 = {
     "127": ("AN", 1, 50, "Reference Identification"),
@@ -237,6 +243,14 @@ CODES = {
     "248": ["A", "C", "N"],
     "349": ["F", "S", "X"],
     "478": ["C", "D"],
+}
+# Code lists of one element of one segment (xid), where the data element's list is shared with a
+# segment that must not get it: 587 is BEG07 in the 850 too, which stays unchecked as before.
+CODES_BY_XID = {
+    # BAK02: acknowledged with detail and change / with detail, no change / rejected, and the rest of the standard's.
+    "BAK02": "AC AD AE AH AK AP AT NA RD RF RJ RN RO ZZ".split(),
+    # ACK01: IA accepted, IB backordered, IQ quantity changed, IR rejected, IP price changed, DR date rescheduled...
+    "ACK01": "AC AR BP DR IA IB IC ID IE IF IH IP IQ IR IS IW R1 R2 R3 R4 SP".split(),
 }
 
 
@@ -321,6 +335,17 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
         "Date/Time Reference",
         [("374", R), ("373", S), ("337", S), ("623", S), ("1250", S), ("1251", S)],
         ["R020305", "C0403", "P0506"],
+    ),
+    "BAK": (
+        "Beginning Segment for Purchase Order Acknowledgment",
+        [("353", R), ("587", R), ("324", R), ("373", R), ("328", S), ("326", S), ("367", S), ("127", S), ("373", S)],
+        [],
+    ),
+    "ACK": (
+        "Line Item Acknowledgment",
+        [("668", R), ("380", S), ("355", S), ("374", S), ("373", S), ("326", S),
+         *_repeat([("235", S), ("234", S)], 10)],
+        ["P0203", "C0405", *_pairs(7, 10)],
     ),
     "LDT": ("Lead Time", [("345", R), ("380", R), ("344", R), ("373", S)], []),
     "LIN": (
@@ -581,6 +606,109 @@ DETAIL: list[NodeSpec] = [
 ]
 SUMMARY: list[NodeSpec] = [loop("CTT", S, 1, seg("CTT", S), seg("AMT", S))]
 
+# -- the 855 structure: the header, line and N1 parts we send or a partner may expect ---------------
+HEADER_855: list[NodeSpec] = [
+    seg("BAK", R),
+    seg("CUR", S),
+    seg("REF", S, 12),
+    seg("PER", S, 3),
+    seg("TAX", S, 3),
+    seg("FOB", S, MAXINT),
+    seg("CTP", S, MAXINT),
+    seg("PAM", S, 10),
+    seg("CSH", S, 25),
+    loop("SAC", S, 25, seg("SAC", S), seg("CUR", S)),
+    seg("ITD", S, 5),
+    seg("DIS", S, 20),
+    seg("INC", S),
+    seg("DTM", S, 10),
+    seg("LDT", S, 12),
+    seg("LIN", S, 5),
+    seg("SI", S, MAXINT),
+    seg("PID", S, 200),
+    seg("MEA", S, 40),
+    seg("PWK", S, 25),
+    seg("PKG", S, 200),
+    seg("TD1", S, 2),
+    seg("TD5", S, 12),
+    seg("TD3", S, 12),
+    seg("TD4", S, 5),
+    seg("MAN", S, 10),
+    seg("CTB", S, 5),
+    seg("TXI", S, MAXINT),
+    loop("N9", S, 1000, seg("N9", S), seg("DTM", S, MAXINT), seg("MSG", S, 1000)),
+    loop("N1", S, 200, *n1_children(detail=False)),
+]
+DETAIL_855: list[NodeSpec] = [
+    loop(
+        "PO1",
+        S,
+        100000,
+        seg("PO1", R),
+        seg("LIN", S, MAXINT),
+        seg("SI", S, MAXINT),
+        seg("CUR", S),
+        seg("CN1", S),
+        seg("PO3", S, 25),
+        loop("CTP", S, MAXINT, seg("CTP", S), seg("CUR", S)),
+        seg("PAM", S, 10),
+        seg("MEA", S, 40),
+        loop("PID", S, 1000, seg("PID", S), seg("MEA", S, 10)),
+        seg("PWK", S, 25),
+        seg("PO4", S, MAXINT),
+        seg("REF", S, MAXINT),
+        seg("PER", S, 3),
+        loop("SAC", S, 25, seg("SAC", S), seg("CUR", S)),
+        seg("IT8", S),
+        seg("CSH", S, MAXINT),
+        seg("ITD", S, 2),
+        seg("DIS", S, 20),
+        seg("INC", S),
+        seg("TAX", S, MAXINT),
+        seg("FOB", S, MAXINT),
+        seg("SDQ", S, 500),
+        seg("IT3", S, 5),
+        seg("DTM", S, 10),
+        seg("TC2", S, MAXINT),
+        seg("TD1", S),
+        seg("TD5", S, 12),
+        seg("TD3", S, 12),
+        seg("TD4", S, 5),
+        seg("PCT", S, MAXINT),
+        seg("MAN", S, 10),
+        seg("MSG", S, MAXINT),
+        seg("SPI", S, MAXINT),
+        seg("TXI", S, MAXINT),
+        seg("CTB", S, MAXINT),
+        loop("QTY", S, MAXINT, seg("QTY", S), seg("SI", S, MAXINT)),
+        loop("SCH", S, 200, seg("SCH", S), seg("TD1", S, 2), seg("TD5", S, 12), seg("TD3", S, 12),
+             seg("TD4", S, 5), seg("REF", S, MAXINT)),
+        seg("PKG", S, 200),
+        loop("N9", S, 1000, seg("N9", S), seg("DTM", S, MAXINT), seg("MEA", S, 40), seg("MSG", S, 1000)),
+        loop("N1", S, 200, *n1_children(detail=True)),
+        # What happens to the line: one ACK per status (a backorder: IA for what ships, IB with its date).
+        loop("ACK", S, 104, seg("ACK", S), seg("DTM", S, 10)),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    """One transaction set's map: its functional group id (GS01), title and tables."""
+
+    set_id: str
+    functional_id: str
+    title: str
+    tables: tuple[tuple[str, str, list[NodeSpec], int], ...]
+
+
+SETS = {
+    "850": SetSpec("850", "PO", "Purchase Order - 850 ({version}, VICS/UCS retail usage included)",
+                   (("HEADER", R, HEADER, 20), ("DETAIL", R, DETAIL, 30), ("FOOTER", S, SUMMARY, 40))),
+    "855": SetSpec("855", "PR", "Purchase Order Acknowledgment - 855 ({version}, what the hub sends)",
+                   (("HEADER", R, HEADER_855, 20), ("DETAIL", S, DETAIL_855, 30), ("FOOTER", S, SUMMARY, 40))),
+}
+
 
 # -- writing ---------------------------------------------------------------------------------------
 class _Writer:
@@ -597,7 +725,7 @@ class _Writer:
         self.add(depth + 1, f"<name>{escape(name)}</name>")
         self.add(depth + 1, f"<usage>{usage}</usage>")
         self.add(depth + 1, f"<seq>{seq:02d}</seq>")
-        codes = CODES.get(data_ele)
+        codes = CODES_BY_XID.get(xid) or CODES.get(data_ele)
         if codes:
             self.add(depth + 1, "<valid_codes>")
             for code in codes:
@@ -671,14 +799,15 @@ def _envelope_segment(w: _Writer, depth: int, sid: str, pos: int, elements, code
     w.add(depth, "</segment>")
 
 
-def build_map(version: str) -> str:
-    """The 850 map XML for ``version`` ('004010' or '005010')."""
+def build_map(version: str, set_id: str = "850") -> str:
+    """The map XML of ``set_id`` ('850' or '855') for ``version`` ('004010' or '005010')."""
+    spec = SETS[set_id]
     five = version.startswith("005")
     w = _Writer()
     w.add(0, '<?xml version="1.0" encoding="utf-8"?>')
     w.add(0, "<!-- Generated by mappings/x12/maps/build_maps.py: edit the tables there, not this file. -->")
-    w.add(0, '<transaction xid="850">')
-    w.add(1, f"<name>Purchase Order - 850 ({version}, VICS/UCS retail usage included)</name>")
+    w.add(0, f'<transaction xid="{set_id}">')
+    w.add(1, f"<name>{spec.title.format(version=version)}</name>")
     w.add(1, '<loop xid="ISA_LOOP" type="explicit">')
     w.add(2, "<name>Interchange Control Header</name><usage>R</usage><pos>0010</pos><repeat>&gt;1</repeat>")
     isa = ["I01", "I02", "I03", "I04", "I05", "I06", "I05", "I07", "I08", "I09",
@@ -686,12 +815,12 @@ def build_map(version: str) -> str:
     _envelope_segment(w, 2, "ISA", 10, isa, {1: ["00", "03"], 3: ["00", "01"], 14: ["0", "1"], 15: ["P", "T"]})
     w.add(2, '<loop xid="GS_LOOP" type="explicit">')
     w.add(3, "<name>Functional Group Header</name><usage>R</usage><pos>0020</pos><repeat>&gt;1</repeat>")
-    _envelope_segment(w, 3, "GS", 20, ["479", "142", "124", "29", "30", "28", "455", "480"], {1: ["PO"]})
+    _envelope_segment(w, 3, "GS", 20, ["479", "142", "124", "29", "30", "28", "455", "480"], {1: [spec.functional_id]})
     w.add(3, '<loop xid="ST_LOOP" type="explicit">')
     w.add(4, "<name>Transaction Set Header</name><usage>R</usage><pos>0030</pos><repeat>&gt;1</repeat>")
     w.segment(4, "ST", R, 1, 10, [("143", R), ("329", R)] + ([("1705", S)] if five else []), [])
-    # ST01 is fixed to 850 by the map index; its code list would make pyx12 match ST by value.
-    for lid, usage, nodes, pos in (("HEADER", R, HEADER, 20), ("DETAIL", R, DETAIL, 30), ("FOOTER", S, SUMMARY, 40)):
+    # ST01 is fixed to the set by the map index; its code list would make pyx12 match ST by value.
+    for lid, usage, nodes, pos in spec.tables:
         w.add(4, f'<loop xid="{lid}" type="wrapper">')
         w.add(5, f"<name>Table {lid.title()}</name><usage>{usage}</usage><pos>{pos:04d}</pos><repeat>1</repeat>")
         _write_nodes(w, 5, nodes, [0])
@@ -721,7 +850,7 @@ def _dataele_xml(version: str) -> str:
     if version.startswith("005"):
         table.update(DATA_ELEMENTS_5010)
     table.setdefault("I65", ("AN", 1, 1, "Repetition Separator"))
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<!-- pyx12's dictionary plus the 850 elements. -->",
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<!-- pyx12's dictionary plus the 850 and 855 elements. -->",
              "<data_elements>"]
     for num in sorted(table):
         kind, lo, hi, name = table[num]
@@ -734,8 +863,8 @@ def _dataele_xml(version: str) -> str:
 def _maps_index(version: str) -> str:
     icvn = "00501" if version.startswith("005") else "00401"
     five = version[:6]
-    rows = [f'    <map vriic="{five}{suffix}" fic="PO" abbr="850">850.{five[2:]}.xml</map>'
-            for suffix in ("", "VICS", "UCS")]
+    rows = [f'    <map vriic="{five}{suffix}" fic="{spec.functional_id}" abbr="{set_id}">{set_id}.{five[2:]}.xml</map>'
+            for set_id, spec in SETS.items() for suffix in ("", "VICS", "UCS")]
     return "\n".join([
         '<?xml version="1.0" encoding="UTF-8"?>',
         "<!-- Which map reads a functional group: ISA12 (icvn), GS08 (vriic), GS01 (fic). -->",
@@ -754,7 +883,8 @@ def main() -> None:
     for version in ("004010", "005010"):
         folder = HERE / version
         folder.mkdir(exist_ok=True)
-        (folder / f"850.{version[2:]}.xml").write_text(build_map(version), encoding="utf-8")
+        for set_id in SETS:
+            (folder / f"{set_id}.{version[2:]}.xml").write_text(build_map(version, set_id), encoding="utf-8")
         (folder / "dataele.xml").write_text(_dataele_xml(version), encoding="utf-8")
         (folder / "maps.xml").write_text(_maps_index(version), encoding="utf-8")
         (folder / "codes.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<codesets>\n</codesets>\n',
