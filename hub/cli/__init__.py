@@ -332,5 +332,9 @@ from hub.cli._match import match_command  # noqa: E402  (its own module: hub mat
 
 cli.add_command(match_command)
 
+from hub.cli._approvals import approvals_command  # noqa: E402  (hub approvals, docs/operations.md)
+
+cli.add_command(approvals_command)
+
 if __name__ == "__main__":
     sys.exit(main())
