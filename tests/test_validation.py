@@ -24,7 +24,7 @@ def order(*lines: tuple[str | None, str, str], total: str | None = None) -> Orde
     built = [OrderLine(line_no=str(n), sku=sku, quantity=D(qty), unit_price=D(price), amount=D(qty) * D(price))
              for n, (sku, qty, price) in enumerate(lines, start=1)]
     return Order(source="x12", source_ref="PO-1", partner_id="acme", order_date=dt.date(2026, 12, 4), lines=built,
-                 total=D(total) if total is not None else sum((x.amount for x in built), D(0)),
+                 total=D(total) if total is not None else sum((D(q) * D(p) for _, q, p in lines), D(0)),
                  parties=[Party(role=PartyRole.BUYER, name="Acme")])
 
 

@@ -62,7 +62,7 @@ def approvals_list(state: str, as_json: bool) -> int:
         print(json.dumps([r.__dict__ for r in rows], default=str, indent=2))
         return 0
     if not rows:
-        print(f"no {state} approvals")
+        print("no approvals" if state == "all" else f"no {state} approvals")
         return 0
     now = st.utcnow()
     print(f"{'id':>5}  {'state':9} {'customer':12} {'PO':20} {'age':7} rules broken")

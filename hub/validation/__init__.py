@@ -18,12 +18,14 @@ from hub.validation._gate import (
     rules_for,
 )
 from hub.validation._replies import EDI_REJECTION_NOT_AVAILABLE, register_rejection_sender, send_rejection
+from hub.validation._sync import CatalogueSync, sync_catalogue
 
 __all__ = [
     "EDI_REJECTION_NOT_AVAILABLE",
     "RULES_ENV",
     "ApprovalGate",
     "ApprovalNotFound",
+    "CatalogueSync",
     "Context",
     "Credit",
     "Decision",
@@ -41,4 +43,5 @@ __all__ = [
     "reject",
     "rules_for",
     "send_rejection",
+    "sync_catalogue",
 ]
