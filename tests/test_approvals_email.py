@@ -1,0 +1,117 @@
+"""Rejecting an email order: the reply goes to the sender only when an SMTP server is configured, and says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from canonical.model import Order, OrderLine, Party, PartyRole
+from hub import store as st
+from hub.validation import admit, gated, reject
+from mappings.profiles import PartnerProfile
+from tests.fixtures._integration import free_port
+from tests.fixtures.alert_receivers import smtp_sink
+
+NOW = dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.UTC)
+RAW = (b"From: Pat Buyer <Pat@Acme.test>\r\nTo: orders@hub.test\r\nSubject: PO 7788\r\n"
+       b"Message-ID: <po-7788@acme.test>\r\n\r\n2 x BAN-1 @ 3.00\r\n")
+PROFILE = PartnerProfile.model_validate({"id": "acme", "name": "Acme", "validation": {"restricted_skus": ["BAN-1"]}})
+SMTP_ENV = ("HUB_ALERT_SMTP_HOST", "HUB_ALERT_SMTP_PORT", "HUB_ALERT_SMTP_FROM", "HUB_ALERT_SMTP_TO",
+            "HUB_ALERT_SMTP_TLS")
+
+
+@pytest.fixture(autouse=True)
+def no_smtp(monkeypatch):
+    for key in SMTP_ENV:
+        monkeypatch.delenv(key, raising=False)
+
+
+def held_email_order(store: st.HubStore) -> int:
+    """An email order for a restricted product, stored and held by the gate; its approval id."""
+    with store.transaction() as conn:
+        sha = st.archive_raw(conn, RAW, now=NOW)
+        order = Order(source="email", source_ref="7788", partner_id="acme", order_date=NOW.date(),
+                      lines=[OrderLine(line_no="1", sku="BAN-1", quantity=D(2), unit_price=D(3), amount=D(6))],
+                      total=D(6), raw_document_id=sha, parties=[Party(role=PartyRole.BUYER, name="Acme")])
+        saved = st.save_order(conn, order, receipt_id=None, now=NOW)
+        assert not admit(conn, order, saved.stored_id, gated(["erp"], PROFILE), now=NOW)
+        (approval,) = st.list_approvals(conn)
+        assert conn.execute(st.tables.outbox.select()).all() == []
+    return approval.id
+
+
+def use_smtp(monkeypatch, port: int) -> None:
+    for key, value in {"HUB_ALERT_SMTP_HOST": "127.0.0.1", "HUB_ALERT_SMTP_PORT": str(port),
+                       "HUB_ALERT_SMTP_FROM": "orders@hub.test", "HUB_ALERT_SMTP_TO": "ops@hub.test",
+                       "HUB_ALERT_SMTP_TLS": "none"}.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_the_rejection_is_mailed_to_the_sender_when_smtp_is_configured(sqlite_store, monkeypatch):
+    approval_id = held_email_order(sqlite_store)
+    with smtp_sink() as sink:
+        use_smtp(monkeypatch, sink.port)
+        decision = reject(sqlite_store, approval_id, by="sam", note="BAN-1 is not sold to you", now=NOW)
+    assert decision.reply is not None and decision.reply.startswith("sent: reply email to the sender")
+    (mail,) = sink.received
+    assert mail.rcpt_tos == ["pat@acme.test"] and mail.mail_from == "orders@hub.test"
+    assert mail.message["Subject"] == "Your purchase order 7788 was not accepted"
+    assert "Reason: BAN-1 is not sold to you" in mail.message.get_content()
+    with sqlite_store.transaction() as conn:
+        assert st.get_approval(conn, approval_id).reply == decision.reply
+
+
+def test_without_smtp_the_rejection_is_recorded_as_not_sent(sqlite_store):
+    approval_id = held_email_order(sqlite_store)
+    decision = reject(sqlite_store, approval_id, by="sam", note="no", now=NOW)
+    assert decision.done and decision.reply == \
+        "not sent: no SMTP server configured (HUB_ALERT_SMTP_HOST, HUB_ALERT_SMTP_FROM)"
+    with sqlite_store.transaction() as conn:
+        approval = st.get_approval(conn, approval_id)
+        history = st.approval_history(conn, approval_id)
+    assert approval.state == st.ApprovalState.REJECTED and approval.reply == decision.reply
+    assert [(h.action, h.note) for h in history][-1] == ("reply", decision.reply)
+
+
+def test_an_smtp_server_down_is_recorded_not_raised(sqlite_store, monkeypatch):
+    approval_id = held_email_order(sqlite_store)
+    use_smtp(monkeypatch, free_port())  # nothing listens there
+    decision = reject(sqlite_store, approval_id, by="sam", note="no", now=NOW)
+    assert decision.done and decision.reply is not None and decision.reply.startswith("not sent: ")
+    with sqlite_store.transaction() as conn:
+        assert st.get_approval(conn, approval_id).state == st.ApprovalState.REJECTED
+
+
+def test_the_gate_holds_orders_on_the_api_and_email_intake_path_too(sqlite_store):
+    from canonical.outcomes import MappedOrderState
+    from hub.intake import ChannelSummary, process_queued_receipt
+    from mappings._channel import MappedOrder
+    from mappings.profiles import PartnerDirectory
+
+    def map_orders(raw: bytes, sha: str, receipt: st.Receipt) -> list[MappedOrder]:
+        def one(po: str, sku: str) -> MappedOrder:
+            order = Order(source="email", source_ref=po, partner_id="acme", order_date=NOW.date(),
+                          lines=[OrderLine(line_no="1", sku=sku, quantity=D(1), unit_price=D(3), amount=D(3))],
+                          total=D(3), raw_document_id=sha, parties=[Party(role=PartyRole.BUYER, name="Acme")])
+            return MappedOrder(po, NOW, order, MappedOrderState.OK)
+        return [one("E-1", "WID-100"), one("E-2", "BAN-1")]
+
+    with sqlite_store.transaction() as conn:
+        sha = st.archive_raw(conn, RAW, now=NOW)
+        receipt = st.record_receipt(conn, channel="email", partner_id="acme", source_name="inbox;UID=1",
+                                    raw_sha256=sha, now=NOW)
+    summary = ChannelSummary()
+    process_queued_receipt(sqlite_store, receipt.id, map_orders, summary, now=NOW,
+                           partners=PartnerDirectory([PROFILE]))
+    with sqlite_store.transaction() as conn:
+        assert summary.orders_new == 2, [e.reason for e in st.list_exceptions(conn)]
+    o, x = st.tables.orders, st.tables.outbox
+    with sqlite_store.transaction() as conn:
+        queued = conn.execute(o.select().with_only_columns(o.c.source_ref).join(x, x.c.order_id == o.c.id)).scalars()
+        (held,) = st.list_approvals(conn)
+        assert list(queued) == ["E-1"]
+    assert held.source_ref == "E-2" and held.source == "email"
+    assert held.findings == [{"rule": "restricted_product", "line": "1", "expected": "not a restricted product",
+                              "found": "BAN-1"}]
