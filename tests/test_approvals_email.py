@@ -115,3 +115,28 @@ def test_the_gate_holds_orders_on_the_api_and_email_intake_path_too(sqlite_store
     assert held.source_ref == "E-2" and held.source == "email"
     assert held.findings == [{"rule": "restricted_product", "line": "1", "expected": "not a restricted product",
                               "found": "BAN-1"}]
+
+
+@pytest.mark.parametrize("max_known", [50_000, 0], ids=["read-once", "query-each"])
+def test_the_same_po_from_the_same_customer_through_another_channel_is_held(sqlite_store, monkeypatch, max_known):
+    import hub.validation._gate as gate_module
+
+    monkeypatch.setattr(gate_module, "_MAX_KNOWN", max_known)
+
+    def order(source: str, po: str) -> Order:
+        return Order(source=source, source_ref=po, partner_id="acme", order_date=NOW.date(),
+                     lines=[OrderLine(line_no="1", sku="WID-100", quantity=D(1), unit_price=D(3), amount=D(3))],
+                     total=D(3), parties=[Party(role=PartyRole.BUYER, name="Acme")])
+
+    plain = PartnerProfile.model_validate({"id": "acme", "name": "Acme"})
+    with sqlite_store.transaction() as conn:
+        earlier = st.save_order(conn, order("x12", "PO-9"), receipt_id=None, now=NOW)
+        st.save_order(conn, order("x12", "PO-10"), receipt_id=None, now=NOW)
+        targets = gated(["erp"], plain)
+        for po in ("PO-8", "PO-9"):
+            saved = st.save_order(conn, order("email", po), receipt_id=None, now=NOW)
+            assert admit(conn, order("email", po), saved.stored_id, targets, now=NOW) == (po == "PO-8")
+        (held,) = st.list_approvals(conn)
+    assert held.source_ref == "PO-9" and held.order_id != earlier.stored_id
+    assert held.findings == [{"rule": "duplicate_po", "line": None, "expected": "a PO number new for this customer",
+                              "found": "PO-9 already received through x12"}]

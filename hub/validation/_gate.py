@@ -17,12 +17,14 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from canonical.model import Order
+from canonical.model import Order, Source
 from hub import store as st
 from hub.store._tables import orders
 from hub.validation._engine import Context, Credit, Finding, Product, evaluate
 from mappings.profiles import PartnerProfile
 from mappings.validation_rules import GLOBAL_RULES_FILE, ValidationRules, load_rules
+
+_MAX_KNOWN = 50_000  # PO numbers of a partner's other channels held per receipt; beyond, one query per order
 
 RULES_ENV = "HUB_VALIDATION_RULES"
 """Environment variable naming another global rules file than ``mappings/validation.yaml``."""
@@ -53,6 +55,7 @@ class ApprovalGate:
         self._catalogue: dict[str, Product] | None = None
         self._prices: dict[tuple[str, str], Decimal] = {}
         self._credit: dict[str, Credit | None] = {}
+        self._other_channels: dict[tuple[str, str], dict[str, str] | None] = {}  # None: too many, ask each
 
     def findings(self, conn: Connection, order: Order) -> list[Finding]:
         """The rules ``order`` breaks, against what the store knows of the ERP now."""
@@ -67,14 +70,30 @@ class ApprovalGate:
             synced = st.credit_of(conn, order.partner_id)
             self._credit[order.partner_id] = None if synced is None else Credit(
                 synced.credit_limit, synced.open_amount or Decimal(0), synced.currency)
-        duplicate_of = None
-        if self.rules.duplicate_po:
-            duplicate_of = conn.execute(
-                select(orders.c.source).where((orders.c.partner_id == order.partner_id)
-                                              & (orders.c.source_ref == order.source_ref)
-                                              & (orders.c.source != order.source.value)).limit(1)
-            ).scalar_one_or_none()
+        duplicate_of = self._duplicate_of(conn, order) if self.rules.duplicate_po else None
         return Context(self._catalogue, self._prices, self._credit[order.partner_id], duplicate_of)
+
+    def _duplicate_of(self, conn: Connection, order: Order) -> str | None:
+        """The other channel that brought this customer's PO number already, if any.
+
+        A receipt's orders share partner and channel: the PO numbers of the partner's other channels
+        are read once (usually there are none), so a 10,000-order file costs no query per order.
+        """
+        key = (order.partner_id, order.source.value)
+        known = self._other_channels.get(key, {})
+        if known is not None and key in self._other_channels:
+            return known.get(order.source_ref)
+        # The other sources by name: the unique index (source, partner, PO) answers, no scan of the orders.
+        others = orders.c.source.in_([s.value for s in Source if s != order.source]) \
+            & (orders.c.partner_id == order.partner_id)
+        if key not in self._other_channels:
+            rows = conn.execute(select(orders.c.source_ref, orders.c.source).where(others)
+                                .limit(_MAX_KNOWN + 1)).all()
+            self._other_channels[key] = known = dict(rows) if len(rows) <= _MAX_KNOWN else None
+            if known is not None:
+                return known.get(order.source_ref)
+        return conn.execute(select(orders.c.source).where(others & (orders.c.source_ref == order.source_ref))
+                            .limit(1)).scalar_one_or_none()
 
 
 class GatedTargets(tuple[str, ...]):
