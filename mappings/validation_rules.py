@@ -33,6 +33,9 @@ class ValidationRules(BaseModel):
         default=None, description="Quantities in eaches must be whole multiples of the product's packaging qty.")
     duplicate_po: bool | None = Field(
         default=None, description="The same PO number from the same customer through another channel.")
+    review_extracted_from: list[str] | None = Field(
+        default=None, description="Channels whose orders are read from free text (email): an order of theirs with "
+                                  "extraction warnings or a line without SKU or price needs approval.")
     totals_tolerance: Decimal | None = Field(
         default=None, ge=0, description="Largest difference between the order total and its lines and charges.")
 

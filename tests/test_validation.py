@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from canonical.model import Order, OrderLine, Party, PartyRole
+from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from hub.validation import Context, Credit, Product, Rule, evaluate
 from mappings.profiles import PartnerProfile
 from mappings.validation_rules import GLOBAL_RULES_FILE, ValidationRules, load_rules
@@ -113,4 +113,18 @@ def test_the_shipped_global_rules_load():
     rules = load_rules(GLOBAL_RULES_FILE)
     assert rules.unknown_sku and rules.duplicate_po and rules.price_tolerance_percent == D("5")
     assert set(Rule) == {Rule(r) for r in ("unknown_sku", "price_off_list", "order_value", "credit_limit",
-                                            "restricted_product", "pack_multiple", "duplicate_po", "totals")}
+                                            "restricted_product", "pack_multiple", "duplicate_po", "totals",
+                                            "low_confidence")}
+
+
+def test_orders_read_from_free_text_with_doubts_need_a_person():
+    rules = ValidationRules(review_extracted_from=["email"])
+    sure = order(("WID-100", "6", "4.50")).model_copy(update={"source": Source.EMAIL})
+    assert evaluate(sure, rules, Context()) == []
+    line = OrderLine(line_no="2", description="blue widgets", quantity=D(3))
+    doubtful = sure.model_copy(update={"warnings": ["quantity read from '3ish'"], "lines": [*sure.lines, line]})
+    found = evaluate(doubtful, rules, Context())
+    assert rules_of(found) == [("low_confidence", None), ("low_confidence", "2")]
+    assert found[0].found == "quantity read from '3ish'" and found[1].found == "no SKU and no unit price"
+    from_edi = doubtful.model_copy(update={"source": Source.X12})
+    assert evaluate(from_edi, rules, Context()) == [], "only the listed channels"

@@ -28,6 +28,7 @@ class Rule(StrEnum):
     PACK_MULTIPLE = "pack_multiple"
     DUPLICATE_PO = "duplicate_po"
     TOTALS = "totals"
+    LOW_CONFIDENCE = "low_confidence"
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,20 @@ def _order_findings(order: Order, rules: ValidationRules, context: Context) -> l
                              f"{order.source_ref} already received through {context.duplicate_of}"))
     if rules.totals_tolerance is not None:
         found.extend(_totals(order, rules.totals_tolerance))
+    if order.source.value in (rules.review_extracted_from or ()):
+        found.extend(_low_confidence(order))
+    return found
+
+
+def _low_confidence(order: Order) -> list[Finding]:
+    """An order read from free text that the reader was not sure of: its warnings, lines lacking SKU or price."""
+    found = [Finding(Rule.LOW_CONFIDENCE, None, "an order read without doubt", warning[:200])
+             for warning in order.warnings]
+    for line in order.lines:
+        missing = [name for name, value in (("SKU", line.sku), ("unit price", line.unit_price)) if value is None]
+        if missing:
+            found.append(Finding(Rule.LOW_CONFIDENCE, line.line_no, "a SKU and a unit price",
+                                 f"no {' and no '.join(missing)}"))
     return found
 
 
