@@ -164,3 +164,19 @@ def test_cli_usage_errors(sqlite_store, monkeypatch, capsys):
     assert main(["approvals", "list", "--state", "bogus"]) == 2
     assert main(["approvals", "list", "--state", "all"]) == 0
     assert "no approvals" in capsys.readouterr().out
+
+
+def test_an_order_cancelled_while_it_waits_is_not_delivered_when_approved(store, erp, client):
+    sync_catalogue(store, client, partner_ids=["acme"], now=T0)
+    receive(store, "PO-C-1", [SampleLine("NOPE-2", "1", "1.00")], 1)
+    cancel = build_850(ACME, po_number="PO-C-1", control_number=2, lines=[SampleLine("NOPE-2", "1", "1.00")],
+                       purpose="01")
+    receipt = receive_document(store, channel="sftp", partner_id="acme", source_name="cancel.x12", data=cancel,
+                               max_bytes=1_000_000)
+    process_x12_receipt(store, PARTNERS, receipt.id, now=T0)
+    with store.transaction() as conn:
+        (held,) = st.list_approvals(conn)
+        assert conn.execute(select(st.tables.orders.c.status)).scalar_one() == st.OrderStatus.CANCELLED
+    assert approve(store, held.id, by="sam", now=T0).done
+    push_due_orders(store, OdooSalesGateway(client), now=T0 + dt.timedelta(minutes=1))
+    assert outbox(store) == {} and erp_refs(erp) == []

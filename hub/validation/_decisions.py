@@ -31,8 +31,12 @@ def approve(store: st.HubStore, approval_id: int, *, by: str, note: str | None =
         approval = _pending(conn, approval_id)
         done = st.decide_approval(conn, approval_id, state=st.ApprovalState.APPROVED, by=by, note=note, now=now)
         if done:
-            for target in approval.targets:
-                st.enqueue_delivery(conn, order_id=approval.order_id, target=target, now=now)
+            status = conn.execute(orders.select().with_only_columns(orders.c.status)
+                                  .where(orders.c.id == approval.order_id)).scalar_one()
+            # Cancelled by the customer while it waited: nothing to deliver (the target never saw it).
+            if status == st.OrderStatus.OPEN:
+                for target in approval.targets:
+                    st.enqueue_delivery(conn, order_id=approval.order_id, target=target, now=now)
             st.add_event(conn, approval.order_id, "approved", {"by": by, "note": note}, now=now)
         return Decision(_get(conn, approval_id), done)
 
