@@ -180,3 +180,9 @@ def test_an_order_cancelled_while_it_waits_is_not_delivered_when_approved(store,
     assert approve(store, held.id, by="sam", now=T0).done
     push_due_orders(store, OdooSalesGateway(client), now=T0 + dt.timedelta(minutes=1))
     assert outbox(store) == {} and erp_refs(erp) == []
+
+
+def test_approval_states_are_the_strings_the_store_holds():
+    # Renaming a value would orphan the rows written before (as tests/test_store_enums.py pins the others).
+    assert {state.value for state in st.ApprovalState} == {"pending", "approved", "rejected"}
+    assert st.AWAITING_APPROVAL == "awaiting approval"
