@@ -56,3 +56,14 @@ def test_the_catalogue_schedule_starts_stopped_without_the_erp_settings(tmp_path
                  .schedule_defs}
     assert schedules["erp_catalogue_hourly"].default_status == dg.DefaultScheduleStatus.STOPPED
     assert "HUB_ERP_URL" in (schedules["erp_catalogue_hourly"].description or "")
+
+
+def test_the_definitions_load_when_no_profile_delivers_to_the_erp(tmp_path, monkeypatch):
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    (partners / "solo.yaml").write_text("id: solo\nname: Solo\ntargets: []\n")
+    monkeypatch.setenv("HUB_DATABASE_URL", f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    defs = build_definitions(partners)
+    dg.Definitions.validate_loadable(defs)
+    assert "erp" not in (defs.resources or {}) and "erp_catalogue" in (defs.resources or {})
+    assert defs.resolve_job_def("erp_catalogue_sync") is not None

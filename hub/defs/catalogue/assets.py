@@ -1,8 +1,9 @@
 """``erp_catalogue`` (products, pricelist prices, customers' credit synced from the ERP) and ``pending_approvals``
 (orders held by a validation rule: a table of customer, PO, rules broken and age), with their jobs and schedules.
 
-The catalogue is read through the Odoo target's own resource (``erp``, the ``HUB_ERP_*`` variables);
-its schedule starts stopped while those variables are unset.
+The catalogue is read through its own resource ``erp_catalogue``, made from the Odoo target's
+``HUB_ERP_*`` variables (resolved when a run starts): the definitions load whatever targets the
+profiles list. Its schedule starts stopped while those variables are unset.
 """
 
 
@@ -40,14 +41,14 @@ class CatalogueConfig(dg.Config):
 
 
 @dg.asset(group_name="validation", kinds={"odoo"}, owners=OWNERS, tags=QUEUE_UNTOUCHED,
-          required_resource_keys={"hub_store", "erp"},
+          required_resource_keys={"hub_store", "erp_catalogue"},
           description="The ERP's products (product.product by default_code, list price, packaging qty), the first "
                       "pricelist per currency and each partner's credit limit and open amount, as the validation "
                       "rules read them.")
 def erp_catalogue(context: dg.AssetExecutionContext, config: CatalogueConfig) -> dg.MaterializeResult:
     """Sync the catalogue and the partners' credit from the ERP into the hub store."""
     hub_store = context.resources.hub_store
-    resource: ErpResource = context.resources.erp
+    resource: ErpResource = context.resources.erp_catalogue
     partner_ids = [profile.id for profile in hub_store.partners()]
     config_ = OdooConfig(database=resource.database or None, api_key=SecretStr(resource.api_key),
                          http={"base_url": resource.base_url, "max_retries": resource.max_read_retries})
@@ -93,7 +94,7 @@ def pending_approvals(hub_store: HubStoreResource) -> dg.MaterializeResult:
 
 @dg.definitions
 def catalogue() -> dg.Definitions:
-    """The two assets, their jobs and schedules (the resources are the partner profiles' component's)."""
+    """The two assets, their jobs and schedules, and the catalogue's ERP resource."""
     missing = tuple(name for name in ERP_ENV if not os.environ.get(name))
     sync_job = dg.define_asset_job("erp_catalogue_sync", selection=[erp_catalogue], executor_def=EXECUTOR)
     approvals_job = dg.define_asset_job("pending_approvals_job", selection=[pending_approvals], executor_def=EXECUTOR)
@@ -109,4 +110,5 @@ def catalogue() -> dg.Definitions:
             dg.ScheduleDefinition(name="pending_approvals_every_5_minutes", job=approvals_job,
                                   cron_schedule="*/5 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING),
         ],
+        resources={"erp_catalogue": ErpResource.from_env("erp")},
     )
