@@ -140,3 +140,56 @@ def test_the_same_po_from_the_same_customer_through_another_channel_is_held(sqli
     assert held.source_ref == "PO-9" and held.order_id != earlier.stored_id
     assert held.findings == [{"rule": "duplicate_po", "line": None, "expected": "a PO number new for this customer",
                               "found": "PO-9 already received through x12"}]
+
+
+@pytest.mark.integration
+def test_email_orders_from_a_real_mailbox_held_then_rejected_by_mail_or_approved_into_the_erp(
+        dovecot_server, erp, tmp_path, monkeypatch, sqlite_store):
+    """Dovecot -> email intake -> held (unknown SKU) -> one rejected with a reply mail, one approved into the ERP."""
+    from connectors.erp import OdooConfig, OdooJson2Client
+    from hub.delivery import push_due_orders
+    from hub.validation import approve, sync_catalogue
+    from mappings.odoo import OdooSalesGateway
+    from tests.email_messages import message
+    from tests.fixtures.erp import ERP_API_KEY
+    from tests.test_email_intake import PROFILE, sync
+
+    user = dovecot_server.new_mailbox()
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    (folder / "acme_mail.yaml").write_text(PROFILE.format(port=dovecot_server.port, user=user, limit=200_000))
+    monkeypatch.setenv("HUB_TEST_IMAP_PASSWORD", "secret-imap-password")
+    from tests.fixtures.dovecot import PASSWORD
+    monkeypatch.setenv("HUB_TEST_IMAP_PASSWORD", PASSWORD)
+    from mappings.profiles import PartnerDirectory
+    profile = PartnerDirectory.load(folder).get("acme_mail")
+
+    config = OdooConfig(database=erp.database, api_key=ERP_API_KEY, http={"base_url": erp.base_url})
+    with OdooJson2Client(config) as client:
+        sync_catalogue(sqlite_store, client, partner_ids=["acme_mail"])
+        body = "Hello,\nplease ship:\n\n10 x WID-100 @ 4.50\n3 x MYSTERY-1 @ 2.00\n\nThanks\n"
+        dovecot_server.append(user, message(body, subject="PO 4500077001",
+                                            message_id="<po-4500077001@acme-retail.test>"))
+        dovecot_server.append(user, message(body, subject="PO 4500077002",
+                                            message_id="<po-4500077002@acme-retail.test>"))
+        sync(sqlite_store, profile)
+        with sqlite_store.transaction() as conn:
+            first, second = st.list_approvals(conn)
+        assert [first.source_ref, second.source_ref] == ["4500077001", "4500077002"]
+        assert {f["rule"] for f in first.findings} == {"unknown_sku"}
+        gateway = OdooSalesGateway(client)
+        push_due_orders(sqlite_store, gateway)
+        assert erp.sale_orders() == []
+
+        with smtp_sink() as sink:
+            use_smtp(monkeypatch, sink.port)
+            rejected = reject(sqlite_store, first.id, by="sam", note="MYSTERY-1 is not ours")
+        assert rejected.reply is not None and rejected.reply.startswith("sent:")
+        (mail,) = sink.received
+        assert mail.rcpt_tos == ["buyer@acme-retail.test"] and "4500077001" in mail.message["Subject"]
+
+        erp.seed_products([("MYSTERY-1", "Mystery item", 2.0, None)])
+        assert approve(sqlite_store, second.id, by="sam", note="added to the catalogue").done
+        push_due_orders(sqlite_store, gateway)
+        push_due_orders(sqlite_store, gateway)
+    assert [order["client_order_ref"] for order in erp.sale_orders()] == ["4500077002"]

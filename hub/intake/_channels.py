@@ -116,7 +116,7 @@ def store_channel_document(
         if receipt.state == st.ReceiptState.PROCESSED:
             return receipt
         _map_and_apply(conn, receipt, lambda _raw, sha256, _receipt: map_orders(sha256), summary, now,
-                       delivery_targets(profile), raw=raw)
+                       gated(delivery_targets(profile), profile), raw=raw)
     return receipt
 
 
