@@ -35,6 +35,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from canonical.errors import ConfigurationError
 from canonical.model import AmountLimits, deployment_amount_limits, is_currency
+from mappings.validation_rules import ValidationRules
 
 _log = logging.getLogger(__name__)
 
@@ -358,6 +359,8 @@ class PartnerProfile(_Profile):
     amount_limits: AmountLimitOverrides = Field(
         default_factory=AmountLimitOverrides, description="Overrides of the deployment's amount limits."
     )
+    validation: ValidationRules | None = Field(
+        default=None, description="This customer's order validation rules over the global ones (hub.validation).")
     _deployment_limits: AmountLimits = PrivateAttr(default_factory=deployment_amount_limits)
     _limits: AmountLimits | None = PrivateAttr(default=None)
 

@@ -54,6 +54,9 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "active": FieldSpec("bool"),
         "type": FieldSpec("selection", choices=("contact", "invoice", "delivery", "other")),
         "parent_id": FieldSpec("many2one", comodel="res.partner"),
+        # Odoo's account module: the customer's credit limit, and what it owes (computed, "Total Receivable").
+        "credit_limit": FieldSpec("float"),
+        "credit": FieldSpec("float", readonly=True),
     },
     "product.product": {
         "name": char_field(required=True),
@@ -72,6 +75,20 @@ MODELS: dict[str, dict[str, FieldSpec]] = {
         "currency_id": FieldSpec("many2one", required=True, comodel="res.currency"),
         "sequence": FieldSpec("integer"),
         "active": FieldSpec("bool"),
+    },
+    # Packaging quantities (Odoo's product.packaging: a box of 6) and fixed pricelist prices per product.
+    "product.packaging": {
+        "name": char_field(required=True),
+        "product_id": FieldSpec("many2one", required=True, comodel="product.product"),
+        "qty": FieldSpec("float"),
+    },
+    "product.pricelist.item": {
+        "pricelist_id": FieldSpec("many2one", required=True, comodel="product.pricelist"),
+        "product_id": FieldSpec("many2one", comodel="product.product"),
+        "applied_on": FieldSpec("selection", choices=("3_global", "2_product_category", "1_product",
+                                                      "0_product_variant")),
+        "compute_price": FieldSpec("selection", choices=("fixed", "percentage", "formula")),
+        "fixed_price": FieldSpec("float"),
     },
     "sale.order": {
         "name": char_field(),
@@ -146,6 +163,8 @@ METHODS: dict[str, frozenset[str]] = {
         "search_read", "search", "search_count", "read", "create", "action_post", "button_draft", "button_cancel",
     }),
     "account.move.line": frozenset({"search_read", "read"}),
+    "product.packaging": frozenset({"search_read", "search", "read", "create"}),
+    "product.pricelist.item": frozenset({"search_read", "search", "read", "create"}),
 }
 # @api.model methods: Odoo refuses them when ``ids`` are given.
 MODEL_METHODS = frozenset({"search_read", "search", "search_count", "create"})

@@ -114,6 +114,17 @@ class SandboxErp(SandboxHttpServer):
             self._db.save()
         return ids
 
+    def set_partner_credit(self, ref: str, *, limit: float, owed: float) -> int:
+        """Give the customer with this ``ref`` a credit limit and an amount owed (created if missing); its id."""
+        with self._db.lock:
+            ids = self._db.search("res.partner", [["ref", "=", ref]])
+            vals = {"name": ref, "ref": ref, "is_company": True}
+            partner_id = ids[0] if ids else self._db.create("res.partner", vals)
+            self._db.records["res.partner"][partner_id] = {**self._db.records["res.partner"][partner_id],
+                                                           "credit_limit": float(limit), "credit": float(owed)}
+            self._db.save()
+        return partner_id
+
     def delete_sale_order(self, client_order_ref: str) -> int:
         """Delete every sale order with this reference, whatever its state (as an ERP user might); returns how many."""
         with self._db.lock:

@@ -338,5 +338,9 @@ from hub.cli._holds import holds  # noqa: E402  (hub holds: invoices held by the
 
 cli.add_command(holds)
 
+from hub.cli._approvals import approvals_command  # noqa: E402  (hub approvals, docs/operations.md)
+
+cli.add_command(approvals_command)
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,6 +22,7 @@ from canonical.outcomes import MappedOrderState, ReceiptOutcome
 from hub import store as st
 from hub.intake._x12 import deliver_cancellation, deliver_new_version
 from hub.targets import delivery_targets
+from hub.validation import admit, gated
 from mappings._channel import BAD_ORDER_ERRORS
 from mappings.profiles import PartnerDirectory, PartnerProfile
 
@@ -115,7 +116,7 @@ def store_channel_document(
         if receipt.state == st.ReceiptState.PROCESSED:
             return receipt
         _map_and_apply(conn, receipt, lambda _raw, sha256, _receipt: map_orders(sha256), summary, now,
-                       delivery_targets(profile), raw=raw)
+                       gated(delivery_targets(profile), profile), raw=raw)
     return receipt
 
 
@@ -183,7 +184,7 @@ def process_queued_receipt(
         earlier = st.list_exceptions(conn, receipt_id=receipt.id, limit=10_000) if replay else []
         already = len(summary.exceptions)
         profile = partners.get(receipt.partner_id) if partners is not None else None
-        _map_and_apply(conn, receipt, map_orders, summary, now, delivery_targets(profile))
+        _map_and_apply(conn, receipt, map_orders, summary, now, gated(delivery_targets(profile), profile))
         still_failing = set(summary.exceptions[already:])
         for queued in earlier:
             if queued.id in still_failing:
@@ -319,7 +320,7 @@ def _apply_one(conn: Connection, receipt: st.Receipt, mapped: MappedOrderLike, s
         return
     if saved.action == st.SaveAction.UPDATED:
         deliver_new_version(conn, saved.stored_id, now, targets)  # each target's copy must follow it
-    else:
+    elif admit(conn, mapped.order, saved.stored_id, targets, now=now):
         for target in targets:
             st.enqueue_delivery(conn, order_id=saved.stored_id, target=target, now=now)
 

@@ -18,6 +18,7 @@ from hub import store as st
 from hub.faults import fault_point
 from hub.store._po_acks import apply_functional_ack
 from hub.targets import delivery_targets
+from hub.validation import admit, gated, needs_approval
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._results import InterchangeResult
@@ -204,7 +205,7 @@ def _process(batches: _Batches, partners: PartnerDirectory, receipt: st.Receipt,
 
     # Only the inbox owner's profile: a file in ACME's folder cannot speak for another partner.
     profile = partners.get(receipt.partner_id)
-    targets = delivery_targets(profile)
+    targets = gated(delivery_targets(profile), profile)  # orders breaking a rule wait for approval
     batch = _OrderBatch(batches, receipt, summary, queue, now, targets)
     batches.before_commit = batch.flush  # orders waiting for a bulk insert commit with their batch
 
@@ -350,7 +351,7 @@ class _OrderBatch:
         """Save ``document``'s order now or with the batch."""
         order = document.order
         new_order = order is not None and order.purpose is Purpose.ORIGINAL
-        if new_order and document.outcome in _STORABLE:
+        if new_order and document.outcome in _STORABLE and not needs_approval(self.batches.conn, order, self.targets):
             rows = st.order_rows(self.batches.conn, order)
             self.waiting.append((rows, document.outcome, order.is_test, document.ref))
             if len(self.waiting) >= self.SIZE:
@@ -417,7 +418,7 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
             summary.test_orders += 1
             st.add_event(conn, saved.stored_id, "held", {"reason": TEST_ORDER_HELD},
                          receipt_id=receipt.id, now=now)
-        else:
+        elif admit(conn, order, saved.stored_id, targets, now=now):
             for target in targets:
                 st.enqueue_delivery(conn, order_id=saved.stored_id, target=target, now=now)
     elif saved.action == st.SaveAction.REPLACED:
@@ -455,6 +456,8 @@ def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime, target:
 
 def deliver_new_version(conn: Connection, order_id: int, now: dt.datetime, targets: Sequence[str]) -> None:
     """Take a replaced or updated order to each target: queue its delivery, or queue it again if it happened."""
+    if st.keep_held(conn, order_id):
+        return  # held for approval or rejected: a new version does not get past the decision
     for target in targets:
         st.enqueue_delivery(conn, order_id=order_id, target=target, now=now)
         st.requeue_delivery(conn, order_id=order_id, target=target, now=now)

@@ -365,6 +365,76 @@ invoice_events = Table(
 )
 
 
+# Orders held for a person's decision because they broke a validation rule (hub.validation): one
+# row per order; the targets it was meant for are kept so an approval queues exactly those.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("partner_id", String(63), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("source_ref", String(80), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("findings", JSON, nullable=False),
+    Column("targets", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("decided_at", TS),
+    Column("decided_by", String(120)),
+    Column("note", Text),
+    # What became of the channel's rejection (reply email sent, not sent and why, 855 not available).
+    Column("reply", Text),
+    Index(None, "state", "created_at"),
+)
+
+# Who did what to an approval, when and why: insert-only.
+approval_audit = Table(
+    "approval_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("approval_id", Integer, ForeignKey("approvals.id"), nullable=False, index=True),
+    Column("action", String(20), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("note", Text),
+)
+
+# The ERP's catalogue as last synced: one row per product code (product.product.default_code).
+catalogue_products = Table(
+    "catalogue_products",
+    metadata,
+    Column("sku", String(80), primary_key=True),
+    Column("name", Text),
+    Column("list_price", ExactDecimal),
+    Column("currency", String(3)),
+    Column("pack_qty", ExactDecimal),
+    Column("active", Boolean, nullable=False),
+    Column("synced_at", TS, nullable=False),
+)
+
+# The ERP's pricelists as last synced (name and currency; per-product prices where the ERP has them).
+catalogue_prices = Table(
+    "catalogue_prices",
+    metadata,
+    Column("pricelist", String(120), primary_key=True),
+    Column("sku", String(80), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("price", ExactDecimal),
+    Column("synced_at", TS, nullable=False),
+)
+
+# Each customer's credit as the ERP knew it at the last sync (res.partner credit_limit and credit).
+customer_credit = Table(
+    "customer_credit",
+    metadata,
+    Column("partner_id", String(63), primary_key=True),
+    Column("credit_limit", ExactDecimal),
+    Column("open_amount", ExactDecimal),
+    Column("currency", String(3)),
+    Column("synced_at", TS, nullable=False),
+)
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key
