@@ -242,6 +242,11 @@ def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: 
             key = event.asset_key.to_user_string() if event.asset_key is not None else "erp"
             if not key.startswith("erp") and key != "exception_queue":  # the sync asset's own counts
                 meta = {k: v.value for k, v in event.materialization.metadata.items()}
+        if "products" in meta:  # the ERP catalogue the validation rules read, not an order channel
+            say(f"   {name}: {'success' if result.success else 'FAILED'}; {meta['products']} products, "
+                f"{meta.get('pricelist_prices', 0)} pricelist prices, "
+                f"{meta.get('customers_with_credit', 0)} customers with a credit limit")
+            continue
         say(f"   {name}: {'success' if result.success else 'FAILED'}; new {meta.get('orders_new', 0)}, "
             f"updated {meta.get('orders_updated', 0)}, unchanged {meta.get('orders_unchanged', 0)}, "
             f"held {meta.get('orders_held', 0)}, not for delivery {meta.get('orders_not_pushed', 0)}; "
