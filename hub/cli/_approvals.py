@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import json
-import os
 import sys
 
 import click
 
-from hub.settings import resolve_database_url
+from hub.cli._common import open_store, printed_as_json_or_none, who_runs
 
 _STATES = ("pending", "approved", "rejected", "all")
 
 
-def _store():
-    from hub.store import HubStore
-
-    return HubStore(resolve_database_url())
-
-
-def _actor(by: str | None) -> str:
-    """Who decides: ``--by``, else $USER, else the login name."""
-    who = (by or os.environ.get("USER") or "").strip()
-    if not who:
-        try:
-            who = getpass.getuser()
-        except (OSError, KeyError):
-            who = "unknown"
-    return who
+_store = open_store
+_actor = who_runs
 
 
 def _age(created: dt.datetime, now: dt.datetime) -> str:
@@ -58,11 +42,7 @@ def approvals_list(state: str, as_json: bool) -> int:
 
     with _store().transaction() as conn:
         rows = st.list_approvals(conn, state=None if state == "all" else st.ApprovalState(state))
-    if as_json:
-        print(json.dumps([r.__dict__ for r in rows], default=str, indent=2))
-        return 0
-    if not rows:
-        print("no approvals" if state == "all" else f"no {state} approvals")
+    if printed_as_json_or_none(rows, as_json, "no approvals" if state == "all" else f"no {state} approvals"):
         return 0
     now = st.utcnow()
     print(f"{'id':>5}  {'state':9} {'customer':12} {'PO':20} {'age':7} rules broken")

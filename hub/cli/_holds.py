@@ -7,27 +7,16 @@ so this command needs no ERP credentials.
 
 from __future__ import annotations
 
-import getpass
-import json
-import os
-from typing import Any
-
 import click
+
+from hub.cli._common import open_store, printed_as_json_or_none, who_runs
 
 _STATES = ("held", "released", "sending", "posted", "all")
 _HELP = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def _store() -> Any:
-    from hub.settings import resolve_database_url
-    from hub.store import HubStore
-
-    return HubStore(resolve_database_url())
-
-
-def _who() -> str:
-    """Who runs the command: ``HUB_USER`` if set (a shared account), else the login name."""
-    return os.environ.get("HUB_USER", "").strip() or getpass.getuser()
+_store = open_store
+_who = who_runs
 
 
 @click.group("holds", context_settings=_HELP)
@@ -47,11 +36,7 @@ def holds_list(state: str, as_json: bool) -> int:
 
     with _store().transaction() as conn:
         rows = st.list_invoices(conn, state=None if state == "all" else st.InvoiceState(state))
-    if as_json:
-        print(json.dumps([row.__dict__ for row in rows], default=str, indent=2))
-        return 0
-    if not rows:
-        print(f"no {state} invoices")
+    if printed_as_json_or_none(rows, as_json, f"no {state} invoices"):
         return 0
     print(f"{'id':>5}  {'state':9} {'partner':10} {'PO':14} {'amount':>12}  {'reference':36} why")
     for row in rows:

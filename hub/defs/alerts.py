@@ -104,40 +104,38 @@ def send(alert: Alert, hub_alerts: AlertsResource) -> str:
     return f"{alert.subject()}: {report.summary()}"
 
 
-def new_exceptions_sensor(settings: AlertConfig) -> dg.SensorDefinition:
-    """Alerts once for each exception queued since the last tick (its cursor: an id high-water mark)."""
+def _store_alert_sensor(settings: AlertConfig, *, name: str, description: str, check: Any, cursor_type: Any,
+                        nothing: str) -> dg.SensorDefinition:
+    """A sensor that asks ``check`` for an alert since its cursor, sends it, and moves the cursor on."""
 
-    @dg.sensor(
-        name="alert_new_exceptions", minimum_interval_seconds=settings.sensor_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Sends one alert per tick listing the exceptions queued since the last one.",
-    )
+    @dg.sensor(name=name, minimum_interval_seconds=settings.sensor_interval_seconds,
+               default_status=dg.DefaultSensorStatus.RUNNING, description=description)
     def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource, hub_alerts: AlertsResource):
-        alert, cursor = check_new_exceptions(hub_store.store(), ExceptionCursor.load(context.cursor),
-                                             hub_alerts.settings(), now=st.utcnow())
-        outcome = send(alert, hub_alerts) if alert is not None else "no new exception"
+        alert, cursor = check(hub_store.store(), cursor_type.load(context.cursor), hub_alerts.settings(),
+                              now=st.utcnow())
+        outcome = send(alert, hub_alerts) if alert is not None else nothing
         context.update_cursor(cursor.dump())
         return dg.SkipReason(outcome)
 
     return _sensor
+
+
+def new_exceptions_sensor(settings: AlertConfig) -> dg.SensorDefinition:
+    """Alerts once for each exception queued since the last tick (its cursor: an id high-water mark)."""
+    return _store_alert_sensor(
+        settings, name="alert_new_exceptions", check=check_new_exceptions, cursor_type=ExceptionCursor,
+        description="Sends one alert per tick listing the exceptions queued since the last one.",
+        nothing="no new exception",
+    )
 
 
 def overdue_acks_sensor(settings: AlertConfig) -> dg.SensorDefinition:
     """Alerts once for each 997/TA1 pending or failed past ``HUB_ALERT_ACK_OVERDUE_MINUTES`` (again if it changes)."""
-
-    @dg.sensor(
-        name="alert_overdue_acks", minimum_interval_seconds=settings.sensor_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+    return _store_alert_sensor(
+        settings, name="alert_overdue_acks", check=check_overdue_acks, cursor_type=AckCursor,
         description="Sends an alert for acknowledgements we owe partners that are overdue and not alerted yet.",
+        nothing="no newly overdue acknowledgement",
     )
-    def _sensor(context: dg.SensorEvaluationContext, hub_store: HubStoreResource, hub_alerts: AlertsResource):
-        alert, cursor = check_overdue_acks(hub_store.store(), AckCursor.load(context.cursor),
-                                           hub_alerts.settings(), now=st.utcnow())
-        outcome = send(alert, hub_alerts) if alert is not None else "no newly overdue acknowledgement"
-        context.update_cursor(cursor.dump())
-        return dg.SkipReason(outcome)
-
-    return _sensor
 
 
 def run_failure_sensor(settings: AlertConfig) -> dg.SensorDefinition:
