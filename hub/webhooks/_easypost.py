@@ -33,6 +33,7 @@ from canonical.errors import ConfigurationError
 from hub import store as st
 from hub.targets import configured_targets
 from hub.targets.carrier import EASYPOST, EventOutcome, apply_tracker_event
+from hub.webhooks._body import read_limited
 from mappings.profiles import PartnerDirectory
 
 _log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class _EasyPostWebhooks:
         target = request.path_params["target"]
         if not self._is_carrier(target):
             return _error(404, "no carrier target is configured under this name")
-        body = await _read_limited(request, self.max_bytes)
+        body = await read_limited(request, self.max_bytes)
         if body is None:
             return _error(413, f"body over {self.max_bytes} bytes")
         env = os.environ if self.env is None else self.env
@@ -101,20 +102,6 @@ class _EasyPostWebhooks:
     def _apply(self, event: dict) -> EventOutcome:
         with self.store().transaction() as conn:
             return apply_tracker_event(conn, event)
-
-
-async def _read_limited(request: Request, max_bytes: int) -> bytes | None:
-    """The body, read chunk by chunk; None as soon as it passes ``max_bytes`` (never buffered beyond)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> JSONResponse:

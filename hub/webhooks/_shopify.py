@@ -33,6 +33,7 @@ from starlette.routing import Route
 from canonical.errors import ConfigurationError
 from hub import store as st
 from hub.intake import receive_document
+from hub.webhooks._body import read_limited
 from hub.webhooks._easypost import easypost_routes
 from hub.webhooks._selfservice import selfservice_routes
 from mappings.profiles import PartnerDirectory, PartnerProfile
@@ -42,10 +43,6 @@ _log = logging.getLogger(__name__)
 CHANNEL = "shopify_webhook"
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024  # an order with hundreds of lines stays well below
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def shopify_signature_valid(body: bytes, header: str | None, secret: str) -> bool:
@@ -58,20 +55,6 @@ def shopify_signature_valid(body: bytes, header: str | None, secret: str) -> boo
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     return hmac.compare_digest(given, expected)
-
-
-async def _read_limited(request: Request, max_bytes: int) -> bytes:
-    """The body, read chunk by chunk; stops (raising) as soon as it passes ``max_bytes``."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _ShopifyWebhooks:
@@ -105,9 +88,8 @@ class _ShopifyWebhooks:
         topic = request.headers.get("x-shopify-topic", "")
         if topic not in ORDER_TOPICS:
             return _error(400, f"unsupported topic; this endpoint takes {', '.join(sorted(ORDER_TOPICS))}")
-        try:
-            body = await _read_limited(request, self.max_bytes)
-        except _TooLarge:
+        body = await read_limited(request, self.max_bytes)
+        if body is None:
             _log.warning("shopify webhook for %s refused: body over %d bytes", partner_id, self.max_bytes)
             return _error(413, f"body over {self.max_bytes} bytes")
 
