@@ -26,9 +26,6 @@ from hub.matching._numbers import (
 )
 from hub.matching._tolerances import Tolerances
 
-EXCEPTIONS = ("price_variance", "over_billed", "over_shipped", "shipped_not_invoiced", "invoiced_not_shipped",
-              "invoice_without_po", "shipment_without_po", "duplicate_invoice", "sku_mismatch")
-INFORMATIONAL = ("partial_shipment_billed", "within_tolerance", "open_not_shipped")
 # variance_pct: for price_variance and price findings the invoice's price per each against the PO's, signed
 # (+ billed above the PO); for quantity findings the size of the difference against its base (ordered for
 # shipping, shipped for billing), so a shortfall and an excess both read as positive percentages, except

@@ -13,7 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from hub.matching._engine import EXCEPTIONS, INFORMATIONAL, MatchResult
+from hub.matching._categories import EXCEPTIONS, INFORMATIONAL
+from hub.matching._engine import MatchResult
 from hub.matching._numbers import CENTS, format_price, format_quantity, format_scaled
 
 FORMATS = ("json", "csv", "html", "xlsx")
