@@ -692,15 +692,17 @@ def invoice_810() -> SetSpec:
     n1 = loop("N1", S, 200, seg("N1", S), seg("N2", S, 2), seg("N3", S, 2), seg("N4", S), seg("REF", S, 12),
               seg("PER", S, 3))
     sac = loop("SAC", S, 25, seg("SAC", S), seg("TXI", S, 10))
-    header = [seg("BIG", R), seg("CUR", S), seg("REF", S, 12), seg("PER", S, 3), n1, seg("ITD", S, MAXINT),
-              seg("DTM", S, 10), seg("FOB", S), seg("PID", S, 200), seg("MEA", S, 40), seg("PWK", S, 25),
-              seg("PKG", S, 25)]
-    detail = [loop("IT1", S, 200000, seg("IT1", R), seg("QTY", S, 5), seg("CUR", S), seg("IT3", S, 5),
-                   seg("TXI", S, 10), seg("CTP", S, 25), seg("PAM", S, 10), seg("MEA", S, 40),
-                   loop("PID", S, 1000, seg("PID", S), seg("MEA", S, 10)), seg("PWK", S, 25), seg("PKG", S, 25),
-                   seg("PO4", S), seg("ITD", S, 2), seg("REF", S, MAXINT), seg("PER", S, 5), seg("IT8", S, 25),
-                   seg("SDQ", S, 500), seg("DTM", S, 10), sac, n1)]
-    summary = [seg("TDS", R), seg("TXI", S, 10), sac, seg("CTT", S)]
+    header: list[NodeSpec] = [
+        seg("BIG", R), seg("CUR", S), seg("REF", S, 12), seg("PER", S, 3), n1, seg("ITD", S, MAXINT),
+        seg("DTM", S, 10), seg("FOB", S), seg("PID", S, 200), seg("MEA", S, 40), seg("PWK", S, 25), seg("PKG", S, 25),
+    ]
+    detail: list[NodeSpec] = [loop(
+        "IT1", S, 200000, seg("IT1", R), seg("QTY", S, 5), seg("CUR", S), seg("IT3", S, 5), seg("TXI", S, 10),
+        seg("CTP", S, 25), seg("PAM", S, 10), seg("MEA", S, 40), loop("PID", S, 1000, seg("PID", S), seg("MEA", S, 10)),
+        seg("PWK", S, 25), seg("PKG", S, 25), seg("PO4", S), seg("ITD", S, 2), seg("REF", S, MAXINT), seg("PER", S, 5),
+        seg("IT8", S, 25), seg("SDQ", S, 500), seg("DTM", S, 10), sac, n1,
+    )]
+    summary: list[NodeSpec] = [seg("TDS", R), seg("TXI", S, 10), sac, seg("CTT", S)]
     return SetSpec("810", "IN", "Invoice - 810 ({version}, what the hub sends)",
                    (("HEADER", R, header, 20), ("DETAIL", S, detail, 30), ("FOOTER", R, summary, 40)))
 
