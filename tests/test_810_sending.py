@@ -209,3 +209,42 @@ def test_a_997_for_an_855_group_is_not_taken_for_an_810s(sqlite_store):
     with sqlite_store.transaction() as conn:
         assert invoice_810s_of(conn)[0].fa_received_at is None
         assert [e.kind for e in st.list_exceptions(conn)] == ["unsupported_transaction_set"]
+
+
+def test_the_partners_units_and_qualifiers_from_its_profile_are_used(sqlite_store):
+    profile = PARTNERS.get("acme")
+    channel = profile.channel("x12_sftp")
+    assert isinstance(channel, X12SftpChannel)
+    x12 = channel.x12.model_copy(update={"uom_map": {"CS": "CA"}, "sku_qualifiers": ["VP", "VN"]})
+    partners = PartnerDirectory([profile.with_channel(channel.model_copy(update={"send_810": True, "x12": x12}))])
+    invoice(sqlite_store, stored_order(sqlite_store))
+    queue_invoices_810(sqlite_store, partners, now=NOW)
+    (document,) = outbound(sqlite_store)
+    assert "IT1*2*3*CS*12**VP*SKU-2~" in document.content  # their CS for our CA, their VP for our SKU
+
+
+def test_concurrent_runs_queue_one_810_and_leave_no_gap_in_the_numbers(store):
+    import threading
+
+    partners = acme_810()
+    order_id = stored_order(store)
+    invoice(store, order_id)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            queue_invoices_810(store, partners, now=NOW)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    invoice(store, order_id, number=2, lines=(("1", "1", "4.5"),))
+    queue_invoices_810(store, partners, now=NOW)
+    assert [d.control_number for d in outbound(store)] == ["000000001", "000000002"]
