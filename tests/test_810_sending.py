@@ -16,6 +16,7 @@ from hub.delivery._invoices810 import open_overdue_invoice_acks, queue_invoices_
 from hub.store import InvoiceState
 from hub.store._invoices810 import invoice_810s_of
 from mappings.profiles import PartnerDirectory, X12SftpChannel
+from mappings.x12._810 import cents
 from mappings.x12._acks import AckAddress, GroupAck, SetAck, build_functional_ack
 from mappings.x12._outbound_check import outbound_problems
 from tests.edi855_orders import NOW, order
@@ -248,3 +249,37 @@ def test_concurrent_runs_queue_one_810_and_leave_no_gap_in_the_numbers(store):
     invoice(store, order_id, number=2, lines=(("1", "1", "4.5"),))
     queue_invoices_810(store, partners, now=NOW)
     assert [d.control_number for d in outbound(store)] == ["000000001", "000000002"]
+
+
+def test_the_850s_sac_reach_the_810_through_the_store(sqlite_store):
+    """ACME's golden 850 read, stored and invoiced in full: its header freight and line 1's promotional
+    allowance are in the 810 as the 850 sent them."""
+    from mappings.x12 import process_interchange_file
+    from tests.fixtures.partners import X12_DATA
+
+    result = process_interchange_file((X12_DATA / "acme_850_4010.x12").read_bytes(), partners=PARTNERS, now=NOW)
+    (document,) = result.interchanges[0].documents
+    assert document.order is not None
+    with sqlite_store.transaction() as conn:
+        order_id = st.save_order(conn, document.order, receipt_id=None, now=NOW).stored_id
+    lines = [(line.line_no, str(line.quantity), str(line.unit_price)) for line in document.order.lines]
+    reference = "orderhub:acme:4500012345/1"
+    rows = [{"line_no": n, "sku": "", "quantity": q, "unit_price": p, "source_line": ""} for n, q, p in lines]
+    with sqlite_store.transaction() as conn:
+        invoice_id = st.add_invoice(
+            conn, target="erp", partner_id="acme", po_number="4500012345", order_id=order_id, reference=reference,
+            kind="invoice", state=InvoiceState.POSTED, lines=rows, amount=Decimal(0), refund_of=None, findings=[],
+            actor="hub", note="test", now=NOW)
+        conn.execute(st.tables.invoices.update().where(st.tables.invoices.c.id == invoice_id)
+                     .values(record="INV/2026/00077"))
+    queue_invoices_810(sqlite_store, acme_810(), now=NOW)
+    (sent,) = outbound(sqlite_store)
+    body = sent.content.splitlines()
+    it1 = next(i for i, s in enumerate(body) if s.startswith("IT1*1*12*"))
+    assert body[it1 + 1:it1 + 3] == [  # line 1's allowance, in its IT1 loop
+        "PID*F****Widget, blue, case of 6~", "SAC*A*C310***500**********Promo discount~"]
+    tds = next(i for i, s in enumerate(body) if s.startswith("TDS*"))
+    assert body[tds + 1] == "SAC*C*D240***2500**********Freight~"  # the header's, after TDS
+    # 12 x 24.50 + 100 x 2.50 (250.00 per hundred) + 0 - 5.00 + 25.00
+    assert body[tds] == f"TDS*{cents(document.order.total)}~" == "TDS*56400~"
+    assert outbound_problems(sent.content) == []
