@@ -435,6 +435,26 @@ customer_credit = Table(
 )
 
 
+# 810 invoices we send (one per posted accounting invoice or credit note of a partner with send_810): the
+# outbound document that carries it, its GS06/ST02 (what the partner's 997 names), its ack SLA and the 997.
+invoices_810 = Table(
+    "invoices_810",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, unique=True),
+    Column("partner_id", String(63), nullable=False),
+    Column("reference", String(220), nullable=False, unique=True),  # ours: 810/<invoice reference>
+    Column("outbound_id", Integer, ForeignKey("outbound_documents.id"), nullable=False),
+    Column("invoice_number", String(64), nullable=False),  # BIG02
+    Column("group_control", String(9), nullable=False),  # GS06: what the partner's AK102 names
+    Column("set_control", String(9), nullable=False),  # ST02
+    Column("ack_due_hours", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999: A, E, P, R
+    Column("fa_received_at", TS),
+    UniqueConstraint("partner_id", "group_control"),
+)
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key
