@@ -126,6 +126,7 @@ class Allocator:
     next_receipt: Mapping[tuple[str, str], dt.date] = field(default_factory=dict)
     today: dt.date = field(default_factory=dt.date.today)
     _by_sku: dict[str, list[str]] = field(init=False, default_factory=dict)
+    _near: dict[tuple[str, str | None, str | None], int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         for sku, code in self.atp:
@@ -151,8 +152,11 @@ class Allocator:
         sku = line.sku or ""
 
         def place(code: str) -> tuple[bool, int, int]:
-            return (code == policy.preferred_warehouse, nearness(self.sites[code], order.country, order.region),
-                    -self.sites[code].sequence)
+            key = (code, order.country, order.region)
+            near = self._near.get(key)
+            if near is None:
+                near = self._near[key] = nearness(self.sites[code], order.country, order.region)
+            return (code == policy.preferred_warehouse, near, -self.sites[code].sequence)
 
         fillers = [code for code in codes if self.atp[sku, code] >= line.quantity]
         if fillers:

@@ -21,6 +21,7 @@ from hub.inventory._store import (
     StockLevel,
     WarehouseRow,
     allocations_of,
+    allocations_of_orders,
     live_atp,
     load_allocator,
     order_demand,
@@ -108,9 +109,10 @@ def allocate_orders(store: st.HubStore, partners: Iterable[PartnerProfile], *, s
         if allocator is None:
             return summary
         demands = orders_to_allocate(conn, since=now - dt.timedelta(days=since_days))
+        earlier = allocations_of_orders(conn, [d.order_id for d in demands])  # of older revisions
         allocations: list[Allocation] = []
         for demand in demands:
-            allocator.give_back(allocations_of(conn, demand.order_id))
+            allocator.give_back(earlier.get(demand.order_id, ()))
             allocations += allocator.allocate(demand, policies.get(demand.partner_id, DEFAULT_POLICY))
         replace_allocations(conn, [d.order_id for d in demands], allocations, now=now)
     summary.orders = len(demands)

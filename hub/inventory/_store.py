@@ -135,10 +135,19 @@ def order_demand(conn: Connection, order_id: int) -> OrderDemand:
 
 def allocations_of(conn: Connection, order_id: int) -> list[Allocation]:
     """The stored allocations of one order, in line order."""
-    return [Allocation(r.order_id, r.revision, r.line_no, r.sku, r.warehouse, r.ordered, r.allocated, r.policy,
-                       Outcome(r.outcome), r.ship_date)
-            for r in conn.execute(select(allocations_t).where(allocations_t.c.order_id == order_id)
-                                  .order_by(allocations_t.c.id))]
+    return allocations_of_orders(conn, [order_id]).get(order_id, [])
+
+
+def allocations_of_orders(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[Allocation]]:
+    """The stored allocations of many orders, in line order (orders without any are left out)."""
+    found: dict[int, list[Allocation]] = {}
+    for start in range(0, len(order_ids), _CHUNK):
+        for r in conn.execute(select(allocations_t).where(allocations_t.c.order_id.in_(order_ids[start:start + _CHUNK]))
+                              .order_by(allocations_t.c.id)):
+            found.setdefault(r.order_id, []).append(Allocation(
+                r.order_id, r.revision, r.line_no, r.sku, r.warehouse, r.ordered, r.allocated, r.policy,
+                Outcome(r.outcome), r.ship_date))
+    return found
 
 
 def replace_allocations(conn: Connection, order_ids: Iterable[int], allocations: Sequence[Allocation], *,

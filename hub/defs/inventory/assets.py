@@ -112,7 +112,8 @@ def atp_not_negative(hub_store: HubStoreResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not short, severity=dg.AssetCheckSeverity.WARN,
         metadata={"over_allocated": dg.MetadataValue.json(
-            [{"sku": sku, "warehouse": code, "atp": str(quantity)} for sku, code, quantity in short[:200]])},
+            [{"sku": sku, "warehouse": code, "atp": format(quantity.normalize(), "f")}
+             for sku, code, quantity in short[:200]])},
         description=f"{len(short)} SKU/warehouse pair(s) allocated beyond their stock" if short else None,
     )
 
