@@ -128,7 +128,8 @@ def allocate_order(conn: Connection, order_id: int, policy: InventoryPolicy, *, 
     existing = allocations_of(conn, order_id)
     if existing and all(a.revision == demand.revision for a in existing):
         return existing
-    allocator = allocator or load_allocator(conn, today=now.date())
+    skus = sorted({line.sku for line in demand.lines if line.sku})
+    allocator = allocator or load_allocator(conn, today=now.date(), skus=skus)
     if allocator is None:
         return []
     allocator.give_back(existing)

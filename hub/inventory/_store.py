@@ -42,13 +42,14 @@ class WarehouseRow:
     region: str | None
 
 
-def open_allocated(conn: Connection) -> dict[tuple[str, str], Decimal]:
-    """Quantities allocated and not released, per (SKU, warehouse), of orders that are not cancelled."""
-    rows = conn.execute(
-        select(allocations_t.c.sku, allocations_t.c.warehouse, allocations_t.c.allocated)
-        .join(orders_t, orders_t.c.id == allocations_t.c.order_id)
-        .where(allocations_t.c.released_at.is_(None), allocations_t.c.warehouse.is_not(None),
-               allocations_t.c.allocated > 0, orders_t.c.status != st.OrderStatus.CANCELLED))
+def open_allocated(conn: Connection, skus: Sequence[str] | None = None) -> dict[tuple[str, str], Decimal]:
+    """Quantities allocated and not released, per (SKU, warehouse), of orders that are not cancelled
+    (of ``skus`` only, when given)."""
+    query = (select(allocations_t.c.sku, allocations_t.c.warehouse, allocations_t.c.allocated)
+             .join(orders_t, orders_t.c.id == allocations_t.c.order_id)
+             .where(allocations_t.c.released_at.is_(None), allocations_t.c.warehouse.is_not(None),
+                    allocations_t.c.allocated > 0, orders_t.c.status != st.OrderStatus.CANCELLED))
+    rows = conn.execute(query if skus is None else query.where(allocations_t.c.sku.in_(list(skus))))
     found: dict[tuple[str, str], Decimal] = {}
     for sku, warehouse, allocated in rows:
         found[sku, warehouse] = found.get((sku, warehouse), ZERO) + allocated
@@ -77,24 +78,28 @@ def replace_stock(conn: Connection, warehouses: Sequence[WarehouseRow], levels: 
     return rows
 
 
-def live_atp(conn: Connection) -> dict[tuple[str, str], Decimal]:
-    """ATP per (SKU, warehouse) now: the last sync's on hand + incoming within its horizon - open allocations."""
-    allocated = open_allocated(conn)
+def live_atp(conn: Connection, skus: Sequence[str] | None = None) -> dict[tuple[str, str], Decimal]:
+    """ATP per (SKU, warehouse) now: the last sync's on hand + incoming within its horizon - open allocations
+    (of ``skus`` only, when given)."""
+    allocated = open_allocated(conn, skus)
+    query = select(levels_t.c.sku, levels_t.c.warehouse, levels_t.c.on_hand, levels_t.c.incoming)
     return {(sku, code): on_hand + incoming - allocated.get((sku, code), ZERO)
             for sku, code, on_hand, incoming in conn.execute(
-                select(levels_t.c.sku, levels_t.c.warehouse, levels_t.c.on_hand, levels_t.c.incoming))}
+                query if skus is None else query.where(levels_t.c.sku.in_(list(skus))))}
 
 
-def load_allocator(conn: Connection, *, today: dt.date) -> Allocator | None:
-    """An allocator over live ATP, or None while no stock was ever synced (then nothing is allocated)."""
+def load_allocator(conn: Connection, *, today: dt.date, skus: Sequence[str] | None = None) -> Allocator | None:
+    """An allocator over live ATP (of ``skus`` only, when given: one order's), or None while no stock was ever
+    synced (then nothing is allocated)."""
     sites = {row.code: Site(row.code, row.country, row.region, sequence)
              for sequence, row in enumerate(conn.execute(select(warehouses_t).order_by(warehouses_t.c.erp_id)))}
     if not sites:
         return None
+    query = (select(levels_t.c.sku, levels_t.c.warehouse, levels_t.c.next_receipt)
+             .where(levels_t.c.next_receipt.is_not(None)))
     receipts = {(sku, code): date for sku, code, date in conn.execute(
-        select(levels_t.c.sku, levels_t.c.warehouse, levels_t.c.next_receipt)
-        .where(levels_t.c.next_receipt.is_not(None)))}
-    return Allocator(sites, live_atp(conn), receipts, today)
+        query if skus is None else query.where(levels_t.c.sku.in_(list(skus))))}
+    return Allocator(sites, live_atp(conn, skus), receipts, today)
 
 
 def _demands(conn: Connection, heads: Sequence[tuple[int, int, str]]) -> list[OrderDemand]:
