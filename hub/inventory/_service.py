@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from connectors.erp import OdooStock
 from hub import store as st
-from hub.inventory._allocate import ZERO, Allocation, Allocator, Outcome
+from hub.inventory._allocate import ZERO, Allocation, Outcome
 from hub.inventory._store import (
     StockLevel,
     WarehouseRow,
@@ -120,8 +120,8 @@ def allocate_orders(store: st.HubStore, partners: Iterable[PartnerProfile], *, s
     return summary
 
 
-def allocate_order(conn: Connection, order_id: int, policy: InventoryPolicy, *, now: dt.datetime,
-                   allocator: Allocator | None = None) -> list[Allocation]:
+def allocate_order(conn: Connection, order_id: int, policy: InventoryPolicy, *, now: dt.datetime
+                   ) -> list[Allocation]:
     """The allocations of a stored order's current revision, made now if it has none (idempotent); [] while
     no stock was ever synced."""
     demand = order_demand(conn, order_id)
@@ -129,7 +129,7 @@ def allocate_order(conn: Connection, order_id: int, policy: InventoryPolicy, *, 
     if existing and all(a.revision == demand.revision for a in existing):
         return existing
     skus = sorted({line.sku for line in demand.lines if line.sku})
-    allocator = allocator or load_allocator(conn, today=now.date(), skus=skus)
+    allocator = load_allocator(conn, today=now.date(), skus=skus)
     if allocator is None:
         return []
     allocator.give_back(existing)
