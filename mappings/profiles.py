@@ -352,6 +352,18 @@ class TargetRef(_Profile):
     carrier: CarrierRouting | None = Field(default=None, description="Routing rules of a carrier target.")
 
 
+class InventoryPolicy(_Profile):
+    """How this partner's order lines are allocated to warehouses and what a shortage does (docs/inventory.md)."""
+
+    shortage: Literal["backorder", "ship_partial", "reduce", "reject_line"] = Field(
+        default="backorder", description="A line short of stock: backorder it whole, ship what there is and "
+                                         "backorder the rest, reduce it to what there is, or reject it.")
+    preferred_warehouse: str | None = Field(
+        default=None, max_length=40, description="The ERP warehouse code to ship from when several have the stock.")
+    backorder_days: int = Field(
+        default=14, ge=1, le=365, description="Days until a backordered line ships when no receipt is expected.")
+
+
 class PartnerProfile(_Profile):
     """One trading partner."""
 
@@ -363,6 +375,8 @@ class PartnerProfile(_Profile):
     )
     validation: ValidationRules | None = Field(
         default=None, description="This customer's order validation rules over the global ones (hub.validation).")
+    inventory: InventoryPolicy = Field(
+        default_factory=InventoryPolicy, description="Warehouse preference and shortage policy (hub.inventory).")
     _deployment_limits: AmountLimits = PrivateAttr(default_factory=deployment_amount_limits)
     _limits: AmountLimits | None = PrivateAttr(default=None)
 

@@ -455,6 +455,56 @@ invoices_810 = Table(
     UniqueConstraint("partner_id", "group_control"),
 )
 
+# Inventory (hub.inventory, docs/inventory.md): the ERP's warehouses and per-warehouse stock as last synced,
+# with the ATP computed at that sync; and the hub's allocation of each order line to a warehouse.
+stock_warehouses = Table(
+    "stock_warehouses",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("erp_id", Integer, nullable=False),
+    Column("name", Text),
+    Column("country", String(3)),
+    Column("region", String(40)),
+    Column("synced_at", TS, nullable=False),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("sku", String(80), primary_key=True),
+    Column("warehouse", String(40), primary_key=True),
+    Column("on_hand", ExactDecimal, nullable=False),
+    Column("free_qty", ExactDecimal, nullable=False),
+    Column("incoming", ExactDecimal, nullable=False),
+    Column("virtual_available", ExactDecimal, nullable=False),
+    Column("allocated", ExactDecimal, nullable=False),
+    Column("atp", ExactDecimal, nullable=False),
+    Column("next_receipt", Date),
+    Column("horizon_days", Integer, nullable=False),
+    Column("synced_at", TS, nullable=False),
+)
+
+stock_allocations = Table(
+    "stock_allocations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("line_no", String(80), nullable=False),
+    Column("sku", String(80)),
+    Column("warehouse", String(40)),
+    Column("ordered", ExactDecimal, nullable=False),
+    Column("allocated", ExactDecimal, nullable=False),
+    Column("policy", String(20), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("ship_date", Date),
+    Column("created_at", TS, nullable=False),
+    Column("released_at", TS),
+    UniqueConstraint("order_id", "line_no"),
+    Index("ix_stock_allocations_sku_warehouse", "sku", "warehouse"),
+)
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key
