@@ -332,6 +332,27 @@ class SandboxQuickBooks(SandboxHttpServer):
         return str(self.state.next_id)
 
 
+def quickbooks_for(partners: Any, skus: Sequence[str]) -> SandboxQuickBooks | None:
+    """A sandbox company when a partner profile invoices in QuickBooks (``accounting: {kind: quickbooks}``), with
+    those partners' customers and the catalog's items (and the profiles' item names) seeded; else None."""
+    settings = [(profile, target.accounting) for profile in partners for target in profile.targets
+                if target.accounting is not None and target.accounting.kind == "quickbooks"]
+    if not settings:
+        return None
+    # A new first refresh token each start: the company is new too, and the store must not offer it the last one's.
+    server = SandboxQuickBooks(refresh_token=f"AB11-sandbox-{secrets.token_hex(12)}")
+    server.seed(customers=sorted({accounting.customer or profile.name for profile, accounting in settings}),
+                items=sorted({*skus, *(name for _, accounting in settings for name in accounting.items.values())}))
+    return server
+
+
+def quickbooks_environment(server: SandboxQuickBooks) -> dict[str, str]:
+    """The ``HUB_QBO_*`` variables that point the QuickBooks target at the started ``server``."""
+    return {"HUB_QBO_REALM_ID": server.realm_id, "HUB_QBO_CLIENT_ID": server.client_id,
+            "HUB_QBO_CLIENT_SECRET": server.client_secret, "HUB_QBO_REFRESH_TOKEN": server.refresh_token,
+            "HUB_QBO_BASE_URL": server.base_url, "HUB_QBO_TOKEN_URL": server.token_url}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the sandbox company in the foreground: ``python -m sandbox.quickbooks_server --port 8074``."""
     parser = argparse.ArgumentParser(description="sandbox QuickBooks Online (Accounting API v3) on loopback")

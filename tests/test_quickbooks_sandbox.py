@@ -12,7 +12,13 @@ from pydantic import SecretStr
 
 from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from canonical.model import Order
-from connectors.quickbooks import QuickBooksClient, QuickBooksConfig, QuickBooksFault, SlidingWindowLimiter
+from connectors.quickbooks import (
+    MemoryTokenStore,
+    QuickBooksClient,
+    QuickBooksConfig,
+    QuickBooksFault,
+    SlidingWindowLimiter,
+)
 from hub import store as st
 from hub.accounting import invoice_order
 from hub.targets import AccountingTarget, BillableLine, InvoiceDraft, InvoiceKind, InvoiceLine
@@ -150,8 +156,6 @@ def test_a_new_seed_in_the_environment_wins_over_the_stored_token(qbo, store):
 
 def test_pacing_keeps_under_the_realm_budget_and_a_429_is_waited_out():
     with SandboxQuickBooks(requests_per_minute=3, window_seconds=1.0) as qbo:
-        from connectors.quickbooks import MemoryTokenStore
-
         config = QuickBooksConfig(realm_id=qbo.realm_id, client_id=qbo.client_id,
                                   client_secret=SecretStr(qbo.client_secret), token_url=qbo.token_url,
                                   http={"base_url": qbo.base_url, "max_retries": 2})
@@ -171,8 +175,6 @@ def test_pacing_keeps_under_the_realm_budget_and_a_429_is_waited_out():
 
 def test_the_sandbox_throttles_a_client_that_does_not_pace():
     with SandboxQuickBooks(requests_per_minute=2, window_seconds=30) as qbo:
-        from connectors.quickbooks import MemoryTokenStore
-
         config = QuickBooksConfig(realm_id=qbo.realm_id, client_id=qbo.client_id,
                                   client_secret=SecretStr(qbo.client_secret), token_url=qbo.token_url,
                                   http={"base_url": qbo.base_url, "max_retries": 0})
@@ -235,3 +237,23 @@ def test_invoice_order_bills_deliveries_once_and_credits_a_return(qbo, store):
     with store.transaction() as conn:
         assert sorted((i.reference, i.state) for i in st.list_invoices(conn)) == [
             (f"orderhub:acme:{PO}/1", st.InvoiceState.POSTED), (f"orderhub:acme:{PO}/C1", st.InvoiceState.POSTED)]
+
+
+def test_the_sandbox_environment_runs_a_company_only_for_profiles_that_invoice_in_quickbooks(tmp_path):
+    from mappings.profiles import PartnerDirectory
+    from sandbox.quickbooks_server import quickbooks_environment, quickbooks_for
+    from tests.test_quickbooks_dagster import partners_with
+
+    assert quickbooks_for(PartnerDirectory.load("mappings/partners"), ["WID-100"]) is None
+    server = quickbooks_for(PartnerDirectory.load(partners_with(tmp_path / "partners")), ["WID-100"])
+    assert server is not None
+    with server:
+        env = quickbooks_environment(server)
+        assert env["HUB_QBO_BASE_URL"] == server.base_url and env["HUB_QBO_REALM_ID"] == server.realm_id
+        with QuickBooksClient(QuickBooksConfig(realm_id=env["HUB_QBO_REALM_ID"], client_id=env["HUB_QBO_CLIENT_ID"],
+                                               client_secret=SecretStr(env["HUB_QBO_CLIENT_SECRET"]),
+                                               token_url=env["HUB_QBO_TOKEN_URL"],
+                                               http={"base_url": env["HUB_QBO_BASE_URL"]}),
+                              MemoryTokenStore(env["HUB_QBO_REFRESH_TOKEN"])) as client:
+            assert [c["DisplayName"] for c in client.query("Customer")] == ["Acme Corporation"]
+            assert {i["Name"] for i in client.query("Item")} == {"WID-100", "GAD-300"}
