@@ -225,7 +225,7 @@ def test_pacing_holds_500_requests_to_any_minute():
 @respx.mock
 def test_the_client_paces_itself_before_intuit_throttles(tokens, sleeps):
     config = QuickBooksConfig(realm_id=REALM, client_id="app-id", client_secret=SecretStr("app-secret"),
-                              requests_per_minute=2)
+                              requests_per_minute=2, http={})
     now = [0.0]
     limiter = SlidingWindowLimiter(config.requests_per_minute, clock=lambda: now[0])
     respx.post(TOKEN_URL).mock(return_value=token_answer())
@@ -238,8 +238,9 @@ def test_the_client_paces_itself_before_intuit_throttles(tokens, sleeps):
 
 
 def test_the_sandbox_environment_and_the_base_urls():
-    production = QuickBooksConfig(realm_id=REALM, client_id="a", client_secret=SecretStr("b"))
-    sandbox = QuickBooksConfig(realm_id=REALM, client_id="a", client_secret=SecretStr("b"), environment="sandbox")
+    production = QuickBooksConfig(realm_id=REALM, client_id="a", client_secret=SecretStr("b"), http={})
+    sandbox = QuickBooksConfig(realm_id=REALM, client_id="a", client_secret=SecretStr("b"), environment="sandbox",
+                               http={})
     assert production.base_url == BASE and production.token_url == TOKEN_URL
     assert sandbox.base_url == "https://sandbox-quickbooks.api.intuit.com"
     assert "b" not in repr(production.client_secret)

@@ -108,7 +108,7 @@ def test_the_code_location_binds_quickbooks_when_a_profile_selects_it(monkeypatc
     monkeypatch.setenv("HUB_PARTNERS_DIR", str(partners_with(tmp_path / "partners")))
     defs = build_definitions()
     assert dg.AssetKey("erp_invoices") in defs.resolve_asset_graph().get_all_asset_keys()
-    assert isinstance(defs.resources["erp_accounting"], QuickBooksResource)
+    assert defs.resources is not None and isinstance(defs.resources["erp_accounting"], QuickBooksResource)
     assert defs.resolve_job_def("erp_invoice_job") is not None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -244,7 +245,7 @@ def test_the_sandbox_environment_runs_a_company_only_for_profiles_that_invoice_i
     from sandbox.quickbooks_server import quickbooks_environment, quickbooks_for
     from tests.test_quickbooks_dagster import partners_with
 
-    assert quickbooks_for(PartnerDirectory.load("mappings/partners"), ["WID-100"]) is None
+    assert quickbooks_for(PartnerDirectory.load(Path("mappings/partners")), ["WID-100"]) is None
     server = quickbooks_for(PartnerDirectory.load(partners_with(tmp_path / "partners")), ["WID-100"])
     assert server is not None
     with server:

@@ -24,12 +24,12 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from canonical.errors import RejectedDocument
 from canonical.model import Order
 from connectors.quickbooks import DUPLICATE_DOC_NUMBER, QuickBooksClient, QuickBooksFault, quote
-from hub.targets._protocol import AccountingTarget, BillableLine, Booked, InvoiceDraft, InvoiceKind, InvoiceLine
+from hub.targets._protocol import BillableLine, Booked, InvoiceDraft, InvoiceKind, InvoiceLine
 
 DEFAULT_WRITE_SETTLE = dt.timedelta(minutes=5)
 _ENTITIES = {InvoiceKind.INVOICE: "Invoice", InvoiceKind.CREDIT_NOTE: "CreditMemo"}
@@ -52,6 +52,15 @@ def request_id(reference: str) -> str:
     return "orderhub-" + _digest(reference).hex()[:40]
 
 
+class DeliveryView(Protocol):
+    """What the QuickBooks target needs of the system that delivers the orders (an ``AccountingTarget`` has it;
+    an optional ``delivered(orders)`` is used when present)."""
+
+    def billable(self, order: Order) -> list[BillableLine]:
+        """The order's lines with their delivered quantities and billing prices."""
+        ...
+
+
 def _decimal(value: Any) -> Decimal:
     return Decimal(str(value if value is not None else 0))
 
@@ -63,7 +72,7 @@ class QuickBooksAccountingTarget:
     sku)`` the item a SKU is billed as (``Name``). Both are looked up once per pass.
     """
 
-    def __init__(self, client: QuickBooksClient, deliveries: AccountingTarget, *, name: str,
+    def __init__(self, client: QuickBooksClient, deliveries: DeliveryView, *, name: str,
                  customer_of: Callable[[str], str], item_of: Callable[[str, str], str],
                  label: str = "QuickBooks Online", write_settle: dt.timedelta = DEFAULT_WRITE_SETTLE) -> None:
         self.client, self.deliveries = client, deliveries
