@@ -17,6 +17,9 @@ rotated token fails here first).
 Where it is stricter than Intuit, on purpose: a request without ``minorversion`` (or below 75) is refused with a
 400 ``ValidationFault`` (Intuit would answer in 75 anyway), and a write without ``requestid`` too.
 
+``select * from Preferences`` answers ``SalesFormsPrefs.CustomTxnNumbers`` (``custom_txn_numbers``, on by
+default; off, the company numbers invoices itself and ignores a ``DocNumber`` sent, as QuickBooks does).
+
 Faults for the tests: ``reply_delay_seconds`` answers the next create only after it committed and that long
 (a client with a shorter timeout never hears it went through); ``throttle(n, retry_after)`` answers the next
 ``n`` calls 429; ``expire_access_tokens()`` makes every issued access token answer 401.
@@ -59,7 +62,7 @@ MAX_DOC_NUMBER = 21
 MAX_REQUEST_ID = 50
 _CENT = Decimal("0.01")
 _ENTITIES = {"invoice": "Invoice", "creditmemo": "CreditMemo"}
-_QUERYABLE = ("Invoice", "CreditMemo", "Customer", "Item")
+_QUERYABLE = ("Invoice", "CreditMemo", "Customer", "Item", "Preferences")
 _QUERY = re.compile(r"^\s*select\s+\*\s+from\s+(\w+)(?:\s+where\s+(.*?))?"
                     r"(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*$", re.IGNORECASE | re.DOTALL)
 _CONDITION = re.compile(r"^\s*([\w.]+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*$", re.DOTALL)
@@ -109,6 +112,7 @@ class SandboxQuickBooks(SandboxHttpServer):
         self.realm_id, self.client_id, self.client_secret = realm_id, client_id, client_secret
         self.requests_per_minute, self.window_seconds = requests_per_minute, window_seconds
         self.state = _State(refresh_token=refresh_token)
+        self.custom_txn_numbers = True  # the company's "Custom transaction numbers" (Account and Settings > Sales)
         self.reply_delay_seconds = 0.0
         self._lock = threading.Lock()
         self._serve_app(self._app(), host=host, port=port, name="sandbox-quickbooks")
@@ -257,6 +261,11 @@ class SandboxQuickBooks(SandboxHttpServer):
                                   if page else {}, "time": _time()}
         return 200, answer
 
+    def _rows(self, entity: str) -> list[dict[str, Any]]:
+        if entity == "Preferences":
+            return [{"Id": "1", "SyncToken": "0", "SalesFormsPrefs": {"CustomTxnNumbers": self.custom_txn_numbers}}]
+        return self.state.records[entity]
+
     def _where(self, entity: str, conditions: dict[str, str]) -> list[dict[str, Any]]:
         def value(record: dict[str, Any], name: str) -> str:
             found: Any = record
@@ -266,7 +275,7 @@ class SandboxQuickBooks(SandboxHttpServer):
                 found = found.get("value")
             return "" if found is None else str(found)
 
-        return [r for r in self.state.records[entity] if all(value(r, k) == v for k, v in conditions.items())]
+        return [r for r in self._rows(entity) if all(value(r, k) == v for k, v in conditions.items())]
 
     def _create(self, request: Request, query: dict[str, str], data: dict[str, Any]):
         entity = _ENTITIES.get(request.path_params["entity"])
@@ -291,6 +300,8 @@ class SandboxQuickBooks(SandboxHttpServer):
             raise _validation("2500", "Invalid Reference Id", f"Invalid Reference Id : Customer {customer!r} "
                               "does not exist", "CustomerRef")
         doc_number = str(data.get("DocNumber") or "")
+        if not self.custom_txn_numbers:  # QuickBooks numbers sales forms itself: a DocNumber sent is not kept
+            doc_number = data["DocNumber"] = str(1000 + len(self.state.records[entity]) + 1)
         if len(doc_number) > MAX_DOC_NUMBER:
             raise _validation("6000", "A business validation error has occurred while processing your request",
                               f"Business Validation Error: DocNumber is longer than {MAX_DOC_NUMBER} characters",

@@ -258,3 +258,23 @@ def test_the_sandbox_environment_runs_a_company_only_for_profiles_that_invoice_i
                               MemoryTokenStore(env["HUB_QBO_REFRESH_TOKEN"])) as client:
             assert [c["DisplayName"] for c in client.query("Customer")] == ["Acme Corporation"]
             assert {i["Name"] for i in client.query("Item")} == {"WID-100", "GAD-300"}
+
+
+def test_nothing_is_created_while_the_company_numbers_invoices_itself(qbo, store):
+    qbo.custom_txn_numbers = False
+    with connect(qbo, store) as client, pytest.raises(ConfigurationError, match="turn on Custom transaction numbers"):
+        target_of(client).create(make_order(PO), draft())
+    assert qbo.invoices == [] and creates(qbo) == []
+
+
+def test_an_invoice_typed_by_hand_with_the_po_in_its_memo_counts_for_the_po(qbo, store):
+    customer = qbo.state.records["Customer"][0]["Id"]
+    item = next(i["Id"] for i in qbo.state.records["Item"] if i["Name"] == "GAD-300")
+    with connect(qbo, store) as client:
+        client.create("Invoice", {"CustomerRef": {"value": customer}, "CustomerMemo": {"value": f"PO {PO}"},
+                                  "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 39.8,
+                                            "SalesItemLineDetail": {"ItemRef": {"value": item, "name": "GAD-300"},
+                                                                    "Qty": 2, "UnitPrice": 19.9}}]},
+                      request_id="typed-by-hand")
+        (booked,) = target_of(client).invoices_of(make_order(PO))
+    assert booked.reference == "" and [(line.line_no, line.sku) for line in booked.lines] == [("2", "GAD-300")]

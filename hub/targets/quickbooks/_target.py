@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
-from canonical.errors import RejectedDocument
+from canonical.errors import ConfigurationError, RejectedDocument
 from canonical.model import Order
 from connectors.quickbooks import DUPLICATE_DOC_NUMBER, QuickBooksClient, QuickBooksFault, quote
 from hub.targets._protocol import BillableLine, Booked, InvoiceDraft, InvoiceKind, InvoiceLine
@@ -61,6 +61,20 @@ class DeliveryView(Protocol):
         ...
 
 
+class _Skus:
+    """SKU -> order line number, read only when a line needs it (one made by hand, without our description)."""
+
+    def __init__(self, read: Callable[[], dict[str, str]]) -> None:
+        self._read = read
+        self._known: dict[str, str] | None = None
+
+    def line_no(self, sku: str) -> str:
+        """The order line billed as ``sku`` ('' when none is)."""
+        if self._known is None:
+            self._known = self._read()
+        return self._known.get(sku, "")
+
+
 def _decimal(value: Any) -> Decimal:
     return Decimal(str(value if value is not None else 0))
 
@@ -79,6 +93,7 @@ class QuickBooksAccountingTarget:
         self.name, self.label, self.write_settle = name, label, write_settle
         self._customer_of, self._item_of = customer_of, item_of
         self._ids: dict[tuple[str, str], str | None] = {}
+        self._numbering_checked = False
 
     # -- what may be billed: the order target's deliveries ----------------------------------------
 
@@ -104,7 +119,7 @@ class QuickBooksAccountingTarget:
         if customer is None:
             return []
         prefix, memo = f"orderhub:{order.partner_id}:{order.source_ref}/", f"PO {order.source_ref}"
-        skus = {line.sku: line.line_no for line in self.billable(order)}
+        skus = _Skus(lambda: {line.sku: line.line_no for line in self.billable(order)})
         found = []
         for kind, entity in _ENTITIES.items():
             for record in self.client.query(entity, f"CustomerRef = {quote(customer)}"):
@@ -116,7 +131,7 @@ class QuickBooksAccountingTarget:
     def find(self, reference: str) -> list[Booked]:
         """The invoices and credit memos whose ``DocNumber`` is the one of ``reference`` (oldest first)."""
         number = quote(doc_number(reference))
-        found = [self._booked(record, kind, {}) for kind, entity in _ENTITIES.items()
+        found = [self._booked(record, kind, _Skus(dict)) for kind, entity in _ENTITIES.items()
                  for record in self.client.query(entity, f"DocNumber = {number}")]
         return sorted(found, key=lambda booked: int(booked.record_id) if booked.record_id.isdigit() else 0)
 
@@ -125,6 +140,7 @@ class QuickBooksAccountingTarget:
         found = self.find(draft.reference)
         if found:
             return found[0]
+        self._check_numbering()
         customer_name = self._customer_of(order.partner_id)
         customer = self._id("Customer", "DisplayName", customer_name)
         if customer is None:
@@ -155,13 +171,25 @@ class QuickBooksAccountingTarget:
             if again:
                 return again[0]
             raise
-        return self._booked(record, draft.kind, {})
+        return self._booked(record, draft.kind, _Skus(dict))
 
     def post(self, booked: Booked) -> Booked:
         """QuickBooks documents are final when created: returned as they are."""
         return booked
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _check_numbering(self) -> None:
+        """Refuse to create while the company numbers sales forms itself: it would drop our ``DocNumber``, and the
+        lookup before the next create could not find what this one made (checked once per pass)."""
+        if self._numbering_checked:
+            return
+        for preferences in self.client.query("Preferences"):
+            if (preferences.get("SalesFormsPrefs") or {}).get("CustomTxnNumbers") is False:
+                raise ConfigurationError("QuickBooks numbers invoices itself here: turn on Custom transaction numbers "
+                                         "(Account and Settings > Sales > Sales form content), so the hub's DocNumber "
+                                         "is kept and a retry finds what it created")
+        self._numbering_checked = True
 
     def _id(self, entity: str, field: str, value: str) -> str | None:
         """The ``Id`` of the active ``entity`` whose ``field`` is ``value`` (cached for the pass), or None."""
@@ -171,7 +199,7 @@ class QuickBooksAccountingTarget:
             self._ids[key] = str(rows[0]["Id"]) if rows else None
         return self._ids[key]
 
-    def _booked(self, record: dict[str, Any], kind: InvoiceKind, skus: dict[str, str]) -> Booked:
+    def _booked(self, record: dict[str, Any], kind: InvoiceKind, skus: _Skus) -> Booked:
         note = str(record.get("PrivateNote") or "")
         reference = note.split(" ", 1)[0] if note.startswith("orderhub:") else ""
         refund = _REFUND.search(note)
@@ -184,7 +212,7 @@ class QuickBooksAccountingTarget:
             ours = _LINE.match(str(line.get("Description") or ""))
             if ours:
                 sku = str(line["Description"])[ours.end():] or sku
-            line_no = ours.group(1) if ours else skus.get(sku, "")
+            line_no = ours.group(1) if ours else skus.line_no(sku)
             lines.append(InvoiceLine(line_no=line_no, sku=sku, quantity=_decimal(detail.get("Qty")),
                                      unit_price=_decimal(detail.get("UnitPrice"))))
         return Booked(reference=reference, kind=kind, record=str(record.get("DocNumber") or record["Id"]),
