@@ -118,3 +118,13 @@ def test_profiles_must_agree_where_a_target_is_invoiced(tmp_path):
             "partner profile 'greenleaf': target 'erp' is invoiced in 'odoo' but 'acme' says 'quickbooks'")):
         configured_targets(PartnerDirectory.load(partners))
     assert configured_targets(PartnerDirectory.load(partners_with(tmp_path / "one")))["erp"].accounting == "quickbooks"
+
+
+def test_a_customer_quickbooks_does_not_know_opens_an_exception_with_the_reason(tmp_path, delivered, erp, qbo):
+    partners = partners_with(tmp_path / "partners", {**ACCOUNTING, "customer": "Nobody Ltd"})
+    metadata = materialize(delivered, erp, qbo, partners, qbo.refresh_token)
+    assert metadata["this_run"].value == {"rejected": 1} and qbo.invoices == []
+    with st.HubStore(delivered).transaction() as conn:
+        (queued,) = st.list_exceptions(conn, state=st.OPEN)
+    assert (queued.kind, queued.channel) == ("erp_invoice_rejected", "erp_invoices")
+    assert "no QuickBooks customer with DisplayName 'Nobody Ltd'" in queued.reason

@@ -278,3 +278,19 @@ def test_an_invoice_typed_by_hand_with_the_po_in_its_memo_counts_for_the_po(qbo,
                       request_id="typed-by-hand")
         (booked,) = target_of(client).invoices_of(make_order(PO))
     assert booked.reference == "" and [(line.line_no, line.sku) for line in booked.lines] == [("2", "GAD-300")]
+
+
+def test_invoice_order_under_a_timeout_after_commit_posts_exactly_one_invoice(qbo, store):
+    """Issue 13's done-when, through the hub's invoicing: the reply is lost, the invoice stays ``sending``, the
+    next pass finds it by DocNumber and posts it; QuickBooks holds exactly one."""
+    order = make_order(PO)
+    qbo.reply_delay_seconds = 1.5
+    with connect(qbo, store, timeout=0.5) as client:
+        (first,) = invoice_order(store, target_of(client), order)
+        assert first.action == "in_doubt" and len(qbo.invoices) == 1
+        with store.transaction() as conn:
+            assert [i.state for i in st.list_invoices(conn)] == [st.InvoiceState.SENDING]
+        (second,) = invoice_order(store, target_of(client), order)
+        assert invoice_order(store, target_of(client), order) == []
+    assert second.action == "posted" and second.reference == first.reference
+    assert len(qbo.invoices) == 1 and len(creates(qbo)) == 1
