@@ -336,6 +336,16 @@ class CarrierRouting(_Profile):
     max_delivery_days: int | None = Field(default=None, ge=1, le=60)
 
 
+class AccountingRef(_Profile):
+    """Where the orders delivered to a target are invoiced when not in the target itself: a registered accounting
+    ``kind`` (``hub.targets``, e.g. ``quickbooks``), this partner's ``customer`` there (its display name; default
+    the profile's ``name``) and the ``items`` its SKUs are billed as (default: the SKU)."""
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    customer: str | None = Field(default=None, min_length=1, max_length=100)
+    items: dict[str, str] = Field(default_factory=dict, description="SKU -> the accounting system's item name.")
+
+
 class TargetRef(_Profile):
     """A system this partner's orders are delivered to: a registered target ``kind`` (``hub.targets``) and
     the ``name`` its deliveries carry in the outbox (also its exceptions' channel and its asset's prefix)."""
@@ -350,6 +360,8 @@ class TargetRef(_Profile):
     in_flight: int | None = Field(default=None, ge=1, le=8, description="Batches sent at once (default 1).")
     confirm_orders: bool | None = Field(default=None, description="Confirm the sale orders a batch creates.")
     carrier: CarrierRouting | None = Field(default=None, description="Routing rules of a carrier target.")
+    accounting: AccountingRef | None = Field(
+        default=None, description="Invoice this target's orders elsewhere (e.g. QuickBooks); default: in the target.")
 
 
 class InventoryPolicy(_Profile):

@@ -505,6 +505,20 @@ stock_allocations = Table(
 )
 
 
+# The latest OAuth refresh token of an account whose provider rotates it (QuickBooks Online: a new one on every
+# renewal, the old one dead soon after); ``seed_sha256`` fingerprints the token the environment seeded it with,
+# so a token an operator sets anew after reconnecting the app wins over the row.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("provider", String(40), primary_key=True),
+    Column("account", String(120), primary_key=True),
+    Column("refresh_token", Text, nullable=False),
+    Column("seed_sha256", String(64), nullable=False),
+    Column("expires_at", TS),
+    Column("rotated_at", TS, nullable=False),
+)
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key

@@ -1,7 +1,7 @@
 """inventory: warehouses, stock levels with ATP, allocations
 
 Revision ID: 0011_inventory
-Revises: 0009_approvals
+Revises: 0010_edi810
 Create Date: 2026-12-04
 
 The ERP's warehouses (``stock_warehouses``) and per-SKU per-warehouse quantities with the ATP computed
