@@ -1,4 +1,4 @@
-"""Stock published to the channels: safety stock, Shopify compare-and-swap with an idempotency key, listing quantities."""
+"""Stock published to the channels: safety stock, Shopify compare-and-swap and idempotency key, listing quantities."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ import httpx
 import pytest
 import respx
 
+from canonical.errors import ConfigurationError
 from connectors.amazon import AmazonConfig, AmazonSellerClient
 from connectors.shopify import InventoryLevel, ShopifyClient, ShopifyConfig, ShopifyInventory, StaleQuantity
-from hub.targets.channel_fulfilment import ListingStock, ShopifyStock, publish_inventory, published_quantity
+from hub.targets.channel_fulfilment import (
+    ListingStock,
+    ShopifyStock,
+    publish_channel_stock,
+    publish_inventory,
+    published_quantity,
+)
+from mappings.profiles import PartnerProfile
 from sandbox import _amazon_fulfilment as market_side
 from sandbox import _shopify_fulfilment as shop_side
 from sandbox.amazon_server import MARKETPLACE_US, SandboxAmazon
@@ -157,3 +165,13 @@ def test_listing_quantities_reach_the_sandbox_marketplace():
                                    {"WID-100": Decimal("7"), "GAD-300": 0}, safety_stock=1)
         assert result.set == ["GAD-300", "WID-100"] and result.ok
         assert market_side.fulfilments(market).listings == {"WID-100": 6, "GAD-300": 0}
+
+
+def test_the_profiles_safety_stock_of_the_channel_is_held_back(shop):
+    profile = PartnerProfile.model_validate({"id": "acme-shop", "name": "Acme shop", "channels": [
+        {"kind": "shopify", "shop_domain": "acme.myshopify.com", "access_token_env": "T", "webhook_secret_env": "W",
+         "safety_stock": 3}]})
+    result = publish_channel_stock(profile, "shopify", ShopifyStock(shop_inventory(shop)), {"WID-100": 12})
+    assert result.quantities == {"WID-100": 9} and available(shop, "WID-100") == 9
+    with pytest.raises(ConfigurationError, match="no amazon channel"):
+        publish_channel_stock(profile, "amazon", ShopifyStock(shop_inventory(shop)), {"WID-100": 12})

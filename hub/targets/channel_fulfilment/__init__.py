@@ -22,6 +22,7 @@ from hub.targets.channel_fulfilment._inventory import (
     Published,
     ShopifyStock,
     StockChannel,
+    publish_channel_stock,
     publish_inventory,
     published_quantity,
 )
@@ -35,4 +36,5 @@ from hub.targets.channel_fulfilment._target import (
 
 __all__ = ["NOTHING_OPEN", "ChannelFulfilmentTarget", "FulfilmentChannel", "FulfilmentCheck", "FulfilmentPass",
            "ListingStock", "MarketplaceChannel", "Published", "ShopifyChannel", "ShopifyStock", "StockChannel",
-           "check_fulfilments", "fulfil_shipped_orders", "publish_inventory", "published_quantity"]
+           "check_fulfilments", "fulfil_shipped_orders", "publish_channel_stock", "publish_inventory",
+           "published_quantity"]

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from canonical.errors import RejectedDocument
+from canonical.errors import ConfigurationError, RejectedDocument
 from connectors.amazon import AmazonSellerClient
 from connectors.shopify import ShopifyInventory, StaleQuantity
+from mappings.profiles import PartnerProfile
 
 SET, UNCHANGED, UNKNOWN_SKU = "set", "unchanged", "unknown_sku"
 
@@ -105,3 +106,12 @@ def publish_inventory(channel: StockChannel, quantities: Mapping[str, Decimal | 
             continue
         {SET: result.set, UNCHANGED: result.unchanged, UNKNOWN_SKU: result.unknown}[outcome].append(sku)
     return result
+
+
+def publish_channel_stock(profile: PartnerProfile, kind: str, channel: StockChannel,
+                          quantities: Mapping[str, Decimal | int]) -> Published:
+    """Publish to the partner's channel of ``kind`` (``shopify``, ``amazon``) with that channel's ``safety_stock``."""
+    settings = profile.channel(kind)
+    if settings is None:
+        raise ConfigurationError(f"partner {profile.id!r} has no {kind} channel to publish stock to")
+    return publish_inventory(channel, quantities, safety_stock=settings.safety_stock)
