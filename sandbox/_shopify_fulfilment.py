@@ -156,10 +156,11 @@ def _order_part(api: Any, variables: dict[str, Any], render: Any) -> Response:
     if isinstance(charged, Response):
         return charged
     order_id = _order_id(variables.get("id"))
-    with api.shop.lock:
-        if order_id is None or order_id not in api.shop.orders:
-            return api._answer({"order": None}, requested, 1)
-        node, actual = render(api.shop, order_id, variables)
+    with api.shop.lock:  # rendered under the lock, answered after it (the answer takes it again)
+        known = order_id is not None and order_id in api.shop.orders
+        node, actual = render(api.shop, order_id, variables) if known else ({}, 1)
+    if not known:
+        return api._answer({"order": None}, requested, 1)
     return api._answer({"order": {"id": f"gid://shopify/Order/{order_id}", **node}}, requested, min(actual, requested))
 
 

@@ -37,7 +37,8 @@ def cost(available: float = 1900, requested: float = 10) -> dict:
 
 
 def shopify(clock: FakeClock) -> ShopifyFulfilments:
-    config = ShopifyConfig(shop_domain=SHOP, access_token="shpat_test", expected_query_cost=10)
+    config = ShopifyConfig.model_validate({"shop_domain": SHOP, "access_token": "shpat_test",
+                                           "expected_query_cost": 10})
     return ShopifyFulfilments(ShopifyClient(config, sleep=clock.sleep, clock=clock, rng=random.Random(1)))
 
 
@@ -136,8 +137,9 @@ def test_a_timed_out_fulfillment_create_is_not_resent_and_is_a_write_in_doubt(cl
 # -- marketplace --------------------------------------------------------------------------------------
 
 def seller(clock: FakeClock) -> AmazonSellerClient:
-    config = AmazonConfig(client_id="amzn1.application-oa2-client.demo", client_secret="secret-value",
-                          refresh_token="Atzr|refresh-value", marketplace_ids=("ATVPDKIKX0DER",))
+    config = AmazonConfig.model_validate({"client_id": "amzn1.application-oa2-client.demo",
+                                          "client_secret": "secret-value", "refresh_token": "Atzr|refresh-value",
+                                          "marketplace_ids": ("ATVPDKIKX0DER",)})
     return AmazonSellerClient(config, sleep=clock.sleep, clock=clock, rng=random.Random(7))
 
 

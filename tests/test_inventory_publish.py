@@ -42,13 +42,18 @@ def test_the_published_quantity_is_whole_units_less_the_safety_stock_never_below
 
 # -- Shopify on the wire ----------------------------------------------------------------------------
 
+def wire_inventory() -> ShopifyInventory:
+    return ShopifyInventory(ShopifyClient(ShopifyConfig.model_validate({"shop_domain": SHOP, "access_token": TOKEN})),
+                            "7")
+
+
 @respx.mock
 def test_inventory_set_quantities_sends_change_from_quantity_and_an_idempotency_key():
     route = respx.post(GRAPHQL).mock(return_value=httpx.Response(200, json={"data": {"inventorySetQuantities": {
         "inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/1", "reason": "correction",
                                      "changes": [{"name": "available", "delta": -2, "quantityAfterChange": 10}]},
         "userErrors": []}}, "extensions": COST}))
-    inventory = ShopifyInventory(ShopifyClient(ShopifyConfig(shop_domain=SHOP, access_token=TOKEN)), "7")
+    inventory = wire_inventory()
     level = InventoryLevel("WID-100", "gid://shopify/InventoryItem/30", 12)
     inventory.set_available(level, 10, reference="orderhub://stock/WID-100")
     inventory.set_available(level, 10, reference="orderhub://stock/WID-100")
@@ -72,7 +77,7 @@ def test_a_stale_change_from_quantity_is_surfaced_as_such():
             "code": "CHANGE_FROM_QUANTITY_STALE", "field": ["input", "quantities", "0", "changeFromQuantity"],
             "message": "The specified changeFromQuantity does not match the current quantity."}]}},
         "extensions": COST}))
-    inventory = ShopifyInventory(ShopifyClient(ShopifyConfig(shop_domain=SHOP, access_token=TOKEN)), "7")
+    inventory = wire_inventory()
     with pytest.raises(StaleQuantity, match="WID-100 is no longer 12"):
         inventory.set_available(InventoryLevel("WID-100", "gid://shopify/InventoryItem/30", 12), 10,
                                 reference="orderhub://stock/WID-100")

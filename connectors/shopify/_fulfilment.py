@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from canonical.errors import FatalError, RetriableError
+from canonical.errors import FatalError, RejectedDocument, RetriableError
 from connectors.shopify._client import ShopifyClient, raise_for_user_errors
 
 FULFILLABLE_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
@@ -195,8 +195,8 @@ def _order_gid(order_id: str | int) -> str:
 
 def _order(body: Any, path: str, order_id: str | int) -> dict[str, Any]:
     order = body.get("data", {}).get("order") if isinstance(body, dict) else None
-    if not isinstance(order, dict):
-        raise FatalError(f"shopify POST {path}: no order {order_id} in this shop")
+    if not isinstance(order, dict):  # deleted, or another shop's: that order's problem, not the pass's
+        raise RejectedDocument(f"shopify POST {path}: no order {order_id} in this shop", location=f"order {order_id}")
     return order
 
 

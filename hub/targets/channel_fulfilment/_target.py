@@ -183,7 +183,7 @@ class FulfilmentPass:
     rejected: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # a write in doubt, or the channel unreachable
 
-    def metadata(self) -> dict[str, object]:
+    def metadata(self) -> dict[str, int | str]:
         """Counts for the asset's materialization (order ids only, no customer data)."""
         return {"fulfilled": self.fulfilled, "unchanged": self.unchanged, "rejected": len(self.rejected),
                 "waiting": len(self.waiting), "rejected_orders": ", ".join(self.rejected[:20])}
