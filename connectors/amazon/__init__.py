@@ -9,6 +9,9 @@
 
 With ``restricted_data=("shippingAddress", "buyerInfo")`` (the profile's ``restricted_data``) getOrders
 is sent with a Restricted Data Token from the Tokens API, and its orders carry name, street and phone.
+
+``AmazonSellerClient`` adds the writes: confirmShipment and getOrder (Orders v0) and patchListingsItem
+(Listings Items API 2021-08-01), each paced by its own usage plan.
 """
 
 from connectors.amazon._client import ACCESS_TOKEN_HEADER, AmazonClient

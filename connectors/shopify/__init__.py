@@ -4,6 +4,10 @@
     for page in client.iter_order_pages(since):
         archive(page.raw)          # byte for byte, before parsing
         ...page.orders...          # GraphQL Order nodes; mappings.shopify maps them
+
+Writing back, same client and cost bucket: ``ShopifyFulfilments`` (``fulfillmentOrders``, one
+``fulfillmentCreate`` per location, the order's fulfillments) and ``ShopifyInventory``
+(``inventorySetQuantities`` with ``changeFromQuantity`` and ``@idempotent(key:)``, both required from 2026-04).
 """
 
 from connectors.shopify._client import ACCESS_TOKEN_HEADER, ShopifyClient, raise_for_user_errors
