@@ -106,6 +106,10 @@ def test_one_fulfillment_create_per_location_with_our_tracking_then_nothing_twic
     assert shop_side.fulfilments(shop).creates == 2  # one request per location
     assert shop.order(order_id)["fulfillment_status"] == "fulfilled"
     assert check_fulfilments(sqlite_store, "shopify", "shop").passed
+    # Asked at the shop: the two locations' fulfillments are the order's one fulfilment.
+    other = next(i for i in shop.order_ids() if i != order_id)
+    held = target.reconcile({"shop": {str(order_id): True, str(other): True}})
+    assert (held.missing, held.doubled) == ([str(other)], {})
 
     again = fulfil_shipped_orders(target)  # nothing left to do: nothing sent
     assert (again.fulfilled, again.unchanged) == (0, 0)

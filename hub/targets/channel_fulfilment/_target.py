@@ -80,17 +80,27 @@ class ChannelFulfilmentTarget:
         return Delivered(Action.REFUSED, reason="the order is fulfilled at the channel: cancel it there if needed")
 
     def look_up(self, partner_id: str, po_numbers: Sequence[str]) -> dict[str, list[Found]]:
-        """The fulfilments the channel holds per order id, under the tracking numbers our rows name."""
+        """The fulfilments the channel holds per order id, under the tracking numbers our rows name.
+
+        The parts of one fulfilment (Shopify: one per location) count as one record; more live ones than
+        parts planned are handed back one by one, so the reconciliation sees the order doubled.
+        """
         found: dict[str, list[Found]] = {}
         for ref in po_numbers:
             with self.store.transaction() as conn:
                 rows = fulfilments_of(conn, self.channel.source, partner_id, ref)
             numbers = sorted({row.tracking_number for row in rows})
-            found[ref] = self.channel.held(ref, numbers) if numbers else []
+            held = self.channel.held(ref, numbers) if numbers else []
+            live = [h for h in held if h.live]
+            parts = sum(1 for row in rows if row.part != NOTHING_OPEN)
+            if len(live) > max(1, parts):
+                found[ref] = held
+            else:
+                found[ref] = [Found(record=", ".join(h.record for h in held), live=bool(live))] if held else []
         return found
 
     def reconcile(self, expected: Expected) -> Reconciliation:
-        """Each shipped order held by the channel (Shopify: one fulfillment per location counts as live each)."""
+        """Each shipped order held by the channel once (all its parts), none doubled."""
         return reconcile_by_look_up(self, expected)
 
     # -- fulfilling -------------------------------------------------------------------------------------
