@@ -57,9 +57,11 @@ def test_the_asset_fulfils_shipped_orders_and_its_check_names_the_ones_without(t
         [evaluation] = result.get_asset_check_evaluations()
         assert evaluation.check_name == CHECK and not evaluation.passed
         assert evaluation.severity == dg.AssetCheckSeverity.ERROR
-        assert evaluation.metadata["missing"].value == "5599999999999"
+        assert evaluation.metadata["rejected"].value == "5599999999999"
         assert len(shop_side.fulfillments_of(shop, order_id)) == 1
 
         again = dg.materialize([asset], resources=resources)  # the shop's order is not fulfilled twice
         assert again.success and len(shop_side.fulfillments_of(shop, order_id)) == 1
+        [materialization] = again.asset_materializations_for_node("shopify_fulfilments_shop")
+        assert materialization.metadata["rejected"].value == 0  # the refused one waits for a person
         assert shop_side.fulfilments(shop).creates == 1

@@ -69,7 +69,7 @@ class ShippedOrder:
     tracking_number: str
     carrier: str | None
     service: str | None
-    shipped_at: dt.datetime
+    shipped_at: dt.datetime  # when the label's shipment was created (tracking updates move updated_at later)
 
 
 def _row(row: Any) -> FulfilmentRow:
@@ -137,7 +137,7 @@ def shipped_orders(conn: Connection, channel: str, partner_id: str, *, unfinishe
     """
     query = select(orders.c.id, orders.c.source_ref, carrier_shipments.c.id.label("shipment_id"),
                    carrier_shipments.c.tracking_code, carrier_shipments.c.carrier, carrier_shipments.c.service,
-                   carrier_shipments.c.updated_at).select_from(orders.join(carrier_shipments, and_(
+                   carrier_shipments.c.created_at).select_from(orders.join(carrier_shipments, and_(
                        carrier_shipments.c.partner_id == orders.c.partner_id,
                        carrier_shipments.c.po_number == orders.c.source_ref))).where(
         orders.c.source == channel, orders.c.partner_id == partner_id, orders.c.status == OrderStatus.OPEN,
@@ -150,11 +150,11 @@ def shipped_orders(conn: Connection, channel: str, partner_id: str, *, unfinishe
             ~exists().where(mine, channel_fulfilments.c.state == FulfilmentState.SENT)
             | exists().where(mine, channel_fulfilments.c.state.in_([FulfilmentState.PLANNED,
                                                                      FulfilmentState.SENDING])))
-    rows = conn.execute(query.order_by(carrier_shipments.c.updated_at, carrier_shipments.c.id).limit(limit))
+    rows = conn.execute(query.order_by(carrier_shipments.c.id).limit(limit))
     seen: dict[int, ShippedOrder] = {}
     for row in rows:  # an order with two bought labels: its first one tells the channel
         seen.setdefault(row.id, ShippedOrder(row.id, row.source_ref, row.shipment_id, row.tracking_code,
-                                             row.carrier, row.service, row.updated_at))
+                                             row.carrier, row.service, row.created_at))
     return list(seen.values())
 
 

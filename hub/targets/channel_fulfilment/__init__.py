@@ -12,6 +12,7 @@ runs the pass instead.
 """
 
 from hub.targets.channel_fulfilment._channels import (
+    NOT_PLANNED,
     NOTHING_OPEN,
     FulfilmentChannel,
     MarketplaceChannel,
@@ -34,7 +35,22 @@ from hub.targets.channel_fulfilment._target import (
     fulfil_shipped_orders,
 )
 
-__all__ = ["NOTHING_OPEN", "ChannelFulfilmentTarget", "FulfilmentChannel", "FulfilmentCheck", "FulfilmentPass",
-           "ListingStock", "MarketplaceChannel", "Published", "ShopifyChannel", "ShopifyStock", "StockChannel",
-           "check_fulfilments", "fulfil_shipped_orders", "publish_channel_stock", "publish_inventory",
-           "published_quantity"]
+__all__ = [
+    "NOTHING_OPEN",
+    "NOT_PLANNED",
+    "ChannelFulfilmentTarget",
+    "FulfilmentChannel",
+    "FulfilmentCheck",
+    "FulfilmentPass",
+    "ListingStock",
+    "MarketplaceChannel",
+    "Published",
+    "ShopifyChannel",
+    "ShopifyStock",
+    "StockChannel",
+    "check_fulfilments",
+    "fulfil_shipped_orders",
+    "publish_channel_stock",
+    "publish_inventory",
+    "published_quantity",
+]

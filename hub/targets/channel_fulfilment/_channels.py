@@ -22,6 +22,8 @@ from hub.targets._protocol import Found
 
 NOTHING_OPEN = "nothing-open"
 """The part recorded when the channel had nothing left to fulfil (fulfilled by hand, or elsewhere)."""
+NOT_PLANNED = "not-planned"
+"""The part recorded, refused, when the channel refused to say what to fulfil (an order it does not hold)."""
 
 # EasyPost carrier names -> the names the channels know (Shopify's tracking companies, SP-API CarrierCode).
 _SHOPIFY_COMPANIES = {"USPS": "USPS", "UPS": "UPS", "FEDEX": "FedEx", "DHLEXPRESS": "DHL Express",

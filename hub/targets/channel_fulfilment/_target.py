@@ -38,7 +38,7 @@ from hub.store._fulfilment import (
     shipped_orders,
 )
 from hub.targets._protocol import Action, Delivered, Expected, Found, Reconciliation, reconcile_by_look_up
-from hub.targets.channel_fulfilment._channels import NOTHING_OPEN, FulfilmentChannel
+from hub.targets.channel_fulfilment._channels import NOT_PLANNED, NOTHING_OPEN, FulfilmentChannel
 
 _log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class ChannelFulfilmentTarget:
             numbers = sorted({row.tracking_number for row in rows})
             held = self.channel.held(ref, numbers) if numbers else []
             live = [h for h in held if h.live]
-            parts = sum(1 for row in rows if row.part != NOTHING_OPEN)
+            parts = sum(1 for row in rows if row.part not in (NOTHING_OPEN, NOT_PLANNED))
             if len(live) > max(1, parts):
                 found[ref] = held
             else:
@@ -128,7 +128,18 @@ class ChannelFulfilmentTarget:
                          record_id=shipped.tracking_number)
 
     def _plan(self, order: Order, shipped: ShippedOrder) -> list[FulfilmentRow]:
-        parts = self.channel.plan(order, shipped)
+        try:
+            parts = self.channel.plan(order, shipped)
+        except RejectedDocument as exc:
+            # Recorded, so the order waits for a person instead of being planned again every pass.
+            with self.store.transaction() as conn:
+                [row] = plan_fulfilments(conn, channel=self.channel.source, partner_id=order.partner_id,
+                                         order_ref=order.source_ref, shipment_id=shipped.shipment_id,
+                                         tracking_number=shipped.tracking_number, clock=self._now(),
+                                         parts=[PlannedPart(part=NOT_PLANNED, reference=f"{order.partner_id}:"
+                                                            f"{order.source_ref}:!", request={})])
+                mark_fulfilment_rejected(conn, row.id, str(exc), clock=self._now())
+            raise
         nothing_open = not parts
         if nothing_open:  # fulfilled by hand or elsewhere: recorded, so the order is not planned every pass
             parts = [PlannedPart(part=NOTHING_OPEN, reference=f"{order.partner_id}:{order.source_ref}:-",
