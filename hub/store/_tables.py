@@ -519,6 +519,32 @@ oauth_tokens = Table(
     Column("rotated_at", TS, nullable=False),
 )
 
+
+# Fulfilments sent back to a channel (Shopify fulfillmentCreate per location, marketplace confirmShipment per
+# package) for shipped orders: one row per part under our own reference, written before the call (issue 12).
+channel_fulfilments = Table(
+    "channel_fulfilments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(20), nullable=False),  # the order's source: shopify | amazon
+    Column("partner_id", String(63), nullable=False),
+    Column("order_ref", String(80), nullable=False),  # the channel's order id (orders.source_ref)
+    Column("reference", String(200), nullable=False),  # ours: partner, order and part
+    Column("part", String(120), nullable=False),  # a Shopify location id, a marketplace packageReferenceId
+    Column("shipment_id", Integer, ForeignKey("carrier_shipments.id"), nullable=False),
+    Column("tracking_number", String(80), nullable=False),
+    Column("request", JSON, nullable=False),  # what is sent, planned once (a retry sends the same)
+    Column("state", String(20), nullable=False),  # planned | sending | sent | rejected
+    Column("channel_record", String(120)),  # the channel's id of the fulfilment, when it gives one
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("channel", "reference"),
+    Index("ix_channel_fulfilments_order", "channel", "partner_id", "order_ref"),
+)
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key
