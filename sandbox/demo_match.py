@@ -112,12 +112,12 @@ def run(say: Callable[[str], None], defs: dg.Definitions, instance: dg.DagsterIn
     result = defs.resolve_job_def(JOB).execute_in_process(
         instance=instance, partition_key=today().isoformat(), run_config=run_config or {}, raise_on_error=False,
         tags={"hub/demo": "match"})
-    (event, *_) = [e for e in result.get_asset_materialization_events()
-                   if e.asset_key == dg.AssetKey(ASSET)] or [None]
-    if not result.success or event is None:
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(ASSET)]
+    if not result.success or not events:
         say(f"   {JOB}: FAILED")
         return None
-    meta = {key: value.value for key, value in event.materialization.metadata.items()}
+    # Metadata values are typed as any packable value; these are the asset's own (_metadata): dicts and lists.
+    meta: dict[str, Any] = {key: value.value for key, value in events[0].materialization.metadata.items()}
     say(f"   {JOB}: success; {meta['po_lines']} PO lines, {meta['matched']} matched, {meta['exceptions']} "
         f"exceptions, value at stake {meta['value_at_stake']}")
     found = {category: row["count"] for category, row in meta["by_category"].items()}

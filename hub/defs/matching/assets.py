@@ -115,7 +115,7 @@ def _checks(facts: dict[str, Any]) -> list[dg.AssetCheckResult]:
             for row in facts["by_category"]]
 
 
-match_job = dg.define_asset_job(JOB, selection=[ASSET], partitions_def=PARTITIONS, executor_def=EXECUTOR,
+match_job = dg.define_asset_job(JOB, selection=[ASSET], executor_def=EXECUTOR,
                                 description="The three-way match of one business day.")
 
 
