@@ -70,9 +70,16 @@ def _line_no(value: str) -> str:
     return str(int(value)) if re.fullmatch(r"[0-9]+", value) else value
 
 
+# Holds the store cannot judge whole: the hold gate saw every invoice the target holds for the PO, those typed
+# in by hand included, and the store only ours. An invoice held for one of these stays for the invoicing
+# pass's own re-match (``hub.accounting``), which looks at the target; releasing it here could bill twice.
+NOT_SEEN_WHOLE = frozenset({"over_billed", "duplicate_invoice", "invoice_without_po", "sku_mismatch"})
+
+
 def clean_held(result: MatchResult, sides: StoreSides) -> list[StoredInvoice]:
     """The held invoices the match finds nothing against: no exception names them, none is on a PO line they
-    bill (an over-shipment or a short delivery on that line keeps its invoice held, as the hold gate does)."""
+    bill (an over-shipment or a short delivery on that line keeps its invoice held, as the hold gate does),
+    and none was held for a reason only the target can clear (``NOT_SEEN_WHOLE``)."""
     found = result.exceptions
     named = set(found["invoice_number"].drop_nulls().to_list())
     named.update(number for numbers in found["invoice_numbers"].to_list() for number in numbers or [])
@@ -81,6 +88,8 @@ def clean_held(result: MatchResult, sides: StoreSides) -> list[StoredInvoice]:
     lines_of = {row[0]: [(item["po_number"], item["line_no"]) for item in row[1]] for row in billed.iter_rows()}
     clean = []
     for number, invoice in sides.held.items():
+        if {str(finding.get("category")) for finding in invoice.findings} & NOT_SEEN_WHOLE:
+            continue
         lines = lines_of.get(number, [])
         if lines and number not in named and not any((po, _line_no(line)) in flagged for po, line in lines):
             clean.append(invoice)
