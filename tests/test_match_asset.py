@@ -218,3 +218,15 @@ def test_the_code_location_has_the_asset_its_checks_job_schedule_and_sensor():
     assert {"three_way_match_on_change"} <= {s.name for s in repository.sensor_defs}
     checks = {key.name for key in repository.asset_graph.asset_check_keys if key.asset_key == dg.AssetKey(ASSET)}
     assert checks == {f"no_{category}" for category in EXCEPTIONS}
+
+
+def test_aging_buckets_end_at_30_60_and_90_days(store):
+    from hub.matching import Hold, aging
+
+    empty = run_daily_match(store, today(), release=False).result
+    as_of = dt.date(2026, 12, 4)
+    holds = [Hold(f"I{days}", "acme", "PO", Decimal("1.00"), as_of - dt.timedelta(days=days))
+             for days in (0, 30, 31, 60, 61, 90, 91)]
+    buckets = aging(empty, as_of, holds)["held_invoices"]
+    assert [(row["age_days"], row["count"], row["value"]) for row in buckets] == [
+        ("0-30", 2, "2.00"), ("31-60", 2, "2.00"), ("61-90", 2, "2.00"), ("90+", 1, "1.00")]
