@@ -118,3 +118,19 @@ def match_inputs_version(conn: Connection) -> str:
     if not shipments and not events:
         return ""
     return "|".join([events, newest(invoices.c.updated_at), newest(match_shipments.c.recorded_at), str(shipments)])
+
+
+def record_delivered(conn: Connection, *, source: str, document: str, delivered: Mapping[tuple[str, str],
+                     Mapping[str, tuple[str, Decimal]]], on: dt.date, now: dt.datetime) -> int:
+    """Record a target's delivered quantities (``(partner, PO)`` -> line -> (SKU, quantity so far)) as shipment
+    lines of ``source``/``document``, dated ``on`` where the quantity changed since the last recording (the
+    target says how much, not when: the day a change is first seen stands for its ship date). How many changed."""
+    table = match_shipments
+    known = {(row.partner_id, row.po_number, row.line_no): row.quantity for row in conn.execute(
+        select(table.c.partner_id, table.c.po_number, table.c.line_no, table.c.quantity).where(
+            (table.c.source == source) & (table.c.document == document)))}
+    changed = [ShipmentLine(source, document, partner_id, po_number, line_no, sku, quantity, on)
+               for (partner_id, po_number), lines in delivered.items()
+               for line_no, (sku, quantity) in lines.items()
+               if quantity > 0 and known.get((partner_id, po_number, line_no)) != quantity]
+    return record_shipment_lines(conn, changed, now=now)
