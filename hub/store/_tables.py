@@ -545,6 +545,58 @@ channel_fulfilments = Table(
 )
 
 
+# Shipment lines the three-way match reads (ERP deliveries, ASNs...), in the order line's own unit; one row per
+# (source, document, partner, PO, line): recording the same document line again replaces its quantity.
+match_shipments = Table(
+    "match_shipments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("document", String(120), nullable=False),
+    Column("partner_id", String(63), nullable=False),
+    Column("po_number", String(80), nullable=False),
+    Column("line_no", String(80), nullable=False),
+    Column("sku", String(80), nullable=False),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("ship_date", Date, nullable=False),
+    Column("recorded_at", TS, nullable=False),
+    UniqueConstraint("source", "document", "partner_id", "po_number", "line_no", name="uq_match_shipments_line"),
+    Index("ix_match_shipments_po", "partner_id", "po_number"),
+)
+
+# One row per run of the daily three-way match (``match_findings`` its exceptions): the partition's history.
+match_runs = Table(
+    "match_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("business_day", Date, nullable=False, index=True),
+    Column("ran_at", TS, nullable=False),
+    Column("po_lines", Integer, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("exceptions", Integer, nullable=False),
+    Column("value_at_stake", ExactDecimal, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("released", JSON, nullable=False),  # invoice ids this run released (within tolerance)
+    Column("report_dir", Text),
+)
+
+match_findings = Table(
+    "match_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("match_runs.id"), nullable=False, index=True),
+    Column("category", String(40), nullable=False),
+    Column("customer", String(63)),
+    Column("po_number", String(200)),
+    Column("line_no", String(80)),
+    Column("sku", String(80)),
+    Column("invoice_number", String(200)),
+    Column("variance_pct", ExactDecimal),
+    Column("value_at_stake", ExactDecimal),
+    Column("detail", Text, nullable=False),
+)
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key
