@@ -30,6 +30,7 @@ from hub.reconciliation import reconcile_erp_orders
 from hub.settings import REPO_ROOT, STORE_FILE_NAME, HubSettings, get_settings, resolve_database_url, sqlite_url
 from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
+from sandbox.demo_email import run_email_demo
 from sandbox.environment import SandboxEnvironment
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -79,6 +80,8 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
             if not runs:
                 say("   no new files: everything in the inboxes was processed before (moved to the archive)")
         _channels(say, defs, instance, sandbox)
+        run_email_demo(say, defs, instance, sandbox, _with_store(f"{_shown(Path(sys.executable).parent)}/hub",
+                                                                 resolve_database_url()))
         store = st.HubStore(resolve_database_url())
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)

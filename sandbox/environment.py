@@ -18,6 +18,7 @@ from mappings.profiles import PartnerDirectory
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.mail import SandboxMail
 from sandbox.sftp_server import SandboxSftpServer
 from sandbox.shopify_server import SandboxShopify
 
@@ -66,6 +67,7 @@ class SandboxEnvironment:
         self.shop: SandboxShopify | None = None
         self.marketplace: SandboxAmazon | None = None
         self.webhooks: BackgroundServer | None = None
+        self.mail = SandboxMail(partners)  # the first email customer's mailbox (Dovecot, else in-process)
         if self.shop_settings is not None:
             self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
                                        shop_domain=self.shop_settings.shop_domain)
@@ -93,6 +95,7 @@ class SandboxEnvironment:
         self.sftp.write_known_hosts(self.known_hosts)
         self.erp.start()
         self.erp.seed_products(CATALOG)
+        self.mail.start()
         # Channel orders are seeded at fixed times of the day, so a second run the same day finds
         # the same order versions (and stores nothing new).
         day = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -115,6 +118,7 @@ class SandboxEnvironment:
             if server is not None:
                 server.stop()
         self.sftp.stop()
+        self.mail.stop()
 
     def webhook_url(self) -> str:
         """Where the sandbox shop delivers its webhooks."""
@@ -133,6 +137,7 @@ class SandboxEnvironment:
             "HUB_ERP_URL": self.erp.base_url,
             "HUB_ERP_DATABASE": ERP_DATABASE,
             "HUB_ERP_API_KEY": ERP_API_KEY,
+            **self.mail.environment(),
         }
         if self.shop is not None and self.shop_settings is not None:
             shop = self.shop_settings
