@@ -35,7 +35,6 @@ class SandboxMail:
         self.password = ""
         self._stack = contextlib.ExitStack()
         self._inprocess: SandboxImapServer | None = None
-        self._dovecot = None
 
     def start(self) -> None:
         """Start Dovecot if installed (and not ruled out), else the in-process server."""
@@ -45,8 +44,8 @@ class SandboxMail:
 
         if DOVECOT.exists() and os.environ.get("HUB_SANDBOX_IMAP") != INPROCESS:
             try:
-                self._dovecot = self._stack.enter_context(running_dovecot(users=[self.settings.username]))
-                self.kind, self.port, self.password = "Dovecot", self._dovecot.port, PASSWORD
+                dovecot = self._stack.enter_context(running_dovecot(users=[self.settings.username]))
+                self.kind, self.port, self.password = "Dovecot", dovecot.port, PASSWORD
                 return
             except DovecotUnavailable:
                 pass  # installed but not startable here: the in-process server does the same job
@@ -59,7 +58,6 @@ class SandboxMail:
             self._inprocess.stop()
             self._inprocess = None
         self._stack.close()
-        self._dovecot = None
 
     def environment(self) -> dict[str, str]:
         """The port and password variables the profile names, once started."""
