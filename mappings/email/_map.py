@@ -205,7 +205,7 @@ def _order(parsed: ParsedEmail, lines: list[_Line], findings: Findings, profile:
             findings.error(order_lines[int(breach.line_no) - 1].references["from"] if breach.line_no else "order",
                            breach.message)
         return MappedOrder(po, updated_at, None, MappedOrderState.REJECTED,
-                           [str(p) for p in findings.problems if p.severity == "error"], False, "over the amount limits",
-                           findings=findings.problems)
+                           [str(p) for p in findings.problems if p.severity == "error"], False,
+                           "over the amount limits", findings=findings.problems)
     return MappedOrder(po, updated_at, order, MappedOrderState.OK, [str(p) for p in findings.problems],
                        findings=findings.problems)
