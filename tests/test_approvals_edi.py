@@ -77,7 +77,7 @@ def test_a_rejected_edi_order_gets_an_855_rj_in_the_partners_outbound_folder(sto
     text = (root / "acme" / "outbound" / the_855[0]).read_text()
     assert outbound_problems(text) == [], "valid against our 855 map"
     segments = [s.strip() for s in text.split("~") if s.strip()]
-    assert [s for s in segments if s.startswith("BAK")][0].split("*")[1:4] == ["00", "RJ", "PO-BAD-1"]
+    assert next(s for s in segments if s.startswith("BAK")).split("*")[1:4] == ["00", "RJ", "PO-BAD-1"]
     acks = [s.split("*")[1] for s in segments if s.startswith("ACK*")]
     assert acks == ["IR", "IR"], "every line rejected"
     with store.transaction() as conn:
