@@ -38,8 +38,8 @@ def client(erp):
         yield odoo
 
 
-def receive(store: st.HubStore, po: str, lines: list[SampleLine], control: int) -> None:
-    data = build_850(ACME, po_number=po, control_number=control, lines=lines)
+def receive(store: st.HubStore, po: str, lines: list[SampleLine], control: int, purpose: str = "00") -> None:
+    data = build_850(ACME, po_number=po, control_number=control, lines=lines, purpose=purpose)
     receipt = receive_document(store, channel="sftp", partner_id="acme", source_name=f"{po}.x12", data=data,
                                max_bytes=1_000_000)
     process_x12_receipt(store, PARTNERS, receipt.id, now=T0)

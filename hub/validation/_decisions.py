@@ -38,6 +38,10 @@ def approve(store: st.HubStore, approval_id: int, *, by: str, note: str | None =
             if status == st.OrderStatus.OPEN:
                 for target in approval.targets:
                     st.enqueue_delivery(conn, order_id=approval.order_id, target=target, now=now)
+                    # Held again on a new version: paused (skipped), or the target has the earlier one (done).
+                    delivery = st.delivery_of(conn, order_id=approval.order_id, target=target)
+                    if delivery is not None and delivery.state in (st.SKIPPED, st.DONE):
+                        st.requeue_delivery(conn, order_id=approval.order_id, target=target, now=now)
             st.add_event(conn, approval.order_id, "approved", {"by": by, "note": note}, now=now)
         return Decision(_get(conn, approval_id), done)
 
