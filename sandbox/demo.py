@@ -207,6 +207,8 @@ def tick_sensors(
     cursors = {} if cursors is None else cursors
     for unresolved in defs.sensors or []:
         sensor = defs.resolve_sensor_def(unresolved.name)
+        if sensor.default_status == dg.DefaultSensorStatus.STOPPED:
+            continue  # the daemon leaves it alone too (e.g. its account's secrets are not set here)
         # Only the resources the sensor asks for, as the daemon does: another account's unset secret is no concern.
         resources = {key: (defs.resources or {})[key] for key in sensor.required_resource_keys}
         context = dg.build_sensor_context(
