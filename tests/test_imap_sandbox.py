@@ -140,3 +140,29 @@ def test_the_email_sync_reads_the_sandbox_once_and_moves_each_message(server, tm
                                 .order_by(st.tables.receipts.c.id)).scalars().all()
     assert outcomes == ["accepted", "ignored", "duplicate", "duplicate"]
     assert server.count("Processed") == 4
+
+
+def test_the_demo_mailbox_without_dovecot_is_the_in_process_server_the_profile_reaches(monkeypatch):
+    from hub.defs.email.resources import email_resource
+    from mappings.email import EmailChannelSettings
+    from sandbox.mail import INPROCESS, SandboxMail
+    from tests.fixtures.partners import PARTNERS
+
+    monkeypatch.setenv("HUB_SANDBOX_IMAP", INPROCESS)
+    mail = SandboxMail(PARTNERS)
+    assert mail.profile is not None and mail.profile.id == "cornerhw"
+    mail.start()
+    try:
+        assert mail.kind == "in-process IMAP sandbox"
+        env = mail.environment()
+        mail.deliver(message("1 x BOLT-M8 @ 8.40\n"))
+        settings = mail.profile.channel("email_imap")
+        assert isinstance(settings, EmailChannelSettings)
+        resource = email_resource(settings)  # what Dagster resolves: the port and password from these variables
+        port, password = (getattr(resource, field).env_var_name for field in ("port", "password"))
+        config = resource.model_copy(update={"port": int(env[port]), "password": env[password]}).imap_config()
+        with ImapMailbox(config) as box:
+            assert box.uids_after(0) == [1]
+        assert mail.count("INBOX") == 1 and mail.count("Processed") == 0
+    finally:
+        mail.stop()
