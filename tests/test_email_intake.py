@@ -264,7 +264,9 @@ def test_mail_without_an_order_is_rejected_with_its_reason(dovecot_server, mailb
 
 
 def test_an_order_from_a_sender_the_profile_does_not_list_is_a_draft_not_a_rejection(dovecot_server, mailbox,
-                                                                                      sqlite_store):
+                                                                                      sqlite_store, monkeypatch,
+                                                                                      capsys):
+    from hub.cli import main
     from hub.validation import approve
 
     user, profile = mailbox
@@ -278,7 +280,10 @@ def test_an_order_from_a_sender_the_profile_does_not_list_is_a_draft_not_a_rejec
         (approval,) = st.list_approvals(conn)
         assert conn.execute(select(st.tables.outbox)).all() == [], "a draft is not delivered"
     assert {"rule": "unknown_sender", "line": None, "expected": "a sender the customer's profile lists",
-            "found": "pat@elsewhere.test"} in approval.findings
+            "found": "a sender at elsewhere.test"} in approval.findings, "the domain: findings reach the Dagster UI"
+    monkeypatch.setenv("HUB_DATABASE_URL", str(sqlite_store.engine.url))
+    assert main(["approvals", "show", str(approval.id)]) == 0
+    assert "sent by pat@elsewhere.test" in capsys.readouterr().out, "the reviewer sees who sent it"
     assert folders(dovecot_server, user) == {"INBOX": 0, "Processed": 1, "Rejected": 0}
     approve(sqlite_store, approval.id, by="reviewer", note="Pat is their new buyer")
     with sqlite_store.transaction() as conn:

@@ -139,9 +139,11 @@ def _order_findings(order: Order, rules: ValidationRules, context: Context) -> l
     if order.source.value in {Source.EMAIL.value, *(rules.review_extracted_from or ())}:
         found.extend(_low_confidence(order))
     if order.source == Source.EMAIL and order.references.get("sender_unknown"):
-        # Not a rule to switch off: an order from someone the customer never named is always a draft.
+        # Not a rule to switch off: an order from someone the customer never named is always a draft. The
+        # domain only (findings reach the Dagster UI); the address is on the order (`hub approvals show`).
+        domain = (order.references.get("sender") or "").rpartition("@")[2]
         found.append(Finding(Rule.UNKNOWN_SENDER, None, "a sender the customer's profile lists",
-                             order.references.get("sender") or "no sender address"))
+                             f"a sender at {domain}" if domain else "no sender address"))
     return found
 
 
