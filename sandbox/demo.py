@@ -31,6 +31,7 @@ from hub.settings import REPO_ROOT, STORE_FILE_NAME, HubSettings, get_settings, 
 from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
 from sandbox import demo_match
+from sandbox.demo_email import run_email_demo
 from sandbox.environment import SandboxEnvironment
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -80,6 +81,8 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
             if not runs:
                 say("   no new files: everything in the inboxes was processed before (moved to the archive)")
         _channels(say, defs, instance, sandbox)
+        run_email_demo(say, defs, instance, sandbox, _with_store(f"{_shown(Path(sys.executable).parent)}/hub",
+                                                                 resolve_database_url()))
         store = st.HubStore(resolve_database_url())
         demo_match.run(say, defs, instance, store, QUIET)  # sample POs, shipments, invoices; today's match report
         with sandbox_gateway(sandbox) as gateway:
@@ -206,6 +209,8 @@ def tick_sensors(
     cursors = {} if cursors is None else cursors
     for unresolved in defs.sensors or []:
         sensor = defs.resolve_sensor_def(unresolved.name)
+        if sensor.default_status == dg.DefaultSensorStatus.STOPPED:
+            continue  # the daemon leaves it alone too (e.g. its account's secrets are not set here)
         # Only the resources the sensor asks for, as the daemon does: another account's unset secret is no concern.
         resources = {key: (defs.resources or {})[key] for key in sensor.required_resource_keys}
         context = dg.build_sensor_context(

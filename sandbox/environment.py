@@ -18,6 +18,7 @@ from mappings.profiles import PartnerDirectory
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.mail import SandboxMail
 from sandbox.quickbooks_server import quickbooks_environment, quickbooks_for
 from sandbox.sftp_server import SandboxSftpServer
 from sandbox.shopify_server import SandboxShopify
@@ -67,6 +68,7 @@ class SandboxEnvironment:
         self.shop: SandboxShopify | None = None
         self.marketplace: SandboxAmazon | None = None
         self.webhooks: BackgroundServer | None = None
+        self.mail = SandboxMail(partners)  # the first email customer's mailbox (Dovecot, else in-process)
         self.qbo = quickbooks_for(partners, [sku for sku, *_ in CATALOG])  # when a profile invoices in QuickBooks
         if self.shop_settings is not None:
             self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
@@ -95,6 +97,7 @@ class SandboxEnvironment:
         self.sftp.write_known_hosts(self.known_hosts)
         self.erp.start()
         self.erp.seed_products(CATALOG)
+        self.mail.start()
         if self.qbo is not None:
             self.qbo.start()
         # Channel orders are seeded at fixed times of the day, so a second run the same day finds
@@ -119,6 +122,7 @@ class SandboxEnvironment:
             if server is not None:
                 server.stop()
         self.sftp.stop()
+        self.mail.stop()
 
     def webhook_url(self) -> str:
         """Where the sandbox shop delivers its webhooks."""
@@ -137,6 +141,7 @@ class SandboxEnvironment:
             "HUB_ERP_URL": self.erp.base_url,
             "HUB_ERP_DATABASE": ERP_DATABASE,
             "HUB_ERP_API_KEY": ERP_API_KEY,
+            **self.mail.environment(),
         }
         if self.shop is not None and self.shop_settings is not None:
             shop = self.shop_settings

@@ -151,7 +151,8 @@ def test_the_code_location_is_the_defs_folder_with_a_component_per_account(sandb
     assert {"sftp_inbox_acme", "sftp_inbox_bluebird", "shopify_webhook_queue"} <= names["sensors"]
     # Each account's API resource under the account's own key, beside the shared ones.
     assert names["resources"] == {"hub_store", "sftp", "erp", "shopify_trailhead", "amazon_marketplace_us",
-                                  "hub_alerts", "erp_catalogue", "erp_inventory", "erp_deliveries"}
+                                  "email_cornerhw", "hub_alerts", "erp_catalogue", "erp_inventory",
+                                  "erp_deliveries"}
     assert {"alert_on_run_failure", "alert_new_exceptions", "alert_overdue_acks"} <= names["sensors"]
     resources = defs.resources or {}
     token = resources["shopify_trailhead"].access_token

@@ -48,8 +48,11 @@ def test_make_demo_flows_end_to_end_and_a_second_run_creates_nothing(tmp_path):
     assert "hub exceptions show" in first and "make ui" in first  # the next commands
     report = Path(re.search(r"^   match report\s+(\S+)", first, re.MULTILINE).group(1))
     assert all(f'<h2 id="{category}">' in report.read_text() for category in EXCEPTIONS), "one planted of each kind"
+    assert re.search(r"held for approval: #\d+ PO CH-1002: price_off_list", first), "an email order waits for a person"
+    assert "hub approvals list" in first and "Processed 3, Rejected 0" in first
 
     second = _demo(tmp_path)
     assert _count(r"^orders in the hub\s+(\d+)", second) == orders
     assert _count(r"^ERP sale orders\s+(\d+)", second) == sale_orders
     assert "PASSED" in second
+    assert "email_cornerhw_sync -> success; orders new 0, unchanged 0" in second, "the same emails again: duplicates"

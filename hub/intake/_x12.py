@@ -19,7 +19,7 @@ from hub.faults import fault_point
 from hub.store._invoices810 import apply_invoice_functional_ack
 from hub.store._po_acks import apply_functional_ack
 from hub.targets import delivery_targets
-from hub.validation import admit, gated, needs_approval
+from hub.validation import admit, admit_new_version, gated, needs_approval
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._results import InterchangeResult
@@ -458,8 +458,8 @@ def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime, target:
 
 def deliver_new_version(conn: Connection, order_id: int, now: dt.datetime, targets: Sequence[str]) -> None:
     """Take a replaced or updated order to each target: queue its delivery, or queue it again if it happened."""
-    if st.keep_held(conn, order_id):
-        return  # held for approval or rejected: a new version does not get past the decision
+    if not admit_new_version(conn, order_id, targets, now=now):
+        return  # held or rejected: judged again on the new content (hub.validation), not waved through
     for target in targets:
         st.enqueue_delivery(conn, order_id=order_id, target=target, now=now)
         st.requeue_delivery(conn, order_id=order_id, target=target, now=now)
