@@ -1,0 +1,244 @@
+"""856 ship notices: one per done ERP delivery of an order, to partners whose profile has an ``asn`` section.
+
+When the warehouse validates a delivery in the ERP (Odoo ``stock.picking`` done), the next pass
+reads it (its move lines: products, quantities, packages; its tracking reference and weight) and
+queues an 856 for it: one carton per package with a new SSCC-18 from our GS1 prefix, the lines
+matched to the order by SKU (else GTIN). Where our carrier target bought the order's label, its
+tracking code and carrier (as a SCAC through the routing's ``scac_carriers``) win over the ERP's.
+
+Once per delivery: ``asn_notices`` is unique on (partner, picking), so a re-run queues nothing
+twice. Gap-free numbers: ISA13/GS06/ST02 (the partner's series, shared with its acks and 855s)
+and the SSCC serials (one series per extension digit and company prefix, in ``control_numbers``)
+are taken inside the transaction that queues the document, after it passed our maps and pyx12's
+envelope reader; a build that fails rolls back, gives them back and opens ``outbound_invalid``.
+The document is written to the partner's outbound folder by the same sender as the acks and 855s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from canonical.errors import FatalError
+from canonical.model import Order
+from connectors.erp._pickings import Picking
+from hub import store as st
+from hub.delivery._acks855 import _control
+from hub.store._asns import OrderToShip, orders_awaiting_asn, pickings_with_asn, record_asn
+from hub.store._po_acks import open_exceptions_of_kind
+from hub.store._shipments import ShipmentState, shipment_by_reference
+from hub.targets.carrier import label_reference
+from mappings.asn_settings import AsnSettings
+from mappings.profiles import PartnerDirectory, PartnerProfile, X12SftpChannel
+from mappings.x12._856 import Carton, CartonItem, Envelope856, ShipNotice, build_856, file_name_856
+from mappings.x12._856_check import asn_problems
+from mappings.x12._acks import AckAddress
+from mappings.x12._sscc import serial_capacity, sscc
+
+log = logging.getLogger(__name__)
+
+KIND = "856"
+OUTBOUND_INVALID = st.ExceptionKind.OUTBOUND_INVALID
+_LOOSE = ""  # the carton of a delivery's quantities not put in any package
+
+
+class DoneDeliveries(Protocol):
+    """What the ASN pass needs of the ERP (``connectors.erp._pickings.OdooPickings`` provides it)."""
+
+    def done_deliveries(self, sale_order_ids: Sequence[int]) -> dict[int, list[Picking]]: ...
+
+
+@dataclass
+class AsnSummary:
+    """What one pass did (Dagster metadata)."""
+
+    queued: list[str] = field(default_factory=list)
+    """References of the 856s queued, e.g. ``856/acme/PO-1/WH/OUT/00012``."""
+    invalid: list[str] = field(default_factory=list)
+
+
+def asn_settings(profile: PartnerProfile) -> AsnSettings | None:
+    """The partner's 856 settings, when it wants 856s and has folders to receive them."""
+    channel = profile.channel("x12_sftp")
+    if isinstance(channel, X12SftpChannel) and channel.asn is not None and profile.sftp is not None:
+        return channel.asn
+    return None
+
+
+def partners_sending_856(partners: PartnerDirectory) -> list[PartnerProfile]:
+    """Partners whose profile asks for 856s."""
+    return [p for p in partners if asn_settings(p) is not None]
+
+
+def erp_target(profile: PartnerProfile) -> str | None:
+    """The name of the partner's ERP target (the first of kind ``odoo``): where its deliveries are read."""
+    return next((t.name for t in profile.targets if t.kind == "odoo"), None)
+
+
+def reference_of(partner_id: str, po_number: str, picking_name: str) -> str:
+    """Our own reference for the 856 of one delivery."""
+    return f"856/{partner_id}/{po_number}/{picking_name}"[:200]
+
+
+def _deliveries(store: st.HubStore, profile: PartnerProfile, erp: DoneDeliveries
+                ) -> list[tuple[OrderToShip, list[Picking]]]:
+    """The orders awaiting an 856 and their done deliveries in the ERP."""
+    target = erp_target(profile)
+    if target is None:
+        return []
+    with store.transaction() as conn:
+        todo = orders_awaiting_asn(conn, partner_id=profile.id, target=target)
+    found = erp.done_deliveries([item.sale_order_id for item in todo]) if todo else {}
+    return [(item, found.get(item.sale_order_id, [])) for item in todo]
+
+
+def queue_ship_notices(store: st.HubStore, partners: PartnerDirectory, erp: DoneDeliveries, *,
+                       now: dt.datetime | None = None, summary: AsnSummary | None = None) -> AsnSummary:
+    """Queue an 856 for every done delivery of a partner's order that has none (idempotent)."""
+    summary = summary or AsnSummary()
+    now = now or st.utcnow()
+    for profile in partners_sending_856(partners):
+        for item, pickings in _deliveries(store, profile, erp):
+            with store.transaction() as conn:
+                sent = pickings_with_asn(conn, partner_id=profile.id, picking_ids=[p.id for p in pickings])
+            for picking in pickings:
+                if picking.id not in sent:
+                    _queue_one(store, profile, item.order_id, picking, pickings, now, summary)
+    return summary
+
+
+def deliveries_without_asn(store: st.HubStore, partners: PartnerDirectory, erp: DoneDeliveries
+                           ) -> list[dict[str, object]]:
+    """Done ERP deliveries of partners that want 856s that have no 856 (the reconciliation check)."""
+    missing: list[dict[str, object]] = []
+    for profile in partners_sending_856(partners):
+        for item, pickings in _deliveries(store, profile, erp):
+            with store.transaction() as conn:
+                sent = pickings_with_asn(conn, partner_id=profile.id, picking_ids=[p.id for p in pickings])
+            missing += [{"partner": profile.id, "order_id": item.order_id, "delivery": p.name}
+                        for p in pickings if p.id not in sent]
+    return missing
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _cartons(order: Order, picking: Picking, serials: list[str]) -> tuple[Carton, ...]:
+    """One carton per package of the delivery, its quantities matched to the order's lines."""
+    by_sku = {line.sku: line.line_no for line in reversed(order.lines) if line.sku}
+    by_gtin = {line.gtin: line.line_no for line in reversed(order.lines) if line.gtin}
+    packages: dict[str, dict[str, Decimal]] = {}
+    for content in picking.contents:
+        line_no = by_sku.get(content.default_code) or by_gtin.get(content.barcode)
+        if line_no is None:
+            raise _Invalid(f"delivery {picking.name} holds product {content.default_code or content.product_id} "
+                           "that is on no line of the order")
+        items = packages.setdefault(content.package or _LOOSE, {})
+        items[line_no] = items.get(line_no, Decimal(0)) + content.quantity
+    if not packages:
+        raise _Invalid(f"delivery {picking.name} is done with nothing in it")
+    return tuple(Carton(serial, tuple(CartonItem(no, qty) for no, qty in items.items()))
+                 for serial, items in zip(serials, packages.values(), strict=True))
+
+
+def _package_count(picking: Picking) -> int:
+    return len({content.package or _LOOSE for content in picking.contents})
+
+
+def _ssccs(conn: Connection, settings: AsnSettings, count: int) -> list[str]:
+    """``count`` new SSCC-18s from the series of our prefix (gap-free, inside the caller's transaction)."""
+    series = f"gs1:{settings.sscc_extension_digit}{settings.gs1_company_prefix}"
+    found = []
+    for _ in range(count):
+        serial = st.next_control_number(conn, series, "sscc")
+        if serial >= serial_capacity(settings.gs1_company_prefix):
+            raise FatalError(f"SSCC serial references of prefix {settings.gs1_company_prefix} are exhausted")
+        found.append(sscc(settings.sscc_extension_digit, settings.gs1_company_prefix, serial))
+    return found
+
+
+def _label(conn: Connection, profile: PartnerProfile, order: Order) -> tuple[str | None, str | None]:
+    """(tracking code, SCAC) of the label our carrier target bought for the order, if it bought one."""
+    for target in profile.targets:
+        if target.kind != "easypost":
+            continue
+        row = shipment_by_reference(conn, target.name, label_reference(order))
+        if row is not None and row.state is ShipmentState.BOUGHT:
+            routing = target.carrier.scac_carriers if target.carrier else {}
+            scacs = {carrier: scac for scac, carrier in routing.items()}
+            return row.tracking_code, scacs.get(row.carrier or "")
+    return None, None
+
+
+def _complete(order: Order, pickings: list[Picking]) -> bool:
+    """Every line of the order shipped in full by these deliveries."""
+    shipped: dict[str, Decimal] = {}
+    skus = {line.sku: line.line_no for line in order.lines if line.sku}
+    gtins = {line.gtin: line.line_no for line in order.lines if line.gtin}
+    for picking in pickings:
+        for content in picking.contents:
+            line_no = skus.get(content.default_code) or gtins.get(content.barcode)
+            if line_no is not None:
+                shipped[line_no] = shipped.get(line_no, Decimal(0)) + content.quantity
+    return all(shipped.get(line.line_no, Decimal(0)) >= line.quantity for line in order.lines)
+
+
+def _queue_one(store: st.HubStore, profile: PartnerProfile, order_id: int, picking: Picking,
+               pickings: list[Picking], now: dt.datetime, summary: AsnSummary) -> None:
+    settings = asn_settings(profile)
+    x12 = profile.x12
+    assert settings is not None and x12 is not None
+    reference = f"856/{profile.id}/order {order_id}/{picking.name}"
+    try:
+        with store.transaction() as conn:
+            order = st.load_stored_order(conn, order_id).order
+            reference = reference_of(profile.id, order.source_ref, picking.name)
+            cartons = _cartons(order, picking, _ssccs(conn, settings, _package_count(picking)))
+            tracking, scac = _label(conn, profile, order)
+            notice = ShipNotice(
+                shipment_id=picking.name, shipped_at=picking.date_done or now, cartons=cartons,
+                bill_of_lading=picking.name, scac=scac or settings.scac,
+                tracking_number=tracking or picking.tracking_ref or None,
+                transport_method=settings.transport_method, weight=picking.weight,
+                weight_unit=settings.weight_unit, packaging_code=settings.packaging_code,
+                ship_from_name=settings.ship_from_name)
+            numbers = [_control(conn, profile, kind) for kind in ("interchange", "group", "transaction")]
+            version = x12.versions[0]
+            envelope = Envelope856(ours=AckAddress(x12.us.isa_qualifier, x12.us.isa_id, x12.us.gs_id),
+                                   theirs=AckAddress(x12.partner.isa_qualifier, x12.partner.isa_id, x12.partner.gs_id),
+                                   version=version, interchange_control=numbers[0], group_control=numbers[1],
+                                   set_control=numbers[2])
+            text = build_856(order, notice, envelope, now=now, hierarchy=settings.hierarchy,
+                             sscc_with_ai=settings.sscc_with_ai)
+            problems = asn_problems(text, version)
+            if problems:  # rolls back: the control numbers and SSCC serials are given back, nothing is queued
+                raise _Invalid("; ".join(problems[:3]))
+            outbound_id = st.queue_outbound(
+                conn, partner_id=profile.id, kind=KIND, receipt_id=None, control_number=f"{numbers[0]:09d}",
+                file_name=file_name_856(x12.partner.isa_id, numbers[0]), content=text, now=now)
+            ssccs = [carton.sscc for carton in cartons]
+            record_asn(conn, partner_id=profile.id, order_id=order_id, picking_id=picking.id, picking_name=picking.name,
+                       reference=reference, outbound_id=outbound_id, group_control=str(numbers[1]),
+                       set_control=f"{numbers[2]:04d}", ssccs=ssccs, complete=_complete(order, pickings), now=now)
+            st.add_event(conn, order_id, "ship_notice", {"document": KIND, "reference": reference,
+                                                         "delivery": picking.name, "cartons": len(ssccs)}, now=now)
+            for earlier in open_exceptions_of_kind(conn, OUTBOUND_INVALID, partner_ids=[profile.id],
+                                                   document_ref=reference):
+                st.close_exception(conn, earlier.id, state=st.REPLAYED, now=now)
+        summary.queued.append(reference)
+    except (_Invalid, ValueError) as exc:  # ValueError: the builder refused what it was given
+        with store.transaction() as conn:
+            st.open_exception(conn, channel="sftp", kind=OUTBOUND_INVALID, partner_id=profile.id, order_id=order_id,
+                              document_ref=reference, now=now,
+                              reason=f"the 856 for delivery {picking.name} cannot be sent: {exc}")
+        summary.invalid.append(reference)
+    except IntegrityError:
+        log.info("856 for delivery %s was queued by another run", picking.id)

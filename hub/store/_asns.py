@@ -1,0 +1,85 @@
+"""856s we send (``asn_notices``): which ERP deliveries have their ship notice, and which orders still wait for one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, exists, select
+
+from hub.store._outbox import DONE
+from hub.store._tables import asn_notices, inserted_id, orders, outbox
+
+
+@dataclass(frozen=True)
+class AsnNotice:
+    """One 856 we queued: the delivery it tells about, its outbound document, numbers and cartons."""
+
+    id: int
+    partner_id: str
+    order_id: int
+    picking_id: int
+    picking_name: str
+    reference: str
+    outbound_id: int
+    group_control: str
+    set_control: str
+    ssccs: list[str]
+    complete: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OrderToShip:
+    """An order in the ERP (its sale order id there) whose deliveries may still need an 856."""
+
+    order_id: int
+    sale_order_id: int
+
+
+def orders_awaiting_asn(conn: Connection, *, partner_id: str, target: str, limit: int = 500) -> list[OrderToShip]:
+    """X12 orders of ``partner_id`` delivered to ``target`` (the ERP) that no 856 has yet shown shipped in full.
+
+    Oldest first; test orders never (they are not in a production ERP).
+    """
+    o = orders.c
+    complete = exists().where((asn_notices.c.order_id == o.id) & asn_notices.c.complete)
+    rows = conn.execute(
+        select(o.id, outbox.c.external_id)
+        .join(outbox, (outbox.c.order_id == o.id) & (outbox.c.target == target))
+        .where((o.partner_id == partner_id) & (o.source == "x12") & ~o.is_test & (outbox.c.state == DONE)
+               & outbox.c.external_id.is_not(None) & ~complete)
+        .order_by(o.id).limit(limit)
+    ).all()
+    return [OrderToShip(int(row.id), int(row.external_id)) for row in rows if str(row.external_id).isdigit()]
+
+
+def pickings_with_asn(conn: Connection, *, partner_id: str, picking_ids: Iterable[int]) -> set[int]:
+    """Which of these ERP deliveries already have an 856 for ``partner_id``."""
+    wanted = sorted(set(picking_ids))
+    if not wanted:
+        return set()
+    return {int(i) for i in conn.execute(select(asn_notices.c.picking_id).where(
+        (asn_notices.c.partner_id == partner_id) & asn_notices.c.picking_id.in_(wanted))).scalars()}
+
+
+def record_asn(
+    conn: Connection, *, partner_id: str, order_id: int, picking_id: int, picking_name: str, reference: str,
+    outbound_id: int, group_control: str, set_control: str, ssccs: list[str], complete: bool, now: dt.datetime,
+) -> int:
+    """Record the 856 queued for one delivery (unique per partner and picking: a second one fails the transaction)."""
+    return inserted_id(conn.execute(asn_notices.insert().values(
+        partner_id=partner_id, order_id=order_id, picking_id=picking_id, picking_name=picking_name[:80],
+        reference=reference, outbound_id=outbound_id, group_control=group_control, set_control=set_control,
+        ssccs=ssccs, complete=complete, created_at=now)))
+
+
+def asns_of(conn: Connection, *, partner_id: str | None = None, order_id: int | None = None) -> list[AsnNotice]:
+    """The 856s queued, oldest first."""
+    query = select(asn_notices).order_by(asn_notices.c.id)
+    if partner_id is not None:
+        query = query.where(asn_notices.c.partner_id == partner_id)
+    if order_id is not None:
+        query = query.where(asn_notices.c.order_id == order_id)
+    return [AsnNotice(**row._mapping) for row in conn.execute(query)]
