@@ -218,3 +218,60 @@ def test_from_the_sandbox_erps_stock_picking_to_the_partners_folder(sqlite_store
     assert text.count("MAN*GM*") == 2 and "REF*CN*1Z999AA10123456784~" in text and f"REF*BM*{name}~" in text
     assert "TD1*CTN25*2****G*3.5*LB~" in text
     assert send_pending_acks(sqlite_store, partners, folders, partner_id="acme", now=NOW) == []
+
+
+class FakeSftp:
+    """The ``sftp`` resource's one method the asset calls, over the in-memory folders."""
+
+    def __init__(self) -> None:
+        self.folders = Folders()
+
+    def client(self):
+        import contextlib
+
+        return contextlib.nullcontext(self.folders)
+
+
+def test_the_dagster_asset_and_its_check(tmp_path, erp):
+    import dagster as dg
+
+    from hub.defs.edi.asn import edi_ship_notices, every_shipped_order_has_an_asn
+    from hub.defs.resources import HubStoreResource
+    from hub.settings import sqlite_url
+    from hub.targets.odoo._resource import ErpResource
+    from tests.faults.test_erp_faults import receive_pos
+    from tests.fixtures.partners import REPO
+
+    partners_dir = tmp_path / "partners"
+    partners_dir.mkdir()
+    profile = (REPO / "mappings" / "partners" / "acme.yaml").read_text()
+    assert "    sftp:\n" in profile
+    (partners_dir / "acme.yaml").write_text(profile.replace(
+        "    sftp:\n", f"    asn: {{gs1_company_prefix: '{PREFIX}', hierarchy: SOI}}\n    sftp:\n"))
+    url = sqlite_url(tmp_path / "hub.sqlite3")
+    store = st.HubStore(url).migrate()
+    receive_pos(store, "PO-ASN-2")
+    config = OdooConfig(database=erp.database, api_key=ERP_API_KEY, http={"base_url": erp.base_url})
+    with OdooJson2Client(config) as client:
+        deliver_due_orders(store, OdooTarget(OdooSalesGateway(client)), now=NOW)
+    (sale_order,) = erp.sale_orders()
+    erp.confirm_sale_order(sale_order["client_order_ref"])
+    erp.ship(sale_order["client_order_ref"], tracking_ref="1Z1")
+    sftp = FakeSftp()
+    resources = {
+        "hub_store": HubStoreResource(database_url=url, partners_dir=str(partners_dir), max_document_bytes=1 << 20),
+        "sftp": sftp,
+        "erp_catalogue": ErpResource(base_url=erp.base_url, database=erp.database, api_key=ERP_API_KEY),
+    }
+    check = dg.materialize([every_shipped_order_has_an_asn], resources=resources,
+                           selection=dg.AssetSelection.all_asset_checks())
+    assert [e.passed for e in check.get_asset_check_evaluations()] == [False]  # shipped, no 856 yet
+    first = dg.materialize([edi_ship_notices, every_shipped_order_has_an_asn], resources=resources)
+    assert [e.passed for e in first.get_asset_check_evaluations()] == [True]
+    second = dg.materialize([edi_ship_notices], resources=resources)
+    metadata = [r.asset_materializations_for_node("edi_ship_notices")[0].metadata for r in (first, second)]
+    assert metadata[0]["queued_856"].value == ["856/acme/PO-ASN-2/WH/OUT/00001"]
+    assert metadata[1]["queued_856"].value == []
+    names = [name for name in sftp.folders.files["acme/outbound"] if name.startswith("856_")]
+    assert names == ["856_ACMERETAIL_000000002.x12"]  # 000000001 is the 997 for the 850
+    store.dispose()
