@@ -164,8 +164,10 @@ def test_a_delivery_that_cannot_be_told_opens_an_exception_and_gives_its_numbers
         (item,) = st.list_exceptions(conn, state=st.OPEN)
         assert item.kind == OUTBOUND_INVALID and "NOT-ON-THE-ORDER" in item.reason and item.order_id == order_id
     assert len(deliveries_without_asn(sqlite_store, acme_856(), erp)) == 1
-    erp.pickings = [picking(8, ("SKU-1", 10, None), ("SKU-2", 3, None))]  # the warehouse corrected it
-    queue_ship_notices(sqlite_store, acme_856(), erp, now=NOW)
+    erp.pickings = [picking(7, ("SKU-1", 10, None), ("SKU-2", 3, None))]  # the product was corrected in the ERP
+    assert queue_ship_notices(sqlite_store, acme_856(), erp, now=NOW).queued == ["856/acme/PO-855-1/WH/OUT/00007"]
+    with sqlite_store.transaction() as conn:
+        assert st.list_exceptions(conn, state=st.OPEN) == []  # closed by the 856 that went out
     (document,) = outbound(sqlite_store)
     assert document.control_number == "000000001"  # the failed build took no number
     assert "MAN*GM*006141410000000012~" in document.content  # nor an SSCC serial

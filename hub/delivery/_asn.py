@@ -31,7 +31,7 @@ from canonical.model import Order
 from connectors.erp._pickings import Picking
 from hub import store as st
 from hub.delivery._acks855 import _control
-from hub.store._asns import OrderToShip, orders_awaiting_asn, pickings_with_asn, record_asn
+from hub.store._asns import OrderToShip, orders_awaiting_asn, pickings_with_asn, record_asn, reserve_serials
 from hub.store._po_acks import open_exceptions_of_kind
 from hub.store._shipments import ShipmentState, shipment_by_reference
 from hub.targets.carrier import label_reference
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 KIND = "856"
 OUTBOUND_INVALID = st.ExceptionKind.OUTBOUND_INVALID
 _LOOSE = ""  # the carton of a delivery's quantities not put in any package
+CHUNK = 100
+"""Deliveries queued per transaction."""
 
 
 class DoneDeliveries(Protocol):
@@ -101,16 +103,26 @@ def _deliveries(store: st.HubStore, profile: PartnerProfile, erp: DoneDeliveries
 
 def queue_ship_notices(store: st.HubStore, partners: PartnerDirectory, erp: DoneDeliveries, *,
                        now: dt.datetime | None = None, summary: AsnSummary | None = None) -> AsnSummary:
-    """Queue an 856 for every done delivery of a partner's order that has none (idempotent)."""
+    """Queue an 856 for every done delivery of a partner's order that has none (idempotent).
+
+    Deliveries are queued ``CHUNK`` to a transaction, each in its own savepoint: one that fails
+    rolls back alone (its numbers given back) and the commit is paid once per chunk, not per 856.
+    """
     summary = summary or AsnSummary()
     now = now or st.utcnow()
     for profile in partners_sending_856(partners):
-        for item, pickings in _deliveries(store, profile, erp):
+        todo = [(item, picking, pickings)
+                for item, pickings in _deliveries(store, profile, erp) for picking in pickings]
+        with store.transaction() as conn:
+            sent = pickings_with_asn(conn, partner_id=profile.id, picking_ids=[picking.id for _, picking, _ in todo])
+        todo = [entry for entry in todo if entry[1].id not in sent]
+        for start in range(0, len(todo), CHUNK):
             with store.transaction() as conn:
-                sent = pickings_with_asn(conn, partner_id=profile.id, picking_ids=[p.id for p in pickings])
-            for picking in pickings:
-                if picking.id not in sent:
-                    _queue_one(store, profile, item.order_id, picking, pickings, now, summary)
+                # Exceptions of earlier passes that cannot be told, closed when their 856 goes out now.
+                failed = {e.document_ref: e.id for e in open_exceptions_of_kind(
+                    conn, OUTBOUND_INVALID, partner_ids=[profile.id], limit=100_000) if e.document_ref}
+                for item, picking, pickings in todo[start : start + CHUNK]:
+                    _queue_one(conn, profile, item.order_id, picking, pickings, now, summary, failed)
     return summary
 
 
@@ -155,14 +167,10 @@ def _package_count(picking: Picking) -> int:
 
 def _ssccs(conn: Connection, settings: AsnSettings, count: int) -> list[str]:
     """``count`` new SSCC-18s from the series of our prefix (gap-free, inside the caller's transaction)."""
-    series = f"gs1:{settings.sscc_extension_digit}{settings.gs1_company_prefix}"
-    found = []
-    for _ in range(count):
-        serial = st.next_control_number(conn, series, "sscc")
-        if serial >= serial_capacity(settings.gs1_company_prefix):
-            raise FatalError(f"SSCC serial references of prefix {settings.gs1_company_prefix} are exhausted")
-        found.append(sscc(settings.sscc_extension_digit, settings.gs1_company_prefix, serial))
-    return found
+    serials = reserve_serials(conn, f"gs1:{settings.sscc_extension_digit}{settings.gs1_company_prefix}", count)
+    if serials.stop > serial_capacity(settings.gs1_company_prefix):
+        raise FatalError(f"SSCC serial references of prefix {settings.gs1_company_prefix} are exhausted")
+    return [sscc(settings.sscc_extension_digit, settings.gs1_company_prefix, serial) for serial in serials]
 
 
 def _label(conn: Connection, profile: PartnerProfile, order: Order) -> tuple[str | None, str | None]:
@@ -191,14 +199,14 @@ def _complete(order: Order, pickings: list[Picking]) -> bool:
     return all(shipped.get(line.line_no, Decimal(0)) >= line.quantity for line in order.lines)
 
 
-def _queue_one(store: st.HubStore, profile: PartnerProfile, order_id: int, picking: Picking,
-               pickings: list[Picking], now: dt.datetime, summary: AsnSummary) -> None:
+def _queue_one(conn: Connection, profile: PartnerProfile, order_id: int, picking: Picking,
+               pickings: list[Picking], now: dt.datetime, summary: AsnSummary, failed: dict[str, int]) -> None:
     settings = asn_settings(profile)
     x12 = profile.x12
     assert settings is not None and x12 is not None
     reference = f"856/{profile.id}/order {order_id}/{picking.name}"
     try:
-        with store.transaction() as conn:
+        with conn.begin_nested():  # a failure rolls back to here: control numbers and SSCC serials given back
             order = st.load_stored_order(conn, order_id).order
             reference = reference_of(profile.id, order.source_ref, picking.name)
             cartons = _cartons(order, picking, _ssccs(conn, settings, _package_count(picking)))
@@ -219,7 +227,7 @@ def _queue_one(store: st.HubStore, profile: PartnerProfile, order_id: int, picki
             text = build_856(order, notice, envelope, now=now, hierarchy=settings.hierarchy,
                              sscc_with_ai=settings.sscc_with_ai)
             problems = asn_problems(text, version)
-            if problems:  # rolls back: the control numbers and SSCC serials are given back, nothing is queued
+            if problems:
                 raise _Invalid("; ".join(problems[:3]))
             outbound_id = st.queue_outbound(
                 conn, partner_id=profile.id, kind=KIND, receipt_id=None, control_number=f"{numbers[0]:09d}",
@@ -230,15 +238,13 @@ def _queue_one(store: st.HubStore, profile: PartnerProfile, order_id: int, picki
                        set_control=f"{numbers[2]:04d}", ssccs=ssccs, complete=_complete(order, pickings), now=now)
             st.add_event(conn, order_id, "ship_notice", {"document": KIND, "reference": reference,
                                                          "delivery": picking.name, "cartons": len(ssccs)}, now=now)
-            for earlier in open_exceptions_of_kind(conn, OUTBOUND_INVALID, partner_ids=[profile.id],
-                                                   document_ref=reference):
-                st.close_exception(conn, earlier.id, state=st.REPLAYED, now=now)
+            if reference in failed:
+                st.close_exception(conn, failed.pop(reference), state=st.REPLAYED, now=now)
         summary.queued.append(reference)
     except (_Invalid, ValueError) as exc:  # ValueError: the builder refused what it was given
-        with store.transaction() as conn:
-            st.open_exception(conn, channel="sftp", kind=OUTBOUND_INVALID, partner_id=profile.id, order_id=order_id,
-                              document_ref=reference, now=now,
-                              reason=f"the 856 for delivery {picking.name} cannot be sent: {exc}")
+        st.open_exception(conn, channel="sftp", kind=OUTBOUND_INVALID, partner_id=profile.id, order_id=order_id,
+                          document_ref=reference, now=now,
+                          reason=f"the 856 for delivery {picking.name} cannot be sent: {exc}")
         summary.invalid.append(reference)
     except IntegrityError:
         log.info("856 for delivery %s was queued by another run", picking.id)
