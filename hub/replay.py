@@ -64,8 +64,9 @@ def replay_exception(
     if queued.kind in (st.ExceptionKind.OUTBOUND_INVALID, st.ExceptionKind.ACK_OVERDUE,
                        st.ExceptionKind.OUTBOUND_REJECTED):
         return ReplayOutcome(exception_id, False, "nothing to replay: edi_po_acknowledgments builds an invalid 855 "
-                             "again each run and closes ack_overdue when the partner's 997 arrives; a rejected 855 "
-                             "is closed by hand (`hub exceptions resolve`) once agreed with the partner")
+                             "(edi_ship_notices an 856) again each run and closes ack_overdue when the partner's 997 "
+                             "arrives; a rejected 855 is closed by hand (`hub exceptions resolve`) once agreed with "
+                             "the partner")
     if queued.receipt_id is not None and source_of_channel(queued.channel) is not None:
         return _map_again(store, partners, queued, queued.receipt_id, now)
     if queued.kind in (st.ExceptionKind.QUARANTINED_FILE, st.ExceptionKind.QUARANTINED_FOLDER):

@@ -277,3 +277,14 @@ def test_the_dagster_asset_and_its_check(tmp_path, erp):
     names = [name for name in sftp.folders.files["acme/outbound"] if name.startswith("856_")]
     assert names == ["856_ACMERETAIL_000000002.x12"]  # 000000001 is the 997 for the 850
     store.dispose()
+
+
+def test_replaying_an_856_that_cannot_be_told_says_the_next_run_retries_it(sqlite_store):
+    from hub.replay import replay_exception
+
+    stored_order(sqlite_store)
+    queue_ship_notices(sqlite_store, acme_856(), FakeErp(picking(7, ("NOT-ON-THE-ORDER", 1, None))), now=NOW)
+    with sqlite_store.transaction() as conn:
+        (item,) = st.list_exceptions(conn, state=st.OPEN)
+    outcome = replay_exception(sqlite_store, acme_856(), item.id, now=NOW)
+    assert not outcome.done and "edi_ship_notices" in outcome.message
