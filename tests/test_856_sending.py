@@ -288,3 +288,14 @@ def test_replaying_an_856_that_cannot_be_told_says_the_next_run_retries_it(sqlit
         (item,) = st.list_exceptions(conn, state=st.OPEN)
     outcome = replay_exception(sqlite_store, acme_856(), item.id, now=NOW)
     assert not outcome.done and "edi_ship_notices" in outcome.message
+
+
+def test_orders_that_never_ship_do_not_starve_newer_ones(sqlite_store, monkeypatch):
+    import hub.delivery._asn as asn
+
+    monkeypatch.setattr(asn, "PAGE", 2)
+    for n in range(1, 6):  # five orders in the ERP; only the last one ships
+        stored_order(sqlite_store, po=f"PO-{n}", sale_order_id=n)
+    erp = FakeErp(picking(9, ("SKU-1", 10, None), ("SKU-2", 3, None), sale_order_id=5))
+    assert queue_ship_notices(sqlite_store, acme_856(), erp, now=NOW).queued == ["856/acme/PO-5/WH/OUT/00009"]
+    assert erp.reads == 3  # pages of 2, 2 and 1 orders

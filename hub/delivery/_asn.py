@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -31,7 +31,7 @@ from canonical.model import Order
 from connectors.erp._pickings import Picking
 from hub import store as st
 from hub.delivery._acks855 import _control
-from hub.store._asns import OrderToShip, orders_awaiting_asn, pickings_with_asn, record_asn, reserve_serials
+from hub.store._asns import orders_awaiting_asn, pickings_with_asn, record_asn, reserve_serials
 from hub.store._po_acks import open_exceptions_of_kind
 from hub.store._shipments import ShipmentState, shipment_by_reference
 from hub.targets.carrier import label_reference
@@ -49,6 +49,8 @@ OUTBOUND_INVALID = st.ExceptionKind.OUTBOUND_INVALID
 _LOOSE = ""  # the carton of a delivery's quantities not put in any package
 CHUNK = 100
 """Deliveries queued per transaction."""
+PAGE = 500
+"""Orders read from the store, and their deliveries from the ERP, at a time."""
 
 
 class DoneDeliveries(Protocol):
@@ -89,16 +91,29 @@ def reference_of(partner_id: str, po_number: str, picking_name: str) -> str:
     return f"856/{partner_id}/{po_number}/{picking_name}"[:200]
 
 
-def _deliveries(store: st.HubStore, profile: PartnerProfile, erp: DoneDeliveries
-                ) -> list[tuple[OrderToShip, list[Picking]]]:
-    """The orders awaiting an 856 and their done deliveries in the ERP."""
+_Unsent = tuple[int, Picking, list[Picking]]
+"""An order id, one of its done deliveries that has no 856, and all its done deliveries."""
+
+
+def _unsent_deliveries(store: st.HubStore, profile: PartnerProfile, erp: DoneDeliveries) -> Iterator[list[_Unsent]]:
+    """Done ERP deliveries without an 856, one list per page of orders awaiting them (every page, oldest first:
+    orders that never ship, or wait long, cannot starve newer ones)."""
     target = erp_target(profile)
-    if target is None:
-        return []
-    with store.transaction() as conn:
-        todo = orders_awaiting_asn(conn, partner_id=profile.id, target=target)
-    found = erp.done_deliveries([item.sale_order_id for item in todo]) if todo else {}
-    return [(item, found.get(item.sale_order_id, [])) for item in todo]
+    after = 0
+    while target is not None:
+        with store.transaction() as conn:
+            page = orders_awaiting_asn(conn, partner_id=profile.id, target=target, after_id=after, limit=PAGE)
+        if not page:
+            return
+        after = page[-1].order_id
+        found = erp.done_deliveries([item.sale_order_id for item in page if item.sale_order_id is not None])
+        todo = [(item.order_id, picking, found[item.sale_order_id])
+                for item in page if item.sale_order_id in found for picking in found[item.sale_order_id]]
+        with store.transaction() as conn:
+            sent = pickings_with_asn(conn, partner_id=profile.id, picking_ids=[picking.id for _, picking, _ in todo])
+        yield [entry for entry in todo if entry[1].id not in sent]
+        if len(page) < PAGE:
+            return
 
 
 def queue_ship_notices(store: st.HubStore, partners: PartnerDirectory, erp: DoneDeliveries, *,
@@ -111,32 +126,23 @@ def queue_ship_notices(store: st.HubStore, partners: PartnerDirectory, erp: Done
     summary = summary or AsnSummary()
     now = now or st.utcnow()
     for profile in partners_sending_856(partners):
-        todo = [(item, picking, pickings)
-                for item, pickings in _deliveries(store, profile, erp) for picking in pickings]
-        with store.transaction() as conn:
-            sent = pickings_with_asn(conn, partner_id=profile.id, picking_ids=[picking.id for _, picking, _ in todo])
-        todo = [entry for entry in todo if entry[1].id not in sent]
-        for start in range(0, len(todo), CHUNK):
-            with store.transaction() as conn:
-                # Exceptions of earlier passes that cannot be told, closed when their 856 goes out now.
-                failed = {e.document_ref: e.id for e in open_exceptions_of_kind(
-                    conn, OUTBOUND_INVALID, partner_ids=[profile.id], limit=100_000) if e.document_ref}
-                for item, picking, pickings in todo[start : start + CHUNK]:
-                    _queue_one(conn, profile, item.order_id, picking, pickings, now, summary, failed)
+        for todo in _unsent_deliveries(store, profile, erp):
+            for start in range(0, len(todo), CHUNK):
+                with store.transaction() as conn:
+                    # Exceptions of earlier passes that cannot be told, closed when their 856 goes out now.
+                    failed = {e.document_ref: e.id for e in open_exceptions_of_kind(
+                        conn, OUTBOUND_INVALID, partner_ids=[profile.id], limit=100_000) if e.document_ref}
+                    for order_id, picking, pickings in todo[start : start + CHUNK]:
+                        _queue_one(conn, profile, order_id, picking, pickings, now, summary, failed)
     return summary
 
 
 def deliveries_without_asn(store: st.HubStore, partners: PartnerDirectory, erp: DoneDeliveries
                            ) -> list[dict[str, object]]:
     """Done ERP deliveries of partners that want 856s that have no 856 (the reconciliation check)."""
-    missing: list[dict[str, object]] = []
-    for profile in partners_sending_856(partners):
-        for item, pickings in _deliveries(store, profile, erp):
-            with store.transaction() as conn:
-                sent = pickings_with_asn(conn, partner_id=profile.id, picking_ids=[p.id for p in pickings])
-            missing += [{"partner": profile.id, "order_id": item.order_id, "delivery": p.name}
-                        for p in pickings if p.id not in sent]
-    return missing
+    return [{"partner": profile.id, "order_id": order_id, "delivery": picking.name}
+            for profile in partners_sending_856(partners)
+            for todo in _unsent_deliveries(store, profile, erp) for order_id, picking, _ in todo]
 
 
 class _Invalid(Exception):

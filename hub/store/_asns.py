@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, exists, select, update
 
+from hub.store._order_states import OrderStatus
 from hub.store._outbox import DONE
 from hub.store._tables import asn_notices, control_numbers, inserted_id, orders, outbox
 
@@ -35,24 +36,29 @@ class OrderToShip:
     """An order in the ERP (its sale order id there) whose deliveries may still need an 856."""
 
     order_id: int
-    sale_order_id: int
+    sale_order_id: int | None
+    """None when the target's record id is not an Odoo id (nothing to read there)."""
 
 
-def orders_awaiting_asn(conn: Connection, *, partner_id: str, target: str, limit: int = 500) -> list[OrderToShip]:
+def orders_awaiting_asn(conn: Connection, *, partner_id: str, target: str, after_id: int = 0,
+                        limit: int = 500) -> list[OrderToShip]:
     """X12 orders of ``partner_id`` delivered to ``target`` (the ERP) that no 856 has yet shown shipped in full.
 
-    Oldest first; test orders never (they are not in a production ERP).
+    By id, from the first after ``after_id`` (pages); never test orders (they are not in a production
+    ERP) nor cancelled ones (nothing ships).
     """
     o = orders.c
     complete = exists().where((asn_notices.c.order_id == o.id) & asn_notices.c.complete)
     rows = conn.execute(
         select(o.id, outbox.c.external_id)
         .join(outbox, (outbox.c.order_id == o.id) & (outbox.c.target == target))
-        .where((o.partner_id == partner_id) & (o.source == "x12") & ~o.is_test & (outbox.c.state == DONE)
+        .where((o.id > after_id) & (o.partner_id == partner_id) & (o.source == "x12") & ~o.is_test
+               & (o.status == OrderStatus.OPEN) & (outbox.c.state == DONE)
                & outbox.c.external_id.is_not(None) & ~complete)
         .order_by(o.id).limit(limit)
     ).all()
-    return [OrderToShip(int(row.id), int(row.external_id)) for row in rows if str(row.external_id).isdigit()]
+    return [OrderToShip(int(row.id), int(row.external_id) if str(row.external_id).isdigit() else None)
+            for row in rows]
 
 
 def pickings_with_asn(conn: Connection, *, partner_id: str, picking_ids: Iterable[int]) -> set[int]:
