@@ -299,3 +299,33 @@ def test_orders_that_never_ship_do_not_starve_newer_ones(sqlite_store, monkeypat
     erp = FakeErp(picking(9, ("SKU-1", 10, None), ("SKU-2", 3, None), sale_order_id=5))
     assert queue_ship_notices(sqlite_store, acme_856(), erp, now=NOW).queued == ["856/acme/PO-5/WH/OUT/00009"]
     assert erp.reads == 3  # pages of 2, 2 and 1 orders
+
+
+def _partner_997_for_856(group_control: str, status: str, control: int) -> bytes:
+    """ACME's 997 for our 856 group ``group_control`` (AK1*SH)."""
+    from mappings.x12._acks import AckAddress, GroupAck, SetAck, build_functional_ack
+
+    group = GroupAck("SH", group_control, "004010", 1, [SetAck("856", "0001", status)])
+    return build_functional_ack("997", ours=AckAddress("ZZ", "ACMERETAIL", "ACMERETAIL"),
+                                theirs=AckAddress("ZZ", "ORDERHUB", "ORDERHUB"), interchange_control=control,
+                                groups=[(group, control, 1)], isa12="00401", test=False, now=NOW).encode()
+
+
+@pytest.mark.parametrize(("status", "exceptions"), [("A", []), ("R", [st.ExceptionKind.OUTBOUND_REJECTED])])
+def test_the_partners_997_for_our_856_is_recorded_not_queued_as_unsupported(sqlite_store, status, exceptions):
+    from tests.test_855_sending import _receive
+
+    order_id = stored_order(sqlite_store)
+    queue_ship_notices(sqlite_store, acme_856(), FakeErp(FULL), now=NOW)
+    with sqlite_store.transaction() as conn:
+        (asn,) = asns_of(conn, order_id=order_id)
+    _receive(sqlite_store, acme_856(), _partner_997_for_856(asn.group_control, status, 900), "997_856.x12")
+    with sqlite_store.transaction() as conn:
+        (asn,) = asns_of(conn, order_id=order_id)
+        assert asn.fa_status == status and asn.fa_received_at is not None
+        assert [e.kind for e in st.list_exceptions(conn, state=st.OPEN)] == exceptions
+    # A 997 naming a group we never sent stays an exception for a person.
+    _receive(sqlite_store, acme_856(), _partner_997_for_856("4242", "A", 901), "997_other.x12")
+    with sqlite_store.transaction() as conn:
+        kinds = [e.kind for e in st.list_exceptions(conn, state=st.OPEN)]
+    assert st.ExceptionKind.UNSUPPORTED_TRANSACTION_SET in kinds

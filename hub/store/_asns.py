@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, exists, select, update
 
+from hub.store._exceptions import ExceptionKind, open_exception
 from hub.store._order_states import OrderStatus
 from hub.store._outbox import DONE
 from hub.store._tables import asn_notices, control_numbers, inserted_id, orders, outbox
@@ -29,6 +30,8 @@ class AsnNotice:
     ssccs: list[str]
     complete: bool
     created_at: dt.datetime
+    fa_status: str | None
+    fa_received_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -103,3 +106,24 @@ def reserve_serials(conn: Connection, series: str, count: int) -> range:
         conn.execute(control_numbers.insert().values(partner_id=series, kind="sscc", last_value=count))
     last = int(conn.execute(select(control_numbers.c.last_value).where(key)).scalar_one())
     return range(last - count + 1, last + 1)
+
+
+def apply_asn_functional_ack(conn: Connection, *, partner_id: str, group_control: str, status: str,
+                             document_ref: str, raw_sha256: str | None, now: dt.datetime) -> AsnNotice | None:
+    """A partner's 997/999 naming our 856 group ``group_control`` (AK101 SH): recorded on it; None if none matches.
+
+    A rejection (R, or P for part of the group) opens ``outbound_rejected`` for a person.
+    """
+    key = (asn_notices.c.partner_id == partner_id) & (asn_notices.c.group_control == group_control)
+    conn.execute(update(asn_notices).where(key & asn_notices.c.fa_received_at.is_(None))
+                 .values(fa_status=(status or "A")[:1], fa_received_at=now))
+    row = conn.execute(select(asn_notices).where(key)).first()
+    if row is None:
+        return None
+    notice = AsnNotice(**row._mapping)
+    if (notice.fa_status or "A") in ("R", "P"):
+        open_exception(conn, channel="sftp", kind=ExceptionKind.OUTBOUND_REJECTED, partner_id=partner_id,
+                       order_id=notice.order_id, document_ref=notice.reference, raw_sha256=raw_sha256, now=now,
+                       reason=f"{partner_id}'s functional ack ({document_ref}) rejected our 856 (GS06 "
+                              f"{notice.group_control}), status {notice.fa_status}: its AK3/AK4 say why")
+    return notice

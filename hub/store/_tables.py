@@ -451,6 +451,8 @@ asn_notices = Table(
     Column("ssccs", JSON, nullable=False),
     Column("complete", Boolean, nullable=False),
     Column("created_at", TS, nullable=False),
+    Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999 for it: A, E, P, R
+    Column("fa_received_at", TS),
     UniqueConstraint("partner_id", "picking_id"),
     UniqueConstraint("partner_id", "group_control"),
     Index("ix_asn_notices_order_id", "order_id"),

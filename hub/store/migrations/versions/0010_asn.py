@@ -6,7 +6,7 @@ Create Date: 2026-12-04
 
 One row per ERP delivery (done stock.picking) a partner is sent an 856 for: the order, the
 outbound document that carries it, its GS06/ST02, the SSCC-18 of every carton, and whether the
-order had shipped in full with it. Unique on (partner, picking): a re-run never sends a second
+order had shipped in full with it, and the partner's 997/999 for it. Unique on (partner, picking): a re-run never sends a second
 856 for the same delivery.
 """
 
@@ -35,6 +35,8 @@ def upgrade() -> None:
     sa.Column('ssccs', sa.JSON(), nullable=False),
     sa.Column('complete', sa.Boolean(), nullable=False),
     sa.Column('created_at', hub.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('fa_status', sa.String(length=1), nullable=True),
+    sa.Column('fa_received_at', hub.store._types.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_asn_notices_order_id_orders')),
     sa.ForeignKeyConstraint(['outbound_id'], ['outbound_documents.id'],
                             name=op.f('fk_asn_notices_outbound_id_outbound_documents')),
