@@ -329,3 +329,26 @@ def test_the_partners_997_for_our_856_is_recorded_not_queued_as_unsupported(sqli
     with sqlite_store.transaction() as conn:
         kinds = [e.kind for e in st.list_exceptions(conn, state=st.OPEN)]
     assert st.ExceptionKind.UNSUPPORTED_TRANSACTION_SET in kinds
+
+
+def test_two_lines_of_one_product_are_filled_in_line_order_across_deliveries(sqlite_store):
+    from canonical.model import OrderLine
+
+    twice = order().model_copy(update={"lines": [
+        OrderLine(line_no="1", sku="SKU-1", quantity=Decimal(4), uom="EA"),
+        OrderLine(line_no="2", sku="SKU-1", quantity=Decimal(6), uom="EA")]})
+    with sqlite_store.transaction() as conn:
+        saved = st.save_order(conn, twice, receipt_id=None, now=NOW)
+        st.enqueue_delivery(conn, order_id=saved.stored_id, target="erp", now=NOW)
+        delivery = st.delivery_of(conn, order_id=saved.stored_id, target="erp")
+        assert delivery is not None
+        st.finish_delivery(conn, delivery.id, state=st.DONE, now=NOW, external_id="42")
+    erp = FakeErp(picking(7, ("SKU-1", 3, None)))
+    queue_ship_notices(sqlite_store, acme_856(), erp, now=NOW)
+    erp.pickings.append(picking(8, ("SKU-1", 7, None)))
+    queue_ship_notices(sqlite_store, acme_856(), erp, now=NOW)
+    first, second = (doc.content for doc in outbound(sqlite_store))
+    assert [s for s in first.splitlines() if s.startswith("SN1")] == ["SN1*1*3*EA**4*EA~"]
+    assert [s for s in second.splitlines() if s.startswith("SN1")] == ["SN1*1*1*EA**4*EA~", "SN1*2*6*EA**6*EA~"]
+    with sqlite_store.transaction() as conn:
+        assert [a.complete for a in asns_of(conn, order_id=saved.stored_id)] == [False, True]

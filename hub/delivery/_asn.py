@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from canonical.errors import FatalError
 from canonical.model import Order
-from connectors.erp._pickings import Picking
+from connectors.erp._pickings import PickedQuantity, Picking
 from hub import store as st
 from hub.delivery._acks855 import _control
 from hub.store._asns import orders_awaiting_asn, pickings_with_asn, record_asn, reserve_serials
@@ -149,18 +149,55 @@ class _Invalid(Exception):
     pass
 
 
-def _cartons(order: Order, picking: Picking, serials: list[str]) -> tuple[Carton, ...]:
-    """One carton per package of the delivery, its quantities matched to the order's lines."""
-    by_sku = {line.sku: line.line_no for line in reversed(order.lines) if line.sku}
-    by_gtin = {line.gtin: line.line_no for line in reversed(order.lines) if line.gtin}
+class _Lines:
+    """The order's lines a delivered product is counted against: by SKU (``default_code``), else GTIN (``barcode``).
+
+    Two lines of one product are filled in line order up to what each ordered (earlier deliveries
+    counted first); whatever is left goes to the last of them.
+    """
+
+    def __init__(self, order: Order) -> None:
+        self.left = {line.line_no: line.quantity for line in order.lines}
+        self.by_sku: dict[str, list[str]] = {}
+        self.by_gtin: dict[str, list[str]] = {}
+        for line in order.lines:
+            if line.sku:
+                self.by_sku.setdefault(line.sku, []).append(line.line_no)
+            if line.gtin:
+                self.by_gtin.setdefault(line.gtin, []).append(line.line_no)
+
+    def take(self, content: PickedQuantity) -> list[tuple[str, Decimal]]:
+        """(line number, quantity) of the lines ``content`` ships; empty when no line has the product."""
+        candidates = self.by_sku.get(content.default_code) or self.by_gtin.get(content.barcode) or []
+        taken, quantity = [], content.quantity
+        for position, line_no in enumerate(candidates):
+            part = quantity if position == len(candidates) - 1 else min(quantity, max(self.left[line_no], Decimal(0)))
+            if part > 0:
+                taken.append((line_no, part))
+                self.left[line_no] -= part
+                quantity -= part
+        return taken
+
+    def counted(self, pickings: list[Picking]) -> _Lines:
+        """These deliveries taken (oldest first), e.g. those before the one being told."""
+        for picking in sorted(pickings, key=lambda p: p.id):
+            for content in picking.contents:
+                self.take(content)
+        return self
+
+
+def _cartons(order: Order, picking: Picking, pickings: list[Picking], serials: list[str]) -> tuple[Carton, ...]:
+    """One carton per package of the delivery, its quantities counted against the order's lines."""
+    lines = _Lines(order).counted([p for p in pickings if p.id < picking.id])
     packages: dict[str, dict[str, Decimal]] = {}
     for content in picking.contents:
-        line_no = by_sku.get(content.default_code) or by_gtin.get(content.barcode)
-        if line_no is None:
+        taken = lines.take(content)
+        if not taken:
             raise _Invalid(f"delivery {picking.name} holds product {content.default_code or content.product_id} "
                            "that is on no line of the order")
         items = packages.setdefault(content.package or _LOOSE, {})
-        items[line_no] = items.get(line_no, Decimal(0)) + content.quantity
+        for line_no, quantity in taken:
+            items[line_no] = items.get(line_no, Decimal(0)) + quantity
     if not packages:
         raise _Invalid(f"delivery {picking.name} is done with nothing in it")
     return tuple(Carton(serial, tuple(CartonItem(no, qty) for no, qty in items.items()))
@@ -194,15 +231,7 @@ def _label(conn: Connection, profile: PartnerProfile, order: Order) -> tuple[str
 
 def _complete(order: Order, pickings: list[Picking]) -> bool:
     """Every line of the order shipped in full by these deliveries."""
-    shipped: dict[str, Decimal] = {}
-    skus = {line.sku: line.line_no for line in order.lines if line.sku}
-    gtins = {line.gtin: line.line_no for line in order.lines if line.gtin}
-    for picking in pickings:
-        for content in picking.contents:
-            line_no = skus.get(content.default_code) or gtins.get(content.barcode)
-            if line_no is not None:
-                shipped[line_no] = shipped.get(line_no, Decimal(0)) + content.quantity
-    return all(shipped.get(line.line_no, Decimal(0)) >= line.quantity for line in order.lines)
+    return all(left <= 0 for left in _Lines(order).counted(pickings).left.values())
 
 
 def _queue_one(conn: Connection, profile: PartnerProfile, order_id: int, picking: Picking,
@@ -215,7 +244,7 @@ def _queue_one(conn: Connection, profile: PartnerProfile, order_id: int, picking
         with conn.begin_nested():  # a failure rolls back to here: control numbers and SSCC serials given back
             order = st.load_stored_order(conn, order_id).order
             reference = reference_of(profile.id, order.source_ref, picking.name)
-            cartons = _cartons(order, picking, _ssccs(conn, settings, _package_count(picking)))
+            cartons = _cartons(order, picking, pickings, _ssccs(conn, settings, _package_count(picking)))
             tracking, scac = _label(conn, profile, order)
             notice = ShipNotice(
                 shipment_id=picking.name, shipped_at=picking.date_done or now, cartons=cartons,
