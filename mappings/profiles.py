@@ -212,6 +212,8 @@ class X12SftpChannel(ChannelSettings):
     sftp: SftpFolders | None = Field(
         default=None, description="Its folders on our SFTP server; without them nothing is polled or answered.")
     send_855: bool = Field(default=False, description="Send an 855 once each PO version is in the ERP (or refused).")
+    send_810: bool = Field(default=False, description="Send an 810 for each invoice and credit note posted in "
+                           "accounting (not while held by the three-way match); its 997 is due within `ack_sla_hours`.")
     ack_sla_hours: int = Field(default=24, ge=1, le=720,
                                description="Hours the partner has to answer our 855 with a 997/999 before it is an "
                                "`ack_overdue` exception.")
@@ -336,6 +338,16 @@ class CarrierRouting(_Profile):
     max_delivery_days: int | None = Field(default=None, ge=1, le=60)
 
 
+class AccountingRef(_Profile):
+    """Where the orders delivered to a target are invoiced when not in the target itself: a registered accounting
+    ``kind`` (``hub.targets``, e.g. ``quickbooks``), this partner's ``customer`` there (its display name; default
+    the profile's ``name``) and the ``items`` its SKUs are billed as (default: the SKU)."""
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    customer: str | None = Field(default=None, min_length=1, max_length=100)
+    items: dict[str, str] = Field(default_factory=dict, description="SKU -> the accounting system's item name.")
+
+
 class TargetRef(_Profile):
     """A system this partner's orders are delivered to: a registered target ``kind`` (``hub.targets``) and
     the ``name`` its deliveries carry in the outbox (also its exceptions' channel and its asset's prefix)."""
@@ -350,6 +362,20 @@ class TargetRef(_Profile):
     in_flight: int | None = Field(default=None, ge=1, le=8, description="Batches sent at once (default 1).")
     confirm_orders: bool | None = Field(default=None, description="Confirm the sale orders a batch creates.")
     carrier: CarrierRouting | None = Field(default=None, description="Routing rules of a carrier target.")
+    accounting: AccountingRef | None = Field(
+        default=None, description="Invoice this target's orders elsewhere (e.g. QuickBooks); default: in the target.")
+
+
+class InventoryPolicy(_Profile):
+    """How this partner's order lines are allocated to warehouses and what a shortage does (docs/inventory.md)."""
+
+    shortage: Literal["backorder", "ship_partial", "reduce", "reject_line"] = Field(
+        default="backorder", description="A line short of stock: backorder it whole, ship what there is and "
+                                         "backorder the rest, reduce it to what there is, or reject it.")
+    preferred_warehouse: str | None = Field(
+        default=None, max_length=40, description="The ERP warehouse code to ship from when several have the stock.")
+    backorder_days: int = Field(
+        default=14, ge=1, le=365, description="Days until a backordered line ships when no receipt is expected.")
 
 
 class PartnerProfile(_Profile):
@@ -363,6 +389,8 @@ class PartnerProfile(_Profile):
     )
     validation: ValidationRules | None = Field(
         default=None, description="This customer's order validation rules over the global ones (hub.validation).")
+    inventory: InventoryPolicy = Field(
+        default_factory=InventoryPolicy, description="Warehouse preference and shortage policy (hub.inventory).")
     _deployment_limits: AmountLimits = PrivateAttr(default_factory=deployment_amount_limits)
     _limits: AmountLimits | None = PrivateAttr(default=None)
 

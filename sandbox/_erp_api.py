@@ -27,6 +27,7 @@ from sandbox._erp_schema import (
     not_found,
     unprocessable,
 )
+from sandbox._erp_stock import with_quantities
 
 _ODOO_VERSION = {"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"}
 
@@ -53,7 +54,7 @@ class _Methods:
         ids = self._db.search(
             self._model, domain, offset=offset, limit=limit, order=order, active_test=self._active_test
         )
-        return self._db.read(self._model, ids, fields)
+        return with_quantities(self._db, self._model, self._db.read(self._model, ids, fields), self._context)
 
     def search(self, domain: Any, offset: int = 0, limit: int | None = None, order: str | None = None) -> list[int]:
         return self._db.search(
@@ -65,7 +66,7 @@ class _Methods:
         return count if limit is None else min(count, limit)
 
     def read(self, fields: list[str] | None = None, load: str | None = "_classic_read") -> list[dict[str, Any]]:
-        return self._db.read(self._model, self._ids, fields)
+        return with_quantities(self._db, self._model, self._db.read(self._model, self._ids, fields), self._context)
 
     def create(self, vals_list: Any) -> list[int]:
         if isinstance(vals_list, dict):

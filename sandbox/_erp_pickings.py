@@ -55,9 +55,14 @@ PICKING_MODELS: dict[str, dict[str, FieldSpec]] = {
         "result_package_id": FieldSpec("many2one", comodel="stock.quant.package"),
     },
 }
-MODELS.update(PICKING_MODELS)
-METHODS.update(dict.fromkeys(PICKING_MODELS, _READ))
-INDEXED_FIELDS.update({"stock.picking": ("sale_id",), "stock.move.line": ("picking_id",)})
+# Field by field: ``stock.move`` is also the inventory's (``_erp_stock``: pending receipts with their
+# warehouse); each module adds the fields it needs and keeps the other's.
+for _model, _fields in PICKING_MODELS.items():
+    for _name, _spec in _fields.items():
+        MODELS.setdefault(_model, {}).setdefault(_name, _spec)
+    METHODS[_model] = METHODS.get(_model, frozenset()) | _READ
+INDEXED_FIELDS.setdefault("stock.picking", ("sale_id",))
+INDEXED_FIELDS.setdefault("stock.move.line", ("picking_id",))
 
 
 class PickingHelpers:

@@ -18,6 +18,7 @@ from mappings.profiles import PartnerDirectory
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.quickbooks_server import quickbooks_environment, quickbooks_for
 from sandbox.sftp_server import SandboxSftpServer
 from sandbox.shopify_server import SandboxShopify
 
@@ -66,6 +67,7 @@ class SandboxEnvironment:
         self.shop: SandboxShopify | None = None
         self.marketplace: SandboxAmazon | None = None
         self.webhooks: BackgroundServer | None = None
+        self.qbo = quickbooks_for(partners, [sku for sku, *_ in CATALOG])  # when a profile invoices in QuickBooks
         if self.shop_settings is not None:
             self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
                                        shop_domain=self.shop_settings.shop_domain)
@@ -93,6 +95,8 @@ class SandboxEnvironment:
         self.sftp.write_known_hosts(self.known_hosts)
         self.erp.start()
         self.erp.seed_products(CATALOG)
+        if self.qbo is not None:
+            self.qbo.start()
         # Channel orders are seeded at fixed times of the day, so a second run the same day finds
         # the same order versions (and stores nothing new).
         day = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -111,7 +115,7 @@ class SandboxEnvironment:
 
     def stop(self) -> None:
         """Stop every system (the ERP's and the SFTP server's state stays on disk)."""
-        for server in (self.webhooks, self.marketplace, self.shop, self.erp):
+        for server in (self.webhooks, self.marketplace, self.shop, self.erp, self.qbo):
             if server is not None:
                 server.stop()
         self.sftp.stop()
@@ -148,6 +152,8 @@ class SandboxEnvironment:
                 env[seller.base_url_env] = self.marketplace.base_url
             if seller.token_url_env:
                 env[seller.token_url_env] = self.marketplace.token_url
+        if self.qbo is not None:
+            env.update(quickbooks_environment(self.qbo))
         return env
 
     def export(self) -> None:

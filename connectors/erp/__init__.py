@@ -27,20 +27,25 @@ from connectors.erp._models import (
     odoo_str,
 )
 from connectors.erp._sales import OdooSales
+from connectors.erp._stock import IncomingMove, OdooStock, ProductStock, Warehouse
 
 __all__ = [
     "CANCELLED",
     "QUOTATION_STATES",
     "ErpRejected",
     "ErpWriteInDoubt",
+    "IncomingMove",
     "Move",
     "MoveLine",
     "OdooAccounting",
     "OdooConfig",
     "OdooJson2Client",
     "OdooSales",
+    "OdooStock",
+    "ProductStock",
     "SaleOrderLine",
     "SaleOrderRef",
+    "Warehouse",
     "error_from_response",
     "invoice_line_values",
     "is_duplicate_reference",

@@ -1,10 +1,11 @@
 """855 Purchase Order Acknowledgments: queued once per PO version, and the partner's 997 for each followed.
 
-What the hub knows about an order today is all an 855 can say: accepted as ordered (every target
-took it: BAK02 AD, or AC where the partner's guide asks, every line IA) or rejected (a target
-refused it: RJ, every line IR). Backorders, quantity, price and date changes (IB/IQ/IP/DR) are
-built by ``mappings.x12.outbound`` from an explicit per-line decision, but nothing in the hub
-decides them yet (no stock or ATP); they are not guessed.
+An 855 says what the hub knows about an order: rejected (a target refused it: RJ, every line IR),
+or accepted (every target took it), each line as its allocation against ATP decided
+(``hub.inventory.line_decisions``: IA in stock, IB backordered with its ship date, IQ reduced, IR
+rejected, by the partner's shortage policy; BAK02 AD, or AC where the partner's guide asks, when
+every line is in stock or no stock was ever synced, AC otherwise). Price and date changes (IP/DR)
+are built by ``mappings.x12.outbound`` from an explicit decision, but nothing decides them yet.
 
 Gap-free control numbers: the 855's ISA13/GS06/ST02 come from the partner's series (the same as
 its acks) inside the transaction that queues the document, after it passed validation against our
@@ -29,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from canonical.errors import FatalError
 from hub import store as st
+from hub.inventory import line_decisions
 from hub.store._po_acks import (
     ErpVerdict,
     OrderToAcknowledge,
@@ -124,8 +126,10 @@ def _queue_one(store: st.HubStore, profile: PartnerProfile, item: OrderToAcknowl
                 return  # changed since it was listed: the next pass acknowledges the new version
             order = stored.order
             reference = reference_of(profile.id, order.source_ref, item.revision)
+            # Accepted: each line as its allocation decided (backordered, reduced, rejected...; hub.inventory).
             ack = (Acknowledgment.refused() if item.verdict is ErpVerdict.REFUSED
-                   else Acknowledgment.accepted_as_ordered(our_reference=item.our_reference))
+                   else Acknowledgment(lines=line_decisions(conn, item.order_id, profile.inventory, now=now),
+                                       our_reference=item.our_reference))
             x12 = channel.x12
             numbers = [_control(conn, profile, kind) for kind in ("interchange", "group", "transaction")]
             envelope = Envelope855(

@@ -108,12 +108,17 @@ def reserve_serials(conn: Connection, series: str, count: int) -> range:
     return range(last - count + 1, last + 1)
 
 
-def apply_asn_functional_ack(conn: Connection, *, partner_id: str, group_control: str, status: str,
-                             document_ref: str, raw_sha256: str | None, now: dt.datetime) -> AsnNotice | None:
-    """A partner's 997/999 naming our 856 group ``group_control`` (AK101 SH): recorded on it; None if none matches.
+def apply_asn_functional_ack(
+    conn: Connection, *, partner_id: str, functional_ack: tuple[str, str, str], document_ref: str,
+    raw_sha256: str | None, now: dt.datetime,
+) -> AsnNotice | None:
+    """A partner's 997/999 (AK101, AK102, status) that answers one of our 856s: recorded; None if it answers none.
 
     A rejection (R, or P for part of the group) opens ``outbound_rejected`` for a person.
     """
+    functional_id, group_control, status = functional_ack
+    if functional_id != "SH" or not group_control:
+        return None
     key = (asn_notices.c.partner_id == partner_id) & (asn_notices.c.group_control == group_control)
     conn.execute(update(asn_notices).where(key & asn_notices.c.fa_received_at.is_(None))
                  .values(fa_status=(status or "A")[:1], fa_received_at=now))

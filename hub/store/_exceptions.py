@@ -71,13 +71,14 @@ class ExceptionKind(StrEnum):
     ACK_NOT_SENT = "ack_not_sent"
     """An ack (997, TA1) that could not be written to the partner's folder; a replay queues it again."""
     OUTBOUND_INVALID = "outbound_invalid"
-    """An 855 we built fails validation against our maps: nothing queued, no control number used; the next
+    """An 855 or 810 we built fails validation against our maps: nothing queued, no control number used; the next
     acknowledgment run builds it again and closes this once it passes."""
     ACK_OVERDUE = "ack_overdue"
-    """A document we sent (an 855) has no 997/999 from the partner within its ack SLA; closed when one arrives."""
+    """A document we sent (an 855 or 810) has no 997/999 from the partner within its ack SLA; closed when one
+    arrives."""
     OUTBOUND_REJECTED = "outbound_rejected"
-    """The partner's 997/999 rejected (R, or P for part of the group) a document we sent (an 855): its AK3/AK4 say
-    what they refused; the archived 997 is the exception's raw document."""
+    """The partner's 997/999 rejected (R, or P for part of the group) a document we sent (an 855 or 810):
+    its AK3/AK4 say what they refused; the archived 997 is the exception's raw document."""
     ERP_REJECTED = "erp_rejected"
     """The ERP refused the order, or the stored order no longer passes the canonical model's rules."""
     ERP_UNREACHABLE = "erp_unreachable"

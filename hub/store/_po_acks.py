@@ -9,7 +9,6 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, and_, exists, func, select, update
 
-from hub.store._asns import AsnNotice, apply_asn_functional_ack
 from hub.store._exceptions import OPEN, RESOLVED, ExceptionKind, close_exception, open_exception
 from hub.store._order_states import OrderStatus
 from hub.store._outbound import SENT
@@ -174,16 +173,12 @@ def open_exceptions_of_kind(
 def apply_functional_ack(
     conn: Connection, *, partner_id: str, functional_ack: tuple[str, str, str], document_ref: str,
     raw_sha256: str | None, now: dt.datetime,
-) -> PoAck | AsnNotice | None:
-    """A partner's 997/999 (AK101, AK102, status) that answers one of our 855s (or 856s): recorded; None if it answers
-    none.
+) -> PoAck | None:
+    """A partner's 997/999 (AK101, AK102, status) that answers one of our 855s: recorded; None if it answers none.
 
     Its ``ack_overdue`` closes; a rejection (R, or P for part of the group) opens ``outbound_rejected``.
     """
     functional_id, group_control, status = functional_ack
-    if functional_id == "SH" and group_control:  # one of our 856s
-        return apply_asn_functional_ack(conn, partner_id=partner_id, group_control=group_control, status=status,
-                                        document_ref=document_ref, raw_sha256=raw_sha256, now=now)
     if functional_id != "PR" or not group_control:
         return None
     po_ack = record_functional_ack(conn, partner_id=partner_id, group_control=group_control, status=status or "A",

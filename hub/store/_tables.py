@@ -434,6 +434,91 @@ customer_credit = Table(
     Column("synced_at", TS, nullable=False),
 )
 
+
+# 810 invoices we send (one per posted accounting invoice or credit note of a partner with send_810): the
+# outbound document that carries it, its GS06/ST02 (what the partner's 997 names), its ack SLA and the 997.
+invoices_810 = Table(
+    "invoices_810",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id"), nullable=False, unique=True),
+    Column("partner_id", String(63), nullable=False),
+    Column("reference", String(220), nullable=False, unique=True),  # ours: 810/<invoice reference>
+    Column("outbound_id", Integer, ForeignKey("outbound_documents.id"), nullable=False),
+    Column("invoice_number", String(64), nullable=False),  # BIG02
+    Column("group_control", String(9), nullable=False),  # GS06: what the partner's AK102 names
+    Column("set_control", String(9), nullable=False),  # ST02
+    Column("ack_due_hours", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999: A, E, P, R
+    Column("fa_received_at", TS),
+    UniqueConstraint("partner_id", "group_control"),
+)
+
+# Inventory (hub.inventory, docs/inventory.md): the ERP's warehouses and per-warehouse stock as last synced,
+# with the ATP computed at that sync; and the hub's allocation of each order line to a warehouse.
+stock_warehouses = Table(
+    "stock_warehouses",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("erp_id", Integer, nullable=False),
+    Column("name", Text),
+    Column("country", String(3)),
+    Column("region", String(40)),
+    Column("synced_at", TS, nullable=False),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("sku", String(80), primary_key=True),
+    Column("warehouse", String(40), primary_key=True),
+    Column("on_hand", ExactDecimal, nullable=False),
+    Column("free_qty", ExactDecimal, nullable=False),
+    Column("incoming", ExactDecimal, nullable=False),
+    Column("virtual_available", ExactDecimal, nullable=False),
+    Column("allocated", ExactDecimal, nullable=False),
+    Column("atp", ExactDecimal, nullable=False),
+    Column("next_receipt", Date),
+    Column("horizon_days", Integer, nullable=False),
+    Column("synced_at", TS, nullable=False),
+)
+
+stock_allocations = Table(
+    "stock_allocations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("line_no", String(80), nullable=False),
+    Column("sku", String(80)),
+    Column("warehouse", String(40)),
+    Column("ordered", ExactDecimal, nullable=False),
+    Column("allocated", ExactDecimal, nullable=False),
+    Column("policy", String(20), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("ship_date", Date),
+    Column("created_at", TS, nullable=False),
+    Column("released_at", TS),
+    UniqueConstraint("order_id", "line_no"),
+    Index("ix_stock_allocations_sku_warehouse", "sku", "warehouse"),
+)
+
+
+# The latest OAuth refresh token of an account whose provider rotates it (QuickBooks Online: a new one on every
+# renewal, the old one dead soon after); ``seed_sha256`` fingerprints the token the environment seeded it with,
+# so a token an operator sets anew after reconnecting the app wins over the row.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("provider", String(40), primary_key=True),
+    Column("account", String(120), primary_key=True),
+    Column("refresh_token", Text, nullable=False),
+    Column("seed_sha256", String(64), nullable=False),
+    Column("expires_at", TS),
+    Column("rotated_at", TS, nullable=False),
+)
+
 # 856 ship notices we send: one per ERP delivery (done stock.picking) of a partner's order, the outbound
 # document carrying it, its GS06/ST02 and the SSCC of every carton; ``complete`` once the order shipped in full.
 asn_notices = Table(

@@ -38,6 +38,7 @@ from hub.targets._registry import (
 from hub.targets.carrier import CarrierTarget  # registers the easypost kind
 from hub.targets.odoo import OdooTarget  # registers the odoo kind
 from hub.targets.odoo_accounting import OdooAccountingTarget  # registers the odoo accounting kind
+from hub.targets.quickbooks import QuickBooksAccountingTarget  # registers the quickbooks accounting kind
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -59,6 +60,7 @@ __all__ = [
     "OdooAccountingTarget",
     "OdooTarget",
     "OrderTarget",
+    "QuickBooksAccountingTarget",
     "Reconciliation",
     "TargetConnection",
     "TargetKind",

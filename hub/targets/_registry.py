@@ -44,6 +44,8 @@ class TargetKind:
     description: str = ""
     # Takes the profiles' delivery settings as keyword arguments of ``connection`` (``DELIVERY_SETTINGS``).
     batches: bool = False
+    # The accounting kind the profiles invoice this target's orders in (``accounting: {kind: ...}``); None: its own.
+    accounting: str | None = None
 
     def asset_name(self, name: str) -> str:
         """The Dagster asset of target ``name``, e.g. ``erp_sales_orders``."""
@@ -86,6 +88,7 @@ def configured_targets(profiles: Iterable[PartnerProfile]) -> dict[str, TargetKi
     profile naming it, but must agree where several set them; its kind's ``connection`` then takes them.
     """
     found: dict[str, tuple[str, str]] = {}  # name -> (kind, first profile naming it)
+    invoiced_in: dict[str, tuple[str, str]] = {}  # name -> (accounting kind, first profile choosing it)
     settings: dict[str, dict[str, tuple[Any, str]]] = {}  # name -> setting -> (value, profile setting it)
     for profile in profiles:
         for target in profile.targets:
@@ -93,6 +96,11 @@ def configured_targets(profiles: Iterable[PartnerProfile]) -> dict[str, TargetKi
             if kind != target.kind:
                 raise ConfigurationError(f"partner profile {profile.id!r}: target {target.name!r} is of kind "
                                          f"{target.kind!r} but {first!r} says {kind!r}")
+            if target.accounting is not None:
+                invoiced, where = invoiced_in.setdefault(target.name, (target.accounting.kind, profile.id))
+                if invoiced != target.accounting.kind:
+                    raise ConfigurationError(f"partner profile {profile.id!r}: target {target.name!r} is invoiced in "
+                                             f"{target.accounting.kind!r} but {where!r} says {invoiced!r}")
             for key in DELIVERY_SETTINGS:
                 value = getattr(target, key, None)
                 if value is None:
@@ -110,4 +118,6 @@ def configured_targets(profiles: Iterable[PartnerProfile]) -> dict[str, TargetKi
                                      f"delivery settings ({', '.join(sorted(chosen))})")
         kinds[name] = (replace(registered, connection=functools.partial(registered.connection, **chosen))
                        if chosen else registered)
+        if name in invoiced_in:
+            kinds[name] = replace(kinds[name], accounting=invoiced_in[name][0])
     return kinds

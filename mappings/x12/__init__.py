@@ -9,6 +9,7 @@ Pipeline (one module each, so each can deepen on its own)::
     _acks        TA1 and 997 text in our own envelope
     _855         the 855 we send (``outbound`` is its public front, with ``_outbound_check``)
     _855_fa      a received 997/999 read for the 855 it answers
+    _810         the 810 invoice we send (checked by ``_outbound_check`` too)
     _process     the orchestration behind :func:`process_interchange_file`
 """
 

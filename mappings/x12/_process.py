@@ -294,6 +294,8 @@ class _Context:
         self, ic: Interchange, profile: PartnerProfile | None, duplicate: bool, group_acks: list[GroupAck]
     ) -> list[OutboundAck]:
         isa = ic.header
+        # X12: a functional ack (997, 999: GS01 FA) is never acknowledged; its group gets no 997 of ours.
+        group_acks = [g for g in group_acks if g.functional_id.strip() != "FA"]
         if profile is not None and profile.x12 is not None:
             ours = AckAddress(profile.x12.us.isa_qualifier, profile.x12.us.isa_id, profile.x12.us.gs_id)
             theirs = AckAddress(isa.element(5), isa.element(6), profile.x12.ack_gs_id or profile.x12.partner.gs_id)

@@ -21,15 +21,18 @@ def invoicing_definitions(name: str, kind: TargetKind, push_asset: dg.AssetKey) 
     until turned on: invoicing starts when finance wants it); the target's own resource opens it (Odoo), else
     its kind's ``connection`` is bound as ``<name>_accounting``. None for a target that only takes orders."""
     try:
-        accounting = accounting_kind(kind.kind)
+        accounting = accounting_kind(kind.accounting or kind.kind)  # a profile's ``accounting:`` (QuickBooks) first
     except ConfigurationError:
+        if kind.accounting:
+            raise
         return None
-    resource = name if accounting.shares_target_connection else f"{name}_accounting"
+    shared = accounting.shares_target_connection and accounting.kind == kind.kind
+    resource = name if shared else f"{name}_accounting"
     asset, checks = build_invoicing_assets(name, push_asset, resource)
     job = dg.define_asset_job(f"{name}_invoice_job", selection=dg.AssetSelection.assets(asset, EXCEPTION_QUEUE),
                               description=f"Invoice the orders delivered to {name}, with the hold gate.",
                               tags={"hub/connector": name}, executor_def=EXECUTOR)
     schedule = dg.ScheduleDefinition(name=f"{name}_invoice_hourly", job=job, cron_schedule="0 * * * *",
                                      default_status=dg.DefaultScheduleStatus.STOPPED)
-    resources = {} if accounting.shares_target_connection else {resource: accounting.connection(name)}
+    resources = {} if shared else {resource: accounting.connection(name)}
     return dg.Definitions(assets=[asset], asset_checks=checks, jobs=[job], schedules=[schedule], resources=resources)

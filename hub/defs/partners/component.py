@@ -76,6 +76,7 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
                         dg.AssetKey("edi_ship_notices"), *(
             key for defs in delivery for asset in defs.assets or () if isinstance(asset, dg.AssetsDefinition)
             for key in asset.keys)]
+        changes_queue.append(dg.AssetKey("edi_invoices_810"))  # the 810s (hub/defs/edi/invoices810.py)
         problems = [str(problem) for problem in partners.problems]
         own = dg.Definitions(
             assets=[exception_queue_asset(changes_queue, resolve_database_url())],

@@ -667,6 +667,49 @@ SETS = {
 }
 
 
+def invoice_810() -> SetSpec:
+    """The 810 Invoice we send (BIG, N1, IT1 loops, TDS, SAC, CTT): its segments and elements registered here.
+
+    Laid out as the standard's 810 (header, IT1 detail, summary with TDS first and the header-level
+    SAC loops after it); the summary table is required, so an 810 without its TDS fails the map.
+    """
+    DATA_ELEMENTS.update({
+        "76": ("AN", 1, 22, "Invoice Number"),
+        "327": ("AN", 1, 8, "Change Order Sequence Number"),
+        "358": ("R", 1, 10, "Quantity Invoiced"),
+    })
+    DATA_ELEMENTS_5010["358"] = ("R", 1, 15, "Quantity Invoiced")
+    CODES_BY_XID["BIG07"] = ["CR", "DI", "DR"]  # credit memo, debit invoice, debit memo: what we may send
+    SEGMENTS.update({
+        "BIG": ("Beginning Segment for Invoice",
+                [("373", R), ("76", R), ("373", S), ("324", S), ("328", S), ("327", S), ("640", S), ("353", S),
+                 ("306", S), ("76", S)], []),
+        "IT1": ("Baseline Item Data (Invoice)",
+                [("350", S), ("358", S), ("355", S), ("212", S), ("639", S), *_repeat([("235", S), ("234", S)], 10)],
+                ["P020304", *_pairs(6, 10)]),
+        "TDS": ("Total Monetary Value Summary", [("610", R), ("610", S), ("610", S), ("610", S)], []),
+    })
+    n1 = loop("N1", S, 200, seg("N1", S), seg("N2", S, 2), seg("N3", S, 2), seg("N4", S), seg("REF", S, 12),
+              seg("PER", S, 3))
+    sac = loop("SAC", S, 25, seg("SAC", S), seg("TXI", S, 10))
+    header: list[NodeSpec] = [
+        seg("BIG", R), seg("CUR", S), seg("REF", S, 12), seg("PER", S, 3), n1, seg("ITD", S, MAXINT),
+        seg("DTM", S, 10), seg("FOB", S), seg("PID", S, 200), seg("MEA", S, 40), seg("PWK", S, 25), seg("PKG", S, 25),
+    ]
+    detail: list[NodeSpec] = [loop(
+        "IT1", S, 200000, seg("IT1", R), seg("QTY", S, 5), seg("CUR", S), seg("IT3", S, 5), seg("TXI", S, 10),
+        seg("CTP", S, 25), seg("PAM", S, 10), seg("MEA", S, 40), loop("PID", S, 1000, seg("PID", S), seg("MEA", S, 10)),
+        seg("PWK", S, 25), seg("PKG", S, 25), seg("PO4", S), seg("ITD", S, 2), seg("REF", S, MAXINT), seg("PER", S, 5),
+        seg("IT8", S, 25), seg("SDQ", S, 500), seg("DTM", S, 10), sac, n1,
+    )]
+    summary: list[NodeSpec] = [seg("TDS", R), seg("TXI", S, 10), sac, seg("CTT", S)]
+    return SetSpec("810", "IN", "Invoice - 810 ({version}, what the hub sends)",
+                   (("HEADER", R, header, 20), ("DETAIL", S, detail, 30), ("FOOTER", R, summary, 40)))
+
+
+SETS["810"] = invoice_810()
+
+
 def add_856() -> None:
     """The 856 Ship Notice/Manifest we send (``mappings.x12._856``): its elements, segments and HL structure.
 

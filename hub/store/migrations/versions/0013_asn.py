@@ -1,13 +1,13 @@
 """856 ship notices we send
 
-Revision ID: 0010_asn
-Revises: 0009_approvals
+Revision ID: 0013_asn
+Revises: 0012_qbo_tokens
 Create Date: 2026-12-04
 
 One row per ERP delivery (done stock.picking) a partner is sent an 856 for: the order, the
-outbound document that carries it, its GS06/ST02, the SSCC-18 of every carton, and whether the
-order had shipped in full with it, and the partner's 997/999 for it. Unique on (partner, picking): a re-run never sends a second
-856 for the same delivery.
+outbound document that carries it, its GS06/ST02, the SSCC-18 of every carton, whether the order
+had shipped in full with it, and the partner's 997/999 for it. Unique on (partner, picking): a
+re-run never sends a second 856 for the same delivery.
 """
 
 from alembic import op
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import hub.store._types
 
 
-revision = '0010_asn'
-down_revision = '0009_approvals'
+revision = '0013_asn'
+down_revision = '0012_qbo_tokens'
 branch_labels = None
 depends_on = None
 
