@@ -202,6 +202,8 @@ class ChannelSettings(_Profile):
     """One channel of a partner: where its orders come from. Each kind of channel is a subclass."""
 
     kind: str
+    safety_stock: int = Field(default=0, ge=0, description="Units per SKU held back from the stock published to "
+                              "this channel (hub.targets.channel_fulfilment.publish_inventory).")
 
 
 class X12SftpChannel(ChannelSettings):

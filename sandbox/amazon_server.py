@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox import _amazon_fulfilment
 from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
 from sandbox.erp_server import DEMO_PRODUCTS
 
@@ -418,6 +419,7 @@ def create_app(api: _Api) -> Starlette:
             Route("/orders/v0/orders", api.get_orders, methods=["GET"]),
             Route("/orders/v0/orders/{order_id}/orderItems", api.get_order_items, methods=["GET"]),
             Route(TOKENS_PATH, api.create_restricted_data_token, methods=["POST"]),
+            *_amazon_fulfilment.routes(api),  # confirmShipment, getOrder, patchListingsItem
         ]
     )
 

@@ -30,6 +30,7 @@ from hub.reconciliation import reconcile_erp_orders
 from hub.settings import REPO_ROOT, STORE_FILE_NAME, HubSettings, get_settings, resolve_database_url, sqlite_url
 from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
+from sandbox import demo_match
 from sandbox.environment import SandboxEnvironment
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -80,6 +81,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
                 say("   no new files: everything in the inboxes was processed before (moved to the archive)")
         _channels(say, defs, instance, sandbox)
         store = st.HubStore(resolve_database_url())
+        demo_match.run(say, defs, instance, store, QUIET)  # sample POs, shipments, invoices; today's match report
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)
     say(f"\ndemo finished in {time.monotonic() - started:.1f} s. Run it again: nothing is created twice.")

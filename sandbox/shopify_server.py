@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox import _shopify_fulfilment
 from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
 from sandbox._shopify_graphql import MAX_QUERY_COST, matches, order_node, parse_search, requested_cost
 
@@ -283,6 +284,9 @@ class _AdminApi:
         variables = payload.get("variables") or {} if isinstance(payload, dict) else {}
         if not isinstance(query, str) or not isinstance(variables, dict):
             return JSONResponse({"errors": "Bad Request: query and variables expected"}, status_code=400)
+        answered = await _shopify_fulfilment.answer(self, query, variables)  # fulfilments and stock
+        if answered is not None:
+            return answered
         if re.search(r"\borders\s*\(", query):
             return self._orders(variables, query)
         if re.search(r"\border\s*\(", query):

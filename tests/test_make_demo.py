@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hub.matching import EXCEPTIONS
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -44,6 +46,8 @@ def test_make_demo_flows_end_to_end_and_a_second_run_creates_nothing(tmp_path):
     assert _count(r"^exception queue\s+(\d+) open", first) >= 1, "the broken sample file is queued, not dropped"
     assert "rejected_document" in first
     assert "hub exceptions show" in first and "make ui" in first  # the next commands
+    report = Path(re.search(r"^   match report\s+(\S+)", first, re.MULTILINE).group(1))
+    assert all(f'<h2 id="{category}">' in report.read_text() for category in EXCEPTIONS), "one planted of each kind"
 
     second = _demo(tmp_path)
     assert _count(r"^orders in the hub\s+(\d+)", second) == orders

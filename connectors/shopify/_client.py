@@ -63,7 +63,8 @@ class ShopifyClient(HttpConnector):
         """The last answer's cost report (requested and actual cost, the bucket as Shopify saw it)."""
         return self.cost_limiter.last_cost
 
-    def execute(self, query: str, variables: dict[str, Any]) -> tuple[httpx.Response, Any]:
+    def execute(self, query: str, variables: dict[str, Any], *,
+                idempotent: bool = True) -> tuple[httpx.Response, Any]:
         """Run one query: the answer and its parsed body (None when it is not JSON), errors raised as hub errors.
 
         ``THROTTLED`` is waited out and asked again (up to ``max_retries`` times, each wait at most
@@ -74,9 +75,9 @@ class ShopifyClient(HttpConnector):
         throttled = 0
         failed = 0
         while True:
-            # A query changes nothing: safe to send again after a timeout.
+            # A query changes nothing: safe to send again after a timeout (a mutation passes idempotent=False).
             response = self.request("POST", self.graphql_path, json={"query": query, "variables": variables},
-                                    idempotent=True)
+                                    idempotent=idempotent)
             body = _json(response.content)
             cost = query_cost(body)
             self.cost_limiter.observe_cost(cost)

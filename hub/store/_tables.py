@@ -519,6 +519,84 @@ oauth_tokens = Table(
     Column("rotated_at", TS, nullable=False),
 )
 
+
+# Fulfilments sent back to a channel (Shopify fulfillmentCreate per location, marketplace confirmShipment per
+# package) for shipped orders: one row per part under our own reference, written before the call (issue 12).
+channel_fulfilments = Table(
+    "channel_fulfilments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(20), nullable=False),  # the order's source: shopify | amazon
+    Column("partner_id", String(63), nullable=False),
+    Column("order_ref", String(80), nullable=False),  # the channel's order id (orders.source_ref)
+    Column("reference", String(200), nullable=False),  # ours: partner, order and part
+    Column("part", String(120), nullable=False),  # a Shopify location id, a marketplace packageReferenceId
+    Column("shipment_id", Integer, ForeignKey("carrier_shipments.id"), nullable=False),
+    Column("tracking_number", String(80), nullable=False),
+    Column("request", JSON, nullable=False),  # what is sent, planned once (a retry sends the same)
+    Column("state", String(20), nullable=False),  # planned | sending | sent | rejected
+    Column("channel_record", String(120)),  # the channel's id of the fulfilment, when it gives one
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("channel", "reference"),
+    Index("ix_channel_fulfilments_order", "channel", "partner_id", "order_ref"),
+)
+
+
+# Shipment lines the three-way match reads (ERP deliveries, ASNs...), in the order line's own unit; one row per
+# (source, document, partner, PO, line): recording the same document line again replaces its quantity.
+match_shipments = Table(
+    "match_shipments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("document", String(120), nullable=False),
+    Column("partner_id", String(63), nullable=False),
+    Column("po_number", String(80), nullable=False),
+    Column("line_no", String(80), nullable=False),
+    Column("sku", String(80), nullable=False),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("ship_date", Date, nullable=False),
+    Column("recorded_at", TS, nullable=False),
+    UniqueConstraint("source", "document", "partner_id", "po_number", "line_no", name="uq_match_shipments_line"),
+    Index("ix_match_shipments_po", "partner_id", "po_number"),
+)
+
+# One row per run of the daily three-way match (``match_findings`` its exceptions): the partition's history.
+match_runs = Table(
+    "match_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("business_day", Date, nullable=False, index=True),
+    Column("ran_at", TS, nullable=False),
+    Column("po_lines", Integer, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("exceptions", Integer, nullable=False),
+    Column("value_at_stake", ExactDecimal, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("released", JSON, nullable=False),  # invoice ids this run released (within tolerance)
+    Column("report_dir", Text),
+)
+
+match_findings = Table(
+    "match_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("match_runs.id"), nullable=False, index=True),
+    Column("category", String(40), nullable=False),
+    Column("customer", String(63)),
+    Column("po_number", String(200)),
+    Column("line_no", String(80)),
+    Column("sku", String(80)),
+    Column("invoice_number", String(200)),
+    Column("variance_pct", ExactDecimal),
+    Column("value_at_stake", ExactDecimal),
+    Column("detail", Text, nullable=False),
+)
+
+
 # 856 ship notices we send: one per ERP delivery (done stock.picking) of a partner's order, the outbound
 # document carrying it, its GS06/ST02 and the SSCC of every carton; ``complete`` once the order shipped in full.
 asn_notices = Table(

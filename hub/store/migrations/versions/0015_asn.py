@@ -1,7 +1,7 @@
 """856 ship notices we send
 
-Revision ID: 0013_asn
-Revises: 0012_qbo_tokens
+Revision ID: 0015_asn
+Revises: 0014_match_runs
 Create Date: 2026-12-04
 
 One row per ERP delivery (done stock.picking) a partner is sent an 856 for: the order, the
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import hub.store._types
 
 
-revision = '0013_asn'
-down_revision = '0012_qbo_tokens'
+revision = '0015_asn'
+down_revision = '0014_match_runs'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Dagster definitions for the channels' fulfilments: shipped orders sent back to the store or marketplace."""
