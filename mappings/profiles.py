@@ -35,6 +35,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from canonical.errors import ConfigurationError
 from canonical.model import AmountLimits, deployment_amount_limits, is_currency
+from mappings.asn_settings import AsnSettings
 from mappings.validation_rules import ValidationRules
 
 _log = logging.getLogger(__name__)
@@ -221,6 +222,7 @@ class X12SftpChannel(ChannelSettings):
     accepted_855_code: Literal["AD", "AC"] = Field(
         default="AD", description="BAK02 when every line is accepted as ordered: AD (the standard's 'no change') or "
         "AC, as some partners' guides ask.")
+    asn: AsnSettings | None = Field(default=None, description="Send an 856 for each done ERP delivery (asn_settings).")
 
 
 class ShopifyProfile(ChannelSettings):

@@ -597,6 +597,31 @@ match_findings = Table(
 )
 
 
+# 856 ship notices we send: one per ERP delivery (done stock.picking) of a partner's order, the outbound
+# document carrying it, its GS06/ST02 and the SSCC of every carton; ``complete`` once the order shipped in full.
+asn_notices = Table(
+    "asn_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", String(63), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("picking_id", Integer, nullable=False),  # the ERP's stock.picking id
+    Column("picking_name", String(80), nullable=False),
+    Column("reference", String(200), nullable=False),  # ours: 856/<partner>/<PO>/<picking>
+    Column("outbound_id", Integer, ForeignKey("outbound_documents.id"), nullable=False),
+    Column("group_control", String(9), nullable=False),
+    Column("set_control", String(9), nullable=False),
+    Column("ssccs", JSON, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999 for it: A, E, P, R
+    Column("fa_received_at", TS),
+    UniqueConstraint("partner_id", "picking_id"),
+    UniqueConstraint("partner_id", "group_control"),
+    Index("ix_asn_notices_order_id", "order_id"),
+)
+
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key
