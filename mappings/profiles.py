@@ -236,6 +236,16 @@ class ShopifyProfile(ChannelSettings):
     )
     lookback_minutes: int = Field(default=10, ge=0, description="Overlap re-read before the cursor each sync.")
     push_test_orders: bool = False
+    publish_stock: bool = Field(default=False, description="Publish ATP less safety_stock to this store's "
+                                "stock_location_id (asset shopify_stock_<partner>, docs/inventory.md).")
+    stock_location_id: str | None = Field(default=None, pattern=r"^(gid://shopify/Location/)?\d{1,20}$",
+                                          description="The location whose `available` quantity is published.")
+
+    @model_validator(mode="after")
+    def _stock_has_a_location(self) -> ShopifyProfile:
+        if self.publish_stock and not self.stock_location_id:
+            raise ValueError("publish_stock needs stock_location_id (the location whose quantities are set)")
+        return self
 
 
 class AmazonProfile(ChannelSettings):
@@ -251,6 +261,8 @@ class AmazonProfile(ChannelSettings):
     lwa_client_secret_env: str
     refresh_token_env: str
     lookback_minutes: int = Field(default=10, ge=0)
+    publish_stock: bool = Field(default=False, description="Publish ATP less safety_stock to this account's listings "
+                                "(asset amazon_stock_<partner>, docs/inventory.md).")
     restricted_data: list[Literal["shippingAddress", "buyerInfo", "buyerTaxInformation"]] = Field(
         default_factory=list,
         description="getOrders data elements fetched with a Restricted Data Token (buyer name, street, phone); "
