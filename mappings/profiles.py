@@ -215,6 +215,8 @@ class X12SftpChannel(ChannelSettings):
     send_855: bool = Field(default=False, description="Send an 855 once each PO version is in the ERP (or refused).")
     send_810: bool = Field(default=False, description="Send an 810 for each invoice and credit note posted in "
                            "accounting (not while held by the three-way match); its 997 is due within `ack_sla_hours`.")
+    send_846: bool = Field(default=False, description="Send an 846 (inventory advice: ATP less safety_stock, the "
+                           "SKUs whose quantity changed) every 15 minutes (docs/inventory.md).")
     ack_sla_hours: int = Field(default=24, ge=1, le=720,
                                description="Hours the partner has to answer our 855 with a 997/999 before it is an "
                                "`ack_overdue` exception.")

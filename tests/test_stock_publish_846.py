@@ -58,3 +58,71 @@ def test_an_846_has_items_and_no_negative_quantity():
         build_846([], envelope(), reference="r", now=NOW)
     with pytest.raises(ValueError, match="never negative"):
         StockItem("WID-100", -1)
+
+
+# -- queued to the partners that ask for it ----------------------------------------------------------
+
+def acme_846(**settings):
+    """ACME asking for 846s (its shipped profile does not)."""
+    from tests.test_855_sending import acme_855
+    return acme_855(send_855=False, send_846=True, **settings)
+
+
+def documents(store) -> list:
+    from hub import store as st
+    with store.transaction() as conn:
+        return [d for d in st.pending_outbound(conn) if d.kind == "846"]
+
+
+def test_an_846_goes_to_a_partner_that_asks_then_only_when_a_quantity_changed(store):
+    from hub.delivery._inventory846 import quantities_told, queue_inventory_846
+    from tests.test_inventory import stock
+
+    partners = acme_846(safety_stock=2)
+    stock(store, {("WID-100", "EAST"): ("12", "0"), ("WID-100", "WEST"): ("8", "0"), ("GAD-300", "EAST"): ("1", "0")})
+    first = queue_inventory_846(store, partners, now=NOW)
+    assert first.queued == {"acme": 2}
+    [document] = documents(store)
+    assert document.file_name == "846_ACMERETAIL_000000001.x12" and document.control_number == "000000001"
+    assert segments(document.content, "LIN") == ["LIN**VN*GAD-300~", "LIN**VN*WID-100~"]
+    assert segments(document.content, "QTY") == ["QTY*33*0*EA~", "QTY*33*18*EA~"]  # safety stock held, never < 0
+    assert outbound_problems(document.content) == []
+    assert quantities_told(store, partners.get("acme")) == {"GAD-300": 0, "WID-100": 18}
+
+    again = queue_inventory_846(store, partners, now=NOW)
+    assert again.queued == {} and again.unchanged == ["acme"] and len(documents(store)) == 1
+
+    stock(store, {("WID-100", "EAST"): ("12", "0"), ("WID-100", "WEST"): ("8", "0"), ("GAD-300", "EAST"): ("6", "0")})
+    queue_inventory_846(store, partners, now=NOW)
+    second = documents(store)[-1]
+    assert second.control_number == "000000002"  # the next number of the partner's series: no gap
+    assert segments(second.content, "LIN") == ["LIN**VN*GAD-300~"] and segments(second.content, "QTY") == [
+        "QTY*33*4*EA~"]
+
+
+def test_a_partner_that_does_not_ask_gets_none_and_no_snapshot_sends_nothing(sqlite_store):
+    from hub.delivery._inventory846 import queue_inventory_846
+    from tests.test_855_sending import acme_855
+    from tests.test_inventory import stock
+
+    assert queue_inventory_846(sqlite_store, acme_846(), now=NOW).no_snapshot
+    stock(sqlite_store, {("WID-100", "EAST"): ("12", "0")})
+    assert queue_inventory_846(sqlite_store, acme_855(), now=NOW).queued == {}
+    assert documents(sqlite_store) == []
+
+
+def test_an_846_that_fails_our_maps_is_not_queued_and_uses_no_control_number(sqlite_store, monkeypatch):
+    import hub.delivery._inventory846 as module
+    from hub.delivery._inventory846 import quantities_told, queue_inventory_846
+    from tests.test_inventory import stock
+
+    real = module.build_846
+    monkeypatch.setattr(module, "build_846", lambda *a, **k: real(*a, **k).replace("QTY*33*", "QTY**"))
+    stock(sqlite_store, {("WID-100", "EAST"): ("12", "0")})
+    partners = acme_846()
+    with pytest.raises(ValueError, match="fails validation against our maps"):
+        queue_inventory_846(sqlite_store, partners, now=NOW)
+    assert documents(sqlite_store) == [] and quantities_told(sqlite_store, partners.get("acme")) == {}
+    monkeypatch.setattr(module, "build_846", real)  # fixed: the next pass builds it, numbered 1
+    assert queue_inventory_846(sqlite_store, partners, now=NOW).queued == {"acme": 1}
+    assert documents(sqlite_store)[0].control_number == "000000001"

@@ -92,3 +92,37 @@ def test_the_asset_publishes_and_its_check_fails_when_atp_drops_below_what_was_p
         assert (metadata["sent"], available(shop, "SKU-1"), evaluation.passed) == (1, 2, True)
         metadata, _ = run()
         assert metadata["sent"] == 0
+
+
+def test_the_846_asset_and_its_check_exist_only_when_a_partner_asks(tmp_path, sqlite_store):
+    from hub.defs.inventory.publish import EDI_846, edi_846_within_atp
+    from hub.delivery._inventory846 import queue_inventory_846
+    from tests.test_stock_publish_846 import acme_846
+
+    [acme] = list(acme_846(safety_stock=1))
+    (tmp_path / "acme.yaml").write_text(yaml.safe_dump(acme.model_dump(mode="json", exclude_none=True)))
+    defs = build_definitions(tmp_path)
+    assert dg.AssetCheckKey(dg.AssetKey(EDI_846), CHECK) in defs.resolve_asset_graph().asset_check_keys
+    assert defs.resolve_schedule_def(f"{EDI_846}_every_15_minutes").cron_schedule == "5-59/15 * * * *"
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    write(quiet, "shop", [{**SHOP, "publish_stock": False}])
+    assert dg.AssetKey(EDI_846) not in build_definitions(quiet).resolve_all_asset_keys()
+
+    stock(sqlite_store, {("SKU-1", "EAST"): ("10", "0")})
+    queue_inventory_846(sqlite_store, acme_846(safety_stock=1))  # told 9
+    resources = {"hub_store": HubStoreResource(database_url=str(sqlite_store.engine.url), partners_dir=str(tmp_path))}
+
+    def evaluate() -> dg.AssetCheckEvaluation:
+        result = dg.materialize([edi_846_within_atp], resources=resources,
+                                selection=dg.AssetSelection.checks(edi_846_within_atp))
+        [evaluation] = result.get_asset_check_evaluations()
+        return evaluation
+
+    assert evaluate().passed
+    save_order(sqlite_store, "PO-8", [("1", "SKU-1", "6")])
+    allocate_orders(sqlite_store, with_policy("backorder"))  # ATP 10 -> 4: at most 3 may be told
+    failed = evaluate()
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["above_atp"].value == [
+        {"partner": "acme", "sku": "SKU-1", "published": 9, "allowed": 3, "atp": "4"}]

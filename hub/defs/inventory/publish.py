@@ -1,4 +1,5 @@
-"""Stock published to every Shopify store and marketplace account whose profile says ``publish_stock: true``.
+"""Stock published to every Shopify store and marketplace account whose profile says ``publish_stock: true``,
+and 846s to the X12 partners whose profile says ``send_846: true``.
 
 Per account, the asset ``<source>_stock_<partner>`` (downstream of ``inventory_atp``) sends each SKU's
 ATP less the channel's ``safety_stock``, only the SKUs whose quantity changed since the last run
@@ -6,6 +7,7 @@ ATP less the channel's ``safety_stock``, only the SKUs whose quantity changed si
 by the partners component). Its check ``published_stock_within_atp`` (ERROR) fails while a SKU's last
 published quantity is above what ATP allows now. Job ``<source>_stock_<partner>_job``, schedule
 ``..._every_15_minutes`` (5 minutes after the inventory job's), stopped while the account's variables are unset.
+The asset ``edi_inventory_846`` (hub/delivery/_inventory846.py) does the same for 846s, with the same check.
 """
 
 from collections.abc import Iterator
@@ -17,10 +19,13 @@ import dagster as dg
 
 from connectors.amazon import AmazonSellerClient
 from connectors.shopify import ShopifyInventory
-from hub.defs._policies import EXECUTOR, OWNERS
+from hub.defs._policies import EXECUTOR, OWNERS, retry_when_retriable
 from hub.defs.inventory.assets import QUEUE_UNTOUCHED
 from hub.defs.partners.component import _PARTNERS_DIR  # the same profiles folder the partners component loads
-from hub.defs.resources import HubStoreResource, unset_env_vars
+from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env, unset_env_vars
+from hub.delivery import send_pending_acks
+from hub.delivery._inventory846 import CHANNEL as X12
+from hub.delivery._inventory846 import partners_sending_846, queue_inventory_846, safety_stock_846
 from hub.inventory._publish import LISTED, publish_stock, stock_above_atp
 from hub.settings import get_settings
 from hub.sources import PolledSource, get_source
@@ -28,6 +33,7 @@ from hub.targets.channel_fulfilment import ListingStock, ShopifyStock, StockChan
 from mappings.profiles import AmazonProfile, ChannelSettings, PartnerDirectory, ShopifyProfile
 
 CHECK = "published_stock_within_atp"
+EDI_846 = "edi_inventory_846"
 
 
 class PublishConfig(dg.Config):
@@ -91,6 +97,54 @@ def stock_defs(settings: ChannelSettings, partner_id: str, missing_env: tuple[st
     return dg.Definitions(assets=[_asset], asset_checks=[_check], jobs=[job], schedules=[schedule])
 
 
+@dg.asset(name=EDI_846, group_name="inventory", kinds={"sftp", "x12"}, pool="sftp", owners=OWNERS,
+          tags=QUEUE_UNTOUCHED, deps=["inventory_atp"])
+def edi_inventory_846(context: dg.AssetExecutionContext, hub_store: HubStoreResource,
+                      sftp: SftpResource) -> dg.MaterializeResult:
+    """An 846 to each partner with ``send_846`` whose SKUs' quantities changed, written to its folder."""
+    store, partners = hub_store.store(), hub_store.partners()
+    summary = queue_inventory_846(store, partners)
+    written: list[str] = []
+    if summary.queued:  # no connection to our SFTP server when there is nothing to write
+        with retry_when_retriable(context), sftp.client() as client:
+            for partner_id in summary.queued:
+                written += send_pending_acks(store, partners, client, partner_id=partner_id)
+    return dg.MaterializeResult(metadata={
+        "queued_846": dg.MetadataValue.json(summary.queued), "unchanged": dg.MetadataValue.json(summary.unchanged),
+        "no_atp_snapshot": summary.no_snapshot, "documents_written": dg.MetadataValue.json(written)})
+
+
+@dg.asset_check(asset=EDI_846, name=CHECK, description="Every SKU's quantity in the partners' last 846s is at most "
+                "ATP now less their safety stock (never below 0).")
+def edi_846_within_atp(hub_store: HubStoreResource) -> dg.AssetCheckResult:
+    """What the 846s said is not above ATP less safety stock, for every partner that gets them."""
+    store = hub_store.store()
+    above = [(profile.id, row) for profile in partners_sending_846(hub_store.partners())
+             for row in stock_above_atp(store, X12, profile.id, safety_stock_846(profile))]
+    return dg.AssetCheckResult(
+        passed=not above, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"above_atp": dg.MetadataValue.json([
+            {"partner": partner, "sku": row.sku, "published": row.published, "allowed": row.allowed,
+             "atp": format(row.atp.normalize(), "f")} for partner, row in above[:LISTED]])},
+        description=(f"{len(above)} SKU(s) told above ATP less safety stock: "
+                     + ", ".join(f"{partner}:{row.sku}" for partner, row in above[:LISTED])) if above else None)
+
+
+def edi_846_defs(partners: PartnerDirectory) -> dg.Definitions:
+    """The 846 asset, check, job and schedule when a partner asks for 846s (stopped while SFTP settings are missing)."""
+    if not partners_sending_846(partners):
+        return dg.Definitions()
+    job = dg.define_asset_job(f"{EDI_846}_job", selection=dg.AssetSelection.assets(EDI_846),
+                              tags={"hub/connector": "sftp"}, executor_def=EXECUTOR)
+    missing = missing_sftp_env()
+    schedule = dg.ScheduleDefinition(
+        name=f"{EDI_846}_every_15_minutes", job=job, cron_schedule="5-59/15 * * * *",
+        default_status=dg.DefaultScheduleStatus.STOPPED if missing else dg.DefaultScheduleStatus.RUNNING,
+        description=f"Not started: {', '.join(missing)} not set" if missing else None)
+    return dg.Definitions(assets=[edi_inventory_846], asset_checks=[edi_846_within_atp], jobs=[job],
+                          schedules=[schedule])
+
+
 @dg.definitions
 def stock_publishing() -> dg.Definitions:
     """One publishing asset per Shopify or marketplace account with ``publish_stock``, from the profiles as they are."""
@@ -103,4 +157,4 @@ def stock_publishing() -> dg.Definitions:
                 assert isinstance(source, PolledSource)  # shopify and amazon are polled: their accounts have resources
                 missing = unset_env_vars(source.account_resource(settings))
                 built.append(stock_defs(settings, profile.id, missing))
-    return dg.Definitions.merge(*built) if built else dg.Definitions()
+    return dg.Definitions.merge(edi_846_defs(partners), *built)
