@@ -126,3 +126,38 @@ def test_an_846_that_fails_our_maps_is_not_queued_and_uses_no_control_number(sql
     monkeypatch.setattr(module, "build_846", real)  # fixed: the next pass builds it, numbered 1
     assert queue_inventory_846(sqlite_store, partners, now=NOW).queued == {"acme": 1}
     assert documents(sqlite_store)[0].control_number == "000000001"
+
+
+def _partner_997_for_846(group_control: str, status: str = "A") -> bytes:
+    """ACME's 997 for our 846 group ``group_control`` (AK101 IB)."""
+    from mappings.x12._acks import AckAddress, GroupAck, SetAck, build_functional_ack
+
+    group = GroupAck("IB", group_control, "004010", 1, [SetAck("846", "0001", status)])
+    return build_functional_ack("997", ours=AckAddress("ZZ", "ACMERETAIL", "ACMERETAIL"),
+                                theirs=AckAddress("ZZ", "ORDERHUB", "ORDERHUB"), interchange_control=902,
+                                groups=[(group, 79, 1)], isa12="00401", test=False, now=NOW).encode()
+
+
+@pytest.mark.parametrize(("group", "status", "kinds"), [
+    ("1", "A", []),  # answers our 846: nothing to fix
+    ("1", "R", ["outbound_rejected"]),  # refused: a person looks
+    ("9", "A", ["unsupported_transaction_set"]),  # names no 846 of ours: as any stray 997
+])
+def test_the_partners_997_for_an_846_is_matched_by_its_group(sqlite_store, group, status, kinds):
+    from hub import store as st
+    from hub.delivery import send_pending_acks
+    from hub.delivery._inventory846 import queue_inventory_846
+    from tests.test_855_sending import Folders, _receive
+    from tests.test_inventory import stock
+
+    partners = acme_846()
+    stock(sqlite_store, {("WID-100", "EAST"): ("12", "0")})
+    queue_inventory_846(sqlite_store, partners, now=NOW)
+    send_pending_acks(sqlite_store, partners, Folders(), now=NOW)
+    _receive(sqlite_store, partners, _partner_997_for_846(group, status), "997_for_846.x12")
+    with sqlite_store.transaction() as conn:
+        exceptions = st.list_exceptions(conn)
+        assert [e.kind for e in exceptions] == kinds
+        assert [d.kind for d in st.pending_outbound(conn)] == []  # a functional ack is never acknowledged
+    if status == "R":
+        assert exceptions[0].document_ref == "846_ACMERETAIL_000000001.x12" and "status R" in exceptions[0].reason
