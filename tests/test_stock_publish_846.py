@@ -161,3 +161,41 @@ def test_the_partners_997_for_an_846_is_matched_by_its_group(sqlite_store, group
         assert [d.kind for d in st.pending_outbound(conn)] == []  # a functional ack is never acknowledged
     if status == "R":
         assert exceptions[0].document_ref == "846_ACMERETAIL_000000001.x12" and "status R" in exceptions[0].reason
+
+
+@pytest.mark.integration
+def test_the_dagster_asset_writes_an_846_over_sftp_then_none_while_nothing_changes(tmp_path, openssh_server):
+    import dagster as dg
+
+    from hub import store as st
+    from hub.defs.inventory.publish import EDI_846, edi_inventory_846
+    from hub.defs.resources import HubStoreResource, SftpResource
+    from hub.settings import sqlite_url
+    from tests.fixtures.partners import REPO
+    from tests.test_inventory import stock
+
+    partners_dir = tmp_path / "partners"
+    partners_dir.mkdir()
+    profile = (REPO / "mappings" / "partners" / "acme.yaml").read_text()
+    assert "    sftp:\n" in profile
+    (partners_dir / "acme.yaml").write_text(profile.replace("    sftp:\n", "    send_846: true\n    sftp:\n"))
+    url = sqlite_url(tmp_path / "hub.sqlite3")
+    store = st.HubStore(url).migrate()
+    stock(store, {("WID-100", "EAST"): ("12", "0")})
+    outbound_dir = openssh_server.make_folder("acme/outbound")
+    server = openssh_server
+    resources = {
+        "hub_store": HubStoreResource(database_url=url, partners_dir=str(partners_dir), max_document_bytes=1 << 20),
+        "sftp": SftpResource(host=server.host, port=server.port, username=server.username,
+                             private_key_path=str(server.private_key_path),
+                             known_hosts_path=str(server.known_hosts_path)),
+    }
+    first = dg.materialize([edi_inventory_846], resources=resources)
+    second = dg.materialize([edi_inventory_846], resources=resources)
+    metadata = [r.asset_materializations_for_node(EDI_846)[0].metadata for r in (first, second)]
+    assert metadata[0]["queued_846"].value == {"acme": 1} and metadata[1]["queued_846"].value == {}
+    written = [p.name for p in outbound_dir.iterdir() if p.name.startswith("846_")]
+    assert len(written) == 1
+    text = (outbound_dir / written[0]).read_text()
+    assert "LIN**VN*WID-100~" in text and "QTY*33*12*EA~" in text and outbound_problems(text) == []
+    store.dispose()
