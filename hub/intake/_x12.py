@@ -19,6 +19,7 @@ from hub.faults import fault_point
 from hub.store._asns import apply_asn_functional_ack
 from hub.store._invoices810 import apply_invoice_functional_ack
 from hub.store._po_acks import apply_functional_ack
+from hub.store._published_stock import apply_inventory_functional_ack
 from hub.targets import delivery_targets
 from hub.validation import admit, admit_new_version, gated, needs_approval
 from mappings.profiles import PartnerDirectory
@@ -399,8 +400,9 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
         if document.functional_ack is not None and any(apply(
                 conn, partner_id=receipt.partner_id, functional_ack=document.functional_ack,
                 document_ref=document.ref, raw_sha256=receipt.raw_sha256, now=now) is not None
-                for apply in (apply_functional_ack, apply_invoice_functional_ack, apply_asn_functional_ack)):
-            return  # the partner's 997/999 for one of our 855s, 810s or 856s: recorded on it, nothing to fix
+                for apply in (apply_functional_ack, apply_invoice_functional_ack, apply_asn_functional_ack,
+                              apply_inventory_functional_ack)):
+            return  # the partner's 997/999 for one of our 855s, 810s, 856s or 846s: recorded on it, nothing to fix
         queue(st.ExceptionKind.UNSUPPORTED_TRANSACTION_SET,
               f"transaction set {document.transaction_set} is not supported yet; it was acknowledged, not processed",
               **where)

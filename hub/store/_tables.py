@@ -622,6 +622,21 @@ asn_notices = Table(
 )
 
 
+# Stock published to a channel account (Shopify available at one location, marketplace listing quantity):
+# the last quantity each SKU was given and the ATP it came from, so a re-run sends only what changed (issue 12).
+published_stock = Table(
+    "published_stock",
+    metadata,
+    Column("channel", String(20), primary_key=True),  # shopify | amazon
+    Column("partner_id", String(63), primary_key=True),
+    Column("sku", String(80), primary_key=True),
+    Column("quantity", Integer, nullable=False),  # what the channel was told
+    Column("atp", ExactDecimal, nullable=False),  # hub.inventory.atp_by_sku when it was computed
+    Column("safety_stock", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False),  # set | unchanged | unknown_sku (the channel has no such SKU)
+    Column("published_at", TS, nullable=False),
+)
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key

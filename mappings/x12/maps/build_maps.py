@@ -756,6 +756,32 @@ def add_856() -> None:
 add_856()
 
 
+def inventory_846() -> SetSpec:
+    """The 846 Inventory Inquiry/Advice we send (BIA, LIN with QTY per item, CTT): its segments registered here.
+
+    The standard's 846 header and LIN detail, cut to what the hub writes or a partner's guide commonly
+    adds (PID, DTM, REF per item; N1 parties); QTY01 ``33`` is the quantity available for sale.
+    """
+    CODES_BY_XID["BIA01"] = ["00", "05"]  # original, replace
+    CODES_BY_XID["BIA02"] = ["DD", "MB", "MM", "SI"]  # report types partners' 846 guides ask for
+    SEGMENTS["BIA"] = ("Beginning Segment for Inventory Inquiry/Advice",
+                       [("353", R), ("755", R), ("127", R), ("373", R), ("337", S)], [])
+    n1 = loop("N1", S, 200, seg("N1", S), seg("N2", S, 2), seg("N3", S, 2), seg("N4", S), seg("REF", S, 12),
+              seg("PER", S, 3))
+    header: list[NodeSpec] = [seg("BIA", R), seg("CUR", S), seg("REF", S, 12), seg("PER", S, 3), seg("MEA", S, 10),
+                              seg("DTM", S, 10), n1]
+    detail: list[NodeSpec] = [loop(
+        "LIN", S, 10000, seg("LIN", R), seg("PID", S, 1000), seg("DTM", S, 10), seg("REF", S, MAXINT),
+        loop("QTY", S, MAXINT, seg("QTY", R), seg("DTM", S, 10)),
+    )]
+    summary: list[NodeSpec] = [seg("CTT", S)]
+    return SetSpec("846", "IB", "Inventory Inquiry/Advice - 846 ({version}, what the hub sends)",
+                   (("HEADER", R, header, 20), ("DETAIL", S, detail, 30), ("FOOTER", S, summary, 40)))
+
+
+SETS["846"] = inventory_846()
+
+
 # -- writing ---------------------------------------------------------------------------------------
 class _Writer:
     def __init__(self) -> None:
