@@ -107,7 +107,8 @@ def _run(api: Any, request: Request, variables: dict[str, Any]) -> Response:
     if isinstance(charged, Response):
         return charged
     inner = variables.get("query")
-    match = _ORDERS.match(inner) if isinstance(inner, str) else None
+    inner = inner if isinstance(inner, str) else ""
+    match = _ORDERS.match(inner)
     if match is None or "$" in inner or "pageInfo" in inner:
         return _payload(api, None, [{"field": ["query"], "code": "INVALID", "message":
                                      "Invalid bulk query: the sandbox runs orders(query:, sortKey: UPDATED_AT) "

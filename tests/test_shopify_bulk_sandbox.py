@@ -13,8 +13,8 @@ from connectors.shopify import BulkFileTooLarge, BulkOperationFailed, ShopifyBul
 from hub import store as st
 from hub.intake import sync_orders
 from hub.settings import sqlite_url
-from hub.sources.shopify import SHOPIFY
 from hub.sources._shopify_bulk import backfill_orders
+from hub.sources.shopify import SHOPIFY
 from hub.store._tables import orders, raw_document_chunks, raw_documents, receipts
 from mappings.profiles import PartnerDirectory, PartnerProfile
 from sandbox import _shopify_bulk
@@ -145,5 +145,5 @@ def test_more_bulk_queries_than_the_version_allows_are_refused_clearly(shop):
         bulk = ShopifyBulk(api)
         started = [bulk.start_orders(SINCE) for _ in range(5)]  # 2026-01 and later: five at a time
         assert len({op.id for op in started}) == 5
-        with pytest.raises(RetriableError, match="LIMIT_REACHED.*five bulk queries"):
+        with pytest.raises(RetriableError, match=r"LIMIT_REACHED.*five bulk queries"):
             bulk.start_orders(SINCE)

@@ -39,7 +39,8 @@ from connectors.shopify._client import ShopifyClient
 from connectors.shopify._query import ORDER_FIELDS, search_timestamp
 
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
-_BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt"
+_BULK_OPERATION_FIELDS = ("id status errorCode objectCount rootObjectCount fileSize url partialDataUrl "
+                          "createdAt completedAt")
 
 # The sync's field set, as a bulk query takes it: nested connections without ``first`` (a bulk
 # operation reads them whole) and without ``pageInfo`` (not allowed in bulk queries), each child
@@ -136,7 +137,7 @@ class ShopifyBulk:
 
     def shop_timezone_answer(self) -> bytes:
         """The raw ``shop { ianaTimezone }`` answer (archived with the file: the mapping gives timestamps this zone)."""
-        response, body = self.client.execute(SHOP_TIMEZONE_QUERY, {})
+        response, _ = self.client.execute(SHOP_TIMEZONE_QUERY, {})
         return response.content
 
     def start_orders(self, since: dt.datetime) -> BulkOperation:
