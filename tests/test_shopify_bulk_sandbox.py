@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from canonical.errors import RetriableError
-from connectors.shopify import BulkFileTooLarge, BulkOperationFailed, ShopifyBulk, ShopifyClient, ShopifyConfig
+from connectors.shopify import (
+    BulkFileTooLarge,
+    BulkOperation,
+    BulkOperationFailed,
+    ShopifyBulk,
+    ShopifyClient,
+    ShopifyConfig,
+)
 from hub import store as st
 from hub.intake import sync_orders
 from hub.settings import sqlite_url
@@ -147,3 +154,64 @@ def test_more_bulk_queries_than_the_version_allows_are_refused_clearly(shop):
         assert len({op.id for op in started}) == 5
         with pytest.raises(RetriableError, match=r"LIMIT_REACHED.*five bulk queries"):
             bulk.start_orders(SINCE)
+
+
+def test_hub_backfill_shopify_command(shop, sqlite_store, tmp_path, monkeypatch, capsys):
+    from hub.cli import main
+
+    monkeypatch.setenv("HUB_DATABASE_URL", sqlite_url(tmp_path / "hub.sqlite3"))
+    monkeypatch.setenv("HUB_SHOPIFY_TRAILHEAD_TOKEN", TOKEN)
+    monkeypatch.setenv("HUB_SHOPIFY_TRAILHEAD_URL", shop.base_url)
+    _shopify_bulk.bulk(shop).polls = 1  # one real one-second wait before COMPLETED
+    st.HubStore(sqlite_url(tmp_path / "hub.sqlite3")).migrate().dispose()
+    assert main(["backfill", "shopify", "--partner", "trailhead", "--since", "2026-11-01"]) == 0
+    assert "COMPLETED" in (out := capsys.readouterr().out) and "orders 23 new" in out
+    assert main(["backfill", "shopify", "--partner", "trailhead", "--since", "2026-11-01"]) == 0
+    assert "orders 0 new, 0 updated, 23 unchanged, 0 exceptions" in capsys.readouterr().out
+    _shopify_bulk.fail_next(shop, "INTERNAL_SERVER_ERROR")
+    assert main(["backfill", "shopify", "--partner", "trailhead", "--since", "2026-11-01"]) == 1
+    assert "BulkOperationFailed: shopify bulk operation gid://shopify/BulkOperation/" in capsys.readouterr().err
+    assert main(["backfill", "shopify", "--partner", "acme", "--since", "2026-11-01"]) == 2
+    assert "is not a partner with a shopify channel (known: trailhead)" in capsys.readouterr().err
+    assert main(["backfill", "shopify", "--partner", "trailhead", "--since", "last week"]) == 2
+
+
+class CraftedFile(ShopifyBulk):
+    """A finished operation whose file is ``content`` (what no sandbox order produces)."""
+
+    def __init__(self, api: ShopifyClient, content: bytes) -> None:
+        super().__init__(api)
+        self.content = content
+
+    def shop_timezone_answer(self) -> bytes:
+        return b'{"data":{"shop":{"ianaTimezone":"UTC"}}}'
+
+    def start_orders(self, since: dt.datetime) -> BulkOperation:
+        return BulkOperation("gid://shopify/BulkOperation/1", "CREATED")
+
+    def wait(self, operation_id: str) -> BulkOperation:
+        return BulkOperation(operation_id, "COMPLETED", object_count=2, url="https://files.example/f.jsonl")
+
+    def download(self, url: str, path: Path, *, max_bytes: int) -> int:
+        path.write_bytes(self.content)
+        return len(self.content)
+
+
+def test_a_file_with_a_child_without_its_order_is_queued_whole_and_replayable(shop, sqlite_store):
+    from hub.replay import replay_exception
+
+    content = (b'{"id":"gid://shopify/Order/1","legacyResourceId":"1"}\n'
+               b'{"__typename":"LineItem","id":"gid://shopify/LineItem/2","__parentId":"gid://shopify/Order/7"}\n')
+    with client(shop) as api:
+        result = backfill_orders(sqlite_store, api, PROFILE, since=SINCE, max_bytes=10_000,
+                                 bulk=CraftedFile(api, content), now=NOW)
+    assert result.summary.orders_new == 0 and len(result.summary.exceptions) == 1
+    with sqlite_store.transaction() as conn:
+        (queued,) = st.list_exceptions(conn, limit=10)
+        receipt = st.get_receipt(conn, result.receipt_id)
+        assert st.raw_content(conn, receipt.raw_sha256) == content  # archived before it was refused
+    assert (queued.kind, queued.location, receipt.outcome) == ("rejected_document", "line 2", "rejected")
+    assert "__parentId gid://shopify/Order/7 is no order of the file" in queued.reason
+    assert count(sqlite_store, orders) == 0
+    outcome = replay_exception(sqlite_store, Partners(), queued.id, now=NOW)
+    assert not outcome.done and "still failing" in outcome.message
