@@ -206,6 +206,7 @@ def test_a_file_with_a_child_without_its_order_is_queued_whole_and_replayable(sh
         result = backfill_orders(sqlite_store, api, PROFILE, since=SINCE, max_bytes=10_000,
                                  bulk=CraftedFile(api, content), now=NOW)
     assert result.summary.orders_new == 0 and len(result.summary.exceptions) == 1
+    assert result.receipt_id is not None
     with sqlite_store.transaction() as conn:
         (queued,) = st.list_exceptions(conn, limit=10)
         receipt = st.get_receipt(conn, result.receipt_id)
