@@ -216,3 +216,24 @@ def test_a_file_with_a_child_without_its_order_is_queued_whole_and_replayable(sh
     assert count(sqlite_store, orders) == 0
     outcome = replay_exception(sqlite_store, Partners(), queued.id, now=NOW)
     assert not outcome.done and "still failing" in outcome.message
+
+
+def test_the_sandbox_refuses_what_shopify_refuses_in_bulk_queries(shop):
+    from connectors.shopify._bulk import RUN_QUERY_MUTATION
+
+    with client(shop) as api:
+        for inner in ("{ orders(first: $n, sortKey: UPDATED_AT) { nodes { id } } }",
+                      '{ orders(query: "updated_at:>=\'2026-11-01\'", sortKey: UPDATED_AT) { nodes { id } '
+                      "pageInfo { hasNextPage } } }"):
+            _, body = api.execute(RUN_QUERY_MUTATION, {"query": inner}, idempotent=False)
+            payload = body["data"]["bulkOperationRunQuery"]
+            assert payload["bulkOperation"] is None and payload["userErrors"][0]["code"] == "INVALID"
+    old = ShopifyClient(ShopifyConfig(shop_domain=shop.shop_domain, access_token=TOKEN, api_version="2025-10",
+                                      http={"base_url": shop.base_url}))
+    with old as api:
+        bulk = ShopifyBulk(api, sleep=lambda _s: None)
+        first = bulk.start_orders(SINCE)  # before 2026-01: one bulk query at a time
+        with pytest.raises(RetriableError, match=r"OPERATION_IN_PROGRESS: this app already runs one bulk query"):
+            bulk.start_orders(SINCE)
+        assert bulk.wait(first.id).status == "COMPLETED"  # polled through currentBulkOperation
+        bulk.start_orders(SINCE)  # the shop takes the next one once the first is done
