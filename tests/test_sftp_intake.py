@@ -65,11 +65,12 @@ def test_a_file_old_at_first_sight_is_taken_at_once_unless_it_moves_while_read(i
         def __getattr__(self, name):
             return getattr(client, name)
 
-        def read_file(self, inbox_folder, name, **kwargs):
+        def read_file(self, inbox_folder: str, name: str, *, max_bytes: int | None = None,
+                      expected: tuple[int, int] | None = None) -> bytes:
             if name == "resumed.x12":
                 with (folder / name).open("ab") as upload:
                     upload.write(b"ST*850*0001~")
-            return client.read_file(inbox_folder, name, **kwargs)
+            return client.read_file(inbox_folder, name, max_bytes=max_bytes, expected=expected)
 
     poll = poll_inbox(sqlite_store, UploadResumesDuringTheRead(), with_pickup(min_file_age_seconds=30),
                       max_bytes=1_000_000)
