@@ -42,7 +42,7 @@ import yaml
 from latency import LINES, Drop, dagster_home, start_daemon, stats, stop_daemon
 
 from hub.settings import sqlite_url
-from mappings.profiles import PartnerDirectory
+from mappings.profiles import PartnerDirectory, SftpPickup
 from mappings.x12.samples import build_850
 from sandbox.environment import SandboxEnvironment
 
@@ -52,14 +52,16 @@ SMALL_DEADLINE_S, BIG_DEADLINE_S = 600, 1800
 WARMUP_S = 20  # the daemon loads the code location and ticks each sensor once before the first drop
 
 
+DEFAULT_MIN_AGE = SftpPickup.model_fields["min_file_age_seconds"].default
 _AK1 = re.compile(r"AK1\*PO\*(\d+)")
 
 
-def bench_partners(folder: Path, count: int, *, uploads_renamed: bool = False) -> Path:
+def bench_partners(folder: Path, count: int, *, uploads_renamed: bool = False, min_file_age: int | None = None) -> Path:
     """``count`` partner profiles copied from acme's, each with its own id, ISA/GS id and SFTP folders.
 
     ``uploads_renamed``: the profiles say the partner renames finished uploads (as this benchmark does),
     so a file is taken on the first tick that sees it instead of once unchanged across two.
+    ``min_file_age``: the profiles' ``pickup.min_file_age_seconds`` (None: the default, 10 s).
     """
     folder.mkdir(parents=True)
     acme = yaml.safe_load((ROOT / "mappings" / "partners" / "acme.yaml").read_text())
@@ -72,6 +74,8 @@ def bench_partners(folder: Path, count: int, *, uploads_renamed: bool = False) -
         channel["x12"] = x12
         channel["sftp"] = {"inbox": f"{partner_id}/inbox", "archive": f"{partner_id}/archive",
                            "outbound": f"{partner_id}/outbound", "pickup": {"uploads_renamed": uploads_renamed}}
+        if min_file_age is not None:
+            channel["sftp"]["pickup"]["min_file_age_seconds"] = min_file_age
         data["channels"] = [channel]
         (folder / f"{partner_id}.yaml").write_text(yaml.safe_dump(data))
     return folder
@@ -162,13 +166,17 @@ def main() -> int:
                         help="run_queue.dequeue_interval_seconds for this DAGSTER_HOME (default: as shipped)")
     parser.add_argument("--uploads-renamed", action="store_true",
                         help="profiles with pickup.uploads_renamed: files taken on first sight (default: two polls)")
+    parser.add_argument("--min-file-age", type=int, default=None,
+                        help="profiles' pickup.min_file_age_seconds (default 10: a file that old is taken on first "
+                             "sight; 0: always two polls)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, stores)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
     root = Path(tempfile.mkdtemp(prefix="hub-throughput-"))
-    partners_dir = bench_partners(root / "partners", args.partners, uploads_renamed=args.uploads_renamed)
+    partners_dir = bench_partners(root / "partners", args.partners, uploads_renamed=args.uploads_renamed,
+                                  min_file_age=args.min_file_age)
     partners = PartnerDirectory.load(partners_dir)
     ids = sorted(p.id for p in partners)
     small: dict[str, list[Drop]] = {partner_id: [] for partner_id in ids}
@@ -246,7 +254,8 @@ def main() -> int:
         print(f"\n== phase 1: {len(ids)} partners x {args.files} small files (instance settings: "
               "dagster_home/dagster.yaml; sensors every 15 s unless HUB_SENSOR_INTERVAL_SECONDS says otherwise; "
               + ("files taken on first sight (uploads_renamed))" if args.uploads_renamed
-                 else "files taken once unchanged over two polls)"))
+                 else "files taken once unchanged over two polls, or on first sight once "
+                      f"{DEFAULT_MIN_AGE if args.min_file_age is None else args.min_file_age} s old)"))
         print_runs("runs", phase1_runs)
         acks = [d.ack_s for d in drops if d.ack_s is not None]
         erps = [d.erp_s for d in drops if d.erp_s is not None]

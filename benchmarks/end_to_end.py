@@ -10,9 +10,10 @@ Two shapes, each on a fresh store (SQLite file) and a fresh sandbox ERP:
 What runs: the sandbox SFTP server (paramiko, this process) holding acme's inbox; the sandbox ERP
 (``python -m sandbox.erp_server``) in a child process, as a real ERP is another program on other
 cores; the hub in this process. The files are written into the inbox ("the drop"); then the
-intake does what the sensor and ``edi_inbound_job`` do, file by file: ``poll_inbox`` (two polls:
-a file is taken once unchanged across two), ``process_x12_receipt``, ``send_pending_acks`` (the
-997 written to acme's outbound folder over SFTP). Meanwhile a push process (what the ``erp`` push
+intake does what the sensor and ``edi_inbound_job`` do: ``poll_inbox`` (two polls: a file is taken
+once unchanged across two), then per run of ``--run-files`` files (the sensor's batch, default 50)
+``process_x12_receipt`` for each file and one ``send_pending_acks`` (the run's 997s written to
+acme's outbound folder over SFTP). Meanwhile a push process (what the ``erp`` push
 asset's run and its drain do, beside the intake runs) calls ``deliver_due_orders`` on the Odoo
 target over and over, each pass claiming up to 500 due deliveries and sending them
 ``--batch-size`` per ``create`` call with up to ``--in-flight`` batches at once, until every order
@@ -54,6 +55,7 @@ import httpx
 from connectors.erp import OdooConfig, OdooJson2Client
 from connectors.sftp import SftpClient, SftpConfig
 from hub import store as st
+from hub.defs.edi.sensors import DEFAULT_MAX_FILES, chunks
 from hub.delivery import deliver_due_orders, send_pending_acks
 from hub.intake import InboxCursor, poll_inbox, process_x12_receipt
 from hub.settings import sqlite_url
@@ -204,8 +206,11 @@ def run_shape(shape: str, files: list[tuple[str, bytes]], orders: int, partners:
             while taken < len(files):
                 poll = poll_inbox(store, client, profile, max_bytes=MAX_BYTES, cursor=cursor)
                 cursor = poll.cursor
-                for polled in poll.new_files:
-                    process_x12_receipt(store, partners, polled.receipt_id)
+                # One intake run per chunk of the tick's files, as the sensor asks for them: its receipts
+                # processed, then its acks written (the outbound folder listed once per run, not per file).
+                for run_files in chunks(poll.new_files, args.run_files):
+                    for polled in run_files:
+                        process_x12_receipt(store, partners, polled.receipt_id)
                     if send_pending_acks(store, partners, client, partner_id=PARTNER):
                         ack_at = time.time()
                 taken += len(poll.new_files)
@@ -283,6 +288,8 @@ def main() -> int:
     parser.add_argument("--linger", type=float, default=0.5,
                         help="seconds the push loop waits for a full batch before sending what is due")
     parser.add_argument("--ceiling-orders", type=int, default=10_000)
+    parser.add_argument("--run-files", type=int, default=DEFAULT_MAX_FILES,
+                        help="files per intake run (the sensor's HUB_INTAKE_BATCH_MAX_FILES)")
     parser.add_argument("--only", choices=["big", "small"], help="run one shape only")
     parser.add_argument("--push-after-intake", action="store_true",
                         help="start pushing once every file is stored (intake and push measured apart)")

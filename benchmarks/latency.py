@@ -16,7 +16,8 @@ Measured per file, from the moment it was written into the inbox:
   Dagster's run records; "overhead" is tick to done, everything but waiting for the sensor.
 
 Drop to run is dominated by the sensor: it polls every 15 s (``HUB_SENSOR_INTERVAL_SECONDS``) and
-takes a file once its size and mtime held across two polls, so expect 15-30 s there by design.
+takes a file at first sight when its mtime is ``min_file_age_seconds`` (10 s) old, else once its size
+and mtime held across two polls, so expect 0-30 s there by design.
 """
 
 from __future__ import annotations

@@ -149,6 +149,12 @@ class SftpPickup(_Profile):
         description="Names ending so (any case) are uploads in progress: ignored until renamed.",
     )
     temporary_prefixes: list[str] = Field(default_factory=lambda: ["."], description="Likewise for prefixes.")
+    min_file_age_seconds: int = Field(
+        default=10, ge=0, le=86_400,
+        description="A file whose mtime is at least this many seconds before the poll is complete at first "
+        "sight (its size and mtime must still hold while it is read); a younger one waits for the second poll. "
+        "Assumes the SFTP server's clock agrees with the hub's. 0: always two polls.",
+    )
     settle_seconds: int = Field(
         default=0, ge=0, le=86_400,
         description="Minimum time a file must stay unchanged across polls before it is taken (on top of two "

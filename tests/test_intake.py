@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -214,7 +215,8 @@ def test_poll_refuses_oversized_files_into_the_queue_and_goes_on(sqlite_store):
         files: ClassVar[dict[str, bytes]] = {"big.x12": b"x" * 2000, "ok.x12": build_850(ACME)}
 
         def scan_folder(self, folder):
-            return FolderListing([RemoteFile(n, len(d), 1) for n, d in self.files.items()], [])
+            # Written just now (mtime this second): not old enough to be taken at first sight.
+            return FolderListing([RemoteFile(n, len(d), int(time.time())) for n, d in self.files.items()], [])
 
         def read_file(self, folder, name, *, max_bytes=None, expected=None):
             data = self.files[name]

@@ -4,9 +4,11 @@ and uploads abandoned under a temporary name (``ORDER.TMP``) reaching the except
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from connectors.sftp import SftpClient, SftpConfig
 from hub import store as st
@@ -47,6 +49,42 @@ def test_uploads_renamed_takes_a_final_name_at_first_sight_and_ignores_temporary
 
     poll = poll_inbox(sqlite_store, client, profile, max_bytes=1_000_000, now=T0)
     assert [f.name for f in poll.new_files] == ["po2.x12"]
+
+
+def test_a_file_old_at_first_sight_is_taken_at_once_unless_it_moves_while_read(inbox, sqlite_store):
+    folder, client = inbox
+    old = int(dt.datetime.now(dt.UTC).timestamp()) - 60
+    (folder / "done.x12").write_bytes(build_850(ACME, po_number="DONE", control_number=1))
+    (folder / "resumed.x12").write_bytes(build_850(ACME, po_number="RESUMED", control_number=2)[:200])
+    for name in ("done.x12", "resumed.x12"):
+        os.utime(folder / name, (old, old))
+
+    class UploadResumesDuringTheRead:
+        """The partner's stalled upload of resumed.x12 goes on between our listing and our read."""
+
+        def __getattr__(self, name):
+            return getattr(client, name)
+
+        def read_file(self, inbox_folder: str, name: str, *, max_bytes: int | None = None,
+                      expected: tuple[int, int] | None = None) -> bytes:
+            if name == "resumed.x12":
+                with (folder / name).open("ab") as upload:
+                    upload.write(b"ST*850*0001~")
+            return client.read_file(inbox_folder, name, max_bytes=max_bytes, expected=expected)
+
+    poll = poll_inbox(sqlite_store, UploadResumesDuringTheRead(), with_pickup(min_file_age_seconds=30),
+                      max_bytes=1_000_000)
+    assert [f.name for f in poll.new_files] == ["done.x12"], "old enough: complete at first sight"
+    with sqlite_store.transaction() as conn:
+        receipted = conn.execute(select(st.tables.receipts.c.source_name)).scalars().all()
+    assert receipted == ["done.x12"], "the file that moved while it was read is not receipted"
+    again = poll_inbox(sqlite_store, client, with_pickup(min_file_age_seconds=30), max_bytes=1_000_000,
+                       cursor=poll.cursor)
+    assert again.new_files == [], "written to a moment ago: it waits for the next poll"
+
+    two_polls = poll_inbox(sqlite_store, client, with_pickup(min_file_age_seconds=0), max_bytes=1_000_000,
+                           cursor=InboxCursor())
+    assert two_polls.new_files == [], "0: the rule is off, even an old file waits for the second poll"
 
 
 def test_settle_seconds_waits_for_a_file_unchanged_that_long(inbox, sqlite_store):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from typing import TYPE_CHECKING
 
 from hub.alerts._alert import Alert
 from hub.alerts._channel import AlertDeliveryError, scrub
+
+if TYPE_CHECKING:  # slack_sdk is imported when a Slack channel is made, not by every run worker loading the hub
+    from slack_sdk import WebClient
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,17 @@ class SlackChannel:
 
     @classmethod
     def from_token(
-        cls, token: str, channel: str, *, timeout: float = 10.0, base_url: str = WebClient.BASE_URL
+        cls, token: str, channel: str, *, timeout: float = 10.0, base_url: str | None = None
     ) -> SlackChannel:
         """A channel posting with ``token`` (``base_url`` is for a local stand-in of Slack's Web API)."""
-        return cls(WebClient(token=token, base_url=base_url, timeout=int(timeout)), channel)
+        from slack_sdk import WebClient
+
+        return cls(WebClient(token=token, base_url=base_url or WebClient.BASE_URL, timeout=int(timeout)), channel)
 
     def send(self, alert: Alert) -> None:
         """Post ``alert``, or raise ``AlertDeliveryError`` with Slack's error code (``channel_not_found``...)."""
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
         text = f"*{alert.subject()}*\n{alert.text()}"
         try:
             self.client.chat_postMessage(channel=self.channel, text=text, unfurl_links=False)

@@ -1,11 +1,13 @@
 """Polling a partner's SFTP inbox: every finished file is archived and receipted before a run is asked for.
 
 A file is taken only once its upload is finished: its size and mtime unchanged across two polls
-(and ``settle_seconds``), or at first sight when the partner uploads under a temporary name and
-renames (profile ``sftp.pickup.uploads_renamed``). What cannot be read safely (symbolic links,
-special files, unsafe names, uploads abandoned under a temporary name, a symlinked inbox) goes to
-the exception queue once, as ``quarantined_file`` / ``quarantined_folder``, and that exception is
-closed when the entry is renamed or removed.
+(and ``settle_seconds``), or at first sight when its mtime is already ``min_file_age_seconds`` old
+(default 10 s: nothing has written to it lately) or when the partner uploads under a temporary name
+and renames (profile ``sftp.pickup.uploads_renamed``). Either way the read checks that size and
+mtime still hold, so a file that moves while it is read waits for a later tick. What cannot be
+read safely (symbolic links, special files, unsafe names, uploads abandoned under a temporary
+name, a symlinked inbox) goes to the exception queue once, as ``quarantined_file`` /
+``quarantined_folder``, and that exception is closed when the entry is renamed or removed.
 """
 
 from __future__ import annotations
@@ -187,7 +189,8 @@ def poll_inbox(
                     f"file '{display_name(remote.name)}' in {inbox} is named like an upload in progress but has "
                     f"not changed for {pickup.abandoned_upload_minutes} minutes: never finished or never renamed"))
             continue
-        finished = (unchanged or pickup.uploads_renamed) and now_ts - first_seen >= pickup.settle_seconds
+        finished = (unchanged or pickup.uploads_renamed or _old_enough(remote, pickup.min_file_age_seconds, now_ts)) \
+            and now_ts - first_seen >= pickup.settle_seconds
         if not finished:
             after.seen[remote.name] = (*key, first_seen)  # maybe still uploading: look again next tick
             continue
@@ -215,6 +218,15 @@ def poll_inbox(
         after.receipts[remote.name] = receipt.id
     _quarantine(store, profile, refused, before, after, now)
     return InboxPoll(polled, after)
+
+
+def _old_enough(remote: RemoteFileLike, min_age_seconds: int, now_ts: float) -> bool:
+    """True when the file's mtime is ``min_age_seconds`` old: not written to lately, so complete at first sight.
+
+    An upload in progress moves its mtime with every write, so it is never this old; one that stalls
+    longer is the same risk as a stall across two polls (its read still checks size and mtime). 0: off.
+    """
+    return min_age_seconds > 0 and now_ts - remote.mtime >= min_age_seconds
 
 
 def _processed(store: st.HubStore, receipt_ids) -> set[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,12 @@ class Inboxes:
     def put(self, partner_id: str, name: str, data: bytes, *, mtime: int | None = None) -> Path:
         return self.server.put_file(f"{self.partners.get(partner_id).sftp.inbox}/{name}", data, mtime=mtime)
 
+    def set_pickup(self, partner_id: str, **pickup) -> None:
+        path = self.partners_dir / f"{partner_id}.yaml"
+        data = yaml.safe_load(path.read_text())
+        data["channels"][0]["sftp"]["pickup"] = pickup
+        path.write_text(yaml.safe_dump(data))
+
     def tick(self, partner_id: str) -> list[dg.RunRequest]:
         sensor = sftp_inbox_sensor(self.partners.get(partner_id), "edi_inbound_job")
         server = self.server
@@ -90,9 +97,12 @@ def inboxes(openssh_server, store, tmp_path) -> Iterator[Inboxes]:
         data = yaml.safe_load((REPO / "mappings" / "partners" / f"{partner_id}.yaml").read_text())
         (channel,) = data["channels"]
         channel["sftp"] = {key: f"{prefix}/{value}" for key, value in channel["sftp"].items()}
-        (partners_dir / f"{partner_id}.yaml").write_text(yaml.safe_dump(data))
         for folder in channel["sftp"].values():
             openssh_server.make_folder(folder)
+        # Two polls, always: these tests pin mtimes in the past, which the age rule (on by default) would take
+        # at first sight. The age rule has its own tests (test_with_the_age_rule_...).
+        channel["sftp"]["pickup"] = {"min_file_age_seconds": 0}
+        (partners_dir / f"{partner_id}.yaml").write_text(yaml.safe_dump(data))
     with dg.instance_for_test() as instance:
         try:
             yield Inboxes(openssh_server, prefix, partners_dir, store, instance)
@@ -121,6 +131,31 @@ def test_a_file_still_being_uploaded_is_taken_only_once_finished_and_whole(inbox
     process_x12_receipt(inboxes.store, inboxes.partners, int(request.tags["receipt"]))
     assert_store_invariants(inboxes.store, acks_sent=False,
                             expected_pos=[("x12", "acme", f"PART-{n}") for n in range(1, 7)])
+
+
+def test_with_the_age_rule_a_file_being_written_waits_and_a_file_written_long_ago_is_taken_at_first_sight(
+    inboxes: Inboxes,
+):
+    inboxes.set_pickup("acme", min_file_age_seconds=60)
+    acme = inboxes.partners.get("acme")
+    whole = build_850(acme, po_number="AGE", purchase_orders=6)
+    cut = whole.index(b"ST*850*0004")
+    inboxes.put("acme", "po.x12", whole[:cut])  # being written: its mtime is now, as every write moves it
+
+    assert inboxes.tick("acme") == []
+    assert inboxes.receipts() == [], "a file written to a moment ago is not taken at first sight"
+
+    inboxes.put("acme", "po.x12", whole, mtime=int(time.time()) - 120)  # finished two minutes ago
+    (request,) = inboxes.tick("acme")
+    assert inboxes.tick("acme") == [], "taken once"
+    assert inboxes.receipts() == [("acme", "po.x12")]
+    process_x12_receipt(inboxes.store, inboxes.partners, int(request.tags["receipt"]))
+    assert_store_invariants(inboxes.store, acks_sent=False,
+                            expected_pos=[("x12", "acme", f"AGE-{n}") for n in range(1, 7)])
+
+    inboxes.put("acme", "new.x12", build_850(acme, po_number="NEW", control_number=7))  # complete, but just now
+    assert inboxes.tick("acme") == [], "young: two polls, as without the rule"
+    assert len(inboxes.tick("acme")) == 1
 
 
 def test_a_processed_file_that_grows_again_is_never_moved_to_the_archive(inboxes: Inboxes):
