@@ -143,35 +143,39 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
     po = orders.lazy().with_row_index("_pid").with_columns(pl.col("pack_size").cast(pl.Int128)).with_columns(
         f_po=_factor("uom")).rename({"uom": "po_uom", "unit_price": "po_unit_price"})
     po = po.with_columns(ordered_qty=pl.col("qty") * pl.col("f_po")).drop("qty", "_line")
-    if tolerances.customers or tolerances.skus:
+    # Per-line limits only when some customer or SKU has its own: else the global limits are literals, not four
+    # Int128 columns of a million equal values carried through every join.
+    per_line = bool(tolerances.customers or tolerances.skus)
+    if per_line:
         po = po.join(tolerances.resolve(po), on=_KEY, how="left")
-    else:
-        po = po.with_columns(pl.lit(value, pl.Int128).alias(f"tol_{name}")
-                             for name, value in tolerances.default.raw().items())
-    po = _shared(po)
+    tol = {name: pl.col(f"tol_{name}") if per_line else pl.lit(value, pl.Int128)
+           for name, value in tolerances.default.raw().items()}
+    tol_columns = [f"tol_{name}" for name in tol] if per_line else []
+    # The key's hash is computed once for both joins (_join_on_key).
+    po = _shared(po.with_columns(_k=_hash(pl.struct(*_KEY))))
+    keys_unique = po.select(pl.col("_k").n_unique() == pl.len()).collect(engine=_ENGINE).item()
     # What a finding shows of its PO line, joined on _pid to the few document lines that are findings.
     extra = po.select("_pid", pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price", "pack_size",
                       "f_po", "ordered_qty")
     known_pos = orders.lazy().select("po_number").unique().with_columns(_po_known=pl.lit(True))
 
-    ships = _linked(shipments, po, "uom", [])
+    ships = _linked(shipments, po, keys_unique, tol_columns, "uom", [])
     ships_no_po = ships.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
     ships_wrong_sku = ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
         extra.drop("ordered_qty"), on="_pid", how="left")
     ships_ok = ships.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
-    shipped = _shared(ships_ok.group_by("_pid").agg(
-        shipped_qty=(pl.col("qty") * pl.col("_f")).sum(),
-        asn_numbers=pl.col("asn_number").drop_nulls().unique(maintain_order=True),
-        first_ship_date=pl.col("ship_date").min()))
+    shipped = _shared(ships_ok.group_by("_pid").agg(shipped_qty=(pl.col("qty") * pl.col("_f")).sum(),
+                                                    first_ship_date=pl.col("ship_date").min()))
 
     # Price per each compared without division: invoice price x PO eaches/unit vs PO price x invoice eaches/unit.
     # Computed on every invoice line (null where there is no PO line) so that one frame is kept, not two.
     diff = pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f")
     base = pl.col("po_unit_price") * pl.col("_f")
     billed = invoices.rename({"unit_price": "invoice_unit_price", "uom": "invoice_uom"})
-    bills = _linked(billed.with_columns(_first=_first_occurrences(billed)), po, "invoice_uom", [
+    bills = _linked(billed.with_columns(_first=_first_occurrences(billed)), po, keys_unique, tol_columns,
+                    "invoice_uom", [
         diff.alias("_diff"),
-        _within(diff, base, pl.col("tol_price_pct"), pl.col("tol_price_abs"), pl.col("_f")).alias("_price_ok"),
+        _within(diff, base, tol["price_pct"], tol["price_abs"], pl.col("_f")).alias("_price_ok"),
         _pct(diff, base).alias("variance_pct"),
         (pl.col("qty") * pl.col("_f")).alias("invoiced_qty")])
     duplicates = bills.filter(~pl.col("_first")).join(extra, on="_pid", how="left")
@@ -180,37 +184,49 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
     bills_wrong_sku = firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
         extra, on="_pid", how="left")
     bills_ok = firsts.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
-    invoiced = bills_ok.group_by("_pid").agg(
-        invoiced_qty=pl.col("invoiced_qty").sum(),
-        invoice_numbers=pl.col("invoice_number").unique(maintain_order=True))
+    invoiced = bills_ok.group_by("_pid").agg(invoiced_qty=pl.col("invoiced_qty").sum())
 
     # Each PO line's totals and flags, computed on the numbers alone and set beside the PO lines (as in _linked).
-    own = ["_pid", "ordered_qty", "tol_qty_pct", "tol_qty_abs"]
+    own = ["_pid", "ordered_qty", *tol_columns[2:]]
     totals = po.select(own).join(shipped, on="_pid", how="left", maintain_order="left").join(
         invoiced, on="_pid", how="left", maintain_order="left").with_columns(
         pl.col("shipped_qty").fill_null(0), pl.col("invoiced_qty").fill_null(0))
-    flags = _flag_lines(totals).drop(own).collect(engine=_ENGINE)
-    lines = po.collect().hstack(flags).lazy()
+    flags = _flag_lines(totals, tol["qty_pct"], tol["qty_abs"]).drop(own).collect(engine=_ENGINE)
+    lines_now = po.collect().hstack(flags)
+    price_bills = bills_ok.filter(~pl.col("_price_ok")).collect(engine=_ENGINE)
+
+    # The documents behind a finding (its line's ASNs and invoices, in file order), gathered for the lines that
+    # have a finding only: lists for all million lines cost more than the rest of the line totals together.
+    found_pids = pl.concat([lines_now.filter(pl.any_horizontal(_LINE_FINDINGS))["_pid"], price_bills["_pid"]])
+    asns = _shared(ships_ok.filter(pl.col("_pid").is_in(found_pids.implode())).group_by("_pid").agg(
+        asn_numbers=pl.col("asn_number").drop_nulls().unique(maintain_order=True)))
+    invoice_lists = _shared(bills_ok.filter(pl.col("_pid").is_in(found_pids.implode())).group_by("_pid").agg(
+        invoice_numbers=pl.col("invoice_number").unique(maintain_order=True)))
+    lines = lines_now.lazy()
+
+    def documented(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.join(asns, on="_pid", how="left", maintain_order="left").join(
+            invoice_lists, on="_pid", how="left", maintain_order="left")
 
     # The line's shipments stand beside a price variance too: they are documents behind it.
-    price = bills_ok.filter(~pl.col("_price_ok")).join(shipped, on="_pid", how="left").join(extra, on="_pid",
-                                                                                          how="left")
+    price = price_bills.lazy().join(shipped, on="_pid", how="left", maintain_order="left").join(
+        asns, on="_pid", how="left", maintain_order="left").join(extra, on="_pid", how="left", maintain_order="left")
     line_level = [
-        _rows(lines.filter("_over_shipped"), "over_shipped",
+        _rows(documented(lines.filter("_over_shipped")), "over_shipped",
               pl.format("shipped {} EA, ordered {} EA", _qty("shipped_qty"), _qty("ordered_qty")),
-              variance_pct=_pct(pl.col("_ship_diff"), pl.col("ordered_qty")),
-              value_at_stake=_qty_value(pl.col("_ship_diff"))),
-        _rows(lines.filter("_not_shipped"), "invoiced_not_shipped",
+              variance_pct=_pct(_SHIP_DIFF, pl.col("ordered_qty")),
+              value_at_stake=_qty_value(_SHIP_DIFF)),
+        _rows(documented(lines.filter("_not_shipped")), "invoiced_not_shipped",
               pl.format("invoiced {} EA, nothing shipped", _qty("invoiced_qty")),
               value_at_stake=_qty_value(pl.col("invoiced_qty"))),
-        _rows(lines.filter("_over_billed"), "over_billed",
+        _rows(documented(lines.filter("_over_billed")), "over_billed",
               pl.format("invoiced {} EA, shipped {} EA", _qty("invoiced_qty"), _qty("shipped_qty")),
-              variance_pct=_pct(pl.col("_bill_diff"), pl.col("shipped_qty")),
-              value_at_stake=_qty_value(pl.col("_bill_diff"))),
-        _rows(lines.filter("_not_invoiced"), "shipped_not_invoiced",
+              variance_pct=_pct(_BILL_DIFF, pl.col("shipped_qty")),
+              value_at_stake=_qty_value(_BILL_DIFF)),
+        _rows(documented(lines.filter("_not_invoiced")), "shipped_not_invoiced",
               pl.format("shipped {} EA, invoiced {} EA", _qty("shipped_qty"), _qty("invoiced_qty")),
-              variance_pct=_pct(pl.col("_unbilled"), pl.col("shipped_qty")),
-              value_at_stake=_qty_value(pl.col("_unbilled"))),
+              variance_pct=_pct(_UNBILLED, pl.col("shipped_qty")),
+              value_at_stake=_qty_value(_UNBILLED)),
     ]
     invoice_level = [
         _rows(price, "price_variance",
@@ -242,22 +258,22 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
     exceptions = pl.concat(_collected([*line_level, *invoice_level, *shipment_level])).lazy()
 
     informational = pl.concat(_collected([
-        _rows(lines.filter("_partial"), "partial_shipment_billed",
+        _rows(documented(lines.filter("_partial")), "partial_shipment_billed",
               pl.format("shipped {} of {} EA, invoiced {} EA", _qty("shipped_qty"), _qty("ordered_qty"),
                         _qty("invoiced_qty")),
-              variance_pct=_pct(pl.col("_short"), pl.col("ordered_qty"))),
-        _rows(lines.filter("_open"), "open_not_shipped",
+              variance_pct=_pct(_SHORT, pl.col("ordered_qty"))),
+        _rows(documented(lines.filter("_open")), "open_not_shipped",
               pl.format("ordered {} EA, nothing shipped or invoiced yet", _qty("ordered_qty"))),
-        _rows(lines.filter("_ship_within"), "within_tolerance",
+        _rows(documented(lines.filter("_ship_within")), "within_tolerance",
               pl.format("shipped {} EA of {} ordered, within the quantity tolerance", _qty("shipped_qty"),
                         _qty("ordered_qty")),
-              variance_pct=_pct(pl.col("_ship_diff"), pl.col("ordered_qty")),
-              value_at_stake=_qty_value(pl.col("_ship_diff"))),
-        _rows(lines.filter("_bill_within"), "within_tolerance",
+              variance_pct=_pct(_SHIP_DIFF, pl.col("ordered_qty")),
+              value_at_stake=_qty_value(_SHIP_DIFF)),
+        _rows(documented(lines.filter("_bill_within")), "within_tolerance",
               pl.format("invoiced {} EA of {} shipped, within the quantity tolerance", _qty("invoiced_qty"),
                         _qty("shipped_qty")),
-              variance_pct=_pct(pl.col("_bill_diff"), pl.col("shipped_qty")),
-              value_at_stake=_qty_value(pl.col("_bill_diff"))),
+              variance_pct=_pct(_BILL_DIFF, pl.col("shipped_qty")),
+              value_at_stake=_qty_value(_BILL_DIFF)),
         _rows(bills_ok.filter(pl.col("_price_ok") & (pl.col("_diff") != 0)).join(extra, on="_pid", how="left"),
               "within_tolerance",
               pl.format("invoiced at {} per {}, PO price {} per {}, within the price tolerance",
@@ -284,17 +300,20 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
 _ENGINE: Final = "in-memory"
 
 
-def _linked(documents: pl.DataFrame, po: pl.LazyFrame, uom: str, computed: list[pl.Expr]) -> pl.LazyFrame:
+def _linked(documents: pl.DataFrame, po: pl.LazyFrame, keys_unique: bool, tol_columns: list[str], uom: str,
+            computed: list[pl.Expr]) -> pl.LazyFrame:
     """The document lines with their PO line's ``_pid`` (null: none), eaches per unit ``_f``, ``_same_sku`` and
     the ``computed`` columns, which may read the PO line's price, pack and tolerance columns.
 
-    Only the key, SKU, unit, quantity and price columns go through the join (PO lines are unique per key, so a
-    left join keeps one row per document line, in order); the results are added beside the document columns,
-    which stay the input's own buffers instead of copies made by the join."""
-    needed = [c for c in (*_KEY, "sku", uom, "qty", "invoice_unit_price", "invoice_number") if c in documents.columns]
-    reference = po.select(*_KEY, "_pid", pl.col("sku").alias("po_sku"), "pack_size", "f_po", "po_unit_price",
-                          "tol_price_pct", "tol_price_abs")
-    link = _join_on_key(documents.lazy().select(needed), reference)
+    Only the key goes through the text join (``_join_on_key``), then the SKU, unit, quantity and price columns
+    through a join on the integer ``_pid`` (PO lines are unique per key, so a left join keeps one row per document
+    line, in order); the results are added beside the document columns, which stay the input's own buffers
+    instead of copies made by a join."""
+    needed = [c for c in ("sku", uom, "qty", "invoice_unit_price") if c in documents.columns]
+    pids = _join_on_key(documents.lazy().select(_KEY), po, keys_unique)
+    reference = po.select("_pid", pl.col("sku").alias("po_sku"), "pack_size", "f_po", "po_unit_price", *tol_columns)
+    link = pl.concat([pids, documents.lazy().select(needed)], how="horizontal").join(
+        reference, on="_pid", how="left", maintain_order="left")
     link = link.with_columns(_f=_factor(uom), _same_sku=_same_sku()).select("_pid", "_f", "_same_sku", *computed)
     found = link.collect(engine=_ENGINE)
     assert found.height == documents.height, "the PO lines are unique per (po_number, line_no)"  # noqa: S101
@@ -324,23 +343,19 @@ def _first_occurrences(invoices: pl.DataFrame) -> pl.Series:
     return first
 
 
-def _join_on_key(documents: pl.LazyFrame, reference: pl.LazyFrame) -> pl.LazyFrame:
-    """Left join on (po_number, line_no), in the documents' order, through one 64-bit hash of the two texts: a
-    join on two text columns costs several times more time and memory. Exact all the same: the PO lines' hashes
-    are unique (else the text join is used), so a document line has at most one candidate, and the texts are
-    compared after; a candidate whose texts differ (a hash collision, or a null key) is no match."""
-    key = _hash(pl.struct(*_KEY))
-    ref = reference.with_columns(_k=key)
-    unique = ref.select(pl.col("_k").n_unique() == pl.len()).collect(engine=_ENGINE).item()
-    if not unique:
-        return documents.join(reference, on=_KEY, how="left", maintain_order="left")
-    ref = ref.rename({name: f"_ref_{name}" for name in _KEY})
-    joined = documents.with_columns(_k=key).join(ref, on="_k", how="left", maintain_order="left")
+def _join_on_key(documents: pl.LazyFrame, po: pl.LazyFrame, keys_unique: bool) -> pl.LazyFrame:
+    """Each document line's PO line ``_pid`` (null: none), in the documents' order, found through the PO lines'
+    64-bit hash ``_k`` of (po_number, line_no): a join on two text columns costs several times more time and
+    memory. Exact all the same: when the PO lines' hashes are unique (else the texts are joined), a document line
+    has at most one candidate, and the texts are compared after; a candidate whose texts differ (a hash
+    collision, or a null key) is no match."""
+    if not keys_unique:
+        return documents.join(po.select(*_KEY, "_pid"), on=_KEY, how="left", maintain_order="left").select("_pid")
+    ref = po.select("_k", "_pid", *[pl.col(name).alias(f"_ref_{name}") for name in _KEY])
+    joined = documents.with_columns(_k=_hash(pl.struct(*_KEY))).join(ref, on="_k", how="left", maintain_order="left")
     same = ((pl.col("po_number") == pl.col("_ref_po_number")) & (pl.col("line_no") == pl.col("_ref_line_no"))
             ).fill_null(False)
-    columns = [name for name in reference.collect_schema().names() if name not in _KEY]
-    return joined.with_columns(pl.when(same).then(pl.col(c)).otherwise(None).alias(c) for c in columns).drop(
-        "_k", "_ref_po_number", "_ref_line_no")
+    return joined.select(pl.when(same).then(pl.col("_pid")).otherwise(None).alias("_pid"))
 
 
 def _shared(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -348,14 +363,22 @@ def _shared(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.collect(engine=_ENGINE).lazy()
 
 
-def _flag_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Each PO line's quantity findings as boolean columns (``_over_shipped``, ``_partial``, ...)."""
+# A PO line's quantity differences, computed where a finding reports them (not kept for every line).
+_SHIP_DIFF = pl.col("shipped_qty") - pl.col("ordered_qty")
+_BILL_DIFF = pl.col("invoiced_qty") - pl.col("shipped_qty")
+_SHORT = pl.col("ordered_qty") - pl.col("shipped_qty")
+_UNBILLED = pl.col("shipped_qty") - pl.col("invoiced_qty")
+# The line flags a finding is made of (``_complete`` is none: it is a match).
+_LINE_FINDINGS = ("_over_shipped", "_not_shipped", "_over_billed", "_not_invoiced", "_partial", "_open",
+                  "_ship_within", "_bill_within")
+
+
+def _flag_lines(lines: pl.LazyFrame, pct: pl.Expr, absolute: pl.Expr) -> pl.LazyFrame:
+    """Each PO line's quantity findings as boolean columns (``_over_shipped``, ``_partial``, ...); ``pct`` and
+    ``absolute`` are its quantity limits."""
     ordered, shipped, invoiced = pl.col("ordered_qty"), pl.col("shipped_qty"), pl.col("invoiced_qty")
-    pct, absolute = pl.col("tol_qty_pct"), pl.col("tol_qty_abs")
-    lines = lines.with_columns(_ship_diff=shipped - ordered, _bill_diff=invoiced - shipped, _short=ordered - shipped,
-                                 _unbilled=shipped - invoiced)
-    ship_ok = _within(pl.col("_ship_diff"), ordered, pct, absolute)
-    bill_ok = _within(pl.col("_bill_diff"), shipped, pct, absolute)
+    ship_ok = _within(_SHIP_DIFF, ordered, pct, absolute)
+    bill_ok = _within(_BILL_DIFF, shipped, pct, absolute)
     lines = lines.with_columns(
         _over_shipped=(shipped > ordered) & ~ship_ok,
         _not_shipped=(invoiced > 0) & (shipped == 0),
