@@ -157,12 +157,11 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
     # What a finding shows of its PO line, joined on _pid to the few document lines that are findings.
     extra = po.select("_pid", pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price", "pack_size",
                       "f_po", "ordered_qty")
-    known_pos = orders.lazy().select("po_number").unique().with_columns(_po_known=pl.lit(True))
 
     ships = _linked(shipments, po, keys_unique, tol_columns, "uom", [])
-    ships_no_po = ships.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
-    ships_wrong_sku = ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
-        extra.drop("ordered_qty"), on="_pid", how="left")
+    ships_no_po = _po_known(ships.filter(pl.col("_pid").is_null()), orders["po_number"])
+    ships_wrong_sku = _with_po_line(ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")),
+                                    extra.drop("ordered_qty"))
     ships_ok = ships.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
     shipped = _shared(ships_ok.group_by("_pid").agg(shipped_qty=(pl.col("qty") * pl.col("_f")).sum(),
                                                     first_ship_date=pl.col("ship_date").min()))
@@ -178,19 +177,20 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
         _within(diff, base, tol["price_pct"], tol["price_abs"], pl.col("_f")).alias("_price_ok"),
         _pct(diff, base).alias("variance_pct"),
         (pl.col("qty") * pl.col("_f")).alias("invoiced_qty")])
-    duplicates = bills.filter(~pl.col("_first")).join(extra, on="_pid", how="left")
+    duplicates = _with_po_line(bills.filter(~pl.col("_first")), extra)
     firsts = bills.filter(pl.col("_first"))
-    bills_no_po = firsts.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
-    bills_wrong_sku = firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
-        extra, on="_pid", how="left")
+    bills_no_po = _po_known(firsts.filter(pl.col("_pid").is_null()), orders["po_number"])
+    bills_wrong_sku = _with_po_line(firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")), extra)
     bills_ok = firsts.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
-    invoiced = bills_ok.group_by("_pid").agg(invoiced_qty=pl.col("invoiced_qty").sum())
+    invoiced = bills_ok.group_by("_pid").agg(invoiced_qty=pl.col("invoiced_qty").sum()).collect(engine=_ENGINE)
 
     # Each PO line's totals and flags, computed on the numbers alone and set beside the PO lines (as in _linked).
+    # _pid is the PO line's row, so a total is scattered into place: a join would hash the million lines again.
     own = ["_pid", "ordered_qty", *tol_columns[2:]]
-    totals = po.select(own).join(shipped, on="_pid", how="left", maintain_order="left").join(
-        invoiced, on="_pid", how="left", maintain_order="left").with_columns(
-        pl.col("shipped_qty").fill_null(0), pl.col("invoiced_qty").fill_null(0))
+    sums = shipped.collect()
+    totals = po.select(own).with_columns(
+        _spread(sums, "shipped_qty", orders.height, 0), _spread(sums, "first_ship_date", orders.height, None),
+        _spread(invoiced, "invoiced_qty", orders.height, 0))
     flags = _flag_lines(totals, tol["qty_pct"], tol["qty_abs"]).drop(own).collect(engine=_ENGINE)
     lines_now = po.collect().hstack(flags)
     price_bills = bills_ok.filter(~pl.col("_price_ok")).collect(engine=_ENGINE)
@@ -209,8 +209,8 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
             invoice_lists, on="_pid", how="left", maintain_order="left")
 
     # The line's shipments stand beside a price variance too: they are documents behind it.
-    price = price_bills.lazy().join(shipped, on="_pid", how="left", maintain_order="left").join(
-        asns, on="_pid", how="left", maintain_order="left").join(extra, on="_pid", how="left", maintain_order="left")
+    price = _with_po_line(_with_po_line(price_bills.lazy(), shipped).join(
+        asns, on="_pid", how="left", maintain_order="left"), extra)
     line_level = [
         _rows(documented(lines.filter("_over_shipped")), "over_shipped",
               pl.format("shipped {} EA, ordered {} EA", _qty("shipped_qty"), _qty("ordered_qty")),
@@ -274,7 +274,7 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
                         _qty("shipped_qty")),
               variance_pct=_pct(_BILL_DIFF, pl.col("shipped_qty")),
               value_at_stake=_qty_value(_BILL_DIFF)),
-        _rows(bills_ok.filter(pl.col("_price_ok") & (pl.col("_diff") != 0)).join(extra, on="_pid", how="left"),
+        _rows(_with_po_line(bills_ok.filter(pl.col("_price_ok") & (pl.col("_diff") != 0)), extra),
               "within_tolerance",
               pl.format("invoiced at {} per {}, PO price {} per {}, within the price tolerance",
                         format_price(pl.col("invoice_unit_price")), "invoice_uom",
@@ -305,19 +305,54 @@ def _linked(documents: pl.DataFrame, po: pl.LazyFrame, keys_unique: bool, tol_co
     """The document lines with their PO line's ``_pid`` (null: none), eaches per unit ``_f``, ``_same_sku`` and
     the ``computed`` columns, which may read the PO line's price, pack and tolerance columns.
 
-    Only the key goes through the text join (``_join_on_key``), then the SKU, unit, quantity and price columns
-    through a join on the integer ``_pid`` (PO lines are unique per key, so a left join keeps one row per document
-    line, in order); the results are added beside the document columns, which stay the input's own buffers
-    instead of copies made by a join."""
+    Only the key goes through a join (``_pids``); the PO line's SKU, pack and price are then gathered by ``_pid``,
+    its row (a join on it would hash the million PO lines again). The results are added beside the document
+    columns, which stay the input's own buffers instead of copies made by a join."""
+    lines = po.collect(engine=_ENGINE)
+    pid = _pids(documents.select(_KEY), lines, keys_unique)
     needed = [c for c in ("sku", uom, "qty", "invoice_unit_price") if c in documents.columns]
-    pids = _join_on_key(documents.lazy().select(_KEY), po, keys_unique)
-    reference = po.select("_pid", pl.col("sku").alias("po_sku"), "pack_size", "f_po", "po_unit_price", *tol_columns)
-    link = pl.concat([pids, documents.lazy().select(needed)], how="horizontal").join(
-        reference, on="_pid", how="left", maintain_order="left")
-    link = link.with_columns(_f=_factor(uom), _same_sku=_same_sku()).select("_pid", "_f", "_same_sku", *computed)
-    found = link.collect(engine=_ENGINE)
-    assert found.height == documents.height, "the PO lines are unique per (po_number, line_no)"  # noqa: S101
+    reference = lines.select(pl.col("sku").alias("po_sku"), "pack_size", "f_po", "po_unit_price", *tol_columns)
+    link = pl.concat([documents.select(needed), reference.select(pl.all().gather(pid)).with_columns(pid)],
+                     how="horizontal")
+    found = link.lazy().with_columns(_f=_factor(uom), _same_sku=_same_sku()).select(
+        "_pid", "_f", "_same_sku", *computed).collect(engine=_ENGINE)
     return documents.hstack(found).lazy()
+
+
+def _pids(keys: pl.DataFrame, lines: pl.DataFrame, keys_unique: bool) -> pl.Series:
+    """Each document line's PO line ``_pid`` (null: none), in the documents' order, found through the PO lines'
+    64-bit hash ``_k`` of (po_number, line_no): a join on two text columns costs several times more time and
+    memory. Exact all the same: when the PO lines' hashes are unique (else the texts are joined), a document line
+    has at most one candidate, and the texts are compared after; a candidate whose texts differ (a hash
+    collision, or a null key) is no match. The PO lines are unique per key, so there is one row per document."""
+    if not keys_unique:
+        return keys.join(lines.select(*_KEY, "_pid"), on=_KEY, how="left", maintain_order="left")["_pid"]
+    candidate = keys.select(_k=_hash(pl.struct(*_KEY))).join(lines.select("_k", "_pid"), on="_k", how="left",
+                                                             maintain_order="left")["_pid"]
+    same = pl.all_horizontal((pl.col(name) == lines[name].gather(candidate)).fill_null(False) for name in _KEY)
+    return keys.with_columns(candidate).select(pl.when(same).then("_pid").alias("_pid")).to_series()
+
+
+def _spread(groups: pl.DataFrame, column: str, lines: int, missing: int | None) -> pl.Series:
+    """A per-line ``column`` of ``groups`` (one row per ``_pid``) in PO line order; ``missing`` where it has none."""
+    dtype = groups.schema[column]
+    return pl.repeat(missing, lines, dtype=dtype, eager=True).scatter(groups["_pid"], groups[column]).alias(column)
+
+
+def _with_po_line(few: pl.LazyFrame, table: pl.LazyFrame) -> pl.LazyFrame:
+    """``few`` document lines (collected here) left-joined on ``_pid`` to ``table`` (one row per PO line), of which
+    only the rows of their lines are read: a join would hash all million PO lines for a few thousand findings."""
+    rows = few.collect(engine=_ENGINE)
+    wanted = table.filter(pl.col("_pid").is_in(rows["_pid"].drop_nulls().implode()))
+    return rows.lazy().join(wanted, on="_pid", how="left", maintain_order="left")
+
+
+def _po_known(few: pl.LazyFrame, po_numbers: pl.Series) -> pl.LazyFrame:
+    """``few`` document lines (collected here) with ``_po_known``: True when their PO number is among the orders',
+    else null (looked up for their PO numbers only, not by a set of all the orders' numbers)."""
+    rows = few.collect(engine=_ENGINE)
+    known = po_numbers.filter(po_numbers.is_in(rows["po_number"].drop_nulls().implode()))
+    return rows.lazy().with_columns(_po_known=pl.when(pl.col("po_number").is_in(known.implode())).then(True))
 
 
 def _hash(value: pl.Expr) -> pl.Expr:
@@ -341,21 +376,6 @@ def _first_occurrences(invoices: pl.DataFrame) -> pl.Series:
         exact = rows.select("_row", line.is_first_distinct().alias("_first"))
         first = first.scatter(exact["_row"], exact["_first"])
     return first
-
-
-def _join_on_key(documents: pl.LazyFrame, po: pl.LazyFrame, keys_unique: bool) -> pl.LazyFrame:
-    """Each document line's PO line ``_pid`` (null: none), in the documents' order, found through the PO lines'
-    64-bit hash ``_k`` of (po_number, line_no): a join on two text columns costs several times more time and
-    memory. Exact all the same: when the PO lines' hashes are unique (else the texts are joined), a document line
-    has at most one candidate, and the texts are compared after; a candidate whose texts differ (a hash
-    collision, or a null key) is no match."""
-    if not keys_unique:
-        return documents.join(po.select(*_KEY, "_pid"), on=_KEY, how="left", maintain_order="left").select("_pid")
-    ref = po.select("_k", "_pid", *[pl.col(name).alias(f"_ref_{name}") for name in _KEY])
-    joined = documents.with_columns(_k=_hash(pl.struct(*_KEY))).join(ref, on="_k", how="left", maintain_order="left")
-    same = ((pl.col("po_number") == pl.col("_ref_po_number")) & (pl.col("line_no") == pl.col("_ref_line_no"))
-            ).fill_null(False)
-    return joined.select(pl.when(same).then(pl.col("_pid")).otherwise(None).alias("_pid"))
 
 
 def _shared(frame: pl.LazyFrame) -> pl.LazyFrame:
