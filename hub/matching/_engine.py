@@ -158,7 +158,7 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
     extra = po.select("_pid", pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price", "pack_size",
                       "f_po", "ordered_qty")
 
-    ships = _linked(shipments, po, keys_unique, tol_columns, "uom", [])
+    ships = _linked(shipments, po, keys_unique, [], "uom", [])
     ships_no_po = _po_known(ships.filter(pl.col("_pid").is_null()), orders["po_number"])
     ships_wrong_sku = _with_po_line(ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")),
                                     extra.drop("ordered_qty"))
@@ -167,22 +167,22 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
                                                     first_ship_date=pl.col("ship_date").min()))
 
     # Price per each compared without division: invoice price x PO eaches/unit vs PO price x invoice eaches/unit.
-    # Computed on every invoice line (null where there is no PO line) so that one frame is kept, not two.
+    # Decided on every invoice line (null where there is no PO line); the figures (difference, percent, eaches) are
+    # computed for the lines that are findings only, with their PO line's columns (_with_po_line).
     diff = pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f")
     base = pl.col("po_unit_price") * pl.col("_f")
+    price_figures = {"variance_pct": _pct(diff, base), "invoiced_qty": _doc_qty()}
     billed = invoices.rename({"unit_price": "invoice_unit_price", "uom": "invoice_uom"})
-    bills = _linked(billed.with_columns(_first=_first_occurrences(billed)), po, keys_unique, tol_columns,
+    bills = _linked(billed.with_columns(_first=_first_occurrences(billed)), po, keys_unique, tol_columns[:2],
                     "invoice_uom", [
-        diff.alias("_diff"),
-        _within(diff, base, tol["price_pct"], tol["price_abs"], pl.col("_f")).alias("_price_ok"),
-        _pct(diff, base).alias("variance_pct"),
-        (pl.col("qty") * pl.col("_f")).alias("invoiced_qty")])
+        (diff != 0).alias("_price_differs"),
+        _within(diff, base, tol["price_pct"], tol["price_abs"], pl.col("_f")).alias("_price_ok")])
     duplicates = _with_po_line(bills.filter(~pl.col("_first")), extra)
     firsts = bills.filter(pl.col("_first"))
     bills_no_po = _po_known(firsts.filter(pl.col("_pid").is_null()), orders["po_number"])
     bills_wrong_sku = _with_po_line(firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")), extra)
     bills_ok = firsts.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
-    invoiced = bills_ok.group_by("_pid").agg(invoiced_qty=pl.col("invoiced_qty").sum()).collect(engine=_ENGINE)
+    invoiced = bills_ok.group_by("_pid").agg(invoiced_qty=_doc_qty().sum()).collect(engine=_ENGINE)
 
     # Each PO line's totals and flags, computed on the numbers alone and set beside the PO lines (as in _linked).
     # _pid is the PO line's row, so a total is scattered into place: a join would hash the million lines again.
@@ -233,15 +233,17 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
               pl.format("invoiced at {} per {}, PO price {} per {}", format_price(pl.col("invoice_unit_price")),
                         "invoice_uom", format_price(pl.col("po_unit_price")), "po_uom"),
               sku="po_sku", invoice_numbers=pl.concat_list("invoice_number"),
-              value_at_stake=round_div(pl.col("_diff").abs() * pl.col("qty"), pl.col("f_po") * _TO_CENTS)),
+              value_at_stake=round_div(diff.abs() * pl.col("qty"), pl.col("f_po") * _TO_CENTS), **price_figures),
         _rows(bills_no_po, "invoice_without_po", _no_po_detail("invoice"), invoiced_qty=_doc_qty(),
               value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number")),
         _rows(bills_wrong_sku, "sku_mismatch",
               pl.format("invoice {} bills SKU {}, the PO line is SKU {}", "invoice_number", "sku", "po_sku"),
-              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number")),
+              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number"),
+              variance_pct=price_figures["variance_pct"]),
         _rows(duplicates, "duplicate_invoice",
               pl.format("invoice {} bills this line again (invoices line {})", "invoice_number", "_line"),
-              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number")),
+              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number"),
+              variance_pct=price_figures["variance_pct"]),
     ]
     shipment_level = [
         _rows(ships_no_po, "shipment_without_po", _no_po_detail("shipment"), asn_numbers=_asn_list(),
@@ -274,13 +276,13 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
                         _qty("shipped_qty")),
               variance_pct=_pct(_BILL_DIFF, pl.col("shipped_qty")),
               value_at_stake=_qty_value(_BILL_DIFF)),
-        _rows(_with_po_line(bills_ok.filter(pl.col("_price_ok") & (pl.col("_diff") != 0)), extra),
+        _rows(_with_po_line(bills_ok.filter(pl.col("_price_ok") & pl.col("_price_differs")), extra),
               "within_tolerance",
               pl.format("invoiced at {} per {}, PO price {} per {}, within the price tolerance",
                         format_price(pl.col("invoice_unit_price")), "invoice_uom",
                         format_price(pl.col("po_unit_price")), "po_uom"),
-              sku="po_sku", value_at_stake=round_div(pl.col("_diff").abs() * pl.col("qty"),
-                                                     pl.col("f_po") * _TO_CENTS)),
+              sku="po_sku", value_at_stake=round_div(diff.abs() * pl.col("qty"), pl.col("f_po") * _TO_CENTS),
+              **price_figures),
     ])).lazy()
 
     flagged = exceptions.filter(pl.col("po_number").is_not_null()).select(_KEY).unique()
