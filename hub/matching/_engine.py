@@ -135,11 +135,12 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
           tolerances: Tolerances | None = None) -> MatchResult:
     """Match prepared orders, shipments and invoices (``prepare_*``) at PO-line level.
 
-    Lazy, with the frames several findings read computed once (``_shared``); the findings themselves are
-    collected together at the end, in parallel."""
+    Each document line is linked to its PO line once (``_linked``: one join on the key's hash, then gathers by the
+    PO line's row ``_pid``); the per-line totals are group-bys scattered into place. Everything else is computed
+    for the few lines that are findings only (``_with_po_line``, ``_po_known``, the document lists)."""
     tolerances = tolerances or Tolerances()
-    # Each PO line gets a number (_pid): documents are joined to their PO line once, on the two text keys;
-    # everything after groups and joins on that integer.
+    # Each PO line gets a number (_pid), its row: documents are joined to their PO line once, on the key; everything
+    # after groups on that integer, or gathers by it.
     po = orders.lazy().with_row_index("_pid").with_columns(pl.col("pack_size").cast(pl.Int128)).with_columns(
         f_po=_factor("uom")).rename({"uom": "po_uom", "unit_price": "po_unit_price"})
     po = po.with_columns(ordered_qty=pl.col("qty") * pl.col("f_po")).drop("qty", "_line")
@@ -151,7 +152,7 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
     tol = {name: pl.col(f"tol_{name}") if per_line else pl.lit(value, pl.Int128)
            for name, value in tolerances.default.raw().items()}
     tol_columns = [f"tol_{name}" for name in tol] if per_line else []
-    # The key's hash is computed once for both joins (_join_on_key).
+    # The key's hash is computed once for both links (_pids).
     po = _shared(po.with_columns(_k=_hash(pl.struct(*_KEY))))
     keys_unique = po.select(pl.col("_k").n_unique() == pl.len()).collect(engine=_ENGINE).item()
     # What a finding shows of its PO line, joined on _pid to the few document lines that are findings.
