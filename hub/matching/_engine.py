@@ -57,7 +57,7 @@ class MatchResult:
 
 def _rows(frame: pl.LazyFrame, category: str, detail: pl.Expr, **exprs: pl.Expr | str) -> pl.LazyFrame:
     """``frame``'s findings in the common columns: given expressions (or column names), else the same-named
-    column, else null."""
+    column, else null; and the PO line's ``_pid`` (null: none), dropped once it told which lines have a finding."""
     def column(name: str) -> pl.Expr:
         if name == "category":
             return pl.lit(category)
@@ -73,7 +73,8 @@ def _rows(frame: pl.LazyFrame, category: str, detail: pl.Expr, **exprs: pl.Expr 
     def typed(name: str, dtype: pl.DataType) -> pl.Expr:
         value = column(name).cast(dtype)
         return value.fill_null(pl.lit([], dtype)) if isinstance(dtype, pl.List) else value  # documents: never null
-    return frame.select([typed(name, dtype).alias(name) for name, dtype in COLUMNS.items()])
+    pid = pl.col("_pid") if "_pid" in names else pl.lit(None, pl.get_index_type())
+    return frame.select(*[typed(name, dtype).alias(name) for name, dtype in COLUMNS.items()], pid.alias("_pid"))
 
 
 def _within(diff: pl.Expr, base: pl.Expr, pct: pl.Expr, absolute: pl.Expr, unit: pl.Expr | int = 1) -> pl.Expr:
@@ -286,11 +287,13 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
               **price_figures),
     ])).lazy()
 
-    flagged = exceptions.filter(pl.col("po_number").is_not_null()).select(_KEY).unique()
-    matched = lines.filter(pl.col("_complete")).select(_KEY).join(flagged, on=_KEY, how="anti").sort(_KEY)
+    # A complete line is matched unless an exception names it: by its _pid, so the million lines are not
+    # compared by their texts (an exception without a PO line names no line that exists).
+    flagged = exceptions.select(pl.col("_pid").drop_nulls()).collect(engine=_ENGINE).to_series()
+    matched = lines.filter(pl.col("_complete") & ~pl.col("_pid").is_in(flagged.implode())).select(_KEY).sort(_KEY)
     found, info, good, bad_ships, bad_bills = pl.collect_all([
-        exceptions.sort("category", "po_number", "line_no", "invoice_number", nulls_last=True),
-        informational.sort("category", "po_number", "line_no", nulls_last=True), matched,
+        exceptions.sort("category", "po_number", "line_no", "invoice_number", nulls_last=True).drop("_pid"),
+        informational.sort("category", "po_number", "line_no", nulls_last=True).drop("_pid"), matched,
         _unconvertible(ships_ok), _unconvertible(bills_ok)], engine=_ENGINE)
     _raise_unconvertible(bad_ships, "shipments")
     _raise_unconvertible(bad_bills, "invoices")
