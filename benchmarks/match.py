@@ -162,10 +162,10 @@ def main() -> int:
           f"{facts['matched']:,} matched, {facts['exceptions']:,} exceptions, JSON {len(report) / 1e6:.0f} MB")
     print("  " + ", ".join(f"{row['category']} {row['count']:,}" for row in facts["by_category"] if row["count"]))
     for step, (wall, cpu, load) in timings.items():
-        print(f"{step:>15}: {wall:6.2f} s ({cpu:5.2f} s CPU)   peak RSS so far {peaks[step]:5.0f} MB   "
+        print(f"{step:>15}: {wall:6.2f} s ({cpu:5.2f} s CPU)   peak RSS so far {peaks[step]:5.0f} MiB   "
               f"load average {load:4.1f}")
     print(f"{'total':>15}: {sum(t[0] for t in timings.values()):6.2f} s "
-          f"({sum(t[1] for t in timings.values()):5.2f} s CPU)   peak RSS {_peak_mb():5.0f} MB")
+          f"({sum(t[1] for t in timings.values()):5.2f} s CPU)   peak RSS {_peak_mb():5.0f} MiB")
     wall, cpu, _ = timings["match"]
     print(f"{'SQL join':>15}: {sql['wall']:6.2f} s ({sql['cpu']:5.2f} s CPU)   SQLite {sqlite3.sqlite_version}, "
           f"{sql['lines']:,} PO lines with their shipped and invoiced sums   load average {sql_load:4.1f}")
