@@ -57,7 +57,7 @@ class MatchResult:
 
 def _rows(frame: pl.LazyFrame, category: str, detail: pl.Expr, **exprs: pl.Expr | str) -> pl.LazyFrame:
     """``frame``'s findings in the common columns: given expressions (or column names), else the same-named
-    column, else null."""
+    column, else null; and the PO line's ``_pid`` (null: none), dropped once it told which lines have a finding."""
     def column(name: str) -> pl.Expr:
         if name == "category":
             return pl.lit(category)
@@ -73,7 +73,8 @@ def _rows(frame: pl.LazyFrame, category: str, detail: pl.Expr, **exprs: pl.Expr 
     def typed(name: str, dtype: pl.DataType) -> pl.Expr:
         value = column(name).cast(dtype)
         return value.fill_null(pl.lit([], dtype)) if isinstance(dtype, pl.List) else value  # documents: never null
-    return frame.select([typed(name, dtype).alias(name) for name, dtype in COLUMNS.items()])
+    pid = pl.col("_pid") if "_pid" in names else pl.lit(None, pl.get_index_type())
+    return frame.select(*[typed(name, dtype).alias(name) for name, dtype in COLUMNS.items()], pid.alias("_pid"))
 
 
 def _within(diff: pl.Expr, base: pl.Expr, pct: pl.Expr, absolute: pl.Expr, unit: pl.Expr | int = 1) -> pl.Expr:
@@ -135,97 +136,116 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
           tolerances: Tolerances | None = None) -> MatchResult:
     """Match prepared orders, shipments and invoices (``prepare_*``) at PO-line level.
 
-    Lazy, with the frames several findings read computed once (``_shared``); the findings themselves are
-    collected together at the end, in parallel."""
+    Each document line is linked to its PO line once (``_linked``: one join on the key's hash, then gathers by the
+    PO line's row ``_pid``); the per-line totals are group-bys scattered into place. Everything else is computed
+    for the few lines that are findings only (``_with_po_line``, ``_po_known``, the document lists)."""
     tolerances = tolerances or Tolerances()
-    # Each PO line gets a number (_pid): documents are joined to their PO line once, on the two text keys;
-    # everything after groups and joins on that integer.
+    # Each PO line gets a number (_pid), its row: documents are joined to their PO line once, on the key; everything
+    # after groups on that integer, or gathers by it.
     po = orders.lazy().with_row_index("_pid").with_columns(pl.col("pack_size").cast(pl.Int128)).with_columns(
         f_po=_factor("uom")).rename({"uom": "po_uom", "unit_price": "po_unit_price"})
     po = po.with_columns(ordered_qty=pl.col("qty") * pl.col("f_po")).drop("qty", "_line")
-    if tolerances.customers or tolerances.skus:
+    # Per-line limits only when some customer or SKU has its own: else the global limits are literals, not four
+    # Int128 columns of a million equal values carried through every join.
+    per_line = bool(tolerances.customers or tolerances.skus)
+    if per_line:
         po = po.join(tolerances.resolve(po), on=_KEY, how="left")
-    else:
-        po = po.with_columns(pl.lit(value, pl.Int128).alias(f"tol_{name}")
-                             for name, value in tolerances.default.raw().items())
-    po = _shared(po)
+    tol = {name: pl.col(f"tol_{name}") if per_line else pl.lit(value, pl.Int128)
+           for name, value in tolerances.default.raw().items()}
+    tol_columns = [f"tol_{name}" for name in tol] if per_line else []
+    # The key's hash is computed once for both links (_pids).
+    po = _shared(po.with_columns(_k=_hash(pl.struct(*_KEY))))
+    keys_unique = po.select(pl.col("_k").n_unique() == pl.len()).collect(engine=_ENGINE).item()
     # What a finding shows of its PO line, joined on _pid to the few document lines that are findings.
     extra = po.select("_pid", pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price", "pack_size",
                       "f_po", "ordered_qty")
-    known_pos = orders.lazy().select("po_number").unique().with_columns(_po_known=pl.lit(True))
 
-    ships = _linked(shipments, po, "uom", [])
-    ships_no_po = ships.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
-    ships_wrong_sku = ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
-        extra.drop("ordered_qty"), on="_pid", how="left")
+    ships = _linked(shipments, po, keys_unique, [], "uom", [])
+    ships_no_po = _po_known(ships.filter(pl.col("_pid").is_null()), orders["po_number"])
+    ships_wrong_sku = _with_po_line(ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")),
+                                    extra.drop("ordered_qty"))
     ships_ok = ships.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
-    shipped = _shared(ships_ok.group_by("_pid").agg(
-        shipped_qty=(pl.col("qty") * pl.col("_f")).sum(),
-        asn_numbers=pl.col("asn_number").drop_nulls().unique(maintain_order=True),
-        first_ship_date=pl.col("ship_date").min()))
+    shipped = _shared(ships_ok.group_by("_pid").agg(shipped_qty=(pl.col("qty") * pl.col("_f")).sum(),
+                                                    first_ship_date=pl.col("ship_date").min()))
 
     # Price per each compared without division: invoice price x PO eaches/unit vs PO price x invoice eaches/unit.
-    # Computed on every invoice line (null where there is no PO line) so that one frame is kept, not two.
+    # Decided on every invoice line (null where there is no PO line); the figures (difference, percent, eaches) are
+    # computed for the lines that are findings only, with their PO line's columns (_with_po_line).
     diff = pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f")
     base = pl.col("po_unit_price") * pl.col("_f")
+    price_figures = {"variance_pct": _pct(diff, base), "invoiced_qty": _doc_qty()}
     billed = invoices.rename({"unit_price": "invoice_unit_price", "uom": "invoice_uom"})
-    bills = _linked(billed.with_columns(_first=_first_occurrences(billed)), po, "invoice_uom", [
-        diff.alias("_diff"),
-        _within(diff, base, pl.col("tol_price_pct"), pl.col("tol_price_abs"), pl.col("_f")).alias("_price_ok"),
-        _pct(diff, base).alias("variance_pct"),
-        (pl.col("qty") * pl.col("_f")).alias("invoiced_qty")])
-    duplicates = bills.filter(~pl.col("_first")).join(extra, on="_pid", how="left")
+    bills = _linked(billed.with_columns(_first=_first_occurrences(billed)), po, keys_unique, tol_columns[:2],
+                    "invoice_uom", [
+        (diff != 0).alias("_price_differs"),
+        _within(diff, base, tol["price_pct"], tol["price_abs"], pl.col("_f")).alias("_price_ok")])
+    duplicates = _with_po_line(bills.filter(~pl.col("_first")), extra)
     firsts = bills.filter(pl.col("_first"))
-    bills_no_po = firsts.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
-    bills_wrong_sku = firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
-        extra, on="_pid", how="left")
+    bills_no_po = _po_known(firsts.filter(pl.col("_pid").is_null()), orders["po_number"])
+    bills_wrong_sku = _with_po_line(firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")), extra)
     bills_ok = firsts.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
-    invoiced = bills_ok.group_by("_pid").agg(
-        invoiced_qty=pl.col("invoiced_qty").sum(),
-        invoice_numbers=pl.col("invoice_number").unique(maintain_order=True))
+    invoiced = bills_ok.group_by("_pid").agg(invoiced_qty=_doc_qty().sum()).collect(engine=_ENGINE)
 
     # Each PO line's totals and flags, computed on the numbers alone and set beside the PO lines (as in _linked).
-    own = ["_pid", "ordered_qty", "tol_qty_pct", "tol_qty_abs"]
-    totals = po.select(own).join(shipped, on="_pid", how="left", maintain_order="left").join(
-        invoiced, on="_pid", how="left", maintain_order="left").with_columns(
-        pl.col("shipped_qty").fill_null(0), pl.col("invoiced_qty").fill_null(0))
-    flags = _flag_lines(totals).drop(own).collect(engine=_ENGINE)
-    lines = po.collect().hstack(flags).lazy()
+    # _pid is the PO line's row, so a total is scattered into place: a join would hash the million lines again.
+    own = ["_pid", "ordered_qty", *tol_columns[2:]]
+    sums = shipped.collect()
+    totals = po.select(own).with_columns(
+        _spread(sums, "shipped_qty", orders.height, 0), _spread(sums, "first_ship_date", orders.height, None),
+        _spread(invoiced, "invoiced_qty", orders.height, 0))
+    flags = _flag_lines(totals, tol["qty_pct"], tol["qty_abs"]).drop(own).collect(engine=_ENGINE)
+    lines_now = po.collect().hstack(flags)
+    price_bills = bills_ok.filter(~pl.col("_price_ok")).collect(engine=_ENGINE)
+
+    # The documents behind a finding (its line's ASNs and invoices, in file order), gathered for the lines that
+    # have a finding only: lists for all million lines cost more than the rest of the line totals together.
+    found_pids = pl.concat([lines_now.filter(pl.any_horizontal(_LINE_FINDINGS))["_pid"], price_bills["_pid"]])
+    asns = _shared(ships_ok.filter(pl.col("_pid").is_in(found_pids.implode())).group_by("_pid").agg(
+        asn_numbers=pl.col("asn_number").drop_nulls().unique(maintain_order=True)))
+    invoice_lists = _shared(bills_ok.filter(pl.col("_pid").is_in(found_pids.implode())).group_by("_pid").agg(
+        invoice_numbers=pl.col("invoice_number").unique(maintain_order=True)))
+    lines = lines_now.lazy()
+
+    def documented(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.join(asns, on="_pid", how="left", maintain_order="left").join(
+            invoice_lists, on="_pid", how="left", maintain_order="left")
 
     # The line's shipments stand beside a price variance too: they are documents behind it.
-    price = bills_ok.filter(~pl.col("_price_ok")).join(shipped, on="_pid", how="left").join(extra, on="_pid",
-                                                                                          how="left")
+    price = _with_po_line(_with_po_line(price_bills.lazy(), shipped).join(
+        asns, on="_pid", how="left", maintain_order="left"), extra)
     line_level = [
-        _rows(lines.filter("_over_shipped"), "over_shipped",
+        _rows(documented(lines.filter("_over_shipped")), "over_shipped",
               pl.format("shipped {} EA, ordered {} EA", _qty("shipped_qty"), _qty("ordered_qty")),
-              variance_pct=_pct(pl.col("_ship_diff"), pl.col("ordered_qty")),
-              value_at_stake=_qty_value(pl.col("_ship_diff"))),
-        _rows(lines.filter("_not_shipped"), "invoiced_not_shipped",
+              variance_pct=_pct(_SHIP_DIFF, pl.col("ordered_qty")),
+              value_at_stake=_qty_value(_SHIP_DIFF)),
+        _rows(documented(lines.filter("_not_shipped")), "invoiced_not_shipped",
               pl.format("invoiced {} EA, nothing shipped", _qty("invoiced_qty")),
               value_at_stake=_qty_value(pl.col("invoiced_qty"))),
-        _rows(lines.filter("_over_billed"), "over_billed",
+        _rows(documented(lines.filter("_over_billed")), "over_billed",
               pl.format("invoiced {} EA, shipped {} EA", _qty("invoiced_qty"), _qty("shipped_qty")),
-              variance_pct=_pct(pl.col("_bill_diff"), pl.col("shipped_qty")),
-              value_at_stake=_qty_value(pl.col("_bill_diff"))),
-        _rows(lines.filter("_not_invoiced"), "shipped_not_invoiced",
+              variance_pct=_pct(_BILL_DIFF, pl.col("shipped_qty")),
+              value_at_stake=_qty_value(_BILL_DIFF)),
+        _rows(documented(lines.filter("_not_invoiced")), "shipped_not_invoiced",
               pl.format("shipped {} EA, invoiced {} EA", _qty("shipped_qty"), _qty("invoiced_qty")),
-              variance_pct=_pct(pl.col("_unbilled"), pl.col("shipped_qty")),
-              value_at_stake=_qty_value(pl.col("_unbilled"))),
+              variance_pct=_pct(_UNBILLED, pl.col("shipped_qty")),
+              value_at_stake=_qty_value(_UNBILLED)),
     ]
     invoice_level = [
         _rows(price, "price_variance",
               pl.format("invoiced at {} per {}, PO price {} per {}", format_price(pl.col("invoice_unit_price")),
                         "invoice_uom", format_price(pl.col("po_unit_price")), "po_uom"),
               sku="po_sku", invoice_numbers=pl.concat_list("invoice_number"),
-              value_at_stake=round_div(pl.col("_diff").abs() * pl.col("qty"), pl.col("f_po") * _TO_CENTS)),
+              value_at_stake=round_div(diff.abs() * pl.col("qty"), pl.col("f_po") * _TO_CENTS), **price_figures),
         _rows(bills_no_po, "invoice_without_po", _no_po_detail("invoice"), invoiced_qty=_doc_qty(),
               value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number")),
         _rows(bills_wrong_sku, "sku_mismatch",
               pl.format("invoice {} bills SKU {}, the PO line is SKU {}", "invoice_number", "sku", "po_sku"),
-              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number")),
+              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number"),
+              variance_pct=price_figures["variance_pct"]),
         _rows(duplicates, "duplicate_invoice",
               pl.format("invoice {} bills this line again (invoices line {})", "invoice_number", "_line"),
-              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number")),
+              invoiced_qty=_doc_qty(), value_at_stake=_amount(), invoice_numbers=pl.concat_list("invoice_number"),
+              variance_pct=price_figures["variance_pct"]),
     ]
     shipment_level = [
         _rows(ships_no_po, "shipment_without_po", _no_po_detail("shipment"), asn_numbers=_asn_list(),
@@ -242,36 +262,38 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
     exceptions = pl.concat(_collected([*line_level, *invoice_level, *shipment_level])).lazy()
 
     informational = pl.concat(_collected([
-        _rows(lines.filter("_partial"), "partial_shipment_billed",
+        _rows(documented(lines.filter("_partial")), "partial_shipment_billed",
               pl.format("shipped {} of {} EA, invoiced {} EA", _qty("shipped_qty"), _qty("ordered_qty"),
                         _qty("invoiced_qty")),
-              variance_pct=_pct(pl.col("_short"), pl.col("ordered_qty"))),
-        _rows(lines.filter("_open"), "open_not_shipped",
+              variance_pct=_pct(_SHORT, pl.col("ordered_qty"))),
+        _rows(documented(lines.filter("_open")), "open_not_shipped",
               pl.format("ordered {} EA, nothing shipped or invoiced yet", _qty("ordered_qty"))),
-        _rows(lines.filter("_ship_within"), "within_tolerance",
+        _rows(documented(lines.filter("_ship_within")), "within_tolerance",
               pl.format("shipped {} EA of {} ordered, within the quantity tolerance", _qty("shipped_qty"),
                         _qty("ordered_qty")),
-              variance_pct=_pct(pl.col("_ship_diff"), pl.col("ordered_qty")),
-              value_at_stake=_qty_value(pl.col("_ship_diff"))),
-        _rows(lines.filter("_bill_within"), "within_tolerance",
+              variance_pct=_pct(_SHIP_DIFF, pl.col("ordered_qty")),
+              value_at_stake=_qty_value(_SHIP_DIFF)),
+        _rows(documented(lines.filter("_bill_within")), "within_tolerance",
               pl.format("invoiced {} EA of {} shipped, within the quantity tolerance", _qty("invoiced_qty"),
                         _qty("shipped_qty")),
-              variance_pct=_pct(pl.col("_bill_diff"), pl.col("shipped_qty")),
-              value_at_stake=_qty_value(pl.col("_bill_diff"))),
-        _rows(bills_ok.filter(pl.col("_price_ok") & (pl.col("_diff") != 0)).join(extra, on="_pid", how="left"),
+              variance_pct=_pct(_BILL_DIFF, pl.col("shipped_qty")),
+              value_at_stake=_qty_value(_BILL_DIFF)),
+        _rows(_with_po_line(bills_ok.filter(pl.col("_price_ok") & pl.col("_price_differs")), extra),
               "within_tolerance",
               pl.format("invoiced at {} per {}, PO price {} per {}, within the price tolerance",
                         format_price(pl.col("invoice_unit_price")), "invoice_uom",
                         format_price(pl.col("po_unit_price")), "po_uom"),
-              sku="po_sku", value_at_stake=round_div(pl.col("_diff").abs() * pl.col("qty"),
-                                                     pl.col("f_po") * _TO_CENTS)),
+              sku="po_sku", value_at_stake=round_div(diff.abs() * pl.col("qty"), pl.col("f_po") * _TO_CENTS),
+              **price_figures),
     ])).lazy()
 
-    flagged = exceptions.filter(pl.col("po_number").is_not_null()).select(_KEY).unique()
-    matched = lines.filter(pl.col("_complete")).select(_KEY).join(flagged, on=_KEY, how="anti").sort(_KEY)
+    # A complete line is matched unless an exception names it: by its _pid, so the million lines are not
+    # compared by their texts (an exception without a PO line names no line that exists).
+    flagged = exceptions.select(pl.col("_pid").drop_nulls()).collect(engine=_ENGINE).to_series()
+    matched = lines.filter(pl.col("_complete") & ~pl.col("_pid").is_in(flagged.implode())).select(_KEY).sort(_KEY)
     found, info, good, bad_ships, bad_bills = pl.collect_all([
-        exceptions.sort("category", "po_number", "line_no", "invoice_number", nulls_last=True),
-        informational.sort("category", "po_number", "line_no", nulls_last=True), matched,
+        exceptions.sort("category", "po_number", "line_no", "invoice_number", nulls_last=True).drop("_pid"),
+        informational.sort("category", "po_number", "line_no", nulls_last=True).drop("_pid"), matched,
         _unconvertible(ships_ok), _unconvertible(bills_ok)], engine=_ENGINE)
     _raise_unconvertible(bad_ships, "shipments")
     _raise_unconvertible(bad_bills, "invoices")
@@ -284,21 +306,59 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
 _ENGINE: Final = "in-memory"
 
 
-def _linked(documents: pl.DataFrame, po: pl.LazyFrame, uom: str, computed: list[pl.Expr]) -> pl.LazyFrame:
+def _linked(documents: pl.DataFrame, po: pl.LazyFrame, keys_unique: bool, tol_columns: list[str], uom: str,
+            computed: list[pl.Expr]) -> pl.LazyFrame:
     """The document lines with their PO line's ``_pid`` (null: none), eaches per unit ``_f``, ``_same_sku`` and
     the ``computed`` columns, which may read the PO line's price, pack and tolerance columns.
 
-    Only the key, SKU, unit, quantity and price columns go through the join (PO lines are unique per key, so a
-    left join keeps one row per document line, in order); the results are added beside the document columns,
-    which stay the input's own buffers instead of copies made by the join."""
-    needed = [c for c in (*_KEY, "sku", uom, "qty", "invoice_unit_price", "invoice_number") if c in documents.columns]
-    reference = po.select(*_KEY, "_pid", pl.col("sku").alias("po_sku"), "pack_size", "f_po", "po_unit_price",
-                          "tol_price_pct", "tol_price_abs")
-    link = _join_on_key(documents.lazy().select(needed), reference)
-    link = link.with_columns(_f=_factor(uom), _same_sku=_same_sku()).select("_pid", "_f", "_same_sku", *computed)
-    found = link.collect(engine=_ENGINE)
-    assert found.height == documents.height, "the PO lines are unique per (po_number, line_no)"  # noqa: S101
+    Only the key goes through a join (``_pids``); the PO line's SKU, pack and price are then gathered by ``_pid``,
+    its row (a join on it would hash the million PO lines again). The results are added beside the document
+    columns, which stay the input's own buffers instead of copies made by a join."""
+    lines = po.collect(engine=_ENGINE)
+    pid = _pids(documents.select(_KEY), lines, keys_unique)
+    needed = [c for c in ("sku", uom, "qty", "invoice_unit_price") if c in documents.columns]
+    reference = lines.select(pl.col("sku").alias("po_sku"), "pack_size", "f_po", "po_unit_price", *tol_columns)
+    link = pl.concat([documents.select(needed), reference.select(pl.all().gather(pid)).with_columns(pid)],
+                     how="horizontal")
+    found = link.lazy().with_columns(_f=_factor(uom), _same_sku=_same_sku()).select(
+        "_pid", "_f", "_same_sku", *computed).collect(engine=_ENGINE)
     return documents.hstack(found).lazy()
+
+
+def _pids(keys: pl.DataFrame, lines: pl.DataFrame, keys_unique: bool) -> pl.Series:
+    """Each document line's PO line ``_pid`` (null: none), in the documents' order, found through the PO lines'
+    64-bit hash ``_k`` of (po_number, line_no): a join on two text columns costs several times more time and
+    memory. Exact all the same: when the PO lines' hashes are unique (else the texts are joined), a document line
+    has at most one candidate, and the texts are compared after; a candidate whose texts differ (a hash
+    collision, or a null key) is no match. The PO lines are unique per key, so there is one row per document."""
+    if not keys_unique:
+        return keys.join(lines.select(*_KEY, "_pid"), on=_KEY, how="left", maintain_order="left")["_pid"]
+    candidate = keys.select(_k=_hash(pl.struct(*_KEY))).join(lines.select("_k", "_pid"), on="_k", how="left",
+                                                             maintain_order="left")["_pid"]
+    same = pl.all_horizontal((pl.col(name) == lines[name].gather(candidate)).fill_null(False) for name in _KEY)
+    return keys.with_columns(candidate).select(pl.when(same).then("_pid").alias("_pid")).to_series()
+
+
+def _spread(groups: pl.DataFrame, column: str, lines: int, missing: int | None) -> pl.Series:
+    """A per-line ``column`` of ``groups`` (one row per ``_pid``) in PO line order; ``missing`` where it has none."""
+    dtype = groups.schema[column]
+    return pl.repeat(missing, lines, dtype=dtype, eager=True).scatter(groups["_pid"], groups[column]).alias(column)
+
+
+def _with_po_line(few: pl.LazyFrame, table: pl.LazyFrame) -> pl.LazyFrame:
+    """``few`` document lines (collected here) left-joined on ``_pid`` to ``table`` (one row per PO line), of which
+    only the rows of their lines are read: a join would hash all million PO lines for a few thousand findings."""
+    rows = few.collect(engine=_ENGINE)
+    wanted = table.filter(pl.col("_pid").is_in(rows["_pid"].drop_nulls().implode()))
+    return rows.lazy().join(wanted, on="_pid", how="left", maintain_order="left")
+
+
+def _po_known(few: pl.LazyFrame, po_numbers: pl.Series) -> pl.LazyFrame:
+    """``few`` document lines (collected here) with ``_po_known``: True when their PO number is among the orders',
+    else null (looked up for their PO numbers only, not by a set of all the orders' numbers)."""
+    rows = few.collect(engine=_ENGINE)
+    known = po_numbers.filter(po_numbers.is_in(rows["po_number"].drop_nulls().implode()))
+    return rows.lazy().with_columns(_po_known=pl.when(pl.col("po_number").is_in(known.implode())).then(True))
 
 
 def _hash(value: pl.Expr) -> pl.Expr:
@@ -324,38 +384,27 @@ def _first_occurrences(invoices: pl.DataFrame) -> pl.Series:
     return first
 
 
-def _join_on_key(documents: pl.LazyFrame, reference: pl.LazyFrame) -> pl.LazyFrame:
-    """Left join on (po_number, line_no), in the documents' order, through one 64-bit hash of the two texts: a
-    join on two text columns costs several times more time and memory. Exact all the same: the PO lines' hashes
-    are unique (else the text join is used), so a document line has at most one candidate, and the texts are
-    compared after; a candidate whose texts differ (a hash collision, or a null key) is no match."""
-    key = _hash(pl.struct(*_KEY))
-    ref = reference.with_columns(_k=key)
-    unique = ref.select(pl.col("_k").n_unique() == pl.len()).collect(engine=_ENGINE).item()
-    if not unique:
-        return documents.join(reference, on=_KEY, how="left", maintain_order="left")
-    ref = ref.rename({name: f"_ref_{name}" for name in _KEY})
-    joined = documents.with_columns(_k=key).join(ref, on="_k", how="left", maintain_order="left")
-    same = ((pl.col("po_number") == pl.col("_ref_po_number")) & (pl.col("line_no") == pl.col("_ref_line_no"))
-            ).fill_null(False)
-    columns = [name for name in reference.collect_schema().names() if name not in _KEY]
-    return joined.with_columns(pl.when(same).then(pl.col(c)).otherwise(None).alias(c) for c in columns).drop(
-        "_k", "_ref_po_number", "_ref_line_no")
-
-
 def _shared(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Computed once here: a lazy frame that several findings read would be recomputed by each of them."""
     return frame.collect(engine=_ENGINE).lazy()
 
 
-def _flag_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Each PO line's quantity findings as boolean columns (``_over_shipped``, ``_partial``, ...)."""
+# A PO line's quantity differences, computed where a finding reports them (not kept for every line).
+_SHIP_DIFF = pl.col("shipped_qty") - pl.col("ordered_qty")
+_BILL_DIFF = pl.col("invoiced_qty") - pl.col("shipped_qty")
+_SHORT = pl.col("ordered_qty") - pl.col("shipped_qty")
+_UNBILLED = pl.col("shipped_qty") - pl.col("invoiced_qty")
+# The line flags a finding is made of (``_complete`` is none: it is a match).
+_LINE_FINDINGS = ("_over_shipped", "_not_shipped", "_over_billed", "_not_invoiced", "_partial", "_open",
+                  "_ship_within", "_bill_within")
+
+
+def _flag_lines(lines: pl.LazyFrame, pct: pl.Expr, absolute: pl.Expr) -> pl.LazyFrame:
+    """Each PO line's quantity findings as boolean columns (``_over_shipped``, ``_partial``, ...); ``pct`` and
+    ``absolute`` are its quantity limits."""
     ordered, shipped, invoiced = pl.col("ordered_qty"), pl.col("shipped_qty"), pl.col("invoiced_qty")
-    pct, absolute = pl.col("tol_qty_pct"), pl.col("tol_qty_abs")
-    lines = lines.with_columns(_ship_diff=shipped - ordered, _bill_diff=invoiced - shipped, _short=ordered - shipped,
-                                 _unbilled=shipped - invoiced)
-    ship_ok = _within(pl.col("_ship_diff"), ordered, pct, absolute)
-    bill_ok = _within(pl.col("_bill_diff"), shipped, pct, absolute)
+    ship_ok = _within(_SHIP_DIFF, ordered, pct, absolute)
+    bill_ok = _within(_BILL_DIFF, shipped, pct, absolute)
     lines = lines.with_columns(
         _over_shipped=(shipped > ordered) & ~ship_ok,
         _not_shipped=(invoiced > 0) & (shipped == 0),
