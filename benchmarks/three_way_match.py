@@ -1,6 +1,6 @@
 """Three-way match of 1,000,000 PO lines: wall and CPU time per step, peak RSS, and the ratio to a SQL join.
 
-    .venv/bin/python benchmarks/match.py [--lines 1000000] [--keep DIR]
+    .venv/bin/python benchmarks/three_way_match.py [--lines 1000000] [--keep DIR]
 
 A child process writes the three CSV exports (``--lines`` PO lines of 10 lines per PO, a quarter ordered in
 cases of 12; shipments in eaches, one line in ten shipped in two parts, 2 % not shipped; one invoice line per
