@@ -301,3 +301,26 @@ def test_a_timed_out_confirmation_is_found_by_get_order_and_not_sent_again(marke
     assert (package["carrierCode"], package["carrierName"]) == ("Other", "Acme Freight")
     assert [op for op, _ in market.calls].count("getOrder") == 1
     assert check_fulfilments(sqlite_store, "amazon", "seller").passed
+
+
+def test_a_refused_confirmation_is_queued_and_its_replay_confirms_it_once(market, sqlite_store):
+    add_marketplace_order(market)
+    ship(sqlite_store, marketplace_order(market, ORDER))
+    target = marketplace_target(market, sqlite_store, Clock())
+    market.inject_failures(400, code="InvalidInput")  # the marketplace refuses the first confirmation
+
+    assert fulfil_shipped_orders(target).rejected == [ORDER]
+    with sqlite_store.transaction() as conn:
+        [queued] = st.list_exceptions(conn)
+    assert (queued.kind, queued.document_ref) == ("amazon_fulfilment_rejected", ORDER)
+    assert queued.reason.startswith("the marketplace refused the fulfilment of") and "400" in queued.reason
+    assert market_side.fulfilments(market).confirmations == 0
+
+    outcome = replay_exception(sqlite_store, PartnerDirectory([]), queued.id, now=NOW)
+    assert outcome.done
+    assert fulfil_shipped_orders(target).fulfilled == 1
+    assert market_side.fulfilments(market).confirmations == 1 and market.order(ORDER)["OrderStatus"] == "Shipped"
+    with sqlite_store.transaction() as conn:
+        assert st.get_exception(conn, queued.id).state == st.REPLAYED
+    again = replay_exception(sqlite_store, PartnerDirectory([]), queued.id, now=NOW)
+    assert not again.done and market_side.fulfilments(market).confirmations == 1
