@@ -10,6 +10,7 @@ from hub.delivery import requeue_failed_delivery
 from hub.delivery._acks import ACK_NOT_SENT, replay_unsent_ack
 from hub.intake import UNREADABLE_PAGE
 from hub.sources import CannotMapAgain, source_of_channel
+from hub.targets.channel_fulfilment import is_fulfilment_refusal, replay_refused_fulfilment
 from mappings.profiles import PartnerDirectory
 
 
@@ -54,6 +55,9 @@ def replay_exception(
     if target is not None:
         # The next push pass makes the target match the order as stored now (create, update or cancel).
         return ReplayOutcome(exception_id, True, f"delivery queued again; it closes when {target} matches the order")
+    if is_fulfilment_refusal(queued.kind):
+        # The refused parts are planned again from what the channel holds open now, then sent once.
+        return ReplayOutcome(exception_id, *replay_refused_fulfilment(store, queued, now=now))
     if queued.kind == UNREADABLE_PAGE:
         # Nothing in the archived body to map again: the cursor was held, so the account's next sync
         # reads the same window from the channel and settles this exception itself.

@@ -63,6 +63,12 @@ def lines_of(raw: bytes, partners: PartnerDirectory):
     ("5 pcs WID-400 - Blue widget @ $12.00 each", ("WID-400", "5", "12.00")),
     ("- 3 x ABC123", ("ABC123", "3", None)),
     ("2 cases GAD-7 at 10,50 EUR", ("GAD-7", "2", "10.50")),
+    # Item numbers of letters only, read with a quantity and a price on the line.
+    ("12 x LAMP-LED @ 19.50", ("LAMP-LED", "12", "19.50")),
+    ("qty 6 LAMP @ 7.25", ("LAMP", "6", "7.25")),
+    ("LAMP-LED x 4 $7.25 ea", ("LAMP-LED", "4", "7.25")),
+    ("5 pcs lamp-led - Blue lamp @ $12.00 each", ("lamp-led", "5", "12.00")),
+    ("123 x LAMP @ 5", ("LAMP", "123", "5")),  # 123 of LAMP, not 1 of "23"
 ])
 def test_body_line_forms(line, expected):
     parsed = parse_line(line)
@@ -72,7 +78,9 @@ def test_body_line_forms(line, expected):
 
 
 @pytest.mark.parametrize("line", ["Please ship 2 of these", "Thanks, see PO 4500012345", "Call me at 555 1234",
-                                  "We need them by 12/15", "Springfield, IL 62701"])
+                                  "We need them by 12/15", "Springfield, IL 62701", "Thanks x 2 @ home",
+                                  "2 x the usual @ 5.00", "3 PM at 5", "10 x Widgets @ 8.99", "Lunch x 2 @ 12.50",
+                                  "12 x LAMP-LED", "Total: $125.00"])
 def test_prose_is_not_an_order_line(line):
     assert parse_line(line) is None
 
@@ -260,3 +268,29 @@ def test_hub_map_with_partner_reads_a_strangers_order_as_needing_review(tmp_path
     (document,) = printed["documents"]
     assert (printed["outcome"], document["outcome"]) == ("accepted", "needs_review"), "a draft, not a rejection"
     assert document["order"]["references"]["sender"] == "pat@elsewhere.test"
+
+
+def test_a_letters_only_item_number_is_read_from_the_body(partners):
+    raw = message("Hello,\n\n10 x WID-100 @ 8.99\n12 x LAMP-LED @ 19.50\n\nThanks x 2 @ home\n")
+    assert lines_of(raw, partners) == [("WID-100", Decimal("10"), Decimal("8.99"), "body line 3"),
+                                       ("LAMP-LED", Decimal("12"), Decimal("19.50"), "body line 4")]
+    assert read_email(raw, partners.get("acme_mail")).mapped.order.warnings == []  # prose raised no doubt
+
+
+def test_a_line_shaped_like_an_order_line_that_cannot_be_read_makes_a_draft_never_a_short_order(partners):
+    from hub.validation import Context, evaluate
+    from mappings.validation_rules import ValidationRules
+
+    raw = message("Please send:\n10 x WID-100 @ 8.99\n10 x Widgets @ 8.99\n")
+    mapped = read_email(raw, partners.get("acme_mail")).mapped
+    assert mapped is not None and mapped.order is not None
+    order = mapped.order
+    assert [line.sku for line in order.lines] == ["WID-100"]
+    assert any("body line 3" in w and "looks like an order line" in w for w in order.warnings), order.warnings
+    found = evaluate(order, ValidationRules(), Context())
+    assert [f.rule.value for f in found] == ["low_confidence"], "held for a person (a draft), not sent short"
+
+
+def test_a_body_whose_only_order_lines_cannot_be_read_is_rejected_naming_them(partners):
+    with pytest.raises(RejectedDocument, match=r"body line 1.*looks like an order line"):
+        read_email(message("10 x Widgets @ 8.99\n"), partners.get("acme_mail"))

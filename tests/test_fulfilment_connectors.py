@@ -134,6 +134,24 @@ def test_a_timed_out_fulfillment_create_is_not_resent_and_is_a_write_in_doubt(cl
     assert raised.value.write_in_doubt and route.call_count == 1
 
 
+@pytest.mark.parametrize("status", [500, 503])
+@respx.mock
+def test_a_fulfillment_create_answered_5xx_is_not_resent_and_is_a_write_in_doubt(clock, status):
+    route = respx.post(GRAPHQL).mock(side_effect=[httpx.Response(status, json={"errors": "Internal"}),
+                                                  httpx.Response(200, json={"data": {}})])
+    with pytest.raises(RetriableError) as raised:
+        shopify(clock).create([], TrackingInfo("UPS", "1Z999"), notify_customer=False)
+    assert raised.value.write_in_doubt and route.call_count == 1
+
+
+@respx.mock
+def test_a_fulfillment_create_throttled_to_the_end_was_never_run_so_it_is_not_in_doubt(clock):
+    route = respx.post(GRAPHQL).mock(return_value=httpx.Response(429, json={"errors": "Exceeded"}))
+    with pytest.raises(RetriableError) as raised:
+        shopify(clock).create([], TrackingInfo("UPS", "1Z999"), notify_customer=False)
+    assert not raised.value.write_in_doubt and route.call_count > 1
+
+
 # -- marketplace --------------------------------------------------------------------------------------
 
 def seller(clock: FakeClock) -> AmazonSellerClient:

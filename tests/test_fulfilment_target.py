@@ -11,6 +11,7 @@ from canonical.model import Order, OrderLine, Source
 from connectors.amazon import AmazonConfig, AmazonSellerClient
 from connectors.shopify import ShopifyClient, ShopifyConfig, ShopifyFulfilments
 from hub import store as st
+from hub.replay import replay_exception
 from hub.store._fulfilment import FulfilmentState, fulfilments_of, mark_fulfilment_sending, shipped_orders
 from hub.targets.channel_fulfilment import (
     ChannelFulfilmentTarget,
@@ -19,6 +20,7 @@ from hub.targets.channel_fulfilment import (
     check_fulfilments,
     fulfil_shipped_orders,
 )
+from mappings.profiles import PartnerDirectory
 from sandbox import _amazon_fulfilment as market_side
 from sandbox import _shopify_fulfilment as shop_side
 from sandbox.amazon_server import MARKETPLACE_US, SandboxAmazon, SandboxItem
@@ -185,6 +187,46 @@ def test_user_errors_are_recorded_as_a_refusal_and_fail_the_check(shop, sqlite_s
     assert fulfil_shipped_orders(target).rejected == []  # left to a person: not sent again every pass
 
 
+def test_a_refused_part_opens_an_exception_and_its_replay_sends_it_once_after_the_fix(shop, sqlite_store):
+    order_id = next(i for i in shop.seed_orders(12, seed=7)
+                    if len(shop.order(i)["line_items"]) >= 2 and shop.order(i)["line_items"][1]["quantity"] >= 2)
+    second = shop.order(order_id)["line_items"][1]
+    shop_side.assign_location(shop, order_id, second["id"], 2)  # two parts: location 1, location 2
+    order = shopify_order(shop, order_id)
+    ship(sqlite_store, order)
+    target = shopify_target(shop, sqlite_store, Clock())
+    with sqlite_store.transaction() as conn:
+        [shipped] = shipped_orders(conn, "shopify", "shop")
+    target._plan(order, shipped)  # planned with every line; then the shop refunds one unit of the second line
+    shop.refund_line(order_id, 1, 1)
+
+    assert fulfil_shipped_orders(target).rejected == [str(order_id)]
+    assert shop_side.fulfilments(shop).creates == 1  # location 1 went, location 2 was refused
+    with sqlite_store.transaction() as conn:
+        [queued] = st.list_exceptions(conn, order_id=shipped.order_id)
+    assert (queued.kind, queued.channel, queued.document_ref) == (
+        "shopify_fulfilment_rejected", "shopify_fulfilment", str(order_id))
+    assert "refused the fulfilment" in queued.reason and "shopify fulfillmentCreate" in queued.reason
+    assert fulfil_shipped_orders(target).rejected == []  # waits for a person: not sent every pass
+
+    # The refund was right (the operator checked); replayed, the rest of location 2 is planned and sent.
+    outcome = replay_exception(sqlite_store, PartnerDirectory([]), queued.id, now=NOW)
+    assert outcome.done and "released" in outcome.message
+    result = fulfil_shipped_orders(target)
+
+    assert result.rejected == [] and result.waiting == []
+    parts = rows(sqlite_store, "shopify", "shop", str(order_id))
+    assert all(row.state is FulfilmentState.SENT for row in parts)
+    made = shop_side.fulfillments_of(shop, order_id)
+    assert sorted(f["location"]["id"] for f in made) == ["gid://shopify/Location/1", "gid://shopify/Location/2"]
+    assert shop.order(order_id)["fulfillment_status"] == "fulfilled"
+    assert shop_side.fulfilments(shop).creates == len(made) == sum(1 for r in parts if r.channel_record)
+    with sqlite_store.transaction() as conn:
+        assert st.get_exception(conn, queued.id).state == st.REPLAYED
+    assert check_fulfilments(sqlite_store, "shopify", "shop").passed
+    assert fulfil_shipped_orders(target).fulfilled == 0 and shop_side.fulfilments(shop).creates == len(made)
+
+
 # -- marketplace ------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -259,3 +301,26 @@ def test_a_timed_out_confirmation_is_found_by_get_order_and_not_sent_again(marke
     assert (package["carrierCode"], package["carrierName"]) == ("Other", "Acme Freight")
     assert [op for op, _ in market.calls].count("getOrder") == 1
     assert check_fulfilments(sqlite_store, "amazon", "seller").passed
+
+
+def test_a_refused_confirmation_is_queued_and_its_replay_confirms_it_once(market, sqlite_store):
+    add_marketplace_order(market)
+    ship(sqlite_store, marketplace_order(market, ORDER))
+    target = marketplace_target(market, sqlite_store, Clock())
+    market.inject_failures(400, code="InvalidInput")  # the marketplace refuses the first confirmation
+
+    assert fulfil_shipped_orders(target).rejected == [ORDER]
+    with sqlite_store.transaction() as conn:
+        [queued] = st.list_exceptions(conn)
+    assert (queued.kind, queued.document_ref) == ("amazon_fulfilment_rejected", ORDER)
+    assert queued.reason.startswith("the marketplace refused the fulfilment of") and "400" in queued.reason
+    assert market_side.fulfilments(market).confirmations == 0
+
+    outcome = replay_exception(sqlite_store, PartnerDirectory([]), queued.id, now=NOW)
+    assert outcome.done
+    assert fulfil_shipped_orders(target).fulfilled == 1
+    assert market_side.fulfilments(market).confirmations == 1 and market.order(ORDER)["OrderStatus"] == "Shipped"
+    with sqlite_store.transaction() as conn:
+        assert st.get_exception(conn, queued.id).state == st.REPLAYED
+    again = replay_exception(sqlite_store, PartnerDirectory([]), queued.id, now=NOW)
+    assert not again.done and market_side.fulfilments(market).confirmations == 1

@@ -233,3 +233,24 @@ def test_an_orphan_child_or_a_broken_line_rejects_the_file_naming_the_line():
                               b'{"__typename":"LineItem","__parentId":"gid://shopify/Order/9"}']))
     with pytest.raises(RejectedDocument, match="line 2 is not JSON"):
         list(assemble_orders([b'{"id":"gid://shopify/Order/1"}', b'{"id": ']))
+
+
+@pytest.mark.parametrize("answer", [
+    lambda: httpx.Response(503, json={"errors": "Service Unavailable"}),
+    lambda: httpx.ReadTimeout("read timed out"),
+    lambda: httpx.Response(200, json={"errors": [{"message": "Internal error.",
+                                                  "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}),
+], ids=["503", "read-timeout", "internal"])
+@respx.mock
+def test_a_start_that_may_have_reached_shopify_is_not_sent_again_and_says_so(clock, answer):
+    route = respx.post(GRAPHQL).mock(side_effect=[answer(), started()])
+    with pytest.raises(RetriableError, match="may have started a bulk operation") as info:
+        bulk(clock).start_orders(SINCE)
+    assert route.call_count == 1 and info.value.write_in_doubt is True
+
+
+@respx.mock
+def test_a_throttled_start_was_not_run_and_is_sent_again(clock):
+    throttled = httpx.Response(429, json={"errors": "Exceeded 2 calls per second for api client."})
+    route = respx.post(GRAPHQL).mock(side_effect=[throttled, started()])
+    assert bulk(clock).start_orders(SINCE).id == OP and route.call_count == 2

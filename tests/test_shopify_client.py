@@ -300,3 +300,57 @@ def test_user_errors_of_a_mutation_are_a_rejected_document():
     with pytest.raises(RejectedDocument, match=r"orderUpdate: input\.tags: Tags is invalid"):
         raise_for_user_errors({"order": None, "userErrors": [{"field": ["input", "tags"],
                                                                "message": "Tags is invalid"}]}, mutation="orderUpdate")
+
+
+# -- a mutation (idempotent=False) is never sent twice once it may have reached Shopify -------------
+
+MUTATION = "mutation { fulfillmentCreate(fulfillment: {}) { fulfillment { id } userErrors { field message } } }"
+
+
+def internal_error(code: str = "INTERNAL_SERVER_ERROR") -> httpx.Response:
+    return httpx.Response(200, json={"errors": [{"message": "Internal error.", "extensions": {"code": code}}]})
+
+
+@pytest.mark.parametrize("answer", [
+    internal_error(), internal_error("TIMEOUT"),
+    httpx.Response(503, json={"errors": "Service Unavailable"}),
+    httpx.Response(500, json={"errors": "Internal Server Error"}),
+    httpx.ReadTimeout("read timed out"),
+], ids=["internal", "timeout-code", "503", "500", "read-timeout"])
+@respx.mock
+def test_a_mutation_is_not_sent_again_after_it_may_have_reached_shopify(clock, answer):
+    route = respx.post(GRAPHQL).mock(side_effect=[answer, httpx.Response(200, json={"data": {}})])
+    with client(clock, max_retries=3) as shop, pytest.raises(RetriableError) as info:
+        shop.execute(MUTATION, {}, idempotent=False)
+    assert route.call_count == 1 and info.value.write_in_doubt is True and clock.sleeps == []
+
+
+@pytest.mark.parametrize("answer", [
+    lambda: throttled(available=900, requested=935),
+    lambda: httpx.Response(429, headers={"Retry-After": "2"}, json={"errors": "Exceeded 2 calls per second"}),
+    lambda: httpx.ConnectError("connection refused"),
+], ids=["THROTTLED", "429", "connect-error"])
+@respx.mock
+def test_a_mutation_refused_before_it_ran_is_sent_again(clock, answer):
+    done = httpx.Response(200, json={"data": {"fulfillmentCreate": {"fulfillment": {"id": "gid://x/1"}}}})
+    route = respx.post(GRAPHQL).mock(side_effect=[answer(), done])
+    with client(clock, max_retries=3) as shop:
+        _, body = shop.execute(MUTATION, {}, idempotent=False)
+    assert route.call_count == 2 and body["data"]["fulfillmentCreate"]["fulfillment"]["id"] == "gid://x/1"
+
+
+@respx.mock
+def test_a_mutation_refused_before_it_ran_too_often_is_retriable_and_not_in_doubt(clock):
+    route = respx.post(GRAPHQL).mock(return_value=httpx.Response(429, json={"errors": "Exceeded"}))
+    with client(clock, max_retries=2) as shop, pytest.raises(RetriableError) as info:
+        shop.execute(MUTATION, {}, idempotent=False)
+    assert route.call_count == 3 and info.value.write_in_doubt is False
+
+
+@respx.mock
+def test_a_query_is_still_asked_again_after_a_timeout_or_a_5xx(clock):
+    route = respx.post(GRAPHQL).mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(503),
+                                                  internal_error("TIMEOUT"), httpx.Response(200, content=page(1))])
+    with client(clock, max_retries=3) as shop:
+        assert [o["legacyResourceId"] for p in shop.iter_order_pages(SINCE) for o in p.orders] == ["1"]
+    assert route.call_count == 4

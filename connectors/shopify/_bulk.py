@@ -142,9 +142,19 @@ class ShopifyBulk:
 
     def start_orders(self, since: dt.datetime) -> BulkOperation:
         """Start the bulk query for orders updated since ``since``; a refusal (``userErrors``) raised as a hub error."""
-        # A mutation: a timeout may have started it, so it is not sent twice (the next run sees LIMIT_REACHED
-        # or OPERATION_IN_PROGRESS at worst, never two operations the hub lost track of).
-        _, body = self.client.execute(RUN_QUERY_MUTATION, {"query": bulk_orders_query(since)}, idempotent=False)
+        # A mutation: sent once. After a timeout or a 5xx it may have started an operation the hub has no id
+        # for; that one only reads and expires, and the next run starts its own (LIMIT_REACHED or
+        # OPERATION_IN_PROGRESS while too many run), so the error says so instead of sending it again here.
+        try:
+            _, body = self.client.execute(RUN_QUERY_MUTATION, {"query": bulk_orders_query(since)}, idempotent=False)
+        except RetriableError as exc:
+            if exc.write_in_doubt:
+                doubt = RetriableError(f"{exc}; bulkOperationRunQuery may have started a bulk operation the hub "
+                                       "has no id for (it only reads, Shopify expires it); the next backfill "
+                                       "starts a new one", retry_after=exc.retry_after)
+                doubt.write_in_doubt = True
+                raise doubt from exc
+            raise
         payload = _path(body, "data", "bulkOperationRunQuery")
         errors = payload.get("userErrors") if isinstance(payload, dict) else None
         if errors:

@@ -14,6 +14,7 @@ import httpx
 
 from canonical.errors import ConfigurationError, FatalError, HubError, RejectedDocument, RetriableError
 from connectors._http import HttpConnector, StaticHeaderAuth, error_message
+from connectors._http._connector import _NOT_SENT
 from connectors.shopify._config import ShopifyConfig
 from connectors.shopify._models import OrderPage
 from connectors.shopify._query import ORDER_QUERY, ORDERS_QUERY, updated_between
@@ -24,6 +25,10 @@ _MAX_MESSAGE = 300
 # Top-level error codes (errors[].extensions.code) that are not a bug in our query.
 _RETRIABLE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "TIMEOUT"})
 _CONFIGURATION_CODES = frozenset({"ACCESS_DENIED", "SHOP_INACTIVE", "MAX_COST_EXCEEDED"})
+
+
+class NotExecuted(RetriableError):
+    """Shopify refused the call before running it (HTTP 429): safe to send again, even a mutation."""
 
 
 class ShopifyClient(HttpConnector):
@@ -71,13 +76,16 @@ class ShopifyClient(HttpConnector):
         ``backoff_cap_seconds``, else a :class:`RetriableError` carrying the wait), Shopify's
         ``INTERNAL_SERVER_ERROR``/``TIMEOUT`` asked again after a jittered backoff; any other
         top-level ``errors`` entry becomes the hub error its ``extensions.code`` means.
+
+        ``idempotent=False`` (a mutation without an idempotency key) is sent again only when Shopify
+        cannot have run it (``THROTTLED``, HTTP 429, no connection). After anything else that may
+        have reached it (a timeout, a 5xx, ``INTERNAL_SERVER_ERROR``/``TIMEOUT``) the call raises a
+        :class:`RetriableError` marked ``write_in_doubt``: the caller looks up before sending again.
         """
         throttled = 0
         failed = 0
         while True:
-            # A query changes nothing: safe to send again after a timeout (a mutation passes idempotent=False).
-            response = self.request("POST", self.graphql_path, json={"query": query, "variables": variables},
-                                    idempotent=idempotent)
+            response = self._post(query, variables, idempotent=idempotent)
             body = _json(response.content)
             cost = query_cost(body)
             self.cost_limiter.observe_cost(cost)
@@ -85,10 +93,16 @@ class ShopifyClient(HttpConnector):
             if not errors:
                 return response, body
             codes = _codes(errors)
-            if codes & _RETRIABLE_CODES and not codes - _RETRIABLE_CODES and failed < self.config.max_retries:
-                failed += 1
-                self._back_off(self._backoff_delay(failed), throttled=False)
-                continue
+            if codes & _RETRIABLE_CODES and not codes - _RETRIABLE_CODES:
+                if not idempotent:  # Shopify may have run the mutation before it failed
+                    error = self.graphql_error(errors)
+                    if isinstance(error, RetriableError):
+                        error.write_in_doubt = True
+                    raise error
+                if failed < self.config.max_retries:
+                    failed += 1
+                    self._back_off(self._backoff_delay(failed), throttled=False)
+                    continue
             if THROTTLED not in codes:
                 raise self.graphql_error(errors)
             self.stats.responses_429 += 1  # a THROTTLED answer is GraphQL's 429
@@ -100,6 +114,25 @@ class ShopifyClient(HttpConnector):
                                      f"the cost bucket needs {wait:.1f}s", retry_after=wait)
             throttled += 1
             self._back_off(wait, throttled=True)
+
+    def _post(self, query: str, variables: dict[str, Any], *, idempotent: bool) -> httpx.Response:
+        """POST the query; a mutation is sent again only after a refusal Shopify did not run."""
+        payload = {"query": query, "variables": variables}
+        if idempotent:  # a query changes nothing: the shared retries (timeouts, 5xx, 429) are safe
+            return self.request("POST", self.graphql_path, json=payload, idempotent=True)
+        refused = 0
+        while True:
+            try:
+                # max_retries=0: the shared retries would resend after a 5xx, which may follow a done mutation.
+                return self.request("POST", self.graphql_path, json=payload, idempotent=False, max_retries=0)
+            except RetriableError as exc:
+                unsent = isinstance(exc, NotExecuted) or isinstance(exc.__cause__, _NOT_SENT)
+                exc.write_in_doubt = not unsent
+                wait = exc.retry_after if exc.retry_after is not None else self._backoff_delay(refused + 1)
+                if not unsent or refused >= self.config.max_retries or wait > self.config.backoff_cap_seconds:
+                    raise
+                refused += 1
+                self._back_off(wait, throttled=isinstance(exc, NotExecuted))
 
     def iter_order_pages(
         self,
@@ -156,7 +189,11 @@ class ShopifyClient(HttpConnector):
             message = error_message(response)
             return ConfigurationError(f"shopify {what}: HTTP {response.status_code}, the shop is {reason}"
                                       + (f" ({message})" if message else ""))
-        return super().classify_error(response)
+        error = super().classify_error(response)
+        if response.status_code == 429 and isinstance(error, RetriableError):
+            # Shopify refuses a call over the REST-style rate limit before running it.
+            return NotExecuted(str(error), retry_after=error.retry_after)
+        return error
 
     def graphql_error(self, errors: Any) -> HubError:
         """The hub error for a GraphQL answer's top-level ``errors`` (HTTP 200)."""

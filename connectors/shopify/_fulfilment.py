@@ -3,7 +3,7 @@
 Shopify splits an order into fulfillment orders, each assigned to one location; ``fulfillmentCreate``
 takes fulfillment orders of one location only, so a shipment becomes one mutation per location. The
 mutation's ``userErrors`` become :class:`RejectedDocument`; a ``THROTTLED`` answer (the mutation did
-not run) is waited out by the client's cost bucket; a timeout is handed back as a
+not run) is waited out by the client's cost bucket; a timeout or a 5xx is handed back as a
 :class:`RetriableError` with ``write_in_doubt`` set (the caller looks the order's fulfillments up
 before sending again).
 """
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from canonical.errors import FatalError, RejectedDocument, RetriableError
+from canonical.errors import FatalError, RejectedDocument
 from connectors.shopify._client import ShopifyClient, raise_for_user_errors
 
 FULFILLABLE_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
@@ -175,11 +175,9 @@ class ShopifyFulfilments:
         """``fulfillmentCreate`` for one location's fulfillment orders; sent once (a timeout is a write in doubt)."""
         variables = {"fulfillment": {"lineItemsByFulfillmentOrder": line_items, "trackingInfo": tracking.as_input(),
                                      "notifyCustomer": notify_customer}}
-        try:
-            _, body = self.client.execute(FULFILLMENT_CREATE, variables, idempotent=False)
-        except RetriableError as exc:
-            exc.write_in_doubt = True  # it may have been created: look before sending again
-            raise
+        # Sent once: after a timeout or a 5xx the client raises write_in_doubt (look before sending again);
+        # a THROTTLED or 429 refusal it gives up on was never run, so it is not in doubt.
+        _, body = self.client.execute(FULFILLMENT_CREATE, variables, idempotent=False)
         payload = body.get("data", {}).get("fulfillmentCreate") if isinstance(body, dict) else None
         raise_for_user_errors(payload, mutation="fulfillmentCreate")
         node = payload.get("fulfillment") if isinstance(payload, dict) else None

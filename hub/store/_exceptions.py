@@ -87,6 +87,12 @@ class ExceptionKind(StrEnum):
     """The order was cancelled but the ERP refused, or its sale order has delivered or invoiced quantities."""
     ERP_UPDATE_NEEDS_REVIEW = "erp_update_needs_review"
     """The order changed but its sale order is confirmed, locked or cancelled in the ERP: left untouched."""
+    # Fulfilments sent back to the channels (hub/targets/channel_fulfilment: target ``<source>_fulfilment``)
+    SHOPIFY_FULFILMENT_REJECTED = "shopify_fulfilment_rejected"
+    """The Shopify store refused a shipped order's fulfilment (``userErrors``, or refused to plan it); a replay
+    releases the refused parts and the next fulfilment run plans them again; closed when it succeeds."""
+    AMAZON_FULFILMENT_REJECTED = "amazon_fulfilment_rejected"
+    """The marketplace refused a shipped order's shipment confirmation (HTTP 400); replayed as for Shopify."""
 
 
 @dataclass(frozen=True)

@@ -163,3 +163,27 @@ def mark_fulfilment_planned(conn: Connection, row_id: int, error: str | None = N
     """Back to ``planned``: the call was refused before the channel processed it (throttled, unreachable)."""
     conn.execute(update(channel_fulfilments).where(channel_fulfilments.c.id == row_id).values(
         state=FulfilmentState.PLANNED, error=error[:1000] if error else None, updated_at=_now(clock)))
+
+
+REPLAN = "replan"
+"""The key of a released part's ``request``: the next pass plans the part again before sending anything."""
+
+
+def release_rejected_fulfilments(conn: Connection, channel: str, partner_id: str, order_ref: str, *,
+                                 note: str, clock: dt.datetime | None = None) -> int:
+    """Turn the order's refused parts into ``planned`` parts to plan again (a replay); how many there were.
+
+    Their old request is dropped: after the operator's fix the channel is asked again what is open, so
+    a part is never sent as it was refused. Parts already sent stay as they are.
+    """
+    result = conn.execute(update(channel_fulfilments).where(
+        channel_fulfilments.c.channel == channel, channel_fulfilments.c.partner_id == partner_id,
+        channel_fulfilments.c.order_ref == order_ref, channel_fulfilments.c.state == FulfilmentState.REJECTED)
+        .values(state=FulfilmentState.PLANNED, request={REPLAN: True}, error=note[:1000], updated_at=_now(clock)))
+    return result.rowcount or 0
+
+
+def delete_fulfilments(conn: Connection, row_ids: Sequence[int]) -> None:
+    """Drop rows that were never taken by the channel (released parts, about to be planned again)."""
+    if row_ids:
+        conn.execute(channel_fulfilments.delete().where(channel_fulfilments.c.id.in_(list(row_ids))))

@@ -1,7 +1,11 @@
 """Order lines, PO number and ship-to written in a message's own words, earlier messages left out.
 
 Lines in the common forms: ``10 x WID-100 @ 8.99``, ``qty 6 WID-200 @ 7.25``, ``WID-300 x 4 $7.25 ea``,
-``5 pcs WID-400 - Blue widget @ $12.00 each``. Quoted history is never read: ``>`` lines, and
+``5 pcs WID-400 - Blue widget @ $12.00 each``. An item number of letters only (``12 x LAMP-LED @ 19.50``)
+is read only with a quantity and a price on the line and when it looks like one (capitals or a ``-``/``_``/
+``.``/``/`` in it, three characters at least), so prose (``Thanks x 2 @ home``) stays prose; a line shaped
+like an order line that still cannot be read is handed back by :func:`doubtful_lines`, so the order is
+held for review instead of being silently short. Quoted history is never read: ``>`` lines, and
 everything after ``On ... wrote:``, an Outlook ``-----Original Message-----`` or ``From:``/``Sent:``
 block, a ``____`` rule, or a ``-- `` signature.
 """
@@ -17,13 +21,33 @@ from mappings.email._numbers import parse_number
 NUM = r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 # An item number: letters, digits and - _ . / with at least one digit (so words like "the" are no SKU).
 SKU = r"(?=[A-Za-z0-9._/-]*\d)[A-Za-z0-9][A-Za-z0-9._/-]{1,39}"
+# An item number of letters (and - _ . /) only: read only with a quantity and a price (see _item_like).
+WORD_SKU = r"[A-Za-z][A-Za-z._/-]{1,38}[A-Za-z]"
 _UNITS = r"x|\u00d7|\*|pcs?\.?|pieces?|units?|ea\.?|each|cases?|boxes?|cs|bx"
-_QTY_FIRST = re.compile(
-    rf"^(?:(?:qty|quantity)\s*:?\s*)?(?P<qty>{NUM})\s*(?:(?P<unit>{_UNITS})\s*)?(?:of\s+)?(?P<sku>{SKU})\b(?P<rest>.*)$",
-    re.IGNORECASE)
-_SKU_FIRST = re.compile(
-    rf"^(?P<sku>{SKU})\s*(?:[x\u00d7*:]|qty\s*:?|-)\s*(?P<qty>{NUM})\s*(?:(?P<unit>{_UNITS})\b)?(?P<rest>.*)$",
-    re.IGNORECASE)
+
+
+def _qty_first(sku: str) -> re.Pattern[str]:
+    # (?!\d): "123 x LAMP" is 123 of LAMP, not 1 of "23".
+    return re.compile(rf"^(?:(?:qty|quantity)\s*:?\s*)?(?P<qty>{NUM})(?!\d)\s*(?:(?P<unit>{_UNITS})\s*)?(?:of\s+)?"
+                      rf"(?P<sku>{sku})\b(?P<rest>.*)$", re.IGNORECASE)
+
+
+def _sku_first(sku: str) -> re.Pattern[str]:
+    return re.compile(rf"^(?P<sku>{sku})\s*(?:[x\u00d7*:]|qty\s*:?|-)\s*(?P<qty>{NUM})\s*(?:(?P<unit>{_UNITS})\b)?"
+                      rf"(?P<rest>.*)$", re.IGNORECASE)
+
+
+_QTY_FIRST, _SKU_FIRST = _qty_first(SKU), _sku_first(SKU)
+_WORD_QTY_FIRST, _WORD_SKU_FIRST = _qty_first(WORD_SKU), _sku_first(WORD_SKU)
+_NOT_ITEMS = frozenset({"x", "pcs", "qty", "pieces", "piece", "units", "unit", "each", "cases", "case", "boxes",
+                        "box", "of", "the", "and", "for", "per", "usd", "eur"})
+# The shape of an order line, read or not: a quantity ("10 x", "qty 6", "x 4", "5 pcs") and a price
+# ("@ 8.99", "$7.25", "7.25 ea"). A line with both that no form reads is doubtful, never silently skipped.
+_N = rf"(?:{NUM})"
+_QUANTITY_SHAPE = re.compile(rf"(?:^|\s)(?:(?:qty|quantity)\s*:?\s*{_N}|{_N}\s*(?:x|\u00d7|\*|pcs?\.?|pieces?|units?"
+                             rf"|cases?|boxes?)(?=\s)|(?:x|\u00d7)\s*{_N}\b)", re.IGNORECASE)
+_PRICE_SHAPE = re.compile(rf"(?:@|\bat\b)\s*(?:\$|€|USD\s?|EUR\s?)?\s*{_N}|[$€]\s*{_N}|{_N}\s*(?:\$|€|USD|EUR)"
+                          rf"|{_N}\s*/?\s*(?:ea|each)\b", re.IGNORECASE)
 _PRICE_IN_REST = re.compile(r"(?:@|\bat\b|\$|€|USD|EUR|\b(?:ea|each)\b)", re.IGNORECASE)
 _PRICE_RE = re.compile(rf"(?:@|\bat\b)?\s*(?:\$|USD\s?|EUR\s?|€)?\s*(?P<price>{NUM})\s*(?:\$|€|USD|EUR)?\s*"
                        rf"(?:/\s*)?(?P<each>ea|each|per\s+\w+|pc|unit)?\b", re.IGNORECASE)
@@ -107,9 +131,8 @@ def body_lines(lines: list[str]) -> list[BodyLine]:
 
 def parse_line(line: str) -> tuple[str, Decimal, Decimal | None, str | None, str] | None:
     """(sku, quantity, unit price, description, uom) of one line in a common form, or None."""
-    text = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line.strip())  # list bullets "- ", "1. "
-    text = text.replace("\t", " ")
-    for pattern in (_QTY_FIRST, _SKU_FIRST):
+    text = _clean(line)
+    for pattern in (_QTY_FIRST, _SKU_FIRST, _WORD_QTY_FIRST, _WORD_SKU_FIRST):
         match = pattern.match(text)
         if match is None:
             continue
@@ -120,9 +143,30 @@ def parse_line(line: str) -> tuple[str, Decimal, Decimal | None, str | None, str
         if price is None and not match["unit"] and not re.search(r"\bqty|quantity\b", text, re.IGNORECASE) \
                 and pattern is _QTY_FIRST:
             continue  # "3 2026-12-01 ..." or "2 PO123": a number and a code, no sign of an order line
+        if pattern in (_WORD_QTY_FIRST, _WORD_SKU_FIRST) and (price is None or not _item_like(match["sku"])):
+            continue  # letters only: an item number only with a price on the line and the look of one
         unit = (match["unit"] or "").lower().rstrip(".")
         return match["sku"], quantity, price, description, _UOM.get(unit, "EA")
     return None
+
+
+def doubtful_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """(line number, text) of the lines among ``lines`` shaped like an order line (quantity and price) that
+    :func:`parse_line` cannot read: an order read without them would be short."""
+    return [(n, line.strip()) for n, line in enumerate(lines, start=1)
+            if parse_line(line) is None and _QUANTITY_SHAPE.search(_clean(line)) and _PRICE_SHAPE.search(line)]
+
+
+def _clean(line: str) -> str:
+    text = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line.strip())  # list bullets "- ", "1. "
+    return text.replace("\t", " ")
+
+
+def _item_like(sku: str) -> bool:
+    """A letters-only word that looks like an item number: capitals (LAMP, LAMP-LED) or a separator (lamp-led)."""
+    if sku.lower() in _NOT_ITEMS or len(sku) < 3:
+        return False
+    return sku.isupper() or any(sep in sku for sep in "-_./")
 
 
 def _price_and_words(rest: str) -> tuple[Decimal | None, str | None]:

@@ -20,7 +20,7 @@ from canonical.errors import RejectedDocument
 from canonical.model import Order, OrderLine, Party, PartyRole, Source
 from canonical.outcomes import MappedOrderState, ReceiptOutcome
 from mappings._channel import Findings, MappedOrder, validation_problems
-from mappings.email._body import body_lines, own_text, po_number, ship_to
+from mappings.email._body import body_lines, doubtful_lines, own_text, po_number, ship_to
 from mappings.email._csv import SheetLine, read_csv, read_rows
 from mappings.email._html import read_html
 from mappings.email._ignore import ignore_reason
@@ -69,7 +69,7 @@ def read_email(raw: bytes, profile: PartnerProfile, sha256: str | None = None) -
     findings = Findings()
     lines, where_read = _lines(parsed, findings)
     if not lines:
-        errors = "; ".join(str(p) for p in findings.problems if p.severity == "error")
+        errors = "; ".join(str(p) for p in findings.problems if p.severity in ("error", "warning"))
         raise RejectedDocument("no order lines found: no CSV attachment with item number and quantity columns, "
                                "and no body line like '10 x SKU @ 8.99'" + (f" ({errors})" if errors else ""),
                                location=where_read or "body")
@@ -88,6 +88,9 @@ def _lines(parsed: ParsedEmail, findings: Findings) -> tuple[list[_Line], str | 
         if lines:
             return lines, f"{prefix}HTML tables"
         text = own_text(message.text)
+        for n, doubtful in doubtful_lines(text):  # a warning holds the order for review (rule low_confidence)
+            findings.warning(f"{prefix}body line {n}", f"looks like an order line but could not be read "
+                                                       f"({doubtful[:80]}): the order may be short a line")
         for found in body_lines(text):
             lines.append(_Line(found.sku, found.quantity, found.unit_price, found.description, found.uom,
                                f"{prefix}body line {found.line_no}"))

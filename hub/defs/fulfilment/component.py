@@ -5,7 +5,9 @@ easypost``), the asset ``<source>_fulfilments_<partner>`` sends the fulfilment o
 label is bought (Shopify ``fulfillmentCreate`` per location, marketplace ``confirmShipment`` per
 package), once (``hub.targets.channel_fulfilment``), and its check
 ``every_shipped_order_has_a_channel_fulfilment`` fails while a shipped order has a part refused,
-missing or still in doubt. It uses the account's own API resource (``<source>_<partner>``, bound by
+missing or still in doubt. A refused fulfilment opens a ``<source>_fulfilment_rejected`` exception (closed
+when a later run sends it, after ``hub exceptions replay``), so the asset is upstream of the exception
+queue and its job ends with it. It uses the account's own API resource (``<source>_<partner>``, bound by
 the partners component) and ``hub_store``; job ``<source>_fulfilments_<partner>_job``, every 10 minutes.
 """
 
@@ -20,6 +22,7 @@ import dagster as dg
 from connectors.amazon import AmazonSellerClient
 from connectors.shopify import ShopifyFulfilments
 from hub.defs._policies import EXECUTOR, OWNERS
+from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.defs.partners.component import _PARTNERS_DIR  # the same profiles folder the partners component loads
 from hub.settings import get_settings
 from hub.targets.carrier import EASYPOST
@@ -35,8 +38,6 @@ from mappings.profiles import PartnerDirectory
 
 CHECK = "every_shipped_order_has_a_channel_fulfilment"
 CHANNELS = ("shopify", "amazon")
-# It reads the store and the channel and writes its own outbox rows; it opens no exception.
-QUEUE_UNTOUCHED = {"hub/exception_queue": "untouched"}
 
 
 @contextmanager
@@ -55,7 +56,7 @@ def fulfilment_defs(source: str, partner_id: str) -> dg.Definitions:
     key = f"{source}_{partner_id}"
     name = f"{source}_fulfilments_{partner_id}"
 
-    @dg.asset(name=name, group_name="fulfilment", kinds={source}, pool=key, owners=OWNERS, tags=QUEUE_UNTOUCHED,
+    @dg.asset(name=name, group_name="fulfilment", kinds={source}, pool=key, owners=OWNERS,
               required_resource_keys={"hub_store", key},
               check_specs=[dg.AssetCheckSpec(CHECK, asset=name, description=(
                   "Every open order of this account with a bought label has its fulfilment at the channel "
@@ -74,12 +75,19 @@ def fulfilment_defs(source: str, partner_id: str) -> dg.Definitions:
                 "shipped": check.shipped, "fulfilled": check.fulfilled, "missing": ", ".join(check.missing[:50]),
                 "rejected": ", ".join(check.rejected[:50]), "in_doubt": ", ".join(check.in_doubt[:50])})])
 
-    job = dg.define_asset_job(f"{name}_job", selection=dg.AssetSelection.assets(_asset),
+    job = dg.define_asset_job(f"{name}_job", selection=dg.AssetSelection.assets(_asset, EXCEPTION_QUEUE),
                               description=f"Send the fulfilments of {partner_id}'s shipped orders.",
                               tags={"hub/connector": key}, executor_def=EXECUTOR)
     schedule = dg.ScheduleDefinition(name=f"{name}_every_10_minutes", job=job, cron_schedule="*/10 * * * *",
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
     return dg.Definitions(assets=[_asset], jobs=[job], schedules=[schedule])
+
+
+def fulfilment_asset_keys(partners: PartnerDirectory) -> list[dg.AssetKey]:
+    """The fulfilment assets the profiles make (each opens and closes exceptions: upstream of the queue)."""
+    return [dg.AssetKey(f"{channel.kind}_fulfilments_{profile.id}") for profile in partners
+            if any(target.kind == EASYPOST.kind for target in profile.targets)
+            for channel in profile.channels if channel.kind in CHANNELS]
 
 
 class ChannelFulfilments(dg.Component, dg.Model, dg.Resolvable):

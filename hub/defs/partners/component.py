@@ -77,6 +77,8 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
             key for defs in delivery for asset in defs.assets or () if isinstance(asset, dg.AssetsDefinition)
             for key in asset.keys)]
         changes_queue.append(dg.AssetKey("edi_invoices_810"))  # the 810s (hub/defs/edi/invoices810.py)
+        from hub.defs.fulfilment.component import fulfilment_asset_keys  # here: that module imports this one
+        changes_queue += fulfilment_asset_keys(partners)  # refused fulfilments (hub/defs/fulfilment)
         problems = [str(problem) for problem in partners.problems]
         own = dg.Definitions(
             assets=[exception_queue_asset(changes_queue, resolve_database_url())],

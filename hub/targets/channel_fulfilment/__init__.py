@@ -33,6 +33,8 @@ from hub.targets.channel_fulfilment._target import (
     FulfilmentPass,
     check_fulfilments,
     fulfil_shipped_orders,
+    is_fulfilment_refusal,
+    replay_refused_fulfilment,
 )
 
 __all__ = [
@@ -50,7 +52,9 @@ __all__ = [
     "StockChannel",
     "check_fulfilments",
     "fulfil_shipped_orders",
+    "is_fulfilment_refusal",
     "publish_channel_stock",
     "publish_inventory",
     "published_quantity",
+    "replay_refused_fulfilment",
 ]

@@ -8,6 +8,10 @@ Step by step (the outbox is ``channel_fulfilments``, keyed by our reference):
 3. A part found ``sending`` (an answer lost, a run that died) is looked up at the channel once
    ``write_settle`` has passed: found, it is recorded ``sent`` and nothing is sent; not found, it is sent.
    Before that it waits (a write in doubt).
+4. A part the channel refuses is ``rejected`` and opens a ``<source>_fulfilment_rejected`` exception with the
+   channel's message; ``hub exceptions replay`` releases the refused parts (:func:`replay_refused_fulfilment`)
+   and the next pass asks the channel again what is open, plans those parts anew and sends them (a part
+   already sent keeps its row and is never sent again); the exception closes when that succeeds.
 
 This is an ``OrderTarget`` in shape (``push``, ``cancel``, ``look_up``, ``reconcile``), but it is fed by
 the carrier's bought labels, not by the intake's outbox: an order is fulfilled when it ships, not when
@@ -25,16 +29,19 @@ from canonical.errors import RejectedDocument, RetriableError
 from canonical.model import Order
 from hub import store as st
 from hub.store._fulfilment import (
+    REPLAN,
     FulfilmentRow,
     FulfilmentState,
     PlannedPart,
     ShippedOrder,
+    delete_fulfilments,
     fulfilments_of,
     mark_fulfilment_planned,
     mark_fulfilment_rejected,
     mark_fulfilment_sending,
     mark_fulfilment_sent,
     plan_fulfilments,
+    release_rejected_fulfilments,
     shipped_orders,
 )
 from hub.targets._protocol import Action, Delivered, Expected, Found, Reconciliation, reconcile_by_look_up
@@ -56,6 +63,7 @@ class ChannelFulfilmentTarget:
         self.store = store
         self.partner_id = partner_id
         self.name = f"{channel.source}_fulfilment"
+        self.refusal_kind = f"{self.name}_rejected"  # a target's refusals are ``<name>_rejected``
         self.label = channel.label
         self.write_settle = write_settle
         self._now = now
@@ -106,13 +114,36 @@ class ChannelFulfilmentTarget:
     # -- fulfilling -------------------------------------------------------------------------------------
 
     def fulfil(self, order: Order, shipped: ShippedOrder) -> Delivered:
-        """Send every part of the order's fulfilment that the channel does not hold yet; each at most once."""
+        """Send every part of the order's fulfilment that the channel does not hold yet; each at most once.
+
+        A refusal opens (or refreshes) the order's exception; a fulfilment complete at the channel closes it.
+        """
+        try:
+            delivered = self._fulfil(order, shipped)
+        except RejectedDocument as exc:
+            reason = exc.reason if exc.reason.startswith(self.label) else (
+                f"{self.label} refused the fulfilment of {order.source_ref}: {exc.reason}")
+            with self.store.transaction() as conn:
+                st.open_exception(conn, channel=self.name, kind=self.refusal_kind, reason=reason, now=self._now(),
+                                  partner_id=order.partner_id, order_id=shipped.order_id,
+                                  document_ref=order.source_ref, location=exc.location)
+            raise
+        with self.store.transaction() as conn:
+            for queued in st.list_exceptions(conn, order_id=shipped.order_id):
+                if queued.kind == self.refusal_kind:
+                    st.close_exception(conn, queued.id, state=st.REPLAYED, now=self._now())
+        return delivered
+
+    def _fulfil(self, order: Order, shipped: ShippedOrder) -> Delivered:
         source, partner, ref = self.channel.source, order.partner_id, order.source_ref
         with self.store.transaction() as conn:
             rows = fulfilments_of(conn, source, partner, ref)
         if not rows:
             rows = self._plan(order, shipped)
         rows = self._settle_in_doubt(ref, rows)
+        released = [row for row in rows if _released(row)]
+        if released:  # a replay handed refused parts back: ask the channel again before sending anything
+            rows = self._plan(order, shipped, released)
         records: list[str] = []
         sent_now = 0
         for row in rows:
@@ -127,30 +158,37 @@ class ChannelFulfilmentTarget:
         return Delivered(Action.CREATED if sent_now else Action.UNCHANGED, record=", ".join(records),
                          record_id=shipped.tracking_number)
 
-    def _plan(self, order: Order, shipped: ShippedOrder) -> list[FulfilmentRow]:
+    def _plan(self, order: Order, shipped: ShippedOrder, released: Sequence[FulfilmentRow] = ()) -> list[FulfilmentRow]:
+        """Ask the channel what is open and record it as planned parts (``released``: refused parts they replace)."""
         try:
             parts = self.channel.plan(order, shipped)
         except RejectedDocument as exc:
             # Recorded, so the order waits for a person instead of being planned again every pass.
             with self.store.transaction() as conn:
-                [row] = plan_fulfilments(conn, channel=self.channel.source, partner_id=order.partner_id,
-                                         order_ref=order.source_ref, shipment_id=shipped.shipment_id,
-                                         tracking_number=shipped.tracking_number, clock=self._now(),
-                                         parts=[PlannedPart(part=NOT_PLANNED, reference=f"{order.partner_id}:"
-                                                            f"{order.source_ref}:!", request={})])
-                mark_fulfilment_rejected(conn, row.id, str(exc), clock=self._now())
+                if not released:
+                    released = plan_fulfilments(conn, channel=self.channel.source, partner_id=order.partner_id,
+                                                order_ref=order.source_ref, shipment_id=shipped.shipment_id,
+                                                tracking_number=shipped.tracking_number, clock=self._now(),
+                                                parts=[PlannedPart(part=NOT_PLANNED, reference=f"{order.partner_id}:"
+                                                                   f"{order.source_ref}:!", request={})])
+                for row in released:
+                    mark_fulfilment_rejected(conn, row.id, str(exc), clock=self._now())
             raise
-        nothing_open = not parts
-        if nothing_open:  # fulfilled by hand or elsewhere: recorded, so the order is not planned every pass
-            parts = [PlannedPart(part=NOTHING_OPEN, reference=f"{order.partner_id}:{order.source_ref}:-",
-                                 request={})]
         with self.store.transaction() as conn:
+            delete_fulfilments(conn, [row.id for row in released])
+            kept = fulfilments_of(conn, self.channel.source, order.partner_id, order.source_ref)
+            nothing_open = not parts and not kept
+            if nothing_open:  # fulfilled by hand or elsewhere: recorded, so the order is not planned every pass
+                parts = [PlannedPart(part=NOTHING_OPEN, reference=f"{order.partner_id}:{order.source_ref}:-",
+                                     request={})]
+            # A part planned under a reference already used (sent, or in doubt) keeps that row: never sent twice.
             rows = plan_fulfilments(conn, channel=self.channel.source, partner_id=order.partner_id,
                                     order_ref=order.source_ref, shipment_id=shipped.shipment_id,
                                     tracking_number=shipped.tracking_number, parts=parts, clock=self._now())
             if nothing_open:
                 for row in rows:
-                    mark_fulfilment_sent(conn, row.id, f"nothing open at {self.label}", clock=self._now())
+                    if row.part == NOTHING_OPEN and row.state is FulfilmentState.PLANNED:
+                        mark_fulfilment_sent(conn, row.id, f"nothing open at {self.label}", clock=self._now())
                 rows = fulfilments_of(conn, self.channel.source, order.partner_id, order.source_ref)
         return rows
 
@@ -266,3 +304,32 @@ def check_fulfilments(store: st.HubStore, source: str, partner_id: str) -> Fulfi
             else:
                 fulfilled += 1
     return FulfilmentCheck(len(shipped), fulfilled, sorted(missing), sorted(rejected), sorted(in_doubt))
+
+
+def _released(row: FulfilmentRow) -> bool:
+    return row.state is FulfilmentState.PLANNED and bool(row.request.get(REPLAN))
+
+
+def replay_refused_fulfilment(store: st.HubStore, queued: st.QueuedException, *,
+                              now: dt.datetime) -> tuple[bool, str]:
+    """Release the refused parts a ``<source>_fulfilment_rejected`` exception is about, for the next pass to replan.
+
+    Nothing is sent here: the account's fulfilment asset asks the channel what is still open, plans
+    those parts anew and sends them; the parts sent before keep their rows, so none goes twice.
+    """
+    source = queued.channel.removesuffix("_fulfilment")
+    if queued.partner_id is None or queued.document_ref is None:
+        return False, "the exception names no order: resolve it by hand"
+    with store.transaction() as conn:
+        released = release_rejected_fulfilments(conn, source, queued.partner_id, queued.document_ref,
+                                                note=f"released by the replay of exception {queued.id}", clock=now)
+    if not released:
+        return False, f"order {queued.document_ref} has no refused fulfilment part left at {source}"
+    return True, (f"{released} refused part(s) of order {queued.document_ref} released: the next "
+                  f"{source}_fulfilments_{queued.partner_id} run asks {source} again what is open and sends it "
+                  "(parts sent before are never sent again); this exception closes when it succeeds")
+
+
+def is_fulfilment_refusal(kind: str) -> bool:
+    """Whether an exception kind is a channel fulfilment target's refusal."""
+    return kind in (st.ExceptionKind.SHOPIFY_FULFILMENT_REJECTED, st.ExceptionKind.AMAZON_FULFILMENT_REJECTED)
