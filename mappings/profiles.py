@@ -225,8 +225,8 @@ class X12SftpChannel(ChannelSettings):
     send_846: bool = Field(default=False, description="Send an 846 (inventory advice: ATP less safety_stock, the "
                            "SKUs whose quantity changed) every 15 minutes (docs/inventory.md).")
     ack_sla_hours: int = Field(default=24, ge=1, le=720,
-                               description="Hours the partner has to answer our 855 with a 997/999 before it is an "
-                               "`ack_overdue` exception.")
+                               description="Hours the partner has to answer our 855, 810, 856 or 846 with a 997/999 "
+                               "before it is an `ack_overdue` exception.")
     accepted_855_code: Literal["AD", "AC"] = Field(
         default="AD", description="BAK02 when every line is accepted as ordered: AD (the standard's 'no change') or "
         "AC, as some partners' guides ask.")

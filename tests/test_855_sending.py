@@ -216,7 +216,7 @@ def test_a_997_filed_as_unsupported_before_is_matched_by_the_next_run(sqlite_sto
     queue_po_acknowledgments(sqlite_store, partners, now=NOW)
     send_pending_acks(sqlite_store, partners, Folders(), now=NOW)
     open_overdue_acks(sqlite_store, now=NOW + dt.timedelta(hours=2))
-    monkeypatch.setattr(intake, "apply_functional_ack", lambda conn, **kw: None)  # an intake that did not match it
+    monkeypatch.setattr(intake, "apply_outbound_functional_ack", lambda conn, **kw: None)  # not matched
     _receive(sqlite_store, partners, _partner_997("1"), "997_from_acme.x12")
     monkeypatch.undo()
     with sqlite_store.transaction() as conn:

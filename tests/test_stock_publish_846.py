@@ -160,7 +160,7 @@ def test_the_partners_997_for_an_846_is_matched_by_its_group(sqlite_store, group
         assert [e.kind for e in exceptions] == kinds
         assert [d.kind for d in st.pending_outbound(conn)] == []  # a functional ack is never acknowledged
     if status == "R":
-        assert exceptions[0].document_ref == "846_ACMERETAIL_000000001.x12" and "status R" in exceptions[0].reason
+        assert exceptions[0].document_ref == "846/acme/1" and "status R" in exceptions[0].reason
 
 
 @pytest.mark.integration

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from canonical.errors import FatalError
 from hub import store as st
 from hub.inventory import line_decisions
+from hub.store._ack_sla import open_overdue_outbound_acks
 from hub.store._po_acks import (
     ErpVerdict,
     OrderToAcknowledge,
@@ -39,7 +41,6 @@ from hub.store._po_acks import (
     orders_to_acknowledge,
     po_acks_of,
     record_po_ack,
-    unanswered_po_acks,
 )
 from hub.targets import delivery_targets
 from mappings.profiles import PartnerDirectory, PartnerProfile, X12SftpChannel
@@ -260,15 +261,11 @@ def open_overdue_acks(
 ) -> AcknowledgmentSummary:
     """An ``ack_overdue`` exception for every 855 written and not answered within its partner's SLA (idempotent)."""
     summary = summary or AcknowledgmentSummary()
-    now = now or st.utcnow()
-    with store.transaction() as conn:
-        for po_ack, sent_at in unanswered_po_acks(conn):
-            if sent_at is None or sent_at + dt.timedelta(hours=po_ack.ack_due_hours) > now:
-                continue
-            st.open_exception(
-                conn, channel="sftp", kind=ACK_OVERDUE, partner_id=po_ack.partner_id, order_id=po_ack.order_id,
-                document_ref=po_ack.reference, now=now,
-                reason=f"no 997/999 from {po_ack.partner_id} for our 855 (GS06 {po_ack.group_control}) written "
-                       f"{sent_at:%Y-%m-%d %H:%M} UTC: its ack SLA is {po_ack.ack_due_hours} h")
-            summary.overdue.append(po_ack.reference)
+    summary.overdue += open_overdue_outbound(store, ("855",), now=now)
     return summary
+
+
+def open_overdue_outbound(store: st.HubStore, kinds: Sequence[str], *, now: dt.datetime | None = None) -> list[str]:
+    """An ``ack_overdue`` exception for each document of ``kinds`` (855, 810, 856, 846) unanswered past its SLA."""
+    with store.transaction() as conn:
+        return open_overdue_outbound_acks(conn, kinds, now=now or st.utcnow())

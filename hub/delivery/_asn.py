@@ -12,6 +12,8 @@ and the SSCC serials (one series per extension digit and company prefix, in ``co
 are taken inside the transaction that queues the document, after it passed our maps and pyx12's
 envelope reader; a build that fails rolls back, gives them back and opens ``outbound_invalid``.
 The document is written to the partner's outbound folder by the same sender as the acks and 855s.
+The partner's 997 for it is awaited within its ``ack_sla_hours``, as for 855s and 810s
+(``hub.store._ack_sla``): unanswered past it, ``ack_overdue``.
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ def asn_settings(profile: PartnerProfile) -> AsnSettings | None:
     if isinstance(channel, X12SftpChannel) and channel.asn is not None and profile.sftp is not None:
         return channel.asn
     return None
+
+
+def _ack_sla_hours(profile: PartnerProfile) -> int:
+    channel = profile.channel("x12_sftp")
+    assert isinstance(channel, X12SftpChannel)  # noqa: S101 - only partners with asn settings get here
+    return channel.ack_sla_hours
 
 
 def partners_sending_856(partners: PartnerDirectory) -> list[PartnerProfile]:
@@ -270,7 +278,8 @@ def _queue_one(conn: Connection, profile: PartnerProfile, order_id: int, picking
             ssccs = [carton.sscc for carton in cartons]
             record_asn(conn, partner_id=profile.id, order_id=order_id, picking_id=picking.id, picking_name=picking.name,
                        reference=reference, outbound_id=outbound_id, group_control=str(numbers[1]),
-                       set_control=f"{numbers[2]:04d}", ssccs=ssccs, complete=_complete(order, pickings), now=now)
+                       set_control=f"{numbers[2]:04d}", ssccs=ssccs, complete=_complete(order, pickings),
+                       ack_due_hours=_ack_sla_hours(profile), now=now)
             st.add_event(conn, order_id, "ship_notice", {"document": KIND, "reference": reference,
                                                          "delivery": picking.name, "cartons": len(ssccs)}, now=now)
             if reference in failed:

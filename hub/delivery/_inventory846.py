@@ -6,7 +6,9 @@ and queues one 846 with the SKUs whose quantity changed (each LIN's QTY is the a
 nothing when none did. The 846 is built (``mappings.x12._846``) and checked against our 846 map and the
 envelope rules in the transaction that takes its control numbers from the partner's series (gap-free,
 the acks' series) and records what it says: a document that fails rolls everything back (the numbers
-are given back) and the pass raises. The ack sender writes it to the partner's outbound folder.
+are given back) and the pass raises. The ack sender writes it to the partner's outbound folder. The
+partner's 997 for it is awaited within its ``ack_sla_hours`` (``inventory_846s``, ``hub.store._ack_sla``):
+unanswered past it, ``ack_overdue``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from hub.delivery._invoices810 import partner_codes
 from hub.inventory import atp_by_sku
 from hub.inventory._allocate import ZERO
 from hub.inventory._publish import due_quantities
-from hub.store._published_stock import PublishedStock, published_stock_of, record_published_stock
+from hub.store._published_stock import (
+    PublishedStock,
+    published_stock_of,
+    record_inventory_846,
+    record_published_stock,
+)
 from mappings.profiles import PartnerDirectory, PartnerProfile, X12SftpChannel
 from mappings.x12._846 import Envelope846, StockItem, build_846, file_name_846
 from mappings.x12.outbound import AckAddress, outbound_problems
@@ -98,8 +105,11 @@ def _queue_one(store: st.HubStore, profile: PartnerProfile, atp: dict, now: dt.d
         if errors:  # raising rolls back: the numbers are given back, nothing is queued or recorded
             raise ValueError(f"the 846 for {profile.id} fails validation against our maps: "
                              + "; ".join(f"{p.location}: {p.message}" for p in errors[:3]))
-        st.queue_outbound(conn, partner_id=profile.id, kind=KIND, receipt_id=None, control_number=f"{numbers[0]:09d}",
-                          file_name=file_name_846(x12.partner.isa_id, numbers[0]), content=text, now=now)
+        outbound_id = st.queue_outbound(
+            conn, partner_id=profile.id, kind=KIND, receipt_id=None, control_number=f"{numbers[0]:09d}",
+            file_name=file_name_846(x12.partner.isa_id, numbers[0]), content=text, now=now)
+        record_inventory_846(conn, partner_id=profile.id, reference=reference, outbound_id=outbound_id,
+                             group_control=str(numbers[1]), ack_due_hours=channel.ack_sla_hours, now=now)
         record_published_stock(conn, CHANNEL, profile.id, [
             PublishedStock(sku, quantity, atp.get(sku, ZERO), channel.safety_stock, "set", now)
             for sku, quantity in due.items()])

@@ -13,7 +13,7 @@ gives the numbers back and opens ``outbound_invalid``. The queued document is wr
 outbound folder by the ack sender (``send_pending_acks``), which checks it against the maps again.
 
 The partner's 997/999 for it (AK101 IN, AK102 our GS06) is matched by the intake as it arrives
-(``hub.store._invoices810.apply_invoice_functional_ack``); an 810 written and not answered within the
+(``hub.store._ack_sla.apply_outbound_functional_ack``); an 810 written and not answered within the
 partner's ``ack_sla_hours`` opens ``ack_overdue``, closed when the 997 comes; a rejection opens
 ``outbound_rejected``.
 """
@@ -28,12 +28,11 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from hub import store as st
-from hub.delivery._acks855 import _control
+from hub.delivery._acks855 import _control, open_overdue_outbound
 from hub.store._invoices810 import (
     invoices_without_810,
     is_first_invoice,
     record_invoice_810,
-    unanswered_invoice_810s,
 )
 from hub.targets import InvoiceKind
 from mappings.profiles import PartnerDirectory, PartnerProfile, X12SftpChannel
@@ -168,16 +167,5 @@ def open_overdue_invoice_acks(
 ) -> InvoiceSummary:
     """An ``ack_overdue`` exception for every 810 written and not answered within its partner's SLA (idempotent)."""
     summary = summary or InvoiceSummary()
-    now = now or st.utcnow()
-    with store.transaction() as conn:
-        for sent, sent_at in unanswered_invoice_810s(conn):
-            if sent_at is None or sent_at + dt.timedelta(hours=sent.ack_due_hours) > now:
-                continue
-            st.open_exception(
-                conn, channel="sftp", kind=st.ExceptionKind.ACK_OVERDUE, partner_id=sent.partner_id,
-                document_ref=sent.reference, now=now,
-                reason=f"no 997/999 from {sent.partner_id} for our 810 of invoice {sent.invoice_number} (GS06 "
-                       f"{sent.group_control}) written {sent_at:%Y-%m-%d %H:%M} UTC: its ack SLA is "
-                       f"{sent.ack_due_hours} h")
-            summary.overdue.append(sent.reference)
+    summary.overdue += open_overdue_outbound(store, ("810",), now=now)
     return summary

@@ -16,10 +16,7 @@ from canonical.model import Order, Purpose
 from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from hub import store as st
 from hub.faults import fault_point
-from hub.store._asns import apply_asn_functional_ack
-from hub.store._invoices810 import apply_invoice_functional_ack
-from hub.store._po_acks import apply_functional_ack
-from hub.store._published_stock import apply_inventory_functional_ack
+from hub.store._ack_sla import apply_outbound_functional_ack
 from hub.targets import delivery_targets
 from hub.validation import admit, admit_new_version, gated, needs_approval
 from mappings.profiles import PartnerDirectory
@@ -397,11 +394,9 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
                     targets: Sequence[str]) -> None:
     where = {"document_ref": document.ref}
     if document.outcome == DocumentOutcome.UNSUPPORTED:
-        if document.functional_ack is not None and any(apply(
+        if document.functional_ack is not None and apply_outbound_functional_ack(
                 conn, partner_id=receipt.partner_id, functional_ack=document.functional_ack,
-                document_ref=document.ref, raw_sha256=receipt.raw_sha256, now=now) is not None
-                for apply in (apply_functional_ack, apply_invoice_functional_ack, apply_asn_functional_ack,
-                              apply_inventory_functional_ack)):
+                document_ref=document.ref, raw_sha256=receipt.raw_sha256, now=now) is not None:
             return  # the partner's 997/999 for one of our 855s, 810s, 856s or 846s: recorded on it, nothing to fix
         queue(st.ExceptionKind.UNSUPPORTED_TRANSACTION_SET,
               f"transaction set {document.transaction_set} is not supported yet; it was acknowledged, not processed",

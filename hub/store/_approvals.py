@@ -56,7 +56,7 @@ class AuditEntry:
 
 
 def hold_order(conn: Connection, *, order_id: int, partner_id: str, source: str, source_ref: str,
-               findings: list[dict[str, Any]], targets: list[str], now: dt.datetime) -> int:
+               findings: list[dict[str, Any]], targets: list[str], now: dt.datetime, note: str | None = None) -> int:
     """Hold an order for approval (its findings replaced if it is held already); the approval's id."""
     conn.execute(update(orders).where(orders.c.id == order_id).values(not_pushed_reason=AWAITING_APPROVAL))
     existing = conn.execute(select(approvals.c.id, approvals.c.state).where(approvals.c.order_id == order_id)).first()
@@ -67,7 +67,7 @@ def hold_order(conn: Connection, *, order_id: int, partner_id: str, source: str,
     approval_id = int(inserted_id(conn.execute(approvals.insert().values(
         order_id=order_id, partner_id=partner_id, source=source, source_ref=source_ref,
         state=ApprovalState.PENDING, findings=findings, targets=targets, created_at=now))))
-    _audit(conn, approval_id, "held", "hub", now, f"{len(findings)} rule(s) broken")
+    _audit(conn, approval_id, "held", "hub", now, note or f"{len(findings)} rule(s) broken")
     return approval_id
 
 

@@ -1,4 +1,7 @@
-"""856s we send (``asn_notices``): which ERP deliveries have their ship notice, and which orders still wait for one."""
+"""856s we send (``asn_notices``): which ERP deliveries have their ship notice, and which orders still wait for one.
+
+The partner's 997 for each, and its SLA: ``hub.store._ack_sla``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, exists, select, update
 
-from hub.store._exceptions import ExceptionKind, open_exception
 from hub.store._order_states import OrderStatus
 from hub.store._outbox import DONE
 from hub.store._tables import asn_notices, control_numbers, inserted_id, orders, outbox
@@ -30,6 +32,7 @@ class AsnNotice:
     ssccs: list[str]
     complete: bool
     created_at: dt.datetime
+    ack_due_hours: int
     fa_status: str | None
     fa_received_at: dt.datetime | None
 
@@ -75,13 +78,14 @@ def pickings_with_asn(conn: Connection, *, partner_id: str, picking_ids: Iterabl
 
 def record_asn(
     conn: Connection, *, partner_id: str, order_id: int, picking_id: int, picking_name: str, reference: str,
-    outbound_id: int, group_control: str, set_control: str, ssccs: list[str], complete: bool, now: dt.datetime,
+    outbound_id: int, group_control: str, set_control: str, ssccs: list[str], complete: bool, ack_due_hours: int,
+    now: dt.datetime,
 ) -> int:
     """Record the 856 queued for one delivery (unique per partner and picking: a second one fails the transaction)."""
     return inserted_id(conn.execute(asn_notices.insert().values(
         partner_id=partner_id, order_id=order_id, picking_id=picking_id, picking_name=picking_name[:80],
         reference=reference, outbound_id=outbound_id, group_control=group_control, set_control=set_control,
-        ssccs=ssccs, complete=complete, created_at=now)))
+        ssccs=ssccs, complete=complete, ack_due_hours=ack_due_hours, created_at=now)))
 
 
 def asns_of(conn: Connection, *, partner_id: str | None = None, order_id: int | None = None) -> list[AsnNotice]:
@@ -106,29 +110,3 @@ def reserve_serials(conn: Connection, series: str, count: int) -> range:
         conn.execute(control_numbers.insert().values(partner_id=series, kind="sscc", last_value=count))
     last = int(conn.execute(select(control_numbers.c.last_value).where(key)).scalar_one())
     return range(last - count + 1, last + 1)
-
-
-def apply_asn_functional_ack(
-    conn: Connection, *, partner_id: str, functional_ack: tuple[str, str, str], document_ref: str,
-    raw_sha256: str | None, now: dt.datetime,
-) -> AsnNotice | None:
-    """A partner's 997/999 (AK101, AK102, status) that answers one of our 856s: recorded; None if it answers none.
-
-    A rejection (R, or P for part of the group) opens ``outbound_rejected`` for a person.
-    """
-    functional_id, group_control, status = functional_ack
-    if functional_id != "SH" or not group_control:
-        return None
-    key = (asn_notices.c.partner_id == partner_id) & (asn_notices.c.group_control == group_control)
-    conn.execute(update(asn_notices).where(key & asn_notices.c.fa_received_at.is_(None))
-                 .values(fa_status=(status or "A")[:1], fa_received_at=now))
-    row = conn.execute(select(asn_notices).where(key)).first()
-    if row is None:
-        return None
-    notice = AsnNotice(**row._mapping)
-    if (notice.fa_status or "A") in ("R", "P"):
-        open_exception(conn, channel="sftp", kind=ExceptionKind.OUTBOUND_REJECTED, partner_id=partner_id,
-                       order_id=notice.order_id, document_ref=notice.reference, raw_sha256=raw_sha256, now=now,
-                       reason=f"{partner_id}'s functional ack ({document_ref}) rejected our 856 (GS06 "
-                              f"{notice.group_control}), status {notice.fa_status}: its AK3/AK4 say why")
-    return notice

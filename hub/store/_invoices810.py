@@ -1,4 +1,4 @@
-"""810s we send (``invoices_810``): which posted invoices have theirs, and the partner's 997 for each."""
+"""810s we send (``invoices_810``): which posted invoices have theirs (their 997s: ``hub.store._ack_sla``)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, exists, select, update
+from sqlalchemy import Connection, exists, select
 
-from hub.store._exceptions import OPEN, RESOLVED, ExceptionKind, close_exception, open_exception
 from hub.store._invoices import InvoiceState, StoredInvoice, _invoice
-from hub.store._outbound import SENT
-from hub.store._tables import exceptions, inserted_id, invoices, invoices_810, outbound_documents
-
-INVOICE_GROUP = "IN"
-"""GS01 of an 810 group: what a partner's AK101 names when it acknowledges one."""
+from hub.store._tables import inserted_id, invoices, invoices_810
 
 
 @dataclass(frozen=True)
@@ -76,47 +71,3 @@ def invoice_810s_of(conn: Connection, *, partner_id: str | None = None) -> list[
     if partner_id is not None:
         query = query.where(invoices_810.c.partner_id == partner_id)
     return [Invoice810Row(**row._mapping) for row in conn.execute(query)]
-
-
-def unanswered_invoice_810s(conn: Connection, *, limit: int = 10_000) -> list[tuple[Invoice810Row, dt.datetime]]:
-    """810s written to the partner and not yet answered by a 997/999, with the time each was written."""
-    rows = conn.execute(
-        select(invoices_810, outbound_documents.c.sent_at)
-        .join(outbound_documents, outbound_documents.c.id == invoices_810.c.outbound_id)
-        .where(invoices_810.c.fa_received_at.is_(None) & (outbound_documents.c.state == SENT))
-        .order_by(invoices_810.c.id).limit(limit))
-    return [(Invoice810Row(**{k: row._mapping[k] for k in Invoice810Row.__dataclass_fields__}), row.sent_at)
-            for row in rows]
-
-
-def apply_invoice_functional_ack(
-    conn: Connection, *, partner_id: str, functional_ack: tuple[str, str, str], document_ref: str,
-    raw_sha256: str | None, now: dt.datetime,
-) -> Invoice810Row | None:
-    """A partner's 997/999 (AK101, AK102, status) that answers one of our 810s: recorded; None if it answers none.
-
-    Its ``ack_overdue`` closes; a rejection (R, or P for part of the group) opens ``outbound_rejected``.
-    """
-    functional_id, group_control, status = functional_ack
-    if functional_id != INVOICE_GROUP or not group_control:
-        return None
-    key = (invoices_810.c.partner_id == partner_id) & (invoices_810.c.group_control == group_control)
-    conn.execute(update(invoices_810).where(key & invoices_810.c.fa_received_at.is_(None))
-                 .values(fa_status=(status or "A")[:1], fa_received_at=now))
-    row = conn.execute(select(invoices_810).where(key)).first()
-    if row is None:
-        return None
-    sent = Invoice810Row(**row._mapping)
-    if (sent.fa_status or "A") in ("R", "P"):  # they refused our 810: a person must look (opened once)
-        open_exception(conn, channel="sftp", kind=ExceptionKind.OUTBOUND_REJECTED, partner_id=partner_id,
-                       document_ref=sent.reference, raw_sha256=raw_sha256, now=now,
-                       reason=f"{partner_id}'s functional ack ({document_ref}) rejected our 810 for invoice "
-                              f"{sent.invoice_number} (GS06 {sent.group_control}), status {sent.fa_status}: "
-                              "its AK3/AK4 say why")
-    overdue = conn.execute(select(exceptions.c.id).where(
-        (exceptions.c.state == OPEN) & (exceptions.c.kind == ExceptionKind.ACK_OVERDUE)
-        & (exceptions.c.document_ref == sent.reference))).scalars().all()
-    for exception_id in overdue:
-        close_exception(conn, exception_id, state=RESOLVED, now=now,
-                        note=f"the partner's functional ack arrived ({document_ref})")
-    return sent

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, and_, exists, func, select, update
+from sqlalchemy import Connection, and_, exists, func, select
 
+from hub.store._ack_sla import apply_outbound_functional_ack
 from hub.store._approvals import ApprovalState
-from hub.store._exceptions import OPEN, RESOLVED, ExceptionKind, close_exception, open_exception
+from hub.store._exceptions import OPEN
 from hub.store._order_states import OrderStatus
-from hub.store._outbound import SENT
 from hub.store._outbox import DEAD, DONE
-from hub.store._tables import approvals, exceptions, inserted_id, orders, outbound_documents, outbox, po_acknowledgments
+from hub.store._tables import approvals, exceptions, inserted_id, orders, outbox, po_acknowledgments
 
 
 class ErpVerdict(StrEnum):
@@ -126,32 +126,6 @@ def po_acks_of(conn: Connection, *, partner_id: str | None = None, order_id: int
     return [PoAck(**row._mapping) for row in conn.execute(query)]
 
 
-def record_functional_ack(
-    conn: Connection, *, partner_id: str, group_control: str, status: str, now: dt.datetime
-) -> PoAck | None:
-    """The partner's 997/999 for our group ``group_control`` arrived; the 855 it answers, or None if none matches."""
-    key = (po_acknowledgments.c.partner_id == partner_id) & (po_acknowledgments.c.group_control == group_control)
-    conn.execute(update(po_acknowledgments).where(key & po_acknowledgments.c.fa_received_at.is_(None))
-                 .values(fa_status=status[:1], fa_received_at=now))
-    row = conn.execute(select(po_acknowledgments).where(key)).first()
-    return PoAck(**row._mapping) if row is not None else None
-
-
-def unanswered_po_acks(conn: Connection, *, limit: int = 10_000) -> list[tuple[PoAck, dt.datetime]]:
-    """855s written to the partner and not yet answered by a 997/999, with the time each was written."""
-    rows = conn.execute(
-        select(po_acknowledgments, outbound_documents.c.sent_at)
-        .join(outbound_documents, outbound_documents.c.id == po_acknowledgments.c.outbound_id)
-        .where(po_acknowledgments.c.fa_received_at.is_(None) & (outbound_documents.c.state == SENT))
-        .order_by(po_acknowledgments.c.id).limit(limit)
-    )
-    acks = []
-    for row in rows:
-        fields = {k: row._mapping[k] for k in PoAck.__dataclass_fields__}
-        acks.append((PoAck(**fields), row.sent_at))
-    return acks
-
-
 @dataclass(frozen=True)
 class OpenException:
     """An open exception as the 855 follow-up reads it."""
@@ -182,22 +156,11 @@ def apply_functional_ack(
 ) -> PoAck | None:
     """A partner's 997/999 (AK101, AK102, status) that answers one of our 855s: recorded; None if it answers none.
 
-    Its ``ack_overdue`` closes; a rejection (R, or P for part of the group) opens ``outbound_rejected``.
+    Recorded as for every outbound kind (``hub.store._ack_sla``): its ``ack_overdue`` closes; a
+    rejection (R, or P for part of the group) opens ``outbound_rejected``.
     """
-    functional_id, group_control, status = functional_ack
-    if functional_id != "PR" or not group_control:
+    if functional_ack[0] != "PR":
         return None
-    po_ack = record_functional_ack(conn, partner_id=partner_id, group_control=group_control, status=status or "A",
-                                   now=now)
-    if po_ack is None:
-        return None
-    if (po_ack.fa_status or "A") in ("R", "P"):  # they refused our 855: a person must look
-        open_exception(conn, channel="sftp", kind=ExceptionKind.OUTBOUND_REJECTED, partner_id=partner_id,
-                       order_id=po_ack.order_id, document_ref=po_ack.reference, raw_sha256=raw_sha256, now=now,
-                       reason=f"{partner_id}'s functional ack ({document_ref}) rejected our 855 (GS06 "
-                              f"{po_ack.group_control}), status {po_ack.fa_status}: its AK3/AK4 say why")
-    for overdue in open_exceptions_of_kind(conn, ExceptionKind.ACK_OVERDUE, partner_ids=[partner_id],
-                                           document_ref=po_ack.reference):
-        close_exception(conn, overdue.id, state=RESOLVED, now=now,
-                        note=f"the partner's functional ack arrived ({document_ref})")
-    return po_ack
+    row = apply_outbound_functional_ack(conn, partner_id=partner_id, functional_ack=functional_ack,
+                                        document_ref=document_ref, raw_sha256=raw_sha256, now=now)
+    return None if row is None else PoAck(**row._mapping)

@@ -14,13 +14,10 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, and_, delete, insert, select
 
-from hub.store._exceptions import ExceptionKind, open_exception
-from hub.store._tables import outbound_documents, published_stock
+from hub.store._tables import inventory_846s, published_stock
 
 # Outcomes recorded: the channel shows the quantity (set, unchanged) or has no such SKU (unknown_sku).
 SHOWN = ("set", "unchanged")
-INVENTORY_GROUP = "IB"  # GS01 of an 846
-RECENT_846 = 500  # the partner's latest 846s searched for the group a 997 answers
 CHUNK = 500  # SKUs per DELETE ... IN (...): well under every driver's limit on bound parameters
 
 
@@ -65,37 +62,9 @@ def record_published_stock(conn: Connection, channel: str, partner_id: str, rows
     return len(batch)
 
 
-def _group_control(content: str) -> str | None:
-    """GS06 of an interchange we wrote (one segment per line, ``*`` between elements)."""
-    for line in content.splitlines():
-        if line.startswith("GS*"):
-            parts = line.rstrip("~").split("*")
-            return parts[6] if len(parts) > 6 else None
-    return None
-
-
-def apply_inventory_functional_ack(
-    conn: Connection, *, partner_id: str, functional_ack: tuple[str, str, str], document_ref: str,
-    raw_sha256: str | None, now: dt.datetime,
-) -> int | None:
-    """A partner's 997/999 (AK101 IB) answering one of our 846s: its outbound id; None if it answers none.
-
-    Nothing is recorded on an accepted one (an 846 has no SLA: the next one says it all again for the
-    SKUs that change); a rejection (R, or P for part of the group) opens ``outbound_rejected``.
-    """
-    functional_id, group_control, status = functional_ack
-    if functional_id != INVENTORY_GROUP or not group_control:
-        return None
-    recent = conn.execute(
-        select(outbound_documents.c.id, outbound_documents.c.file_name, outbound_documents.c.content)
-        .where((outbound_documents.c.partner_id == partner_id) & (outbound_documents.c.kind == "846"))
-        .order_by(outbound_documents.c.id.desc()).limit(RECENT_846))
-    found = next((row for row in recent if _group_control(row.content) == group_control), None)
-    if found is None:
-        return None
-    if (status or "A")[:1] in ("R", "P"):  # they refused our 846: a person must look
-        open_exception(conn, channel="sftp", kind=ExceptionKind.OUTBOUND_REJECTED, partner_id=partner_id,
-                       document_ref=found.file_name, raw_sha256=raw_sha256, now=now,
-                       reason=f"{partner_id}'s functional ack ({document_ref}) rejected our 846 {found.file_name} "
-                              f"(GS06 {group_control}), status {status}: its AK3/AK4 say why")
-    return int(found.id)
+def record_inventory_846(conn: Connection, *, partner_id: str, reference: str, outbound_id: int, group_control: str,
+                         ack_due_hours: int, now: dt.datetime) -> None:
+    """Record the 846 queued, so the partner's 997 is matched by its GS06 and awaited within ``ack_due_hours``."""
+    conn.execute(insert(inventory_846s).values(partner_id=partner_id, reference=reference, outbound_id=outbound_id,
+                                               group_control=group_control, ack_due_hours=ack_due_hours,
+                                               created_at=now))

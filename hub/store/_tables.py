@@ -614,6 +614,7 @@ asn_notices = Table(
     Column("ssccs", JSON, nullable=False),
     Column("complete", Boolean, nullable=False),
     Column("created_at", TS, nullable=False),
+    Column("ack_due_hours", Integer, nullable=False, server_default="24"),  # the partner's ack_sla_hours then
     Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999 for it: A, E, P, R
     Column("fa_received_at", TS),
     UniqueConstraint("partner_id", "picking_id"),
@@ -636,6 +637,23 @@ published_stock = Table(
     Column("outcome", String(20), nullable=False),  # set | unchanged | unknown_sku (the channel has no such SKU)
     Column("published_at", TS, nullable=False),
 )
+
+# 846s we send (hub.delivery._inventory846): their GS06, the partner's ack SLA and its 997/999 (hub.store._ack_sla).
+inventory_846s = Table(
+    "inventory_846s",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", String(63), nullable=False),
+    Column("reference", String(120), nullable=False, unique=True),  # ours: 846/<partner>/<ISA13>
+    Column("outbound_id", Integer, ForeignKey("outbound_documents.id"), nullable=False),
+    Column("group_control", String(9), nullable=False),  # GS06: what the partner's AK102 names
+    Column("ack_due_hours", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999: A, E, P, R
+    Column("fa_received_at", TS),
+    UniqueConstraint("partner_id", "group_control"),
+)
+
 
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""

@@ -3,7 +3,7 @@
 One asset, its job and a schedule: every 15 minutes the partners' 997/999s for our 855s are matched,
 an 855 is queued for each PO version the ERP is done with (once: unique per order revision), the
 partners' pending outbound documents are written to their folders (validated against our maps
-first, ``hub.delivery``), and 855s unanswered past the partner's ack SLA become ``ack_overdue``.
+first, ``hub.delivery``), and 855s and 846s unanswered past the partner's ack SLA become ``ack_overdue``.
 """
 
 import dagster as dg
@@ -14,6 +14,7 @@ from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env
 from hub.delivery import send_pending_acks
 from hub.delivery._acks855 import (
     open_overdue_acks,
+    open_overdue_outbound,
     orders_waiting_for_855,
     partners_sending_855,
     queue_po_acknowledgments,
@@ -38,6 +39,8 @@ def edi_po_acknowledgments(
             for profile in sending:
                 written += send_pending_acks(store, partners, client, partner_id=profile.id)
     open_overdue_acks(store, summary=summary)
+    # The 846 asset (group inventory) stays out of the exception queue's jobs: its overdue 997s are opened here.
+    summary.overdue += open_overdue_outbound(store, ("846",))
     return dg.MaterializeResult(metadata={
         "queued_855": dg.MetadataValue.json(summary.queued),
         "invalid_855": dg.MetadataValue.json(summary.invalid),

@@ -3,7 +3,8 @@
 One asset, its check, job and a schedule: every 5 minutes the ERP's done deliveries (Odoo
 ``stock.picking``) of the partners' orders are read, an 856 is queued for each delivery that has
 none (once: unique per delivery), and the partners' pending outbound documents are written to their
-folders (validated first, ``hub.delivery``), so the notice is there before the carrier picks up.
+folders (validated first, ``hub.delivery``), so the notice is there before the carrier picks up;
+856s unanswered past the partner's ack SLA become ``ack_overdue``.
 The ERP is read through the resource ``erp_catalogue`` (``hub/defs/catalogue``: the Odoo target's
 ``HUB_ERP_*`` variables, resolved when a run starts; one read-only ERP resource for both); the
 schedule starts stopped while they or our SFTP server's settings are missing.
@@ -22,6 +23,7 @@ from hub.defs._policies import EXECUTOR, OWNERS, retry_when_retriable
 from hub.defs.operations.assets import EXCEPTION_QUEUE
 from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env
 from hub.delivery import send_pending_acks
+from hub.delivery._acks855 import open_overdue_outbound
 from hub.delivery._asn import deliveries_without_asn, partners_sending_856, queue_ship_notices
 from hub.targets.odoo._resource import ErpResource
 
@@ -53,9 +55,11 @@ def edi_ship_notices(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with retry_when_retriable(context), sftp.client() as client:
         for profile in sending:
             written += send_pending_acks(store, partners, client, partner_id=profile.id)
+    overdue = open_overdue_outbound(store, ("856",))
     return dg.MaterializeResult(metadata={
         "queued_856": dg.MetadataValue.json(summary.queued),
         "invalid_856": dg.MetadataValue.json(summary.invalid),
+        "ack_overdue": dg.MetadataValue.json(overdue),
         "documents_written": dg.MetadataValue.json(written),
     })
 
