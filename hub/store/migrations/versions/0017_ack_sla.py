@@ -1,6 +1,6 @@
 """ack SLA for every X12 document we send
 
-Revision ID: 0010_ack_sla
+Revision ID: 0017_ack_sla
 Revises: 0016_published_stock
 Create Date: 2026-12-04
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import hub.store._types
 
 
-revision = '0010_ack_sla'
+revision = '0017_ack_sla'
 down_revision = '0016_published_stock'
 branch_labels = None
 depends_on = None
