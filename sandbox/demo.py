@@ -30,6 +30,7 @@ from hub.reconciliation import reconcile_erp_orders
 from hub.settings import REPO_ROOT, STORE_FILE_NAME, HubSettings, get_settings, resolve_database_url, sqlite_url
 from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
+from sandbox.demo_fulfil import run_outbound, use_demo_profiles
 from sandbox.environment import SandboxEnvironment
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -52,7 +53,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         print(text, file=out, flush=True)
 
     data_dir = _prepare_environment(data_dir, say)
-    partners = PartnerDirectory.load(settings.partners_dir)
+    partners = PartnerDirectory.load(get_settings().partners_dir)  # the demo's profiles (use_demo_profiles)
 
     # A client closing its session is normal here; paramiko would print it as a socket error.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
@@ -79,6 +80,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
             if not runs:
                 say("   no new files: everything in the inboxes was processed before (moved to the archive)")
         _channels(say, defs, instance, sandbox)
+        run_outbound(say, defs, instance, sandbox)  # stock, 855, labels, fulfilments (sandbox/demo_fulfil.py)
         store = st.HubStore(resolve_database_url())
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)
@@ -159,6 +161,7 @@ def _prepare_environment(data_dir: Path | None, say=print) -> Path:
     os.environ.setdefault("HUB_DATABASE_URL", resolve_database_url(data_dir=data_dir))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    use_demo_profiles(data_dir)  # the sample profiles with the demo's overlay, as HUB_PARTNERS_DIR
     store_file = data_dir / STORE_FILE_NAME
     if os.environ["HUB_DATABASE_URL"] == sqlite_url(store_file) and not store_file.exists():
         forget_earlier_runs(home, say)

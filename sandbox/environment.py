@@ -17,6 +17,7 @@ from hub.webhooks import create_webhook_app
 from mappings.profiles import PartnerDirectory
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
+from sandbox._fulfil_sandboxes import carrier_environment, carrier_for, seed_stock
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
 from sandbox.quickbooks_server import quickbooks_environment, quickbooks_for
 from sandbox.sftp_server import SandboxSftpServer
@@ -68,6 +69,7 @@ class SandboxEnvironment:
         self.marketplace: SandboxAmazon | None = None
         self.webhooks: BackgroundServer | None = None
         self.qbo = quickbooks_for(partners, [sku for sku, *_ in CATALOG])  # when a profile invoices in QuickBooks
+        self.carrier = carrier_for(partners, self.folder)  # when a profile ships through a carrier target
         if self.shop_settings is not None:
             self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
                                        shop_domain=self.shop_settings.shop_domain)
@@ -95,8 +97,11 @@ class SandboxEnvironment:
         self.sftp.write_known_hosts(self.known_hosts)
         self.erp.start()
         self.erp.seed_products(CATALOG)
+        seed_stock(self.erp, [sku for sku, *_ in CATALOG])  # two warehouses, one SKU short
         if self.qbo is not None:
             self.qbo.start()
+        if self.carrier is not None:
+            self.carrier.start()
         # Channel orders are seeded at fixed times of the day, so a second run the same day finds
         # the same order versions (and stores nothing new).
         day = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -115,7 +120,7 @@ class SandboxEnvironment:
 
     def stop(self) -> None:
         """Stop every system (the ERP's and the SFTP server's state stays on disk)."""
-        for server in (self.webhooks, self.marketplace, self.shop, self.erp, self.qbo):
+        for server in (self.webhooks, self.marketplace, self.shop, self.erp, self.qbo, self.carrier):
             if server is not None:
                 server.stop()
         self.sftp.stop()
@@ -154,6 +159,8 @@ class SandboxEnvironment:
                 env[seller.token_url_env] = self.marketplace.token_url
         if self.qbo is not None:
             env.update(quickbooks_environment(self.qbo))
+        if self.carrier is not None:
+            env.update(carrier_environment(self.carrier, self.partners))
         return env
 
     def export(self) -> None:
