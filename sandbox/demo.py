@@ -47,7 +47,6 @@ SECOND_DROP = {"acme": [("acme_po_4500012345.x12", "acme_po_4500012345_RESENT.x1
 def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
     """Run the demo end to end; returns a process exit code."""
     started = time.monotonic()
-    settings = get_settings()
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)

@@ -79,7 +79,7 @@ def use_demo_profiles(data_dir: Path) -> Path:
 
 
 def overlay_profile(profile: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """``profile`` with ``changes``: top-level keys replaced, ``channels`` entries merged into the channel of their kind."""
+    """``profile`` with ``changes``: top-level keys replaced, ``channels`` entries merged into their kind's channel."""
     merged = {**profile, **{key: value for key, value in changes.items() if key != "channels"}}
     channels = [dict(channel) for channel in profile.get("channels", [])]
     for change in changes.get("channels", []):
@@ -131,7 +131,8 @@ def _print_outbound(say, store: st.HubStore, sandbox: SandboxEnvironment, *, sho
             .where(tables.carrier_shipments.c.state == "bought")).all())
         parts = Counter(f"{channel} {state}" for channel, state in conn.execute(
             sa.select(tables.channel_fulfilments.c.channel, tables.channel_fulfilments.c.state)).all())
-    say(f"stock               {atp} SKU/warehouse levels with ATP in the hub, warehouses {', '.join(sorted(warehouses))}")
+    say(f"stock               {atp} SKU/warehouse levels with ATP in the hub; "
+        f"warehouses {', '.join(sorted(warehouses))}")
     for profile in sandbox.partners:
         if profile.sftp:
             for path in sorted(sandbox.outbound(profile.id).glob("855_*")):

@@ -15,9 +15,9 @@ from hub.settings import resolve_database_url
 from hub.store import HubStore
 from hub.webhooks import create_webhook_app
 from mappings.profiles import PartnerDirectory
+from sandbox._fulfil_sandboxes import carrier_environment, carrier_for, seed_stock
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
-from sandbox._fulfil_sandboxes import carrier_environment, carrier_for, seed_stock
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
 from sandbox.quickbooks_server import quickbooks_environment, quickbooks_for
 from sandbox.sftp_server import SandboxSftpServer
