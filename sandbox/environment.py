@@ -1,4 +1,4 @@
-"""The local sandbox systems the demo and the UI run against: partner SFTP, a store, a marketplace, an ERP.
+"""The local sandbox systems the demo and the UI run against: partner SFTP, a store, a marketplace, an ERP, a carrier.
 
 Both speak the real protocols (SFTP with a pinned host key; Odoo's JSON-2 API) on 127.0.0.1, and
 their state lives under one folder so a second run sees what the first one left.
