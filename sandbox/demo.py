@@ -241,9 +241,9 @@ def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: 
                                                                run_config=QUIET, tags={"hub/demo": "sync"})
         meta = {}
         for event in result.get_asset_materialization_events():
-            key = event.asset_key.to_user_string() if event.asset_key is not None else "erp"
-            if not key.startswith("erp") and key != "exception_queue":  # the sync asset's own counts
-                meta = {k: v.value for k, v in event.materialization.metadata.items()}
+            found = {k: v.value for k, v in event.materialization.metadata.items()}
+            if "orders_new" in found or "products" in found:  # the sync asset's own counts, not a target's push
+                meta = found
         if "products" in meta:  # the ERP catalogue the validation rules read, not an order channel
             say(f"   {name}: {'success' if result.success else 'FAILED'}; {meta['products']} products, "
                 f"{meta.get('pricelist_prices', 0)} pricelist prices, "

@@ -53,6 +53,9 @@ def test_make_demo_flows_end_to_end_and_a_second_run_creates_nothing(tmp_path):
     assert outbound["shop_this_run"] > 0 and outbound["market_this_run"] > 0
     assert outbound["fulfilments_sent"] == outbound["shop_this_run"] + outbound["market_this_run"]
     assert _count(r"^stock\s+(\d+) SKU/warehouse levels", first) > 0
+    # The sync lines count the sync asset's orders, not the carrier push that runs in the same job.
+    assert _count(r"^   shopify_trailhead_sync: success; new (\d+)", first) > 0
+    assert _count(r"^   amazon_marketplace_us_sync: success; new (\d+)", first) > 0
 
     second = _demo(tmp_path)
     assert _count(r"^orders in the hub\s+(\d+)", second) == orders
