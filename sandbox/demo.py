@@ -52,7 +52,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         print(text, file=out, flush=True)
 
     data_dir = _prepare_environment(data_dir, say)
-    partners = PartnerDirectory.load(get_settings().partners_dir)  # the demo's profiles (use_demo_profiles)
+    partners = PartnerDirectory.load(use_demo_profiles(data_dir))  # the samples with the demo's overlay
 
     # A client closing its session is normal here; paramiko would print it as a socket error.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
@@ -120,7 +120,7 @@ def _with_store(command: str, store_url: str) -> str:
 def run_ui(data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 3000) -> int:
     """Serve the Dagster UI (and daemon) over the demo's store, with the sandbox systems running."""
     data_dir = _prepare_environment(data_dir)
-    partners = PartnerDirectory.load(get_settings().partners_dir)
+    partners = PartnerDirectory.load(use_demo_profiles(data_dir))  # the samples with the demo's overlay
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     with SandboxEnvironment(data_dir / "sandbox", partners) as sandbox:
         sandbox.export()
@@ -160,7 +160,6 @@ def _prepare_environment(data_dir: Path | None, say=print) -> Path:
     os.environ.setdefault("HUB_DATABASE_URL", resolve_database_url(data_dir=data_dir))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    use_demo_profiles(data_dir)  # the sample profiles with the demo's overlay, as HUB_PARTNERS_DIR
     store_file = data_dir / STORE_FILE_NAME
     if os.environ["HUB_DATABASE_URL"] == sqlite_url(store_file) and not store_file.exists():
         forget_earlier_runs(home, say)
