@@ -64,9 +64,10 @@ def replay_exception(
     if queued.kind in (st.ExceptionKind.OUTBOUND_INVALID, st.ExceptionKind.ACK_OVERDUE,
                        st.ExceptionKind.OUTBOUND_REJECTED):
         return ReplayOutcome(exception_id, False, "nothing to replay: the outbound asset (edi_po_acknowledgments "
-                             "for an 855, edi_invoices_810 for an 810) builds an invalid document again each run, "
-                             "and ack_overdue closes when the partner's 997 arrives; a rejected 855 or 810 is closed "
-                             "by hand (`hub exceptions resolve`) once agreed with the partner")
+                             "for an 855, edi_invoices_810 for an 810, edi_ship_notices for an 856) builds an invalid "
+                             "document again each run, and ack_overdue closes when the partner's 997 arrives; a "
+                             "rejected 855, 810 or 856 is closed by hand (`hub exceptions resolve`) once agreed with "
+                             "the partner")
     if queued.receipt_id is not None and source_of_channel(queued.channel) is not None:
         return _map_again(store, partners, queued, queued.receipt_id, now)
     if queued.kind in (st.ExceptionKind.QUARANTINED_FILE, st.ExceptionKind.QUARANTINED_FOLDER):

@@ -35,6 +35,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from canonical.errors import ConfigurationError
 from canonical.model import AmountLimits, deployment_amount_limits, is_currency
+from mappings.asn_settings import AsnSettings
 from mappings.validation_rules import ValidationRules
 
 _log = logging.getLogger(__name__)
@@ -215,12 +216,15 @@ class X12SftpChannel(ChannelSettings):
     send_855: bool = Field(default=False, description="Send an 855 once each PO version is in the ERP (or refused).")
     send_810: bool = Field(default=False, description="Send an 810 for each invoice and credit note posted in "
                            "accounting (not while held by the three-way match); its 997 is due within `ack_sla_hours`.")
+    send_846: bool = Field(default=False, description="Send an 846 (inventory advice: ATP less safety_stock, the "
+                           "SKUs whose quantity changed) every 15 minutes (docs/inventory.md).")
     ack_sla_hours: int = Field(default=24, ge=1, le=720,
                                description="Hours the partner has to answer our 855 with a 997/999 before it is an "
                                "`ack_overdue` exception.")
     accepted_855_code: Literal["AD", "AC"] = Field(
         default="AD", description="BAK02 when every line is accepted as ordered: AD (the standard's 'no change') or "
         "AC, as some partners' guides ask.")
+    asn: AsnSettings | None = Field(default=None, description="Send an 856 for each done ERP delivery (asn_settings).")
 
 
 class ShopifyProfile(ChannelSettings):
@@ -236,6 +240,16 @@ class ShopifyProfile(ChannelSettings):
     )
     lookback_minutes: int = Field(default=10, ge=0, description="Overlap re-read before the cursor each sync.")
     push_test_orders: bool = False
+    publish_stock: bool = Field(default=False, description="Publish ATP less safety_stock to this store's "
+                                "stock_location_id (asset shopify_stock_<partner>, docs/inventory.md).")
+    stock_location_id: str | None = Field(default=None, pattern=r"^(gid://shopify/Location/)?\d{1,20}$",
+                                          description="The location whose `available` quantity is published.")
+
+    @model_validator(mode="after")
+    def _stock_has_a_location(self) -> ShopifyProfile:
+        if self.publish_stock and not self.stock_location_id:
+            raise ValueError("publish_stock needs stock_location_id (the location whose quantities are set)")
+        return self
 
 
 class AmazonProfile(ChannelSettings):
@@ -251,6 +265,8 @@ class AmazonProfile(ChannelSettings):
     lwa_client_secret_env: str
     refresh_token_env: str
     lookback_minutes: int = Field(default=10, ge=0)
+    publish_stock: bool = Field(default=False, description="Publish ATP less safety_stock to this account's listings "
+                                "(asset amazon_stock_<partner>, docs/inventory.md).")
     restricted_data: list[Literal["shippingAddress", "buyerInfo", "buyerTaxInformation"]] = Field(
         default_factory=list,
         description="getOrders data elements fetched with a Restricted Data Token (buyer name, street, phone); "

@@ -30,6 +30,8 @@ from hub.reconciliation import reconcile_erp_orders
 from hub.settings import REPO_ROOT, STORE_FILE_NAME, HubSettings, get_settings, resolve_database_url, sqlite_url
 from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
+from sandbox import demo_match
+from sandbox.demo_email import run_email_demo
 from sandbox.demo_fulfil import run_outbound, use_demo_profiles
 from sandbox.environment import SandboxEnvironment
 
@@ -79,8 +81,11 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
             if not runs:
                 say("   no new files: everything in the inboxes was processed before (moved to the archive)")
         _channels(say, defs, instance, sandbox)
+        run_email_demo(say, defs, instance, sandbox, _with_store(f"{_shown(Path(sys.executable).parent)}/hub",
+                                                                 resolve_database_url()))
         run_outbound(say, defs, instance, sandbox)  # stock, 855, labels, fulfilments (sandbox/demo_fulfil.py)
         store = st.HubStore(resolve_database_url())
+        demo_match.run(say, defs, instance, store, QUIET)  # sample POs, shipments, invoices; today's match report
         with sandbox_gateway(sandbox) as gateway:
             _print_summary(say, store, sandbox, gateway)
     say(f"\ndemo finished in {time.monotonic() - started:.1f} s. Run it again: nothing is created twice.")
@@ -205,6 +210,8 @@ def tick_sensors(
     cursors = {} if cursors is None else cursors
     for unresolved in defs.sensors or []:
         sensor = defs.resolve_sensor_def(unresolved.name)
+        if sensor.default_status == dg.DefaultSensorStatus.STOPPED:
+            continue  # the daemon leaves it alone too (e.g. its account's secrets are not set here)
         # Only the resources the sensor asks for, as the daemon does: another account's unset secret is no concern.
         resources = {key: (defs.resources or {})[key] for key in sensor.required_resource_keys}
         context = dg.build_sensor_context(

@@ -19,6 +19,7 @@ from sandbox._fulfil_sandboxes import carrier_environment, carrier_for, seed_sto
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
+from sandbox.mail import SandboxMail
 from sandbox.quickbooks_server import quickbooks_environment, quickbooks_for
 from sandbox.sftp_server import SandboxSftpServer
 from sandbox.shopify_server import SandboxShopify
@@ -68,6 +69,7 @@ class SandboxEnvironment:
         self.shop: SandboxShopify | None = None
         self.marketplace: SandboxAmazon | None = None
         self.webhooks: BackgroundServer | None = None
+        self.mail = SandboxMail(partners)  # the first email customer's mailbox (Dovecot, else in-process)
         self.qbo = quickbooks_for(partners, [sku for sku, *_ in CATALOG])  # when a profile invoices in QuickBooks
         self.carrier = carrier_for(partners, self.folder)  # when a profile ships through a carrier target
         if self.shop_settings is not None:
@@ -98,6 +100,7 @@ class SandboxEnvironment:
         self.erp.start()
         self.erp.seed_products(CATALOG)
         seed_stock(self.erp, [sku for sku, *_ in CATALOG])  # two warehouses, one SKU short
+        self.mail.start()
         if self.qbo is not None:
             self.qbo.start()
         if self.carrier is not None:
@@ -124,6 +127,7 @@ class SandboxEnvironment:
             if server is not None:
                 server.stop()
         self.sftp.stop()
+        self.mail.stop()
 
     def webhook_url(self) -> str:
         """Where the sandbox shop delivers its webhooks."""
@@ -142,6 +146,7 @@ class SandboxEnvironment:
             "HUB_ERP_URL": self.erp.base_url,
             "HUB_ERP_DATABASE": ERP_DATABASE,
             "HUB_ERP_API_KEY": ERP_API_KEY,
+            **self.mail.environment(),
         }
         if self.shop is not None and self.shop_settings is not None:
             shop = self.shop_settings

@@ -46,6 +46,7 @@ from typing import Any
 
 from sandbox._erp_api import ConnectionDropper, InjectedFault, Json2Api, WriteFault, create_app
 from sandbox._erp_database import Database
+from sandbox._erp_pickings import PickingHelpers  # adds stock.picking and its moves to the schema
 from sandbox._erp_schema import MAX_BODY_BYTES, METHODS, MUTATING
 from sandbox._erp_schema import MAX_RECORDS_PER_CALL as MAX_RECORDS_PER_CALL  # the ceiling clients respect
 from sandbox._erp_schema import UNIQUE_REF_MESSAGE as UNIQUE_REF_MESSAGE
@@ -62,7 +63,7 @@ DEMO_PRODUCTS: list[tuple[str, str, float, str | None]] = [
 ]
 
 
-class SandboxErp(SandboxHttpServer):
+class SandboxErp(PickingHelpers, SandboxHttpServer):
     """A sandbox Odoo on 127.0.0.1, served by uvicorn in a daemon thread; a context manager."""
 
     def __init__(

@@ -45,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox import _shopify_fulfilment
+from sandbox import _shopify_bulk, _shopify_fulfilment
 from sandbox._server import SandboxHttpServer, required_env, serve_in_foreground
 from sandbox._shopify_graphql import MAX_QUERY_COST, matches, order_node, parse_search, requested_cost
 
@@ -285,6 +285,8 @@ class _AdminApi:
         if not isinstance(query, str) or not isinstance(variables, dict):
             return JSONResponse({"errors": "Bad Request: query and variables expected"}, status_code=400)
         answered = await _shopify_fulfilment.answer(self, query, variables)  # fulfilments and stock
+        if answered is None:
+            answered = await _shopify_bulk.answer(self, request, query, variables)  # bulk operations
         if answered is not None:
             return answered
         if re.search(r"\borders\s*\(", query):
@@ -406,6 +408,7 @@ def create_app(api: _AdminApi) -> Starlette:
     """The Starlette application serving the GraphQL Admin contract for ``api``."""
     return Starlette(routes=[
         Route("/admin/api/{version:str}/graphql.json", api.graphql, methods=["POST"]),
+        *_shopify_bulk.routes(api),
         Route("/{path:path}", api.not_found, methods=["GET", "POST", "PUT", "DELETE"]),
     ])
 

@@ -18,7 +18,7 @@ from hub import store as st
 from hub.cli import main
 from hub.delivery import push_due_orders
 from hub.intake import process_x12_receipt, receive_document
-from hub.validation import EDI_REJECTION_NOT_AVAILABLE, approve, reject, sync_catalogue
+from hub.validation import approve, reject, sync_catalogue
 from mappings.odoo import OdooSalesGateway
 from mappings.profiles import PartnerDirectory
 from mappings.x12.samples import SampleLine, build_850
@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 PARTNERS = PartnerDirectory.load(REPO / "mappings" / "partners")
 ACME = PARTNERS.get("acme")
 T0 = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
+NO_855 = "not sent: acme's profile does not ask for 855s (send_855); tell the partner another way"
 
 
 @pytest.fixture
@@ -37,8 +38,8 @@ def client(erp):
         yield odoo
 
 
-def receive(store: st.HubStore, po: str, lines: list[SampleLine], control: int) -> None:
-    data = build_850(ACME, po_number=po, control_number=control, lines=lines)
+def receive(store: st.HubStore, po: str, lines: list[SampleLine], control: int, purpose: str = "00") -> None:
+    data = build_850(ACME, po_number=po, control_number=control, lines=lines, purpose=purpose)
     receipt = receive_document(store, channel="sftp", partner_id="acme", source_name=f"{po}.x12", data=data,
                                max_bytes=1_000_000)
     process_x12_receipt(store, PARTNERS, receipt.id, now=T0)
@@ -126,8 +127,8 @@ def test_a_rejected_order_is_never_delivered_and_the_edi_reply_is_not_claimed(st
     receive(store, "PO-BAD-1", [SampleLine("NOPE-1", "1", "1.00")], 1)
     with store.transaction() as conn:
         (held,) = st.list_approvals(conn)
-    decision = reject(store, held.id, by="sam", note="not our product", now=T0)
-    assert decision.done and decision.reply == EDI_REJECTION_NOT_AVAILABLE
+    decision = reject(store, held.id, by="sam", note="not our product", now=T0, partners=PARTNERS)
+    assert decision.done and decision.reply == NO_855
     assert not approve(store, held.id, by="sam", now=T0).done, "a rejected order cannot be approved after"
     push_due_orders(store, OdooSalesGateway(client), now=T0 + dt.timedelta(minutes=1))
     assert erp_refs(erp) == [] and outbox(store) == {}
@@ -135,7 +136,7 @@ def test_a_rejected_order_is_never_delivered_and_the_edi_reply_is_not_claimed(st
         decided = st.get_approval(conn, held.id)
         actions = [h.action for h in st.approval_history(conn, held.id)]
     assert decided.state == st.ApprovalState.REJECTED and decided.note == "not our product"
-    assert decided.reply == EDI_REJECTION_NOT_AVAILABLE and actions == ["held", "rejected", "reply"]
+    assert decided.reply == NO_855 and actions == ["held", "rejected", "reply"]
 
     # The partner resends the same PO with a fix in another file (a replacement): it stays rejected.
     data = build_850(ACME, po_number="PO-BAD-1", control_number=2, lines=[SampleLine("WID-100", "1", "4.50")],

@@ -67,3 +67,38 @@ def test_the_definitions_load_when_no_profile_delivers_to_the_erp(tmp_path, monk
     dg.Definitions.validate_loadable(defs)
     assert "erp" not in (defs.resources or {}) and "erp_catalogue" in (defs.resources or {})
     assert defs.resolve_job_def("erp_catalogue_sync") is not None
+
+
+def test_an_approved_order_is_pushed_by_the_outbox_sensor_not_a_cron(erp, tmp_path, monkeypatch):
+    """Approve -> the next outbox sensor tick (seconds) asks for the push; the order reaches the ERP once."""
+    from hub.validation import approve
+
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    for key, value in {"HUB_DATABASE_URL": url, "HUB_ERP_URL": erp.base_url, "HUB_ERP_DATABASE": erp.database,
+                       "HUB_ERP_API_KEY": ERP_API_KEY}.items():
+        monkeypatch.setenv(key, value)
+    store = st.HubStore(url).migrate()
+    defs = build_definitions(REPO / "mappings" / "partners")
+    instance = dg.DagsterInstance.ephemeral()
+    defs.resolve_job_def("erp_catalogue_sync").execute_in_process(instance=instance)
+    receive(store, "PO-HOLD-1", [SampleLine("MYSTERY", "4", "5.00")], 1)
+    sensor = defs.resolve_sensor_def("erp_outbox")
+    assert sensor.minimum_interval_seconds is not None and sensor.minimum_interval_seconds <= 30
+
+    def tick():
+        context = dg.build_sensor_context(instance=instance, definitions=defs, sensor_name=sensor.name,
+                                          resources={"hub_store": (defs.resources or {})["hub_store"]})
+        return sensor.evaluate_tick(context)
+
+    assert tick().run_requests == [], "a held order is not pushed"
+    with store.transaction() as conn:
+        (held,) = st.list_approvals(conn)
+    erp.seed_products([("MYSTERY", "Mystery box", 5.0, None)])  # the person has it created in the ERP first
+    approve(store, held.id, by="dana", note="product created in the ERP")
+    (request,) = tick().run_requests or []
+    job = defs.resolve_job_def(request.job_name or sensor.job_name or "")
+    assert job.name == "erp_push_job"
+    assert job.execute_in_process(instance=instance, tags=request.tags).success
+    assert [o["client_order_ref"] for o in erp.sale_orders()] == ["PO-HOLD-1"]
+    assert tick().run_requests == [], "delivered: nothing left for the sensor"
+    store.dispose()

@@ -66,11 +66,13 @@ def test_every_job_that_can_change_the_exception_queue_ends_by_materializing_it(
     graph = defs.resolve_asset_graph()
     queue = dg.AssetKey("exception_queue")
     # The validation assets (hub/defs/catalogue) read the ERP and the store's approvals, the inventory assets
-    # (hub/defs/inventory) the ERP's stock and the store's orders; no others are exempt.
+    # (hub/defs/inventory) the ERP's stock and the store's orders, the three-way match and its deliveries feed
+    # (hub/defs/matching) report to finance; no others are exempt.
     untouched = {key for key in graph.get_all_asset_keys()
                  if graph.get(key).tags.get("hub/exception_queue") == "untouched"}
     assert untouched == {dg.AssetKey("erp_catalogue"), dg.AssetKey("pending_approvals"),
-                         dg.AssetKey("inventory_atp"), dg.AssetKey("inventory_allocations")}
+                         dg.AssetKey("inventory_atp"), dg.AssetKey("inventory_allocations"),
+                         dg.AssetKey("three_way_match"), dg.AssetKey("erp_deliveries")}
     changers = {key for key in graph.get_all_asset_keys() if key != queue} - untouched
     assert changers and graph.get(queue).parent_keys == changers, "downstream of every asset that opens exceptions"
     jobs = [job for job in defs.get_repository_def().get_all_jobs() if not job.name.startswith("__")
@@ -149,7 +151,8 @@ def test_the_code_location_is_the_defs_folder_with_a_component_per_account(sandb
     assert {"sftp_inbox_acme", "sftp_inbox_bluebird", "shopify_webhook_queue"} <= names["sensors"]
     # Each account's API resource under the account's own key, beside the shared ones.
     assert names["resources"] == {"hub_store", "sftp", "erp", "shopify_trailhead", "amazon_marketplace_us",
-                                  "hub_alerts", "erp_catalogue", "erp_inventory"}
+                                  "email_cornerhw", "hub_alerts", "erp_catalogue", "erp_inventory",
+                                  "erp_deliveries"}
     assert {"alert_on_run_failure", "alert_new_exceptions", "alert_overdue_acks"} <= names["sensors"]
     resources = defs.resources or {}
     token = resources["shopify_trailhead"].access_token

@@ -246,3 +246,17 @@ def test_the_po_number_from_a_csv_column_when_subject_and_body_have_none(partner
 def test_po_numbers_need_a_marker_and_a_digit(subject, expected):
     found = po_number(subject, [])
     assert (found[0] if found else None) == expected
+
+
+def test_hub_map_with_partner_reads_a_strangers_order_as_needing_review(tmp_path, capsys, monkeypatch):
+    directory = tmp_path / "partners"
+    directory.mkdir()
+    (directory / "acme_mail.yaml").write_text(PROFILE)
+    monkeypatch.setenv("HUB_PARTNERS_DIR", str(directory))
+    path = tmp_path / "stranger.eml"
+    path.write_bytes(message("5 x WID-100 @ 1.00", sender="Pat <pat@elsewhere.test>", message_id="<s@elsewhere.test>"))
+    main(["map", "--source", "email", "--partner", "acme_mail", str(path)])
+    (printed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    (document,) = printed["documents"]
+    assert (printed["outcome"], document["outcome"]) == ("accepted", "needs_review"), "a draft, not a rejection"
+    assert document["order"]["references"]["sender"] == "pat@elsewhere.test"

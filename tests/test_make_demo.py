@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hub.matching import EXCEPTIONS
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -56,11 +58,16 @@ def test_make_demo_flows_end_to_end_and_a_second_run_creates_nothing(tmp_path):
     # The sync lines count the sync asset's orders, not the carrier push that runs in the same job.
     assert _count(r"^   shopify_trailhead_sync: success; new (\d+)", first) > 0
     assert _count(r"^   amazon_marketplace_us_sync: success; new (\d+)", first) > 0
+    report = Path(re.search(r"^   match report\s+(\S+)", first, re.MULTILINE).group(1))
+    assert all(f'<h2 id="{category}">' in report.read_text() for category in EXCEPTIONS), "one planted of each kind"
+    assert re.search(r"held for approval: #\d+ PO CH-1002: price_off_list", first), "an email order waits for a person"
+    assert "hub approvals list" in first and "Processed 3, Rejected 0" in first
 
     second = _demo(tmp_path)
     assert _count(r"^orders in the hub\s+(\d+)", second) == orders
     assert _count(r"^ERP sale orders\s+(\d+)", second) == sale_orders
     assert "PASSED" in second
+    assert "email_cornerhw_sync -> success; orders new 0, unchanged 0" in second, "the same emails again: duplicates"
     again = _outbound(second)
     assert again["855"] == outbound["855"], "no second 855 for the same PO version"
     assert again["labels"] == outbound["labels"] and again["labels_this_run"] == 0, "never a label twice"
@@ -70,7 +77,7 @@ def test_make_demo_flows_end_to_end_and_a_second_run_creates_nothing(tmp_path):
 
 def _outbound(text: str) -> dict:
     """The demo's outbound section: every job succeeded with its checks passed; its 855s, labels and fulfilments."""
-    section = text.split("== stock, 855, labels, fulfilments", 1)[1].split("== summary", 1)[0]
+    section = text.split("== stock, 855, labels, fulfilments", 1)[1].split("\n== ", 1)[0]
     jobs = re.findall(r"^   (\w+): (.*)$", section, re.MULTILINE)
     assert {"inventory_job", "edi_po_acknowledgments_job", "carrier_push_job", "shopify_fulfilments_trailhead_job",
             "amazon_fulfilments_marketplace_us_job"} <= {name for name, _ in jobs}, section

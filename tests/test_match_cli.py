@@ -100,7 +100,7 @@ def test_xlsx_report_opens(exports, tmp_path, capsys):
     out = tmp_path / "report.xlsx"
     assert main(["match", *exports, "--format", "xlsx", "--output", str(out)]) == 1
     book = CalamineWorkbook.from_path(str(out))
-    assert book.sheet_names == ["Summary", "Exceptions", "Informational", "Matched"]
+    assert book.sheet_names == ["Summary", "Customers", "Aging", "Exceptions", "Informational", "Matched"]
     summary = book.get_sheet_by_name("Summary").to_python()
     assert summary[0] == ["category", "count", "value_at_stake"]
     assert ["price_variance", 1, 0.5] in [row[:3] for row in summary]

@@ -101,7 +101,7 @@ def test_a_channel_is_checked_by_its_kind_first_then_by_that_kinds_settings(part
     directory = PartnerDirectory.load(partners)
     problems = [p for p in directory.problems if p.file == "trailhead.yaml"]
     assert problems and problems[0].field == field and problems[0].message.startswith(message), problems
-    assert len(directory) == 6
+    assert len(directory) == len(list(PARTNERS.glob("*.yaml"))) - 1, "every other profile loads"
 
 
 def test_a_file_that_clashes_with_another_is_left_out_and_named(partners):
@@ -143,7 +143,7 @@ def test_a_file_that_is_not_yaml_is_named_in_one_line(partners):
     directory = PartnerDirectory.load(partners)
     (problem,) = directory.problems
     assert problem.file == "broken.yaml" and "\n" not in str(problem) and "line 4" in problem.message
-    assert len(directory) == 7
+    assert len(directory) == len(list(PARTNERS.glob("*.yaml"))), "every sandbox profile still loads"
 
 
 def test_hub_map_says_why_the_only_account_of_a_source_is_missing(partners, monkeypatch):

@@ -114,7 +114,7 @@ def test_the_shipped_global_rules_load():
     assert rules.unknown_sku and rules.duplicate_po and rules.price_tolerance_percent == D("5")
     assert set(Rule) == {Rule(r) for r in ("unknown_sku", "price_off_list", "order_value", "credit_limit",
                                             "restricted_product", "pack_multiple", "duplicate_po", "totals",
-                                            "low_confidence")}
+                                            "low_confidence", "unknown_sender")}
 
 
 def test_orders_read_from_free_text_with_doubts_need_a_person():
@@ -128,3 +128,16 @@ def test_orders_read_from_free_text_with_doubts_need_a_person():
     assert found[0].found == "quantity read from '3ish'" and found[1].found == "no SKU and no unit price"
     from_edi = doubtful.model_copy(update={"source": Source.X12})
     assert evaluate(from_edi, rules, Context()) == [], "only the listed channels"
+    assert rules_of(evaluate(doubtful, ValidationRules(review_extracted_from=[]), Context())) == [
+        ("low_confidence", None), ("low_confidence", "2")], "email's doubts always wait for a person"
+
+
+def test_an_email_order_from_a_sender_the_profile_does_not_list_is_always_a_draft():
+    email = order(("WID-100", "6", "4.50")).model_copy(update={"source": Source.EMAIL})
+    stranger = email.model_copy(update={"references": {"sender": "pat@elsewhere.test",
+                                                       "sender_unknown": "not among acme's senders"}})
+    assert evaluate(email, ValidationRules(), Context()) == []
+    (finding,) = evaluate(stranger, ValidationRules(), Context())  # no rule switched on: still held
+    assert (finding.rule, finding.line, finding.found) == (Rule.UNKNOWN_SENDER, None, "a sender at elsewhere.test")
+    shop = stranger.model_copy(update={"source": Source.SHOPIFY})
+    assert evaluate(shop, ValidationRules(), Context()) == [], "only email orders carry a sender to doubt"

@@ -8,8 +8,17 @@
 Writing back, same client and cost bucket: ``ShopifyFulfilments`` (``fulfillmentOrders``, one
 ``fulfillmentCreate`` per location, the order's fulfillments) and ``ShopifyInventory``
 (``inventorySetQuantities`` with ``changeFromQuantity`` and ``@idempotent(key:)``, both required from 2026-04).
+Backfills: ``ShopifyBulk`` (``bulkOperationRunQuery``, polled ``bulkOperation(id:)``, the JSONL file streamed).
 """
 
+from connectors.shopify._bulk import (
+    BulkFileTooLarge,
+    BulkOperation,
+    BulkOperationFailed,
+    ShopifyBulk,
+    assemble_orders,
+    bulk_orders_query,
+)
 from connectors.shopify._client import ACCESS_TOKEN_HEADER, ShopifyClient, raise_for_user_errors
 from connectors.shopify._config import DEFAULT_API_VERSION, ShopifyConfig
 from connectors.shopify._fulfilment import (
@@ -31,11 +40,15 @@ __all__ = [
     "ORDERS_QUERY",
     "ORDER_QUERY",
     "THROTTLED",
+    "BulkFileTooLarge",
+    "BulkOperation",
+    "BulkOperationFailed",
     "Fulfillment",
     "FulfillmentOrder",
     "InventoryLevel",
     "OrderPage",
     "QueryCost",
+    "ShopifyBulk",
     "ShopifyClient",
     "ShopifyConfig",
     "ShopifyCostLimiter",
@@ -43,6 +56,8 @@ __all__ = [
     "ShopifyInventory",
     "StaleQuantity",
     "TrackingInfo",
+    "assemble_orders",
+    "bulk_orders_query",
     "by_location",
     "line_items_by_fulfillment_order",
     "query_cost",

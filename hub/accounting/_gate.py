@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from canonical.model import Order
+from hub import store as st
 from hub.targets import BillableLine, Booked, InvoiceKind, InvoiceLine
 
 QTY, PRICE = Decimal("0.001"), Decimal("0.0001")  # what hub.matching takes: 3 and 4 decimals
@@ -82,3 +83,10 @@ def match_invoice(order: Order, billable: Sequence[BillableLine], booked: Sequen
         tolerances=tolerances)
     return [{key: ("" if row.get(key) is None else str(row[key])) for key in _FINDING_FIELDS}
             for row in matching.present(result.exceptions).to_dicts()]
+
+
+def auto_release(conn: Any, invoice_id: int, *, now: Any, why: str = "a re-match found it within tolerance") -> bool:
+    """Release a held invoice a re-match found clean, audited as the hub's (``auto_released``, ``why``); False if
+    it was not held any more (a person or another run released it first)."""
+    return st.change_invoice(conn, invoice_id, state=st.InvoiceState.RELEASED, actor="hub", action="auto_released",
+                             note=why, now=now, expect=st.InvoiceState.HELD, findings=[])

@@ -342,5 +342,9 @@ from hub.cli._approvals import approvals_command  # noqa: E402  (hub approvals, 
 
 cli.add_command(approvals_command)
 
+from hub.cli._backfill import backfill_command  # noqa: E402  (hub backfill shopify, docs/operations.md)
+
+cli.add_command(backfill_command)
+
 if __name__ == "__main__":
     sys.exit(main())

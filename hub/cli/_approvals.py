@@ -67,6 +67,8 @@ def approvals_show(approval_id: int) -> int:
         history = st.approval_history(conn, approval_id)
     print(f"approval {row.id}: {row.state}  customer {row.partner_id}  PO {row.source_ref}  ({row.source})")
     print(f"order total {order.total} {order.currency}, {len(order.lines)} lines; held {row.created_at:%Y-%m-%d %H:%M}")
+    if order.references.get("sender"):  # an email order: who sent it (findings name the domain only)
+        print(f"sent by {order.references['sender']}")
     print("\nrules broken:")
     for f in row.findings:
         where = f"line {f['line']}" if f["line"] else "order"

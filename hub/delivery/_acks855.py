@@ -37,6 +37,7 @@ from hub.store._po_acks import (
     apply_functional_ack,
     open_exceptions_of_kind,
     orders_to_acknowledge,
+    po_acks_of,
     record_po_ack,
     unanswered_po_acks,
 )
@@ -96,6 +97,32 @@ def queue_po_acknowledgments(
         for item in todo:
             _queue_one(store, profile, item, now, summary)
     return summary
+
+
+def queue_rejection_855(store: st.HubStore, partners: PartnerDirectory, order_id: int, *,
+                        now: dt.datetime | None = None) -> str:
+    """Queue the 855 RJ (every line IR) of an order a person rejected on approval, now; what happened, for the audit.
+
+    The same pass as the scheduled one (``queue_po_acknowledgments`` for this partner), so the 855 is
+    built, validated against our maps and numbered the same way, and queued once per PO version;
+    the next ``edi_po_acknowledgments`` run writes it to the partner's outbound folder.
+    """
+    with store.transaction() as conn:
+        stored = st.load_stored_order(conn, order_id)
+    partner_id, reference = stored.order.partner_id, reference_of(stored.order.partner_id, stored.order.source_ref,
+                                                                   stored.revision)
+    profile = next((p for p in partners_sending_855(partners) if p.id == partner_id), None)
+    if profile is None:
+        return (f"not sent: {partner_id}'s profile does not ask for 855s (send_855); tell the partner another way")
+    summary = queue_po_acknowledgments(store, PartnerDirectory([profile]), now=now)
+    if reference in summary.invalid:
+        return f"not sent: the 855 RJ {reference} fails validation against our maps (outbound_invalid exception)"
+    with store.transaction() as conn:
+        acks = [a for a in po_acks_of(conn, order_id=order_id) if a.revision == stored.revision]
+    if not acks or acks[0].ack_type != "RJ":
+        return f"not sent: no 855 RJ could be queued for {reference}"
+    return (f"queued: 855 {reference} (BAK02 RJ, every line IR) for {partner_id}'s outbound folder, "
+            "written by the next edi_po_acknowledgments run")
 
 
 def orders_waiting_for_855(store: st.HubStore, partners: PartnerDirectory) -> list[dict[str, object]]:

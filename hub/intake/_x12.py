@@ -16,10 +16,12 @@ from canonical.model import Order, Purpose
 from canonical.outcomes import DocumentOutcome, ReceiptOutcome
 from hub import store as st
 from hub.faults import fault_point
+from hub.store._asns import apply_asn_functional_ack
 from hub.store._invoices810 import apply_invoice_functional_ack
 from hub.store._po_acks import apply_functional_ack
+from hub.store._published_stock import apply_inventory_functional_ack
 from hub.targets import delivery_targets
-from hub.validation import admit, gated, needs_approval
+from hub.validation import admit, admit_new_version, gated, needs_approval
 from mappings.profiles import PartnerDirectory
 from mappings.x12 import process_interchange_file
 from mappings.x12._results import InterchangeResult
@@ -398,8 +400,9 @@ def _apply_document(conn: Connection, receipt: st.Receipt, document, summary: In
         if document.functional_ack is not None and any(apply(
                 conn, partner_id=receipt.partner_id, functional_ack=document.functional_ack,
                 document_ref=document.ref, raw_sha256=receipt.raw_sha256, now=now) is not None
-                for apply in (apply_functional_ack, apply_invoice_functional_ack)):
-            return  # the partner's 997/999 for one of our 855s or 810s: recorded on it, nothing to fix
+                for apply in (apply_functional_ack, apply_invoice_functional_ack, apply_asn_functional_ack,
+                              apply_inventory_functional_ack)):
+            return  # the partner's 997/999 for one of our 855s, 810s, 856s or 846s: recorded on it, nothing to fix
         queue(st.ExceptionKind.UNSUPPORTED_TRANSACTION_SET,
               f"transaction set {document.transaction_set} is not supported yet; it was acknowledged, not processed",
               **where)
@@ -458,8 +461,8 @@ def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime, target:
 
 def deliver_new_version(conn: Connection, order_id: int, now: dt.datetime, targets: Sequence[str]) -> None:
     """Take a replaced or updated order to each target: queue its delivery, or queue it again if it happened."""
-    if st.keep_held(conn, order_id):
-        return  # held for approval or rejected: a new version does not get past the decision
+    if not admit_new_version(conn, order_id, targets, now=now):
+        return  # held or rejected: judged again on the new content (hub.validation), not waved through
     for target in targets:
         st.enqueue_delivery(conn, order_id=order_id, target=target, now=now)
         st.requeue_delivery(conn, order_id=order_id, target=target, now=now)

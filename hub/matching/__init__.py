@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from hub.matching._categories import EXCEPTIONS, INFORMATIONAL
 
 if TYPE_CHECKING:  # the rest loads polars: on first use, not when the Dagster definitions import the categories
+    from hub.matching._daily import DailyMatch, run_daily_match
     from hub.matching._engine import COLUMNS, MatchResult, match
     from hub.matching._inputs import (
         INVOICE_COLUMNS,
@@ -17,14 +18,27 @@ if TYPE_CHECKING:  # the rest loads polars: on first use, not when the Dagster d
         prepare_shipments,
         read_export,
     )
-    from hub.matching._reports import FORMATS, present, summary, to_csv, to_html, to_json, to_xlsx
+    from hub.matching._reports import (
+        FORMATS,
+        Hold,
+        aging,
+        customers,
+        present,
+        summary,
+        to_csv,
+        to_html,
+        to_json,
+        to_xlsx,
+    )
     from hub.matching._tolerances import Tolerance, ToleranceError, Tolerances
 
 _LAZY = {
     **dict.fromkeys(("COLUMNS", "MatchResult", "match"), "_engine"),
     **dict.fromkeys(("INVOICE_COLUMNS", "ORDER_COLUMNS", "SHIPMENT_COLUMNS", "MatchDataError", "prepare_invoices",
                      "prepare_orders", "prepare_shipments", "read_export"), "_inputs"),
-    **dict.fromkeys(("FORMATS", "present", "summary", "to_csv", "to_html", "to_json", "to_xlsx"), "_reports"),
+    **dict.fromkeys(("FORMATS", "Hold", "aging", "customers", "present", "summary", "to_csv", "to_html", "to_json",
+                     "to_xlsx"), "_reports"),
+    **dict.fromkeys(("DailyMatch", "run_daily_match"), "_daily"),
     **dict.fromkeys(("Tolerance", "ToleranceError", "Tolerances"), "_tolerances"),
 }
 
@@ -38,7 +52,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "COLUMNS", "EXCEPTIONS", "FORMATS", "INFORMATIONAL", "INVOICE_COLUMNS", "ORDER_COLUMNS", "SHIPMENT_COLUMNS",
-    "MatchDataError", "MatchResult", "Tolerance", "ToleranceError", "Tolerances", "match", "prepare_invoices",
-    "prepare_orders", "prepare_shipments", "present", "read_export", "summary", "to_csv", "to_html", "to_json",
-    "to_xlsx",
+    "DailyMatch", "Hold", "MatchDataError", "MatchResult", "Tolerance", "ToleranceError", "Tolerances", "aging",
+    "customers", "match", "prepare_invoices", "prepare_orders", "prepare_shipments", "present", "read_export",
+    "run_daily_match", "summary", "to_csv", "to_html", "to_json", "to_xlsx",
 ]

@@ -149,52 +149,52 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
         po = po.with_columns(pl.lit(value, pl.Int128).alias(f"tol_{name}")
                              for name, value in tolerances.default.raw().items())
     po = _shared(po)
-    # What a document line needs of its PO line (a shipment needs no tolerance; an invoice its price limits).
-    reference = po.select(*_KEY, "_pid", pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price",
-                          "pack_size", "f_po")
+    # What a finding shows of its PO line, joined on _pid to the few document lines that are findings.
+    extra = po.select("_pid", pl.col("sku").alias("po_sku"), "customer", "po_uom", "po_unit_price", "pack_size",
+                      "f_po", "ordered_qty")
     known_pos = orders.lazy().select("po_number").unique().with_columns(_po_known=pl.lit(True))
 
-    ships = shipments.lazy().join(reference, on=_KEY, how="left")
-    ships = _shared(ships.with_columns(_f=_factor("uom"), _same_sku=_same_sku()))
+    ships = _linked(shipments, po, "uom", [])
     ships_no_po = ships.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
-    ships_wrong_sku = ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku"))
+    ships_wrong_sku = ships.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
+        extra.drop("ordered_qty"), on="_pid", how="left")
     ships_ok = ships.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
     shipped = _shared(ships_ok.group_by("_pid").agg(
         shipped_qty=(pl.col("qty") * pl.col("_f")).sum(),
         asn_numbers=pl.col("asn_number").drop_nulls().unique(maintain_order=True),
         first_ship_date=pl.col("ship_date").min()))
 
-    bills = invoices.lazy().rename({"unit_price": "invoice_unit_price", "uom": "invoice_uom"}).with_columns(
-        _first=pl.struct("invoice_number", "po_number", "line_no", pl.col("sku").str.to_uppercase().alias("_sku"))
-        .is_first_distinct())
-    bills = bills.join(reference.join(po.select("_pid", "ordered_qty", "tol_price_pct", "tol_price_abs"), on="_pid"),
-                       on=_KEY, how="left")
-    bills = bills.with_columns(_f=_factor("invoice_uom"), _same_sku=_same_sku())
     # Price per each compared without division: invoice price x PO eaches/unit vs PO price x invoice eaches/unit.
     # Computed on every invoice line (null where there is no PO line) so that one frame is kept, not two.
-    bills = bills.with_columns(
-        _diff=pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f"),
-        _base=pl.col("po_unit_price") * pl.col("_f"))
-    bills = _shared(bills.with_columns(
-        _price_ok=_within(pl.col("_diff"), pl.col("_base"), pl.col("tol_price_pct"), pl.col("tol_price_abs"),
-                          pl.col("_f")),
-        variance_pct=_pct(pl.col("_diff"), pl.col("_base")),
-        invoiced_qty=pl.col("qty") * pl.col("_f")))
-    duplicates = bills.filter(~pl.col("_first"))
+    diff = pl.col("invoice_unit_price") * pl.col("f_po") - pl.col("po_unit_price") * pl.col("_f")
+    base = pl.col("po_unit_price") * pl.col("_f")
+    billed = invoices.rename({"unit_price": "invoice_unit_price", "uom": "invoice_uom"})
+    bills = _linked(billed.with_columns(_first=_first_occurrences(billed)), po, "invoice_uom", [
+        diff.alias("_diff"),
+        _within(diff, base, pl.col("tol_price_pct"), pl.col("tol_price_abs"), pl.col("_f")).alias("_price_ok"),
+        _pct(diff, base).alias("variance_pct"),
+        (pl.col("qty") * pl.col("_f")).alias("invoiced_qty")])
+    duplicates = bills.filter(~pl.col("_first")).join(extra, on="_pid", how="left")
     firsts = bills.filter(pl.col("_first"))
     bills_no_po = firsts.filter(pl.col("_pid").is_null()).join(known_pos, on="po_number", how="left")
-    bills_wrong_sku = firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku"))
+    bills_wrong_sku = firsts.filter(pl.col("_pid").is_not_null() & ~pl.col("_same_sku")).join(
+        extra, on="_pid", how="left")
     bills_ok = firsts.filter(pl.col("_pid").is_not_null() & pl.col("_same_sku"))
     invoiced = bills_ok.group_by("_pid").agg(
         invoiced_qty=pl.col("invoiced_qty").sum(),
         invoice_numbers=pl.col("invoice_number").unique(maintain_order=True))
 
-    lines = po.join(shipped, on="_pid", how="left").join(invoiced, on="_pid", how="left").with_columns(
+    # Each PO line's totals and flags, computed on the numbers alone and set beside the PO lines (as in _linked).
+    own = ["_pid", "ordered_qty", "tol_qty_pct", "tol_qty_abs"]
+    totals = po.select(own).join(shipped, on="_pid", how="left", maintain_order="left").join(
+        invoiced, on="_pid", how="left", maintain_order="left").with_columns(
         pl.col("shipped_qty").fill_null(0), pl.col("invoiced_qty").fill_null(0))
-    lines = _shared(_flag_lines(lines))
+    flags = _flag_lines(totals).drop(own).collect(engine=_ENGINE)
+    lines = po.collect().hstack(flags).lazy()
 
     # The line's shipments stand beside a price variance too: they are documents behind it.
-    price = bills_ok.filter(~pl.col("_price_ok")).join(shipped, on="_pid", how="left")
+    price = bills_ok.filter(~pl.col("_price_ok")).join(shipped, on="_pid", how="left").join(extra, on="_pid",
+                                                                                          how="left")
     line_level = [
         _rows(lines.filter("_over_shipped"), "over_shipped",
               pl.format("shipped {} EA, ordered {} EA", _qty("shipped_qty"), _qty("ordered_qty")),
@@ -237,9 +237,11 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
               value_at_stake=round_div(pl.col("qty") * pl.col("_f") * pl.col("po_unit_price"),
                                        pl.col("f_po") * _TO_CENTS)),
     ]
-    exceptions = pl.concat([*line_level, *invoice_level, *shipment_level])
+    # Each finding collected on its own, then put together: one plan for all of them costs several hundred MB
+    # more at a million lines (the shared frames it reads are cached whole for the plan), for no time saved.
+    exceptions = pl.concat(_collected([*line_level, *invoice_level, *shipment_level])).lazy()
 
-    informational = pl.concat([
+    informational = pl.concat(_collected([
         _rows(lines.filter("_partial"), "partial_shipment_billed",
               pl.format("shipped {} of {} EA, invoiced {} EA", _qty("shipped_qty"), _qty("ordered_qty"),
                         _qty("invoiced_qty")),
@@ -256,13 +258,14 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
                         _qty("shipped_qty")),
               variance_pct=_pct(pl.col("_bill_diff"), pl.col("shipped_qty")),
               value_at_stake=_qty_value(pl.col("_bill_diff"))),
-        _rows(bills_ok.filter(pl.col("_price_ok") & (pl.col("_diff") != 0)), "within_tolerance",
+        _rows(bills_ok.filter(pl.col("_price_ok") & (pl.col("_diff") != 0)).join(extra, on="_pid", how="left"),
+              "within_tolerance",
               pl.format("invoiced at {} per {}, PO price {} per {}, within the price tolerance",
                         format_price(pl.col("invoice_unit_price")), "invoice_uom",
                         format_price(pl.col("po_unit_price")), "po_uom"),
               sku="po_sku", value_at_stake=round_div(pl.col("_diff").abs() * pl.col("qty"),
                                                      pl.col("f_po") * _TO_CENTS)),
-    ])
+    ])).lazy()
 
     flagged = exceptions.filter(pl.col("po_number").is_not_null()).select(_KEY).unique()
     matched = lines.filter(pl.col("_complete")).select(_KEY).join(flagged, on=_KEY, how="anti").sort(_KEY)
@@ -279,6 +282,65 @@ def match(orders: pl.DataFrame, shipments: pl.DataFrame, invoices: pl.DataFrame,
 # ``pl.format`` over a filtered frame of a million lines (binview "assertion failed: i < self.len()");
 # the in-memory engine computes the same plans correctly and, here, no slower.
 _ENGINE: Final = "in-memory"
+
+
+def _linked(documents: pl.DataFrame, po: pl.LazyFrame, uom: str, computed: list[pl.Expr]) -> pl.LazyFrame:
+    """The document lines with their PO line's ``_pid`` (null: none), eaches per unit ``_f``, ``_same_sku`` and
+    the ``computed`` columns, which may read the PO line's price, pack and tolerance columns.
+
+    Only the key, SKU, unit, quantity and price columns go through the join (PO lines are unique per key, so a
+    left join keeps one row per document line, in order); the results are added beside the document columns,
+    which stay the input's own buffers instead of copies made by the join."""
+    needed = [c for c in (*_KEY, "sku", uom, "qty", "invoice_unit_price", "invoice_number") if c in documents.columns]
+    reference = po.select(*_KEY, "_pid", pl.col("sku").alias("po_sku"), "pack_size", "f_po", "po_unit_price",
+                          "tol_price_pct", "tol_price_abs")
+    link = _join_on_key(documents.lazy().select(needed), reference)
+    link = link.with_columns(_f=_factor(uom), _same_sku=_same_sku()).select("_pid", "_f", "_same_sku", *computed)
+    found = link.collect(engine=_ENGINE)
+    assert found.height == documents.height, "the PO lines are unique per (po_number, line_no)"  # noqa: S101
+    return documents.hstack(found).lazy()
+
+
+def _hash(value: pl.Expr) -> pl.Expr:
+    """A 64-bit hash, only ever a shortcut: equal values hash alike, and the values are compared where hashes meet."""
+    return value.hash(seed=0)
+
+
+def _collected(plans: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    return [plan.collect(engine=_ENGINE) for plan in plans]
+
+
+def _first_occurrences(invoices: pl.DataFrame) -> pl.Series:
+    """True for the first line of each (invoice_number, po_number, line_no, SKU upper-cased): the rest bill a line
+    again. Found through a 64-bit hash of the four (a third of the memory of comparing them whole), exactly: equal
+    lines have equal hashes, so only lines whose hash repeats are compared whole, among themselves."""
+    line = pl.struct("invoice_number", "po_number", "line_no", pl.col("sku").str.to_uppercase().alias("_sku"))
+    repeated = invoices.select(_hash(line).is_duplicated()).to_series()
+    first = pl.Series("_first", [True] * invoices.height, dtype=pl.Boolean)
+    if repeated.any():
+        rows = invoices.with_row_index("_row").filter(repeated)
+        exact = rows.select("_row", line.is_first_distinct().alias("_first"))
+        first = first.scatter(exact["_row"], exact["_first"])
+    return first
+
+
+def _join_on_key(documents: pl.LazyFrame, reference: pl.LazyFrame) -> pl.LazyFrame:
+    """Left join on (po_number, line_no), in the documents' order, through one 64-bit hash of the two texts: a
+    join on two text columns costs several times more time and memory. Exact all the same: the PO lines' hashes
+    are unique (else the text join is used), so a document line has at most one candidate, and the texts are
+    compared after; a candidate whose texts differ (a hash collision, or a null key) is no match."""
+    key = _hash(pl.struct(*_KEY))
+    ref = reference.with_columns(_k=key)
+    unique = ref.select(pl.col("_k").n_unique() == pl.len()).collect(engine=_ENGINE).item()
+    if not unique:
+        return documents.join(reference, on=_KEY, how="left", maintain_order="left")
+    ref = ref.rename({name: f"_ref_{name}" for name in _KEY})
+    joined = documents.with_columns(_k=key).join(ref, on="_k", how="left", maintain_order="left")
+    same = ((pl.col("po_number") == pl.col("_ref_po_number")) & (pl.col("line_no") == pl.col("_ref_line_no"))
+            ).fill_null(False)
+    columns = [name for name in reference.collect_schema().names() if name not in _KEY]
+    return joined.with_columns(pl.when(same).then(pl.col(c)).otherwise(None).alias(c) for c in columns).drop(
+        "_k", "_ref_po_number", "_ref_line_no")
 
 
 def _shared(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -7,8 +7,12 @@ so a spreadsheet can add them up (Excel keeps every number as a binary double; c
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -52,6 +56,54 @@ def summary(result: MatchResult) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A held invoice as the report ages it (the store's holds; ``hub match`` on exports has none)."""
+
+    invoice_number: str
+    customer: str
+    po_number: str
+    amount: Decimal
+    held_since: dt.date
+    categories: tuple[str, ...] = ()
+
+
+AGE_BUCKETS = ("0-30", "31-60", "61-90", "90+")
+
+
+def _bucket(days: int) -> str:
+    return AGE_BUCKETS[0 if days <= 30 else 1 if days <= 60 else 2 if days <= 90 else 3]
+
+
+def customers(result: MatchResult) -> list[dict[str, Any]]:
+    """Per customer: exceptions and value at stake (documents without a known PO under ``(no PO)``)."""
+    grouped = result.exceptions.group_by(pl.col("customer").fill_null("(no PO)")).agg(
+        count=pl.len(), value=pl.col("value_at_stake").sum()).sort("value", "customer", descending=[True, False])
+    return [{"customer": row["customer"], "exceptions": int(row["count"]),
+             "value_at_stake": _cents(int(row["value"] or 0))} for row in grouped.iter_rows(named=True)]
+
+
+def aging(result: MatchResult, as_of: dt.date, holds: Sequence[Hold] = ()) -> dict[str, list[dict[str, Any]]]:
+    """Unbilled shipments (``shipped_not_invoiced``, by first ship date) and held invoices (by the day they were
+    held), counted and valued per age bucket in days as of ``as_of``."""
+    def empty() -> dict[str, list[int]]:
+        return {bucket: [0, 0] for bucket in AGE_BUCKETS}
+
+    unbilled, held = empty(), empty()
+    rows = result.exceptions.filter(pl.col("category") == "shipped_not_invoiced").select(
+        "first_ship_date", "value_at_stake")
+    for shipped, value in rows.iter_rows():
+        cell = unbilled[_bucket((as_of - shipped).days if shipped is not None else 0)]
+        cell[0], cell[1] = cell[0] + 1, cell[1] + int(value or 0)
+    for hold in holds:
+        cell = held[_bucket((as_of - hold.held_since).days)]
+        cell[0], cell[1] = cell[0] + 1, cell[1] + int((hold.amount * 100).to_integral_value())
+
+    def listed(table: dict[str, list[int]]) -> list[dict[str, Any]]:
+        return [{"age_days": b, "count": n, "value": _cents(v)} for b, (n, v) in table.items()]
+    return {"unbilled_shipments": listed(unbilled), "held_invoices": listed(held)}
+
+
 def _cents(value: int) -> str:
     sign, value = ("-", -value) if value < 0 else ("", value)
     return f"{sign}{value // 100}.{value % 100:02d}"
@@ -77,8 +129,9 @@ def to_csv(result: MatchResult) -> str:
     return rows.write_csv()
 
 
-def to_xlsx(result: MatchResult) -> bytes:
-    """A workbook: Summary, Exceptions, Informational, Matched (amounts as numbers)."""
+def to_xlsx(result: MatchResult, *, as_of: dt.date | None = None, holds: Sequence[Hold] = ()) -> bytes:
+    """A workbook: Summary, Customers, Aging (as of ``as_of``, default today), Exceptions, Informational, Matched
+    (amounts as numbers)."""
     import xlsxwriter  # type: ignore[import-untyped]  # ships no type information
 
     def numeric(findings: pl.DataFrame) -> pl.DataFrame:
@@ -89,9 +142,17 @@ def to_xlsx(result: MatchResult) -> bytes:
 
     facts = summary(result)
     overview = pl.DataFrame(facts["by_category"]).with_columns(pl.col("value_at_stake").cast(pl.Decimal(38, 2)))
+    per_customer = pl.DataFrame(customers(result), schema={"customer": pl.String, "exceptions": pl.Int64,
+                                                           "value_at_stake": pl.String})
+    ages = aging(result, as_of or dt.date.today(), holds)
+    aged = pl.DataFrame([{"what": what.replace("_", " "), **row} for what, rows in ages.items() for row in rows])
     buffer = io.BytesIO()
     with xlsxwriter.Workbook(buffer) as workbook:
         overview.write_excel(workbook, worksheet="Summary", autofit=True)
+        per_customer.with_columns(pl.col("value_at_stake").cast(pl.Decimal(38, 2))).write_excel(
+            workbook, worksheet="Customers", autofit=True)
+        aged.with_columns(pl.col("value").cast(pl.Decimal(38, 2))).write_excel(workbook, worksheet="Aging",
+                                                                                autofit=True)
         numeric(result.exceptions).write_excel(workbook, worksheet="Exceptions", autofit=True)
         numeric(result.informational).write_excel(workbook, worksheet="Informational", autofit=True)
         result.matched.write_excel(workbook, worksheet="Matched", autofit=True)
@@ -105,6 +166,8 @@ th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-al
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f3f3f3; }
 h2 { margin-top: 1.5em; }
+svg.chart text { font: 12px system-ui, sans-serif; fill: #222; }
+svg.chart rect { fill: #4a78b5; }
 """
 
 _HTML_COLUMNS = ("po_number", "line_no", "sku", "customer", "invoice_number", "invoice_numbers", "asn_numbers",
@@ -125,8 +188,53 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
 
 
-def to_html(result: MatchResult, title: str = "Three-way match") -> str:
-    """One self-contained page: summary per category with totals, then the exceptions by category."""
+def _chart(label: str, bars: Sequence[tuple[str, str]]) -> str:
+    """A horizontal bar chart as inline SVG (no script, no network): one bar per (name, amount text)."""
+    values = [Decimal(amount) for _, amount in bars]
+    top = max(values, default=Decimal(0)) or Decimal(1)
+    height = 22 * len(bars) + 8
+    parts = [f'<svg class=chart role=img aria-label="{html.escape(label)}" width=640 height={height} '
+             f'xmlns="http://www.w3.org/2000/svg">']
+    for i, ((name, amount), value) in enumerate(zip(bars, values, strict=True)):
+        y, width = 4 + 22 * i, int(360 * value / top) if value > 0 else 0
+        parts.append(f'<text x=0 y={y + 14}>{html.escape(name)}</text><rect x=180 y={y} width={width} height=16>'
+                     f'</rect><text x={186 + width} y={y + 14}>{html.escape(amount)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _aging_html(ages: dict[str, list[dict[str, Any]]], as_of: dt.date) -> list[str]:
+    lines = [f"<h2 id=aging>Aging as of {as_of.isoformat()} (days)</h2>"]
+    for what, rows in ages.items():
+        name = what.replace("_", " ")
+        lines.append(f"<h3>{name}</h3><table><thead><tr><th>age (days)</th><th class=n>count</th>"
+                     "<th class=n>value</th></tr></thead><tbody>")
+        lines += [f"<tr><td>{row['age_days']}</td><td class=n>{row['count']}</td><td class=n>{row['value']}</td></tr>"
+                  for row in rows]
+        lines.append("</tbody></table>")
+        lines.append(_chart(f"{name} by age", [(row["age_days"], row["value"]) for row in rows]))
+    return lines
+
+
+def _holds_html(holds: Sequence[Hold], as_of: dt.date) -> list[str]:
+    if not holds:
+        return []
+    esc = html.escape
+    lines = ["<h2 id=held>Held invoices</h2><table><thead><tr><th>invoice</th><th>customer</th><th>PO</th>"
+             "<th class=n>amount</th><th>held since</th><th class=n>days</th><th>why</th></tr></thead><tbody>"]
+    lines += [f"<tr><td>{esc(h.invoice_number)}</td><td>{esc(h.customer)}</td><td>{esc(h.po_number)}</td>"
+              f"<td class=n>{h.amount:.2f}</td><td>{h.held_since.isoformat()}</td>"
+              f"<td class=n>{(as_of - h.held_since).days}</td><td>{esc(', '.join(h.categories))}</td></tr>"
+              for h in holds]
+    lines.append("</tbody></table>")
+    return lines
+
+
+def to_html(result: MatchResult, title: str = "Three-way match", *, as_of: dt.date | None = None,
+            holds: Sequence[Hold] = ()) -> str:
+    """One self-contained page: totals, exceptions by category (with a chart), per customer, aging of unbilled
+    shipments and held invoices as of ``as_of`` (default today), then the exceptions by category."""
+    as_of = as_of or dt.date.today()
     facts = summary(result)
     esc = html.escape
     lines = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title>",
@@ -140,6 +248,15 @@ def to_html(result: MatchResult, title: str = "Three-way match") -> str:
                      f"</td><td class=n>{esc(row['value_at_stake'])}</td></tr>")
     lines.append(f"<tr><th>total</th><th class=n>{facts['exceptions']}</th>"
                  f"<th class=n>{esc(facts['value_at_stake'])}</th></tr></tbody></table>")
+    lines.append(_chart("value at stake by category", [(r["category"], r["value_at_stake"])
+                                                       for r in facts["by_category"]]))
+    lines.append("<h2 id=customers>Per customer</h2><table><thead><tr><th>customer</th><th class=n>exceptions</th>"
+                 "<th class=n>value at stake</th></tr></thead><tbody>")
+    lines += [f"<tr><td>{esc(row['customer'])}</td><td class=n>{row['exceptions']}</td>"
+              f"<td class=n>{esc(row['value_at_stake'])}</td></tr>" for row in customers(result)]
+    lines.append("</tbody></table>")
+    lines += _aging_html(aging(result, as_of, holds), as_of)
+    lines += _holds_html(holds, as_of)
     lines.append("<h2>Informational (not exceptions)</h2><table><tbody>")
     lines += [f"<tr><td>{row['category']}</td><td class=n>{row['count']}</td></tr>" for row in facts["informational"]]
     lines.append("</tbody></table>")

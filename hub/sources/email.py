@@ -29,7 +29,7 @@ from hub import store as st
 from hub.intake import MappedOrderLike, SourcePage, UnreadableBody
 from hub.sources._api import map_receipt_again
 from hub.sources._protocol import MapArchived
-from mappings.email import EmailChannelSettings, ignore_reason_of_raw, match_sender, read_email, sender_of_raw
+from mappings.email import EmailChannelSettings, ignore_reason_of_raw, match_sender, read_email
 from mappings.profiles import PartnerDirectory, PartnerProfile
 
 _log = logging.getLogger(__name__)
@@ -173,18 +173,15 @@ def _mapper_for(profile: PartnerProfile, settings: EmailChannelSettings, raw: by
 
 def _map_message(raw: bytes, profile: PartnerProfile, settings: EmailChannelSettings,
                  sha: str) -> list[MappedOrderLike]:
-    """The message's order; a sender who is not this customer's, no order, or an unreadable one: rejected whole.
+    """The message's order; no order, or an unreadable one: rejected whole.
 
     One message is one order, so a message whose order cannot be read is rejected as a document
-    (its exception says which attachment row or body line), not as one order among others.
+    (its exception says which attachment row or body line), not as one order among others. A sender
+    the profile does not list is no reason to refuse: the order is read, marked ``sender_unknown``
+    with the sender's address, and held for a person by the ``unknown_sender`` rule (a draft).
     """
     if ignore_reason_of_raw(raw):  # settled before mapping; a replay of an ignored message maps nothing
         return []
-    sender = sender_of_raw(raw)
-    if not settings.sends(sender):
-        domain = sender.rpartition("@")[2] or "an unknown domain"
-        raise RejectedDocument(f"the sender (at {domain}) is not among {profile.id}'s sender_addresses or "
-                               "sender_domains", location="From")
     try:
         result = read_email(raw, profile, sha)
     except RejectedDocument:
@@ -229,6 +226,8 @@ def _map_file(name: str, raw: bytes, sha: str, partners: PartnerDirectory, partn
     for order in mapped:  # one at most: a message whose order cannot be read was rejected above
         problems = [p for p in getattr(order, "findings", []) if p.severity != "note"]
         outcome = "accepted_with_warnings" if problems else "accepted"
+        if order.order is not None and order.order.references.get("sender_unknown"):
+            outcome = "needs_review"  # the intake holds it for approval (rule unknown_sender)
         documents.append(DocumentResult(order.channel_order_id, outcome, problems, order.order).to_json())
     return done(ReceiptOutcome.ACCEPTED.value, None, documents)
 

@@ -75,7 +75,13 @@ class ShopifySource:
         return map_orders
 
     def map_again(self, store: st.HubStore, partners: PartnerDirectory, receipt_id: int, *, now: dt.datetime) -> str:
-        """The archived page or webhook body mapped again."""
+        """The archived page, webhook body or bulk file (``hub backfill shopify``) mapped again."""
+        from hub.sources import _shopify_bulk
+
+        with store.transaction() as conn:
+            bulk = _shopify_bulk.is_bulk_receipt(st.get_receipt(conn, receipt_id))
+        if bulk:
+            return _shopify_bulk.map_bulk_again(store, partners, receipt_id, now=now)
         return map_receipt_again(store, partners, receipt_id, self.mapper(partners), now=now)
 
     def map_files(self, files: Sequence[tuple[str, bytes]], partners: PartnerDirectory,

@@ -103,6 +103,23 @@ def keep_held(conn: Connection, order_id: int) -> bool:
     return True
 
 
+def approval_of_order(conn: Connection, order_id: int) -> Approval | None:
+    """The approval of an order (one at most), or None when it was never held."""
+    row = conn.execute(select(approvals).where(approvals.c.order_id == order_id)).first()
+    return None if row is None else _approval(row)
+
+
+def hold_again(conn: Connection, approval_id: int, *, findings: list[dict[str, Any]], now: dt.datetime,
+               note: str) -> None:
+    """A new version of the order breaks rules: pending again with its findings (any earlier decision was for
+    other content), the order not for delivery until a person decides; audited."""
+    conn.execute(update(approvals).where(approvals.c.id == approval_id).values(
+        state=ApprovalState.PENDING, findings=findings, decided_at=None, decided_by=None, note=None, reply=None))
+    order_id = conn.execute(select(approvals.c.order_id).where(approvals.c.id == approval_id)).scalar_one()
+    conn.execute(update(orders).where(orders.c.id == order_id).values(not_pushed_reason=AWAITING_APPROVAL))
+    _audit(conn, approval_id, "revalidated", "hub", now, note)
+
+
 def get_approval(conn: Connection, approval_id: int) -> Approval | None:
     """One approval, or None."""
     row = conn.execute(select(approvals).where(approvals.c.id == approval_id)).first()

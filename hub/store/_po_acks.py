@@ -9,11 +9,12 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, and_, exists, func, select, update
 
+from hub.store._approvals import ApprovalState
 from hub.store._exceptions import OPEN, RESOLVED, ExceptionKind, close_exception, open_exception
 from hub.store._order_states import OrderStatus
 from hub.store._outbound import SENT
 from hub.store._outbox import DEAD, DONE
-from hub.store._tables import exceptions, inserted_id, orders, outbound_documents, outbox, po_acknowledgments
+from hub.store._tables import approvals, exceptions, inserted_id, orders, outbound_documents, outbox, po_acknowledgments
 
 
 class ErpVerdict(StrEnum):
@@ -22,7 +23,7 @@ class ErpVerdict(StrEnum):
     ACCEPTED = "accepted"
     """Delivered to every target: accepted as ordered."""
     REFUSED = "refused"
-    """A target refused it (an open ``<target>_rejected`` exception): rejected."""
+    """A target refused it (an open ``<target>_rejected`` exception), or a person rejected it on approval."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,11 @@ class PoAck:
 def orders_to_acknowledge(
     conn: Connection, *, partner_id: str, targets: Sequence[str], limit: int = 500
 ) -> list[OrderToAcknowledge]:
-    """Open, pushed orders of ``partner_id`` whose revision has no 855 and whose targets are done with them.
+    """Open orders of ``partner_id`` whose revision has no 855 and whose targets, or a person, are done with them.
 
     Accepted: every target's delivery is done. Refused: some target's delivery is dead with its
-    ``<target>_rejected`` exception open. Anything else (pending, failed, unreachable) waits.
+    ``<target>_rejected`` exception open, or a person rejected the order held for approval (it was
+    never pushed). Anything else (pending, failed, unreachable, awaiting approval) waits.
     """
     if not targets:
         return []
@@ -74,14 +76,18 @@ def orders_to_acknowledge(
     any_refused = exists().where(mine & (outbox.c.state == DEAD) & exists().where(
         (exceptions.c.order_id == o.id) & (exceptions.c.state == OPEN)
         & (exceptions.c.kind == outbox.c.target.concat("_rejected"))))
+    rejected = exists().where((approvals.c.order_id == o.id) & (approvals.c.state == ApprovalState.REJECTED))
     rows = conn.execute(
-        select(o.id, o.revision).where(
+        select(o.id, o.revision, rejected.label("rejected")).where(
             (o.partner_id == partner_id) & (o.source == "x12") & (o.status == OrderStatus.OPEN)
-            & o.not_pushed_reason.is_(None) & ~o.is_test & ~already & (all_done | any_refused)
+            & ~o.is_test & ~already & ((o.not_pushed_reason.is_(None) & (all_done | any_refused)) | rejected)
         ).order_by(o.id).limit(limit)
     ).all()
     found: list[OrderToAcknowledge] = []
     for row in rows:
+        if row.rejected:
+            found.append(OrderToAcknowledge(row.id, row.revision, ErpVerdict.REFUSED, None))
+            continue
         deliveries = {d.target: d for d in conn.execute(
             select(outbox.c.target, outbox.c.state, outbox.c.external_ref).where(outbox.c.order_id == row.id))}
         if not targets or any(t not in deliveries for t in targets):

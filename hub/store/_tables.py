@@ -545,6 +545,98 @@ channel_fulfilments = Table(
 )
 
 
+# Shipment lines the three-way match reads (ERP deliveries, ASNs...), in the order line's own unit; one row per
+# (source, document, partner, PO, line): recording the same document line again replaces its quantity.
+match_shipments = Table(
+    "match_shipments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("document", String(120), nullable=False),
+    Column("partner_id", String(63), nullable=False),
+    Column("po_number", String(80), nullable=False),
+    Column("line_no", String(80), nullable=False),
+    Column("sku", String(80), nullable=False),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("ship_date", Date, nullable=False),
+    Column("recorded_at", TS, nullable=False),
+    UniqueConstraint("source", "document", "partner_id", "po_number", "line_no", name="uq_match_shipments_line"),
+    Index("ix_match_shipments_po", "partner_id", "po_number"),
+)
+
+# One row per run of the daily three-way match (``match_findings`` its exceptions): the partition's history.
+match_runs = Table(
+    "match_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("business_day", Date, nullable=False, index=True),
+    Column("ran_at", TS, nullable=False),
+    Column("po_lines", Integer, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("exceptions", Integer, nullable=False),
+    Column("value_at_stake", ExactDecimal, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("released", JSON, nullable=False),  # invoice ids this run released (within tolerance)
+    Column("report_dir", Text),
+)
+
+match_findings = Table(
+    "match_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("match_runs.id"), nullable=False, index=True),
+    Column("category", String(40), nullable=False),
+    Column("customer", String(63)),
+    Column("po_number", String(200)),
+    Column("line_no", String(80)),
+    Column("sku", String(80)),
+    Column("invoice_number", String(200)),
+    Column("variance_pct", ExactDecimal),
+    Column("value_at_stake", ExactDecimal),
+    Column("detail", Text, nullable=False),
+)
+
+
+# 856 ship notices we send: one per ERP delivery (done stock.picking) of a partner's order, the outbound
+# document carrying it, its GS06/ST02 and the SSCC of every carton; ``complete`` once the order shipped in full.
+asn_notices = Table(
+    "asn_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", String(63), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
+    Column("picking_id", Integer, nullable=False),  # the ERP's stock.picking id
+    Column("picking_name", String(80), nullable=False),
+    Column("reference", String(200), nullable=False),  # ours: 856/<partner>/<PO>/<picking>
+    Column("outbound_id", Integer, ForeignKey("outbound_documents.id"), nullable=False),
+    Column("group_control", String(9), nullable=False),
+    Column("set_control", String(9), nullable=False),
+    Column("ssccs", JSON, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("fa_status", String(1)),  # AK901/AK501 of the partner's 997/999 for it: A, E, P, R
+    Column("fa_received_at", TS),
+    UniqueConstraint("partner_id", "picking_id"),
+    UniqueConstraint("partner_id", "group_control"),
+    Index("ix_asn_notices_order_id", "order_id"),
+)
+
+
+# Stock published to a channel account (Shopify available at one location, marketplace listing quantity):
+# the last quantity each SKU was given and the ATP it came from, so a re-run sends only what changed (issue 12).
+published_stock = Table(
+    "published_stock",
+    metadata,
+    Column("channel", String(20), primary_key=True),  # shopify | amazon
+    Column("partner_id", String(63), primary_key=True),
+    Column("sku", String(80), primary_key=True),
+    Column("quantity", Integer, nullable=False),  # what the channel was told
+    Column("atp", ExactDecimal, nullable=False),  # hub.inventory.atp_by_sku when it was computed
+    Column("safety_stock", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False),  # set | unchanged | unknown_sku (the channel has no such SKU)
+    Column("published_at", TS, nullable=False),
+)
+
 def inserted_id(result: CursorResult[Any]) -> Any:
     """The primary key the database gave the one row a single-row INSERT just added."""
     key = result.inserted_primary_key

@@ -12,16 +12,16 @@ from hub.validation._gate import (
     ApprovalGate,
     GatedTargets,
     admit,
+    admit_new_version,
     gated,
     global_rules,
     needs_approval,
     rules_for,
 )
-from hub.validation._replies import EDI_REJECTION_NOT_AVAILABLE, register_rejection_sender, send_rejection
+from hub.validation._replies import Rejection, RejectionSender, register_rejection_sender, send_rejection
 from hub.validation._sync import CatalogueSync, sync_catalogue
 
 __all__ = [
-    "EDI_REJECTION_NOT_AVAILABLE",
     "RULES_ENV",
     "ApprovalGate",
     "ApprovalNotFound",
@@ -32,8 +32,11 @@ __all__ = [
     "Finding",
     "GatedTargets",
     "Product",
+    "Rejection",
+    "RejectionSender",
     "Rule",
     "admit",
+    "admit_new_version",
     "approve",
     "evaluate",
     "gated",

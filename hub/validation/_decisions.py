@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from hub import store as st
 from hub.store._tables import orders
-from hub.validation._replies import send_rejection
+from hub.validation._replies import Rejection, send_rejection
+from mappings.profiles import PartnerDirectory
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,21 @@ def approve(store: st.HubStore, approval_id: int, *, by: str, note: str | None =
             if status == st.OrderStatus.OPEN:
                 for target in approval.targets:
                     st.enqueue_delivery(conn, order_id=approval.order_id, target=target, now=now)
+                    # Held again on a new version: paused (skipped), or the target has the earlier one (done).
+                    delivery = st.delivery_of(conn, order_id=approval.order_id, target=target)
+                    if delivery is not None and delivery.state in (st.SKIPPED, st.DONE):
+                        st.requeue_delivery(conn, order_id=approval.order_id, target=target, now=now)
             st.add_event(conn, approval.order_id, "approved", {"by": by, "note": note}, now=now)
         return Decision(_get(conn, approval_id), done)
 
 
-def reject(store: st.HubStore, approval_id: int, *, by: str, note: str, now: dt.datetime | None = None) -> Decision:
-    """Reject a held order: never delivered; the channel's rejection is sent where one exists, and recorded."""
+def reject(store: st.HubStore, approval_id: int, *, by: str, note: str, now: dt.datetime | None = None,
+           partners: PartnerDirectory | None = None) -> Decision:
+    """Reject a held order: never delivered; the channel's rejection is sent where one exists, and recorded.
+
+    ``partners``: the profiles the rejection is answered with (an EDI partner's 855 settings);
+    None reads ``HUB_PARTNERS_DIR`` when a channel needs them.
+    """
     now = now or st.utcnow()
     with store.transaction() as conn:
         approval = _pending(conn, approval_id)
@@ -56,7 +66,8 @@ def reject(store: st.HubStore, approval_id: int, *, by: str, note: str, now: dt.
     if not done:
         return Decision(approval, False)
     # Sent after the commit: a rejection is recorded even if the mail server is down (then "not sent").
-    reply = send_rejection(order, raw, note)
+    reply = send_rejection(Rejection(order=order, order_id=approval.order_id, raw=raw, note=note, store=store, now=now,
+                                     partners=partners))
     with store.transaction() as conn:
         st.record_reply(conn, approval_id, reply, now=now)
         return Decision(_get(conn, approval_id), True, reply)

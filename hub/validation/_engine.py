@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from canonical.model import Order, OrderLine, order_total
+from canonical.model import Order, OrderLine, Source, order_total
 from mappings.validation_rules import ValidationRules
 
 _EACH = "EA"  # list prices and packaging quantities in the ERP are per each
@@ -29,6 +29,7 @@ class Rule(StrEnum):
     DUPLICATE_PO = "duplicate_po"
     TOTALS = "totals"
     LOW_CONFIDENCE = "low_confidence"
+    UNKNOWN_SENDER = "unknown_sender"
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,15 @@ def _order_findings(order: Order, rules: ValidationRules, context: Context) -> l
                              f"{order.source_ref} already received through {context.duplicate_of}"))
     if rules.totals_tolerance is not None:
         found.extend(_totals(order, rules.totals_tolerance))
-    if order.source.value in (rules.review_extracted_from or ()):
+    # Email is always read from free text: its doubtful extractions wait for a person whatever the rules say.
+    if order.source.value in {Source.EMAIL.value, *(rules.review_extracted_from or ())}:
         found.extend(_low_confidence(order))
+    if order.source == Source.EMAIL and order.references.get("sender_unknown"):
+        # Not a rule to switch off: an order from someone the customer never named is always a draft. The
+        # domain only (findings reach the Dagster UI); the address is on the order (`hub approvals show`).
+        domain = (order.references.get("sender") or "").rpartition("@")[2]
+        found.append(Finding(Rule.UNKNOWN_SENDER, None, "a sender the customer's profile lists",
+                             f"a sender at {domain}" if domain else "no sender address"))
     return found
 
 

@@ -136,3 +136,35 @@ def admit(conn: Connection, order: Order, order_id: int, targets: Sequence[str],
     st.add_event(conn, order_id, "held", {"reason": st.AWAITING_APPROVAL,
                                           "rules": sorted({f.rule.value for f in findings})}, now=now)
     return False
+
+
+def admit_new_version(conn: Connection, order_id: int, targets: Sequence[str], *, now: dt.datetime) -> bool:
+    """For a new version of a stored order: True if its deliveries may follow it; else it is (still) held.
+
+    An order never held flows on as before. A rejected one stays rejected. A held or approved one is
+    judged again on the new content, since a decision was about the content a person saw: breaking
+    rules, it is pending (again) with the new findings and its deliveries not yet sent are paused; breaking
+    none, a held one is released by the hub (audited) and an approved one flows on.
+    """
+    approval = st.approval_of_order(conn, order_id)
+    gate = getattr(targets, "gate", None)
+    if approval is None or approval.state == st.ApprovalState.REJECTED or gate is None or not targets:
+        return not st.keep_held(conn, order_id)
+    stored = st.load_stored_order(conn, order_id)
+    findings = gate.findings(conn, stored.order)
+    if not findings:
+        if approval.state == st.ApprovalState.PENDING:
+            st.decide_approval(conn, approval.id, state=st.ApprovalState.APPROVED, by="hub", now=now,
+                               note=f"revision {stored.revision} breaks no rule")
+        return True
+    earlier = "" if approval.state == st.ApprovalState.PENDING else f"; the {approval.state} decision was for " \
+        "an earlier version"
+    st.hold_again(conn, approval.id, findings=[f.as_dict() for f in findings], now=now,
+                  note=f"revision {stored.revision}: {len(findings)} rule(s) broken{earlier}")
+    for target in targets:
+        delivery = st.delivery_of(conn, order_id=order_id, target=target)
+        if delivery is not None and delivery.state in (st.PENDING, st.FAILED):
+            st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error="held again for approval")
+    st.add_event(conn, order_id, "held", {"reason": st.AWAITING_APPROVAL, "revision": stored.revision,
+                                          "rules": sorted({f.rule.value for f in findings})}, now=now)
+    return False

@@ -1,4 +1,4 @@
-"""The channel's answer to a rejected order: a reply email for email orders; for EDI, the 855 hook.
+"""The channel's answer to a rejected order: a reply email for email orders, an 855 RJ for EDI partners.
 
 Nothing here claims to have sent what it did not: the returned text says what happened and is
 recorded with the approval (``approvals.reply``).
@@ -6,29 +6,56 @@ recorded with the approval (``approvals.reply``).
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from canonical.model import Order
+from hub import store as st
 from hub.alerts import AlertSettings, SmtpSecurity
 from mappings.email import sender_of_raw
-
-RejectionSender = Callable[[Order, bytes | None, str], str]
-"""(order, its raw document, the reviewer's note) -> what became of the rejection message."""
-
-EDI_REJECTION_NOT_AVAILABLE = "not sent: 855 RJ (line IR) is not available yet; tell the partner another way"
+from mappings.profiles import PartnerDirectory
 
 
-def _x12_rejection(order: Order, raw: bytes | None, note: str) -> str:
-    # The hook for the 855 purchase order acknowledgment once it exists: register a sender here
-    # (register_rejection_sender("x12", ...)) that queues an 855 with BAK02 RJ and IR lines.
-    return EDI_REJECTION_NOT_AVAILABLE
+@dataclass(frozen=True)
+class Rejection:
+    """What a rejection sender gets: the order as stored, its raw document, the reviewer's note, where it lives."""
+
+    order: Order
+    order_id: int
+    raw: bytes | None
+    note: str
+    store: st.HubStore
+    now: dt.datetime
+    partners: PartnerDirectory | None = None
+    """The profiles (None: those ``HUB_PARTNERS_DIR`` names, read when a sender needs them)."""
+
+    def profiles(self) -> PartnerDirectory:
+        """The partner profiles to answer with."""
+        if self.partners is not None:
+            return self.partners
+        from hub.settings import get_settings
+
+        return PartnerDirectory.load(get_settings().partners_dir)
 
 
-def _email_rejection(order: Order, raw: bytes | None, note: str) -> str:
+RejectionSender = Callable[[Rejection], str]
+"""A rejected order -> what became of the channel's rejection message."""
+
+
+def _x12_rejection(rejected: Rejection) -> str:
+    """The 855 with BAK02 RJ, every line IR, queued now (written by the next edi_po_acknowledgments run)."""
+    from hub.delivery._acks855 import queue_rejection_855  # the delivery layer builds and validates 855s
+
+    return queue_rejection_855(rejected.store, rejected.profiles(), rejected.order_id, now=rejected.now)
+
+
+def _email_rejection(rejected: Rejection) -> str:
+    order, raw, note = rejected.order, rejected.raw, rejected.note
     settings = AlertSettings()
     if not settings.smtp_host or not settings.smtp_from:
         return "not sent: no SMTP server configured (HUB_ALERT_SMTP_HOST, HUB_ALERT_SMTP_FROM)"
@@ -69,9 +96,9 @@ def register_rejection_sender(source: str, sender: RejectionSender) -> None:
     _SENDERS[source] = sender
 
 
-def send_rejection(order: Order, raw: bytes | None, note: str) -> str:
-    """Send the channel's rejection of ``order`` if it has one; what happened, for the audit."""
-    sender = _SENDERS.get(order.source.value)
+def send_rejection(rejected: Rejection) -> str:
+    """Send the channel's rejection of the order if it has one; what happened, for the audit."""
+    sender = _SENDERS.get(rejected.order.source.value)
     if sender is None:
-        return f"not sent: the {order.source.value} channel has no rejection message"
-    return sender(order, raw, note)
+        return f"not sent: the {rejected.order.source.value} channel has no rejection message"
+    return sender(rejected)

@@ -2,7 +2,9 @@
 
 Where each value came from is kept for the reviewer: a line's ``references["from"]`` reads
 ``attachment order.csv row 3`` or ``body line 4``; the order's ``references`` say where the PO
-number and the ship-to were read and carry the Message-ID.
+number and the ship-to were read and carry the Message-ID and the sender's address (``sender``). A
+sender the customer's profile does not list is marked ``sender_unknown`` (the validation rule
+``unknown_sender`` then holds the order for a person): the order is read, never refused for it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mappings.email._csv import SheetLine, read_csv, read_rows
 from mappings.email._html import read_html
 from mappings.email._ignore import ignore_reason
 from mappings.email._mime import Attachment, ParsedEmail, parse_email
+from mappings.email._settings import EmailChannelSettings
 from mappings.profiles import PartnerProfile
 
 _CSV_TYPES = frozenset({"text/csv", "text/comma-separated-values", "application/csv", "text/plain",
@@ -150,7 +153,10 @@ def _order(parsed: ParsedEmail, lines: list[_Line], findings: Findings, profile:
            sha256: str | None) -> MappedOrder:
     text = own_text(parsed.text)
     found_po = po_number(parsed.subject, text)
-    references = {"message_id": (parsed.message_id or "")[:200]}
+    references = {"message_id": (parsed.message_id or "")[:200], "sender": parsed.from_address[:200]}
+    settings = profile.channel("email_imap")
+    if isinstance(settings, EmailChannelSettings) and not settings.sends(parsed.from_address):
+        references["sender_unknown"] = f"not among {profile.id}'s sender_addresses or sender_domains"
     from_column = next((line for line in lines if line.po_number), None)
     if found_po:
         po, references["po_number_from"] = found_po
@@ -194,5 +200,12 @@ def _order(parsed: ParsedEmail, lines: list[_Line], findings: Findings, profile:
         return MappedOrder(po, updated_at, None, MappedOrderState.REJECTED,
                            [str(p) for p in findings.problems if p.severity == "error"], False, "could not be mapped",
                            findings=findings.problems)
+    if breaches := profile.limits.breaches(order):  # implausible amounts (HUB_MAX_*, the profile's amount_limits)
+        for breach in breaches:
+            findings.error(order_lines[int(breach.line_no) - 1].references["from"] if breach.line_no else "order",
+                           breach.message)
+        return MappedOrder(po, updated_at, None, MappedOrderState.REJECTED,
+                           [str(p) for p in findings.problems if p.severity == "error"], False,
+                           "over the amount limits", findings=findings.problems)
     return MappedOrder(po, updated_at, order, MappedOrderState.OK, [str(p) for p in findings.problems],
                        findings=findings.problems)

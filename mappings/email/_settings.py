@@ -15,6 +15,8 @@ class EmailChannelSettings(ChannelSettings):
     kind: Literal["email_imap"] = "email_imap"
     host: str
     port: int = 993
+    port_env: str | None = Field(default=None, description="Sandbox only: environment variable holding the port "
+                                 "(the demo's IMAP server picks a free one); unset in production.")
     security: Literal["tls", "starttls", "plain"] = "tls"
     username: str
     tls_ca_file: str | None = Field(default=None, description="PEM file of a private CA to trust (else the system's).")

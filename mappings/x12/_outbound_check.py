@@ -14,7 +14,7 @@ from mappings.x12._maps import map_for
 from mappings.x12._results import Problem
 from mappings.x12._tokenizer import NotX12
 
-MAPPED_SETS = frozenset({"855", "810"})
+MAPPED_SETS = frozenset({"855", "810", "856", "846"})
 """Outbound sets validated element by element; a map missing for one of them is an error, not a pass."""
 
 

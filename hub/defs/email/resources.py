@@ -66,7 +66,8 @@ def email_resource(settings: EmailChannelSettings) -> EmailMailboxResource:
         return dg.EnvVar(name) if name else ""
 
     return EmailMailboxResource(
-        host=settings.host, port=settings.port, security=settings.security, username=settings.username,
+        host=settings.host, port=dg.EnvVar.int(settings.port_env) if settings.port_env else settings.port,
+        security=settings.security, username=settings.username,
         password=env(settings.password_env), oauth2_token_url=settings.oauth2_token_url or "",
         oauth2_client_id=env(settings.oauth2_client_id_env),
         oauth2_client_secret=env(settings.oauth2_client_secret_env),

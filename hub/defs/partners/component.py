@@ -72,7 +72,8 @@ class PartnerProfiles(dg.Component, dg.Model, dg.Resolvable):
         delivery = [target.build_defs(context) for target in targets]
         # The queue sits downstream of everything that opens or closes an exception, so a run that
         # changes it materializes it last.
-        changes_queue = [*upstream, edi_assets.edi_functional_acks.key, dg.AssetKey("edi_po_acknowledgments"), *(
+        changes_queue = [*upstream, edi_assets.edi_functional_acks.key, dg.AssetKey("edi_po_acknowledgments"),
+                        dg.AssetKey("edi_ship_notices"), *(
             key for defs in delivery for asset in defs.assets or () if isinstance(asset, dg.AssetsDefinition)
             for key in asset.keys)]
         changes_queue.append(dg.AssetKey("edi_invoices_810"))  # the 810s (hub/defs/edi/invoices810.py)

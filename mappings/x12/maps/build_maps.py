@@ -380,7 +380,7 @@ SEGMENTS: dict[str, tuple[str, list[tuple[str, str]], list[str]]] = {
         "Carrier Details (Quantity and Weight)",
         [("103", S), ("80", S), ("23", S), ("22", S), ("79", S), ("187", S), ("81", S), ("355", S), ("183", S),
          ("355", S)],
-        ["C0102", "C0203", "C0304", "C0605", "C0607", "P0708", "P0910"],
+        ["C0102", "C0304", "C0607", "P0708", "P0910"],  # the standard's five (TD1*CTN25*2****G*12.5*LB is valid)
     ),
     "TD5": (
         "Carrier Details (Routing Sequence/Transit Time)",
@@ -708,6 +708,78 @@ def invoice_810() -> SetSpec:
 
 
 SETS["810"] = invoice_810()
+
+
+def add_856() -> None:
+    """The 856 Ship Notice/Manifest we send (``mappings.x12._856``): its elements, segments and HL structure.
+
+    One HL loop carries every level (S shipment, O order, P pack, I item; the level is HL03): the map
+    allows each level's segments in the one loop, the builder decides which level gets which.
+    """
+    DATA_ELEMENTS.update({
+        "396": ("AN", 2, 30, "Shipment Identification"),
+        "641": ("ID", 3, 3, "Status Reason Code"),
+        "646": ("R", 1, 15, "Quantity Shipped to Date"),
+        "728": ("ID", 1, 2, "Returnable Container Load Make-Up Code"),
+        "327": ("AN", 1, 8, "Change Order Sequence Number"),
+    })
+    CODES_BY_XID.update({
+        "HL03": "S O T P Q I F".split(),  # shipment, order, tare, pack, subpack, item, component
+        # Shipment/Order/Pack/Item, Shipment/Order/Item/Pack, Shipment/Pack/Order/Item, Shipment/Order/Item.
+        "BSN05": "0001 0002 0003 0004".split(),
+    })
+    SEGMENTS.update({
+        "BSN": ("Beginning Segment for Ship Notice",
+                [("353", R), ("396", R), ("373", R), ("337", R), ("1005", S), ("640", S), ("641", S)], ["C0706"]),
+        "HL": ("Hierarchical Level", [("628", R), ("734", S), ("735", R), ("736", S)], []),
+        "SN1": ("Item Detail (Shipment)",
+                [("350", S), ("382", R), ("355", R), ("646", S), ("330", S), ("355", S), ("728", S), ("668", S)],
+                ["P0506"]),
+        "PRF": ("Purchase Order Reference",
+                [("324", R), ("328", S), ("327", S), ("373", S), ("350", S), ("367", S), ("92", S)], []),
+    })
+    hl = loop(
+        "HL", R, 200000,
+        seg("HL", R), seg("LIN", S), seg("SN1", S), seg("SLN", S, 1000), seg("PRF", S), seg("PO4", S),
+        seg("PID", S, 200), seg("MEA", S, 40), seg("PWK", S, 25), seg("PKG", S, 25), seg("TD1", S, 20),
+        seg("TD5", S, 12), seg("TD3", S, 12), seg("TD4", S, 5), seg("REF", S, MAXINT), seg("PER", S, 3),
+        seg("MAN", S, MAXINT), seg("DTM", S, 10), seg("FOB", S),
+        loop("N1", S, 200, seg("N1", S), seg("N2", S, 2), seg("N3", S, 2), seg("N4", S), seg("REF", S, 12),
+             seg("PER", S, 3), seg("FOB", S)),
+        seg("SDQ", S, 50), seg("CUR", S),
+    )
+    SETS["856"] = SetSpec("856", "SH", "Ship Notice/Manifest - 856 ({version}, what the hub sends)",
+                          (("HEADER", R, [seg("BSN", R), seg("DTM", S, 10)], 20), ("DETAIL", R, [hl], 30),
+                           ("FOOTER", S, [seg("CTT", S)], 40)))
+
+
+add_856()
+
+
+def inventory_846() -> SetSpec:
+    """The 846 Inventory Inquiry/Advice we send (BIA, LIN with QTY per item, CTT): its segments registered here.
+
+    The standard's 846 header and LIN detail, cut to what the hub writes or a partner's guide commonly
+    adds (PID, DTM, REF per item; N1 parties); QTY01 ``33`` is the quantity available for sale.
+    """
+    CODES_BY_XID["BIA01"] = ["00", "05"]  # original, replace
+    CODES_BY_XID["BIA02"] = ["DD", "MB", "MM", "SI"]  # report types partners' 846 guides ask for
+    SEGMENTS["BIA"] = ("Beginning Segment for Inventory Inquiry/Advice",
+                       [("353", R), ("755", R), ("127", R), ("373", R), ("337", S)], [])
+    n1 = loop("N1", S, 200, seg("N1", S), seg("N2", S, 2), seg("N3", S, 2), seg("N4", S), seg("REF", S, 12),
+              seg("PER", S, 3))
+    header: list[NodeSpec] = [seg("BIA", R), seg("CUR", S), seg("REF", S, 12), seg("PER", S, 3), seg("MEA", S, 10),
+                              seg("DTM", S, 10), n1]
+    detail: list[NodeSpec] = [loop(
+        "LIN", S, 10000, seg("LIN", R), seg("PID", S, 1000), seg("DTM", S, 10), seg("REF", S, MAXINT),
+        loop("QTY", S, MAXINT, seg("QTY", R), seg("DTM", S, 10)),
+    )]
+    summary: list[NodeSpec] = [seg("CTT", S)]
+    return SetSpec("846", "IB", "Inventory Inquiry/Advice - 846 ({version}, what the hub sends)",
+                   (("HEADER", R, header, 20), ("DETAIL", S, detail, 30), ("FOOTER", S, summary, 40)))
+
+
+SETS["846"] = inventory_846()
 
 
 # -- writing ---------------------------------------------------------------------------------------
