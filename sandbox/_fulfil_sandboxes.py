@@ -81,3 +81,14 @@ def carrier_environment(carrier: SandboxEasyPost, partners: PartnerDirectory) ->
         prefix = f"HUB_{name.upper()}"
         env.update({f"{prefix}_URL": carrier.base_url, f"{prefix}_API_KEY": CARRIER_API_KEY, f"{prefix}_MODE": "test"})
     return env
+
+
+def ship_once(erp: SandboxErp, client_order_ref: str, *, tracking_ref: str | None, carrier: str | None) -> str | None:
+    """The warehouse ships the sale order ``client_order_ref`` in full (a done delivery) unless a delivery of it
+    exists already; the new delivery's name, or None."""
+    db = erp._db
+    with db.lock:
+        orders = db.search("sale.order", [["client_order_ref", "=", client_order_ref]])
+        if not orders or db.search("stock.picking", [["sale_id", "=", orders[0]]]):
+            return None
+    return erp.ship(client_order_ref, tracking_ref=tracking_ref, carrier=carrier)

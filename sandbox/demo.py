@@ -4,7 +4,8 @@ sandbox ERP.
 The demo drops sample 850s (three partners, one broken file, one resend) into the sandbox partners'
 SFTP inboxes and evaluates each inbox sensor; runs the sync job of the sandbox Shopify store and
 marketplace seller account; sends the store's webhooks (one retried, one forged) and lets the
-webhook sensor process them. Every run goes to the Dagster instance in ``DAGSTER_HOME`` (so it
+webhook sensor process them; then ships (``sandbox/demo_fulfil.py``: stock, an 855, labels, an 856,
+fulfilments). Every run goes to the Dagster instance in ``DAGSTER_HOME`` (so it
 shows in the UI afterwards). It prints what happened; running it again creates nothing twice.
 """
 
@@ -83,7 +84,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         _channels(say, defs, instance, sandbox)
         run_email_demo(say, defs, instance, sandbox, _with_store(f"{_shown(Path(sys.executable).parent)}/hub",
                                                                  resolve_database_url()))
-        run_outbound(say, defs, instance, sandbox)  # stock, 855, labels, fulfilments (sandbox/demo_fulfil.py)
+        run_outbound(say, defs, instance, sandbox)  # stock, 855, labels, 856, fulfilments (sandbox/demo_fulfil.py)
         store = st.HubStore(resolve_database_url())
         demo_match.run(say, defs, instance, store, QUIET)  # sample POs, shipments, invoices; today's match report
         with sandbox_gateway(sandbox) as gateway:

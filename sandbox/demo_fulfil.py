@@ -2,12 +2,13 @@
 
 Profiles: the demo runs on the sample profiles of ``mappings/partners`` with ``sandbox/demo_profiles.yaml``
 laid over them (:func:`use_demo_profiles`, written to ``<data dir>/partners``): Northwind asks for an
-855; Bluebird, the Shopify store and the marketplace account ship through the sandbox carrier. The
-samples stay as the tests know them.
+855; Bluebird, the Shopify store and the marketplace account ship through the sandbox carrier; Bluebird
+wants 856s. The samples stay as the tests know them.
 
 Then :func:`run_outbound` runs, through Dagster on the demo's instance (so each run shows in the UI),
-the jobs of ``OUTBOUND_JOBS`` in order and prints what they left: the 855 in the partner's outbound
-folder with its line codes, the labels bought, the fulfilments the shop and marketplace received.
+the jobs of ``OUTBOUND_JOBS`` in order (before the 856 job the sandbox ERP's warehouse ships the
+labelled orders, :func:`warehouse_ships`) and prints what they left: the 855 and 856 in the partners'
+outbound folders, the labels bought, the fulfilments the shop and marketplace received.
 Every step is once-only in the hub, so a second demo sends nothing again.
 """
 
@@ -24,9 +25,10 @@ import sqlalchemy as sa
 import yaml
 
 from hub import store as st
+from hub.delivery._asn import partners_sending_856
 from hub.settings import REPO_ROOT, resolve_database_url
 from sandbox import _amazon_fulfilment, _shopify_fulfilment
-from sandbox._fulfil_sandboxes import carrier_targets
+from sandbox._fulfil_sandboxes import carrier_targets, ship_once
 from sandbox.environment import SandboxEnvironment
 
 OVERLAY = Path(__file__).resolve().parent / "demo_profiles.yaml"
@@ -46,13 +48,19 @@ def _fulfilment_jobs(defs: dg.Definitions, sandbox: SandboxEnvironment) -> list[
                   if "_fulfilments_" in job.name and job.name.endswith("_job"))
 
 
-# The outbound steps in the order the goods move: (what the step does, the jobs that do it). An 856 step
-# (ASN once the ERP's delivery is done, before the carrier's pickup) goes between the labels and the
-# channels' fulfilments; a step whose jobs are not in the definitions is skipped.
+def _ship_then_asn_jobs(defs: dg.Definitions, sandbox: SandboxEnvironment) -> list[str]:
+    """The warehouse ships (:func:`warehouse_ships`), then the 856 job reads the done deliveries."""
+    warehouse_ships(sandbox)
+    return ["edi_ship_notices_job"]
+
+
+# The outbound steps in the order the goods move: (what the step does, the jobs that do it); a step whose
+# jobs are not in the definitions is skipped.
 OUTBOUND_JOBS: tuple[tuple[str, Jobs], ...] = (
     ("stock and ATP from the ERP, new order lines allocated", lambda defs, sandbox: ["inventory_job"]),
     ("855s to the partners that ask for them", lambda defs, sandbox: ["edi_po_acknowledgments_job"]),
     ("labels bought from the carrier", _label_jobs),
+    ("856s for the deliveries the warehouse shipped", _ship_then_asn_jobs),
     ("fulfilments sent back to the shop and the marketplace", _fulfilment_jobs),
 )
 
@@ -92,9 +100,28 @@ def overlay_profile(profile: dict[str, Any], changes: dict[str, Any]) -> dict[st
     return merged
 
 
+def warehouse_ships(sandbox: SandboxEnvironment) -> list[str]:
+    """In the sandbox ERP, a done delivery (in full, with the label's tracking code) of each order whose label
+    is bought, for the partners that want 856s: what a warehouse does before the carrier's pickup. Once per order."""
+    wanting = {p.id for p in partners_sending_856(sandbox.partners)}
+    if not wanting:
+        return []
+    store = st.HubStore(resolve_database_url())
+    shipments = st.tables.carrier_shipments
+    try:
+        with store.transaction() as conn:
+            labels = conn.execute(sa.select(shipments.c.partner_id, shipments.c.po_number, shipments.c.tracking_code,
+                                            shipments.c.carrier).where(shipments.c.state == "bought")).all()
+    finally:
+        store.dispose()
+    shipped = [ship_once(sandbox.erp, po, tracking_ref=tracking, carrier=carrier)
+               for partner_id, po, tracking, carrier in labels if partner_id in wanting]
+    return [name for name in shipped if name]
+
+
 def run_outbound(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: SandboxEnvironment) -> None:
     """Run the outbound steps' jobs on ``instance`` and print what they left."""
-    say("\n== stock, 855, labels, fulfilments: the outbound jobs run once")
+    say("\n== stock, 855, labels, 856, fulfilments: the outbound jobs run once")
     known = {job.name for job in defs.resolve_all_job_defs()}
     shop_before, market_before = _channel_writes(sandbox)
     for title, jobs_of in OUTBOUND_JOBS:
@@ -137,6 +164,8 @@ def _print_outbound(say, store: st.HubStore, sandbox: SandboxEnvironment, *, sho
         if profile.sftp:
             for path in sorted(sandbox.outbound(profile.id).glob("855_*")):
                 say(f"855                 {profile.id}/{path.name}: {describe_855(path.read_text())}")
+            for path in sorted(sandbox.outbound(profile.id).glob("856_*")):
+                say(f"856                 {profile.id}/{path.name}: {describe_856(path.read_text())}")
     sold = len(sandbox.carrier.buys) - sandbox.carrier.sold_before if sandbox.carrier is not None else 0
     say(f"labels bought       {labels.get('bought', 0)} ({_fmt(services)}); this run {sold}")
     say(f"fulfilments sent    {sum(n for key, n in parts.items() if key.endswith(' sent'))}  {_fmt(parts)}; "
@@ -156,6 +185,16 @@ def describe_855(text: str) -> str:
             when = f" ship {segment[5]}" if len(segment) > 5 and segment[5] else ""
             lines.append(f"line {line_no} {segment[1]} {segment[2]}{when}")
     return f"BAK02 {bak}; " + ", ".join(lines)
+
+
+def describe_856(text: str) -> str:
+    """BSN02 (our shipment id), the hierarchy (HL levels) and the cartons' SSCCs (MAN*GM) of an 856's text."""
+    separator, terminator = text[3], text[105]
+    segments = [segment.strip().split(separator) for segment in text.split(terminator) if segment.strip()]
+    bsn = next((s[2] for s in segments if s[0] == "BSN" and len(s) > 2), "?")
+    levels = "".join(s[3] for s in segments if s[0] == "HL" and len(s) > 3)
+    ssccs = [s[2] for s in segments if s[0] == "MAN" and len(s) > 2 and s[1] == "GM"]
+    return f"BSN02 {bsn}; HL {levels}; SSCC {', '.join(ssccs) or '-'}"
 
 
 def _fmt(counter: Counter) -> str:

@@ -37,6 +37,8 @@ def test_the_overlay_asks_northwind_for_855s_and_ships_three_accounts_through_th
     assert northwind.x12 == samples.get("northwind").channel("x12_sftp").x12, "the rest of the channel is kept"
     shipping = {p.id for p in demo_profiles if any(t.kind == "easypost" for t in p.targets)}
     assert shipping == SHIPS
+    bluebird = demo_profiles.get("bluebird").channel("x12_sftp")
+    assert isinstance(bluebird, X12SftpChannel) and bluebird.asn is not None, "Bluebird wants 856s"
     for partner_id in SHIPS:
         assert [t.name for t in demo_profiles.get(partner_id).targets] == ["erp", "carrier"]
     # The samples the tests load are untouched: no 855, no carrier.
@@ -98,3 +100,28 @@ def test_describe_855_names_each_line_with_its_ack_code():
             "PO1*10*48*EA*4.1**VP*WID-100~ACK*IA*48*EA~PO1*20*6*EA*27.5**VP*GAD-320~ACK*IB*6*EA*068*20261218~"
             "CTT*2~SE*8*0001~GE*1*2~IEA*1*000000002~")
     assert demo_fulfil.describe_855(text) == "BAK02 AC; line 10 IA 48, line 20 IB 6 ship 20261218"
+
+
+def test_the_warehouse_ships_a_sale_order_once(tmp_path):
+    from sandbox._fulfil_sandboxes import ship_once
+
+    erp = SandboxErp(api_key="k", database="d", state_path=tmp_path / "erp.json")
+    erp.seed_products([("WID-100", "Widget", 4.1, None)])
+    db = erp._db
+    with db.lock:
+        partner = db.create("res.partner", {"name": "Bluebird"})
+        product = db.search("product.product", [["default_code", "=", "WID-100"]])[0]
+        order = db.create("sale.order", {"partner_id": partner, "client_order_ref": "BB-1"})
+        db.create("sale.order.line", {"order_id": order, "product_id": product, "product_uom_qty": 2.0})
+    assert ship_once(erp, "BB-1", tracking_ref="EZ1", carrier="USPS") is not None
+    assert ship_once(erp, "BB-1", tracking_ref="EZ1", carrier="USPS") is None, "shipped already"
+    assert ship_once(erp, "NO-SUCH-PO", tracking_ref=None, carrier=None) is None
+    assert len(db.records["stock.picking"]) == 1
+
+
+def test_describe_856_names_the_shipment_its_levels_and_cartons():
+    text = ("ISA*00*          *00*          *ZZ*ORDERHUB       *ZZ*BLUEBIRD       *261204*1200*U*00401*000000002*0*P*>~"
+            "GS*SH*ORDERHUB*BLUEBIRD*20261204*1200*2*X*004010~ST*856*0001~BSN*00*WH/OUT/00001*20261204*1200*0001~"
+            "HL*1**S~HL*2*1*O~HL*3*2*P~MAN*GM*006141410000000012~HL*4*3*I~HL*5*3*I~CTT*5~SE*10*0001~GE*1*2~"
+            "IEA*1*000000002~")
+    assert demo_fulfil.describe_856(text) == "BSN02 WH/OUT/00001; HL SOPII; SSCC 006141410000000012"
