@@ -4,7 +4,8 @@ sandbox ERP.
 The demo drops sample 850s (three partners, one broken file, one resend) into the sandbox partners'
 SFTP inboxes and evaluates each inbox sensor; runs the sync job of the sandbox Shopify store and
 marketplace seller account; sends the store's webhooks (one retried, one forged) and lets the
-webhook sensor process them. Every run goes to the Dagster instance in ``DAGSTER_HOME`` (so it
+webhook sensor process them; then ships (``sandbox/demo_fulfil.py``: stock, an 855, labels, an 856,
+fulfilments). Every run goes to the Dagster instance in ``DAGSTER_HOME`` (so it
 shows in the UI afterwards). It prints what happened; running it again creates nothing twice.
 """
 
@@ -32,6 +33,7 @@ from hub.targets import ERP_TARGET
 from mappings.profiles import PartnerDirectory
 from sandbox import demo_match
 from sandbox.demo_email import run_email_demo
+from sandbox.demo_fulfil import run_outbound, use_demo_profiles
 from sandbox.environment import SandboxEnvironment
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -48,13 +50,12 @@ SECOND_DROP = {"acme": [("acme_po_4500012345.x12", "acme_po_4500012345_RESENT.x1
 def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
     """Run the demo end to end; returns a process exit code."""
     started = time.monotonic()
-    settings = get_settings()
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
     data_dir = _prepare_environment(data_dir, say)
-    partners = PartnerDirectory.load(settings.partners_dir)
+    partners = PartnerDirectory.load(use_demo_profiles(data_dir))  # the samples with the demo's overlay
 
     # A client closing its session is normal here; paramiko would print it as a socket error.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
@@ -83,6 +84,7 @@ def run_demo(data_dir: Path | None = None, out=sys.stdout) -> int:
         _channels(say, defs, instance, sandbox)
         run_email_demo(say, defs, instance, sandbox, _with_store(f"{_shown(Path(sys.executable).parent)}/hub",
                                                                  resolve_database_url()))
+        run_outbound(say, defs, instance, sandbox)  # stock, 855, labels, 856, fulfilments (sandbox/demo_fulfil.py)
         store = st.HubStore(resolve_database_url())
         demo_match.run(say, defs, instance, store, QUIET)  # sample POs, shipments, invoices; today's match report
         with sandbox_gateway(sandbox) as gateway:
@@ -124,7 +126,7 @@ def _with_store(command: str, store_url: str) -> str:
 def run_ui(data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 3000) -> int:
     """Serve the Dagster UI (and daemon) over the demo's store, with the sandbox systems running."""
     data_dir = _prepare_environment(data_dir)
-    partners = PartnerDirectory.load(get_settings().partners_dir)
+    partners = PartnerDirectory.load(use_demo_profiles(data_dir))  # the samples with the demo's overlay
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     with SandboxEnvironment(data_dir / "sandbox", partners) as sandbox:
         sandbox.export()
@@ -246,9 +248,9 @@ def _channels(say, defs: dg.Definitions, instance: dg.DagsterInstance, sandbox: 
                                                                run_config=QUIET, tags={"hub/demo": "sync"})
         meta = {}
         for event in result.get_asset_materialization_events():
-            key = event.asset_key.to_user_string() if event.asset_key is not None else "erp"
-            if not key.startswith("erp") and key != "exception_queue":  # the sync asset's own counts
-                meta = {k: v.value for k, v in event.materialization.metadata.items()}
+            found = {k: v.value for k, v in event.materialization.metadata.items()}
+            if "orders_new" in found or "products" in found:  # the sync asset's own counts, not a target's push
+                meta = found
         if "products" in meta:  # the ERP catalogue the validation rules read, not an order channel
             say(f"   {name}: {'success' if result.success else 'FAILED'}; {meta['products']} products, "
                 f"{meta.get('pricelist_prices', 0)} pricelist prices, "

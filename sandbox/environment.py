@@ -1,4 +1,4 @@
-"""The local sandbox systems the demo and the UI run against: partner SFTP, a store, a marketplace, an ERP.
+"""The local sandbox systems the demo and the UI run against: partner SFTP, a store, a marketplace, an ERP, a carrier.
 
 Both speak the real protocols (SFTP with a pinned host key; Odoo's JSON-2 API) on 127.0.0.1, and
 their state lives under one folder so a second run sees what the first one left.
@@ -15,6 +15,7 @@ from hub.settings import resolve_database_url
 from hub.store import HubStore
 from hub.webhooks import create_webhook_app
 from mappings.profiles import PartnerDirectory
+from sandbox._fulfil_sandboxes import carrier_environment, carrier_for, seed_stock
 from sandbox._server import BackgroundServer
 from sandbox.amazon_server import SandboxAmazon
 from sandbox.erp_server import DEMO_PRODUCTS, SandboxErp
@@ -70,6 +71,7 @@ class SandboxEnvironment:
         self.webhooks: BackgroundServer | None = None
         self.mail = SandboxMail(partners)  # the first email customer's mailbox (Dovecot, else in-process)
         self.qbo = quickbooks_for(partners, [sku for sku, *_ in CATALOG])  # when a profile invoices in QuickBooks
+        self.carrier = carrier_for(partners, self.folder)  # when a profile ships through a carrier target
         if self.shop_settings is not None:
             self.shop = SandboxShopify(access_token=SHOPIFY_TOKEN, webhook_secret=SHOPIFY_WEBHOOK_SECRET,
                                        shop_domain=self.shop_settings.shop_domain)
@@ -97,9 +99,12 @@ class SandboxEnvironment:
         self.sftp.write_known_hosts(self.known_hosts)
         self.erp.start()
         self.erp.seed_products(CATALOG)
+        seed_stock(self.erp, [sku for sku, *_ in CATALOG])  # two warehouses, one SKU short
         self.mail.start()
         if self.qbo is not None:
             self.qbo.start()
+        if self.carrier is not None:
+            self.carrier.start()
         # Channel orders are seeded at fixed times of the day, so a second run the same day finds
         # the same order versions (and stores nothing new).
         day = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -118,7 +123,7 @@ class SandboxEnvironment:
 
     def stop(self) -> None:
         """Stop every system (the ERP's and the SFTP server's state stays on disk)."""
-        for server in (self.webhooks, self.marketplace, self.shop, self.erp, self.qbo):
+        for server in (self.webhooks, self.marketplace, self.shop, self.erp, self.qbo, self.carrier):
             if server is not None:
                 server.stop()
         self.sftp.stop()
@@ -159,6 +164,8 @@ class SandboxEnvironment:
                 env[seller.token_url_env] = self.marketplace.token_url
         if self.qbo is not None:
             env.update(quickbooks_environment(self.qbo))
+        if self.carrier is not None:
+            env.update(carrier_environment(self.carrier, self.partners))
         return env
 
     def export(self) -> None:
