@@ -182,3 +182,15 @@ def test_a_password_mailbox_touches_no_token_store(dovecot_server, monkeypatch):
     monkeypatch.setattr(EmailMailboxResource, "store", lambda self: pytest.fail("store opened"))
     with pytest.raises(ConfigurationError, match="login refused"), resource.mailbox_client():
         pass
+
+
+@respx.mock
+def test_a_public_client_sends_no_secret_and_no_token_at_all_is_a_configuration_error(sqlite_store):
+    route = respx.post(MS_URL).mock(return_value=answer("a1", "r2"))
+    oauth2 = OAuth2Config(token_url=MS_URL, client_id="app-id", client_secret="", refresh_token="r1")
+    XOAuth2Tokens(oauth2, account=USER).access_token()
+    assert "client_secret" not in form(route.calls[0])
+    empty = StoreTokens(sqlite_store, USER, seed="", provider="microsoft")
+    with pytest.raises(ConfigurationError, match="no microsoft refresh token"):
+        XOAuth2Tokens(oauth2, account=USER, tokens=empty).access_token()
+    assert route.call_count == 1
