@@ -100,7 +100,7 @@ def test_wrong_password_is_a_configuration_error_and_xoauth2_logs_in():
         oauth = OAuth2Config(token_url="http://127.0.0.1:9/token", client_id="c", client_secret=SecretStr("s"),
                              refresh_token=SecretStr("r"))
         xoauth = ImapConfig(host=server.host, port=server.port, security="plain", username=USER, oauth2=oauth)
-        with ImapMailbox(xoauth, oauth=Tokens()) as box:  # type: ignore[arg-type]
+        with ImapMailbox(xoauth, oauth=Tokens()) as box:
             assert box.uids_after(0) == []
 
 

@@ -38,6 +38,7 @@ from connectors._http._pagination import (
     parse_link_header,
 )
 from connectors._http._rate import LeakyBucketLimiter, RateLimiter
+from connectors._http._tokens import MemoryTokenStore, RefreshTokenStore
 
 __all__ = [
     "RETRIABLE_STATUSES",
@@ -47,12 +48,14 @@ __all__ = [
     "HttpConnectorConfig",
     "LeakyBucketLimiter",
     "LinkHeaderPaginator",
+    "MemoryTokenStore",
     "NextTokenPaginator",
     "NoAuth",
     "OAuthRefreshAuth",
     "PageRequest",
     "Paginator",
     "RateLimiter",
+    "RefreshTokenStore",
     "RefreshableAuth",
     "RequestStats",
     "StaticHeaderAuth",

@@ -19,8 +19,8 @@ from imap_tools.errors import MailboxLoginError
 from imap_tools.imap_utf7 import utf7_encode
 
 from canonical.errors import ConfigurationError, RetriableError
-from connectors._http import OAuthRefreshAuth
 from connectors.imap._config import ImapConfig
+from connectors.imap._oauth import AccessTokenSource, xoauth2_token_source
 
 _log = logging.getLogger(__name__)
 _UID = re.compile(rb"UID (\d+)")
@@ -44,12 +44,11 @@ class ImapError(RetriableError):
 class ImapMailbox:
     """One logged-in session on one mailbox (``with ImapMailbox(config) as box: ...``)."""
 
-    def __init__(self, config: ImapConfig, *, oauth: OAuthRefreshAuth | None = None) -> None:
+    def __init__(self, config: ImapConfig, *, oauth: AccessTokenSource | None = None) -> None:
         self.config = config
         if oauth is None and config.oauth2 is not None:
-            from connectors.imap._oauth import xoauth2_token_source
-
-            oauth = xoauth2_token_source(config.oauth2, timeout_seconds=config.timeout_seconds)
+            oauth = xoauth2_token_source(config.oauth2, account=config.username,
+                                         timeout_seconds=config.timeout_seconds)
         self._oauth = oauth
         self._box: BaseMailBox | None = None
         self._folders: set[str] = set()  # folders known to exist in this session

@@ -15,45 +15,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 import httpx
 from pydantic import SecretStr
 
 from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
-from connectors._http import default_error, retry_after_seconds
+from connectors._http import MemoryTokenStore as MemoryTokenStore  # re-exported: connectors.quickbooks
+from connectors._http import RefreshTokenStore, default_error, retry_after_seconds
 
 _log = logging.getLogger(__name__)
 MARGIN_SECONDS = 300.0  # renew five minutes before Intuit's hour is up
-
-
-class RefreshTokenStore(Protocol):
-    """Where the current refresh token lives between runs (the hub keeps it in its store)."""
-
-    def load(self) -> str | None:
-        """The latest refresh token, or None when none was kept yet."""
-        ...
-
-    def save(self, refresh_token: str, expires_in: float | None) -> None:
-        """Keep ``refresh_token`` (valid ``expires_in`` seconds when Intuit says) as the latest one."""
-        ...
-
-
-class MemoryTokenStore:
-    """A refresh token kept in memory only (tests, one-off scripts): the rotation is lost when it ends."""
-
-    def __init__(self, refresh_token: str) -> None:
-        self.refresh_token: str | None = refresh_token
-        self.saved: list[str] = []
-
-    def load(self) -> str | None:
-        """The token last saved (or given)."""
-        return self.refresh_token
-
-    def save(self, refresh_token: str, expires_in: float | None) -> None:
-        """Remember it, and that it was saved."""
-        self.refresh_token = refresh_token
-        self.saved.append(refresh_token)
 
 
 class IntuitOAuth:

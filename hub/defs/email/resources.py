@@ -8,9 +8,12 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import SecretStr
 
-from connectors.imap import ImapConfig, ImapMailbox, OAuth2Config
+from connectors.imap import ImapConfig, ImapMailbox, OAuth2Config, xoauth2_token_source
+from connectors.imap._oauth import provider_of
 from hub.defs.resources import HubStoreResource
 from hub.sources.email import MailboxSession
+from hub.store import HubStore
+from hub.store.oauth_tokens import StoreTokens
 from mappings.email import EmailChannelSettings
 
 
@@ -46,17 +49,32 @@ class EmailMailboxResource(dg.ConfigurableResource):
                           rejected_folder=self.rejected_folder, max_message_bytes=self.max_message_bytes,
                           ca_file=self.tls_ca_file or None)
 
+    def store(self) -> HubStore:
+        """The hub store: the exactly-once ledger, and the rotated XOAUTH2 refresh token."""
+        return HubStoreResource(database_url=self.database_url, partners_dir="").store()
+
+    def imap_mailbox(self, store: HubStore | None) -> ImapMailbox:
+        """The mailbox, not yet open; with XOAUTH2 its refresh token rotates in ``store`` (``oauth_tokens``)."""
+        config = self.imap_config()
+        if config.oauth2 is None or store is None:  # password, or XOAUTH2 without a store (rotation kept in memory)
+            return ImapMailbox(config)
+        # The environment's refresh token only seeds the row: Microsoft rotates it on every refresh.
+        tokens = StoreTokens(store, config.username, seed=self.oauth2_refresh_token,
+                             provider=provider_of(config.oauth2.token_url))
+        return ImapMailbox(config, oauth=xoauth2_token_source(config.oauth2, account=config.username, tokens=tokens,
+                                                              timeout_seconds=config.timeout_seconds))
+
     @contextmanager
     def mailbox_client(self) -> Iterator[ImapMailbox]:
         """The open mailbox alone (the sensor only looks)."""
-        with ImapMailbox(self.imap_config()) as box:
+        with self.imap_mailbox(self.store() if self.oauth2_token_url else None) as box:  # a password needs no store
             yield box
 
     @contextmanager
     def client(self) -> Iterator[MailboxSession]:
         """The open mailbox with the store (what the sync reads pages with)."""
-        store = HubStoreResource(database_url=self.database_url, partners_dir="").store()
-        with self.mailbox_client() as box:
+        store = self.store()
+        with self.imap_mailbox(store) as box:
             yield MailboxSession(box, store, f"{self.username}@{self.host}")
 
 

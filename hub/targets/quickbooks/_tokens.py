@@ -1,55 +1,18 @@
 """The QuickBooks refresh token kept in the hub store (``oauth_tokens``), rotated on every renewal.
 
-The environment's ``HUB_QBO_REFRESH_TOKEN`` only seeds the row: after the first renewal Intuit's new token is
-the one that works, and it is in the store. When an operator reconnects the app and sets a different token in
-the environment, its fingerprint no longer matches the row's ``seed_sha256`` and the environment's wins again.
+The generic store lives in :mod:`hub.store.oauth_tokens` (IMAP XOAUTH2 uses it too); this names the provider.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from hub.store import HubStore
-from hub.store._tables import oauth_tokens
+from hub.store.oauth_tokens import StoreTokens as _StoreTokens
 
 PROVIDER = "quickbooks"
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class StoreTokens:
+class StoreTokens(_StoreTokens):
     """The refresh token of one realm in the hub store (connectors.quickbooks.RefreshTokenStore)."""
 
     def __init__(self, store: HubStore, account: str, *, seed: str, provider: str = PROVIDER) -> None:
-        self.store, self.account, self.provider = store, account, provider
-        self.seed = seed.strip()
-
-    def load(self) -> str | None:
-        """The stored token, unless the environment's seed changed since (then the seed); None without either."""
-        with self.store.transaction() as conn:
-            row = conn.execute(select(oauth_tokens.c.refresh_token, oauth_tokens.c.seed_sha256).where(
-                oauth_tokens.c.provider == self.provider, oauth_tokens.c.account == self.account)).first()
-        if row is not None and (not self.seed or row.seed_sha256 == _sha256(self.seed)):
-            return str(row.refresh_token)
-        return self.seed or None
-
-    def save(self, refresh_token: str, expires_in: float | None) -> None:
-        """Keep Intuit's latest token (committed at once: the old one may already be dead)."""
-        now = dt.datetime.now(dt.UTC)
-        values = {"refresh_token": refresh_token, "seed_sha256": _sha256(self.seed), "rotated_at": now,
-                  "expires_at": now + dt.timedelta(seconds=expires_in) if expires_in else None}
-        key = (oauth_tokens.c.provider == self.provider, oauth_tokens.c.account == self.account)
-        with self.store.transaction() as conn:
-            if conn.execute(update(oauth_tokens).where(*key).values(**values)).rowcount:
-                return
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(oauth_tokens).values(provider=self.provider, account=self.account, **values))
-            except IntegrityError:  # another process inserted it first: ours is the newer token
-                conn.execute(update(oauth_tokens).where(*key).values(**values))
+        super().__init__(store, account, seed=seed, provider=provider)
