@@ -454,3 +454,30 @@ def test_a_callers_http_client_is_used_with_our_headers_and_left_open(clock):
     assert seen[0].headers["X-Api-Key"] == SECRET
     assert not own.is_closed
     own.close()
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_5xx_after_a_post_is_not_resent_and_is_in_doubt(clock, status):
+    # A gateway can time out on a create that still commits: sending it again could write it twice.
+    route = respx.post(f"{BASE}/v1/orders").mock(side_effect=[httpx.Response(status), httpx.Response(201)])
+    with make(clock) as api, pytest.raises(RetriableError) as caught:
+        api.request("POST", "/v1/orders", json={"po": "1"})
+    assert route.call_count == 1 and caught.value.write_in_doubt
+
+
+@respx.mock
+def test_a_429_after_a_post_is_waited_out_it_never_ran(clock):
+    route = respx.post(f"{BASE}/v1/orders").mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "1"}), httpx.Response(201, json={"id": 7})])
+    with make(clock) as api:
+        assert api.request("POST", "/v1/orders", json={"po": "1"}).json() == {"id": 7}
+    assert route.call_count == 2 and clock.sleeps == [1.0]
+
+
+@respx.mock
+def test_a_5xx_after_a_post_declared_idempotent_is_resent(clock):
+    route = respx.post(f"{BASE}/v1/search").mock(side_effect=[httpx.Response(502), httpx.Response(200, json=[])])
+    with make(clock) as api:
+        assert api.request("POST", "/v1/search", json={}, idempotent=True).json() == []
+    assert route.call_count == 2

@@ -56,8 +56,9 @@ class HttpConnector:
     with exponential backoff and full jitter, or after exactly the server's ``Retry-After``. A
     ``Retry-After`` longer than ``backoff_cap_seconds`` is not slept through: the call fails at
     once with a :class:`~canonical.errors.RetriableError` carrying it, so a scheduler can come back later.
-    A timeout after a non-idempotent request (POST, PATCH) was sent is not retried: it may have
-    taken effect. One call can narrow this: ``max_retries=0`` for a call that changes data when
+    A timeout or a 5xx after a non-idempotent request (POST, PATCH) was sent is not retried: it may
+    have taken effect, so the error is marked ``write_in_doubt``; a 429 is (it was refused unprocessed).
+    One call can narrow this: ``max_retries=0`` for a call that changes data when
     someone else (an outbox) retries it, ``idempotent=True`` for a POST that only reads.
     """
 
@@ -189,7 +190,12 @@ class HttpConnector:
             error = self.classify_error(response)
             if error is None:
                 return response
-            if isinstance(error, RetriableError) and attempt < retries:
+            # A 5xx after a write may follow its commit (a gateway timing out on a slow create): only a
+            # repeatable request is sent again; a 429 was refused before it ran, so it is waited out.
+            executed = response.status_code != 429
+            if isinstance(error, RetriableError) and executed and not repeatable:
+                error.write_in_doubt = True  # the caller looks the record up before writing again
+            if isinstance(error, RetriableError) and attempt < retries and (repeatable or not executed):
                 hint = self.retry_after(response)
                 if hint is not None and hint > self.config.backoff_cap_seconds:
                     _log.warning("%s %s -> HTTP %s, Retry-After %.0fs is too long to wait here",
