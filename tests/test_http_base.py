@@ -136,9 +136,9 @@ def test_connect_errors_exhausted_become_retriable_error(clock):
 @respx.mock
 def test_read_timeout_after_a_post_is_not_retried(clock):
     route = respx.post(f"{BASE}/x").mock(side_effect=httpx.ReadTimeout("no answer"))
-    with make(clock) as api, pytest.raises(RetriableError, match="ReadTimeout"):
+    with make(clock) as api, pytest.raises(RetriableError, match="ReadTimeout") as caught:
         api.request("POST", "/x", json={"a": 1})
-    assert route.call_count == 1
+    assert route.call_count == 1 and caught.value.write_in_doubt
 
 
 @respx.mock

@@ -164,6 +164,7 @@ class HttpConnector:
             except httpx.TransportError as exc:
                 failure = RetriableError(f"{what}: {self._transport_failure(exc)}")
                 retriable = isinstance(exc, _NOT_SENT) or repeatable
+                failure.write_in_doubt = not isinstance(exc, _NOT_SENT) and not repeatable
                 _log.info("%s %s%s -> %s (attempt %d)", self.name, what, _query_names(request), type(exc).__name__,
                           attempt + 1)
                 if not retriable or attempt >= retries:
