@@ -118,9 +118,15 @@ def _shown(path: Path) -> str:
 
 
 def _with_store(command: str, store_url: str) -> str:
-    """``command`` as a shell without the demo's environment must type it: naming the store unless it is the default."""
+    """``command`` as a shell without the demo's environment must type it: naming the store unless it is the
+    default, and the demo's profiles (the samples with its overlay) unless they are the default folder; a
+    replay read with the sample profiles alone would not know the demo's 855, 856 and carrier settings."""
     default = sqlite_url(HubSettings.model_fields["data_dir"].default / STORE_FILE_NAME)
-    return command if store_url == default else f"HUB_DATABASE_URL={shlex.quote(store_url)} {command}"
+    prefix = "" if store_url == default else f"HUB_DATABASE_URL={shlex.quote(store_url)} "
+    partners = os.environ.get("HUB_PARTNERS_DIR")
+    if partners and Path(partners).resolve() != Path(HubSettings.model_fields["partners_dir"].default).resolve():
+        prefix += f"HUB_PARTNERS_DIR={shlex.quote(_shown(Path(partners)))} "
+    return prefix + command
 
 
 def run_ui(data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 3000) -> int:

@@ -32,6 +32,19 @@ def test_the_closing_hint_names_the_open_exception(sqlite_store):
     assert f"HUB_DATABASE_URL={sqlite_store.url}" in text
 
 
+def test_the_hint_names_the_demos_profiles_when_they_are_not_the_samples(sqlite_store, tmp_path, monkeypatch):
+    # The demo lays its overlay (855, 856, carrier) over the samples in a folder of its own: a replay typed in
+    # another shell must read the same profiles.
+    monkeypatch.setenv("HUB_PARTNERS_DIR", str(tmp_path / "partners"))
+    lines: list[str] = []
+    demo.print_next_steps(lines.append, sqlite_store)
+    assert f"HUB_PARTNERS_DIR={tmp_path / 'partners'} " in "\n".join(lines)
+    monkeypatch.delenv("HUB_PARTNERS_DIR")
+    lines.clear()
+    demo.print_next_steps(lines.append, sqlite_store)
+    assert "HUB_PARTNERS_DIR" not in "\n".join(lines)
+
+
 def test_without_exceptions_the_hint_is_the_list_command(sqlite_store):
     lines: list[str] = []
     demo.print_next_steps(lines.append, sqlite_store)
