@@ -19,6 +19,7 @@ from typing import Any
 
 from sandbox._erp_database import INDEXED_FIELDS
 from sandbox._erp_schema import DATETIME_FORMAT, METHODS, MODELS, FieldSpec, char_field
+from sandbox._erp_stock import take_shipped
 
 _READ = frozenset({"search_read", "search", "search_count", "read"})
 PICKING_MODELS: dict[str, dict[str, FieldSpec]] = {
@@ -72,10 +73,11 @@ class PickingHelpers:
 
     def ship(self, client_order_ref: str, packages: Sequence[Sequence[tuple[str, float]]] | None = None, *,
              tracking_ref: str | None = None, carrier: str | None = None, weight: float | None = None,
-             state: str = "done") -> str:
+             state: str = "done", warehouse: str | None = None) -> str:
         """A delivery of the (oldest) sale order with this reference; its name (``WH/OUT/00001``).
 
         ``packages``: per carton, (default_code, quantity) pairs; default one carton with every line in full.
+        Done, it lowers on hand (from ``warehouse``'s code, else the warehouses in order) as Odoo does.
         """
         with self._db.lock:
             db = self._db
@@ -118,6 +120,7 @@ class PickingHelpers:
                     sale_line = by_code[code]
                     delivered = (sale_line.get("qty_delivered") or 0.0) + db.records["stock.move"][move_id]["quantity"]
                     db.update_row("sale.order.line", sale_line["id"], qty_delivered=delivered)
+                    take_shipped(db, sale_line["product_id"], db.records["stock.move"][move_id]["quantity"], warehouse)
             db.save()
             return str(row["name"])
 

@@ -164,3 +164,22 @@ def add_receipt(erp: SandboxErp, sku: str, warehouse_code: str, quantity: float,
             "product_uom_qty": float(quantity), "date": when.strftime(DATETIME_FORMAT), "state": state})
         db.save()
         return move_id
+
+
+def take_shipped(db: Database, product_id: int, quantity: float, warehouse_code: str | None = None) -> None:
+    """Lower on hand by a done delivery's quantity, as validating an Odoo picking moves its quants out.
+
+    From ``warehouse_code``'s quant, else from the warehouses in their order (what is left from the first,
+    which goes negative as Odoo allows). Nothing when the product has no quant at all (no stock seeded: the
+    tests that only ship). The caller holds the database's lock (``SandboxErp.ship`` does) and saves."""
+    order = {w["id"]: (w.get("sequence") or 0, w["id"]) for w in db.records["stock.warehouse"].values()}
+    quants = sorted((q for q in db.records["stock.quant"].values() if q["product_id"] == product_id
+                     and (warehouse_code is None or db.records["stock.warehouse"][q["warehouse_id"]]["code"]
+                          == warehouse_code)), key=lambda q: order.get(q["warehouse_id"], (0, 0)))
+    left = float(quantity)
+    for quant in quants:
+        taken = min(left, max(0.0, quant.get("quantity") or 0.0))
+        quant["quantity"] = (quant.get("quantity") or 0.0) - taken
+        left -= taken
+    if quants and left > 0:
+        quants[0]["quantity"] -= left

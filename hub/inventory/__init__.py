@@ -30,17 +30,21 @@ from hub.inventory._service import (
     sync_stock,
 )
 from hub.inventory._store import (
+    SHIPPED_SOURCE,
     StockLevel,
     WarehouseRow,
     allocation_counts,
     allocations_of,
     live_atp,
+    open_allocated,
     release_allocations,
     replace_stock,
+    snapshot_time,
 )
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
+    "SHIPPED_SOURCE",
     "Allocation",
     "AllocationSummary",
     "Allocator",
@@ -59,8 +63,10 @@ __all__ = [
     "line_decisions",
     "live_atp",
     "nearness",
+    "open_allocated",
     "outcome_counts",
     "release_allocations",
     "replace_stock",
+    "snapshot_time",
     "sync_stock",
 ]

@@ -2,7 +2,9 @@
 
 ATP (available to promise) per SKU and warehouse = on hand (Odoo ``qty_available``) - the hub's open
 allocations + incoming due within the horizon (Odoo ``incoming_qty`` read with ``to_date`` = now +
-horizon). Odoo's ``free_qty`` and ``virtual_available`` are kept beside it for people to compare.
+horizon). An allocation is open for what its line has not shipped yet as of the snapshot (the
+``erp_deliveries`` feed, see ``_store._open_quantities``), so a shipped unit counts once: it left on hand.
+Odoo's ``free_qty`` and ``virtual_available`` are kept beside it for people to compare.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from hub.inventory._store import (
     StockLevel,
     WarehouseRow,
     allocations_of,
-    allocations_of_orders,
     live_atp,
     load_allocator,
+    open_allocations_of_orders,
     order_demand,
     orders_to_allocate,
     replace_allocations,
@@ -109,7 +111,8 @@ def allocate_orders(store: st.HubStore, partners: Iterable[PartnerProfile], *, s
         if allocator is None:
             return summary
         demands = orders_to_allocate(conn, since=now - dt.timedelta(days=since_days))
-        earlier = allocations_of_orders(conn, [d.order_id for d in demands])  # of older revisions
+        # Of older revisions, as ATP counts them now (a shipped part is not given back: it left on hand).
+        earlier = open_allocations_of_orders(conn, [d.order_id for d in demands])
         allocations: list[Allocation] = []
         for demand in demands:
             allocator.give_back(earlier.get(demand.order_id, ()))
@@ -132,7 +135,7 @@ def allocate_order(conn: Connection, order_id: int, policy: InventoryPolicy, *, 
     allocator = load_allocator(conn, today=now.date(), skus=skus)
     if allocator is None:
         return []
-    allocator.give_back(existing)
+    allocator.give_back(open_allocations_of_orders(conn, [order_id]).get(order_id, ()))
     allocations = allocator.allocate(demand, policy)
     replace_allocations(conn, [order_id], allocations, now=now)
     return allocations

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, false, func, insert, select, true, update
 
 from hub import store as st
 from hub.inventory._allocate import ZERO, Allocation, Allocator, LineDemand, OrderDemand, Outcome, Site
@@ -15,7 +15,12 @@ from hub.inventory._allocate import ZERO, Allocation, Allocator, LineDemand, Ord
 _t = st.tables
 warehouses_t, levels_t, allocations_t = _t.stock_warehouses, _t.stock_levels, _t.stock_allocations
 orders_t, lines_t, parties_t = _t.orders, _t.order_lines, _t.order_parties
+shipments_t = _t.match_shipments
 _CHUNK = 500  # ids per IN list
+SHIPPED_SOURCE = "erp_delivery"
+"""The ``match_shipments`` source whose lines release allocations: the ``erp_deliveries`` feed (the ERP's
+``qty_delivered`` so far per order line, every order delivered to the ERP, not only 856 partners). The 856
+pass reads the same done pickings, so counting it as well would release a shipment twice."""
 
 
 @dataclass(frozen=True)
@@ -42,24 +47,61 @@ class WarehouseRow:
     region: str | None
 
 
-def open_allocated(conn: Connection, skus: Sequence[str] | None = None) -> dict[tuple[str, str], Decimal]:
-    """Quantities allocated and not released, per (SKU, warehouse), of orders that are not cancelled
-    (of ``skus`` only, when given)."""
-    query = (select(allocations_t.c.sku, allocations_t.c.warehouse, allocations_t.c.allocated)
-             .join(orders_t, orders_t.c.id == allocations_t.c.order_id)
+def snapshot_time(conn: Connection) -> dt.datetime | None:
+    """When the stored stock snapshot was taken (before the ERP was read), or None before the first sync."""
+    return conn.execute(select(func.min(levels_t.c.synced_at))).scalar()
+
+
+def _open_quantities(conn: Connection, where: ColumnElement[bool], shipped_by: dt.datetime | None
+                     ) -> dict[int, tuple[int, str, tuple[str, str], Decimal]]:
+    """Per allocation id: order, line, (SKU, warehouse) and its open quantity = max(0, allocated - shipped).
+
+    Shipped is the line's delivered quantity so far from :data:`SHIPPED_SOURCE`, counted only when it was
+    recorded no later than ``shipped_by`` (the snapshot's time, taken before the ERP's on hand was read):
+    such a shipment had left the ERP's on hand when the snapshot read it, so releasing it counts each unit
+    once. A shipment recorded after the snapshot keeps its allocation open until the next sync (ATP low,
+    never high). Joined in SQL per (partner, PO, line); the arithmetic in Decimal here (SQLite stores the
+    quantities as text)."""
+    recorded = false() if shipped_by is None else shipments_t.c.recorded_at <= shipped_by
+    on = and_(shipments_t.c.source == SHIPPED_SOURCE, shipments_t.c.partner_id == orders_t.c.partner_id,
+              shipments_t.c.po_number == orders_t.c.source_ref, shipments_t.c.line_no == allocations_t.c.line_no,
+              recorded)
+    query = (select(allocations_t.c.id, allocations_t.c.order_id, allocations_t.c.line_no, allocations_t.c.sku,
+                    allocations_t.c.warehouse, allocations_t.c.allocated, shipments_t.c.quantity)
+             .select_from(allocations_t.join(orders_t, orders_t.c.id == allocations_t.c.order_id)
+                          .outerjoin(shipments_t, on))
              .where(allocations_t.c.released_at.is_(None), allocations_t.c.warehouse.is_not(None),
-                    allocations_t.c.allocated > 0, orders_t.c.status != st.OrderStatus.CANCELLED))
-    rows = conn.execute(query if skus is None else query.where(allocations_t.c.sku.in_(list(skus))))
+                    allocations_t.c.allocated > 0, orders_t.c.status != st.OrderStatus.CANCELLED, where))
+    allocated: dict[int, tuple[int, str, tuple[str, str], Decimal]] = {}
+    shipped: dict[int, Decimal] = {}
+    for row in conn.execute(query):
+        allocated[row.id] = (row.order_id, row.line_no, (row.sku, row.warehouse), row.allocated)
+        if row.quantity is not None:  # one row per ERP document: the most any says, never their sum
+            shipped[row.id] = max(shipped.get(row.id, ZERO), row.quantity)
+    return {i: (order_id, line_no, key, max(ZERO, quantity - shipped.get(i, ZERO)))
+            for i, (order_id, line_no, key, quantity) in allocated.items()}
+
+
+def open_allocated(conn: Connection, skus: Sequence[str] | None = None, *,
+                   shipped_by: dt.datetime | None = None) -> dict[tuple[str, str], Decimal]:
+    """Quantities allocated, not released and not shipped, per (SKU, warehouse), of orders that are not
+    cancelled (of ``skus`` only, when given); shipments count as of ``shipped_by``, by default the stored
+    snapshot's time (see :func:`_open_quantities`)."""
+    if shipped_by is None:
+        shipped_by = snapshot_time(conn)
+    where = allocations_t.c.sku.in_(list(skus)) if skus is not None else true()
     found: dict[tuple[str, str], Decimal] = {}
-    for sku, warehouse, allocated in rows:
-        found[sku, warehouse] = found.get((sku, warehouse), ZERO) + allocated
+    for _order, _line, key, quantity in _open_quantities(conn, where, shipped_by).values():
+        found[key] = found.get(key, ZERO) + quantity
     return found
 
 
 def replace_stock(conn: Connection, warehouses: Sequence[WarehouseRow], levels: Sequence[StockLevel], *,
                   horizon_days: int, now: dt.datetime) -> list[dict[str, object]]:
-    """Replace the stored warehouses and levels with a new sync, ATP computed now; the rows written."""
-    allocated = open_allocated(conn)
+    """Replace the stored warehouses and levels with a new sync, ATP computed now; the rows written.
+
+    ``now`` must be taken before the ERP was read: shipments recorded by then have left its on hand."""
+    allocated = open_allocated(conn, shipped_by=now)
     conn.execute(delete(levels_t))
     conn.execute(delete(warehouses_t))
     if warehouses:
@@ -153,6 +195,20 @@ def allocations_of_orders(conn: Connection, order_ids: Sequence[int]) -> dict[in
                 r.order_id, r.revision, r.line_no, r.sku, r.warehouse, r.ordered, r.allocated, r.policy,
                 Outcome(r.outcome), r.ship_date))
     return found
+
+
+def open_allocations_of_orders(conn: Connection, order_ids: Sequence[int]) -> dict[int, list[Allocation]]:
+    """The stored allocations of many orders with ``allocated`` = what ATP counts of each now (0 when released,
+    shipped or the order cancelled): what giving them back returns, so ATP never gains more than it lost."""
+    shipped_by = snapshot_time(conn)
+    found = allocations_of_orders(conn, order_ids)
+    open_now: dict[tuple[int, str], Decimal] = {}
+    for start in range(0, len(order_ids), _CHUNK):
+        where = allocations_t.c.order_id.in_(order_ids[start : start + _CHUNK])
+        for order_id, line_no, _key, quantity in _open_quantities(conn, where, shipped_by).values():
+            open_now[order_id, line_no] = quantity
+    return {order_id: [replace(a, allocated=open_now.get((order_id, a.line_no), ZERO)) for a in allocations]
+            for order_id, allocations in found.items()}
 
 
 def replace_allocations(conn: Connection, order_ids: Iterable[int], allocations: Sequence[Allocation], *,
