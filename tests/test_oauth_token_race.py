@@ -8,6 +8,7 @@ same stored token before the first one reaches the endpoint.
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 import threading
 import time
@@ -35,11 +36,18 @@ USER = "orders@contoso.test"
 
 
 class SlowTransport(httpx.HTTPTransport):
-    """Token calls to the sandbox leave only after ``WINDOW`` seconds (a slow network)."""
+    """Token calls to the sandbox leave only after ``WINDOW`` seconds (a slow network); refusals are counted."""
+
+    refused: list[int] = []  # noqa: RUF012 - one list for the threads of this process: the test's "no invalid_grant"
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         time.sleep(WINDOW)
-        return super().handle_request(request)
+        response = super().handle_request(request)
+        if response.status_code == 400:
+            response.read()
+            if b"invalid_grant" in response.content:
+                self.refused.append(1)
+        return response
 
 
 class RotatingMicrosoft:
@@ -120,10 +128,46 @@ def qbo():
 
 
 def test_concurrent_quickbooks_renewals_take_turns_and_keep_the_one_valid_token(qbo, store):
+    SlowTransport.refused.clear()
     errors = race(quickbooks_renewal(qbo, store.url))
     assert errors == []
+    assert SlowTransport.refused == []  # no invalid_grant, not even one retried
     assert len(qbo.state.refresh_tokens_issued) == THREADS  # each renewed once, from the token before it
     assert stored(store, "quickbooks", qbo.realm_id) == qbo.refresh_token  # the newest, the one that works
+
+
+def renew_in_a_process(store_url: str, token_url: str, client_id: str, client_secret: str, realm_id: str,
+                       barrier, results) -> None:
+    """A Dagster run's process in miniature: its own interpreter, store engine and Intuit client."""
+    store = HubStore(store_url)
+    auth = IntuitOAuth(token_url, client_id=client_id, client_secret=SecretStr(client_secret),
+                       tokens=StoreTokens(store, realm_id, seed="AB11-seed", provider="quickbooks"),
+                       transport=SlowTransport())
+    barrier.wait(timeout=60)
+    try:
+        auth.refresh()
+        results.put(f"ok, refused {len(SlowTransport.refused)}")
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        results.put(f"{type(exc).__name__}: {exc}")
+    finally:
+        auth.close()
+        store.dispose()
+
+
+def test_renewals_in_separate_processes_take_turns(qbo, store):
+    spawn = multiprocessing.get_context("spawn")  # fresh interpreters, as Dagster's run workers
+    barrier, results = spawn.Barrier(2), spawn.Queue()
+    processes = [spawn.Process(target=renew_in_a_process, args=(store.url, qbo.token_url, qbo.client_id,
+                                                                 qbo.client_secret, qbo.realm_id, barrier, results))
+                 for _ in range(2)]
+    for process in processes:
+        process.start()
+    answers = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    assert answers == ["ok, refused 0", "ok, refused 0"]  # no invalid_grant, not even one retried
+    assert len(qbo.state.refresh_tokens_issued) == 2
+    assert stored(store, "quickbooks", qbo.realm_id) == qbo.refresh_token
 
 
 def test_without_the_lock_the_same_renewals_collide(qbo, sqlite_store):
@@ -149,7 +193,7 @@ def test_concurrent_microsoft_renewals_take_turns(store):
             own.dispose()
 
     assert race(renew) == []
-    assert endpoint.calls == THREADS
+    assert endpoint.calls == THREADS  # no call refused, not even one retried
     assert stored(store, "microsoft", USER) == endpoint.refresh_token
 
 
