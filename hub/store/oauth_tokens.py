@@ -63,22 +63,23 @@ class StoreTokens:
             return self._pick(self._row(conn))
 
     def save(self, refresh_token: str, expires_in: float | None) -> None:
-        """Keep the provider's latest token (committed at once: the old one may already be dead)."""
+        """Keep the provider's latest token unconditionally (renewals use :meth:`renewal`'s compare-and-swap)."""
+        values = self._values(refresh_token, expires_in)
         with self.store.transaction() as conn:
-            if conn.execute(update(oauth_tokens).where(*self._key()).values(**self._values(refresh_token,
-                                                                                        expires_in))).rowcount:
+            if conn.execute(update(oauth_tokens).where(*self._key()).values(**values)).rowcount:
                 return
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(oauth_tokens).values(provider=self.provider, account=self.account,
-                                                             **self._values(refresh_token, expires_in)))
+                    conn.execute(insert(oauth_tokens).values(provider=self.provider, account=self.account, **values))
             except IntegrityError:  # another process inserted it first: ours is the newer token
-                conn.execute(update(oauth_tokens).where(*self._key()).values(**self._values(refresh_token,
-                                                                                         expires_in)))
+                conn.execute(update(oauth_tokens).where(*self._key()).values(**values))
 
     @contextmanager
     def renewal(self, timeout_seconds: float = LOCK_TIMEOUT_SECONDS) -> Iterator[_Renewal]:
-        """Hold this account's renewal lock across processes for the block (RetriableError when not had in time)."""
+        """Hold this account's renewal lock across processes for the block; RetriableError when it stays taken.
+
+        PostgreSQL waits ``timeout_seconds``; SQLite waits the engine's busy timeout (the URL's ``?timeout=``).
+        """
         self.store.migrate()
         with self.store.engine.connect() as conn:
             try:
