@@ -5,8 +5,9 @@ Microsoft identity platform: ``POST https://login.microsoftonline.com/{tenant}/o
 ``scope=https://outlook.office.com/IMAP.AccessAsUser.All offline_access``; every answer carries a *new*
 refresh token, and the old one may stop working. Google: ``POST https://oauth2.googleapis.com/token`` with the
 same grant, client id and secret (no scope: the consent's ``https://mail.google.com/`` applies); it may return
-a new refresh token too. So each renewal starts from the :class:`RefreshTokenStore` (another process may have
-rotated the token since), and any refresh token in the answer is saved *before* the access token is used.
+a new refresh token too. So each renewal starts from the :class:`RefreshTokenStore`, read under its per-account
+renewal lock (:func:`renew_rotating`: two processes renewing the same mailbox take turns rather than both send
+the same token), and any refresh token in the answer is saved *before* the access token is used.
 ``invalid_grant`` (expired, revoked, password changed, consent withdrawn) needs a person: it is a
 :class:`ConfigurationError` telling them to re-consent. Tokens are never logged.
 """
@@ -29,6 +30,7 @@ from connectors._http import (
     default_error,
     retry_after_seconds,
 )
+from connectors._http._tokens import Grant, renew_rotating
 from connectors.imap._config import OAuth2Config
 
 _log = logging.getLogger(__name__)
@@ -98,10 +100,12 @@ class XOAuth2Tokens:
         self._http.close()
 
     def _request_token(self) -> tuple[SecretStr, float]:
-        refresh_token = self._tokens.load()
-        if not refresh_token:
-            raise ConfigurationError(f"no {self.provider} refresh token for IMAP user {self.account}: consent the "
-                                     "app for the mailbox and set the profile's oauth2_refresh_token_env variable")
+        return renew_rotating(self._tokens, self._grant, missing=lambda: ConfigurationError(
+            f"no {self.provider} refresh token for IMAP user {self.account}: consent the app for the mailbox and "
+            "set the profile's oauth2_refresh_token_env variable"))
+
+    def _grant(self, refresh_token: str) -> tuple[Grant, tuple[SecretStr, float]]:
+        """One refresh-token grant: the rotated token (for the store) and the access token with its lifetime."""
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self._client_id}
         if self._client_secret.get_secret_value():  # public clients (no secret) are allowed by both providers
             form["client_secret"] = self._client_secret.get_secret_value()
@@ -124,10 +128,10 @@ class XOAuth2Tokens:
             raise FatalError(f"{what}: HTTP 200 without an access_token") from exc
         if not isinstance(access, str) or not access:
             raise FatalError(f"{what}: HTTP 200 with an empty access_token")
-        if isinstance(rotated, str) and rotated:
-            # Saved before the access token is used: the token we sent may be dead from now on.
-            self._tokens.save(rotated, float(rotated_expires) if rotated_expires else None)
-        return SecretStr(access), expires_in
+        # Saved (by renew_rotating) before the access token is used: the token we sent may be dead from now on.
+        grant = Grant(rotated if isinstance(rotated, str) and rotated else None,
+                      float(rotated_expires) if rotated_expires else None)
+        return grant, (SecretStr(access), expires_in)
 
     def _refusal(self, response: httpx.Response, what: str) -> Exception:
         try:

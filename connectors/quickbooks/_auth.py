@@ -5,7 +5,8 @@ HTTP Basic credentials and the form ``grant_type=refresh_token&refresh_token=...
 ``access_token`` (valid ``expires_in`` seconds, an hour), and a ``refresh_token`` that may differ from the one
 sent: Intuit rotates it, and the one sent stops working soon after. So every answer's refresh token is
 handed to the :class:`RefreshTokenStore` *before* the access token is used, and each renewal starts from
-the store's latest token (another process may have rotated it since).
+the store's latest token, read under the store's per-realm renewal lock (:func:`renew_rotating`): a sensor
+tick and a run renewing at once take turns instead of both sending the same token.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import SecretStr
 from canonical.errors import ConfigurationError, FatalError, RejectedDocument, RetriableError
 from connectors._http import MemoryTokenStore as MemoryTokenStore  # re-exported: connectors.quickbooks
 from connectors._http import RefreshTokenStore, default_error, retry_after_seconds
+from connectors._http._tokens import Grant, renew_rotating
 
 _log = logging.getLogger(__name__)
 MARGIN_SECONDS = 300.0  # renew five minutes before Intuit's hour is up
@@ -69,12 +71,17 @@ class IntuitOAuth:
         self._http.close()
 
     def _renew(self) -> None:
-        refresh_token = self._tokens.load()
-        if not refresh_token:
-            raise ConfigurationError("no QuickBooks refresh token: connect the app to the company (OAuth 2.0 "
-                                     "authorization) and set HUB_QBO_REFRESH_TOKEN once")
-        what = f"POST {httpx.URL(self.token_url).path or '/'} (Intuit OAuth token)"
         started = self._clock()
+        access, expires_in = renew_rotating(self._tokens, self._grant, missing=lambda: ConfigurationError(
+            "no QuickBooks refresh token: connect the app to the company (OAuth 2.0 authorization) and set "
+            "HUB_QBO_REFRESH_TOKEN once"))
+        self._access = access
+        self._expires_at = started + max(0.0, expires_in - MARGIN_SECONDS)
+        self.fetches += 1
+
+    def _grant(self, refresh_token: str) -> tuple[Grant, tuple[SecretStr, float]]:
+        """One refresh-token grant: the rotated token (for the store) and the access token with its lifetime."""
+        what = f"POST {httpx.URL(self.token_url).path or '/'} (Intuit OAuth token)"
         try:
             response = self._http.post(
                 self.token_url, data={"grant_type": "refresh_token", "refresh_token": refresh_token},
@@ -99,12 +106,10 @@ class IntuitOAuth:
             raise FatalError(f"{what}: HTTP 200 without an access_token") from exc
         if not isinstance(access, str) or not access:
             raise FatalError(f"{what}: HTTP 200 with an empty access_token")
-        if isinstance(rotated, str) and rotated:
-            # Kept on every renewal, changed or not, before anything else can fail: the old one may be dead now.
-            self._tokens.save(rotated, float(refresh_expires) if refresh_expires is not None else None)
-        self._access = SecretStr(access)
-        self._expires_at = started + max(0.0, expires_in - MARGIN_SECONDS)
-        self.fetches += 1
+        # Kept on every renewal, changed or not, before anything else can fail: the old one may be dead now.
+        grant = Grant(rotated if isinstance(rotated, str) and rotated else None,
+                      float(refresh_expires) if refresh_expires is not None else None)
+        return grant, (SecretStr(access), expires_in)
 
     def __repr__(self) -> str:
         return f"IntuitOAuth({self.token_url!r})"
