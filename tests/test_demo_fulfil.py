@@ -21,7 +21,10 @@ SHIPS = {"bluebird", "trailhead", "marketplace_us"}
 
 @pytest.fixture
 def demo_profiles(tmp_path, monkeypatch) -> PartnerDirectory:
-    monkeypatch.delenv("HUB_PARTNERS_DIR", raising=False)
+    # setenv first so monkeypatch records the variable and restores its absence afterwards: use_demo_profiles
+    # sets it in os.environ, which would otherwise leak the demo's overlay (carrier targets) into later tests.
+    monkeypatch.setenv("HUB_PARTNERS_DIR", "")
+    monkeypatch.delenv("HUB_PARTNERS_DIR")
     folder = demo_fulfil.use_demo_profiles(tmp_path)
     assert folder == tmp_path / "partners"
     assert os.environ["HUB_PARTNERS_DIR"] == str(folder)

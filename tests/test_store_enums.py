@@ -46,7 +46,7 @@ STORED_VALUES = {
         "duplicate_order", "unknown_order", "not_x12", "unreadable_data", "file_not_accepted", "rejected_interchange",
         "unsupported_transaction_set", "rejected_order", "unreadable_page", "ack_not_sent", "outbound_invalid",
         "ack_overdue", "outbound_rejected", "erp_rejected", "erp_unreachable", "erp_cancel_refused",
-        "erp_update_needs_review",
+        "erp_update_needs_review", "shopify_fulfilment_rejected", "amazon_fulfilment_rejected",
     },
 }
 
