@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from canonical.model import Order, Source
 from hub import store as st
-from hub.store._tables import orders
+from hub.store._tables import invoices, orders
+from hub.targets import InvoiceKind
 from hub.validation._engine import Context, Credit, Finding, Product, evaluate
 from mappings.profiles import PartnerProfile
 from mappings.validation_rules import GLOBAL_RULES_FILE, ValidationRules, load_rules
@@ -57,9 +59,9 @@ class ApprovalGate:
         self._credit: dict[str, Credit | None] = {}
         self._other_channels: dict[tuple[str, str], dict[str, str] | None] = {}  # None: too many, ask each
 
-    def findings(self, conn: Connection, order: Order) -> list[Finding]:
-        """The rules ``order`` breaks, against what the store knows of the ERP now."""
-        return evaluate(order, self.rules, self._context(conn, order))
+    def findings(self, conn: Connection, order: Order, *, invoiced: Decimal = Decimal(0)) -> list[Finding]:
+        """The rules ``order`` breaks, against what the store knows of the ERP now (``invoiced``: of this order)."""
+        return evaluate(order, self.rules, replace(self._context(conn, order), invoiced=invoiced))
 
     def _context(self, conn: Connection, order: Order) -> Context:
         if self._catalogue is None:
@@ -113,6 +115,19 @@ def gated(targets: Sequence[str], profile: PartnerProfile | None) -> GatedTarget
     return GatedTargets(targets, ApprovalGate(profile))
 
 
+def invoiced_amount(conn: Connection, order_id: int, targets: Sequence[str]) -> Decimal:
+    """What the hub invoiced of an order in ``targets`` (posted invoices less posted credit notes), at least 0.
+
+    Invoiced in the ERP the order goes to, it is in the customer's ``credit`` the credit rule reads; one
+    invoiced elsewhere (an accounting system named by the profile) is not, and is not counted.
+    """
+    sign = case((invoices.c.kind == InvoiceKind.CREDIT_NOTE, -invoices.c.amount), else_=invoices.c.amount)
+    total = conn.execute(select(func.sum(sign)).where(
+        (invoices.c.order_id == order_id) & invoices.c.target.in_(list(targets))
+        & (invoices.c.state == st.InvoiceState.POSTED))).scalar_one_or_none()
+    return max(Decimal(total or 0), Decimal(0))
+
+
 def needs_approval(conn: Connection, order: Order, targets: Sequence[str]) -> bool:
     """Whether ``order`` would be held (the bulk intake path sends such orders down the one-by-one path)."""
     gate = getattr(targets, "gate", None)
@@ -152,7 +167,7 @@ def admit_new_version(conn: Connection, order_id: int, targets: Sequence[str], *
     if (approval is not None and approval.state == st.ApprovalState.REJECTED) or gate is None or not targets:
         return not st.keep_held(conn, order_id)
     stored = st.load_stored_order(conn, order_id)
-    findings = gate.findings(conn, stored.order)
+    findings = gate.findings(conn, stored.order, invoiced=invoiced_amount(conn, order_id, targets))
     if not findings:
         if approval is not None and approval.state == st.ApprovalState.PENDING:
             st.decide_approval(conn, approval.id, state=st.ApprovalState.APPROVED, by="hub", now=now,
