@@ -18,11 +18,12 @@ from hub import store as st
 from hub.delivery import push_due_orders
 from hub.reconciliation import reconcile_target
 from hub.targets.odoo import OdooTarget
-from hub.validation import sync_catalogue
+from hub.validation import ApprovalGate, sync_catalogue
 from mappings.odoo import OdooSalesGateway
+from mappings.profiles import AccountingRef, TargetRef
 from mappings.x12.samples import SampleLine
 from tests.fixtures.erp import ERP_API_KEY
-from tests.test_approvals import T0, erp_refs, outbox, receive
+from tests.test_approvals import ACME, T0, erp_refs, outbox, receive
 
 GOOD, BAD = SampleLine("WID-100", "2", "4.50"), SampleLine("NOPE-9", "1", "1.00")
 
@@ -203,3 +204,16 @@ def test_a_new_order_still_counts_its_whole_total(store, gateway, client, erp):
     with store.transaction() as conn:
         (held,) = st.list_approvals(conn, state=None)
     assert [f["rule"] for f in held.findings] == ["credit_limit"]
+
+
+def test_invoices_in_another_accounting_system_are_not_in_the_erp_credit_and_not_subtracted(store, gateway):
+    receive(store, "PO-R-11", [SampleLine("WID-100", "20", "4.50")], 1)
+    invoiced(store, "PO-R-11", "90.00")
+    in_quickbooks = ACME.model_copy(update={"targets": [
+        TargetRef(kind="odoo", name="erp", accounting=AccountingRef(kind="quickbooks"))]})
+    with store.transaction() as conn:
+        order_id = conn.execute(st.tables.orders.select().with_only_columns(st.tables.orders.c.id)
+                                .where(st.tables.orders.c.source_ref == "PO-R-11")).scalar_one()
+        assert ApprovalGate(ACME).invoiced(conn, order_id, ["erp"]) == D("90.00")
+        assert ApprovalGate(in_quickbooks).invoiced(conn, order_id, ["erp"]) == 0
+        assert ApprovalGate(None).invoiced(conn, order_id, ["erp"]) == 0

@@ -28,6 +28,9 @@ from mappings.validation_rules import GLOBAL_RULES_FILE, ValidationRules, load_r
 
 _MAX_KNOWN = 50_000  # PO numbers of a partner's other channels held per receipt; beyond, one query per order
 
+CREDIT_ERP_KIND = "odoo"
+"""The target kind whose ``credit`` (unpaid invoices) the credit rule reads (``hub.validation._sync``)."""
+
 RULES_ENV = "HUB_VALIDATION_RULES"
 """Environment variable naming another global rules file than ``mappings/validation.yaml``."""
 
@@ -54,6 +57,11 @@ class ApprovalGate:
 
     def __init__(self, profile: PartnerProfile | None, rules: ValidationRules | None = None) -> None:
         self.rules = rules if rules is not None else rules_for(profile)
+        # The targets that invoice in the ERP the credit is synced from (Odoo, not another accounting system):
+        # their invoices are in its ``credit``. Without a profile none is known, and nothing is subtracted.
+        self.invoiced_in_credit = frozenset(
+            t.name for t in (profile.targets if profile is not None else ())
+            if t.kind == CREDIT_ERP_KIND and t.accounting is None)
         self._catalogue: dict[str, Product] | None = None
         self._prices: dict[tuple[str, str], Decimal] = {}
         self._credit: dict[str, Credit | None] = {}
@@ -62,6 +70,18 @@ class ApprovalGate:
     def findings(self, conn: Connection, order: Order, *, invoiced: Decimal = Decimal(0)) -> list[Finding]:
         """The rules ``order`` breaks, against what the store knows of the ERP now (``invoiced``: of this order)."""
         return evaluate(order, self.rules, replace(self._context(conn, order), invoiced=invoiced))
+
+    def invoiced(self, conn: Connection, order_id: int, targets: Sequence[str]) -> Decimal:
+        """What the hub invoiced of an order in the ERP the credit comes from (posted invoices less posted
+        credit notes, at least 0): already in the customer's open amount there."""
+        counted = sorted(self.invoiced_in_credit.intersection(targets))
+        if not counted or not self.rules.credit_limit:
+            return Decimal(0)
+        sign = case((invoices.c.kind == InvoiceKind.CREDIT_NOTE, -invoices.c.amount), else_=invoices.c.amount)
+        total = conn.execute(select(func.sum(sign)).where(
+            (invoices.c.order_id == order_id) & invoices.c.target.in_(counted)
+            & (invoices.c.state == st.InvoiceState.POSTED))).scalar_one_or_none()
+        return max(Decimal(total or 0), Decimal(0))
 
     def _context(self, conn: Connection, order: Order) -> Context:
         if self._catalogue is None:
@@ -115,19 +135,6 @@ def gated(targets: Sequence[str], profile: PartnerProfile | None) -> GatedTarget
     return GatedTargets(targets, ApprovalGate(profile))
 
 
-def invoiced_amount(conn: Connection, order_id: int, targets: Sequence[str]) -> Decimal:
-    """What the hub invoiced of an order in ``targets`` (posted invoices less posted credit notes), at least 0.
-
-    Invoiced in the ERP the order goes to, it is in the customer's ``credit`` the credit rule reads; one
-    invoiced elsewhere (an accounting system named by the profile) is not, and is not counted.
-    """
-    sign = case((invoices.c.kind == InvoiceKind.CREDIT_NOTE, -invoices.c.amount), else_=invoices.c.amount)
-    total = conn.execute(select(func.sum(sign)).where(
-        (invoices.c.order_id == order_id) & invoices.c.target.in_(list(targets))
-        & (invoices.c.state == st.InvoiceState.POSTED))).scalar_one_or_none()
-    return max(Decimal(total or 0), Decimal(0))
-
-
 def needs_approval(conn: Connection, order: Order, targets: Sequence[str]) -> bool:
     """Whether ``order`` would be held (the bulk intake path sends such orders down the one-by-one path)."""
     gate = getattr(targets, "gate", None)
@@ -167,7 +174,7 @@ def admit_new_version(conn: Connection, order_id: int, targets: Sequence[str], *
     if (approval is not None and approval.state == st.ApprovalState.REJECTED) or gate is None or not targets:
         return not st.keep_held(conn, order_id)
     stored = st.load_stored_order(conn, order_id)
-    findings = gate.findings(conn, stored.order, invoiced=invoiced_amount(conn, order_id, targets))
+    findings = gate.findings(conn, stored.order, invoiced=gate.invoiced(conn, order_id, targets))
     if not findings:
         if approval is not None and approval.state == st.ApprovalState.PENDING:
             st.decide_approval(conn, approval.id, state=st.ApprovalState.APPROVED, by="hub", now=now,
