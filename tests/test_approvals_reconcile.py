@@ -15,10 +15,10 @@ import pytest
 
 from connectors.erp import OdooConfig, OdooJson2Client
 from hub import store as st
-from hub.delivery import push_due_orders
+from hub.delivery import deliver_due_orders, push_due_orders
 from hub.reconciliation import reconcile_target
 from hub.targets.odoo import OdooTarget
-from hub.validation import ApprovalGate, sync_catalogue
+from hub.validation import ApprovalGate, approve, sync_catalogue
 from mappings.odoo import OdooSalesGateway
 from mappings.profiles import AccountingRef, TargetRef
 from mappings.x12.samples import SampleLine
@@ -126,8 +126,14 @@ def test_a_cancelled_order_whose_paused_delivery_was_in_doubt_is_looked_up_and_c
     push_due_orders(store, gateway, now=at(1))
     assert outbox(store) == {"PO-R-6": "failed"} and live_refs(erp) == ["PO-R-6"], "committed, answer lost"
 
+    with store.transaction() as conn:
+        until = st.writes_in_doubt_until(conn, target="erp", now=at(1))
+    assert until is not None
     replace(store, "PO-R-6", [GOOD, BAD], 2)
     assert outbox(store) == {"PO-R-6": "skipped"}
+    with store.transaction() as conn:
+        assert st.writes_in_doubt_until(conn, target="erp", now=at(1)) == until, \
+            "paused, the unanswered write still holds the target's writes until it can no longer commit"
     cancel(store, "PO-R-6", 3)
     push_due_orders(store, gateway, now=at(30))
     assert live_refs(erp) == [], "an attempt may have reached the ERP: the cancellation looks it up"
@@ -217,3 +223,68 @@ def test_invoices_in_another_accounting_system_are_not_in_the_erp_credit_and_not
         assert ApprovalGate(ACME).invoiced(conn, order_id, ["erp"]) == D("90.00")
         assert ApprovalGate(in_quickbooks).invoiced(conn, order_id, ["erp"]) == 0
         assert ApprovalGate(None).invoiced(conn, order_id, ["erp"]) == 0
+
+
+# -- a revision held while the earlier one is being pushed -------------------------------------------------
+
+class _ReplacedDuringPush(OdooTarget):
+    """The ERP target; while its first push is under way, the partner's replacement arrives (another run)."""
+
+    def __init__(self, gateway: OdooSalesGateway, arrives) -> None:
+        super().__init__(gateway)
+        self._arrives = arrives
+
+    def push(self, order):
+        try:
+            return super().push(order)
+        finally:
+            self._arrive()
+
+    def push_batch(self, orders):
+        try:
+            return super().push_batch(orders)
+        finally:
+            self._arrive()
+
+    def _arrive(self) -> None:
+        arrives, self._arrives = self._arrives, None
+        if arrives is not None:
+            arrives()
+
+
+@pytest.mark.parametrize("batch_size", [1, 2], ids=["one_by_one", "batch"])
+def test_a_revision_held_while_the_earlier_one_was_in_flight_is_paused_not_pushed_next(store, gateway, erp,
+                                                                                       batch_size):
+    receive(store, "PO-R-12", [GOOD], 1)
+    racing = _ReplacedDuringPush(gateway, lambda: replace(store, "PO-R-12", [SampleLine("WID-100", "9", "4.50"),
+                                                                            BAD], 2))
+    deliver_due_orders(store, racing, now=at(1), batch_size=batch_size)
+    assert approval_state(store) == st.ApprovalState.PENDING and erp_quantities(erp) == [2.0]
+    assert outbox(store) == {"PO-R-12": "skipped"}, "the held version waits for a person"
+    push_due_orders(store, gateway, now=at(2))
+    assert erp_quantities(erp) == [2.0], "the ERP keeps the version sent before the hold"
+    assert reconcile(store, gateway).passed
+
+
+def test_a_revision_held_while_the_earlier_one_got_no_answer_is_paused_and_looked_up_once_approved(
+        store, gateway, erp):
+    receive(store, "PO-R-13", [GOOD], 1)
+    erp.inject_drop_after_commit()
+    racing = _ReplacedDuringPush(gateway, lambda: replace(store, "PO-R-13", [SampleLine("WID-100", "9", "4.50"),
+                                                                            BAD], 2))
+    deliver_due_orders(store, racing, now=at(1), batch_size=1)
+    assert outbox(store) == {"PO-R-13": "skipped"}, "not retried with the held version"
+    with store.transaction() as conn:
+        assert st.writes_in_doubt_until(conn, target="erp", now=at(1)) is not None
+        (held,) = st.list_approvals(conn, state=None)
+    push_due_orders(store, gateway, now=at(30))
+    assert erp_quantities(erp) == [2.0]
+
+    erp.seed_products([("NOPE-9", "Nope nine", 1.0, None)])
+    assert approve(store, held.id, by="dana", note="created in the ERP").done
+    push_due_orders(store, gateway, now=at(31))
+    assert erp_refs(erp) == ["PO-R-13"] and erp_quantities(erp) == [1.0, 9.0], "found by reference, updated once"
+
+
+def erp_quantities(erp) -> list[float]:
+    return sorted(line["product_uom_qty"] for line in erp.records("sale.order.line"))

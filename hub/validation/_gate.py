@@ -194,7 +194,9 @@ def admit_new_version(conn: Connection, order_id: int, targets: Sequence[str], *
     for target in targets:
         delivery = st.delivery_of(conn, order_id=order_id, target=target)
         if delivery is not None and delivery.state in (st.PENDING, st.FAILED):
-            st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error="held for approval")
+            # A write that got no answer keeps its mark: the target's writes wait until it can no longer commit.
+            doubt = f"; {delivery.last_error}" if st.in_doubt_until(delivery.last_error) else ""
+            st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error=f"held for approval{doubt}")
     st.add_event(conn, order_id, "held", {"reason": st.AWAITING_APPROVAL, "revision": stored.revision,
                                           "rules": sorted({f.rule.value for f in findings})}, now=now)
     return False
