@@ -2,8 +2,9 @@
 
 While a new version of an order waits for a person, the ERP keeps the version approved before: that
 is correct (neither missing nor unexpected), an order held before its first push is not expected there,
-a cancellation of a paused delivery looks the ERP up, and a revision's credit check does not count twice
-what its earlier version was already invoiced for.
+a cancellation of a paused delivery looks the ERP up, a version held while the one before was being pushed
+is paused rather than sent next, and a revision's credit check does not count twice what its earlier version
+was already invoiced for.
 """
 
 from __future__ import annotations

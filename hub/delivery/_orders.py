@@ -11,8 +11,9 @@ cancelled order not in the target: skipped; there: cancelled (``<target>_cancell
                 ``<target>_cancel_refused`` when the target refuses or would leave goods or bills behind
 
 If the order changes again while its delivery is in flight, the delivery stays due and the next
-pass delivers the newer revision. A target that takes batches (``hub.targets.BatchOrderTarget``)
-gets the open orders a batch at a time (``_batches.py``), with the same outcomes per order.
+pass delivers the newer revision (paused, ``skipped``, when that revision waits for approval). A
+target that takes batches (``hub.targets.BatchOrderTarget``) gets the open orders a batch at a time
+(``_batches.py``), with the same outcomes per order.
 
 A write that got no answer (a timeout, a connection dropped after sending) may have committed or
 may still commit: the target raises a ``RetriableError`` marked ``write_in_doubt`` whose
