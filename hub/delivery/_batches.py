@@ -32,6 +32,7 @@ from canonical.errors import ConfigurationError, RejectedDocument, RetriableErro
 from canonical.model import Order
 from hub import store as st
 from hub.delivery._orders import (
+    HELD,
     PushSummary,
     _dead,
     _dead_unreadable,
@@ -40,6 +41,7 @@ from hub.delivery._orders import (
     _release,
     count,
     deliver_one,
+    held_meanwhile,
     hold_back,
     outcome_of_push,
     retry_later,
@@ -189,10 +191,15 @@ def _record_all(conn: Any, target: BatchOrderTarget, settled: list[tuple[st.Deli
     orders, exceptions = st.tables.orders, st.tables.exceptions
     order_ids = [delivery.order_id for delivery, _, _ in settled]
     revisions = dict(conn.execute(select(orders.c.id, orders.c.revision).where(orders.c.id.in_(order_ids))).all())
-    # An order changed while we talked to the target: its delivery stays due for the newer revision.
+    # An order changed while we talked to the target: its delivery stays due for the newer revision (paused
+    # when that one waits for approval).
+    newer = {delivery.order_id for delivery, stored, _ in settled
+             if revisions.get(delivery.order_id) != stored.revision}
+    held = held_meanwhile(conn, sorted(newer)) if newer else set()
     finish_deliveries(conn, [
-        (delivery.id, st.PENDING if revisions.get(delivery.order_id) != stored.revision else outcome.state,
-         outcome.note, outcome.record or "", outcome.record_id or "") for delivery, stored, outcome in settled
+        (delivery.id, (st.SKIPPED if delivery.order_id in held else st.PENDING) if delivery.order_id in newer
+         else outcome.state, HELD if delivery.order_id in held else outcome.note, outcome.record or "",
+         outcome.record_id or "") for delivery, stored, outcome in settled
     ], now=now)
     st.add_events_bulk(conn, [(delivery.order_id, outcome.event, outcome.detail or {})
                               for delivery, _, outcome in settled if outcome.event], receipt_id=None, now=now)

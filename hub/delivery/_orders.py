@@ -11,8 +11,9 @@ cancelled order not in the target: skipped; there: cancelled (``<target>_cancell
                 ``<target>_cancel_refused`` when the target refuses or would leave goods or bills behind
 
 If the order changes again while its delivery is in flight, the delivery stays due and the next
-pass delivers the newer revision. A target that takes batches (``hub.targets.BatchOrderTarget``)
-gets the open orders a batch at a time (``_batches.py``), with the same outcomes per order.
+pass delivers the newer revision (paused, ``skipped``, when that revision waits for approval). A
+target that takes batches (``hub.targets.BatchOrderTarget``) gets the open orders a batch at a time
+(``_batches.py``), with the same outcomes per order.
 
 A write that got no answer (a timeout, a connection dropped after sending) may have committed or
 may still commit: the target raises a ``RetriableError`` marked ``write_in_doubt`` whose
@@ -30,6 +31,7 @@ import random
 from dataclasses import dataclass
 
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from canonical.errors import ConfigurationError, RejectedDocument, RetriableError
 from hub import store as st
@@ -203,7 +205,14 @@ def retry_later(store: st.HubStore, target: OrderTarget, deliveries: list[tuple[
         error += f" {st.IN_DOUBT_MARK}{summary.on_hold_until.isoformat()}]"
         log.warning("%s: %d deliveries' write outcome unknown; looked up again in %.0f s", target.name,
                     len(deliveries), wait)
+    with store.transaction() as conn:
+        held = held_meanwhile(conn, [delivery.order_id for delivery, _ in deliveries])
     for delivery, stored in deliveries:
+        if delivery.order_id in held:  # retried once a person approves it (the push looks it up first)
+            with store.transaction() as conn:
+                st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error=f"{HELD}; {error}",
+                                   next_attempt_at=now + dt.timedelta(seconds=wait))
+            continue
         if delivery.attempts >= max_attempts:
             _dead(store, target, delivery, stored, now, kind=f"{target.name}_unreachable",
                   reason=f"gave up after {delivery.attempts} attempts: {error}")
@@ -286,13 +295,27 @@ def _record(store: st.HubStore, target: OrderTarget, delivery: st.Delivery, stor
         record_in(conn, target, delivery, stored, outcome, now)
 
 
+HELD = "held for approval"
+"""``last_error`` of a delivery paused because its order's newer version waits for a person (``hub.validation``)."""
+
+
+def held_meanwhile(conn, order_ids: list[int]) -> set[int]:
+    """Those of ``order_ids`` held back from delivery while open (a newer version awaiting approval): their
+    deliveries are paused (skipped) rather than left due with content no person approved."""
+    orders = st.tables.orders
+    return set(conn.execute(select(orders.c.id).where(
+        orders.c.id.in_(order_ids) & orders.c.not_pushed_reason.is_not(None)
+        & (orders.c.status == st.OrderStatus.OPEN))).scalars())
+
+
 def record_in(conn, target: OrderTarget, delivery: st.Delivery, stored: st.StoredOrder, outcome: _Outcome,
               now: dt.datetime) -> None:
     """Record a settled delivery in the caller's transaction (a batch records all of its orders in one)."""
     # The order changed while we talked to the target: leave the delivery due for its newer revision.
     newer = st.order_revision(conn, delivery.order_id) != stored.revision
+    state = (st.SKIPPED if held_meanwhile(conn, [delivery.order_id]) else st.PENDING) if newer else outcome.state
     st.finish_delivery(
-        conn, delivery.id, state=st.PENDING if newer else outcome.state, now=now, error=outcome.note,
+        conn, delivery.id, state=state, now=now, error=HELD if state == st.SKIPPED and newer else outcome.note,
         external_ref=outcome.record, external_id=outcome.record_id,
     )
     if outcome.event:

@@ -443,12 +443,16 @@ def _skip_undelivered(conn: Connection, order_id: int, now: dt.datetime, target:
     """A cancelled order that has not reached ``target`` yet must not reach it at all; True if that was the case.
 
     "Not reached" means never attempted: a failed attempt may have created the sale order (a
-    timed-out create), so it is not skipped here.
+    timed-out create), so it is not skipped here. Nor is a delivery paused for approval (skipped) after
+    an attempt: the target may hold an earlier version, and the cancellation looks it up there.
     """
     delivery = st.delivery_of(conn, order_id=order_id, target=target)
-    if delivery is None or delivery.state == st.SKIPPED:
+    if delivery is None:
         return True
-    if delivery.state in (st.PENDING, st.FAILED) and delivery.attempts == 0 and delivery.external_id is None:
+    never_tried = delivery.attempts == 0 and delivery.external_id is None
+    if delivery.state == st.SKIPPED and never_tried:
+        return True
+    if delivery.state in (st.PENDING, st.FAILED) and never_tried:
         st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error="order cancelled before delivery")
         return True
     return False

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from hub import store as st
 from hub.targets import Expected, OrderTarget, Reconciliation
@@ -18,15 +18,35 @@ ErpReconciliation = Reconciliation
 SaleOrderStates = SaleOrderCounts = SalesOrderTarget
 
 
+def _held_where_target_has_a_version(target_name: str) -> ColumnElement[bool]:
+    """Orders held for approval that the target must still be checked for (joined with their delivery to it).
+
+    A revision held for approval leaves the target the version approved before (``hub.validation``): an open
+    held order whose delivery recorded a record there is expected live, once; a cancelled held order with a
+    delivery queued must not be live there. One held before it reached the target is not expected there.
+    """
+    orders, outbox = st.tables.orders, st.tables.outbox
+    return ((outbox.c.target == target_name) & orders.c.is_test.is_(False)
+            & (orders.c.not_pushed_reason == st.AWAITING_APPROVAL)
+            & ((orders.c.status == st.OrderStatus.CANCELLED) | outbox.c.external_id.is_not(None)))
+
+
 def expected_orders(store: st.HubStore, target_name: str, partner_ids: Collection[str] | None = None) -> Expected:
-    """partner -> PO number -> whether the order should be live in the target (see ``st.orders_expected_at``)."""
+    """partner -> PO number -> whether the order should be live in the target (see ``st.orders_expected_at``),
+    held orders whose earlier version the target has included."""
+    orders, outbox = st.tables.orders, st.tables.outbox
     with store.transaction() as conn:
         found = st.orders_expected_at(conn, target=target_name, partner_ids=partner_ids)
+        held = conn.execute(select(orders.c.partner_id, orders.c.source_ref, orders.c.status)
+                            .join(outbox, outbox.c.order_id == orders.c.id)
+                            .where(_held_where_target_has_a_version(target_name))).all()
     wanted: dict[str, dict[str, bool]] = defaultdict(dict)
     for partner_id, ref in found.open:
         wanted[partner_id][ref] = True
     for partner_id, ref in found.cancelled:
         wanted[partner_id][ref] = False
+    for row in held:
+        wanted[row.partner_id][row.source_ref] = row.status == st.OrderStatus.OPEN
     return wanted
 
 
@@ -34,7 +54,8 @@ def orders_delivered_since(store: st.HubStore, target_name: str, since: dt.datet
     """partner -> PO number -> live or not, for the production orders whose delivery to the target finished
     (done or skipped) at or after ``since``: what a push that began then touched, at the cost of those orders only.
 
-    An order whose delivery is due again (changed since) waits for the push that delivers it.
+    An order whose delivery is due again (changed since) waits for the push that delivers it. A held order
+    counts where the target has a version of it (``_held_where_target_has_a_version``).
     """
     orders, outbox = st.tables.orders, st.tables.outbox
     with store.transaction() as conn:
@@ -42,8 +63,9 @@ def orders_delivered_since(store: st.HubStore, target_name: str, since: dt.datet
             select(orders.c.partner_id, orders.c.source_ref, orders.c.status)
             .join(outbox, outbox.c.order_id == orders.c.id)
             .where((outbox.c.target == target_name) & outbox.c.state.in_([st.DONE, st.SKIPPED])
-                   & (outbox.c.updated_at >= since) & orders.c.is_test.is_(False)
-                   & orders.c.not_pushed_reason.is_(None))
+                   & (outbox.c.updated_at >= since)
+                   & ((orders.c.is_test.is_(False) & orders.c.not_pushed_reason.is_(None))
+                      | _held_where_target_has_a_version(target_name)))
             .order_by(orders.c.partner_id, orders.c.source_ref)
         ).all()
     wanted: dict[str, dict[str, bool]] = defaultdict(dict)

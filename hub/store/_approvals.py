@@ -21,7 +21,8 @@ class ApprovalState(StrEnum):
 
 
 AWAITING_APPROVAL = "awaiting approval"
-"""``orders.not_pushed_reason`` of a held order: no target is expected to hold it (reconciliation)."""
+"""``orders.not_pushed_reason`` of a held order: no target is expected to hold it, unless one holds an earlier
+version (``hub.reconciliation``)."""
 REJECTED_BY = "rejected on approval"
 """``orders.not_pushed_reason`` prefix of a rejected order."""
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import Connection, select, update
 
-from hub.store._outbox import DEAD, FAILED, IN_DOUBT_MARK, PENDING, Delivery, finish_delivery, in_doubt_until
+from hub.store._outbox import DEAD, FAILED, IN_DOUBT_MARK, PENDING, SKIPPED, Delivery, finish_delivery, in_doubt_until
 from hub.store._tables import outbox
 
 
@@ -15,7 +15,7 @@ def writes_in_doubt_until(conn: Connection, *, target: str, now: dt.datetime) ->
     errors = conn.execute(
         select(outbox.c.last_error).where(
             (outbox.c.target == target)
-            & outbox.c.state.in_([FAILED, PENDING, DEAD])
+            & outbox.c.state.in_([FAILED, PENDING, DEAD, SKIPPED])  # skipped: paused for approval
             & outbox.c.last_error.contains(IN_DOUBT_MARK, autoescape=True)
         )
     ).scalars().all()

@@ -28,7 +28,7 @@ class DeliveryState(StrEnum):
     DEAD = "dead"
     """Given up; an exception says why and a replay queues it again."""
     SKIPPED = "skipped"
-    """Nothing to deliver (cancelled before it reached the target)."""
+    """Nothing to deliver (cancelled before it reached the target), or paused: a new version awaits approval."""
 
 
 # The names the services use (``st.PENDING``...).

@@ -62,6 +62,8 @@ class Context:
     credit: Credit | None = None
     duplicate_of: str | None = None
     """The channel that brought the same PO number from the same customer before, if any."""
+    invoiced: Decimal = Decimal(0)
+    """What of this order (an earlier version of it) is invoiced already, so counted in ``credit.open_amount``."""
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,14 @@ def _order_findings(order: Order, rules: ValidationRules, context: Context) -> l
     credit = context.credit
     if rules.credit_limit and credit is not None and credit.limit is not None \
             and (credit.currency is None or credit.currency == order.currency):
-        exposure = credit.open_amount + order.total
+        # The open amount is the customer's unpaid invoices: an invoiced earlier version of this order is in
+        # it already, so a revision adds only what it holds beyond that (a reduction adds nothing).
+        adds = max(order.total - context.invoiced, Decimal(0))
+        exposure = credit.open_amount + adds
         if exposure > credit.limit:
+            what = f"{order.total}" if not context.invoiced else f"{adds} not yet invoiced of {order.total}"
             found.append(Finding(Rule.CREDIT_LIMIT, None, f"open amount + order within {credit.limit}",
-                                 f"{credit.open_amount} open + {order.total} = {exposure}"))
+                                 f"{credit.open_amount} open + {what} = {exposure}"))
     if rules.duplicate_po and context.duplicate_of:
         found.append(Finding(Rule.DUPLICATE_PO, None, "a PO number new for this customer",
                              f"{order.source_ref} already received through {context.duplicate_of}"))

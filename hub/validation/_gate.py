@@ -11,20 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from canonical.model import Order, Source
 from hub import store as st
-from hub.store._tables import orders
+from hub.store._tables import invoices, orders
+from hub.targets import InvoiceKind
 from hub.validation._engine import Context, Credit, Finding, Product, evaluate
 from mappings.profiles import PartnerProfile
 from mappings.validation_rules import GLOBAL_RULES_FILE, ValidationRules, load_rules
 
 _MAX_KNOWN = 50_000  # PO numbers of a partner's other channels held per receipt; beyond, one query per order
+
+CREDIT_ERP_KIND = "odoo"
+"""The target kind whose ``credit`` (unpaid invoices) the credit rule reads (``hub.validation._sync``)."""
 
 RULES_ENV = "HUB_VALIDATION_RULES"
 """Environment variable naming another global rules file than ``mappings/validation.yaml``."""
@@ -52,14 +57,31 @@ class ApprovalGate:
 
     def __init__(self, profile: PartnerProfile | None, rules: ValidationRules | None = None) -> None:
         self.rules = rules if rules is not None else rules_for(profile)
+        # The targets that invoice in the ERP the credit is synced from (Odoo, not another accounting system):
+        # their invoices are in its ``credit``. Without a profile none is known, and nothing is subtracted.
+        self.invoiced_in_credit = frozenset(
+            t.name for t in (profile.targets if profile is not None else ())
+            if t.kind == CREDIT_ERP_KIND and t.accounting is None)
         self._catalogue: dict[str, Product] | None = None
         self._prices: dict[tuple[str, str], Decimal] = {}
         self._credit: dict[str, Credit | None] = {}
         self._other_channels: dict[tuple[str, str], dict[str, str] | None] = {}  # None: too many, ask each
 
-    def findings(self, conn: Connection, order: Order) -> list[Finding]:
-        """The rules ``order`` breaks, against what the store knows of the ERP now."""
-        return evaluate(order, self.rules, self._context(conn, order))
+    def findings(self, conn: Connection, order: Order, *, invoiced: Decimal = Decimal(0)) -> list[Finding]:
+        """The rules ``order`` breaks, against what the store knows of the ERP now (``invoiced``: of this order)."""
+        return evaluate(order, self.rules, replace(self._context(conn, order), invoiced=invoiced))
+
+    def invoiced(self, conn: Connection, order_id: int, targets: Sequence[str]) -> Decimal:
+        """What the hub invoiced of an order in the ERP the credit comes from (posted invoices less posted
+        credit notes, at least 0): already in the customer's open amount there."""
+        counted = sorted(self.invoiced_in_credit.intersection(targets))
+        if not counted or not self.rules.credit_limit:
+            return Decimal(0)
+        sign = case((invoices.c.kind == InvoiceKind.CREDIT_NOTE, -invoices.c.amount), else_=invoices.c.amount)
+        total = conn.execute(select(func.sum(sign)).where(
+            (invoices.c.order_id == order_id) & invoices.c.target.in_(counted)
+            & (invoices.c.state == st.InvoiceState.POSTED))).scalar_one_or_none()
+        return max(Decimal(total or 0), Decimal(0))
 
     def _context(self, conn: Connection, order: Order) -> Context:
         if self._catalogue is None:
@@ -152,7 +174,7 @@ def admit_new_version(conn: Connection, order_id: int, targets: Sequence[str], *
     if (approval is not None and approval.state == st.ApprovalState.REJECTED) or gate is None or not targets:
         return not st.keep_held(conn, order_id)
     stored = st.load_stored_order(conn, order_id)
-    findings = gate.findings(conn, stored.order)
+    findings = gate.findings(conn, stored.order, invoiced=gate.invoiced(conn, order_id, targets))
     if not findings:
         if approval is not None and approval.state == st.ApprovalState.PENDING:
             st.decide_approval(conn, approval.id, state=st.ApprovalState.APPROVED, by="hub", now=now,
@@ -172,7 +194,9 @@ def admit_new_version(conn: Connection, order_id: int, targets: Sequence[str], *
     for target in targets:
         delivery = st.delivery_of(conn, order_id=order_id, target=target)
         if delivery is not None and delivery.state in (st.PENDING, st.FAILED):
-            st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error="held for approval")
+            # A write that got no answer keeps its mark: the target's writes wait until it can no longer commit.
+            doubt = f"; {delivery.last_error}" if st.in_doubt_until(delivery.last_error) else ""
+            st.finish_delivery(conn, delivery.id, state=st.SKIPPED, now=now, error=f"held for approval{doubt}")
     st.add_event(conn, order_id, "held", {"reason": st.AWAITING_APPROVAL, "revision": stored.revision,
                                           "rules": sorted({f.rule.value for f in findings})}, now=now)
     return False
