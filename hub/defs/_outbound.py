@@ -1,6 +1,8 @@
 """What the assets sending X12 documents to partners share (855, 810, 856, 846): writing the queued documents
 over one SFTP connection, and a job with a schedule that starts stopped while its settings are missing."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Sequence
 
 import dagster as dg

@@ -8,10 +8,9 @@ first, ``hub.delivery``), and 855s and 846s unanswered past the partner's ack SL
 
 import dagster as dg
 
-from hub.defs._policies import EXECUTOR, OWNERS, retry_when_retriable
-from hub.defs.operations.assets import EXCEPTION_QUEUE
+from hub.defs._outbound import outbound_job_and_schedule, write_pending
+from hub.defs._policies import OWNERS
 from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env
-from hub.delivery import send_pending_acks
 from hub.delivery._acks855 import (
     open_overdue_acks,
     open_overdue_outbound,
@@ -32,12 +31,8 @@ def edi_po_acknowledgments(
     store, partners = hub_store.store(), hub_store.partners()
     summary = record_partner_functional_acks(store, partners)
     queue_po_acknowledgments(store, partners, summary=summary)
-    written: list[str] = []
-    sending = partners_sending_855(partners)
-    if sending:  # no connection to our SFTP server while no partner asks for 855s
-        with retry_when_retriable(context), sftp.client() as client:
-            for profile in sending:
-                written += send_pending_acks(store, partners, client, partner_id=profile.id)
+    # No connection to our SFTP server while no partner asks for 855s.
+    written = write_pending(context, store, partners, sftp, (p.id for p in partners_sending_855(partners)))
     open_overdue_acks(store, summary=summary)
     # The 846 asset (group inventory) stays out of the exception queue's jobs: its overdue 997s are opened here.
     summary.overdue += open_overdue_outbound(store, ("846",))
@@ -68,13 +63,7 @@ def po_acknowledgments() -> dg.Definitions:
 
     The schedule is stopped while our SFTP server's settings are missing: every run would fail.
     """
-    job = dg.define_asset_job(f"{ASSET}_job", selection=dg.AssetSelection.assets(ASSET, EXCEPTION_QUEUE),
-                              tags={"hub/connector": "sftp"}, executor_def=EXECUTOR)
-    missing = missing_sftp_env()
-    schedule = dg.ScheduleDefinition(
-        name=f"{ASSET}_every_15_minutes", job=job, cron_schedule="*/15 * * * *",
-        default_status=dg.DefaultScheduleStatus.STOPPED if missing else dg.DefaultScheduleStatus.RUNNING,
-        description=f"Not started: {', '.join(missing)} not set" if missing else None,
-    )
+    job, schedule = outbound_job_and_schedule(ASSET, cron="*/15 * * * *", every="15_minutes",
+                                              missing=missing_sftp_env())
     return dg.Definitions(assets=[edi_po_acknowledgments], asset_checks=[every_order_acknowledged], jobs=[job],
                           schedules=[schedule])

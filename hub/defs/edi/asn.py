@@ -19,10 +19,9 @@ from pydantic import SecretStr
 
 from connectors.erp import OdooConfig, OdooJson2Client
 from connectors.erp._pickings import OdooPickings
-from hub.defs._policies import EXECUTOR, OWNERS, retry_when_retriable
-from hub.defs.operations.assets import EXCEPTION_QUEUE
+from hub.defs._outbound import outbound_job_and_schedule, write_pending
+from hub.defs._policies import OWNERS, retry_when_retriable
 from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env
-from hub.delivery import send_pending_acks
 from hub.delivery._acks855 import open_overdue_outbound
 from hub.delivery._asn import deliveries_without_asn, partners_sending_856, queue_ship_notices
 from hub.targets.odoo._resource import ErpResource
@@ -47,14 +46,11 @@ def edi_ship_notices(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     sftp: SftpResource = context.resources.sftp
     store, partners = hub_store.store(), hub_store.partners()
     sending = partners_sending_856(partners)
-    written: list[str] = []
     if not sending:  # no ERP read and no SFTP connection while no partner asks for 856s
         return dg.MaterializeResult(metadata={"queued_856": dg.MetadataValue.json([])})
     with retry_when_retriable(context), _pickings(context.resources.erp_catalogue) as erp:
         summary = queue_ship_notices(store, partners, erp)
-    with retry_when_retriable(context), sftp.client() as client:
-        for profile in sending:
-            written += send_pending_acks(store, partners, client, partner_id=profile.id)
+    written = write_pending(context, store, partners, sftp, (profile.id for profile in sending))
     overdue = open_overdue_outbound(store, ("856",))
     return dg.MaterializeResult(metadata={
         "queued_856": dg.MetadataValue.json(summary.queued),
@@ -85,13 +81,7 @@ def every_shipped_order_has_an_asn(context: dg.AssetCheckExecutionContext) -> dg
 @dg.definitions
 def ship_notices() -> dg.Definitions:
     """The asset and its check, its job (ending with the exception queue) and schedule."""
-    job = dg.define_asset_job(f"{ASSET}_job", selection=dg.AssetSelection.assets(ASSET, EXCEPTION_QUEUE),
-                              tags={"hub/connector": "sftp"}, executor_def=EXECUTOR)
     missing = [*missing_sftp_env(), *(name for name in ERP_ENV if not os.environ.get(name))]
-    schedule = dg.ScheduleDefinition(
-        name=f"{ASSET}_every_5_minutes", job=job, cron_schedule="*/5 * * * *",
-        default_status=dg.DefaultScheduleStatus.STOPPED if missing else dg.DefaultScheduleStatus.RUNNING,
-        description=f"Not started: {', '.join(missing)} not set" if missing else None,
-    )
+    job, schedule = outbound_job_and_schedule(ASSET, cron="*/5 * * * *", every="5_minutes", missing=missing)
     return dg.Definitions(assets=[edi_ship_notices], asset_checks=[every_shipped_order_has_an_asn], jobs=[job],
                           schedules=[schedule])

@@ -9,10 +9,9 @@ intake as they arrive.
 
 import dagster as dg
 
-from hub.defs._policies import EXECUTOR, OWNERS, retry_when_retriable
-from hub.defs.operations.assets import EXCEPTION_QUEUE
+from hub.defs._outbound import outbound_job_and_schedule, write_pending
+from hub.defs._policies import OWNERS
 from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env
-from hub.delivery import send_pending_acks
 from hub.delivery._invoices810 import (
     invoices_waiting_for_810,
     open_overdue_invoice_acks,
@@ -30,12 +29,8 @@ def edi_invoices_810(
     """810 invoices queued once per posted accounting invoice and written to the partners' folders."""
     store, partners = hub_store.store(), hub_store.partners()
     summary = queue_invoices_810(store, partners)
-    written: list[str] = []
-    sending = partners_sending_810(partners)
-    if sending:  # no connection to our SFTP server while no partner asks for 810s
-        with retry_when_retriable(context), sftp.client() as client:
-            for profile in sending:
-                written += send_pending_acks(store, partners, client, partner_id=profile.id)
+    # No connection to our SFTP server while no partner asks for 810s.
+    written = write_pending(context, store, partners, sftp, (p.id for p in partners_sending_810(partners)))
     open_overdue_invoice_acks(store, summary=summary)
     return dg.MaterializeResult(metadata={
         "queued_810": dg.MetadataValue.json(summary.queued),
@@ -63,13 +58,7 @@ def invoices_810() -> dg.Definitions:
 
     The schedule is stopped while our SFTP server's settings are missing: every run would fail.
     """
-    job = dg.define_asset_job(f"{ASSET}_job", selection=dg.AssetSelection.assets(ASSET, EXCEPTION_QUEUE),
-                              tags={"hub/connector": "sftp"}, executor_def=EXECUTOR)
-    missing = missing_sftp_env()
-    schedule = dg.ScheduleDefinition(
-        name=f"{ASSET}_every_15_minutes", job=job, cron_schedule="*/15 * * * *",
-        default_status=dg.DefaultScheduleStatus.STOPPED if missing else dg.DefaultScheduleStatus.RUNNING,
-        description=f"Not started: {', '.join(missing)} not set" if missing else None,
-    )
+    job, schedule = outbound_job_and_schedule(ASSET, cron="*/15 * * * *", every="15_minutes",
+                                              missing=missing_sftp_env())
     return dg.Definitions(assets=[edi_invoices_810], asset_checks=[every_posted_invoice_sent_as_810], jobs=[job],
                           schedules=[schedule])

@@ -19,11 +19,11 @@ import dagster as dg
 
 from connectors.amazon import AmazonSellerClient
 from connectors.shopify import ShopifyInventory
-from hub.defs._policies import EXECUTOR, OWNERS, retry_when_retriable
+from hub.defs._outbound import outbound_job_and_schedule, write_pending
+from hub.defs._policies import EXECUTOR, OWNERS
 from hub.defs.inventory.assets import QUEUE_UNTOUCHED
 from hub.defs.partners.component import _PARTNERS_DIR  # the same profiles folder the partners component loads
 from hub.defs.resources import HubStoreResource, SftpResource, missing_sftp_env, unset_env_vars
-from hub.delivery import send_pending_acks
 from hub.delivery._inventory846 import CHANNEL as X12
 from hub.delivery._inventory846 import partners_sending_846, queue_inventory_846, safety_stock_846
 from hub.inventory._publish import LISTED, publish_stock, stock_above_atp
@@ -104,11 +104,8 @@ def edi_inventory_846(context: dg.AssetExecutionContext, hub_store: HubStoreReso
     """An 846 to each partner with ``send_846`` whose SKUs' quantities changed, written to its folder."""
     store, partners = hub_store.store(), hub_store.partners()
     summary = queue_inventory_846(store, partners)
-    written: list[str] = []
-    if summary.queued:  # no connection to our SFTP server when there is nothing to write
-        with retry_when_retriable(context), sftp.client() as client:
-            for partner_id in summary.queued:
-                written += send_pending_acks(store, partners, client, partner_id=partner_id)
+    # No connection to our SFTP server when there is nothing to write.
+    written = write_pending(context, store, partners, sftp, summary.queued)
     return dg.MaterializeResult(metadata={
         "queued_846": dg.MetadataValue.json(summary.queued), "unchanged": dg.MetadataValue.json(summary.unchanged),
         "no_atp_snapshot": summary.no_snapshot, "documents_written": dg.MetadataValue.json(written)})
@@ -134,13 +131,9 @@ def edi_846_defs(partners: PartnerDirectory) -> dg.Definitions:
     """The 846 asset, check, job and schedule when a partner asks for 846s (stopped while SFTP settings are missing)."""
     if not partners_sending_846(partners):
         return dg.Definitions()
-    job = dg.define_asset_job(f"{EDI_846}_job", selection=dg.AssetSelection.assets(EDI_846),
-                              tags={"hub/connector": "sftp"}, executor_def=EXECUTOR)
-    missing = missing_sftp_env()
-    schedule = dg.ScheduleDefinition(
-        name=f"{EDI_846}_every_15_minutes", job=job, cron_schedule="5-59/15 * * * *",
-        default_status=dg.DefaultScheduleStatus.STOPPED if missing else dg.DefaultScheduleStatus.RUNNING,
-        description=f"Not started: {', '.join(missing)} not set" if missing else None)
+    # The 846 asset stays out of the exception queue (its problems fail its own run and check).
+    job, schedule = outbound_job_and_schedule(EDI_846, cron="5-59/15 * * * *", every="15_minutes",
+                                              missing=missing_sftp_env(), exception_queue=False)
     return dg.Definitions(assets=[edi_inventory_846], asset_checks=[edi_846_within_atp], jobs=[job],
                           schedules=[schedule])
 
